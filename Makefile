@@ -1,0 +1,107 @@
+# infergate: `make` builds into build/, `make test` runs every suite, `make bench`
+# measures, `make install` installs. V=1 shows the full commands.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= cc
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+CFLAGS_COMMON := -g -O2 -Wall -Wextra -Wno-unused-parameter -Werror -MMD -MP
+CFLAGS   ?= $(CFLAGS_COMMON)
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
+	      -I$(BUILD) -Ibpf
+USER_INC := -I$(BUILD) -Ibpf -Iuser
+LIBS     := -lbpf -lelf -lz
+
+BPF_SRCS  := bpf/infergate.bpf.c
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+# The CLI's objects minus main(), linked into the test runner too.
+USER_LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+
+TEST_SRCS := $(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) tests/lib/harness.c
+TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
+
+.PHONY: all deps test test-slow bench install uninstall clean
+all: $(BUILD)/infergate $(BUILD)/tests/ig_tests
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
+	$(Q)mkdir -p $@
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$(basename $(notdir $<))) > $@
+
+$(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(USER_INC) -c $< -o $@
+
+$(BUILD)/infergate: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/infergate.skel.h | $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(USER_INC) -Itests/lib -c $< -o $@
+
+$(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+
+# Debian packages the build, the tests and the bench need. Checks first, and
+# runs apt-get update only when something is missing.
+DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
+	    iproute2 ethtool curl python3 netcat-openbsd
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test: deps all
+	$(Q)bash tests/run.sh $(BUILD)
+
+test-slow: deps all
+	$(Q)IG_SLOW=1 bash tests/run.sh $(BUILD)
+
+bench: deps all
+	$(Q)$(MAKE) -s -f tests/bench/bench.mk BUILD=$(BUILD) bench
+
+install: $(BUILD)/infergate
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/infergate)
+	$(Q)install -D -m 0755 $(BUILD)/infergate $(DESTDIR)$(PREFIX)/sbin/infergate
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/infergate
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The limiter core shared by the XDP and TC entry points: parse, find the
+ * port's policy, charge the source's bucket, and reach a verdict through
+ * ig_verdict(). The entry points only map that verdict to their hook's codes.
+ */
+#ifndef IG_CORE_H
+#define IG_CORE_H
+
+#include "ig_abi.h"
+#include "ctx.h"
+#include "parse.h"
+#include "bucket.h"
+#include "maps.h"
+#include "counters.h"
+#include "reply_tx.h"
+
+/* Load-time switches (see struct ig_config); the loader fills them in. */
+const volatile struct ig_config ig_cfg = { .clock = IG_CLOCK_COARSE };
+
+/* Time source for IG_CLOCK_TEST only: tests set it through the skeleton. */
+__u64 ig_test_now_ns;
+
+/*
+ * bpf_ktime_get_ns() costs ~40 ns on this class of VM, a third of the whole
+ * budget. Jiffies are free to read and a tick (4 ms at HZ=250) is finer than a
+ * `conn` limit ever needs: the error is one tick of refill, i.e. below one unit
+ * for any rate up to HZ units/s. Only charges read the clock.
+ */
+static __always_inline __u64 ig_now(void)
+{
+	if (ig_cfg.clock == IG_CLOCK_TICK)
+		return bpf_jiffies64() * ig_cfg.tick_ns;
+	if (ig_cfg.clock == IG_CLOCK_TEST)
+		return ig_test_now_ns;
+	return bpf_ktime_get_coarse_ns();
+}
+
+/* Charge a source's bucket, creating it on first sight. */
+static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
+					    __u64 cost)
+{
+	struct ig_bucket_key key = {};
+	struct ig_bucket *b, fresh;
+	__u64 now = ig_now();
+
+	__builtin_memcpy(key.addr, p->saddr, 16);
+	key.port = p->dport;
+	key.proto = p->proto;
+
+	b = bpf_map_lookup_elem(&buckets, &key);
+	if (!b) {
+		if (!ig_gcra(0, now, cost, pol->rate, pol->burst, &fresh.tat))
+			return IG_CHARGE_REFUSED;
+		/* NOEXIST: if the other CPU created it first, charge theirs. */
+		if (bpf_map_update_elem(&buckets, &key, &fresh, BPF_NOEXIST) == 0)
+			return IG_CHARGE_OK;
+		b = bpf_map_lookup_elem(&buckets, &key);
+		if (!b)
+			return IG_CHARGE_CONTENDED;
+	}
+	return ig_bucket_charge(&b->tat, now, cost, pol->rate, pol->burst);
+}
+
+/* Over the limit with action reject: reply within the host-wide budget. */
+static __always_inline enum ig_reason ig_reject(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+{
+	__u32 zero = 0;
+	struct ig_globals *g = bpf_map_lookup_elem(&globals, &zero);
+	struct ig_bucket *rs = bpf_map_lookup_elem(&reject_state, &zero);
+	int err;
+
+	if (!g || !rs)
+		return IG_R_DROP_BUDGET;
+	if (ig_bucket_charge(&rs->tat, ig_now(), 1, g->reject_rate, g->reject_burst) != IG_CHARGE_OK)
+		return IG_R_DROP_BUDGET;
+	if (hook == IG_HOOK_TC && ig_ctx_u32(ctx, struct __sk_buff, gso_segs) > 1)
+		return IG_R_DROP_REPLY_FAIL; /* a GRO'd train cannot become one reply */
+	if (p->proto == IG_PROTO_TCP)
+		err = ig_reply_rst(ctx, hook, p);
+	else
+		err = ig_reply_unreach(ctx, hook, p);
+	return err ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT;
+}
+
+static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
+{
+	void *data = ctx_data(ctx, hook);
+	void *data_end = ctx_data_end(ctx, hook);
+	__u32 len = ctx_wire_len(ctx, hook);
+	struct ig_policy *pol;
+	struct ig_pkt p;
+	__u32 idx, slot;
+	__u64 cost;
+	int res;
+
+	res = ig_parse(data, data_end, &p);
+	if (res == IG_PARSE_BAD)
+		return ig_verdict(0, IG_R_PASS_UNPARSED, len);
+	if (res == IG_PARSE_FRAGMENT)
+		return ig_verdict(0, IG_R_PASS_FRAGMENT, len);
+	if (res != IG_PARSE_OK)
+		return ig_verdict(0, IG_R_PASS_OTHER, len);
+
+	idx = IG_PORT_INDEX(p.proto, p.dport);
+	pol = bpf_map_lookup_elem(&port_policy, &idx);
+	if (!pol || !pol->slot)
+		return ig_verdict(0, IG_R_PASS_OTHER, len);
+	slot = pol->slot;
+	if (slot >= IG_MAX_SLOTS)
+		slot = 0;
+
+	switch (pol->unit) {
+	case IG_UNIT_CONN:
+		/* Only a connection's opening SYN pays; on UDP a `conn` unit makes
+		 * no sense and is treated as `packet`. */
+		if (p.proto == IG_PROTO_TCP &&
+		    (p.tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) != IG_TCP_SYN)
+			return ig_verdict(slot, IG_R_PASS_FREE, len);
+		cost = 1;
+		break;
+	case IG_UNIT_BYTE:
+		cost = len;
+		break;
+	default:
+		cost = 1;
+		break;
+	}
+
+	res = ig_charge_source(&p, pol, cost);
+	if (res == IG_CHARGE_OK)
+		return ig_verdict(slot, IG_R_PASS_ADMITTED, len);
+	if (res == IG_CHARGE_CONTENDED)
+		return ig_verdict(slot, IG_R_DROP_CONTENDED, len);
+	if (pol->action != IG_ACTION_REJECT)
+		return ig_verdict(slot, IG_R_DROP_LIMIT, len);
+	return ig_verdict(slot, ig_reject(ctx, hook, &p), len);
+}
+
+#endif /* IG_CORE_H */

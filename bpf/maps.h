@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Every map of the data path. The loader pins each one under the instance's
+ * pin dir (default /sys/fs/bpf/infergate/<name>) and reuses what is already
+ * pinned there, so state outlives the programs, the agent and re-attaches.
+ * All are BTF-typed: `bpftool map dump pinned DIR/<name>` prints named fields.
+ */
+#ifndef IG_MAPS_H
+#define IG_MAPS_H
+
+#include "ig_abi.h"
+
+/* Policy of each (protocol, port), indexed by IG_PORT_INDEX(proto, port). An
+ * array, not a hash: the lookup on every packet is then an inlined address
+ * computation, which is what keeps non-SYN packets on a `conn` port nearly free. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_POLICY_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct ig_policy);
+} port_policy SEC(".maps");
+
+/* One GCRA bucket per (source address, protocol, port). LRU, so a flood of
+ * sources evicts the idlest state instead of failing inserts; the loader sizes
+ * it (--max-sources). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct ig_bucket_key);
+	__type(value, struct ig_bucket);
+} buckets SEC(".maps");
+
+/* Per-CPU verdict counters per slot (slot 0: traffic for no protected port),
+ * by enum ig_reason. Per-CPU so counting never bounces a cache line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_stats);
+} port_stats SEC(".maps");
+
+/* Host-wide tunables (key 0). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_globals);
+} globals SEC(".maps");
+
+/* The reject budget's own bucket (key 0): caps replies host-wide so that a
+ * spoofed flood cannot turn us into a reflector. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_bucket);
+} reject_state SEC(".maps");
+
+#endif /* IG_MAPS_H */
