@@ -34,7 +34,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # The CLI's objects minus main(), linked into the test runner too.
 USER_LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 
-TEST_SRCS := $(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) tests/lib/harness.c
+TEST_SRCS := $(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c)
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 
 .PHONY: all deps test test-slow bench install uninstall clean

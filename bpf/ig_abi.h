@@ -100,6 +100,20 @@ enum ig_reason {
 	IG_R_MAX,
 };
 
+/* What a reason means for the packet: every reason is exactly one of these. */
+enum ig_verdict {
+	IG_V_PASS = 0,
+	IG_V_DROP = 1,
+	IG_V_TX = 2, /* the frame now holds a reply: send it back out */
+};
+
+static inline enum ig_verdict ig_reason_verdict(enum ig_reason r)
+{
+	if (r <= IG_R_PASS_ADMITTED)
+		return IG_V_PASS;
+	return r == IG_R_REJECT ? IG_V_TX : IG_V_DROP;
+}
+
 /* Per-CPU counters of one slot, map `port_stats` (PERCPU_ARRAY[IG_MAX_SLOTS]). */
 struct ig_stats {
 	__u64 packets[IG_R_MAX];

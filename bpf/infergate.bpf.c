@@ -5,8 +5,8 @@
 #include "core.h"
 
 /* uapi <linux/pkt_cls.h> values; vmlinux.h carries no #defines. */
-#ifndef TC_ACT_OK
-#define TC_ACT_OK 0
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
 #define TC_ACT_SHOT 2
 #endif
 
@@ -41,7 +41,9 @@ int ig_tc(struct __sk_buff *skb)
 	case IG_V_TX:
 		return bpf_redirect(skb->ifindex, 0);
 	default:
-		return TC_ACT_OK;
+		/* UNSPEC, not OK: under tcx, OK would end the chain and skip
+		 * whatever runs after us; UNSPEC means "not mine, carry on". */
+		return TC_ACT_UNSPEC;
 	}
 }
 

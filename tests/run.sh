@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every suite and prints the one summary line: "N passed, N failed, N skipped".
+#   tests/run.sh BUILD_DIR [FILTER]
+# C tests (unit, BPF_PROG_TEST_RUN) run from BUILD_DIR/tests/ig_tests; each
+# tests/netns/*.sh file runs as its own process and prints one line per test
+# ("ok   NAME", "FAIL NAME", "skip NAME: reason"). Files named *.slow.sh run
+# only with IG_SLOW=1.
+set -u
+build=${1:-build}
+filter=${2:-}
+here=$(cd "$(dirname "$0")" && pwd)
+export IG_BIN=${IG_BIN:-$(cd "$build" && pwd)/infergate}
+export IG_BUILD=$(cd "$build" && pwd)
+
+passed=0 failed=0 skipped=0
+failures=()
+
+tally() { # reads result lines on stdin, echoes them, counts them
+	local line
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case "$line" in
+		"ok   "*) passed=$((passed + 1)) ;;
+		"FAIL "*) failed=$((failed + 1)); failures+=("${line#FAIL }") ;;
+		"skip "*) skipped=$((skipped + 1)) ;;
+		esac
+	done
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "tests need root (BPF, network namespaces): run as root or with sudo" >&2
+	exit 2
+fi
+if ! grep -q '^bpf /sys/fs/bpf ' /proc/mounts; then
+	mount -t bpf bpf /sys/fs/bpf || { echo "cannot mount bpffs at /sys/fs/bpf" >&2; exit 2; }
+fi
+
+echo "== C tests (unit, BPF_PROG_TEST_RUN)"
+ctmp=$(mktemp)
+"$IG_BUILD/tests/ig_tests" ${filter:+"$filter"} >"$ctmp" 2>&1
+tally <"$ctmp"
+if ! grep -q '^# ig_tests:' "$ctmp"; then
+	tally <<<"FAIL ig_tests: the runner died before its summary"
+fi
+rm -f "$ctmp"
+
+for f in "$here"/netns/*.sh; do
+	[ -e "$f" ] || continue
+	case "$f" in *.slow.sh) [ "${IG_SLOW:-0}" = 1 ] || continue ;; esac
+	[ -n "$filter" ] && [[ "$f" != *"$filter"* ]] && continue
+	echo "== $(basename "$f")"
+	tally < <(timeout 900 bash "$f" 2>&1 || echo "FAIL $(basename "$f"): exited $?")
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Parsing of command-line values. Each parser logs one line naming the bad
+ * value and returns -EINVAL; names map enums of the ABI to words and back. */
+#ifndef IG_ARGS_H
+#define IG_ARGS_H
+
+#include <linux/types.h>
+#include "ig_abi.h"
+
+/* "8000", "8000/tcp", "53/udp". *proto_given tells whether a protocol was named. */
+int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *proto_given);
+/* "100", "100/s"; optional k/M/G suffix on N (powers of 1000). */
+int ig_parse_rate(const char *s, __u64 *rate);
+/* A whole number in [min, max]; optional k/M/G suffix. `what` names it in errors. */
+int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 *out);
+int ig_parse_unit(const char *s, enum ig_unit *unit);
+int ig_parse_action(const char *s, enum ig_action *action);
+
+const char *ig_proto_name(enum ig_proto proto);
+const char *ig_unit_name(enum ig_unit unit);
+const char *ig_action_name(enum ig_action action);
+const char *ig_reason_name(enum ig_reason reason);
+const char *ig_clock_name(enum ig_clock clock);
+
+#endif

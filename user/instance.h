@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* An instance is one pin dir: the pinned maps (state) and links (attachments). */
+#ifndef IG_INSTANCE_H
+#define IG_INSTANCE_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "ig_abi.h"
+
+/* The maps of the data path, in pin-name order; see bpf/maps.h. */
+enum ig_map_id {
+	IG_MAP_PORT_POLICY = 0,
+	IG_MAP_BUCKETS,
+	IG_MAP_PORT_STATS,
+	IG_MAP_GLOBALS,
+	IG_MAP_REJECT_STATE,
+	IG_MAP_COUNT,
+};
+
+const char *ig_map_name(enum ig_map_id id);
+
+struct ig_instance {
+	char pin_dir[256];
+	int fd[IG_MAP_COUNT];
+	__u32 max_sources; /* max_entries of the pinned buckets map */
+	int ncpus;
+};
+
+/* Root, and a bpffs under the pin dir (or its parent when it does not exist yet). */
+int ig_env_check(const char *pin_dir);
+int ig_path(char *buf, size_t len, const char *dir, const char *name);
+
+/* Open every pinned map of the instance; -ENOENT when nothing is pinned there. */
+int ig_instance_open(struct ig_instance *in, const char *pin_dir);
+void ig_instance_close(struct ig_instance *in);
+
+/* Sum of one slot's per-CPU counters. */
+int ig_stats_read(const struct ig_instance *in, __u32 slot, struct ig_stats *sum);
+/* Zero one slot's counters on every CPU. */
+int ig_stats_clear(const struct ig_instance *in, __u32 slot);
+
+#endif

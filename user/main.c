@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * infergate: the command line. A table of subcommands, each with its own
+ * options, defaults and help; global options come before the subcommand.
+ * Exit codes: 0 done, 1 failed, 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ig_abi.h"
+#include "args.h"
+#include "attach.h"
+#include "instance.h"
+#include "policy.h"
+#include "status.h"
+#include "log.h"
+
+#define IG_VERSION "0.1.0"
+
+static const char *pin_dir = IG_DEFAULT_PIN_DIR;
+
+struct ig_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *args;
+	const char *help; /* summary line, then the options */
+};
+
+static const struct ig_cmd *find_cmd(const char *name);
+
+static int usage_error(const char *cmd, const char *fmt, const char *what)
+{
+	fprintf(stderr, "infergate %s: ", cmd);
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, " (see 'infergate %s --help')\n", cmd);
+	return 2;
+}
+
+static void print_cmd_help(const struct ig_cmd *c, FILE *out)
+{
+	fprintf(out, "usage: infergate [--pin-dir DIR] %s %s\n\n%s", c->name, c->args, c->help);
+}
+
+/* Common tail of every subcommand's option loop. */
+#define HELP_OPT { "help", no_argument, NULL, 'h' }
+
+/* Runtime failures exit 1; the message was logged where it happened. */
+static int exit_code(int err)
+{
+	return err ? 1 : 0;
+}
+
+/* Every subcommand: parse its own options with getopt_long; return the exit
+ * code. A --help prints the command's help and exits 0. */
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hook", required_argument, NULL, 'H' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "max-sources", required_argument, NULL, 's' },
+		HELP_OPT,
+		{}
+	};
+	struct ig_attach_opts o = { .hook = IG_ATTACH_XDP };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			if (!strcmp(optarg, "xdp"))
+				o.hook = IG_ATTACH_XDP;
+			else if (!strcmp(optarg, "tc"))
+				o.hook = IG_ATTACH_TC;
+			else
+				return usage_error("attach", "invalid hook '%s': expected xdp or tc",
+						   optarg);
+			break;
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				o.xdp_generic = 0;
+			else if (!strcmp(optarg, "generic"))
+				o.xdp_generic = 1;
+			else
+				return usage_error("attach",
+						   "invalid XDP mode '%s': expected native or generic",
+						   optarg);
+			break;
+		case 's':
+			if (ig_parse_count(optarg, "--max-sources", 1024, 1U << 28, &o.max_sources))
+				return 2;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("attach"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("attach", "%s", "expected one interface name");
+	o.ifname = argv[optind];
+	return exit_code(ig_attach(pin_dir, &o));
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "purge", no_argument, NULL, 'p' },
+		HELP_OPT,
+		{}
+	};
+	int c, do_purge = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			do_purge = 1;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("detach"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("detach", "%s", "expected one interface name");
+	return exit_code(ig_detach(pin_dir, argv[optind], do_purge));
+}
+
+/* PORT[/proto] as the one positional argument of limit and unlimit. */
+static int port_arg(const char *cmd, int argc, char **argv, __u16 *port, enum ig_proto *proto,
+		    int *proto_given)
+{
+	if (optind != argc - 1)
+		return usage_error(cmd, "%s", "expected one PORT[/tcp|/udp]");
+	return ig_parse_port_spec(argv[optind], port, proto, proto_given) ? 2 : 0;
+}
+
+static int cmd_limit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rate", required_argument, NULL, 'r' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "unit", required_argument, NULL, 'u' },
+		{ "action", required_argument, NULL, 'a' },
+		HELP_OPT,
+		{}
+	};
+	struct ig_policy pol = { .action = IG_ACTION_DROP };
+	int c, err, proto_given, unit_given = 0;
+	struct ig_instance in;
+	enum ig_proto proto;
+	__u16 port;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (ig_parse_rate(optarg, &pol.rate))
+				return 2;
+			break;
+		case 'b':
+			if (ig_parse_count(optarg, "burst", 1, IG_MAX_BURST, &pol.burst))
+				return 2;
+			break;
+		case 'u':
+			if (ig_parse_unit(optarg, &pol.unit))
+				return 2;
+			unit_given = 1;
+			break;
+		case 'a':
+			if (ig_parse_action(optarg, &pol.action))
+				return 2;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("limit"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	err = port_arg("limit", argc, argv, &port, &proto, &proto_given);
+	if (err)
+		return err;
+	if (!pol.rate)
+		return usage_error("limit", "%s", "--rate N/s is required");
+	if (!pol.burst)
+		pol.burst = pol.rate < IG_MAX_BURST ? pol.rate : IG_MAX_BURST;
+	if (!unit_given)
+		pol.unit = proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
+	if (proto == IG_PROTO_UDP && pol.unit == IG_UNIT_CONN)
+		return usage_error("limit", "%s", "unit conn needs TCP: use packet or byte for UDP");
+	if (pol.unit == IG_UNIT_BYTE && pol.burst < 1514)
+		ig_warn("burst %llu bytes is below one full-size frame: such frames will never "
+			"be admitted", (unsigned long long)pol.burst);
+
+	err = ig_env_check(pin_dir);
+	if (!err)
+		err = ig_instance_open(&in, pin_dir);
+	if (err)
+		return 1;
+	err = ig_policy_set(&in, proto, port, &pol);
+	ig_instance_close(&in);
+	if (!err)
+		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s", port,
+			ig_proto_name(proto), (unsigned long long)pol.rate,
+			(unsigned long long)pol.burst, ig_unit_name(pol.unit),
+			ig_action_name(pol.action));
+	return exit_code(err);
+}
+
+static int cmd_unlimit(int argc, char **argv)
+{
+	static const struct option opts[] = { HELP_OPT, {} };
+	int c, err, proto_given;
+	struct ig_instance in;
+	enum ig_proto proto;
+	__u16 port;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c != 'h')
+			return 2;
+		print_cmd_help(find_cmd("unlimit"), stdout);
+		return 0;
+	}
+	err = port_arg("unlimit", argc, argv, &port, &proto, &proto_given);
+	if (err)
+		return err;
+	err = ig_env_check(pin_dir);
+	if (!err)
+		err = ig_instance_open(&in, pin_dir);
+	if (err)
+		return 1;
+	err = ig_policy_clear(&in, proto, port);
+	ig_instance_close(&in);
+	if (err == 1)
+		ig_info("%u/%s: no longer limited", port, ig_proto_name(proto));
+	else if (!err)
+		ig_info("%u/%s: was not limited", port, ig_proto_name(proto));
+	return exit_code(err < 0 ? err : 0);
+}
+
+static int cmd_reject_budget(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rate", required_argument, NULL, 'r' },
+		{ "burst", required_argument, NULL, 'b' },
+		HELP_OPT,
+		{}
+	};
+	struct ig_globals g = {};
+	struct ig_instance in;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			/* 0 is allowed here: it turns replies off (reject then drops) */
+			if (!strcmp(optarg, "0") || !strcmp(optarg, "0/s"))
+				g.reject_rate = 0;
+			else if (ig_parse_rate(optarg, &g.reject_rate))
+				return 2;
+			break;
+		case 'b':
+			if (ig_parse_count(optarg, "burst", 0, 100000000, &g.reject_burst))
+				return 2;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("reject-budget"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc)
+		return usage_error("reject-budget", "unexpected argument '%s'", argv[optind]);
+	err = ig_env_check(pin_dir);
+	if (!err)
+		err = ig_instance_open(&in, pin_dir);
+	if (err)
+		return 1;
+	if (!g.reject_burst)
+		g.reject_burst = g.reject_rate;
+	err = ig_globals_set(&in, &g);
+	ig_instance_close(&in);
+	if (!err)
+		ig_info("replies: at most %llu/s, burst %llu", (unsigned long long)g.reject_rate,
+			(unsigned long long)g.reject_burst);
+	return exit_code(err);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		HELP_OPT,
+		{}
+	};
+	int c, json = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("status"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc)
+		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	return exit_code(ig_status(pin_dir, json, stdout));
+}
+
+static const struct ig_cmd cmds[] = {
+	{ "attach", cmd_attach, "IFACE [--hook xdp|tc] [--xdp-mode native|generic] [--max-sources N]",
+	  "Load the data path (or reuse the pinned state) and attach it to IFACE.\n"
+	  "Attaching twice is harmless.\n\n"
+	  "  --hook xdp|tc          xdp (default) runs in the driver before the stack; tc runs\n"
+	  "                         the same code as a tcx ingress program, for devices where\n"
+	  "                         XDP is taken or missing\n"
+	  "  --xdp-mode native|generic   native (default) needs driver support\n"
+	  "  --max-sources N        tracked (source, port) pairs, LRU-evicted beyond (default\n"
+	  "                         262144, ~100 bytes each); fixed while the state is pinned\n" },
+	{ "detach", cmd_detach, "IFACE [--purge]",
+	  "Detach from IFACE. Limits, buckets and counters stay pinned for the next attach.\n\n"
+	  "  --purge                also remove the pinned state once no interface is attached\n" },
+	{ "limit", cmd_limit, "PORT[/tcp|/udp] --rate N/s [--burst N] [--unit conn|packet|byte] [--action drop|reject]",
+	  "Limit each source address on PORT (tcp unless /udp) to N units a second.\n"
+	  "Applies to the next packet; changing a limit keeps every source's state.\n\n"
+	  "  --rate N/s             units per second and source (required)\n"
+	  "  --burst N              units a source may use at once; new sources start full\n"
+	  "                         (default: one second of rate)\n"
+	  "  --unit conn|packet|byte  what a unit is: a new TCP connection (SYN; default for\n"
+	  "                         tcp), a packet (default for udp) or a byte\n"
+	  "  --action drop|reject   over the limit: drop silently (default), or answer with a\n"
+	  "                         TCP RST / ICMP port unreachable within the reject budget\n" },
+	{ "unlimit", cmd_unlimit, "PORT[/tcp|/udp]",
+	  "Stop limiting PORT. Its counters stay until the slot is reused.\n" },
+	{ "reject-budget", cmd_reject_budget, "--rate N/s [--burst N]",
+	  "Cap the replies (RST, ICMP) sent for all ports together, so that spoofed\n"
+	  "floods cannot use infergate as a reflector. Beyond it, rejects become drops.\n"
+	  "Default 1000/s, burst 1000. --rate 0 turns replies off.\n" },
+	{ "status", cmd_status, "[--json]",
+	  "Show attachments, limits, counters and tracked sources.\n\n"
+	  "  --json                 one JSON object, for scripts\n" },
+};
+
+static const struct ig_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: infergate [--pin-dir DIR] [-v] COMMAND [ARGS]\n\n"
+		"Per-source rate limits in XDP for the ports of an inference server.\n\n"
+		"commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(out, "  %-14s %s\n", cmds[i].name, cmds[i].args);
+	fprintf(out,
+		"\nglobal options:\n"
+		"  --pin-dir DIR   the instance's pinned state (default %s);\n"
+		"                  one instance per network namespace\n"
+		"  -v, --verbose   more detail; twice for libbpf's debug output\n"
+		"  -h, --help      this help; COMMAND --help for a command's options\n"
+		"  --version       print the version\n",
+		IG_DEFAULT_PIN_DIR);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	const struct ig_cmd *cmd;
+	int c, verbose = 0;
+
+	/* '+': stop at the subcommand, whose options are its own. */
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("infergate %s\n", IG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	ig_log_set_level(verbose >= 2 ? IG_LOG_TRACE : verbose ? IG_LOG_DEBUG : IG_LOG_INFO);
+	ig_log_setup_libbpf();
+
+	cmd = find_cmd(argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "infergate: unknown command '%s' (see 'infergate --help')\n",
+			argv[optind]);
+		return 2;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* 0, not 1: glibc then starts afresh, permuting again (the "+" above stopped that) */
+	return cmd->run(argc, argv);
+}

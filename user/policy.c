@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "policy.h"
+#include "args.h"
+#include "log.h"
+
+int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out)
+{
+	int fd = in->fd[IG_MAP_PORT_POLICY];
+	struct ig_policy *all;
+	__u32 *keys, batch = 0, count, done = 0;
+	int err = 0;
+
+	all = calloc(IG_POLICY_ENTRIES, sizeof(*all));
+	keys = calloc(IG_POLICY_ENTRIES, sizeof(*keys));
+	if (!all || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* One batch syscall instead of 131072 lookups. */
+	while (done < IG_POLICY_ENTRIES) {
+		count = IG_POLICY_ENTRIES - done;
+		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys + done,
+					   all + done, &count, NULL);
+		done += count;
+		if (err) {
+			err = -errno;
+			if (err == -ENOENT) { /* end of map */
+				err = 0;
+				break;
+			}
+			ig_err("cannot read map port_policy: %s", strerror(-err));
+			goto out;
+		}
+	}
+	/* An array batch returns entries in index order. */
+	*out = all;
+	all = NULL;
+out:
+	free(keys);
+	free(all);
+	return err;
+}
+
+int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_policy *want)
+{
+	__u32 idx = IG_PORT_INDEX(proto, port);
+	struct ig_policy cur, next = *want, *all = NULL;
+	int err;
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &cur)) {
+		err = -errno;
+		ig_err("cannot read the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	next.slot = cur.slot;
+	if (!next.slot) {
+		unsigned char used[IG_MAX_SLOTS] = { 1 }; /* slot 0 is never handed out */
+
+		err = ig_policy_read_all(in, &all);
+		if (err)
+			return err;
+		for (__u32 i = 0; i < IG_POLICY_ENTRIES; i++)
+			if (all[i].slot && all[i].slot < IG_MAX_SLOTS)
+				used[all[i].slot] = 1;
+		free(all);
+		for (__u32 s = 1; s < IG_MAX_SLOTS; s++)
+			if (!used[s]) {
+				next.slot = s;
+				break;
+			}
+		if (!next.slot) {
+			ig_err("cannot limit %u/%s: all %d port slots are in use", port,
+			       ig_proto_name(proto), IG_MAX_SLOTS - 1);
+			return -ENOSPC;
+		}
+		/* A recycled slot must not inherit the counters of its last port. */
+		err = ig_stats_clear(in, next.slot);
+		if (err)
+			return err;
+	}
+	/* One update: the data path sees either the old policy or the new one. */
+	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &next, BPF_ANY)) {
+		err = -errno;
+		ig_err("cannot write the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 port)
+{
+	__u32 idx = IG_PORT_INDEX(proto, port);
+	struct ig_policy cur, none = {};
+	int err;
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &cur)) {
+		err = -errno;
+		ig_err("cannot read the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	if (!cur.slot)
+		return 0;
+	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &none, BPF_ANY)) {
+		err = -errno;
+		ig_err("cannot clear the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	return 1;
+}
+
+int ig_globals_set(const struct ig_instance *in, const struct ig_globals *g)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(in->fd[IG_MAP_GLOBALS], &zero, g, BPF_ANY)) {
+		int err = -errno;
+
+		ig_err("cannot write map globals: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_globals_get(const struct ig_instance *in, struct ig_globals *g)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_GLOBALS], &zero, g)) {
+		int err = -errno;
+
+		ig_err("cannot read map globals: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Writing policies into the pinned maps: per-port limits and the reject budget. */
+#ifndef IG_POLICY_H
+#define IG_POLICY_H
+
+#include <linux/types.h>
+#include "ig_abi.h"
+#include "instance.h"
+
+/* All IG_POLICY_ENTRIES policies, read in one go (caller frees). */
+int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out);
+
+/* Limit (proto, port): keeps the port's slot (and counters) when it is already
+ * limited, hands out a free slot otherwise. */
+int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_policy *want);
+/* 1 if the port was limited and now is not, 0 if it was not limited. */
+int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 port);
+
+int ig_globals_set(const struct ig_instance *in, const struct ig_globals *g);
+int ig_globals_get(const struct ig_instance *in, struct ig_globals *g);
+
+#endif

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "status.h"
+#include "attach.h"
+#include "instance.h"
+#include "policy.h"
+#include "args.h"
+#include "log.h"
+
+#define IG_MAX_ATTACHMENTS 64
+
+struct port_row {
+	__u16 port;
+	enum ig_proto proto;
+	struct ig_policy pol;
+	struct ig_stats st;
+	__u64 sources;
+};
+
+struct totals {
+	__u64 pkts, bytes;
+};
+
+static struct totals sum_reasons(const struct ig_stats *st, enum ig_verdict verdict)
+{
+	struct totals t = {};
+
+	for (int r = 0; r < IG_R_MAX; r++) {
+		if (ig_reason_verdict((enum ig_reason)r) == verdict) {
+			t.pkts += st->packets[r];
+			t.bytes += st->bytes[r];
+		}
+	}
+	return t;
+}
+
+/* Tracked sources per (proto, port), counted from the buckets map in batches. */
+static int count_sources(const struct ig_instance *in, __u64 *per_index, __u64 *total)
+{
+	const __u32 chunk = 4096;
+	struct ig_bucket_key *keys;
+	struct ig_bucket *vals;
+	__u32 batch = 0, count;
+	int err = 0, first = 1;
+
+	*total = 0;
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc(chunk, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = chunk;
+		err = bpf_map_lookup_batch(in->fd[IG_MAP_BUCKETS], first ? NULL : &batch, &batch,
+					   keys, vals, &count, NULL);
+		first = 0;
+		if (err)
+			err = -errno;
+		for (__u32 i = 0; i < count; i++) {
+			if (keys[i].proto < IG_PROTO_MAX)
+				per_index[IG_PORT_INDEX(keys[i].proto, keys[i].port)]++;
+			(*total)++;
+		}
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		if (err) {
+			ig_err("cannot read map buckets: %s", strerror(-err));
+			break;
+		}
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static void json_totals(FILE *out, const char *name, struct totals t)
+{
+	fprintf(out, "\"%s\":{\"packets\":%llu,\"bytes\":%llu}", name, (unsigned long long)t.pkts,
+		(unsigned long long)t.bytes);
+}
+
+static void print_json(FILE *out, const struct ig_instance *in, const struct ig_attachment *att,
+		       int natt, const struct ig_globals *g, const struct port_row *rows, int nrows,
+		       const struct ig_stats *other, __u64 tracked, __u32 clock)
+{
+	fprintf(out, "{\"pin_dir\":\"%s\",\"clock\":\"%s\",\"attachments\":[", in->pin_dir,
+		ig_clock_name((enum ig_clock)clock));
+	for (int i = 0; i < natt; i++)
+		fprintf(out, "%s{\"ifname\":\"%s\",\"hook\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u}",
+			i ? "," : "", att[i].ifname, ig_hook_name(att[i].hook), att[i].mode,
+			att[i].prog_id);
+	fprintf(out, "],\"reject_budget\":{\"rate\":%llu,\"burst\":%llu},",
+		(unsigned long long)g->reject_rate, (unsigned long long)g->reject_burst);
+	fprintf(out, "\"max_sources\":%u,\"tracked_sources\":%llu,\"ports\":[", in->max_sources,
+		(unsigned long long)tracked);
+	for (int i = 0; i < nrows; i++) {
+		const struct port_row *r = &rows[i];
+
+		fprintf(out,
+			"%s{\"port\":%u,\"proto\":\"%s\",\"rate\":%llu,\"burst\":%llu,\"unit\":\"%s\","
+			"\"action\":\"%s\",\"slot\":%u,\"sources\":%llu,",
+			i ? "," : "", r->port, ig_proto_name(r->proto),
+			(unsigned long long)r->pol.rate, (unsigned long long)r->pol.burst,
+			ig_unit_name(r->pol.unit), ig_action_name(r->pol.action), r->pol.slot,
+			(unsigned long long)r->sources);
+		json_totals(out, "passed", sum_reasons(&r->st, IG_V_PASS));
+		fputc(',', out);
+		json_totals(out, "dropped", sum_reasons(&r->st, IG_V_DROP));
+		fputc(',', out);
+		json_totals(out, "rejected", sum_reasons(&r->st, IG_V_TX));
+		fputs(",\"reasons\":{", out);
+		for (int k = IG_R_PASS_FREE, first = 1; k < IG_R_MAX; k++, first = 0)
+			fprintf(out, "%s\"%s\":%llu", first ? "" : ",",
+				ig_reason_name((enum ig_reason)k), (unsigned long long)r->st.packets[k]);
+		fputs("}}", out);
+	}
+	fprintf(out, "],\"unprotected\":{\"pass_other\":%llu,\"pass_unparsed\":%llu,"
+		     "\"pass_fragment\":%llu}}\n",
+		(unsigned long long)other->packets[IG_R_PASS_OTHER],
+		(unsigned long long)other->packets[IG_R_PASS_UNPARSED],
+		(unsigned long long)other->packets[IG_R_PASS_FRAGMENT]);
+}
+
+static void print_table(FILE *out, const struct ig_instance *in, const struct ig_attachment *att,
+			int natt, const struct ig_globals *g, const struct port_row *rows, int nrows,
+			const struct ig_stats *other, __u64 tracked, __u32 clock)
+{
+	fprintf(out, "instance   %s (clock: %s)\n", in->pin_dir, ig_clock_name((enum ig_clock)clock));
+	if (!natt)
+		fprintf(out, "attached   nowhere\n");
+	for (int i = 0; i < natt; i++)
+		fprintf(out, "attached   %s: %s (%s), prog %u\n", att[i].ifname,
+			ig_hook_name(att[i].hook), att[i].mode, att[i].prog_id);
+	fprintf(out, "replies    at most %llu/s, burst %llu\n", (unsigned long long)g->reject_rate,
+		(unsigned long long)g->reject_burst);
+	fprintf(out, "sources    %llu tracked of %u\n\n", (unsigned long long)tracked,
+		in->max_sources);
+	fprintf(out, "%-11s %12s %10s %-6s %-6s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
+		"UNIT", "ACTION", "SOURCES", "PASSED", "DROPPED", "REJECTED");
+	if (!nrows)
+		fprintf(out, "(no port is limited: infergate limit PORT --rate N/s)\n");
+	for (int i = 0; i < nrows; i++) {
+		const struct port_row *r = &rows[i];
+		char name[16];
+
+		snprintf(name, sizeof(name), "%u/%s", r->port, ig_proto_name(r->proto));
+		fprintf(out, "%-11s %12llu %10llu %-6s %-6s %8llu %12llu %12llu %12llu\n", name,
+			(unsigned long long)r->pol.rate, (unsigned long long)r->pol.burst,
+			ig_unit_name(r->pol.unit), ig_action_name(r->pol.action),
+			(unsigned long long)r->sources,
+			(unsigned long long)sum_reasons(&r->st, IG_V_PASS).pkts,
+			(unsigned long long)sum_reasons(&r->st, IG_V_DROP).pkts,
+			(unsigned long long)sum_reasons(&r->st, IG_V_TX).pkts);
+	}
+	fprintf(out, "\nother traffic: %llu passed (%llu not for a limited port, %llu unparsed, "
+		     "%llu fragments)\n",
+		(unsigned long long)sum_reasons(other, IG_V_PASS).pkts,
+		(unsigned long long)other->packets[IG_R_PASS_OTHER],
+		(unsigned long long)other->packets[IG_R_PASS_UNPARSED],
+		(unsigned long long)other->packets[IG_R_PASS_FRAGMENT]);
+}
+
+int ig_status(const char *pin_dir, int json, FILE *out)
+{
+	struct ig_attachment att[IG_MAX_ATTACHMENTS];
+	struct ig_policy *all = NULL;
+	struct port_row *rows = NULL;
+	__u64 *sources = NULL, tracked = 0;
+	struct ig_instance in;
+	struct ig_globals g;
+	struct ig_stats other;
+	int natt, nrows = 0, err;
+	__u32 clock;
+	__u64 tick;
+
+	err = ig_env_check(pin_dir);
+	if (err)
+		return err;
+	err = ig_instance_open(&in, pin_dir);
+	if (err)
+		return err;
+	natt = ig_list_attachments(pin_dir, att, IG_MAX_ATTACHMENTS);
+	if (natt < 0)
+		natt = 0;
+	ig_pick_clock(&clock, &tick);
+
+	err = ig_globals_get(&in, &g);
+	if (!err)
+		err = ig_policy_read_all(&in, &all);
+	if (!err)
+		err = ig_stats_read(&in, 0, &other);
+	if (err)
+		goto out;
+	sources = calloc(IG_POLICY_ENTRIES, sizeof(*sources));
+	rows = calloc(IG_MAX_SLOTS, sizeof(*rows));
+	if (!sources || !rows) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = count_sources(&in, sources, &tracked);
+	if (err)
+		goto out;
+	for (__u32 i = 0; i < IG_POLICY_ENTRIES && nrows < IG_MAX_SLOTS; i++) {
+		struct port_row *r = &rows[nrows];
+
+		if (!all[i].slot)
+			continue;
+		r->port = (__u16)(i & 0xffff);
+		r->proto = (enum ig_proto)(i >> 16);
+		r->pol = all[i];
+		r->sources = sources[i];
+		err = ig_stats_read(&in, all[i].slot < IG_MAX_SLOTS ? all[i].slot : 0, &r->st);
+		if (err)
+			goto out;
+		nrows++;
+	}
+	if (json)
+		print_json(out, &in, att, natt, &g, rows, nrows, &other, tracked, clock);
+	else
+		print_table(out, &in, att, natt, &g, rows, nrows, &other, tracked, clock);
+out:
+	free(rows);
+	free(sources);
+	free(all);
+	ig_instance_close(&in);
+	return err;
+}
