@@ -34,11 +34,11 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # The CLI's objects minus main(), linked into the test runner too.
 USER_LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 
-TEST_SRCS := $(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c)
+TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all deps test test-slow bench install uninstall clean
-all: $(BUILD)/infergate $(BUILD)/tests/ig_tests
+.PHONY: all deps demo test test-slow bench install uninstall clean
+all: $(BUILD)/infergate $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
 	$(Q)mkdir -p $@
@@ -54,6 +54,10 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$(basename $(notdir $<))) > $@
+
+$(BUILD)/tests/xdp_pass.bpf.o: tests/lib/xdp_pass.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests/lib
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user
 	$(call msg,CC,$@)
@@ -83,6 +87,9 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+
+demo: deps all
+	$(Q)bash tests/demo.sh $(BUILD)
 
 test: deps all
 	$(Q)bash tests/run.sh $(BUILD)
