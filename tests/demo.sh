@@ -32,12 +32,15 @@ say "infergate attach $VS; limit 8000 --rate 5/s --burst 10 --action reject"
 ig attach "$VS"
 ig limit 8000 --rate 5/s --burst 10 --action reject
 
+tally() { # NAME OK REFUSED: rename, so the status line never reads half a file
+	echo "$2 $3" >"$IG_TMP/$1.tmp" && mv "$IG_TMP/$1.tmp" "$IG_TMP/$1"
+}
 polite() { # one connection every 0.5 s from the client's own address
 	local ok=0 no=0
 	for ((i = 0; i < 16; i++)); do
 		if ig_cli curl -s -o /dev/null --connect-timeout 2 "http://$S4:8000/"; then
 			ok=$((ok + 1)); else no=$((no + 1)); fi
-		echo "$ok $no" >"$IG_TMP/polite"
+		tally polite "$ok" "$no"
 		sleep 0.5
 	done
 }
@@ -46,12 +49,12 @@ abusive() { # back to back from a second address for 8 s, bounded in count too
 	for ((i = 0; i < 2000 && SECONDS < end; i++)); do
 		if ig_cli curl -s -o /dev/null --connect-timeout 2 --interface "$ABUSER" \
 			"http://$S4:8000/"; then ok=$((ok + 1)); else no=$((no + 1)); fi
-		echo "$ok $no" >"$IG_TMP/abusive"
+		tally abusive "$ok" "$no"
 	done
 }
 
 say "8 seconds of traffic: polite client 2 conn/s, abusive client flat out"
-echo "0 0" >"$IG_TMP/polite"; echo "0 0" >"$IG_TMP/abusive"
+tally polite 0 0; tally abusive 0 0
 polite & pp=$!; IG_PIDS+=($pp)
 abusive & ap=$!; IG_PIDS+=($ap)
 while kill -0 "$pp" 2>/dev/null || kill -0 "$ap" 2>/dev/null; do
