@@ -123,7 +123,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 		cost = len;
 		break;
 	default:
-		cost = 1;
+		cost = ctx_wire_packets(ctx, hook);
 		break;
 	}
 

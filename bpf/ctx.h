@@ -59,6 +59,17 @@ static __always_inline __u32 ctx_wire_len(void *ctx, enum ig_hook hook)
 	return ig_ctx_u32(ctx, struct __sk_buff, len);
 }
 
+/* Packets on the wire: an skb that GRO merged stands for gso_segs of them. */
+static __always_inline __u32 ctx_wire_packets(void *ctx, enum ig_hook hook)
+{
+	__u32 segs;
+
+	if (hook == IG_HOOK_XDP)
+		return 1;
+	segs = ig_ctx_u32(ctx, struct __sk_buff, gso_segs);
+	return segs ? segs : 1;
+}
+
 /* Make room for `len` bytes in front of the frame. Invalidates packet pointers. */
 static __always_inline int ctx_grow_head(void *ctx, enum ig_hook hook, __u32 len)
 {
