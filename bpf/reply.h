@@ -126,12 +126,12 @@ static __always_inline void ig_build_rst_tcp(const struct ig_pkt *p, const struc
 struct ig_rst4 {
 	struct ig_ipv4 ip;
 	struct ig_tcp tcp;
-} __attribute__((packed));
+} __attribute__((packed, aligned(2)));
 
 struct ig_rst6 {
 	struct ig_ipv6 ip;
 	struct ig_tcp tcp;
-} __attribute__((packed));
+} __attribute__((packed, aligned(2)));
 
 static __always_inline void ig_build_rst4(const struct ig_pkt *p, const struct ig_tcp_seg *s,
 					  struct ig_rst4 *r)
@@ -152,12 +152,12 @@ static __always_inline void ig_build_rst6(const struct ig_pkt *p, const struct i
 struct ig_unreach4 {
 	struct ig_ipv4 ip;
 	struct ig_icmp icmp;
-} __attribute__((packed));
+} __attribute__((packed, aligned(2)));
 
 struct ig_unreach6 {
 	struct ig_ipv6 ip;
 	struct ig_icmp icmp;
-} __attribute__((packed));
+} __attribute__((packed, aligned(2)));
 
 static __always_inline void ig_build_unreach4(const struct ig_pkt *p, __u32 quote_len,
 					      __u32 quote_sum, struct ig_unreach4 *r)
