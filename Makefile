@@ -21,7 +21,7 @@ endif
 ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
-CFLAGS_COMMON := -g -O2 -Wall -Wextra -Wno-unused-parameter -Werror -MMD -MP
+CFLAGS_COMMON := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -Werror -MMD -MP
 CFLAGS   ?= $(CFLAGS_COMMON)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	      -I$(BUILD) -Ibpf

@@ -11,6 +11,7 @@
 #include "ctx.h"
 #include "parse.h"
 #include "bucket.h"
+#include "sources.h"
 #include "maps.h"
 #include "counters.h"
 #include "reply_tx.h"
@@ -36,30 +37,24 @@ static __always_inline __u64 ig_now(void)
 	return bpf_ktime_get_coarse_ns();
 }
 
-/* Charge a source's bucket, creating it on first sight. */
+/* Charge the source's bucket, taking a way in its set on first sight. */
 static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
 					    __u64 cost)
 {
-	struct ig_bucket_key key = {};
-	struct ig_bucket *b, fresh;
-	__u64 now = ig_now();
+	__u32 zero = 0, idx;
+	struct ig_globals *g = bpf_map_lookup_elem(&globals, &zero);
+	struct ig_source_set *set;
+	__u64 h;
 
-	__builtin_memcpy(key.addr, p->saddr, 16);
-	key.port = p->dport;
-	key.proto = p->proto;
-
-	b = bpf_map_lookup_elem(&buckets, &key);
-	if (!b) {
-		if (!ig_gcra(0, now, cost, pol->rate, pol->burst, &fresh.tat))
-			return IG_CHARGE_REFUSED;
-		/* NOEXIST: if the other CPU created it first, charge theirs. */
-		if (bpf_map_update_elem(&buckets, &key, &fresh, BPF_NOEXIST) == 0)
-			return IG_CHARGE_OK;
-		b = bpf_map_lookup_elem(&buckets, &key);
-		if (!b)
-			return IG_CHARGE_CONTENDED;
-	}
-	return ig_bucket_charge(&b->tat, now, cost, pol->rate, pol->burst);
+	if (!g)
+		return IG_CHARGE_CONTENDED;
+	h = ig_source_hash(p->saddr, p->dport, p->proto, g->hash_seed);
+	idx = (__u32)h & ig_cfg.set_mask;
+	set = bpf_map_lookup_elem(&sources, &idx);
+	if (!set)
+		return IG_CHARGE_CONTENDED;
+	return ig_source_charge(set, ig_source_ident(h, p->dport, p->proto), ig_now(), cost,
+				pol->rate, pol->burst);
 }
 
 /* Over the limit with action reject: reply within the host-wide budget. */

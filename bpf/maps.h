@@ -20,15 +20,15 @@ struct {
 	__type(value, struct ig_policy);
 } port_policy SEC(".maps");
 
-/* One GCRA bucket per (source address, protocol, port). LRU, so a flood of
- * sources evicts the idlest state instead of failing inserts; the loader sizes
- * it (--max-sources). */
+/* Per-source buckets: a set-associative table, IG_WAYS sources per set (see
+ * struct ig_source_set). The loader sizes it (--max-sources / IG_WAYS sets, a
+ * power of two) and puts the mask in ig_cfg.set_mask. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
-	__type(key, struct ig_bucket_key);
-	__type(value, struct ig_bucket);
-} buckets SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct ig_source_set);
+} sources SEC(".maps");
 
 /* Per-CPU verdict counters per slot (slot 0: traffic for no protected port),
  * by enum ig_reason. Per-CPU so counting never bounces a cache line. */

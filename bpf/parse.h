@@ -43,7 +43,7 @@ enum ig_parse_result {
 
 /* What the data path needs of one packet. Offsets count from the frame start. */
 struct ig_pkt {
-	__u8 saddr[16]; /* IPv4 stored IPv4-mapped, as in struct ig_bucket_key */
+	__u8 saddr[16]; /* IPv4 stored IPv4-mapped (::ffff:a.b.c.d): one hash for both families */
 	__u8 daddr[16];
 	__u16 l3_off;
 	__u16 l4_off;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/utsname.h>
 #include <zlib.h>
 #include <linux/if_link.h>
@@ -122,10 +123,21 @@ static void rollback_pins(const char *pin_dir, struct infergate *skel, const str
 		rmdir(pin_dir);
 }
 
+/* Sets for at least n sources: a power of two, so the data path can mask. */
+static __u32 ig_sets_for(__u64 n)
+{
+	__u32 sets = 1;
+
+	while ((__u64)sets * IG_WAYS < n && sets < (1U << 30))
+		sets <<= 1;
+	return sets;
+}
+
 static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig_attach_opts *o,
 		    struct pin_plan *plan)
 {
 	char path[512];
+	__u32 sets;
 	int err;
 
 	for (int i = 0; i < IG_MAP_COUNT; i++) {
@@ -146,14 +158,14 @@ static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig
 		}
 	}
 
-	/* The buckets map keeps its size across attaches: state is reused, so a
+	/* The sources map keeps its size across attaches: state is reused, so a
 	 * different size means a different instance. */
-	if (plan->existed[IG_MAP_BUCKETS]) {
+	if (plan->existed[IG_MAP_SOURCES]) {
 		struct bpf_map_info info;
 		__u32 len = sizeof(info);
 		int fd;
 
-		ig_path(path, sizeof(path), pin_dir, "buckets");
+		ig_path(path, sizeof(path), pin_dir, "sources");
 		fd = bpf_obj_get(path);
 		if (fd < 0) {
 			err = -errno;
@@ -167,16 +179,20 @@ static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig
 			ig_err("cannot inspect pinned map %s: %s", path, strerror(-err));
 			return err;
 		}
-		if (o->max_sources && o->max_sources != info.max_entries) {
-			ig_err("%s holds %u sources; --max-sources %llu differs (detach every "
-			       "interface with --purge to resize)", path, info.max_entries,
+		if (o->max_sources && ig_sets_for(o->max_sources) != info.max_entries) {
+			ig_err("%s holds %llu sources; --max-sources %llu differs (detach every "
+			       "interface with --purge to resize)", path,
+			       (unsigned long long)info.max_entries * IG_WAYS,
 			       (unsigned long long)o->max_sources);
 			return -EINVAL;
 		}
-		return bpf_map__set_max_entries(skel->maps.buckets, info.max_entries);
+		sets = info.max_entries;
+	} else {
+		sets = ig_sets_for(o->max_sources ? o->max_sources : IG_DEFAULT_MAX_SOURCES);
 	}
-	return bpf_map__set_max_entries(skel->maps.buckets,
-					(__u32)(o->max_sources ? o->max_sources : IG_DEFAULT_MAX_SOURCES));
+	/* The data path masks the hash with this: it must match the map. */
+	skel->rodata->ig_cfg.set_mask = sets - 1;
+	return bpf_map__set_max_entries(skel->maps.sources, sets);
 }
 
 static int init_globals(struct infergate *skel)
@@ -184,6 +200,14 @@ static int init_globals(struct infergate *skel)
 	struct ig_globals g = { .reject_rate = IG_DEFAULT_REJECT_RATE,
 				.reject_burst = IG_DEFAULT_REJECT_BURST };
 	__u32 zero = 0;
+
+	/* A secret seed, so that nobody can pick addresses that share a set. */
+	if (getrandom(&g.hash_seed, sizeof(g.hash_seed), 0) != sizeof(g.hash_seed)) {
+		int err = -errno;
+
+		ig_err("cannot get a random hash seed: %s", strerror(-err));
+		return err;
+	}
 
 	if (bpf_map__update_elem(skel->maps.globals, &zero, sizeof(zero), &g, sizeof(g), BPF_ANY)) {
 		int err = -errno;

@@ -13,13 +13,14 @@ enum ig_attach_hook {
 	IG_ATTACH_TC = 1, /* tcx ingress link */
 };
 
-#define IG_DEFAULT_MAX_SOURCES 262144ULL
+#define IG_DEFAULT_MAX_SOURCES 1048576ULL
 
 struct ig_attach_opts {
 	const char *ifname;
 	enum ig_attach_hook hook;
 	int xdp_generic;       /* XDP in generic (skb) mode instead of native */
-	__u64 max_sources;     /* 0: keep what is pinned, or the default */
+	__u64 max_sources;     /* 0: keep what is pinned, or the default; rounded up
+				* to IG_WAYS times a power of two */
 };
 
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o);

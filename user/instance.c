@@ -20,7 +20,7 @@ struct ig_map_desc {
 
 static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_PORT_POLICY] = { "port_policy", sizeof(__u32), sizeof(struct ig_policy) },
-	[IG_MAP_BUCKETS] = { "buckets", sizeof(struct ig_bucket_key), sizeof(struct ig_bucket) },
+	[IG_MAP_SOURCES] = { "sources", sizeof(__u32), sizeof(struct ig_source_set) },
 	[IG_MAP_PORT_STATS] = { "port_stats", sizeof(__u32), sizeof(struct ig_stats) },
 	[IG_MAP_GLOBALS] = { "globals", sizeof(__u32), sizeof(struct ig_globals) },
 	[IG_MAP_REJECT_STATE] = { "reject_state", sizeof(__u32), sizeof(struct ig_bucket) },
@@ -132,8 +132,10 @@ int ig_instance_open(struct ig_instance *in, const char *pin_dir)
 			err = -EINVAL;
 			goto fail;
 		}
-		if (i == IG_MAP_BUCKETS)
-			in->max_sources = info.max_entries;
+		if (i == IG_MAP_SOURCES) {
+			in->sets = info.max_entries;
+			in->max_sources = (__u64)info.max_entries * IG_WAYS;
+		}
 	}
 	return 0;
 fail:

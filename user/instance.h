@@ -10,7 +10,7 @@
 /* The maps of the data path, in pin-name order; see bpf/maps.h. */
 enum ig_map_id {
 	IG_MAP_PORT_POLICY = 0,
-	IG_MAP_BUCKETS,
+	IG_MAP_SOURCES,
 	IG_MAP_PORT_STATS,
 	IG_MAP_GLOBALS,
 	IG_MAP_REJECT_STATE,
@@ -22,7 +22,8 @@ const char *ig_map_name(enum ig_map_id id);
 struct ig_instance {
 	char pin_dir[256];
 	int fd[IG_MAP_COUNT];
-	__u32 max_sources; /* max_entries of the pinned buckets map */
+	__u32 sets;        /* max_entries of the pinned sources map */
+	__u64 max_sources; /* sets * IG_WAYS */
 	int ncpus;
 };
 

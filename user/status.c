@@ -37,46 +37,50 @@ static struct totals sum_reasons(const struct ig_stats *st, enum ig_verdict verd
 	return t;
 }
 
-/* Tracked sources per (proto, port), counted from the buckets map in batches. */
+/* Tracked sources per (proto, port): the used ways, read set by set in batches. */
 static int count_sources(const struct ig_instance *in, __u64 *per_index, __u64 *total)
 {
 	const __u32 chunk = 4096;
-	struct ig_bucket_key *keys;
-	struct ig_bucket *vals;
-	__u32 batch = 0, count;
+	struct ig_source_set *sets;
+	__u32 *keys, batch = 0, count;
 	int err = 0, first = 1;
 
 	*total = 0;
 	keys = calloc(chunk, sizeof(*keys));
-	vals = calloc(chunk, sizeof(*vals));
-	if (!keys || !vals) {
+	sets = calloc(chunk, sizeof(*sets));
+	if (!keys || !sets) {
 		err = -ENOMEM;
 		goto out;
 	}
 	for (;;) {
 		count = chunk;
-		err = bpf_map_lookup_batch(in->fd[IG_MAP_BUCKETS], first ? NULL : &batch, &batch,
-					   keys, vals, &count, NULL);
+		err = bpf_map_lookup_batch(in->fd[IG_MAP_SOURCES], first ? NULL : &batch, &batch,
+					   keys, sets, &count, NULL);
 		first = 0;
 		if (err)
 			err = -errno;
-		for (__u32 i = 0; i < count; i++) {
-			if (keys[i].proto < IG_PROTO_MAX)
-				per_index[IG_PORT_INDEX(keys[i].proto, keys[i].port)]++;
-			(*total)++;
-		}
+		for (__u32 i = 0; i < count; i++)
+			for (int w = 0; w < IG_WAYS; w++) {
+				const struct ig_source *s = &sets[i].way[w];
+
+				if (!s->used)
+					continue;
+				if (s->proto < IG_PROTO_MAX)
+					per_index[IG_PORT_INDEX(s->proto, s->port)]++;
+				(*total)++;
+			}
 		if (err == -ENOENT) {
 			err = 0;
 			break;
 		}
 		if (err) {
-			ig_err("cannot read map buckets: %s", strerror(-err));
+			ig_err("cannot read map sources: %s", strerror(-err));
 			break;
 		}
 	}
 out:
 	free(keys);
-	free(vals);
+	free(sets);
 	return err;
 }
 
@@ -98,7 +102,7 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 			att[i].prog_id);
 	fprintf(out, "],\"reject_budget\":{\"rate\":%llu,\"burst\":%llu},",
 		(unsigned long long)g->reject_rate, (unsigned long long)g->reject_burst);
-	fprintf(out, "\"max_sources\":%u,\"tracked_sources\":%llu,\"ports\":[", in->max_sources,
+	fprintf(out, "\"max_sources\":%llu,\"tracked_sources\":%llu,\"ports\":[", (unsigned long long)in->max_sources,
 		(unsigned long long)tracked);
 	for (int i = 0; i < nrows; i++) {
 		const struct port_row *r = &rows[i];
@@ -140,8 +144,8 @@ static void print_table(FILE *out, const struct ig_instance *in, const struct ig
 			ig_hook_name(att[i].hook), att[i].mode, att[i].prog_id);
 	fprintf(out, "replies    at most %llu/s, burst %llu\n", (unsigned long long)g->reject_rate,
 		(unsigned long long)g->reject_burst);
-	fprintf(out, "sources    %llu tracked of %u\n\n", (unsigned long long)tracked,
-		in->max_sources);
+	fprintf(out, "sources    %llu tracked of %llu\n\n", (unsigned long long)tracked,
+		(unsigned long long)in->max_sources);
 	fprintf(out, "%-11s %12s %10s %-6s %-6s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
 		"UNIT", "ACTION", "SOURCES", "PASSED", "DROPPED", "REJECTED");
 	if (!nrows)

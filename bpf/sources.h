@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The per-source table: find or claim a source's way in its set, then charge
+ * its GCRA word (bucket.h). Plain C on a struct ig_source_set pointer: the data
+ * path passes a map value, the unit tests a set in memory (and race two
+ * threads on it).
+ *
+ * Every write is a compare-and-swap on one 8-byte word: the identity word
+ * (tag, port, proto, used) when a way changes owner, the tat when a source is
+ * charged. A refused packet of a known source writes nothing.
+ */
+#ifndef IG_SOURCES_H
+#define IG_SOURCES_H
+
+#include "hdr.h"
+#include "ig_abi.h"
+#include "bucket.h"
+
+/* murmur3's finaliser: every input bit reaches every output bit. */
+static __always_inline __u64 ig_mix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* The source's 64-bit hash: low bits pick the set, the high half is the tag. */
+static __always_inline __u64 ig_source_hash(const __u8 *addr, __u16 port, __u8 proto, __u64 seed)
+{
+	__u64 a, b;
+
+	__builtin_memcpy(&a, addr, 8);
+	__builtin_memcpy(&b, addr + 8, 8);
+	return ig_mix64(ig_mix64(seed ^ a) ^ b ^ ((__u64)port << 8 | proto));
+}
+
+/* The identity word of a way: what struct ig_source's first 8 bytes hold. */
+static __always_inline __u64 ig_source_ident(__u64 hash, __u16 port, __u8 proto)
+{
+	struct ig_source s = {
+		.tag = (__u32)(hash >> 32),
+		.port = port,
+		.proto = proto,
+		.used = 1,
+	};
+	__u64 w;
+
+	__builtin_memcpy(&w, &s, sizeof(w));
+	return w;
+}
+
+static __always_inline __u64 *ig_way_ident(struct ig_source *w)
+{
+	return (__u64 *)(void *)w;
+}
+
+/* Compare-and-swap passes over the set before a charge is given up as contended. */
+#define IG_CLAIM_TRIES 2
+
+/*
+ * Charge `cost` to the source with identity `ident` in `set`. A source not in
+ * the set takes a way: an unused one, else the one with the smallest tat: the
+ * longest idle, least indebted source, and when its tat <= now one that holds
+ * no state at all (its bucket is full, exactly as a new source's).
+ * Returns enum ig_charge.
+ */
+static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ident, __u64 now,
+					    __u64 cost, __u64 rate, __u64 burst)
+{
+	int pass, i;
+
+#pragma unroll
+	for (pass = 0; pass < IG_CLAIM_TRIES; pass++) {
+		__u64 old_ident, old_tat, fresh, best_tat = ~0ULL;
+		int victim = 0;
+
+#pragma unroll
+		for (i = 0; i < IG_WAYS; i++) {
+			__u64 id = *(volatile __u64 *)ig_way_ident(&set->way[i]);
+			__u64 t = *(volatile __u64 *)&set->way[i].tat;
+
+			struct ig_source seen;
+
+			if (id == ident)
+				return ig_bucket_charge(&set->way[i].tat, now, cost, rate, burst);
+			__builtin_memcpy(&seen, &id, sizeof(id));
+			if (!seen.used)
+				t = 0; /* an empty way beats any source */
+			if (t < best_tat) {
+				best_tat = t;
+				victim = i;
+			}
+		}
+
+		/* Not tracked: a new source starts with a full bucket. */
+		if (!ig_gcra(0, now, cost, rate, burst, &fresh))
+			return IG_CHARGE_REFUSED;
+		old_tat = *(volatile __u64 *)&set->way[victim].tat;
+		old_ident = *(volatile __u64 *)ig_way_ident(&set->way[victim]);
+		if (__sync_val_compare_and_swap(ig_way_ident(&set->way[victim]), old_ident, ident) !=
+		    old_ident)
+			continue; /* another CPU took this way first: look again */
+		/* The way is ours. If a charge of our source landed on the old tat
+		 * in between, this fails and that charge stands on its own. */
+		if (__sync_val_compare_and_swap(&set->way[victim].tat, old_tat, fresh) == old_tat)
+			return IG_CHARGE_OK;
+		return ig_bucket_charge(&set->way[victim].tat, now, cost, rate, burst);
+	}
+	return IG_CHARGE_CONTENDED;
+}
+
+#endif /* IG_SOURCES_H */

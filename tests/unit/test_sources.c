@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The set-associative source table (bpf/sources.h), natively. */
+#include <pthread.h>
+#include <stdlib.h>
+#include "harness.h"
+#include "sources.h"
+
+#define SEC_NS 1000000000ULL
+#define T0 (1000 * SEC_NS)
+
+static __u64 ident_of(__u32 v4, __u16 port, __u8 proto, __u64 seed)
+{
+	__u8 addr[16] = { [10] = 0xff, [11] = 0xff };
+
+	__builtin_memcpy(addr + 12, &v4, 4);
+	return ig_source_ident(ig_source_hash(addr, port, proto, seed), port, proto);
+}
+
+static int admitted(struct ig_source_set *set, __u64 ident, __u64 now, int n, __u64 rate,
+		    __u64 burst)
+{
+	int ok = 0;
+
+	for (int i = 0; i < n; i++)
+		ok += ig_source_charge(set, ident, now, 1, rate, burst) == IG_CHARGE_OK;
+	return ok;
+}
+
+IG_TEST(sources_new_source_gets_exactly_its_burst)
+{
+	struct ig_source_set set = {};
+	__u64 id = ident_of(0x01020304, 8000, IG_PROTO_TCP, 42);
+
+	ASSERT_EQ(admitted(&set, id, T0, 25, 5, 10), 10, "burst of a new source");
+	ASSERT_EQ(admitted(&set, id, T0 + SEC_NS, 25, 5, 10), 5, "one second of refill at 5/s");
+}
+
+IG_TEST(sources_sources_in_one_set_are_independent)
+{
+	struct ig_source_set set = {};
+	__u64 a = ident_of(0x0a000001, 8000, IG_PROTO_TCP, 1);
+	__u64 b = ident_of(0x0a000002, 8000, IG_PROTO_TCP, 1);
+	__u64 c = ident_of(0x0a000001, 8001, IG_PROTO_TCP, 1);
+
+	ASSERT_NEQ(a, b, "two addresses, two identities");
+	ASSERT_NEQ(a, c, "two ports, two identities");
+	ASSERT_EQ(admitted(&set, a, T0, 5, 1, 3), 3, "source a");
+	ASSERT_EQ(admitted(&set, b, T0, 5, 1, 3), 3, "source b is not charged for a");
+	ASSERT_EQ(admitted(&set, c, T0, 5, 1, 3), 3, "a on another port");
+	ASSERT_EQ(admitted(&set, a, T0, 5, 1, 3), 0, "a stays refused");
+}
+
+IG_TEST(sources_refusal_writes_nothing)
+{
+	struct ig_source_set set = {}, before;
+	__u64 a = ident_of(0x0a000001, 8000, IG_PROTO_TCP, 1);
+
+	ASSERT_EQ(admitted(&set, a, T0, 2, 1, 2), 2, "burst");
+	before = set;
+	ASSERT_EQ(ig_source_charge(&set, a, T0, 1, 1, 2), IG_CHARGE_REFUSED, "over the limit");
+	ASSERT_MEMEQ(&set, &before, sizeof(set), "a refused charge leaves the set untouched");
+	ASSERT_EQ(ig_source_charge(&set, ident_of(9, 1, 0, 1), T0, 5, 1, 2), IG_CHARGE_REFUSED,
+		  "a new source whose first charge exceeds the burst");
+	ASSERT_MEMEQ(&set, &before, sizeof(set), "... takes no way");
+}
+
+IG_TEST(sources_full_set_forgets_the_least_indebted)
+{
+	struct ig_source_set set = {};
+	__u64 id[IG_WAYS + 1];
+	int i;
+
+	for (i = 0; i <= IG_WAYS; i++)
+		id[i] = ident_of(0x0a000000 + (__u32)i, 8000, IG_PROTO_TCP, 7);
+	/* Four sources in debt, source 2 the least. */
+	for (i = 0; i < IG_WAYS; i++)
+		ASSERT_EQ(admitted(&set, id[i], T0, i == 2 ? 2 : 4, 1, 4), i == 2 ? 2 : 4, "fill");
+	ASSERT_EQ(admitted(&set, id[IG_WAYS], T0, 1, 1, 4), 1, "a fifth source is admitted");
+	for (i = 0; i < IG_WAYS; i++) {
+		int kept = 0;
+
+		for (int w = 0; w < IG_WAYS; w++)
+			kept += *ig_way_ident(&set.way[w]) == id[i];
+		ASSERT_EQ(kept, i == 2 ? 0 : 1, "only the least indebted source was replaced");
+	}
+	ASSERT_EQ(admitted(&set, id[0], T0, 1, 1, 4), 0, "the others keep their debt");
+}
+
+IG_TEST(sources_idle_source_holds_no_state)
+{
+	struct ig_source_set set = {};
+	__u64 a = ident_of(1, 80, IG_PROTO_TCP, 3), n = ident_of(2, 80, IG_PROTO_TCP, 3);
+
+	for (int i = 0; i < IG_WAYS; i++)
+		admitted(&set, ident_of(100 + (__u32)i, 80, IG_PROTO_TCP, 3), T0, 4, 1, 4);
+	/* 10 s later every bucket is full again: the way a newcomer takes loses
+	 * nothing, and the source it displaced starts full when it returns. */
+	ASSERT_EQ(admitted(&set, n, T0 + 10 * SEC_NS, 4, 1, 4), 4, "newcomer");
+	ASSERT_EQ(admitted(&set, a, T0 + 10 * SEC_NS, 4, 1, 4), 4, "returning idle source");
+}
+
+IG_TEST(sources_hash_depends_on_seed_port_and_protocol)
+{
+	__u8 addr[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+
+	ASSERT_NEQ(ig_source_hash(addr, 80, 0, 1), ig_source_hash(addr, 80, 0, 2), "seed");
+	ASSERT_NEQ(ig_source_hash(addr, 80, 0, 1), ig_source_hash(addr, 81, 0, 1), "port");
+	ASSERT_NEQ(ig_source_hash(addr, 80, 0, 1), ig_source_hash(addr, 80, 1, 1), "protocol");
+	addr[15] = 2;
+	ASSERT_NEQ(ig_source_hash(addr, 80, 0, 1),
+		   ig_source_hash((__u8[16]){ 0xfd, [15] = 1 }, 80, 0, 1), "address");
+}
+
+IG_TEST(sources_spread_evenly_over_sets)
+{
+	enum { SETS = 1024, N = SETS * IG_WAYS };
+	unsigned short *load = calloc(SETS, sizeof(*load));
+	int max = 0;
+
+	for (__u32 i = 0; i < N; i++) {
+		__u8 addr[16] = { [10] = 0xff, [11] = 0xff, 198, 18, (__u8)(i >> 8), (__u8)i };
+		__u32 s = (__u32)ig_source_hash(addr, 8000, 0, 0x1234) & (SETS - 1);
+
+		if (++load[s] > max)
+			max = load[s];
+	}
+	free(load);
+	/* Balls in bins: mean 4, a maximum near 12 for 1024 bins; far above
+	 * that means consecutive addresses cluster. */
+	ASSERT_LE(max, 16, "fullest set for consecutive addresses");
+}
+
+struct race {
+	struct ig_source_set *set;
+	__u64 ident;
+	pthread_barrier_t *go;
+	int ok;
+};
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	pthread_barrier_wait(r->go);
+	for (int i = 0; i < 20000; i++)
+		r->ok += ig_source_charge(r->set, r->ident, T0, 1, 1, 5000) == IG_CHARGE_OK;
+	return NULL;
+}
+
+IG_TEST(sources_two_threads_on_a_new_source_admit_exactly_burst)
+{
+	for (int round = 0; round < 50; round++) {
+		struct ig_source_set set = {};
+		pthread_barrier_t go;
+		struct race r[2];
+		pthread_t t[2];
+		int ways = 0;
+
+		pthread_barrier_init(&go, NULL, 2);
+		for (int i = 0; i < 2; i++) {
+			r[i] = (struct race){ &set, ident_of(0xc6120001, 8000, 0, 9), &go, 0 };
+			pthread_create(&t[i], NULL, race_thread, &r[i]);
+		}
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&go);
+		ASSERT_EQ(r[0].ok + r[1].ok, 5000, "admitted with no lost and no extra updates");
+		for (int w = 0; w < IG_WAYS; w++)
+			ways += set.way[w].used;
+		ASSERT_EQ(ways, 1, "one way for the one source");
+	}
+}
