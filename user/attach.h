@@ -13,14 +13,14 @@ enum ig_attach_hook {
 	IG_ATTACH_TC = 1, /* tcx ingress link */
 };
 
-#define IG_DEFAULT_MAX_SOURCES 1048576ULL
+#define IG_DEFAULT_MAX_SOURCES 262144ULL
 
 struct ig_attach_opts {
 	const char *ifname;
 	enum ig_attach_hook hook;
 	int xdp_generic;       /* XDP in generic (skb) mode instead of native */
 	__u64 max_sources;     /* 0: keep what is pinned, or the default; rounded up
-				* to IG_WAYS times a power of two */
+				* to a power of two; the table has IG_WAYS ways each */
 };
 
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o);

@@ -134,7 +134,7 @@ int ig_instance_open(struct ig_instance *in, const char *pin_dir)
 		}
 		if (i == IG_MAP_SOURCES) {
 			in->sets = info.max_entries;
-			in->max_sources = (__u64)info.max_entries * IG_WAYS;
+			in->max_sources = info.max_entries;
 		}
 	}
 	return 0;

@@ -23,7 +23,7 @@ struct ig_instance {
 	char pin_dir[256];
 	int fd[IG_MAP_COUNT];
 	__u32 sets;        /* max_entries of the pinned sources map */
-	__u64 max_sources; /* sets * IG_WAYS */
+	__u64 max_sources; /* what the table is sized for: one set per source */
 	int ncpus;
 };
 

@@ -326,10 +326,10 @@ static const struct ig_cmd cmds[] = {
 	  "                         the same code as a tcx ingress program, for devices where\n"
 	  "                         XDP is taken or missing\n"
 	  "  --xdp-mode native|generic   native (default) needs driver support\n"
-	  "  --max-sources N        tracked (source, port) pairs, 16 bytes each (default\n"
-	  "                         1048576; rounded up to 4 times a power of two); beyond it\n"
-	  "                         the most idle source of a set is forgotten. Fixed while\n"
-	  "                         the state is pinned\n" },
+	  "  --max-sources N        (source, port) pairs to size the table for (default\n"
+	  "                         262144, rounded up to a power of two; 64 bytes each:\n"
+	  "                         4 ways of 16 bytes). When a set is full, its least\n"
+	  "                         indebted source is forgotten. Fixed while pinned\n" },
 	{ "detach", cmd_detach, "IFACE [--purge]",
 	  "Detach from IFACE. Limits, buckets and counters stay pinned for the next attach.\n\n"
 	  "  --purge                also remove the pinned state once no interface is attached\n" },

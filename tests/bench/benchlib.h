@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef IG_BENCHLIB_H
+#define IG_BENCHLIB_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "hdr.h"
+
+#define XDP_DROP_RC 1
+#define XDP_PASS_RC 2
+#define XDP_TX_RC 3
+
+/* Sources live in 198.16.0.0/12 (2^20 addresses). They are only written into
+ * test frames and never leave the kernel's test-run harness. */
+#define SRC_BASE 0xc6100000u
+#define DST_ADDR 0xc6120001u /* 198.18.0.1 */
+
+#define FRAME_LEN 64 /* minimum Ethernet frame: headers + padding */
+
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+unsigned long env_ul(const char *name, unsigned long def, unsigned long min, unsigned long max);
+void make_frame(__u8 *f, __u16 sport, __u16 dport, __u8 flags);
+unsigned long long map_memlock(int fd);
+/* Runs prog_fd `repeat` times on `frame`; *ns (if given) gets thread CPU ns
+ * per run. Returns the last run's verdict. */
+__u32 test_run(int prog_fd, const __u8 *frame, __u32 repeat, double *ns);
+void sort_doubles(double *v, int n);
+double quantile(const double *sorted, int n, double q);
+void pin_cpu(int cpu);
+/* A step through [0, n) coprime to n and far from 0 and n: see bench_step. */
+__u32 spread_step(__u32 n);
+
+#endif /* IG_BENCHLIB_H */
