@@ -37,11 +37,11 @@ USER_LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 
-# Named only as prerequisites of pattern rules: keep them, make would delete them.
-.SECONDARY: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/vmlinux.h
-
 .PHONY: all deps demo test test-slow bench install uninstall clean
-all: $(BUILD)/infergate $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o
+# The BPF object and skeleton are named here so make treats them as targets
+# (rebuilt when a header changes), not as intermediates it may delete.
+all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
+     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
 	$(Q)mkdir -p $@

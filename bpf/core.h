@@ -41,14 +41,11 @@ static __always_inline __u64 ig_now(void)
 static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
 					    __u64 cost)
 {
-	__u32 zero = 0, idx;
-	struct ig_globals *g = bpf_map_lookup_elem(&globals, &zero);
 	struct ig_source_set *set;
 	__u64 h;
+	__u32 idx;
 
-	if (!g)
-		return IG_CHARGE_CONTENDED;
-	h = ig_source_hash(p->saddr, p->dport, p->proto, g->hash_seed);
+	h = ig_source_hash(p->saddr, p->dport, p->proto, ig_cfg.hash_seed);
 	idx = (__u32)h & ig_cfg.set_mask;
 	set = bpf_map_lookup_elem(&sources, &idx);
 	if (!set)

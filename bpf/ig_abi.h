@@ -72,7 +72,7 @@ struct ig_policy {
  * million sources doubles the per-packet cost on hosts with a few MB of cache.
  *
  * A source's set and tag come from a seeded 64-bit hash of its address, protocol
- * and port (seed in `globals`, random per instance, so senders cannot aim at a
+ * and port (seed in map `seed`, random per instance, so senders cannot aim at a
  * set). Two sources are confused only if they share set, tag, protocol and port:
  * about 4e-4 pairs among a million sources.
  */
@@ -142,8 +142,13 @@ struct ig_stats {
 struct ig_globals {
 	__u64 reject_rate;  /* replies per second, whole host; 0 = never reply */
 	__u64 reject_burst; /* replies */
-	__u64 hash_seed;    /* set once when the instance is created; changing it
-			     * orphans every tracked source */
+};
+
+/* The source table's hash seed, map `seed` (ARRAY[1], key 0): random, made with
+ * the instance and kept with it; the loader copies it into ig_config, so the
+ * data path never looks it up. Changing it orphans every tracked source. */
+struct ig_seed {
+	__u64 value;
 };
 
 #define IG_DEFAULT_REJECT_RATE 1000ULL
@@ -164,6 +169,7 @@ struct ig_config {
 	__u64 tick_ns; /* nanoseconds per jiffy, for IG_CLOCK_TICK */
 	__u32 set_mask; /* sets in `sources` minus one (a power of two) */
 	__u32 _pad2;
+	__u64 hash_seed; /* copy of map `seed` */
 };
 
 /* TC filters are identified by (handle, priority) when attached via netlink. */
@@ -180,8 +186,9 @@ IG_STATIC_ASSERT(sizeof(struct ig_source) == 16, "ig_source layout");
 IG_STATIC_ASSERT(sizeof(struct ig_source_set) == 64, "one set, one cache line");
 IG_STATIC_ASSERT(sizeof(struct ig_bucket) == 8, "ig_bucket layout");
 IG_STATIC_ASSERT(sizeof(struct ig_stats) == 16 * IG_R_MAX, "ig_stats layout");
-IG_STATIC_ASSERT(sizeof(struct ig_globals) == 24, "ig_globals layout");
-IG_STATIC_ASSERT(sizeof(struct ig_config) == 24, "ig_config layout");
+IG_STATIC_ASSERT(sizeof(struct ig_globals) == 16, "ig_globals layout");
+IG_STATIC_ASSERT(sizeof(struct ig_seed) == 8, "ig_seed layout");
+IG_STATIC_ASSERT(sizeof(struct ig_config) == 32, "ig_config layout");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 
 #endif /* IG_ABI_H */

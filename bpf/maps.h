@@ -56,4 +56,13 @@ struct {
 	__type(value, struct ig_bucket);
 } reject_state SEC(".maps");
 
+
+/* See struct ig_seed: read by the loader only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_seed);
+} seed SEC(".maps");
+
 #endif /* IG_MAPS_H */

@@ -205,18 +205,60 @@ static int init_globals(struct infergate *skel)
 				.reject_burst = IG_DEFAULT_REJECT_BURST };
 	__u32 zero = 0;
 
-	/* A secret seed, so that nobody can pick addresses that share a set. */
-	if (getrandom(&g.hash_seed, sizeof(g.hash_seed), 0) != sizeof(g.hash_seed)) {
-		int err = -errno;
-
-		ig_err("cannot get a random hash seed: %s", strerror(-err));
-		return err;
-	}
 
 	if (bpf_map__update_elem(skel->maps.globals, &zero, sizeof(zero), &g, sizeof(g), BPF_ANY)) {
 		int err = -errno;
 
 		ig_err("cannot initialise map globals: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * The source table's seed: the pinned one when the instance exists (the table's
+ * state is only meaningful with it), else a new random one, so that nobody can
+ * pick addresses that share a set. Goes into rodata before load; stored in the
+ * `seed` map after it (store_seed).
+ */
+static int pick_seed(const char *pin_dir, const struct pin_plan *plan, __u64 *seed)
+{
+	struct ig_seed s;
+	char path[512];
+	__u32 zero = 0;
+	int fd, err;
+
+	if (!plan->existed[IG_MAP_SEED]) {
+		if (getrandom(seed, sizeof(*seed), 0) != sizeof(*seed)) {
+			err = -errno;
+			ig_err("cannot get a random hash seed: %s", strerror(-err));
+			return err;
+		}
+		return 0;
+	}
+	ig_path(path, sizeof(path), pin_dir, "seed");
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &s)) {
+		err = -errno;
+		ig_err("cannot read the pinned seed %s: %s", path, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	*seed = s.value;
+	return 0;
+}
+
+static int store_seed(struct infergate *skel, __u64 seed)
+{
+	struct ig_seed s = { .value = seed };
+	__u32 zero = 0;
+
+	if (bpf_map__update_elem(skel->maps.seed, &zero, sizeof(zero), &s, sizeof(s), BPF_ANY)) {
+		int err = -errno;
+
+		ig_err("cannot store the hash seed: %s", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -259,7 +301,7 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 	char path[512], other[512];
 	enum ig_attach_hook other_hook = o->hook == IG_ATTACH_XDP ? IG_ATTACH_TC : IG_ATTACH_XDP;
 	__u32 clock;
-	__u64 tick_ns;
+	__u64 tick_ns, seed = 0;
 	int ifindex, link_fd = -1, err;
 
 	err = ig_env_check(pin_dir);
@@ -312,8 +354,11 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 	skel->rodata->ig_cfg.tick_ns = tick_ns;
 
 	err = set_pins(pin_dir, skel, o, &plan);
+	if (!err)
+		err = pick_seed(pin_dir, &plan, &seed);
 	if (err)
 		goto fail;
+	skel->rodata->ig_cfg.hash_seed = seed;
 	err = infergate__load(skel);
 	if (err) {
 		ig_err("loading the data path failed: %s%s (run with -v for libbpf's log)",
@@ -324,6 +369,11 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 	}
 	if (!plan.existed[IG_MAP_GLOBALS]) {
 		err = init_globals(skel);
+		if (err)
+			goto fail;
+	}
+	if (!plan.existed[IG_MAP_SEED]) {
+		err = store_seed(skel, seed);
 		if (err)
 			goto fail;
 	}

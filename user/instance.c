@@ -24,6 +24,7 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_PORT_STATS] = { "port_stats", sizeof(__u32), sizeof(struct ig_stats) },
 	[IG_MAP_GLOBALS] = { "globals", sizeof(__u32), sizeof(struct ig_globals) },
 	[IG_MAP_REJECT_STATE] = { "reject_state", sizeof(__u32), sizeof(struct ig_bucket) },
+	[IG_MAP_SEED] = { "seed", sizeof(__u32), sizeof(struct ig_seed) },
 };
 
 const char *ig_map_name(enum ig_map_id id)

@@ -14,6 +14,7 @@ enum ig_map_id {
 	IG_MAP_PORT_STATS,
 	IG_MAP_GLOBALS,
 	IG_MAP_REJECT_STATE,
+	IG_MAP_SEED,
 	IG_MAP_COUNT,
 };
 
