@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* What bench.c and probe.c share: frames, timing, statistics. */
+/* Frames, timing and statistics for bench.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
