@@ -17,7 +17,10 @@
 #include "reply_tx.h"
 
 /* Load-time switches (see struct ig_config); the loader fills them in. */
-const volatile struct ig_config ig_cfg = { .clock = IG_CLOCK_COARSE };
+const volatile struct ig_config ig_cfg = {
+	.clock = IG_CLOCK_COARSE,
+	.set_mask = IG_DEFAULT_SETS - 1, /* matches maps.h until the loader resizes */
+};
 
 /* Time source for IG_CLOCK_TEST only: tests set it through the skeleton. */
 __u64 ig_test_now_ns;

@@ -10,6 +10,9 @@
 
 #include "ig_abi.h"
 
+/* Sets of `sources` unless the loader resizes it (and ig_cfg.set_mask with it). */
+#define IG_DEFAULT_SETS 65536
+
 /* Policy of each (protocol, port), indexed by IG_PORT_INDEX(proto, port). An
  * array, not a hash: the lookup on every packet is then an inlined address
  * computation, which is what keeps non-SYN packets on a `conn` port nearly free. */
@@ -25,7 +28,7 @@ struct {
  * power of two) and puts the mask in ig_cfg.set_mask. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 65536);
+	__uint(max_entries, IG_DEFAULT_SETS);
 	__type(key, __u32);
 	__type(value, struct ig_source_set);
 } sources SEC(".maps");
