@@ -132,4 +132,38 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	return ig_verdict(slot, ig_reject(ctx, hook, &p), len);
 }
 
+/* The edges: the core's verdict in each hook's return codes. */
+static __always_inline int ig_xdp_action(enum ig_verdict v)
+{
+	switch (v) {
+	case IG_V_DROP:
+		return XDP_DROP;
+	case IG_V_TX:
+		return XDP_TX;
+	default:
+		return XDP_PASS;
+	}
+}
+
+/* uapi <linux/pkt_cls.h> values; vmlinux.h carries no #defines. */
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_SHOT 2
+#endif
+
+static __always_inline int ig_tc_action(struct __sk_buff *skb, enum ig_verdict v)
+{
+	switch (v) {
+	case IG_V_DROP:
+		return TC_ACT_SHOT;
+	case IG_V_TX:
+		/* out of the device it came in on, like XDP_TX */
+		return bpf_redirect(ig_ctx_u32(skb, struct __sk_buff, ifindex), 0);
+	default:
+		/* UNSPEC, not OK: under tcx, OK would end the chain and skip
+		 * whatever runs after us; UNSPEC means "not mine, carry on". */
+		return TC_ACT_UNSPEC;
+	}
+}
+
 #endif /* IG_CORE_H */

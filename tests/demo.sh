@@ -4,7 +4,7 @@
 # an abusive one (as fast as it can) share the limit of 5 new connections/s
 # and burst 10 per source, enforced in XDP with RST replies. Everything it
 # creates is removed on exit, however it exits.
-set -eEuo pipefail
+set -eEu
 build=${1:-build}
 IG_BIN=$(cd "$build" && pwd)/infergate
 . "$(dirname "$0")/lib/netns.sh"

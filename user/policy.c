@@ -45,6 +45,21 @@ out:
 	return err;
 }
 
+static int policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		      struct ig_policy *pol)
+{
+	__u32 idx = IG_PORT_INDEX(proto, port);
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_POLICY], &idx, pol)) {
+		int err = -errno;
+
+		ig_err("cannot read the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		  const struct ig_policy *want)
 {
@@ -52,12 +67,9 @@ int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 	struct ig_policy cur, next = *want, *all = NULL;
 	int err;
 
-	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &cur)) {
-		err = -errno;
-		ig_err("cannot read the policy of %u/%s: %s", port, ig_proto_name(proto),
-		       strerror(-err));
+	err = policy_get(in, proto, port, &cur);
+	if (err)
 		return err;
-	}
 	next.slot = cur.slot;
 	if (!next.slot) {
 		unsigned char used[IG_MAX_SLOTS] = { 1 }; /* slot 0 is never handed out */
@@ -100,12 +112,9 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
 	struct ig_policy cur, none = {};
 	int err;
 
-	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &cur)) {
-		err = -errno;
-		ig_err("cannot read the policy of %u/%s: %s", port, ig_proto_name(proto),
-		       strerror(-err));
+	err = policy_get(in, proto, port, &cur);
+	if (err)
 		return err;
-	}
 	if (!cur.slot)
 		return 0;
 	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &none, BPF_ANY)) {

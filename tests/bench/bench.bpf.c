@@ -79,14 +79,7 @@ SEC("xdp")
 int bench_ig(struct xdp_md *ctx)
 {
 	bench_vary(ctx);
-	switch (ig_handle(ctx, IG_HOOK_XDP)) {
-	case IG_V_DROP:
-		return XDP_DROP;
-	case IG_V_TX:
-		return XDP_TX;
-	default:
-		return XDP_PASS;
-	}
+	return ig_xdp_action(ig_handle(ctx, IG_HOOK_XDP));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
