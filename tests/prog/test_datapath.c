@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The data path through BPF_PROG_TEST_RUN: crafted frames into the real XDP
+ * and TC programs, verdicts and counters out, replies checked field by field
+ * with checksums recomputed by tests/lib/frames.c (not by the data path's code).
+ * Every test runs over both hooks. Time is driven by hand (IG_CLOCK_TEST).
+ */
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_ether.h>
+#include "ig_abi.h"
+#include "infergate.skel.h"
+#include "frames.h"
+#include "harness.h"
+
+#define XDP_PASS_RC 2
+#define XDP_DROP_RC 1
+#define XDP_TX_RC 3
+#define TC_UNSPEC_RC ((__u32)-1)
+#define TC_SHOT_RC 2
+#define TC_REDIRECT_RC 7
+
+#define SEC_NS 1000000000ULL
+#define PORT 8000
+
+enum hook { XDP, TC, NHOOKS };
+static const char *const hook_name[NHOOKS] = { "xdp", "tc" };
+static const __u32 rc_pass[NHOOKS] = { XDP_PASS_RC, TC_UNSPEC_RC };
+static const __u32 rc_drop[NHOOKS] = { XDP_DROP_RC, TC_SHOT_RC };
+static const __u32 rc_tx[NHOOKS] = { XDP_TX_RC, TC_REDIRECT_RC };
+
+/* One loaded data path, with time at 1000 s and a generous reject budget. */
+static struct infergate *dp_load(void)
+{
+	struct ig_globals g = { .reject_rate = 1000, .reject_burst = 1000 };
+	struct infergate *skel = infergate__open();
+	__u32 zero = 0;
+
+	ASSERT_TRUE(skel != NULL, "open the skeleton");
+	skel->rodata->ig_cfg.clock = IG_CLOCK_TEST;
+	skel->rodata->ig_cfg.hash_seed = 0x5eed;
+	ASSERT_OK(infergate__load(skel), "load the data path");
+	skel->bss->ig_test_now_ns = 1000 * SEC_NS;
+	ASSERT_OK(bpf_map__update_elem(skel->maps.globals, &zero, 4, &g, sizeof(g), BPF_ANY),
+		  "reject budget");
+	return skel;
+}
+
+static void dp_limit(struct infergate *skel, enum ig_proto proto, __u16 port, __u64 rate,
+		     __u64 burst, enum ig_unit unit, enum ig_action action)
+{
+	struct ig_policy p = { .rate = rate, .burst = burst, .slot = 1 + proto, .unit = unit,
+			       .action = action };
+	__u32 idx = IG_PORT_INDEX(proto, port);
+
+	ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &p, sizeof(p), BPF_ANY),
+		  "write a policy");
+}
+
+/* Packets counted under `reason` in `slot`, summed over CPUs. */
+static __u64 dp_count(struct infergate *skel, __u32 slot, enum ig_reason reason)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct ig_stats *st = calloc((size_t)ncpu, sizeof(*st));
+	__u64 sum = 0;
+
+	ASSERT_TRUE(st != NULL, "memory");
+	ASSERT_OK(bpf_map__lookup_elem(skel->maps.port_stats, &slot, 4, st,
+				       sizeof(*st) * (size_t)ncpu, 0), "read counters");
+	for (int c = 0; c < ncpu; c++)
+		sum += st[c].packets[reason];
+	free(st);
+	return sum;
+}
+
+/* Run one frame through a hook; the frame as the program left it in *out. */
+static __u32 dp_run(struct infergate *skel, enum hook h, const void *frame, size_t len,
+		    struct ig_frame *out)
+{
+	struct bpf_program *prog = h == XDP ? skel->progs.ig_xdp : skel->progs.ig_tc;
+	static __u8 scratch[IG_FRAME_MAX + 512];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
+		    .data_out = scratch, .data_size_out = sizeof(scratch), .repeat = 1);
+
+	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), "test run");
+	if (out) {
+		ASSERT_LE(opts.data_size_out, sizeof(out->buf), "output frame size");
+		memcpy(out->buf, scratch, opts.data_size_out);
+		out->len = opts.data_size_out;
+	}
+	return opts.retval;
+}
+
+static struct ig_frame build(const struct ig_frame_spec *s)
+{
+	struct ig_frame f;
+
+	ASSERT_OK(ig_frame_build(s, &f), "build a frame");
+	return f;
+}
+
+static struct ig_frame syn(int ipv6)
+{
+	struct ig_frame_spec s;
+
+	ig_frame_defaults(&s, ipv6, IG_F_TCP);
+	return build(&s);
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+IG_TEST(prog_unprotected_port_passes_untouched)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame f = syn(0), out;
+
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_pass[h], hook_name[h]);
+		ASSERT_EQ(out.len, f.len, "length unchanged");
+		ASSERT_MEMEQ(out.buf, f.buf, f.len, "frame unchanged");
+		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_OTHER), 1, "counted as other traffic");
+		infergate__destroy(skel);
+	}
+}
+
+/* Every encapsulation the parser knows reaches the bucket: burst 2, the
+ * third SYN is dropped. */
+IG_TEST(prog_every_encapsulation_is_limited)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int v = 0; v < 7; v++) {
+			static const char *const what[] = {
+				"ipv4", "ipv6", "802.1q", "qinq", "ipv4 options", "ipv6 ext headers",
+				"ipv6 first fragment",
+			};
+			struct infergate *skel = dp_load();
+			struct ig_frame_spec s;
+			struct ig_frame f;
+			char msg[96];
+
+			ig_frame_defaults(&s, v == 1 || v >= 5, IG_F_TCP);
+			if (v == 2 || v == 3) {
+				s.nvlan = v == 2 ? 1 : 2;
+				s.vlan_tci[0] = 100;
+				s.vlan_tci[1] = 200;
+			}
+			if (v == 4)
+				ig_frame_ipv4_nops(&s, 10);
+			if (v == 5) {
+				ig_frame_add_ext(&s, IG_F_HOPOPTS, 0);
+				ig_frame_add_ext(&s, IG_F_ROUTING, 1);
+				ig_frame_add_ext(&s, IG_F_DSTOPTS, 2);
+			}
+			if (v == 6)
+				ig_frame_add_frag(&s, 0, 1);
+			f = build(&s);
+			dp_limit(skel, IG_PROTO_TCP, PORT, 1, 2, IG_UNIT_CONN, IG_ACTION_DROP);
+			snprintf(msg, sizeof(msg), "%s, %s", hook_name[h], what[v]);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], msg);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], msg);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], msg);
+			ASSERT_EQ(dp_count(skel, 1, IG_R_PASS_ADMITTED), 2, msg);
+			ASSERT_EQ(dp_count(skel, 1, IG_R_DROP_LIMIT), 1, msg);
+			infergate__destroy(skel);
+		}
+	}
+}
+
+IG_TEST(prog_every_truncation_of_a_limited_frame_passes)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int ipv6 = 0; ipv6 < 2; ipv6++) {
+			struct infergate *skel = dp_load();
+			struct ig_frame_spec s;
+			struct ig_frame f;
+			__u64 passed = 0;
+
+			ig_frame_defaults(&s, ipv6, IG_F_TCP);
+			s.nvlan = 1;
+			f = build(&s);
+			/* limit 0: anything the parser accepted would be dropped */
+			dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
+			dp_limit(skel, IG_PROTO_TCP, PORT, 0, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
+			/* test runs refuse frames shorter than an Ethernet header */
+			for (size_t len = ETH_HLEN; len < f.len; len++) {
+				ASSERT_EQ(dp_run(skel, h, f.buf, len, NULL), rc_pass[h], hook_name[h]);
+				passed++;
+			}
+			ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_UNPARSED), passed,
+				  "every truncation counted as unparsed");
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "whole frame");
+			infergate__destroy(skel);
+		}
+	}
+}
+
+IG_TEST(prog_malformed_and_fragments_pass)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame_spec s;
+		struct ig_frame f;
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 0, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
+		ig_frame_defaults(&s, 0, IG_F_TCP);
+		s.ihl = 4;
+		f = build(&s);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "IHL 4 passes");
+		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_UNPARSED), 1, "counted unparsed");
+
+		ig_frame_defaults(&s, 0, IG_F_TCP);
+		s.frag_off = 185; /* offset 1480 bytes */
+		f = build(&s);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "IPv4 fragment passes");
+		ig_frame_defaults(&s, 1, IG_F_TCP);
+		ig_frame_add_frag(&s, 185, 0);
+		f = build(&s);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "IPv6 fragment passes");
+		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_FRAGMENT), 2, "counted as fragments");
+		infergate__destroy(skel);
+	}
+}
+
+/* ---------------------------------------------------------------- buckets */
+
+IG_TEST(prog_conn_unit_charges_only_syns)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame_spec s;
+		struct ig_frame syn4 = syn(0), ack;
+
+		ig_frame_defaults(&s, 0, IG_F_TCP);
+		s.tcp_flags = 0x10;
+		ack = build(&s);
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
+		ASSERT_EQ(dp_run(skel, h, syn4.buf, syn4.len, NULL), rc_pass[h], "first SYN");
+		ASSERT_EQ(dp_run(skel, h, syn4.buf, syn4.len, NULL), rc_drop[h], "second SYN");
+		for (int i = 0; i < 5; i++)
+			ASSERT_EQ(dp_run(skel, h, ack.buf, ack.len, NULL), rc_pass[h],
+				  "ACKs of an exhausted source still pass");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_PASS_FREE), 5, "counted free");
+		infergate__destroy(skel);
+	}
+}
+
+IG_TEST(prog_burst_then_exact_refill)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame f = syn(0);
+		int ok = 0;
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 5, 10, IG_UNIT_CONN, IG_ACTION_DROP);
+		for (int i = 0; i < 30; i++)
+			ok += dp_run(skel, h, f.buf, f.len, NULL) == rc_pass[h];
+		ASSERT_EQ(ok, 10, "a new source gets its burst");
+		skel->bss->ig_test_now_ns += SEC_NS;
+		ok = 0;
+		for (int i = 0; i < 30; i++)
+			ok += dp_run(skel, h, f.buf, f.len, NULL) == rc_pass[h];
+		ASSERT_EQ(ok, 5, "one second later: rate units");
+		skel->bss->ig_test_now_ns += SEC_NS / 5 - 1;
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "1 ns short of a token");
+		skel->bss->ig_test_now_ns += 1;
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "exactly one token");
+		infergate__destroy(skel);
+	}
+}
+
+IG_TEST(prog_sources_and_ports_are_independent)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame_spec s;
+		struct ig_frame a, b, other;
+
+		ig_frame_defaults(&s, 0, IG_F_TCP);
+		a = build(&s);
+		ig_frame_addrs(&s, "198.18.0.9", "198.18.0.2");
+		b = build(&s);
+		ig_frame_defaults(&s, 1, IG_F_UDP);
+		other = build(&s);
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
+		dp_limit(skel, IG_PROTO_UDP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
+		ASSERT_EQ(dp_run(skel, h, a.buf, a.len, NULL), rc_pass[h], "source a");
+		ASSERT_EQ(dp_run(skel, h, a.buf, a.len, NULL), rc_drop[h], "source a again");
+		ASSERT_EQ(dp_run(skel, h, b.buf, b.len, NULL), rc_pass[h], "source b has its own");
+		ASSERT_EQ(dp_run(skel, h, other.buf, other.len, NULL), rc_pass[h], "udp/8000 its own");
+		ASSERT_EQ(dp_run(skel, h, other.buf, other.len, NULL), rc_drop[h], "udp again");
+		infergate__destroy(skel);
+	}
+}
+
+IG_TEST(prog_byte_unit_charges_the_frame_length)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame f = syn(0);
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 2 * f.len + f.len / 2, IG_UNIT_BYTE,
+			 IG_ACTION_DROP);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "1st frame");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "2nd frame");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "2.5 frames of burst");
+		infergate__destroy(skel);
+	}
+}
+
+IG_TEST(prog_policy_change_applies_to_the_next_packet)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame f = syn(0);
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "burst 1");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "exhausted");
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 3, IG_UNIT_CONN, IG_ACTION_DROP);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "burst raised to 3");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "... its third unit");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "... and no more");
+		dp_limit(skel, IG_PROTO_TCP, PORT, 0, 3, IG_UNIT_CONN, IG_ACTION_DROP);
+		skel->bss->ig_test_now_ns += 100 * SEC_NS;
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "rate 0 refuses all");
+		infergate__destroy(skel);
+	}
+}
+
+/* ---------------------------------------------------------------- replies */
+
+/* The reply in `r` answers the frame `in`: L2 swapped with tags kept, IP
+ * addresses swapped, TTL 64, checksums right. Returns the reply's L3 offset. */
+static size_t check_reply_l3(const struct ig_frame *in, const struct ig_frame *r, int ipv6,
+			     __u8 proto, size_t l4len)
+{
+	size_t l3 = in->l3_off;
+	const __u8 *ip = r->buf + l3, *oip = in->buf + in->l3_off;
+
+	ASSERT_MEMEQ(r->buf, in->buf + 6, 6, "destination MAC = the sender's");
+	ASSERT_MEMEQ(r->buf + 6, in->buf, 6, "source MAC = ours");
+	ASSERT_MEMEQ(r->buf + 12, in->buf + 12, l3 - 12, "ethertype and VLAN tags kept");
+	if (!ipv6) {
+		ASSERT_EQ(ip[0], 0x45, "IPv4, no options");
+		ASSERT_EQ(ig_get16(ip + 2), 20 + l4len, "IPv4 total length");
+		ASSERT_EQ(ig_get16(ip + 6), 0x4000, "DF, no fragment");
+		ASSERT_EQ(ip[8], 64, "TTL");
+		ASSERT_EQ(ip[9], proto, "protocol");
+		ASSERT_MEMEQ(ip + 12, oip + 16, 4, "source = the original destination");
+		ASSERT_MEMEQ(ip + 16, oip + 12, 4, "destination = the original source");
+		ASSERT_TRUE(ig_ipv4_csum_ok(ip), "IPv4 header checksum");
+		ASSERT_EQ(r->len, l3 + 20 + l4len, "frame length");
+		ASSERT_TRUE(ig_l4_csum_ok(ip, ip + 20, l4len, proto), "transport checksum");
+		return l3 + 20;
+	}
+	ASSERT_EQ(ip[0] >> 4, 6, "IPv6");
+	ASSERT_EQ(ig_get16(ip + 4), l4len, "payload length");
+	ASSERT_EQ(ip[6], proto, "next header: no extension headers");
+	ASSERT_EQ(ip[7], 64, "hop limit");
+	ASSERT_MEMEQ(ip + 8, oip + 24, 16, "source = the original destination");
+	ASSERT_MEMEQ(ip + 24, oip + 8, 16, "destination = the original source");
+	ASSERT_EQ(r->len, l3 + 40 + l4len, "frame length");
+	ASSERT_TRUE(ig_l4_csum_ok(ip, ip + 40, l4len, proto), "transport checksum");
+	return l3 + 40;
+}
+
+static void exhaust(struct infergate *skel, enum hook h, const struct ig_frame *f)
+{
+	ASSERT_EQ(dp_run(skel, h, f->buf, f->len, NULL), rc_pass[h], "the burst of 1");
+}
+
+IG_TEST(prog_reject_syn_gets_rst_ack)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int v = 0; v < 4; v++) { /* v4, v6, v4 in QinQ, v4 with options */
+			struct infergate *skel = dp_load();
+			struct ig_frame_spec s;
+			struct ig_frame f, r;
+			const __u8 *th;
+
+			ig_frame_defaults(&s, v == 1, IG_F_TCP);
+			if (v == 2)
+				s.nvlan = 2;
+			if (v == 3)
+				ig_frame_ipv4_nops(&s, 3);
+			s.seq = 0xfffffffe; /* ack = seq + 1 wraps correctly */
+			f = build(&s);
+			dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_REJECT);
+			exhaust(skel, h, &f);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "over the limit: a reply");
+			th = r.buf + check_reply_l3(&f, &r, v == 1, IG_F_TCP, 20);
+			ASSERT_EQ(ig_get16(th), PORT, "source port = the port dialed");
+			ASSERT_EQ(ig_get16(th + 2), 40000, "destination port = the client's");
+			ASSERT_EQ(ig_get32(th + 4), 0, "seq 0");
+			ASSERT_EQ(ig_get32(th + 8), 0xffffffff, "ack = seq + 1");
+			ASSERT_EQ(th[12] >> 4, 5, "no options");
+			ASSERT_EQ(th[13], 0x14, "RST|ACK");
+			ASSERT_EQ(dp_count(skel, 1, IG_R_REJECT), 1, "counted as rejected");
+			infergate__destroy(skel);
+		}
+	}
+}
+
+IG_TEST(prog_reject_segment_with_ack_gets_rst_at_its_ack)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame_spec s;
+		struct ig_frame f, r;
+		const __u8 *th;
+
+		ig_frame_defaults(&s, 0, IG_F_TCP);
+		s.tcp_flags = 0x18; /* PSH|ACK */
+		s.ack = 0x12345678;
+		s.payload = "GET / HTTP/1.1\r\n\r\n";
+		s.payload_len = 18;
+		f = build(&s);
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_REJECT);
+		exhaust(skel, h, &f);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "a reply");
+		th = r.buf + check_reply_l3(&f, &r, 0, IG_F_TCP, 20);
+		ASSERT_EQ(ig_get32(th + 4), 0x12345678, "seq = the segment's ack");
+		ASSERT_EQ(th[13], 0x04, "RST alone");
+		infergate__destroy(skel);
+	}
+}
+
+IG_TEST(prog_reject_udp_gets_port_unreachable_quoting_it)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int v = 0; v < 3; v++) { /* v4, v6, v4 with options in a VLAN */
+			struct infergate *skel = dp_load();
+			struct ig_frame_spec s;
+			struct ig_frame f, r;
+			size_t quote, l4;
+			const __u8 *icmp;
+
+			ig_frame_defaults(&s, v == 1, IG_F_UDP);
+			s.payload = "some request payload.."; /* even length */
+			s.payload_len = 22;
+			if (v == 2) {
+				s.nvlan = 1;
+				ig_frame_ipv4_nops(&s, 2);
+			}
+			f = build(&s);
+			dp_limit(skel, IG_PROTO_UDP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_REJECT);
+			exhaust(skel, h, &f);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "a reply");
+			/* IPv4 quotes the IP header and 8 bytes; IPv6 all of this short packet */
+			quote = v == 1 ? f.len - f.l3_off : f.l4_off - f.l3_off + 8;
+			l4 = 8 + quote;
+			icmp = r.buf + check_reply_l3(&f, &r, v == 1, v == 1 ? IG_F_ICMPV6 : IG_F_ICMP, l4);
+			ASSERT_EQ(icmp[0], v == 1 ? 1 : 3, "destination unreachable");
+			ASSERT_EQ(icmp[1], v == 1 ? 4 : 3, "port unreachable");
+			ASSERT_EQ(ig_get32(icmp + 4), 0, "unused word");
+			ASSERT_MEMEQ(icmp + 8, f.buf + f.l3_off, quote, "quotes the offending packet");
+			infergate__destroy(skel);
+		}
+	}
+}
+
+IG_TEST(prog_reject_budget_caps_replies)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_globals g = { .reject_rate = 1, .reject_burst = 2 };
+		struct ig_frame f = syn(0);
+		__u32 zero = 0;
+
+		ASSERT_OK(bpf_map__update_elem(skel->maps.globals, &zero, 4, &g, sizeof(g), BPF_ANY),
+			  "budget 1/s burst 2");
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_REJECT);
+		exhaust(skel, h, &f);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_tx[h], "reply 1");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_tx[h], "reply 2");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "budget spent: drop");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_DROP_BUDGET), 1, "counted as over budget");
+		g.reject_rate = 0;
+		ASSERT_OK(bpf_map__update_elem(skel->maps.globals, &zero, 4, &g, sizeof(g), BPF_ANY),
+			  "replies off");
+		skel->bss->ig_test_now_ns += 10 * SEC_NS;
+		exhaust(skel, h, &f);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "rate 0: never a reply");
+		infergate__destroy(skel);
+	}
+}

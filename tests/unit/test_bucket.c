@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * GCRA (bpf/bucket.h) run natively: the token-bucket promises of the data path
+ * (burst, refill, long-run rate, overflow-free math, lost-update-free CAS),
+ * checked against the exact token-bucket model rather than against the code.
+ */
+/* bpf/ headers carry clang's `#pragma unroll`, which gcc does not know */
+#pragma GCC diagnostic ignored "-Wunknown-pragmas"
+#include <pthread.h>
+#include <stdlib.h>
+#include "bucket.h"
+#include "harness.h"
+
+#define NS IG_NSEC_PER_SEC
+/* A "now" on a whole second: the exact model and the data path agree on where
+ * a bucket stands without any fraction of a token carried over. */
+#define T0 (1000 * NS)
+
+typedef unsigned __int128 u128;
+
+static __u64 rng_state = 0x9e3779b97f4a7c15ULL;
+
+static __u64 rnd(void)
+{
+	/* xorshift64*: reproducible, so a failure reproduces */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static __u64 rnd_range(__u64 lo, __u64 hi)
+{
+	return lo + rnd() % (hi - lo + 1);
+}
+
+/* Charge `cost` at `now` until refused; how many were admitted (capped). */
+static __u64 admit_all(__u64 *tat, __u64 now, __u64 cost, __u64 rate, __u64 burst, __u64 cap)
+{
+	__u64 n = 0;
+
+	while (n < cap && ig_bucket_charge(tat, now, cost, rate, burst) == IG_CHARGE_OK)
+		n++;
+	return n;
+}
+
+static const __u64 rates[] = { 1, 3, 7, 10, 1000, 999983, 1000000 };
+static const __u64 bursts[] = { 1, 2, 5, 100, 1000 };
+
+IG_TEST(bucket_new_source_gets_exactly_burst)
+{
+	char what[128];
+
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		for (size_t j = 0; j < sizeof(bursts) / sizeof(bursts[0]); j++) {
+			__u64 tat = 0, n;
+
+			n = admit_all(&tat, T0, 1, rates[i], bursts[j], bursts[j] + 10);
+			snprintf(what, sizeof(what), "rate %llu/s burst %llu: units admitted at once",
+				 (unsigned long long)rates[i], (unsigned long long)bursts[j]);
+			ASSERT_EQ(n, bursts[j], what);
+		}
+	}
+}
+
+IG_TEST(bucket_new_source_gets_exactly_burst_bytes)
+{
+	/* byte unit: 1500-byte frames against a 10-frame burst, rates in B/s */
+	static const __u64 byte_rates[] = { 1000, 125000, 333333, 1250000, 100000007 };
+	char what[128];
+
+	for (size_t i = 0; i < sizeof(byte_rates) / sizeof(byte_rates[0]); i++) {
+		__u64 tat = 0, n;
+
+		n = admit_all(&tat, T0, 1500, byte_rates[i], 15000, 100);
+		snprintf(what, sizeof(what), "rate %llu B/s: 1500-byte frames admitted from 15000",
+			 (unsigned long long)byte_rates[i]);
+		ASSERT_EQ(n, 10, what);
+	}
+}
+
+IG_TEST(bucket_refill_after_t_ns_is_floor_of_rate_times_t)
+{
+	static const __u64 r[] = { 3, 7, 10, 1000, 999983, 1000000 };
+	char what[160];
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		__u64 burst = r[i] * 3 + 5;
+		/* whole seconds, fractions, and both sides of the n-th token's instant */
+		__u64 ts[] = { NS, NS / 2, 2 * NS, 1, NS / r[i], NS / r[i] + 1,
+			       (5 * NS + r[i] - 1) / r[i], (5 * NS + r[i] - 1) / r[i] - 1,
+			       (7 * NS + r[i] - 1) / r[i] - 1 };
+
+		for (size_t k = 0; k < sizeof(ts) / sizeof(ts[0]); k++) {
+			__u64 tat = 0, got, want = (__u64)((u128)r[i] * ts[k] / NS);
+
+			if (want > burst)
+				want = burst;
+			ASSERT_EQ(admit_all(&tat, T0, 1, r[i], burst, burst + 1), burst,
+				  "draining a new source");
+			got = admit_all(&tat, T0 + ts[k], 1, r[i], burst, burst + 1);
+			snprintf(what, sizeof(what), "rate %llu/s, %llu ns after draining: units refilled",
+				 (unsigned long long)r[i], (unsigned long long)ts[k]);
+			ASSERT_EQ(got, want, what);
+		}
+	}
+}
+
+IG_TEST(bucket_refill_of_bytes_is_floor_of_rate_times_t)
+{
+	/* 125000 B/s, 1000-byte frames: one frame per 8 ms */
+	__u64 tat = 0;
+
+	ASSERT_EQ(admit_all(&tat, T0, 1000, 125000, 10000, 100), 10, "1000-byte frames in a 10000-byte burst");
+	ASSERT_EQ(admit_all(&tat, T0 + 8 * 1000 * 1000 - 1, 1000, 125000, 10000, 100), 0,
+		  "frames 1 ns before 1000 bytes have refilled");
+	ASSERT_EQ(admit_all(&tat, T0 + 8 * 1000 * 1000, 1000, 125000, 10000, 100), 1,
+		  "frames once 1000 bytes have refilled");
+	ASSERT_EQ(admit_all(&tat, T0 + 8 * 1000 * 1000 + 40 * 1000 * 1000, 1000, 125000, 10000, 100), 5,
+		  "frames after 40 ms more (5000 bytes)");
+	/* 4 ms more is 500 bytes: too little for a big frame, five small ones */
+	ASSERT_EQ(admit_all(&tat, T0 + 52 * 1000 * 1000, 100, 125000, 10000, 100), 5,
+		  "100-byte frames after 4 ms more (500 bytes)");
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Arrivals denser than the refill over `span` ns from a random start, each
+ * costing 1 (or 64..max_cost), then a drain at the end: what was admitted must
+ * be burst + rate * span / 1e9, give or take one unit.
+ */
+static void check_long_run(__u64 rate, __u64 burst, __u64 span, __u64 arrivals, __u64 max_cost)
+{
+	__u64 *at = malloc(arrivals * sizeof(*at));
+	__u64 start = rnd_range(NS, 1000000 * NS), end = start + span, tat = 0, got = 0, want;
+	char what[160];
+
+	for (__u64 i = 0; i < arrivals; i++)
+		at[i] = start + rnd() % span;
+	at[0] = start;
+	qsort(at, arrivals, sizeof(*at), cmp_u64);
+	for (__u64 i = 0; i < arrivals; i++) {
+		__u64 cost = max_cost == 1 ? 1 : rnd_range(64, max_cost);
+
+		if (ig_bucket_charge(&tat, at[i], cost, rate, burst) == IG_CHARGE_OK)
+			got += cost;
+	}
+	free(at);
+	got += admit_all(&tat, end, 1, rate, burst, ~0ULL);
+	want = burst + (__u64)((u128)rate * span / NS);
+	snprintf(what, sizeof(what), "rate %llu, burst %llu, %llu ns, cost <= %llu: admitted (want %llu +-1)",
+		 (unsigned long long)rate, (unsigned long long)burst, (unsigned long long)span,
+		 (unsigned long long)max_cost, (unsigned long long)want);
+	ASSERT_LE(got, want + 1, what);
+	ASSERT_GE(got + 1, want, what);
+}
+
+IG_TEST(bucket_admits_burst_plus_rate_times_t_over_random_arrivals)
+{
+	for (int round = 0; round < 5; round++) {
+		check_long_run(3, 5, 100 * NS, 20000, 1);
+		check_long_run(7, 10, 1000 * NS, 50000, 1);
+		check_long_run(10, 2, 50 * NS, 20000, 1);
+		check_long_run(1000, 100, 10 * NS, 100000, 1);
+		check_long_run(1000000, 1000, NS / 100, 100000, 1);
+	}
+}
+
+IG_TEST(bucket_admits_burst_plus_rate_times_t_bytes_over_random_arrivals)
+{
+	for (int round = 0; round < 5; round++) {
+		check_long_run(125000, 15000, 10 * NS, 20000, 1500);
+		check_long_run(1000003, 64000, NS, 20000, 1500);
+		check_long_run(125000000, 1000000, NS / 100, 20000, 9000);
+	}
+}
+
+/* GCRA keeps what a source owes as time: a new rate re-reads that time at the
+ * new rate, and nothing about the change itself hands out tokens. */
+IG_TEST(bucket_rate_change_keeps_the_time_owed)
+{
+	__u64 tat = 0;
+
+	ASSERT_EQ(admit_all(&tat, T0, 1, 10, 10, 100), 10, "burst at 10/s");
+	/* 1 s owed; at 1/s that is 1 unit of a 10-unit burst */
+	ASSERT_EQ(admit_all(&tat, T0, 1, 1, 10, 100), 9, "units right after lowering to 1/s");
+	ASSERT_EQ(admit_all(&tat, T0 + 2 * NS, 1, 1, 10, 100), 2,
+		  "units 2 s later at 1/s (refill at the new rate only)");
+}
+
+IG_TEST(bucket_rate_raised_does_not_reset_an_exhausted_source)
+{
+	__u64 tat = 0;
+
+	ASSERT_EQ(admit_all(&tat, T0, 1, 1, 10, 100), 10, "burst at 1/s");
+	/* 10 s owed; at 100/s the source is 1000 units in debt, 990 past burst */
+	ASSERT_EQ(admit_all(&tat, T0, 1, 100, 10, 100), 0, "units right after raising to 100/s");
+	ASSERT_EQ(admit_all(&tat, T0 + 9 * NS + 90 * NS / 100, 1, 100, 10, 100), 0,
+		  "units 10 ms before the debt is back within burst");
+	ASSERT_EQ(admit_all(&tat, T0 + 9 * NS + 91 * NS / 100, 1, 100, 10, 100), 1,
+		  "units once the debt is back within burst");
+}
+
+IG_TEST(bucket_refusal_leaves_the_state_untouched)
+{
+	__u64 tat = 0, before;
+
+	admit_all(&tat, T0, 1, 3, 4, 100);
+	before = tat;
+	ASSERT_EQ(ig_bucket_charge(&tat, T0, 1, 3, 4), IG_CHARGE_REFUSED, "charge over the limit");
+	ASSERT_EQ(tat, before, "tat after a refused charge");
+}
+
+IG_TEST(bucket_rate_zero_refuses_everything)
+{
+	__u64 next = 0;
+
+	ASSERT_EQ(ig_gcra(0, T0, 1, 0, 1000, &next), 0, "new source at rate 0");
+	ASSERT_EQ(ig_gcra(0, ~0ULL, 0, 0, IG_MAX_BURST, &next), 0, "zero cost at rate 0");
+	ASSERT_EQ(next, 0, "next written by a refusal");
+}
+
+IG_TEST(bucket_burst_above_max_refuses)
+{
+	__u64 next = 0;
+
+	ASSERT_EQ(ig_gcra(0, T0, 1, 1000, IG_MAX_BURST + 1, &next), 0, "burst IG_MAX_BURST + 1");
+	ASSERT_EQ(ig_gcra(0, T0, 1, 1000, ~0ULL, &next), 0, "burst 2^64 - 1");
+	ASSERT_EQ(ig_gcra(0, T0, 1, 1000, IG_MAX_BURST, &next), 1, "burst IG_MAX_BURST");
+	ASSERT_EQ(ig_gcra(0, T0, 65535, 1, IG_MAX_BURST, &next), 1,
+		  "largest frame at rate 1 with IG_MAX_BURST");
+}
+
+IG_TEST(bucket_cost_above_burst_is_never_admitted)
+{
+	__u64 next;
+
+	for (int i = 0; i < 100000; i++) {
+		__u64 burst = rnd_range(0, 65534), cost = rnd_range(burst + 1, 65535);
+		__u64 rate = rnd_range(1, ~0ULL), now = rnd_range(0, 1ULL << 62);
+
+		ASSERT_EQ(ig_gcra(0, now, cost, rate, burst, &next), 0, "cost > burst, new source");
+		ASSERT_EQ(ig_gcra(now, now, cost, rate, burst, &next), 0, "cost > burst, full bucket");
+	}
+}
+
+/* The decision written out in 128 bits: debt * rate + cost * 1e9 <= burst * 1e9. */
+static int ref_gcra(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst, __u64 *next)
+{
+	__u64 base = tat > now ? tat : now;
+	u128 need = (u128)cost * NS;
+
+	if (rate == 0 || burst > IG_MAX_BURST)
+		return 0;
+	if ((u128)(base - now) * rate + need > (u128)burst * NS)
+		return 0;
+	*next = (__u64)(base + (need + rate - 1) / rate);
+	return 1;
+}
+
+/*
+ * Debts and rates past 2^32 make debt * rate overflow 64 bits: the code must
+ * then divide instead, and still decide exactly like 128-bit arithmetic. The
+ * cases sit at the boundary (debt = room / rate +- 2) where an off-by-one
+ * shows. Bases lie on whole seconds, where no fraction of a token is pending.
+ */
+IG_TEST(bucket_huge_debt_and_rate_decide_exactly_like_128_bit_math)
+{
+	char what[200];
+	int admitted = 0, refused = 0, divided = 0;
+
+	for (int i = 0; i < 2000000; i++) {
+		__u64 burst = rnd_range(0, IG_MAX_BURST), cost = rnd_range(0, 65536);
+		__u64 rate, base, now, debt, room, got_next = 0, want_next = 0;
+		int got, want, shift = (int)rnd_range(0, 63);
+
+		if (i % 8 == 0)
+			burst = IG_MAX_BURST - rnd_range(0, 3);
+		rate = rnd_range(1, shift == 63 ? ~0ULL : (2ULL << shift) - 1);
+		if (cost > burst)
+			cost = burst;
+		room = (burst - cost) * NS;
+		debt = room / rate + rnd_range(0, 4) - 2;
+		if (debt > (1ULL << 62) || rnd() % 16 == 0)
+			debt = rnd_range(0, 1ULL << 62);
+		base = rnd_range(1ULL << 33, 1ULL << 33 | 1ULL << 30) * NS;
+		now = base - debt;
+		if (debt >= IG_GCRA_FAST_LIMIT || rate >= IG_GCRA_FAST_LIMIT)
+			divided++;
+		got = ig_gcra(base, now, cost, rate, burst, &got_next);
+		want = ref_gcra(base, now, cost, rate, burst, &want_next);
+		snprintf(what, sizeof(what),
+			 "tat %llu now %llu cost %llu rate %llu burst %llu: admitted",
+			 (unsigned long long)base, (unsigned long long)now, (unsigned long long)cost,
+			 (unsigned long long)rate, (unsigned long long)burst);
+		ASSERT_EQ(got, want, what);
+		if (got) {
+			ASSERT_EQ(got_next, want_next, what);
+			admitted++;
+		} else {
+			refused++;
+		}
+	}
+	ASSERT_GT(admitted, 100000, "boundary cases admitted");
+	ASSERT_GT(refused, 100000, "boundary cases refused");
+	ASSERT_GT(divided, 100000, "cases on the division path");
+}
+
+/* Two CPUs, one source, a frozen clock: whatever the interleaving, exactly
+ * `burst` charges succeed (a lost update would admit more). */
+struct hammer {
+	__u64 *tat;
+	pthread_barrier_t *start;
+	__u64 burst;
+	__u64 ok, contended;
+};
+
+static void *hammer_run(void *arg)
+{
+	struct hammer *h = arg;
+	int r;
+
+	pthread_barrier_wait(h->start);
+	/* REFUSED is final with a frozen clock; CONTENDED means the other won */
+	while ((r = ig_bucket_charge(h->tat, T0, 1, 1000, h->burst)) != IG_CHARGE_REFUSED) {
+		if (r == IG_CHARGE_OK)
+			h->ok++;
+		else
+			h->contended++;
+	}
+	return NULL;
+}
+
+IG_TEST(bucket_two_threads_on_one_source_admit_exactly_burst)
+{
+	__u64 both_won = 0;
+
+	for (int round = 0; round < 30; round++) {
+		__u64 tat = 0;
+		pthread_barrier_t start;
+		struct hammer h[2] = { { &tat, &start, 200000, 0, 0 }, { &tat, &start, 200000, 0, 0 } };
+		pthread_t th[2];
+
+		pthread_barrier_init(&start, NULL, 2);
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(pthread_create(&th[i], NULL, hammer_run, &h[i]), 0, "pthread_create");
+		for (int i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&start);
+		ASSERT_EQ(h[0].ok + h[1].ok, 200000, "charges admitted by two threads");
+		both_won += h[0].ok && h[1].ok;
+	}
+	/* the test only means something if the threads really overlapped */
+	ASSERT_GT(both_won, 0, "rounds where both threads were admitted some");
+}
