@@ -25,8 +25,6 @@ say "two hosts: server $S4 and clients, each in its own namespace, one veth betw
 ig_start_server tcp 8000
 ABUSER=198.18.$((IG_N % 250 + 1)).3
 ig_cli ip addr add "$ABUSER/24" dev "$VC"
-# veth delivers XDP_TX replies promptly only to a peer with an XDP program.
-ig_cli ip link set dev "$VC" xdpdrv obj "$(dirname "$IG_BIN")/tests/xdp_pass.bpf.o" sec xdp
 
 say "infergate attach $VS; limit 8000 --rate 5/s --burst 10 --action reject"
 ig attach "$VS"

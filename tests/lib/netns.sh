@@ -207,49 +207,15 @@ ig_make_pair() {
 # only schedules the peer's NAPI when the peer has an XDP program, so the
 # reply sits in the ring and the client never sees it. (Redirects are kicked
 # with XDP_XMIT_FLUSH and do not have this problem.)
-# Attached as a bpf link pinned in the test's own dir: iproute2 would create
-# its /sys/fs/bpf/{tc,xdp,ip} dirs, outside what the test owns.
+# The program is tests/lib/xdp_pass.bpf.c, pinned in the test's own dir and
+# attached with bpftool (iproute2 would create its /sys/fs/bpf/{tc,xdp,ip}
+# dirs, outside what the test owns); deleting the namespace detaches it.
 ig_peer_xdp_pass() {
 	local pin=/sys/fs/bpf/ig-test-$$-$IG_N-peer
 	IG_PINS+=("$pin")
 	mkdir "$pin"
-	ig_cli "$IG_PY" -c '
-import ctypes, os, platform, socket, sys
-nr_bpf = {"x86_64": 321, "aarch64": 280}[platform.machine()]
-BPF_PROG_LOAD, BPF_OBJ_PIN, BPF_LINK_CREATE = 5, 6, 28
-BPF_PROG_TYPE_XDP, BPF_XDP, XDP_FLAGS_DRV_MODE = 6, 37, 4
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-def bpf(cmd, attr):
-    r = libc.syscall(ctypes.c_long(nr_bpf), ctypes.c_int(cmd), ctypes.byref(attr),
-                     ctypes.c_uint(ctypes.sizeof(attr)))
-    if r < 0:
-        sys.exit("bpf(%d): %s" % (cmd, os.strerror(ctypes.get_errno())))
-    return r
-# r0 = XDP_PASS (2); exit
-insns = (ctypes.c_uint8 * 16)(0xb7, 0, 0, 0, 2, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0)
-lic = ctypes.create_string_buffer(b"GPL")
-class Load(ctypes.Structure):
-    _fields_ = [("prog_type", ctypes.c_uint32), ("insn_cnt", ctypes.c_uint32),
-                ("insns", ctypes.c_uint64), ("license", ctypes.c_uint64),
-                ("log", ctypes.c_uint8 * 24), ("prog_name", ctypes.c_char * 16),
-                ("prog_ifindex", ctypes.c_uint32), ("expected_attach_type", ctypes.c_uint32),
-                ("pad", ctypes.c_uint8 * 64)]
-prog = bpf(BPF_PROG_LOAD, Load(prog_type=BPF_PROG_TYPE_XDP, insn_cnt=2,
-                               insns=ctypes.addressof(insns), license=ctypes.addressof(lic),
-                               prog_name=b"ig_peer_pass", expected_attach_type=BPF_XDP))
-class Link(ctypes.Structure):
-    _fields_ = [("prog_fd", ctypes.c_uint32), ("target_ifindex", ctypes.c_uint32),
-                ("attach_type", ctypes.c_uint32), ("flags", ctypes.c_uint32),
-                ("pad", ctypes.c_uint8 * 48)]
-link = bpf(BPF_LINK_CREATE, Link(prog_fd=prog, target_ifindex=socket.if_nametoindex(sys.argv[1]),
-                                 attach_type=BPF_XDP, flags=XDP_FLAGS_DRV_MODE))
-path = ctypes.create_string_buffer(sys.argv[2].encode())
-class Pin(ctypes.Structure):
-    _fields_ = [("pathname", ctypes.c_uint64), ("bpf_fd", ctypes.c_uint32),
-                ("file_flags", ctypes.c_uint32), ("pad", ctypes.c_uint8 * 16)]
-bpf(BPF_OBJ_PIN, Pin(pathname=ctypes.addressof(path), bpf_fd=link))
-' "$VC" "$pin/link"
+	bpftool prog load "$IG_BUILD/tests/xdp_pass.bpf.o" "$pin/prog" type xdp
+	ig_cli bpftool net attach xdpdrv pinned "$pin/prog" dev "$VC"
 }
 
 # Carrier on, and the IPv6 address present and not tentative.

@@ -4,6 +4,7 @@
  * pair: veth only wakes the peer's NAPI after an XDP_TX when the peer has an
  * XDP program of its own; with GRO alone the reply waits in the peer's ring
  * until some other packet arrives (a RST then shows up a SYN retransmit late).
+ * See ig_peer_xdp_pass in netns.sh.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
