@@ -17,7 +17,8 @@ ig_assert_no_pins() { # DIR
 ig_expect_error() {
 	local want=$1 what=$2 rc=0 err
 	shift 2
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" "$@" >"$IG_TMP/out" 2>"$IG_TMP/err" || rc=$?
+	nsenter --net="/run/netns/$SRV" ${IG_AS_USER:+setpriv --reuid=65534 --regid=65534 --clear-groups} \
+		"$IG_BIN" "$@" >"$IG_TMP/out" 2>"$IG_TMP/err" || rc=$?
 	err=$(cat "$IG_TMP/err")
 	echo "$what: exit $rc, stderr: $err"
 	ig_assert_eq "$rc" "$want" "$what: exit code"
@@ -48,6 +49,22 @@ t_err_pin_parent_missing() {
 		--pin-dir "$base/instance" attach "$VS" --hook "$HOOK"
 	ig_assert_clean "$SRV" "$VS"
 	[ ! -e "$base" ] || ig_fail "$base was created: $(ls -laR "$base")"
+}
+
+t_err_not_bpffs() {
+	ig_make_pair
+	ig_expect_error 1 "pin dir outside bpffs" --pin-dir "$IG_TMP/pins" attach "$VS" --hook "$HOOK"
+	ig_assert_clean "$SRV" "$VS"
+	[ ! -e "$IG_TMP/pins" ] || ig_fail "$IG_TMP/pins was created"
+}
+
+t_err_not_root() {
+	ig_make_pair
+	command -v setpriv >/dev/null || ig_skip "setpriv (util-linux) not installed"
+	IG_AS_USER=1 ig_expect_error 1 "attach as an unprivileged user" --pin-dir "$PIN" \
+		attach "$VS" --hook "$HOOK"
+	ig_assert_clean "$SRV" "$VS"
+	ig_assert_no_pins "$PIN"
 }
 
 # A refused limit on a running instance changes nothing there either.
@@ -121,6 +138,8 @@ t_detach_purge() {
 for HOOK in xdp tc; do
 	run_test "$HOOK/cli-error-unknown-iface" t_err_unknown_iface
 	run_test "$HOOK/cli-error-pin-parent-missing" t_err_pin_parent_missing
+	run_test "$HOOK/cli-error-pin-dir-not-bpffs" t_err_not_bpffs
+	run_test "$HOOK/cli-error-not-root" t_err_not_root
 	run_test "$HOOK/cli-error-keeps-instance" t_err_keeps_instance
 	run_test "$HOOK/attach-twice" t_attach_twice
 	run_test "$HOOK/detach-clean" t_detach_clean
