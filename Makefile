@@ -41,7 +41,7 @@ TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 # The BPF object and skeleton are named here so make treats them as targets
 # (rebuilt when a header changes), not as intermediates it may delete.
 all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
-     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o
+     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/fuzz_parse
 
 $(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
 	$(Q)mkdir -p $@
@@ -62,6 +62,12 @@ $(BUILD)/tests/xdp_pass.bpf.o: tests/lib/xdp_pass.bpf.c $(BUILD)/vmlinux.h | $(B
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The parser under libFuzzer, ASan and UBSan (tests/run.sh runs it for a while).
+$(BUILD)/tests/fuzz_parse: tests/fuzz/fuzz_parse.c | $(BUILD)/tests/lib
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -Wall -Werror -Wno-unknown-pragmas -MMD -MP -Ibpf \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< -o $@
+
 $(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(USER_INC) -c $< -o $@
@@ -80,7 +86,7 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 
 # Debian packages the build, the tests and the bench need. Checks first, and
 # runs apt-get update only when something is missing.
-DEB_PKGS := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
+DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
 	    iproute2 ethtool curl python3 netcat-openbsd
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -114,4 +120,4 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d $(BUILD)/tests/*/*.d)

@@ -44,6 +44,21 @@ if ! grep -q '^# ig_tests:' "$ctmp"; then
 fi
 rm -f "$ctmp"
 
+# The parser under libFuzzer for a bounded time (IG_FUZZ_SECONDS, default 20).
+if [ -z "$filter" ] || [[ fuzz == *"$filter"* ]]; then
+	echo "== fuzz_parse (${IG_FUZZ_SECONDS:-20} s)"
+	fdir=$(mktemp -d)
+	if "$IG_BUILD/tests/fuzz_parse" -max_total_time="${IG_FUZZ_SECONDS:-20}" \
+		-artifact_prefix="$fdir/" "$fdir" >"$fdir/log" 2>&1; then
+		tally <<<"ok   fuzz-parse: $(grep -o 'Done [0-9]* runs' "$fdir/log")"
+	else
+		tail -n 30 "$fdir/log" | sed 's/^/    /'
+		tally <<<"FAIL fuzz-parse (crash input kept in $fdir)"
+		fdir=
+	fi
+	[ -n "$fdir" ] && rm -rf "$fdir"
+fi
+
 for f in "$here"/netns/*.sh; do
 	[ -e "$f" ] || continue
 	case "$f" in *.slow.sh) [ "${IG_SLOW:-0}" = 1 ] || continue ;; esac
