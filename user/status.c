@@ -84,6 +84,23 @@ out:
 	return err;
 }
 
+/* A JSON string: interface names and paths may hold quotes or backslashes. */
+static void json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
 static void json_totals(FILE *out, const char *name, struct totals t)
 {
 	fprintf(out, "\"%s\":{\"packets\":%llu,\"bytes\":%llu}", name, (unsigned long long)t.pkts,
@@ -94,12 +111,15 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 		       int natt, const struct ig_globals *g, const struct port_row *rows, int nrows,
 		       const struct ig_stats *other, __u64 tracked, __u32 clock)
 {
-	fprintf(out, "{\"pin_dir\":\"%s\",\"clock\":\"%s\",\"attachments\":[", in->pin_dir,
-		ig_clock_name((enum ig_clock)clock));
-	for (int i = 0; i < natt; i++)
-		fprintf(out, "%s{\"ifname\":\"%s\",\"hook\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u}",
-			i ? "," : "", att[i].ifname, ig_hook_name(att[i].hook), att[i].mode,
-			att[i].prog_id);
+	fputs("{\"pin_dir\":", out);
+	json_str(out, in->pin_dir);
+	fprintf(out, ",\"clock\":\"%s\",\"attachments\":[", ig_clock_name((enum ig_clock)clock));
+	for (int i = 0; i < natt; i++) {
+		fprintf(out, "%s{\"ifname\":", i ? "," : "");
+		json_str(out, att[i].ifname);
+		fprintf(out, ",\"hook\":\"%s\",\"mode\":\"%s\",\"prog_id\":%u}",
+			ig_hook_name(att[i].hook), att[i].mode, att[i].prog_id);
+	}
 	fprintf(out, "],\"reject_budget\":{\"rate\":%llu,\"burst\":%llu},",
 		(unsigned long long)g->reject_rate, (unsigned long long)g->reject_burst);
 	fprintf(out, "\"max_sources\":%llu,\"tracked_sources\":%llu,\"ports\":[", (unsigned long long)in->max_sources,
