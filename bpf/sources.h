@@ -74,7 +74,7 @@ static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ide
 
 #pragma unroll
 	for (pass = 0; pass < IG_CLAIM_TRIES; pass++) {
-		__u64 old_ident, old_tat, fresh, best_tat = ~0ULL;
+		__u64 victim_ident = 0, old_tat, fresh, best_tat = ~0ULL;
 		int victim = 0;
 
 #pragma unroll
@@ -92,16 +92,22 @@ static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ide
 			if (t < best_tat) {
 				best_tat = t;
 				victim = i;
+				victim_ident = id;
 			}
 		}
 
 		/* Not tracked: a new source starts with a full bucket. */
 		if (!ig_gcra(0, now, cost, rate, burst, &fresh))
 			return IG_CHARGE_REFUSED;
+		/*
+		 * Claim the way only if it still holds what the scan saw: had we
+		 * re-read its owner here, a way our own source had claimed since
+		 * (on the other CPU) would be "claimed" again and its tat reset,
+		 * forgetting what that CPU charged.
+		 */
 		old_tat = *(volatile __u64 *)&set->way[victim].tat;
-		old_ident = *(volatile __u64 *)ig_way_ident(&set->way[victim]);
-		if (__sync_val_compare_and_swap(ig_way_ident(&set->way[victim]), old_ident, ident) !=
-		    old_ident)
+		if (__sync_val_compare_and_swap(ig_way_ident(&set->way[victim]), victim_ident,
+						ident) != victim_ident)
 			continue; /* another CPU took this way first: look again */
 		/* The way is ours. If a charge of our source landed on the old tat
 		 * in between, this fails and that charge stands on its own. */
