@@ -65,12 +65,14 @@ static __always_inline enum ig_reason ig_reject(void *ctx, enum ig_hook hook, co
 	struct ig_bucket *rs = bpf_map_lookup_elem(&reject_state, &zero);
 	int err;
 
+	/* a GRO'd train cannot become one reply: checked first, so it spends
+	 * none of the budget */
+	if (hook == IG_HOOK_TC && ig_ctx_u32(ctx, struct __sk_buff, gso_segs) > 1)
+		return IG_R_DROP_REPLY_FAIL;
 	if (!g || !rs)
 		return IG_R_DROP_BUDGET;
 	if (ig_bucket_charge(&rs->tat, ig_now(), 1, g->reject_rate, g->reject_burst) != IG_CHARGE_OK)
 		return IG_R_DROP_BUDGET;
-	if (hook == IG_HOOK_TC && ig_ctx_u32(ctx, struct __sk_buff, gso_segs) > 1)
-		return IG_R_DROP_REPLY_FAIL; /* a GRO'd train cannot become one reply */
 	if (p->proto == IG_PROTO_TCP)
 		err = ig_reply_rst(ctx, hook, p);
 	else
