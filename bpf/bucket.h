@@ -11,13 +11,21 @@
  * ahead of now by d ns" with d = (burst - tokens) * 1e9 / rate. A charge of
  * `cost` units is admitted iff the debt after it stays within the burst:
  *     (max(tat, now) - now) * rate + cost * 1e9 <= burst * 1e9
- * and then TAT moves forward by floor(cost * 1e9 / rate). A new source (tat 0)
- * therefore starts with exactly `burst` tokens, and over any interval t it is
- * admitted burst + rate * t units. The increment is rounded down, not up:
- * rounding up loses the last unit of almost every burst (the error of each
- * charge adds up against an exact boundary); rounding down leaves less than
- * 1 ns of refill unaccounted per charge, i.e. at most rate / 1e9 units per
- * charge over a busy period: one extra unit per 10^5 charges at 10^4 units/s.
+ * and then TAT moves forward by cost * 1e9 / rate ns.
+ *
+ * That increment is rarely a whole number of ns, and rounding it on every
+ * charge adds up (up: the last unit of almost every burst is lost; down: up to
+ * rate / 1e9 extra units per charge). So the exact TAT is kept on a grid: it
+ * is always an instant where tat * rate is a multiple of 1e9 (a whole number
+ * of tokens since time 0), stored rounded up to the ns. For rate <= 1e9 there
+ * is at most one grid instant per ns, so the exact TAT comes back as
+ *     tat_exact * rate = tat * rate - (tat * rate mod 1e9)
+ * in 64-bit math, and no rounding is ever carried from one charge to the
+ * next. An idle bucket restarts from the grid instant at or before now: it
+ * may hold a fraction of a token above burst, which no whole-unit charge can
+ * use. So a new source gets exactly `burst`, and over any interval t it is
+ * admitted burst + rate * t units, +-1. (Above 1e9 units/s the grid is finer
+ * than a ns and the debt read back is high by < 1 ns per charge.)
  *
  * Plain C: compiled natively by the unit tests, which also run the CAS loop
  * from two threads.
@@ -35,24 +43,35 @@
 #define IG_CAS_TRIES 4
 
 /*
- * Decide one charge against a bucket whose TAT is `tat`. Returns 1 and sets
- * *next when admitted, 0 when refused (the caller then writes nothing).
- * `cost` is at most 2^16 (a frame length), so cost * 1e9 fits easily.
+ * Decide one charge against a bucket whose TAT is `tat`: the next TAT when
+ * admitted, 0 when refused (an admitted TAT is > now, never 0). `cost` is
+ * 1 .. 2^16 (a frame length), so cost * 1e9 fits easily; cost 0 is refused.
+ *
+ * In BPF a global function: the verifier checks it once, on its own, rather
+ * than at each of the places the CAS loops inline it (half the verifier work
+ * of the whole program).
  */
-static __always_inline int ig_gcra(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst,
-				   __u64 *next)
+#ifdef __bpf__
+__attribute__((noinline)) __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate,
+					    __u64 burst)
+#else
+static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst)
+#endif
 {
 	__u64 base = tat > now ? tat : now;
-	__u64 debt = base - now; /* ns of refill already owed */
-	__u64 budget, need, room;
+	__u64 debt = base - now; /* ns of refill owed, rounded up */
+	__u64 budget, need, room, frac, owed;
 
 	if (rate == 0 || burst > IG_MAX_BURST)
 		return 0;
 	budget = burst * IG_NSEC_PER_SEC;
 	need = cost * IG_NSEC_PER_SEC;
-	if (need > budget)
+	if (need - 1 >= budget) /* need > budget, or cost 0 */
 		return 0;
-	room = budget - need;
+	/* how far base lies past the grid instant at or before it, in token-ns
+	 * (< 1e9): the exact debt is debt * rate - frac */
+	frac = ((base % IG_NSEC_PER_SEC) * (rate % IG_NSEC_PER_SEC)) % IG_NSEC_PER_SEC;
+	room = budget - need + frac; /* <= 1e19 + 1e9: no overflow */
 	if (debt) {
 		if (debt < IG_GCRA_FAST_LIMIT && rate < IG_GCRA_FAST_LIMIT) {
 			if (debt * rate > room)
@@ -62,7 +81,20 @@ static __always_inline int ig_gcra(__u64 tat, __u64 now, __u64 cost, __u64 rate,
 			return 0;
 		}
 	}
-	*next = base + need / rate;
+	/* the exact debt after the charge, in token-ns: > 0 as need >= 1e9 > frac,
+	 * <= budget as debt * rate <= room; then the next grid instant, rounded up */
+	owed = debt * rate - frac + need;
+	return now + (owed - 1) / rate + 1;
+}
+
+static __always_inline int ig_gcra(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst,
+				   __u64 *next)
+{
+	__u64 n = ig_gcra_next(tat, now, cost, rate, burst);
+
+	if (!n)
+		return 0;
+	*next = n;
 	return 1;
 }
 
