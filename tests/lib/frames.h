@@ -124,4 +124,12 @@ __u16 ig_l4_csum(const void *l3, const void *l4, size_t l4len, __u8 proto, size_
 __u16 ig_get16(const void *p);
 __u32 ig_get32(const void *p);
 
+/* ig_frame_build() for tests: a spec that does not fit fails the test. */
+#define IG_FRAME(spec_ptr)                                                      \
+	({                                                                      \
+		struct ig_frame __f;                                            \
+		ASSERT_OK(ig_frame_build((spec_ptr), &__f), "build a frame");  \
+		__f;                                                            \
+	})
+
 #endif /* IG_FRAMES_H */

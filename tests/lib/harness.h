@@ -82,4 +82,14 @@ extern char ig_skip_reason[256];
 			IG_FAIL("%s: %zu bytes differ", what, (size_t)(len));  \
 	} while (0)
 
+/* xorshift64*: reproducible, so a failure reproduces. Each file keeps its own
+ * state (and seed), so adding a test elsewhere does not change its inputs. */
+static inline unsigned long long ig_rnd(unsigned long long *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
+
 #endif /* IG_HARNESS_H */

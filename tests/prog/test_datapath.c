@@ -103,20 +103,28 @@ static void dp_limit(struct infergate *skel, enum ig_proto proto, __u16 port, __
 		  "write a policy");
 }
 
-/* Packets counted under `reason` in `slot`, summed over CPUs. */
-static __u64 dp_count(struct infergate *skel, __u32 slot, enum ig_reason reason)
+/* One slot's counters, summed over CPUs. */
+static struct ig_stats dp_stats(struct infergate *skel, __u32 slot)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct ig_stats *st = calloc((size_t)ncpu, sizeof(*st));
-	__u64 sum = 0;
+	struct ig_stats *st = calloc((size_t)ncpu, sizeof(*st)), sum = {};
 
 	ASSERT_TRUE(st != NULL, "memory");
 	ASSERT_OK(bpf_map__lookup_elem(skel->maps.port_stats, &slot, 4, st,
 				       sizeof(*st) * (size_t)ncpu, 0), "read counters");
 	for (int c = 0; c < ncpu; c++)
-		sum += st[c].packets[reason];
+		for (int r = 0; r < IG_R_MAX; r++) {
+			sum.packets[r] += st[c].packets[r];
+			sum.bytes[r] += st[c].bytes[r];
+		}
 	free(st);
 	return sum;
+}
+
+/* Packets counted under `reason` in `slot`. */
+static __u64 dp_count(struct infergate *skel, __u32 slot, enum ig_reason reason)
+{
+	return dp_stats(skel, slot).packets[reason];
 }
 
 /* Run one frame through a hook; the frame as the program left it in *out. */
@@ -137,20 +145,12 @@ static __u32 dp_run(struct infergate *skel, enum hook h, const void *frame, size
 	return opts.retval;
 }
 
-static struct ig_frame build(const struct ig_frame_spec *s)
-{
-	struct ig_frame f;
-
-	ASSERT_OK(ig_frame_build(s, &f), "build a frame");
-	return f;
-}
-
 static struct ig_frame syn(int ipv6)
 {
 	struct ig_frame_spec s;
 
 	ig_frame_defaults(&s, ipv6, IG_F_TCP);
-	return build(&s);
+	return IG_FRAME(&s);
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -198,7 +198,7 @@ IG_TEST(prog_every_encapsulation_is_limited)
 			}
 			if (v == 6)
 				ig_frame_add_frag(&s, 0, 1);
-			f = build(&s);
+			f = IG_FRAME(&s);
 			dp_limit(skel, IG_PROTO_TCP, PORT, 1, 2, IG_UNIT_CONN, IG_ACTION_DROP);
 			snprintf(msg, sizeof(msg), "%s, %s", hook_name[h], what[v]);
 			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], msg);
@@ -221,7 +221,7 @@ IG_TEST(prog_every_truncation_of_a_limited_frame_passes)
 
 			ig_frame_defaults(&s, ipv6, IG_F_TCP);
 			s.nvlan = 1;
-			f = build(&s);
+			f = IG_FRAME(&s);
 			/* limit 0: anything the parser accepted would be dropped */
 			dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
 			dp_limit(skel, IG_PROTO_TCP, PORT, 0, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
@@ -247,17 +247,17 @@ IG_TEST(prog_malformed_and_fragments_pass)
 		dp_limit(skel, IG_PROTO_TCP, PORT, 0, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
 		ig_frame_defaults(&s, 0, IG_F_TCP);
 		s.ihl = 4;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "IHL 4 passes");
 		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_UNPARSED), 1, "counted unparsed");
 
 		ig_frame_defaults(&s, 0, IG_F_TCP);
 		s.frag_off = 185; /* offset 1480 bytes */
-		f = build(&s);
+		f = IG_FRAME(&s);
 		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "IPv4 fragment passes");
 		ig_frame_defaults(&s, 1, IG_F_TCP);
 		ig_frame_add_frag(&s, 185, 0);
-		f = build(&s);
+		f = IG_FRAME(&s);
 		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "IPv6 fragment passes");
 		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_FRAGMENT), 2, "counted as fragments");
 	}
@@ -274,7 +274,7 @@ IG_TEST(prog_conn_unit_charges_only_syns)
 
 		ig_frame_defaults(&s, 0, IG_F_TCP);
 		s.tcp_flags = 0x10;
-		ack = build(&s);
+		ack = IG_FRAME(&s);
 		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
 		ASSERT_EQ(dp_run(skel, h, syn4.buf, syn4.len, NULL), rc_pass[h], "first SYN");
 		ASSERT_EQ(dp_run(skel, h, syn4.buf, syn4.len, NULL), rc_drop[h], "second SYN");
@@ -316,11 +316,11 @@ IG_TEST(prog_sources_and_ports_are_independent)
 		struct ig_frame a, b, other;
 
 		ig_frame_defaults(&s, 0, IG_F_TCP);
-		a = build(&s);
+		a = IG_FRAME(&s);
 		ig_frame_addrs(&s, "198.18.0.9", "198.18.0.2");
-		b = build(&s);
+		b = IG_FRAME(&s);
 		ig_frame_defaults(&s, 1, IG_F_UDP);
-		other = build(&s);
+		other = IG_FRAME(&s);
 		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
 		dp_limit(skel, IG_PROTO_UDP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
 		ASSERT_EQ(dp_run(skel, h, a.buf, a.len, NULL), rc_pass[h], "source a");
@@ -421,7 +421,7 @@ IG_TEST(prog_reject_syn_gets_rst_ack)
 			if (v == 3)
 				ig_frame_ipv4_nops(&s, 3);
 			s.seq = 0xfffffffe; /* ack = seq + 1 wraps correctly */
-			f = build(&s);
+			f = IG_FRAME(&s);
 			dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_REJECT);
 			exhaust(skel, h, &f);
 			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "over the limit: a reply");
@@ -450,7 +450,7 @@ IG_TEST(prog_reject_segment_with_ack_gets_rst_at_its_ack)
 		s.ack = 0x12345678;
 		s.payload = "GET / HTTP/1.1\r\n\r\n";
 		s.payload_len = 18;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_REJECT);
 		exhaust(skel, h, &f);
 		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "a reply");
@@ -477,7 +477,7 @@ IG_TEST(prog_reject_udp_gets_port_unreachable_quoting_it)
 				s.nvlan = 1;
 				ig_frame_ipv4_nops(&s, 2);
 			}
-			f = build(&s);
+			f = IG_FRAME(&s);
 			dp_limit(skel, IG_PROTO_UDP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_REJECT);
 			exhaust(skel, h, &f);
 			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "a reply");
@@ -532,7 +532,7 @@ IG_TEST(prog_reject_ipv6_with_extension_headers_gets_rst_without_them)
 		s.nvlan = 1;
 		ig_frame_add_ext(&s, IG_F_HOPOPTS, 0);
 		ig_frame_add_ext(&s, IG_F_DSTOPTS, 1);
-		f = build(&s);
+		f = IG_FRAME(&s);
 		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_REJECT);
 		exhaust(skel, h, &f);
 		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "over the limit: a reply");
@@ -563,7 +563,7 @@ IG_TEST(prog_reject_udp6_quote_is_capped_and_even)
 			ig_frame_defaults(&s, 1, IG_F_UDP);
 			s.payload = payload;
 			s.payload_len = lens[v];
-			f = build(&s);
+			f = IG_FRAME(&s);
 			dp_limit(skel, IG_PROTO_UDP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_REJECT);
 			exhaust(skel, h, &f);
 			snprintf(msg, sizeof(msg), "%s, %zu-byte datagram: a reply", hook_name[h],
@@ -601,20 +601,10 @@ IG_TEST(prog_tc_gro_train_over_limit_is_dropped_without_spending_budget)
 		  "the budget's one reply is still there");
 }
 
-/* Bytes counted per reason, summed over CPUs. */
+/* Bytes counted under `reason` in `slot`. */
 static __u64 dp_bytes(struct infergate *skel, __u32 slot, enum ig_reason reason)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct ig_stats *st = calloc((size_t)ncpu, sizeof(*st));
-	__u64 sum = 0;
-
-	ASSERT_TRUE(st != NULL, "memory");
-	ASSERT_OK(bpf_map__lookup_elem(skel->maps.port_stats, &slot, 4, st,
-				       sizeof(*st) * (size_t)ncpu, 0), "read counters");
-	for (int c = 0; c < ncpu; c++)
-		sum += st[c].bytes[reason];
-	free(st);
-	return sum;
+	return dp_stats(skel, slot).bytes[reason];
 }
 
 /* Every verdict is counted once, under its reason, with the frame's length as
@@ -629,11 +619,11 @@ IG_TEST(prog_counters_hold_packets_and_bytes_per_reason)
 
 		ig_frame_defaults(&s, 0, IG_F_TCP);
 		s.tcp_flags = 0x10;
-		ack = build(&s);
+		ack = IG_FRAME(&s);
 		s.dport = 9999;
-		other = build(&s);
+		other = IG_FRAME(&s);
 		ig_frame_defaults(&s, 0, IG_F_UDP);
-		udp = build(&s);
+		udp = IG_FRAME(&s);
 		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 2, IG_UNIT_CONN, IG_ACTION_REJECT);
 		/* on UDP a `conn` unit counts packets */
 		dp_limit(skel, IG_PROTO_UDP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
@@ -714,7 +704,7 @@ IG_TEST(prog_reject_rst_acks_payload_syn_and_fin)
 					ig_frame_ipv4_nops(&s, 4);
 				want = 100004;
 			}
-			f = build(&s);
+			f = IG_FRAME(&s);
 			dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_REJECT);
 			exhaust(skel, h, &f);
 			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_tx[h], "a reply");

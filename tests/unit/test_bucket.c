@@ -18,15 +18,11 @@
 
 typedef unsigned __int128 u128;
 
-static __u64 rng_state = 0x9e3779b97f4a7c15ULL;
+static unsigned long long rng_state = 0x9e3779b97f4a7c15ULL;
 
 static __u64 rnd(void)
 {
-	/* xorshift64*: reproducible, so a failure reproduces */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
+	return ig_rnd(&rng_state);
 }
 
 static __u64 rnd_range(__u64 lo, __u64 hi)

@@ -9,14 +9,6 @@
 #include "frames.h"
 #include "harness.h"
 
-static struct ig_frame build(const struct ig_frame_spec *s)
-{
-	struct ig_frame f;
-
-	ASSERT_OK(ig_frame_build(s, &f), "build a frame");
-	return f;
-}
-
 static int parse(const struct ig_frame *f, size_t len, struct ig_pkt *p)
 {
 	void *copy = ig_frame_copy(f, len);
@@ -39,7 +31,7 @@ IG_TEST(parse_ipv4_tcp_syn)
 	struct ig_pkt p;
 
 	ig_frame_defaults(&s, 0, IG_F_TCP);
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OK, "parses");
 	ASSERT_EQ(p.ipv6, 0, "IPv4");
 	ASSERT_EQ(p.proto, IG_PROTO_TCP, "TCP");
@@ -65,7 +57,7 @@ IG_TEST(parse_vlan_qinq_and_ipv4_options)
 			ig_frame_defaults(&s, 0, IG_F_UDP);
 			s.nvlan = tags;
 			ig_frame_ipv4_nops(&s, words);
-			f = build(&s);
+			f = IG_FRAME(&s);
 			ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OK, "parses");
 			ASSERT_EQ(p.nvlan, tags, "tags counted");
 			ASSERT_EQ(p.l3_off, 14 + 4 * tags, "L3 after the tags");
@@ -92,7 +84,7 @@ IG_TEST(parse_ipv6_extension_headers)
 		ig_frame_defaults(&s, 1, IG_F_TCP);
 		for (int i = 0; i < 3 && (i == 0 || chain[c][i]); i++)
 			ig_frame_add_ext(&s, chain[c][i], (__u8)i);
-		f = build(&s);
+		f = IG_FRAME(&s);
 		ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OK, "parses");
 		ASSERT_EQ(p.ipv6, 1, "IPv6");
 		ASSERT_EQ(p.l4_off, f.l4_off, "L4 after the extension headers");
@@ -110,7 +102,7 @@ IG_TEST(parse_too_many_extension_headers_is_not_ours)
 	ig_frame_defaults(&s, 1, IG_F_TCP);
 	for (int i = 0; i < IG_MAX_EXT_HDRS; i++)
 		ig_frame_add_ext(&s, IG_F_DSTOPTS, 0);
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OTHER, "more than we walk: passed");
 }
 
@@ -122,18 +114,18 @@ IG_TEST(parse_fragments)
 
 	ig_frame_defaults(&s, 0, IG_F_TCP);
 	s.frag_off = IG_F_MF;
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OK, "IPv4 first fragment has the ports");
 	s.frag_off = 100;
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_FRAGMENT, "IPv4 later fragment");
 	ig_frame_defaults(&s, 1, IG_F_UDP);
 	ig_frame_add_frag(&s, 0, 1);
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OK, "IPv6 first fragment");
 	ig_frame_defaults(&s, 1, IG_F_UDP);
 	ig_frame_add_frag(&s, 3, 0);
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_FRAGMENT, "IPv6 later fragment");
 }
 
@@ -146,27 +138,27 @@ IG_TEST(parse_malformed_headers)
 	for (__u8 ihl = 1; ihl < 5; ihl++) { /* 0 means "computed" to the builder */
 		ig_frame_defaults(&s, 0, IG_F_TCP);
 		s.ihl = ihl;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_BAD, "IHL below 5");
 	}
 	ig_frame_defaults(&s, 0, IG_F_TCP);
 	s.ihl = 15; /* 60 bytes claimed, 20 present before the TCP header */
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_NEQ(parse(&f, f.len, &p), IG_PARSE_OK, "IHL beyond the frame never parses OK");
 	ig_frame_defaults(&s, 0, IG_F_TCP);
 	s.version = 5;
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_BAD, "IPv4 ethertype with version 5");
 	ig_frame_defaults(&s, 0, IG_F_TCP);
 	s.doff = 4;
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_BAD, "TCP data offset below 5");
 	ig_frame_defaults(&s, 0, IG_F_ICMP);
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OTHER, "ICMP is not ours");
 	ig_frame_defaults(&s, 0, IG_F_TCP);
 	s.ethertype = 0x0806;
-	f = build(&s);
+	f = IG_FRAME(&s);
 	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OTHER, "ARP is not ours");
 }
 
@@ -184,7 +176,7 @@ IG_TEST(parse_every_truncation_is_refused)
 			ig_frame_ipv4_nops(&s, 3);
 		else
 			ig_frame_add_ext(&s, IG_F_HOPOPTS, 1);
-		f = build(&s);
+		f = IG_FRAME(&s);
 		ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OK, "the whole frame parses");
 		/* the transport header ends the part the parser reads */
 		for (size_t len = 0; len < f.payload_off; len++) {

@@ -9,22 +9,11 @@
 #include "frames.h"
 #include "harness.h"
 
-static __u64 rng_state = 0x243f6a8885a308d3ULL;
+static unsigned long long rng_state = 0x243f6a8885a308d3ULL;
 
 static __u64 rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dULL;
-}
-
-static struct ig_frame build(const struct ig_frame_spec *s)
-{
-	struct ig_frame f;
-
-	ASSERT_OK(ig_frame_build(s, &f), "build a frame");
-	return f;
+	return ig_rnd(&rng_state);
 }
 
 static struct ig_pkt parse(struct ig_frame *f)
@@ -126,7 +115,7 @@ IG_TEST(reply_rst_to_a_syn_is_rst_ack_with_ack_seq_plus_one)
 
 		ig_frame_defaults(&s, ipv6, IG_F_TCP);
 		s.seq = 0x01020304;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		check_rst(&f, 0, 0x01020305, IG_TCP_RST | IG_TCP_ACK);
 	}
 }
@@ -138,7 +127,7 @@ IG_TEST(reply_rst_ack_wraps_around_the_sequence_space)
 
 	ig_frame_defaults(&s, 0, IG_F_TCP);
 	s.seq = 0xffffffff;
-	f = build(&s);
+	f = IG_FRAME(&s);
 	check_rst(&f, 0, 0, IG_TCP_RST | IG_TCP_ACK);
 }
 
@@ -154,7 +143,7 @@ IG_TEST(reply_rst_to_a_segment_with_ack_takes_its_ack_as_seq)
 		s.ack = 0xdeadbeef;
 		s.payload = "hello, model";
 		s.payload_len = 12;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		check_rst(&f, 0xdeadbeef, 0, IG_TCP_RST);
 	}
 }
@@ -170,7 +159,7 @@ IG_TEST(reply_rst_to_a_fin_without_ack_counts_payload_and_fin)
 		s.seq = 5000;
 		s.payload = "12345";
 		s.payload_len = 5;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		check_rst(&f, 0, 5006, IG_TCP_RST | IG_TCP_ACK);
 	}
 }
@@ -189,7 +178,7 @@ IG_TEST(reply_rst_of_an_encapsulated_frame_drops_options_and_extensions)
 		} else {
 			ig_frame_ipv4_nops(&s, 10);
 		}
-		f = build(&s);
+		f = IG_FRAME(&s);
 		check_rst(&f, 0, 1001, IG_TCP_RST | IG_TCP_ACK);
 	}
 }
@@ -265,7 +254,7 @@ IG_TEST(reply_icmp_port_unreachable_quotes_ip_header_and_8_bytes)
 		ig_frame_ipv4_nops(&s, words);
 		s.payload = "a request that is longer than eight bytes";
 		s.payload_len = 41;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		check_unreach(&f);
 	}
 }
@@ -282,7 +271,7 @@ IG_TEST(reply_icmpv6_port_unreachable_quotes_up_to_256_even_bytes)
 		ig_frame_defaults(&s, 1, IG_F_UDP);
 		s.payload = payload;
 		s.payload_len = n;
-		f = build(&s);
+		f = IG_FRAME(&s);
 		check_unreach(&f);
 	}
 }
@@ -312,7 +301,7 @@ IG_TEST(reply_checksums_hold_for_random_headers)
 			payload[b] = (__u8)rnd();
 		s.payload = payload;
 		s.payload_len = rnd() % sizeof(payload);
-		f = build(&s);
+		f = IG_FRAME(&s);
 		if (udp) {
 			check_unreach(&f);
 		} else {
