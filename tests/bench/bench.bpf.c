@@ -16,10 +16,10 @@ const volatile __u32 bench_base = 0;
 
 /*
  * i advances by this step mod nsrc (coprime to it, so every source comes up
- * once per nsrc packets). The loader creates the sources with step 1, which
- * lays their buckets out in that order, then switches to a large step: in
- * real traffic the next packet's bucket is nowhere near the last one's, and a
- * walk in allocation order would let the prefetcher hide the cache misses.
+ * once per nsrc packets). The loader creates the sources with step 1, then
+ * switches to a large step, as real traffic interleaves unrelated sources. (The
+ * source table hashes addresses, so neither order is friendly to the
+ * prefetcher; the step keeps the bench honest for any table layout.)
  */
 volatile __u32 bench_step = 1;
 

@@ -561,8 +561,8 @@ int main(int argc, char **argv)
 	 * (test runs reuse one frame), so each repeat takes the reject path. */
 	make_frame(syn_rej, PORT_REJECT, PORT_REJECT, IG_TCP_SYN);
 
-	/* Pin before loading: per-CPU state and the LRU's free lists then
-	 * belong to the CPU that runs the bench. */
+	/* Pin before loading and warming, so that per-CPU state lives with the
+	 * CPU that runs the bench. */
 	bench_cpu = (int)cpu;
 	pin_cpu(bench_cpu);
 	for (i = 0; i < NINST; i++)
@@ -577,9 +577,9 @@ int main(int argc, char **argv)
 
 	fprintf(stderr, "bench: %d cases x %lu rounds x %lu packets on CPU %lu; %s\n", ncase,
 		rounds, repeat, cpu, hzsrc);
-	/* Creating a million buckets goes through bpf_map_update_elem() once;
-	 * that pass is not what is measured. It walks the sources in order, so
-	 * their buckets lie in memory in that order. */
+	/* The first pass creates every source (a claim in the source table);
+	 * that pass is not what is measured. Later passes visit the sources with
+	 * a large step (bench_step), so consecutive packets touch unrelated sets. */
 	for (i = 0; i < ncase; i++)
 		if (cases[i].warm)
 			test_run(cases[i].prog_fd, cases[i].frame, cases[i].warm, NULL);
