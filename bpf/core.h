@@ -16,6 +16,12 @@
 #include "counters.h"
 #include "reply_tx.h"
 
+/* uapi <linux/pkt_cls.h> values; vmlinux.h carries no #defines. */
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_SHOT 2
+#endif
+
 /* Load-time switches (see struct ig_config); the loader fills them in. */
 const volatile struct ig_config ig_cfg = {
 	.clock = IG_CLOCK_COARSE,
@@ -58,7 +64,7 @@ static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct
 }
 
 /* Over the limit with action reject: reply within the host-wide budget. */
-static __always_inline enum ig_reason ig_reject(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+static __always_inline int ig_reject_inline(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
 	__u32 zero = 0;
 	struct ig_globals *g = bpf_map_lookup_elem(&globals, &zero);
@@ -80,29 +86,45 @@ static __always_inline enum ig_reason ig_reject(void *ctx, enum ig_hook hook, co
 	return err ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT;
 }
 
-static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
+/*
+ * The stages run as BPF global functions, one per hook, called one after the
+ * other from the entry point, never from each other: BPF gives the whole call
+ * chain 512 bytes of stack, and the limiter, the reply builders and the
+ * breaker stage each need about half of it. Each global is also verified once
+ * on its own, instead of once per path through its caller. The packet summary
+ * lives in the entry's frame and is handed down (fully initialised: a callee
+ * sees it as plain memory).
+ *
+ * A stage's result: the reason in the low byte, the stats slot above it.
+ * Two internal outcomes ask the entry to run the reply stage next.
+ */
+#define IG_NEED_REJECT (IG_R_MAX + 1) /* over the limit, action reject */
+#define IG_NEED_RST (IG_R_MAX + 2)    /* breaker open without fallback */
+#define IG_OUT(slot, r) (((slot) << 8) | (r))
+
+#include "breaker.h"
+
+static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt *p)
 {
 	void *data = ctx_data(ctx, hook);
 	void *data_end = ctx_data_end(ctx, hook);
-	__u32 len = ctx_wire_len(ctx, hook);
 	struct ig_policy *pol;
-	struct ig_pkt p;
 	__u32 idx, slot;
 	__u64 cost;
 	int res;
 
-	res = ig_parse(data, data_end, &p);
+	res = ig_parse(data, data_end, p);
 	if (res == IG_PARSE_BAD)
-		return ig_verdict(0, IG_R_PASS_UNPARSED, len);
+		return IG_OUT(0, IG_R_PASS_UNPARSED);
 	if (res == IG_PARSE_FRAGMENT)
-		return ig_verdict(0, IG_R_PASS_FRAGMENT, len);
+		return IG_OUT(0, IG_R_PASS_FRAGMENT);
 	if (res != IG_PARSE_OK)
-		return ig_verdict(0, IG_R_PASS_OTHER, len);
+		return IG_OUT(0, IG_R_PASS_OTHER);
 
-	idx = IG_PORT_INDEX(p.proto, p.dport);
+	idx = IG_PORT_INDEX(p->proto, p->dport);
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
 	if (!pol || !pol->slot)
-		return ig_verdict(0, IG_R_PASS_OTHER, len);
+		return IG_OUT(0, IG_R_PASS_OTHER);
 	slot = pol->slot;
 	if (slot >= IG_MAX_SLOTS)
 		slot = 0;
@@ -111,27 +133,111 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	case IG_UNIT_CONN:
 		/* Only a connection's opening SYN pays; on UDP a `conn` unit makes
 		 * no sense and is treated as `packet`. */
-		if (p.proto == IG_PROTO_TCP &&
-		    (p.tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) != IG_TCP_SYN)
-			return ig_verdict(slot, IG_R_PASS_FREE, len);
+		if (p->proto == IG_PROTO_TCP &&
+		    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) != IG_TCP_SYN)
+			return IG_OUT(slot, IG_R_PASS_FREE);
 		cost = 1;
 		break;
 	case IG_UNIT_BYTE:
-		cost = len;
+		cost = ctx_wire_len(ctx, hook);
 		break;
 	default:
 		cost = ctx_wire_packets(ctx, hook);
 		break;
 	}
 
-	res = ig_charge_source(&p, pol, cost);
+	res = ig_charge_source(p, pol, cost);
 	if (res == IG_CHARGE_OK)
-		return ig_verdict(slot, IG_R_PASS_ADMITTED, len);
+		return IG_OUT(slot, IG_R_PASS_ADMITTED);
 	if (res == IG_CHARGE_CONTENDED)
-		return ig_verdict(slot, IG_R_DROP_CONTENDED, len);
+		return IG_OUT(slot, IG_R_DROP_CONTENDED);
 	if (pol->action != IG_ACTION_REJECT)
-		return ig_verdict(slot, IG_R_DROP_LIMIT, len);
-	return ig_verdict(slot, ig_reject(ctx, hook, &p), len);
+		return IG_OUT(slot, IG_R_DROP_LIMIT);
+	return IG_OUT(slot, IG_NEED_REJECT);
+}
+
+/* One global per hook and stage; `ctx` and `p` are never NULL (the checks are
+ * for the verifier, which cannot know that of a global's arguments). `arg` is
+ * passed to every stage, used or not: clang leaves an argument the callee
+ * ignores undefined, and the verifier refuses an undefined argument register. */
+#define IG_STAGE(name, body)                                                               \
+	__noinline int name##_xdp(struct xdp_md *ctx, struct ig_pkt *p, int arg)            \
+	{                                                                                   \
+		const enum ig_hook hook = IG_HOOK_XDP;                                      \
+		asm volatile("" : : "r"(arg));                                              \
+		if (!ctx || !p)                                                             \
+			return IG_R_DROP_REPLY_FAIL;                                        \
+		body;                                                                       \
+	}                                                                                   \
+	__noinline int name##_tc(struct __sk_buff *ctx, struct ig_pkt *p, int arg)          \
+	{                                                                                   \
+		const enum ig_hook hook = IG_HOOK_TC;                                       \
+		asm volatile("" : : "r"(arg));                                              \
+		if (!ctx || !p)                                                             \
+			return IG_R_DROP_REPLY_FAIL;                                        \
+		body;                                                                       \
+	}
+
+IG_STAGE(ig_stage_limit, return ig_limit(ctx, hook, p))
+IG_STAGE(ig_stage_reject, return ig_reject_inline(ctx, hook, p))
+IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg, ig_now()))
+IG_STAGE(ig_stage_rst, return (ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN))
+
+#define IG_CALL_STAGE(name, ctx, hook, p, arg)                                             \
+	((hook) == IG_HOOK_XDP ? name##_xdp((struct xdp_md *)(ctx), (p), ig_opaque(arg))     \
+			       : name##_tc((struct __sk_buff *)(ctx), (p), ig_opaque(arg)))
+
+/* A value clang cannot see through, so it really lands in the argument register. */
+static __always_inline int ig_opaque(int v)
+{
+	asm volatile("" : "+r"(v));
+	return v;
+}
+
+static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
+{
+	__u32 len = ctx_wire_len(ctx, hook);
+	struct ig_pkt p;
+	__u32 slot;
+	int out, r;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	out = IG_CALL_STAGE(ig_stage_limit, ctx, hook, &p, 0);
+	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
+	r = out & 0xff;
+	if (r == IG_NEED_REJECT) {
+		r = IG_CALL_STAGE(ig_stage_reject, ctx, hook, &p, 0);
+	} else if (p.proto == IG_PROTO_TCP && r < IG_R_MAX &&
+		   ig_reason_verdict((enum ig_reason)r) == IG_V_PASS) {
+		r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, &p, r);
+		if (r == IG_NEED_RST)
+			r = IG_CALL_STAGE(ig_stage_rst, ctx, hook, &p, 0);
+	}
+	/* ig_verdict() takes r < IG_R_MAX only */
+	if (r < 0 || r >= IG_R_MAX)
+		r = IG_R_DROP_REPLY_FAIL;
+	return ig_verdict(slot, (enum ig_reason)r, len);
+}
+
+/* The egress program's core (TC only: XDP has no egress). Steered replies get
+ * the dialed port back; the primary's answers feed passive health. */
+static __always_inline int ig_handle_egress(struct __sk_buff *skb)
+{
+	void *data = ctx_data(skb, IG_HOOK_TC);
+	void *data_end = ctx_data_end(skb, IG_HOOK_TC);
+	struct ig_pkt p;
+	int local;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	if (ig_parse(data, data_end, &p) != IG_PARSE_OK)
+		return TC_ACT_UNSPEC;
+	local = ig_ctx_u32(skb, struct __sk_buff, ingress_ifindex) == 0;
+	if (ig_breaker_out(skb, IG_HOOK_TC, &p, ig_now(), local) < 0) {
+		/* a reply leaking the fallback's port would only earn a RST */
+		ig_verdict(0, IG_R_DROP_STEER_FAIL, ig_ctx_u32(skb, struct __sk_buff, len));
+		return TC_ACT_SHOT;
+	}
+	return TC_ACT_UNSPEC;
 }
 
 /* The edges: the core's verdict in each hook's return codes. */
@@ -146,12 +252,6 @@ static __always_inline int ig_xdp_action(enum ig_verdict v)
 		return XDP_PASS;
 	}
 }
-
-/* uapi <linux/pkt_cls.h> values; vmlinux.h carries no #defines. */
-#ifndef TC_ACT_UNSPEC
-#define TC_ACT_UNSPEC (-1)
-#define TC_ACT_SHOT 2
-#endif
 
 static __always_inline int ig_tc_action(struct __sk_buff *skb, enum ig_verdict v)
 {

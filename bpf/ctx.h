@@ -8,6 +8,8 @@
 #ifndef IG_CTX_H
 #define IG_CTX_H
 
+#include "steer.h"
+
 /*
  * Context fields are loaded with an explicit `*(u32 *)(ctx + off)` in asm:
  * across a helper call clang likes to keep "ctx + offset" in a callee-saved
@@ -87,6 +89,40 @@ static __always_inline int ctx_set_len(void *ctx, enum ig_hook hook, __u32 len)
 		return bpf_xdp_adjust_tail((struct xdp_md *)ctx, (int)len - (int)cur);
 	}
 	return (int)bpf_skb_change_tail((struct __sk_buff *)ctx, len, 0);
+}
+
+/*
+ * Replace the TCP port at `l4 + field` (0: source, 2: destination; `old` and
+ * `new` in network order) and fix the checksum. TC goes through the helpers,
+ * which know the skb's checksum state (with CHECKSUM_PARTIAL the field holds
+ * only the pseudo-header sum, which a port does not enter, and is left alone).
+ * XDP sees a finished frame and patches the checksum itself.
+ */
+#define IG_TCP_CSUM_OFF 16
+
+static __always_inline int ctx_rewrite_port(void *ctx, enum ig_hook hook, __u32 l4, __u32 field,
+					    __u16 old, __u16 new)
+{
+	if (hook == IG_HOOK_XDP) {
+		void *data = ctx_data(ctx, hook);
+		void *end = ctx_data_end(ctx, hook);
+		__u16 *port, *check;
+
+		/* see ig_clamp in reply_tx.h: the mask must land on this register */
+		asm volatile("" : "+r"(l4));
+		l4 &= 1023;
+		port = (__u16 *)((__u8 *)data + l4 + (field & 2));
+		check = (__u16 *)((__u8 *)data + l4 + IG_TCP_CSUM_OFF);
+		if ((void *)(check + 1) > end || (void *)(port + 1) > end)
+			return -1;
+		*port = new;
+		*check = ig_csum_replace16(*check, old, new);
+		return 0;
+	}
+	if (bpf_l4_csum_replace((struct __sk_buff *)ctx, l4 + IG_TCP_CSUM_OFF, old, new,
+				sizeof(__u16)))
+		return -1;
+	return (int)bpf_skb_store_bytes((struct __sk_buff *)ctx, l4 + field, &new, sizeof(new), 0);
 }
 
 #endif /* IG_CTX_H */

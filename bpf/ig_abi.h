@@ -115,6 +115,10 @@ enum ig_reason {
 	IG_R_DROP_BUDGET = 7,    /* over the limit, reject wanted, reject budget spent */
 	IG_R_DROP_CONTENDED = 8, /* bucket update lost the race too often: refused */
 	IG_R_DROP_REPLY_FAIL = 9,/* over the limit, reply could not be built */
+	IG_R_STEERED = 10,       /* breaker: sent to the fallback port (destination rewritten) */
+	IG_R_PASS_PROBE = 11,    /* breaker half-open: a new connection let through as a probe */
+	IG_R_REJECT_OPEN = 12,   /* breaker open without fallback: new connection refused (RST) */
+	IG_R_DROP_STEER_FAIL = 13, /* breaker: the rewrite failed (a helper error) */
 	IG_R_MAX,
 };
 
@@ -127,9 +131,19 @@ enum ig_verdict {
 
 static inline enum ig_verdict ig_reason_verdict(enum ig_reason r)
 {
-	if (r <= IG_R_PASS_ADMITTED)
+	switch (r) {
+	case IG_R_REJECT:
+	case IG_R_REJECT_OPEN:
+		return IG_V_TX;
+	case IG_R_DROP_LIMIT:
+	case IG_R_DROP_BUDGET:
+	case IG_R_DROP_CONTENDED:
+	case IG_R_DROP_REPLY_FAIL:
+	case IG_R_DROP_STEER_FAIL:
+		return IG_V_DROP;
+	default:
 		return IG_V_PASS;
-	return r == IG_R_REJECT ? IG_V_TX : IG_V_DROP;
+	}
 }
 
 /* Per-CPU counters of one slot, map `port_stats` (PERCPU_ARRAY[IG_MAX_SLOTS]). */
@@ -161,6 +175,109 @@ enum ig_clock {
 	IG_CLOCK_TEST = 2,   /* `test_now_ns` in .bss: tests drive time by hand */
 };
 
+/*
+ * Circuit breakers, map `breakers`: ARRAY[65536] indexed by the TCP port it
+ * guards (the primary). `flags` has IG_BRK_F_ON when the port has one.
+ *
+ * Two writers, two fields: the agent writes `state` (what its health logic
+ * concluded), an operator writes `force` (CLI or `bpftool map update`). The
+ * data path obeys `force` unless it is IG_FORCE_AUTO, so a forced state holds
+ * whatever the agent concludes, until it is set back to auto.
+ */
+enum ig_brk_state {
+	IG_BRK_CLOSED = 0,    /* new connections go to the primary */
+	IG_BRK_OPEN = 1,      /* to the fallback; refused with a RST if there is none */
+	IG_BRK_HALF_OPEN = 2, /* `probes` more to the primary, then to the fallback */
+	IG_BRK_STATE_MAX,
+};
+
+enum ig_brk_force {
+	IG_FORCE_AUTO = 0, /* follow `state` */
+	IG_FORCE_OPEN = 1,
+	IG_FORCE_CLOSED = 2,
+	IG_FORCE_MAX,
+};
+
+#define IG_BRK_F_ON 0x1
+
+struct ig_breaker {
+	enum ig_brk_state state;
+	enum ig_brk_force force;
+	__u16 fallback; /* port new connections go to while open; 0 = none (refuse) */
+	__u16 flags;    /* IG_BRK_F_* */
+	__s32 probes;   /* half-open: probe connections still to let through; the data
+			 * path takes them with an atomic decrement */
+};
+
+/*
+ * Steered connections, map `flows`: an LRU hash. Each new connection to a
+ * breaker port gets one entry at its SYN (the decision: primary, probe or
+ * fallback), looked up by every later packet, so flipping a breaker never moves
+ * an established connection. A connection sent to the fallback also gets a
+ * reverse entry (dir IG_DIR_REPLY, keyed by the port the server really uses)
+ * through which the egress program finds the port to put back in replies.
+ */
+enum ig_flow_dir {
+	IG_DIR_CLIENT = 0, /* key.server_port is the port the client dialed */
+	IG_DIR_REPLY = 1,  /* key.server_port is the fallback port replies come from */
+};
+
+struct ig_flow_key {
+	__u8 client[16]; /* IPv4 as ::ffff:a.b.c.d */
+	__u8 server[16];
+	__u16 client_port; /* host byte order */
+	__u16 server_port;
+	__u8 dir;          /* enum ig_flow_dir */
+	__u8 _pad[3];
+};
+
+enum ig_route {
+	IG_ROUTE_PRIMARY = 0,
+	IG_ROUTE_PROBE = 1,    /* to the primary, as a half-open probe */
+	IG_ROUTE_FALLBACK = 2,
+	IG_ROUTE_MAX,
+};
+
+struct ig_flow {
+	__u64 fin_ns;      /* data-path time the server sent FIN; 0 while open */
+	__u32 isn;         /* the client's initial sequence number: a SYN carrying it again
+			    * is a retransmission and keeps the decision */
+	__u16 dialed;      /* the breaker's (primary) port */
+	__u16 backend;     /* the port the server side really uses */
+	enum ig_route route;
+	__u32 _pad;
+};
+
+/* A flow whose server side sent FIN is forgotten this long after (the last
+ * ACKs still need it); an RST forgets it at once. */
+#define IG_FLOW_LINGER_NS (10ULL * 1000000000ULL)
+#define IG_DEFAULT_FLOWS 262144
+
+/* Passive health, map `health`: per-CPU counters per breaker port (key: the
+ * port, u32), kept by the egress program from what the primary answers and by
+ * the ingress program from where it sent new connections. */
+enum ig_http_class {
+	IG_HTTP_1XX = 0,
+	IG_HTTP_2XX = 1,
+	IG_HTTP_3XX = 2,
+	IG_HTTP_4XX = 3,
+	IG_HTTP_5XX = 4,
+	IG_HTTP_MAX,
+};
+
+struct ig_health {
+	__u64 http[IG_HTTP_MAX]; /* HTTP/1.x status lines the primary sent, by class */
+	__u64 rst;               /* RSTs the primary port sent (refused or aborted) */
+	__u64 conns[IG_ROUTE_MAX]; /* new connections by where they went */
+	__u64 refused;           /* new connections refused (open, no fallback) */
+};
+
+#define IG_MAX_BREAKERS 1024
+
+/* Ports that are some breaker's fallback (map `fallback_ports`, ARRAY[65536]
+ * of u32, set by the data path the first time it steers there): only replies
+ * from those ports are looked up in `flows` on egress. */
+
 /* Load-time switches: one const volatile struct in .rodata, so the verifier
  * prunes branches for switches that are off. */
 struct ig_config {
@@ -189,6 +306,10 @@ IG_STATIC_ASSERT(sizeof(struct ig_stats) == 16 * IG_R_MAX, "ig_stats layout");
 IG_STATIC_ASSERT(sizeof(struct ig_globals) == 16, "ig_globals layout");
 IG_STATIC_ASSERT(sizeof(struct ig_seed) == 8, "ig_seed layout");
 IG_STATIC_ASSERT(sizeof(struct ig_config) == 32, "ig_config layout");
+IG_STATIC_ASSERT(sizeof(struct ig_breaker) == 16, "ig_breaker layout");
+IG_STATIC_ASSERT(sizeof(struct ig_flow_key) == 40, "ig_flow_key layout");
+IG_STATIC_ASSERT(sizeof(struct ig_flow) == 24, "ig_flow layout");
+IG_STATIC_ASSERT(sizeof(struct ig_health) == 8 * (IG_HTTP_MAX + 2 + IG_ROUTE_MAX), "ig_health layout");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 
 #endif /* IG_ABI_H */

@@ -25,4 +25,16 @@ int ig_tc(struct __sk_buff *skb)
 	return ig_tc_action(skb, ig_handle(skb, IG_HOOK_TC));
 }
 
+/* Replies leave through here: the status line sits right behind the headers. */
+SEC("tc")
+int ig_tc_egress(struct __sk_buff *skb)
+{
+	__u32 len = ig_ctx_u32(skb, struct __sk_buff, len);
+	__u32 want = len < IG_TC_PULL ? len : IG_TC_PULL;
+
+	if ((long)ctx_data_end(skb, IG_HOOK_TC) - (long)ctx_data(skb, IG_HOOK_TC) < (long)want)
+		bpf_skb_pull_data(skb, want);
+	return ig_handle_egress(skb);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -68,4 +68,57 @@ struct {
 	__type(value, struct ig_seed);
 } seed SEC(".maps");
 
+/* Circuit breakers by TCP port (struct ig_breaker): the agent and the operator
+ * write them, the ingress path reads one per packet to a breaker port. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct ig_breaker);
+} breakers SEC(".maps");
+
+/* Where each connection to a breaker port was sent at its SYN (struct
+ * ig_flow). LRU: a full table forgets the least recently used connection,
+ * which then stays wherever its packets are addressed (the primary). The
+ * loader may resize it (--max-flows). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IG_DEFAULT_FLOWS);
+	__type(key, struct ig_flow_key);
+	__type(value, struct ig_flow);
+} flows SEC(".maps");
+
+/* Passive health per breaker port (struct ig_health), per CPU: the agent sums
+ * the CPUs and takes differences over its window. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, IG_MAX_BREAKERS);
+	__type(key, __u32);
+	__type(value, struct ig_health);
+} health SEC(".maps");
+
+/* Ports that some connection was steered to (non-zero value): replies from
+ * them are looked up in `flows` on egress, no other reply pays for a lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} fallback_ports SEC(".maps");
+
+/* Per-CPU scratch space for the breaker stage's keys: BPF stack is 512 bytes
+ * for the whole call chain and the limiter already takes half of it. */
+struct ig_steer_scratch {
+	struct ig_flow_key key;
+	struct ig_flow_key rkey;
+	struct ig_flow flow;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_steer_scratch);
+} steer_scratch SEC(".maps");
+
 #endif /* IG_MAPS_H */

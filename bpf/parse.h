@@ -50,6 +50,8 @@ struct ig_pkt {
 	__u16 ip_len; /* IPv4 total length / IPv6 40 + payload length, as the header says */
 	__u16 sport; /* host byte order */
 	__u16 dport;
+	__u16 payload_off; /* TCP: where the segment's payload starts (after options) */
+	__u32 seq;         /* TCP: sequence number, host byte order */
 	__u8 ipv6;   /* 0 = IPv4, 1 = IPv6 */
 	__u8 proto;  /* enum ig_proto */
 	__u8 tcp_flags;
@@ -79,6 +81,8 @@ static __always_inline int ig_parse_l4(struct ig_cursor *c, __u8 l4proto, struct
 		p->sport = ig_ntohs(th->source);
 		p->dport = ig_ntohs(th->dest);
 		p->tcp_flags = th->flags;
+		p->seq = ig_ntohl(th->seq);
+		p->payload_off = (__u16)(p->l4_off + (th->doff_res >> 4) * 4);
 		return IG_PARSE_OK;
 	}
 	if (l4proto == IG_IPPROTO_UDP) {

@@ -33,6 +33,10 @@ static const char *const reason_names[IG_R_MAX] = {
 	[IG_R_DROP_BUDGET] = "drop_budget",
 	[IG_R_DROP_CONTENDED] = "drop_contended",
 	[IG_R_DROP_REPLY_FAIL] = "drop_reply_fail",
+	[IG_R_STEERED] = "steered",
+	[IG_R_PASS_PROBE] = "probe",
+	[IG_R_REJECT_OPEN] = "reject_open",
+	[IG_R_DROP_STEER_FAIL] = "drop_steer_fail",
 };
 
 #define NAME_OR(tab, v, n) ((unsigned)(v) < (n) && (tab)[v] ? (tab)[v] : "unknown")
