@@ -22,6 +22,9 @@
 #ifndef BPF_TCX_INGRESS
 #define BPF_TCX_INGRESS 46
 #endif
+#ifndef BPF_TCX_EGRESS
+#define BPF_TCX_EGRESS 47
+#endif
 #define IG_BPF_LINK_TYPE_XDP 6
 #define IG_BPF_LINK_TYPE_TCX 11
 
@@ -38,6 +41,16 @@ static int link_pin_path(char *buf, size_t len, const char *dir, enum ig_attach_
 	char name[64];
 
 	snprintf(name, sizeof(name), "link_%s_%s", hook_names[hook], ifname);
+	return ig_path(buf, len, dir, name);
+}
+
+/* The egress program (breaker replies, passive health) rides along with
+ * either ingress hook. */
+static int egress_pin_path(char *buf, size_t len, const char *dir, const char *ifname)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "link_egress_%s", ifname);
 	return ig_path(buf, len, dir, name);
 }
 
@@ -298,11 +311,11 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 {
 	struct pin_plan plan = {};
 	struct infergate *skel = NULL;
-	char path[512], other[512];
+	char path[512], other[512], egress_path[512];
 	enum ig_attach_hook other_hook = o->hook == IG_ATTACH_XDP ? IG_ATTACH_TC : IG_ATTACH_XDP;
 	__u32 clock;
 	__u64 tick_ns, seed = 0;
-	int ifindex, link_fd = -1, err;
+	int ifindex, link_fd = -1, egress_fd = -1, err;
 
 	err = ig_env_check(pin_dir);
 	if (err)
@@ -315,6 +328,8 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 	err = link_pin_path(path, sizeof(path), pin_dir, o->hook, o->ifname);
 	if (!err)
 		err = link_pin_path(other, sizeof(other), pin_dir, other_hook, o->ifname);
+	if (!err)
+		err = egress_pin_path(egress_path, sizeof(egress_path), pin_dir, o->ifname);
 	if (err)
 		return err;
 
@@ -378,17 +393,35 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 			goto fail;
 	}
 
+	/* Egress first: from the instant ingress steers a connection, its
+	 * replies must already be rewritten. */
+	egress_fd = bpf_link_create(bpf_program__fd(skel->progs.ig_tc_egress), ifindex,
+				    BPF_TCX_EGRESS, NULL);
+	if (egress_fd < 0) {
+		err = -errno;
+		ig_err("cannot attach the egress program to %s with tcx: %s (tcx needs Linux 6.6 "
+		       "or later)", o->ifname, strerror(-err));
+		goto fail;
+	}
 	link_fd = create_link(skel, o, ifindex);
 	if (link_fd < 0) {
 		err = link_fd;
 		goto fail;
 	}
+	unlink(egress_path); /* a stale pin of a gone interface */
+	if (bpf_obj_pin(egress_fd, egress_path)) {
+		err = -errno;
+		ig_err("cannot pin link %s: %s", egress_path, strerror(-err));
+		goto fail; /* closing the only fds detaches the links */
+	}
 	if (bpf_obj_pin(link_fd, path)) {
 		err = -errno;
 		ig_err("cannot pin link %s: %s", path, strerror(-err));
-		goto fail; /* closing the only fd detaches the link */
+		unlink(egress_path);
+		goto fail;
 	}
 	close(link_fd);
+	close(egress_fd);
 	ig_info("%s: attached (%s%s), state in %s", o->ifname, ig_hook_name(o->hook),
 		o->hook == IG_ATTACH_XDP ? (o->xdp_generic ? ", generic" : ", native") : "",
 		pin_dir);
@@ -398,6 +431,8 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 fail:
 	if (link_fd >= 0)
 		close(link_fd);
+	if (egress_fd >= 0)
+		close(egress_fd);
 	rollback_pins(pin_dir, skel, &plan);
 	infergate__destroy(skel);
 	return err;
@@ -470,6 +505,22 @@ int ig_detach(const char *pin_dir, const char *ifname, int do_purge)
 		}
 		ig_info("%s: detached (%s)", ifname, hook_names[h]);
 		found = 1;
+	}
+	{
+		char path[512];
+		int fd;
+
+		err = egress_pin_path(path, sizeof(path), pin_dir, ifname);
+		if (err)
+			return err;
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (bpf_link_detach(fd) && errno != ENOLINK && errno != EINVAL)
+				ig_warn("detaching %s: %s", path, strerror(errno));
+			close(fd);
+			if (unlink(path))
+				ig_warn("cannot remove %s: %s", path, strerror(errno));
+		}
 	}
 	if (!found) {
 		if (!if_nametoindex(ifname)) {

@@ -25,6 +25,10 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_GLOBALS] = { "globals", sizeof(__u32), sizeof(struct ig_globals) },
 	[IG_MAP_REJECT_STATE] = { "reject_state", sizeof(__u32), sizeof(struct ig_bucket) },
 	[IG_MAP_SEED] = { "seed", sizeof(__u32), sizeof(struct ig_seed) },
+	[IG_MAP_BREAKERS] = { "breakers", sizeof(__u32), sizeof(struct ig_breaker) },
+	[IG_MAP_FLOWS] = { "flows", sizeof(struct ig_flow_key), sizeof(struct ig_flow) },
+	[IG_MAP_HEALTH] = { "health", sizeof(__u32), sizeof(struct ig_health) },
+	[IG_MAP_FALLBACK_PORTS] = { "fallback_ports", sizeof(__u32), sizeof(__u32) },
 };
 
 const char *ig_map_name(enum ig_map_id id)

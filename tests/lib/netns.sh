@@ -479,11 +479,9 @@ ig_assert_clean() { # NS DEV
 		"xdp/tc entries in bpftool net show dev $2 ($(nsenter --net="/run/netns/$1" bpftool net show dev "$2" | tr '\n' ' '))"
 }
 
-# Count of programs we see attached to DEV for HOOK (xdp: 0/1; tc: tcx count).
+# Programs of ours on DEV: the ingress one (XDP or tcx) plus the tcx egress one.
 ig_attached_count() { # NS DEV
-	if [ "$HOOK" = xdp ]; then
-		if ig_has_xdp "$1" "$2"; then echo 1; else echo 0; fi
-	else
-		ig_tcx_count "$1" "$2"
-	fi
+	local x=0
+	if ig_has_xdp "$1" "$2"; then x=1; fi
+	echo $((x + $(ig_tcx_count "$1" "$2")))
 }

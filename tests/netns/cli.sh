@@ -77,7 +77,7 @@ t_err_keeps_instance() {
 	ig_expect_error 2 "rate abc on a running instance" --pin-dir "$PIN" limit 8080 --rate abc
 	ig_expect_error 2 "port 0 on a running instance" --pin-dir "$PIN" limit 0 --rate 1/s
 	ig_assert_eq "$(ig_json 'j["ports"]')" "$before" "ports after refused commands"
-	ig_assert_eq "$(ig_attached_count "$SRV" "$VS")" 1 "programs attached"
+	ig_assert_eq "$(ig_attached_count "$SRV" "$VS")" 2 "programs attached (ingress + egress)"
 }
 
 t_attach_twice() {
@@ -86,7 +86,7 @@ t_attach_twice() {
 	ig_attach
 	id1=$(ig_json 'j["attachments"][0]["prog_id"]')
 	ig_attach
-	ig_assert_eq "$(ig_attached_count "$SRV" "$VS")" 1 "programs attached after two attaches"
+	ig_assert_eq "$(ig_attached_count "$SRV" "$VS")" 2 "programs attached after two attaches (ingress + egress)"
 	ig_assert_eq "$(ig_json 'len(j["attachments"])')" 1 "attachments in status"
 	ig_assert_eq "$(ig_json 'j["attachments"][0]["hook"]')" "$HOOK" "hook in status"
 	id2=$(ig_json 'j["attachments"][0]["prog_id"]')
