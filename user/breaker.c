@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "breaker.h"
+#include "log.h"
+
+static const char *const state_names[IG_BRK_STATE_MAX] = {
+	[IG_BRK_CLOSED] = "closed",
+	[IG_BRK_OPEN] = "open",
+	[IG_BRK_HALF_OPEN] = "half_open",
+};
+
+static const char *const force_names[IG_FORCE_MAX] = {
+	[IG_FORCE_AUTO] = "auto",
+	[IG_FORCE_OPEN] = "open",
+	[IG_FORCE_CLOSED] = "closed",
+};
+
+const char *ig_brk_state_name(enum ig_brk_state s)
+{
+	return (unsigned)s < IG_BRK_STATE_MAX ? state_names[s] : "unknown";
+}
+
+const char *ig_brk_force_name(enum ig_brk_force f)
+{
+	return (unsigned)f < IG_FORCE_MAX ? force_names[f] : "unknown";
+}
+
+int ig_breaker_get(const struct ig_instance *in, __u16 port, struct ig_breaker *b)
+{
+	__u32 key = port;
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_BREAKERS], &key, b)) {
+		int err = -errno;
+
+		ig_err("cannot read the breaker of %u/tcp: %s", port, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_breaker_put(const struct ig_instance *in, __u16 port, const struct ig_breaker *b)
+{
+	__u32 key = port;
+
+	if (bpf_map_update_elem(in->fd[IG_MAP_BREAKERS], &key, b, BPF_ANY)) {
+		int err = -errno;
+
+		ig_err("cannot write the breaker of %u/tcp: %s", port, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_breaker_set_state(const struct ig_instance *in, __u16 port, enum ig_brk_state state,
+			 __s32 probes)
+{
+	struct ig_breaker b;
+	int err;
+
+	/* Read-modify-write of a 16-byte value: an operator's bpftool update in
+	 * the microseconds between the two is the only thing that can be lost,
+	 * and the agent re-reads every tick. */
+	err = ig_breaker_get(in, port, &b);
+	if (err)
+		return err;
+	b.state = state;
+	b.probes = probes;
+	return ig_breaker_put(in, port, &b);
+}
+
+int ig_breaker_list(const struct ig_instance *in, __u16 *ports, int max)
+{
+	struct ig_breaker *all;
+	__u32 *keys, batch = 0, count, done = 0, n = 65536;
+	int err = 0, found = 0;
+
+	all = calloc(n, sizeof(*all));
+	keys = calloc(n, sizeof(*keys));
+	if (!all || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (done < n) {
+		count = n - done;
+		err = bpf_map_lookup_batch(in->fd[IG_MAP_BREAKERS], done ? &batch : NULL, &batch,
+					   keys + done, all + done, &count, NULL);
+		done += count;
+		if (err) {
+			err = -errno;
+			if (err == -ENOENT) {
+				err = 0;
+				break;
+			}
+			ig_err("cannot read map breakers: %s", strerror(-err));
+			goto out;
+		}
+	}
+	for (__u32 i = 0; i < done && found < max; i++)
+		if (all[i].flags & IG_BRK_F_ON)
+			ports[found++] = (__u16)keys[i];
+out:
+	free(keys);
+	free(all);
+	return err ? err : found;
+}
+
+int ig_health_read(const struct ig_instance *in, __u16 port, struct ig_health *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct ig_health *v;
+	__u32 key = port;
+	int err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_HEALTH], &key, v)) {
+		err = -errno;
+		if (err == -ENOENT) {
+			err = 0; /* nothing counted yet */
+		} else {
+			ig_err("cannot read the health of %u/tcp: %s", port, strerror(-err));
+		}
+		goto out;
+	}
+	for (int c = 0; c < ncpu; c++) {
+		for (int i = 0; i < IG_HTTP_MAX; i++)
+			sum->http[i] += v[c].http[i];
+		for (int i = 0; i < IG_ROUTE_MAX; i++)
+			sum->conns[i] += v[c].conns[i];
+		sum->rst += v[c].rst;
+		sum->refused += v[c].refused;
+	}
+out:
+	free(v);
+	return err;
+}
