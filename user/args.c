@@ -1,10 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
 #include "args.h"
 #include "log.h"
+
+/* Where parse errors go: the log (the CLI), or a caller's buffer (the config
+ * file loader, which prefixes file:line). */
+static char *capture_buf;
+static size_t capture_len;
+
+void ig_args_capture(char *buf, size_t len)
+{
+	capture_buf = buf;
+	capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
+__attribute__((format(printf, 1, 2))) static void args_err(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (capture_buf)
+		snprintf(capture_buf, capture_len, "%s", msg);
+	else
+		args_err("%s", msg);
+}
 
 static const char *const proto_names[IG_PROTO_MAX] = {
 	[IG_PROTO_TCP] = "tcp",
@@ -101,19 +130,19 @@ int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *pr
 		} else if (!strcmp(slash + 1, "udp")) {
 			*proto = IG_PROTO_UDP;
 		} else {
-			ig_err("invalid port '%s': protocol must be tcp or udp", s);
+			args_err("invalid port '%s': protocol must be tcp or udp", s);
 			return -EINVAL;
 		}
 		*proto_given = 1;
 	}
 	if (parse_scaled(s, slash, &v) || (slash ? slash - s : (long)strlen(s)) > 5 || v < 1 ||
 	    v > 65535) {
-		ig_err("invalid port '%s': expected 1..65535, optionally /tcp or /udp", s);
+		args_err("invalid port '%s': expected 1..65535, optionally /tcp or /udp", s);
 		return -EINVAL;
 	}
 	for (const char *p = s; p < (slash ? slash : s + strlen(s)); p++)
 		if (!isdigit((unsigned char)*p)) {
-			ig_err("invalid port '%s': expected 1..65535, optionally /tcp or /udp", s);
+			args_err("invalid port '%s': expected 1..65535, optionally /tcp or /udp", s);
 			return -EINVAL;
 		}
 	*port = (__u16)v;
@@ -131,12 +160,12 @@ int ig_parse_rate(const char *s, __u64 *rate)
 	int err;
 
 	if (slash && strcmp(slash + 1, "s") && strcmp(slash + 1, "sec")) {
-		ig_err("invalid rate '%s': rates are per second, written N/s", s);
+		args_err("invalid rate '%s': rates are per second, written N/s", s);
 		return -EINVAL;
 	}
 	err = parse_scaled(s, slash, &v);
 	if (err || v == 0 || v > IG_MAX_RATE) {
-		ig_err("invalid rate '%s': expected N/s with N a whole number from 1 to %llu", s,
+		args_err("invalid rate '%s': expected N/s with N a whole number from 1 to %llu", s,
 		       IG_MAX_RATE);
 		return -EINVAL;
 	}
@@ -149,7 +178,7 @@ int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 
 	__u64 v;
 
 	if (parse_scaled(s, NULL, &v) || v < min || v > max) {
-		ig_err("invalid %s '%s': expected a whole number from %llu to %llu", what, s,
+		args_err("invalid %s '%s': expected a whole number from %llu to %llu", what, s,
 		       (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;
 	}
@@ -164,7 +193,7 @@ int ig_parse_unit(const char *s, enum ig_unit *unit)
 			*unit = (enum ig_unit)i;
 			return 0;
 		}
-	ig_err("invalid unit '%s': expected conn, packet or byte", s);
+	args_err("invalid unit '%s': expected conn, packet or byte", s);
 	return -EINVAL;
 }
 
@@ -175,6 +204,46 @@ int ig_parse_action(const char *s, enum ig_action *action)
 			*action = (enum ig_action)i;
 			return 0;
 		}
-	ig_err("invalid action '%s': expected drop or reject", s);
+	args_err("invalid action '%s': expected drop or reject", s);
 	return -EINVAL;
+}
+
+int ig_parse_duration(const char *s, const char *what, __u64 min_ms, __u64 max_ms, __u64 *ms)
+{
+	static const struct { const char *sfx; __u64 ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
+	};
+	const char *p = s;
+	__u64 v = 0;
+
+	while (isdigit((unsigned char)*p) && v < 1000000000ULL)
+		v = v * 10 + (__u64)(*p++ - '0');
+	for (size_t i = 0; p != s && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].sfx))
+			continue;
+		v *= units[i].ms;
+		if (v < min_ms || v > max_ms)
+			break;
+		*ms = v;
+		return 0;
+	}
+	args_err("invalid %s '%s': expected a duration from %llu ms to %llu s, like 500ms, 10s, 5m "
+		 "(a bare number is seconds)", what, s, (unsigned long long)min_ms,
+		 (unsigned long long)(max_ms / 1000));
+	return -EINVAL;
+}
+
+int ig_parse_percent(const char *s, const char *what, __u32 *pct)
+{
+	const char *p = s;
+	__u32 v = 0;
+
+	while (isdigit((unsigned char)*p) && v < 1000)
+		v = v * 10 + (__u32)(*p++ - '0');
+	if (p == s || (*p && strcmp(p, "%")) || v < 1 || v > 100) {
+		args_err("invalid %s '%s': expected a percentage from 1%% to 100%%", what, s);
+		return -EINVAL;
+	}
+	*pct = v;
+	return 0;
 }

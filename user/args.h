@@ -4,6 +4,7 @@
 #ifndef IG_ARGS_H
 #define IG_ARGS_H
 
+#include <stddef.h>
 #include <linux/types.h>
 #include "ig_abi.h"
 
@@ -15,6 +16,14 @@ int ig_parse_rate(const char *s, __u64 *rate);
 int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 *out);
 int ig_parse_unit(const char *s, enum ig_unit *unit);
 int ig_parse_action(const char *s, enum ig_action *action);
+
+/* A duration: 500ms, 10s, 5m, 1h; a bare number is seconds. */
+int ig_parse_duration(const char *s, const char *what, __u64 min_ms, __u64 max_ms, __u64 *ms);
+/* 50 or 50% (1..100). */
+int ig_parse_percent(const char *s, const char *what, __u32 *pct);
+/* Send the parsers' error messages to `buf` instead of the log (NULL: back to
+ * the log). */
+void ig_args_capture(char *buf, size_t len);
 
 const char *ig_proto_name(enum ig_proto proto);
 const char *ig_unit_name(enum ig_unit unit);

@@ -82,6 +82,13 @@ extern char ig_skip_reason[256];
 			IG_FAIL("%s: %zu bytes differ", what, (size_t)(len));  \
 	} while (0)
 
+#define ASSERT_STREQ(a, b, what)                                                \
+	do {                                                                    \
+		const char *__sa = (a), *__sb = (b);                            \
+		if (strcmp(__sa, __sb))                                         \
+			IG_FAIL("%s: expected \"%s\", got \"%s\"", what, __sb, __sa); \
+	} while (0)
+
 /* xorshift64*: reproducible, so a failure reproduces. Each file keeps its own
  * state (and seed), so adding a test elsewhere does not change its inputs. */
 static inline unsigned long long ig_rnd(unsigned long long *state)

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The config file loader (user/config.c): the shipped example, defaults, and
+ * every kind of mistake rejected with its line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "harness.h"
+
+static struct ig_cfg_file cfg;
+static char err[512];
+
+/* Load `text` from a temporary file; returns what ig_config_load returned. */
+static int load_text(const char *text)
+{
+	char path[] = "/tmp/ig-config-XXXXXX";
+	int fd = mkstemp(path), ret;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	ASSERT_TRUE(f != NULL, "temporary file");
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	ret = ig_config_load(path, &cfg, err, sizeof(err));
+	/* the message names the file; keep only what follows it */
+	if (ret && !strncmp(err, path, strlen(path)))
+		memmove(err, err + strlen(path), strlen(err + strlen(path)) + 1);
+	unlink(path);
+	return ret;
+}
+
+IG_TEST(config_the_shipped_example_loads)
+{
+	const struct ig_cfg_port *p;
+
+	ASSERT_OK(ig_config_load("user/infergate.conf.example", &cfg, err, sizeof(err)), err);
+	ASSERT_STREQ(cfg.attach.ifname, "eth1", "interface");
+	ASSERT_EQ(cfg.nports, 2, "two ports");
+	p = &cfg.ports[0];
+	ASSERT_EQ(p->port, 8000, "port");
+	ASSERT_EQ(p->limit.rate, 20, "rate");
+	ASSERT_EQ(p->limit.burst, 40, "burst");
+	ASSERT_EQ(p->limit.action, IG_ACTION_REJECT, "action");
+	ASSERT_TRUE(p->has_breaker, "breaker");
+	ASSERT_EQ(p->fallback, 8001, "fallback");
+	ASSERT_EQ(p->fsm.window_ms, 10000, "window");
+	ASSERT_EQ(p->fsm.failure_pct, 50, "failure rate");
+	ASSERT_EQ(p->fsm.max_open_ms, 300000, "max open time");
+	ASSERT_EQ(p->probe, IG_PROBE_HTTP, "probe kind");
+	ASSERT_STREQ(p->probe_target, "http://127.0.0.1:8000/health", "inline comment stripped");
+	p = &cfg.ports[1];
+	ASSERT_EQ(p->limit.burst, 5, "burst defaults to one second of rate");
+	ASSERT_EQ(p->limit.unit, IG_UNIT_CONN, "tcp defaults to conn");
+	ASSERT_FALSE(p->has_breaker, "no breaker");
+	ASSERT_EQ(cfg.reject_budget.reject_rate, 1000, "reject rate");
+}
+
+IG_TEST(config_breaker_defaults)
+{
+	const struct ig_cfg_port *p = &cfg.ports[0];
+
+	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nfallback = 8001\n"), err);
+	ASSERT_EQ(cfg.tick_ms, IG_CFG_DEFAULT_TICK_MS, "tick");
+	ASSERT_FALSE(p->has_limit, "no limit");
+	ASSERT_EQ(p->fsm.min_requests, IG_CFG_DEFAULT_MIN_REQUESTS, "min requests");
+	ASSERT_EQ(p->fsm.consecutive_failures, IG_CFG_DEFAULT_CONSECUTIVE, "consecutive");
+	ASSERT_EQ(p->fsm.open_ms, IG_CFG_DEFAULT_OPEN_MS, "open time");
+	ASSERT_EQ(p->fsm.half_open_probes, IG_CFG_DEFAULT_PROBES, "probes");
+	ASSERT_EQ(p->probe, IG_PROBE_NONE, "no active probe");
+	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nbreaker = on\n"), err);
+	ASSERT_EQ(cfg.ports[0].fallback, 0, "no fallback: refuse while open");
+}
+
+/* Each broken file, and the line and words its error must carry. */
+static const struct {
+	const char *text, *want;
+} broken[] = {
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = fast\n", ":4: invalid rate 'fast'" },
+	{ "[agent]\ninterface = v0\nspeed = 3\n", ":3: unknown key 'speed' in [agent]" },
+	{ "[agent]\ninterface = v0\n[port 70000]\nrate = 1/s\n", ":3: invalid port '70000'" },
+	{ "[agent]\ninterface = v0\n[ports 8000]\n", ":3: unknown section [ports 8000]" },
+	{ "[agent]\ninterface = v0\n\nthis line is nonsense\n", ":4: expected [section]" },
+	{ "rate = 1/s\n", ":1: 'rate' before any section" },
+	{ "[agent]\ninterface = v0\n[port 53/udp]\nrate = 5/s\nfallback = 54\n",
+	  ":5: 'fallback': breakers are for TCP ports only" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nfallback = 8000\n", ":4: fallback 8000 is the port itself" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nfailure_rate = 150%\n", ":4: invalid failure_rate '150%'" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nwindow = 10 parsecs\n", ":4: invalid window" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nhealth_url = ftp://x/\n", ":4: invalid health_url" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nhealth_tcp = localhost\n", ":4: invalid health_tcp" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nhealth_tcp = h:1\nhealth_url = http://h/\n",
+	  ":5: health_url and health_tcp exclude each other" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\n[port 8000/tcp]\nrate = 2/s\n",
+	  ":5: [port 8000/tcp]: this port already has a section (line 3)" },
+	{ "[agent]\ninterface = v0\n[port 8000]\n\nburst = 5\n", ":3: [port 8000/tcp] sets neither" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nopen_time = 10s\nmax_open_time = 5s\n",
+	  ":3: [port 8000/tcp]: max_open_time is shorter than open_time" },
+	{ "[agent]\nhook = xdp\n", ": no interface" },
+	{ "[agent]\ninterface = v0\nhook = ebpf\n", ":3: invalid hook 'ebpf'" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\naction = explode\n", ":5: invalid action" },
+};
+
+IG_TEST(config_mistakes_are_rejected_with_their_line)
+{
+	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
+		ASSERT_EQ(load_text(broken[i].text), -EINVAL, broken[i].want);
+		if (strncmp(err, broken[i].want, strlen(broken[i].want)))
+			ASSERT_STREQ(err, broken[i].want, "error message starts with");
+	}
+}
+
+IG_TEST(config_missing_file_is_a_clear_error)
+{
+	ASSERT_EQ(ig_config_load("/nonexistent/ig.conf", &cfg, err, sizeof(err)), -ENOENT, "ENOENT");
+	ASSERT_STREQ(err, "/nonexistent/ig.conf: cannot open: No such file or directory", "message");
+}
