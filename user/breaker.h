@@ -8,6 +8,7 @@
 #ifndef IG_BREAKER_H
 #define IG_BREAKER_H
 
+#include <stdio.h>
 #include <linux/types.h>
 #include "ig_abi.h"
 #include "instance.h"
@@ -34,6 +35,9 @@ static inline __u64 ig_health_failed(const struct ig_health *h)
 {
 	return h->http[IG_HTTP_5XX] + h->rst;
 }
+
+/* Every breaker with its health counters: a table, or a JSON array. */
+int ig_breakers_print(const struct ig_instance *in, int json, FILE *out);
 
 const char *ig_brk_state_name(enum ig_brk_state s);
 const char *ig_brk_force_name(enum ig_brk_force f);

@@ -15,6 +15,9 @@
 #include "instance.h"
 #include "policy.h"
 #include "status.h"
+#include "agent.h"
+#include "breaker.h"
+#include "steer.h"
 #include "log.h"
 
 #define IG_VERSION "0.1.0"
@@ -318,6 +321,201 @@ static int cmd_status(int argc, char **argv)
 	return exit_code(ig_status(pin_dir, json, stdout));
 }
 
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		HELP_OPT,
+		{}
+	};
+	const char *config = NULL;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("run"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc)
+		return usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (!config)
+		return usage_error("run", "%s", "--config FILE is required");
+	err = ig_agent_run(pin_dir, config);
+	return exit_code(err);
+}
+
+static int breaker_show(const char *port_arg, __u16 port, int json)
+{
+	struct ig_instance in;
+	int err;
+
+	err = ig_env_check(pin_dir);
+	if (!err)
+		err = ig_instance_open(&in, pin_dir);
+	if (err)
+		return 1;
+	if (port_arg) {
+		struct ig_breaker b;
+
+		err = ig_breaker_get(&in, port, &b);
+		if (!err && !(b.flags & IG_BRK_F_ON)) {
+			ig_err("%u/tcp has no breaker (set one up: infergate breaker %u --fallback PORT)",
+			       port, port);
+			err = -ENOENT;
+		}
+		if (!err && json)
+			printf("{\"port\":%u,\"state\":\"%s\",\"force\":\"%s\",\"effective\":\"%s\","
+			       "\"fallback\":%u,\"probes_left\":%d}\n", port, ig_brk_state_name(b.state),
+			       ig_brk_force_name(b.force), ig_brk_state_name(ig_brk_effective(&b)),
+			       b.fallback, b.probes);
+		else if (!err) {
+			char fb[64];
+
+			if (b.fallback)
+				snprintf(fb, sizeof(fb), "%u", b.fallback);
+			else
+				snprintf(fb, sizeof(fb), "none (refused while open)");
+			printf("%u/tcp: %s", port, ig_brk_state_name(ig_brk_effective(&b)));
+			if (b.force != IG_FORCE_AUTO)
+				printf(" (forced; the agent says %s)", ig_brk_state_name(b.state));
+			printf(", fallback %s\n", fb);
+		}
+	} else if (json) {
+		fputs("{\"breakers\":", stdout);
+		err = ig_breakers_print(&in, 1, stdout);
+		fputs("}\n", stdout);
+	} else {
+		err = ig_breakers_print(&in, 0, stdout);
+	}
+	ig_instance_close(&in);
+	return exit_code(err);
+}
+
+static int cmd_breaker(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "fallback", required_argument, NULL, 'f' },
+		{ "remove", no_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		HELP_OPT,
+		{}
+	};
+	int c, err, proto_given, remove = 0, json = 0, fallback_given = 0, force_given = 0;
+	enum ig_brk_force force = IG_FORCE_AUTO;
+	const char *port_s = NULL;
+	struct ig_instance in;
+	struct ig_breaker b;
+	enum ig_proto proto;
+	__u16 port = 0, fallback = 0;
+	__u64 v;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			fallback_given = 1;
+			if (!strcmp(optarg, "none"))
+				fallback = 0;
+			else if (ig_parse_count(optarg, "fallback port", 1, 65535, &v))
+				return 2;
+			else
+				fallback = (__u16)v;
+			break;
+		case 'r':
+			remove = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("breaker"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		port_s = argv[optind++];
+		if (ig_parse_port_spec(port_s, &port, &proto, &proto_given))
+			return 2;
+		if (proto != IG_PROTO_TCP)
+			return usage_error("breaker", "%s", "breakers are for TCP ports only");
+	}
+	if (optind < argc) {
+		const char *st = argv[optind++];
+
+		force_given = 1;
+		if (!strcmp(st, "open"))
+			force = IG_FORCE_OPEN;
+		else if (!strcmp(st, "closed") || !strcmp(st, "close"))
+			force = IG_FORCE_CLOSED;
+		else if (!strcmp(st, "auto"))
+			force = IG_FORCE_AUTO;
+		else
+			return usage_error("breaker", "invalid state '%s': expected open, closed or auto",
+					   st);
+	}
+	if (optind < argc)
+		return usage_error("breaker", "unexpected argument '%s'", argv[optind]);
+	if (fallback_given && fallback == port && port)
+		return usage_error("breaker", "%s", "the fallback cannot be the port itself");
+	if (remove && (fallback_given || force_given))
+		return usage_error("breaker", "%s", "--remove takes no other setting");
+	if (!port_s && (remove || fallback_given))
+		return usage_error("breaker", "%s", "which PORT?");
+	if (!remove && !fallback_given && !force_given)
+		return breaker_show(port_s, port, json);
+
+	err = ig_env_check(pin_dir);
+	if (!err)
+		err = ig_instance_open(&in, pin_dir);
+	if (err)
+		return 1;
+	err = ig_breaker_get(&in, port, &b);
+	if (err)
+		goto out;
+	if (remove) {
+		if (!(b.flags & IG_BRK_F_ON)) {
+			ig_info("%u/tcp: had no breaker", port);
+			goto out;
+		}
+		memset(&b, 0, sizeof(b));
+		err = ig_breaker_put(&in, port, &b);
+		if (!err)
+			ig_info("%u/tcp: breaker removed; established steered connections keep "
+				"their route until they end", port);
+		goto out;
+	}
+	if (!(b.flags & IG_BRK_F_ON)) {
+		memset(&b, 0, sizeof(b));
+		b.flags = IG_BRK_F_ON;
+	}
+	if (fallback_given)
+		b.fallback = fallback;
+	if (force_given)
+		b.force = force;
+	/* one update: the data path sees the old breaker or the new one */
+	err = ig_breaker_put(&in, port, &b);
+	if (!err) {
+		char fb[32] = "none (refuse while open)";
+
+		if (b.fallback)
+			snprintf(fb, sizeof(fb), "%u", b.fallback);
+		ig_info("%u/tcp: breaker %s%s, fallback %s", port,
+			b.force == IG_FORCE_AUTO ? "automatic, now " : "forced ",
+			ig_brk_state_name(ig_brk_effective(&b)), fb);
+	}
+out:
+	ig_instance_close(&in);
+	return exit_code(err);
+}
+
 static const struct ig_cmd cmds[] = {
 	{ "attach", cmd_attach, "IFACE [--hook xdp|tc] [--xdp-mode native|generic] [--max-sources N]",
 	  "Load the data path (or reuse the pinned state) and attach it to IFACE.\n"
@@ -349,6 +547,26 @@ static const struct ig_cmd cmds[] = {
 	  "Cap the replies (RST, ICMP) sent for all ports together, so that spoofed\n"
 	  "floods cannot use infergate as a reflector. Beyond it, rejects become drops.\n"
 	  "Default 1000/s, burst 1000. --rate 0 turns replies off.\n" },
+	{ "breaker", cmd_breaker, "[PORT[/tcp]] [--fallback PORT|none] [open|closed|auto] [--remove] [--json]",
+	  "Set up a port's circuit breaker, force its state, or show breakers.\n"
+	  "While open, new connections to PORT go to the fallback port (the client still\n"
+	  "sees PORT) or, without a fallback, are refused with a RST; established\n"
+	  "connections stay where they are. The agent (infergate run) opens and closes\n"
+	  "breakers from the backend's health; a forced state holds until set to auto.\n\n"
+	  "  PORT                   without a setting: show this breaker; without PORT: all\n"
+	  "  --fallback PORT|none   where new connections go while open\n"
+	  "  open|closed            force the state, whatever the agent concludes\n"
+	  "  auto                   hand the state back to the agent\n"
+	  "  --remove               remove the breaker\n"
+	  "  --json                 show as JSON\n" },
+	{ "run", cmd_run, "--config FILE",
+	  "Run the agent in the foreground: attach (or adopt the pinned instance), apply\n"
+	  "the config, and drive every breaker from the data path's passive health\n"
+	  "counters (HTTP status classes and RSTs the backend sends) and active probes.\n"
+	  "Stops on SIGINT/SIGTERM; the data path keeps running with the pinned state,\n"
+	  "and a restarted agent adopts it (buckets, flows and breakers are kept).\n"
+	  "A config with a mistake is refused with FILE:LINE and nothing is applied.\n\n"
+	  "  --config FILE          the config (see user/infergate.conf.example)\n" },
 	{ "status", cmd_status, "[--json]",
 	  "Show attachments, limits, counters and tracked sources.\n\n"
 	  "  --json                 one JSON object, for scripts\n" },

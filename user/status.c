@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "status.h"
+#include "breaker.h"
 #include "attach.h"
 #include "instance.h"
 #include "policy.h"
@@ -146,7 +147,7 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 		fputs("}}", out);
 	}
 	fprintf(out, "],\"unprotected\":{\"pass_other\":%llu,\"pass_unparsed\":%llu,"
-		     "\"pass_fragment\":%llu}}\n",
+		     "\"pass_fragment\":%llu}",
 		(unsigned long long)other->packets[IG_R_PASS_OTHER],
 		(unsigned long long)other->packets[IG_R_PASS_UNPARSED],
 		(unsigned long long)other->packets[IG_R_PASS_FRAGMENT]);
@@ -245,10 +246,16 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 			goto out;
 		nrows++;
 	}
-	if (json)
+	if (json) {
 		print_json(out, &in, att, natt, &g, rows, nrows, &other, tracked, clock);
-	else
+		fputs(",\"breakers\":", out);
+		err = ig_breakers_print(&in, 1, out);
+		fputs("}\n", out);
+	} else {
 		print_table(out, &in, att, natt, &g, rows, nrows, &other, tracked, clock);
+		fputc('\n', out);
+		err = ig_breakers_print(&in, 0, out);
+	}
 out:
 	free(rows);
 	free(sources);
