@@ -634,6 +634,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* a line at a time even into a file or a pipe: the agent's log is read
+	 * while it runs */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	ig_log_set_level(verbose >= 2 ? IG_LOG_TRACE : verbose ? IG_LOG_DEBUG : IG_LOG_INFO);
 	ig_log_setup_libbpf();
 

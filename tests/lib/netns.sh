@@ -143,6 +143,8 @@ run_test() {
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		echo "ok   $name"
+		# what a test measured is worth seeing even when it passes
+		grep '^measured:' "$log" | sed 's/^/     /' || true
 	elif [ "$rc" -eq 77 ]; then
 		echo "skip $name: $(head -n1 "$IG_SKIP_FILE")"
 	else
