@@ -32,7 +32,7 @@ __attribute__((format(printf, 1, 2))) static void args_err(const char *fmt, ...)
 	if (capture_buf)
 		snprintf(capture_buf, capture_len, "%s", msg);
 	else
-		args_err("%s", msg);
+		ig_err("%s", msg);
 }
 
 static const char *const proto_names[IG_PROTO_MAX] = {
