@@ -87,7 +87,7 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 # Debian packages the build, the tests and the bench need. Checks first, and
 # runs apt-get update only when something is missing.
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
-	    iproute2 ethtool curl python3 netcat-openbsd
+	    libinih-dev libcurl4-openssl-dev iproute2 ethtool curl python3 netcat-openbsd
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
@@ -112,9 +112,12 @@ bench: deps all
 install: $(BUILD)/infergate
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/infergate)
 	$(Q)install -D -m 0755 $(BUILD)/infergate $(DESTDIR)$(PREFIX)/sbin/infergate
+	$(Q)install -D -m 0644 user/infergate.conf.example \
+		$(DESTDIR)$(PREFIX)/share/doc/infergate/infergate.conf.example
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/infergate
+	$(Q)rm -rf $(DESTDIR)$(PREFIX)/share/doc/infergate
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
