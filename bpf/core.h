@@ -87,16 +87,21 @@ static __always_inline int ig_reject_inline(void *ctx, enum ig_hook hook, const 
 }
 
 /*
- * The stages run as BPF global functions, one per hook, called one after the
- * other from the entry point, never from each other: BPF gives the whole call
- * chain 512 bytes of stack, and the limiter, the reply builders and the
- * breaker stage each need about half of it. Each global is also verified once
- * on its own, instead of once per path through its caller. The packet summary
- * lives in the entry's frame and is handed down (fully initialised: a callee
- * sees it as plain memory).
+ * The slow paths (a reply, a breaker port) run as BPF global functions, one per
+ * hook, called from the entry point, never from each other: BPF gives the
+ * whole call chain 512 bytes of stack, and the limiter, the reply builders and
+ * the breaker stage each need about half of it. Each global is also verified
+ * once on its own, instead of once per path through its caller.
  *
- * A stage's result: the reason in the low byte, the stats slot above it.
- * Two internal outcomes ask the entry to run the reply stage next.
+ * A stage parses the frame again rather than being handed the entry's parse:
+ * handing the entry's struct ig_pkt down (by address, or copied to the
+ * callee) keeps all of it live in the entry's frame, and entry plus stage
+ * then exceeded the 512 bytes; the extra parse costs a few ns on the slow
+ * paths only.
+ *
+ * The limiter's result: the reason in the low byte, the stats slot above it;
+ * IG_NEED_REJECT asks for the reply stage. IG_NEED_RST is the breaker stage
+ * asking for a refusal.
  */
 #define IG_NEED_REJECT (IG_R_MAX + 1) /* over the limit, action reject */
 #define IG_NEED_RST (IG_R_MAX + 2)    /* breaker open without fallback */
@@ -156,36 +161,32 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	return IG_OUT(slot, IG_NEED_REJECT);
 }
 
-/* One global per hook and stage; `ctx` and `p` are never NULL (the checks are
- * for the verifier, which cannot know that of a global's arguments). `arg` is
- * passed to every stage, used or not: clang leaves an argument the callee
- * ignores undefined, and the verifier refuses an undefined argument register. */
+/* One global per hook and stage, given the context only; `arg` is passed to
+ * every stage, used or not: clang leaves an argument the callee ignores
+ * undefined, and the verifier refuses an undefined argument register. */
 #define IG_STAGE(name, body)                                                               \
-	__noinline int name##_xdp(struct xdp_md *ctx, struct ig_pkt *p, int arg)            \
+	__noinline int name##_xdp(struct xdp_md *ctx, int arg)                              \
 	{                                                                                   \
 		const enum ig_hook hook = IG_HOOK_XDP;                                      \
+		struct ig_pkt pkt, *p = &pkt;                                               \
 		asm volatile("" : : "r"(arg));                                              \
-		if (!ctx || !p)                                                             \
+		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
 			return IG_R_DROP_REPLY_FAIL;                                        \
 		body;                                                                       \
 	}                                                                                   \
-	__noinline int name##_tc(struct __sk_buff *ctx, struct ig_pkt *p, int arg)          \
+	__noinline int name##_tc(struct __sk_buff *ctx, int arg)                            \
 	{                                                                                   \
 		const enum ig_hook hook = IG_HOOK_TC;                                       \
+		struct ig_pkt pkt, *p = &pkt;                                               \
 		asm volatile("" : : "r"(arg));                                              \
-		if (!ctx || !p)                                                             \
+		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
 			return IG_R_DROP_REPLY_FAIL;                                        \
 		body;                                                                       \
 	}
 
-IG_STAGE(ig_stage_limit, return ig_limit(ctx, hook, p))
 IG_STAGE(ig_stage_reject, return ig_reject_inline(ctx, hook, p))
 IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg, ig_now()))
-IG_STAGE(ig_stage_rst, return (ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN))
-
-#define IG_CALL_STAGE(name, ctx, hook, p, arg)                                             \
-	((hook) == IG_HOOK_XDP ? name##_xdp((struct xdp_md *)(ctx), (p), ig_opaque(arg))     \
-			       : name##_tc((struct __sk_buff *)(ctx), (p), ig_opaque(arg)))
+IG_STAGE(ig_stage_rst, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
 
 /* A value clang cannot see through, so it really lands in the argument register. */
 static __always_inline int ig_opaque(int v)
@@ -194,6 +195,10 @@ static __always_inline int ig_opaque(int v)
 	return v;
 }
 
+#define IG_CALL_STAGE(name, ctx, hook, arg)                                                \
+	((hook) == IG_HOOK_XDP ? name##_xdp((struct xdp_md *)(ctx), ig_opaque(arg))          \
+			       : name##_tc((struct __sk_buff *)(ctx), ig_opaque(arg)))
+
 static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 {
 	__u32 len = ctx_wire_len(ctx, hook);
@@ -201,17 +206,27 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	__u32 slot;
 	int out, r;
 
+	/* clang would otherwise spill the fields a path leaves unset, and the
+	 * verifier refuses reading an uninitialised register; p does not escape,
+	 * so the stores the parser overwrites are dropped */
 	__builtin_memset(&p, 0, sizeof(p));
-	out = IG_CALL_STAGE(ig_stage_limit, ctx, hook, &p, 0);
+	p.proto = IG_PROTO_MAX; /* stays so unless the parser finds TCP or UDP */
+	out = ig_limit(ctx, hook, &p);
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
 	if (r == IG_NEED_REJECT) {
-		r = IG_CALL_STAGE(ig_stage_reject, ctx, hook, &p, 0);
-	} else if (p.proto == IG_PROTO_TCP && r < IG_R_MAX &&
-		   ig_reason_verdict((enum ig_reason)r) == IG_V_PASS) {
-		r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, &p, r);
-		if (r == IG_NEED_RST)
-			r = IG_CALL_STAGE(ig_stage_rst, ctx, hook, &p, 0);
+		r = IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
+	} else if (p.proto == IG_PROTO_TCP &&
+		   (r == IG_R_PASS_OTHER || r == IG_R_PASS_FREE || r == IG_R_PASS_ADMITTED)) {
+		__u32 port = p.dport;
+		struct ig_breaker *b = bpf_map_lookup_elem(&breakers, &port);
+
+		/* the inlined array lookup is all a port without a breaker pays */
+		if (b && (b->flags & IG_BRK_F_ON)) {
+			r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, r);
+			if (r == IG_NEED_RST)
+				r = IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
+		}
 	}
 	/* ig_verdict() takes r < IG_R_MAX only */
 	if (r < 0 || r >= IG_R_MAX)

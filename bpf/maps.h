@@ -107,7 +107,8 @@ struct {
 } fallback_ports SEC(".maps");
 
 /* Per-CPU scratch space for the breaker stage's keys: BPF stack is 512 bytes
- * for the whole call chain and the limiter already takes half of it. */
+ * for the whole call chain and the limiter already takes half of it. Not
+ * pinned: nothing in it outlives one packet. */
 struct ig_steer_scratch {
 	struct ig_flow_key key;
 	struct ig_flow_key rkey;
