@@ -63,13 +63,16 @@ static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct
 				pol->rate, pol->burst);
 }
 
-/* Over the limit with action reject: reply within the host-wide budget. */
-static __always_inline int ig_reject_inline(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+/*
+ * Over the limit with action reject: may a reply go out? 0 when the host-wide
+ * budget pays for one, else the reason to drop. Inline, before the reply
+ * stage is called: in a flood past the budget, most packets end here.
+ */
+static __always_inline int ig_reject_admit(void *ctx, enum ig_hook hook)
 {
 	__u32 zero = 0;
 	struct ig_globals *g = bpf_map_lookup_elem(&globals, &zero);
 	struct ig_bucket *rs = bpf_map_lookup_elem(&reject_state, &zero);
-	int err;
 
 	/* a GRO'd train cannot become one reply: checked first, so it spends
 	 * none of the budget */
@@ -79,6 +82,14 @@ static __always_inline int ig_reject_inline(void *ctx, enum ig_hook hook, const 
 		return IG_R_DROP_BUDGET;
 	if (ig_bucket_charge(&rs->tat, ig_now(), 1, g->reject_rate, g->reject_burst) != IG_CHARGE_OK)
 		return IG_R_DROP_BUDGET;
+	return 0;
+}
+
+/* The reply itself, once the budget has paid for it. */
+static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+{
+	int err;
+
 	if (p->proto == IG_PROTO_TCP)
 		err = ig_reply_rst(ctx, hook, p);
 	else
@@ -184,7 +195,7 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		body;                                                                       \
 	}
 
-IG_STAGE(ig_stage_reject, return ig_reject_inline(ctx, hook, p))
+IG_STAGE(ig_stage_reject, return ig_reply(ctx, hook, p))
 IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg, ig_now()))
 IG_STAGE(ig_stage_rst, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
 
@@ -215,7 +226,9 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
 	if (r == IG_NEED_REJECT) {
-		r = IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
+		int why_not = ig_reject_admit(ctx, hook);
+
+		r = why_not ? why_not : IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
 	} else if (p.proto == IG_PROTO_TCP &&
 		   (r == IG_R_PASS_OTHER || r == IG_R_PASS_FREE || r == IG_R_PASS_ADMITTED)) {
 		__u32 port = p.dport;

@@ -38,6 +38,11 @@
 #define PORT_CONN 8000   /* protected: conn, rate 1, burst 1, drop */
 #define PORT_OPEN 9000   /* not protected */
 #define PORT_REJECT 8001 /* protected: packet, rate 1, burst 1, reject */
+/* Two breakers forced open, each the other's fallback: a steered ACK has its
+ * destination rewritten from one to the other, and since test runs reuse one
+ * frame, every repeat is again an ACK of a steered connection. */
+#define PORT_STEER_A 9100
+#define PORT_STEER_B 9101
 #define SLOT_CONN 1
 #define SLOT_REJECT 2
 
@@ -345,6 +350,29 @@ static struct inst *load_inst(struct inst *in, __u64 tick_ns)
 	return in;
 }
 
+static void set_breaker(int fd, __u16 port, __u16 fallback)
+{
+	struct ig_breaker b = { .state = IG_BRK_OPEN, .force = IG_FORCE_OPEN,
+				.fallback = fallback, .flags = IG_BRK_F_ON };
+	__u32 key = port;
+
+	if (bpf_map_update_elem(fd, &key, &b, BPF_ANY))
+		die("breakers update: %s", strerror(errno));
+}
+
+static __u8 syn_steer_a[FRAME_LEN], syn_steer_b[FRAME_LEN], ack_steer[FRAME_LEN];
+
+/* Breakers and one steered connection each way, in the instance's maps. */
+static void setup_steering(struct inst *in)
+{
+	int prog = bpf_program__fd(in->skel->progs.bench_ig);
+
+	set_breaker(bpf_map__fd(in->skel->maps.breakers), PORT_STEER_A, PORT_STEER_B);
+	set_breaker(bpf_map__fd(in->skel->maps.breakers), PORT_STEER_B, PORT_STEER_A);
+	test_run(prog, syn_steer_a, 1, NULL);
+	test_run(prog, syn_steer_b, 1, NULL);
+}
+
 static const char *target_word(bool ok)
 {
 	return ok ? "PASS" : "MISS";
@@ -503,6 +531,9 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		DROPC("drop, frozen clock", I_T1M, T_DROP_1M),
 		DROPC("drop, coarse clock", I_C1, T_NONE),
 		DROPC("drop, no clock read (test clock)", I_X1, T_NONE),
+		{ .name = "ACK of a steered connection (breaker open)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = ack_steer, .stats_fd = ST(I_T1),
+		  .slot = 0, .want = IG_R_STEERED, .want_ret = XDP_PASS_RC },
 		{ .name = "reject (RST), tick clock", .sources = 1, .prog_fd = P(I_T1, bench_ig),
 		  .frame = syn_rej, .warm = 1, .stats_fd = ST(I_T1), .slot = SLOT_REJECT,
 		  .want = IG_R_REJECT, .want_ret = XDP_TX_RC },
@@ -560,6 +591,9 @@ int main(int argc, char **argv)
 	 * the first run then still hits the protected port on every later run
 	 * (test runs reuse one frame), so each repeat takes the reject path. */
 	make_frame(syn_rej, PORT_REJECT, PORT_REJECT, IG_TCP_SYN);
+	make_frame(syn_steer_a, 40000, PORT_STEER_A, IG_TCP_SYN);
+	make_frame(syn_steer_b, 40000, PORT_STEER_B, IG_TCP_SYN);
+	make_frame(ack_steer, 40000, PORT_STEER_A, IG_TCP_ACK);
 
 	/* Pin before loading and warming, so that per-CPU state lives with the
 	 * CPU that runs the bench. */
@@ -568,6 +602,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NINST; i++)
 		load_inst(&insts[i], tick_ns);
 	prod = load_prod(tick_ns);
+	setup_steering(&insts[I_T1]);
 	ncase = build_cases(cases, prod);
 	for (i = 0; i < ncase; i++) {
 		cases[i].ns = calloc(rounds, sizeof(double));

@@ -59,11 +59,11 @@ state_is() { [ "$(state)" = "$1" ]; }
 
 # One request to the primary's port from the client: sets REQ_RC (curl exit),
 # REQ_CODE (HTTP status) and REQ_BODY (who answered).
-request() { # [TIMEOUT]
+request() { # [TIMEOUT [HOST]]
 	local out
 	REQ_RC=0
 	out=$(ig_cli curl -q -s --noproxy '*' --connect-timeout "${1:-2}" -m "${1:-2}" \
-		-w '\n%{http_code}' "http://$S4:$PRIMARY/") || REQ_RC=$?
+		-w '\n%{http_code}' "http://${2:-$S4}:$PRIMARY/") || REQ_RC=$?
 	REQ_CODE=${out##*$'\n'}
 	REQ_BODY=${out%$'\n'*}
 	[ "$REQ_BODY" != "$REQ_CODE" ] || REQ_BODY=
@@ -232,10 +232,14 @@ t_forced_states() {
 	ig breaker $PRIMARY open
 	request
 	ig_assert_eq "$REQ_BODY" fallback "forced open by the CLI, backend healthy"
+	request 2 "[$S6]"
+	ig_assert_eq "$REQ_BODY:$REQ_CODE" "fallback:200" "over IPv6 too"
 	ig_wait_for 5 "the agent to notice" agent_log_has "forced open by an operator"
 	ig breaker $PRIMARY auto
 	request
 	ig_assert_eq "$REQ_BODY" primary "back to auto: closed"
+	request 2 "[$S6]"
+	ig_assert_eq "$REQ_BODY:$REQ_CODE" "primary:200" "back to auto, IPv6"
 
 	# bpftool: struct ig_breaker {state, force, fallback, flags, probes}
 	key=$(ig_hex_le $PRIMARY 4)
