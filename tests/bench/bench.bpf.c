@@ -82,4 +82,19 @@ int bench_ig(struct xdp_md *ctx)
 	return ig_xdp_action(ig_handle(ctx, IG_HOOK_XDP));
 }
 
+/* The egress program's baseline: a TC program that does nothing. */
+SEC("tc")
+int bench_tc_bare(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
+}
+
+/* The production egress core, as ig_tc_egress runs it (test frames are
+ * linear: no pull needed). */
+SEC("tc")
+int bench_tc_egress(struct __sk_buff *skb)
+{
+	return ig_handle_egress(skb);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

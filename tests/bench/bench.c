@@ -41,6 +41,7 @@
 /* Two breakers forced open, each the other's fallback: a steered ACK has its
  * destination rewritten from one to the other, and since test runs reuse one
  * frame, every repeat is again an ACK of a steered connection. */
+#define TC_UNSPEC_RC 0xffffffffu
 #define PORT_STEER_A 9100
 #define PORT_STEER_B 9101
 #define SLOT_CONN 1
@@ -289,6 +290,7 @@ static void report_off_path(FILE *o, const struct bcase *c)
 	static const char *const names[IG_R_MAX] = {
 		"pass_other", "pass_unparsed", "pass_fragment", "pass_free", "admitted",
 		"drop_limit", "reject", "drop_budget", "drop_contended", "drop_reply_fail",
+		"steered", "probe", "reject_open", "drop_steer_fail",
 	};
 	int r;
 
@@ -361,6 +363,33 @@ static void set_breaker(int fd, __u16 port, __u16 fallback)
 }
 
 static __u8 syn_steer_a[FRAME_LEN], syn_steer_b[FRAME_LEN], ack_steer[FRAME_LEN];
+/* Replies, server to client: from a port without breaker, and from B on the
+ * connection steered there (rewritten to A, then back: see PORT_STEER_A). */
+static __u8 reply_open[FRAME_LEN], reply_steer[FRAME_LEN];
+
+static void make_reply(__u8 *f, __u16 sport, __u16 dport)
+{
+	__u8 tmp[4];
+
+	make_frame(f, sport, dport, IG_TCP_ACK);
+	/* swap the IPv4 addresses (offsets 26 and 30); the header checksum is
+	 * not looked at */
+	memcpy(tmp, f + 26, 4);
+	memcpy(f + 26, f + 30, 4);
+	memcpy(f + 30, tmp, 4);
+}
+
+/* Source port of what one run of `prog` on `frame` leaves behind. */
+static __u16 run_sport(int prog, const __u8 *frame)
+{
+	__u8 out[FRAME_LEN];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = FRAME_LEN,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog, &o))
+		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	return (__u16)(out[34] << 8 | out[35]);
+}
 
 /* Breakers and one steered connection each way, in the instance's maps. */
 static void setup_steering(struct inst *in)
@@ -371,6 +400,11 @@ static void setup_steering(struct inst *in)
 	set_breaker(bpf_map__fd(in->skel->maps.breakers), PORT_STEER_B, PORT_STEER_A);
 	test_run(prog, syn_steer_a, 1, NULL);
 	test_run(prog, syn_steer_b, 1, NULL);
+	/* the egress cases time nothing if the rewrite does not happen */
+	if (run_sport(bpf_program__fd(in->skel->progs.bench_tc_egress), reply_steer) != PORT_STEER_A)
+		die("egress did not rewrite the steered reply");
+	if (run_sport(bpf_program__fd(in->skel->progs.bench_tc_egress), reply_open) != PORT_OPEN)
+		die("egress rewrote a reply it should not touch");
 }
 
 static const char *target_word(bool ok)
@@ -537,6 +571,17 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		{ .name = "reject (RST), tick clock", .sources = 1, .prog_fd = P(I_T1, bench_ig),
 		  .frame = syn_rej, .warm = 1, .stats_fd = ST(I_T1), .slot = SLOT_REJECT,
 		  .want = IG_R_REJECT, .want_ret = XDP_TX_RC },
+		/* Egress (TC): against a TC program that does nothing. Every reply
+		 * the server sends pays the first; the second is a steered reply. */
+		{ .name = "tc bare: TC_ACT_UNSPEC (egress baseline)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_tc_bare), .frame = reply_open, .stats_fd = -1,
+		  .want_ret = TC_UNSPEC_RC },
+		{ .name = "egress: reply from a port without breaker (above tc bare)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_tc_egress), .frame = reply_open, .stats_fd = -1,
+		  .want_ret = TC_UNSPEC_RC },
+		{ .name = "egress: reply of a steered connection (above tc bare)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_tc_egress), .frame = reply_steer, .stats_fd = -1,
+		  .want_ret = TC_UNSPEC_RC },
 		/* The unmodified production program: no pre-work, so its
 		 * baseline is bare0. */
 		{ .name = "drop, production ig_xdp (above bare0)", .sources = 1,
@@ -551,6 +596,7 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 
 	memcpy(cases, list, sizeof(list));
 	cases[n - 1].base = &cases[1];
+	cases[n - 2].base = cases[n - 3].base = &cases[n - 4];
 	return n;
 }
 
@@ -594,6 +640,8 @@ int main(int argc, char **argv)
 	make_frame(syn_steer_a, 40000, PORT_STEER_A, IG_TCP_SYN);
 	make_frame(syn_steer_b, 40000, PORT_STEER_B, IG_TCP_SYN);
 	make_frame(ack_steer, 40000, PORT_STEER_A, IG_TCP_ACK);
+	make_reply(reply_open, PORT_OPEN, 40000);
+	make_reply(reply_steer, PORT_STEER_B, 40000);
 
 	/* Pin before loading and warming, so that per-CPU state lives with the
 	 * CPU that runs the bench. */
