@@ -196,8 +196,11 @@ t_hanging_backend_opens_on_probes() {
 	write_config "health_url = http://127.0.0.1:$PRIMARY/health" "probe_interval = 200ms" \
 		"probe_timeout = 200ms" "consecutive_failures = 3"
 	start_agent
+	local t0
+	t0=$(ig_now)
 	set_mode $PRIMARY hang
 	ig_wait_for 10 "the breaker to open on probe timeouts" state_is open
+	echo "measured: hang -> open after $(ig_calc "$(ig_now) - $t0")s (3 probes, 200 ms apart, 200 ms timeout)"
 	agent_log_has "3 consecutive failed probes" || ig_fail "reason not logged: $(cat "$IG_TMP/agent.log")"
 	request
 	ig_assert_eq "$REQ_BODY:$REQ_CODE" "fallback:200" "served by the fallback"
