@@ -26,7 +26,7 @@ CFLAGS   ?= $(CFLAGS_COMMON)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	      -I$(BUILD) -Ibpf
 USER_INC := -I$(BUILD) -Ibpf -Iuser
-LIBS     := -lbpf -lelf -lz -linih -lcurl
+LIBS     := -lbpf -lelf -lz -linih -lcurl -lmicrohttpd -lpthread
 
 BPF_SRCS  := bpf/infergate.bpf.c
 USER_SRCS := $(wildcard user/*.c)
@@ -87,7 +87,8 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 # Debian packages the build, the tests and the bench need. Checks first, and
 # runs apt-get update only when something is missing.
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
-	    libinih-dev libcurl4-openssl-dev iproute2 ethtool curl python3 netcat-openbsd
+	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus \
+	    iproute2 ethtool curl python3 netcat-openbsd
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \

@@ -13,6 +13,7 @@
 #include "fsm.h"
 #include "instance.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "probe.h"
 
@@ -46,10 +47,13 @@ static const char *state_name(enum ig_brk_state s)
 	return ig_brk_state_name(s);
 }
 
+static struct ig_metrics *metrics;
+
 /* Write a decided change into the map and say why. */
 static int apply_change(const struct ig_instance *in, struct watched *w,
 			const struct ig_fsm_change *ch)
 {
+	ig_metrics_transition(metrics, w->cfg->port, ch->cause);
 	__s32 probes = ch->to == IG_BRK_HALF_OPEN ? (__s32)w->cfg->fsm.half_open_probes : 0;
 
 	ig_info("breaker %u/tcp: %s -> %s: %s", w->cfg->port, state_name(ch->from),
@@ -196,6 +200,14 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 		nw++;
 	}
 
+	if (cfg->metrics_addr[0]) {
+		err = ig_metrics_start(&metrics, cfg->metrics_addr, &in);
+		if (err)
+			goto out;
+		for (int i = 0; i < nw; i++)
+			ig_metrics_watch(metrics, w[i].cfg->port);
+	}
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
@@ -241,6 +253,7 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 				continue;
 			ig_dbg("probe of %u/tcp: %s (%s)", x->cfg->port, success ? "ok" : "failed",
 			       detail);
+			ig_metrics_probe(metrics, x->cfg->port, success);
 			if (x->force == IG_FORCE_AUTO &&
 			    ig_fsm_probe(&x->fsm, now_ms(), success, detail, &ch))
 				apply_change(&in, x, &ch);
@@ -250,6 +263,8 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 		(int)stop_signal, pin_dir);
 	err = 0;
 out:
+	ig_metrics_stop(metrics);
+	metrics = NULL;
 	for (int i = 0; i < nw; i++)
 		ig_probe_cancel(&prober, &w[i].probe);
 	ig_prober_free(&prober);

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <ini.h>
 #include "config.h"
 #include "args.h"
+#include "metrics.h"
 
 struct load_state {
 	struct ig_cfg_file *cfg;
@@ -143,6 +145,19 @@ static int agent_key(struct load_state *st, const char *name, const char *value)
 		if (PARSE(st, ig_parse_count(value, "max_sources", 1, 1ULL << 28, &v)))
 			return 0;
 		cfg->attach.max_sources = v;
+	} else if (!strcmp(name, "metrics")) {
+		struct sockaddr_storage ss;
+		unsigned int len;
+
+		if (!strcmp(value, "off")) {
+			cfg->metrics_addr[0] = '\0';
+			return 1;
+		}
+		if (strlen(value) >= sizeof(cfg->metrics_addr) ||
+		    ig_metrics_parse_addr(value, &ss, &len))
+			return fail(st, "invalid metrics '%s': expected HOST:PORT (an IPv4 or [IPv6] "
+				    "address) or off", value);
+		snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", value);
 	} else if (!strcmp(name, "tick")) {
 		if (PARSE(st, ig_parse_duration(value, "tick", 10, 10000, &cfg->tick_ms)))
 			return 0;
@@ -351,6 +366,7 @@ int ig_config_load(const char *path, struct ig_cfg_file *cfg, char *err, size_t 
 		return -ENOMEM;
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tick_ms = IG_CFG_DEFAULT_TICK_MS;
+	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", IG_DEFAULT_METRICS_ADDR);
 	st->cfg = cfg;
 	st->file = fopen(path, "r");
 	if (!st->file) {

@@ -40,6 +40,7 @@ struct ig_cfg_file {
 	char ifname[IF_NAMESIZE];
 	struct ig_attach_opts attach;  /* ifname points into this struct */
 	__u64 tick_ms;                 /* how often the agent reads the counters */
+	char metrics_addr[80];         /* HOST:PORT of /metrics; empty = off */
 	int has_reject_budget;
 	struct ig_globals reject_budget;
 	int nports;

@@ -79,12 +79,27 @@ static int change(struct ig_fsm *f, __u64 now_ms, enum ig_brk_state to,
 	return 1;
 }
 
-static int open_for(struct ig_fsm *f, __u64 now_ms, struct ig_fsm_change *ch)
+const char *ig_fsm_cause_name(enum ig_fsm_cause c)
+{
+	static const char *const names[IG_CAUSE_MAX] = {
+		[IG_CAUSE_FAILURE_RATE] = "failure_rate",
+		[IG_CAUSE_PROBES] = "probe_failures",
+		[IG_CAUSE_OPEN_ELAPSED] = "open_elapsed",
+		[IG_CAUSE_RECOVERED] = "recovered",
+		[IG_CAUSE_RELAPSED] = "relapsed",
+	};
+
+	return (unsigned)c < IG_CAUSE_MAX ? names[c] : "unknown";
+}
+
+static int open_for(struct ig_fsm *f, __u64 now_ms, enum ig_fsm_cause cause,
+		    struct ig_fsm_change *ch)
 {
 	char why[sizeof(ch->reason)];
 
 	memcpy(why, ch->reason, sizeof(why));
 	change(f, now_ms, IG_BRK_OPEN, ch);
+	ch->cause = cause;
 	snprintf(ch->reason, sizeof(ch->reason), "%.140s; open for %llu ms (trip %u)", why,
 		 (unsigned long long)(f->open_until_ms - now_ms), f->trips);
 	return 1;
@@ -102,7 +117,7 @@ int ig_fsm_observe(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed,
 			snprintf(ch->reason, sizeof(ch->reason),
 				 "%llu failed answer(s) from the primary while half-open",
 				 (unsigned long long)failed);
-			return open_for(f, now_ms, ch);
+			return open_for(f, now_ms, IG_CAUSE_RELAPSED, ch);
 		}
 		f->half_ok += (__u32)(ok < 1000000 ? ok : 1000000);
 		goto half_open_done;
@@ -133,13 +148,14 @@ int ig_fsm_observe(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed,
 			 (unsigned long long)(bad * 100 / total), (unsigned long long)bad,
 			 (unsigned long long)total, (unsigned long long)f->cfg.window_ms,
 			 f->cfg.failure_pct);
-		return open_for(f, now_ms, ch);
+		return open_for(f, now_ms, IG_CAUSE_FAILURE_RATE, ch);
 	}
 	return 0;
 
 half_open_done:
 	if (f->half_ok >= f->cfg.half_open_probes) {
 		change(f, now_ms, IG_BRK_CLOSED, ch);
+		ch->cause = IG_CAUSE_RECOVERED;
 		snprintf(ch->reason, sizeof(ch->reason), "%u successful probe(s) while half-open",
 			 f->cfg.half_open_probes);
 		return 1;
@@ -156,10 +172,11 @@ int ig_fsm_probe(struct ig_fsm *f, __u64 now_ms, int success, const char *detail
 		if (!success) {
 			snprintf(ch->reason, sizeof(ch->reason), "probe failed while half-open (%s)",
 				 detail);
-			return open_for(f, now_ms, ch);
+			return open_for(f, now_ms, IG_CAUSE_RELAPSED, ch);
 		}
 		if (++f->half_ok >= f->cfg.half_open_probes) {
 			change(f, now_ms, IG_BRK_CLOSED, ch);
+			ch->cause = IG_CAUSE_RECOVERED;
 			snprintf(ch->reason, sizeof(ch->reason),
 				 "%u successful probe(s) while half-open (last: %s)",
 				 f->cfg.half_open_probes, detail);
@@ -175,7 +192,7 @@ int ig_fsm_probe(struct ig_fsm *f, __u64 now_ms, int success, const char *detail
 	if (f->cfg.consecutive_failures && f->probe_failures >= f->cfg.consecutive_failures) {
 		snprintf(ch->reason, sizeof(ch->reason), "%u consecutive failed probes (last: %s)",
 			 f->probe_failures, detail);
-		return open_for(f, now_ms, ch);
+		return open_for(f, now_ms, IG_CAUSE_PROBES, ch);
 	}
 	return 0;
 }
@@ -185,6 +202,7 @@ int ig_fsm_tick(struct ig_fsm *f, __u64 now_ms, struct ig_fsm_change *ch)
 	if (f->state != IG_BRK_OPEN || now_ms < f->open_until_ms)
 		return 0;
 	change(f, now_ms, IG_BRK_HALF_OPEN, ch);
+	ch->cause = IG_CAUSE_OPEN_ELAPSED;
 	snprintf(ch->reason, sizeof(ch->reason), "open period over; letting %u probe(s) through",
 		 f->cfg.half_open_probes);
 	return 1;

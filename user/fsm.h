@@ -51,11 +51,24 @@ struct ig_fsm {
 	__u32 head, count;
 };
 
+/* Why a breaker changed state: a metric label, so a short closed set. */
+enum ig_fsm_cause {
+	IG_CAUSE_FAILURE_RATE = 0,  /* closed -> open: the window's failure rate */
+	IG_CAUSE_PROBES = 1,        /* closed -> open: consecutive failed probes */
+	IG_CAUSE_OPEN_ELAPSED = 2,  /* open -> half_open */
+	IG_CAUSE_RECOVERED = 3,     /* half_open -> closed */
+	IG_CAUSE_RELAPSED = 4,      /* half_open -> open */
+	IG_CAUSE_MAX,
+};
+
 /* What happened, for the log: the states and a sentence with the numbers. */
 struct ig_fsm_change {
 	enum ig_brk_state from, to;
+	enum ig_fsm_cause cause;
 	char reason[192];
 };
+
+const char *ig_fsm_cause_name(enum ig_fsm_cause c);
 
 /* Start in `state` (the one found in the map when adopting). */
 void ig_fsm_init(struct ig_fsm *f, const struct ig_fsm_cfg *cfg, enum ig_brk_state state,

@@ -4,6 +4,8 @@
 
 #include <stdarg.h>
 
+#define IG_VERSION "0.2.0"
+
 enum ig_log_level {
 	IG_LOG_ERROR = 0,
 	IG_LOG_WARN = 1,

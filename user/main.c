@@ -20,7 +20,7 @@
 #include "steer.h"
 #include "log.h"
 
-#define IG_VERSION "0.1.0"
+
 
 static const char *pin_dir = IG_DEFAULT_PIN_DIR;
 

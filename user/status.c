@@ -39,7 +39,7 @@ static struct totals sum_reasons(const struct ig_stats *st, enum ig_verdict verd
 }
 
 /* Tracked sources per (proto, port): the used ways, read set by set in batches. */
-static int count_sources(const struct ig_instance *in, __u64 *per_index, __u64 *total)
+int ig_sources_count(const struct ig_instance *in, __u64 *per_index, __u64 *total)
 {
 	const __u32 chunk = 4096;
 	struct ig_source_set *sets;
@@ -66,7 +66,7 @@ static int count_sources(const struct ig_instance *in, __u64 *per_index, __u64 *
 
 				if (!s->used)
 					continue;
-				if (s->proto < IG_PROTO_MAX)
+				if (per_index && s->proto < IG_PROTO_MAX)
 					per_index[IG_PORT_INDEX(s->proto, s->port)]++;
 				(*total)++;
 			}
@@ -229,7 +229,7 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = count_sources(&in, sources, &tracked);
+	err = ig_sources_count(&in, sources, &tracked);
 	if (err)
 		goto out;
 	for (__u32 i = 0; i < IG_POLICY_ENTRIES && nrows < IG_MAX_SLOTS; i++) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "config.h"
+#include "metrics.h"
 #include "harness.h"
 
 static struct ig_cfg_file cfg;
@@ -54,6 +55,7 @@ IG_TEST(config_the_shipped_example_loads)
 	ASSERT_EQ(p->limit.unit, IG_UNIT_CONN, "tcp defaults to conn");
 	ASSERT_FALSE(p->has_breaker, "no breaker");
 	ASSERT_EQ(cfg.reject_budget.reject_rate, 1000, "reject rate");
+	ASSERT_STREQ(cfg.metrics_addr, "127.0.0.1:9464", "metrics address");
 }
 
 IG_TEST(config_breaker_defaults)
@@ -62,6 +64,7 @@ IG_TEST(config_breaker_defaults)
 
 	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nfallback = 8001\n"), err);
 	ASSERT_EQ(cfg.tick_ms, IG_CFG_DEFAULT_TICK_MS, "tick");
+	ASSERT_STREQ(cfg.metrics_addr, IG_DEFAULT_METRICS_ADDR, "metrics on by default");
 	ASSERT_FALSE(p->has_limit, "no limit");
 	ASSERT_EQ(p->fsm.min_requests, IG_CFG_DEFAULT_MIN_REQUESTS, "min requests");
 	ASSERT_EQ(p->fsm.consecutive_failures, IG_CFG_DEFAULT_CONSECUTIVE, "consecutive");
@@ -98,6 +101,8 @@ static const struct {
 	  ":3: [port 8000/tcp]: max_open_time is shorter than open_time" },
 	{ "[agent]\nhook = xdp\n", ": no interface" },
 	{ "[agent]\ninterface = v0\nhook = ebpf\n", ":3: invalid hook 'ebpf'" },
+	{ "[agent]\ninterface = v0\nmetrics = localhost:9464\n", ":3: invalid metrics 'localhost:9464'" },
+	{ "[agent]\ninterface = v0\nmetrics = [::1]:99999\n", ":3: invalid metrics '[::1]:99999'" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\naction = explode\n", ":5: invalid action" },
 };
 

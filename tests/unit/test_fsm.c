@@ -20,6 +20,7 @@ IG_TEST(fsm_needs_min_requests_before_judging)
 	ASSERT_EQ(ch.from, IG_BRK_CLOSED, "from closed");
 	ASSERT_EQ(ch.to, IG_BRK_OPEN, "to open");
 	ASSERT_TRUE(strstr(ch.reason, "10 of 10 requests") != NULL, ch.reason);
+	ASSERT_EQ(ch.cause, IG_CAUSE_FAILURE_RATE, "cause");
 }
 
 IG_TEST(fsm_trips_at_the_failure_rate_not_below)
@@ -47,6 +48,7 @@ IG_TEST(fsm_consecutive_probe_failures_trip_and_success_resets)
 	ASSERT_EQ(ig_fsm_probe(&fsm, 4, 0, "timeout", &ch), 0, "count restarted");
 	ASSERT_EQ(ig_fsm_probe(&fsm, 5, 0, "timeout", &ch), 0, "2nd again");
 	ASSERT_EQ(ig_fsm_probe(&fsm, 6, 0, "connection refused", &ch), 1, "3rd in a row trips");
+	ASSERT_EQ(ch.cause, IG_CAUSE_PROBES, "cause");
 	ASSERT_TRUE(strstr(ch.reason, "3 consecutive failed probes (last: connection refused)") != NULL,
 		    ch.reason);
 }
@@ -63,8 +65,10 @@ IG_TEST(fsm_open_time_doubles_per_consecutive_trip_up_to_the_cap)
 		t = fsm.open_until_ms;
 		ASSERT_EQ(ig_fsm_tick(&fsm, t, &ch), 1, "half-open on time");
 		ASSERT_EQ(ch.to, IG_BRK_HALF_OPEN, "to half-open");
+		ASSERT_EQ(ch.cause, IG_CAUSE_OPEN_ELAPSED, "cause");
 		ASSERT_EQ(ig_fsm_observe(&fsm, t, 0, 1, &ch), 1, "one failure reopens");
 		ASSERT_EQ(ch.to, IG_BRK_OPEN, "reopened");
+		ASSERT_EQ(ch.cause, IG_CAUSE_RELAPSED, "cause");
 	}
 }
 
@@ -76,6 +80,7 @@ IG_TEST(fsm_half_open_closes_after_k_successes_and_forgets_the_trips)
 	ASSERT_EQ(ig_fsm_observe(&fsm, 5100, 1, 0, &ch), 0, "one success of two");
 	ASSERT_EQ(ig_fsm_probe(&fsm, 5200, 1, "HTTP 200", &ch), 1, "the second closes");
 	ASSERT_EQ(ch.to, IG_BRK_CLOSED, "closed");
+	ASSERT_EQ(ch.cause, IG_CAUSE_RECOVERED, "cause");
 	ASSERT_EQ(fsm.trips, 0, "trips forgotten");
 	/* the next trip gets the base period again */
 	ig_fsm_observe(&fsm, 6000, 0, 10, &ch);
