@@ -127,4 +127,41 @@ static __always_inline int ig_bucket_charge(__u64 *tat, __u64 now, __u64 cost, _
 	return IG_CHARGE_CONTENDED;
 }
 
+#ifndef __bpf__
+/*
+ * A bucket's TAT under a new policy (user space, at a reload): the tokens the
+ * source has used are scaled by new_burst / old_burst, so it keeps the same
+ * share of its burst: a full bucket stays full, an empty one stays empty, and
+ * nothing is ever handed out that the old policy had not left it. The result
+ * is rounded towards more debt (never a refill by rounding).
+ */
+static inline __u64 ig_gcra_rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 old_burst,
+				    __u64 new_rate, __u64 new_burst)
+{
+	unsigned __int128 used, owed;
+	__u64 frac;
+
+	if (tat <= now || !old_rate || !old_burst || !new_rate)
+		return tat; /* full (or a policy that refuses all): nothing to carry */
+	/* exact token-ns used, as ig_gcra_next reads it */
+	frac = ((tat % IG_NSEC_PER_SEC) * (old_rate % IG_NSEC_PER_SEC)) % IG_NSEC_PER_SEC;
+	used = (unsigned __int128)(tat - now) * old_rate - frac;
+	if (used > (unsigned __int128)old_burst * IG_NSEC_PER_SEC)
+		used = (unsigned __int128)old_burst * IG_NSEC_PER_SEC;
+	owed = (used * new_burst + old_burst - 1) / old_burst;
+	if (!owed)
+		return now;
+	/* ig_gcra_next reads a TAT back as the whole tokens since time 0 at it
+	 * (a grid instant at or before), minus now's: take the first grid
+	 * instant whose debt read back covers `owed`, so that the read-back
+	 * can only be higher (by < 1 token), never lower */
+	{
+		unsigned __int128 k = ((unsigned __int128)now * new_rate + owed + IG_NSEC_PER_SEC - 1) /
+				      IG_NSEC_PER_SEC;
+
+		return (__u64)((k * IG_NSEC_PER_SEC + new_rate - 1) / new_rate);
+	}
+}
+#endif
+
 #endif /* IG_BUCKET_H */

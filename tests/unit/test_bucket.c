@@ -365,3 +365,49 @@ IG_TEST(bucket_two_threads_on_one_source_admit_exactly_burst)
 	/* the test only means something if the threads really overlapped */
 	ASSERT_GT(both_won, 0, "rounds where both threads were admitted some");
 }
+
+/* A reload rescales what a source has used by new_burst / old_burst: measured
+ * by how many unit charges each bucket admits at that instant. A bucket that
+ * admits `left` whole units holds r in [left, left + 1) tokens (an idle one may
+ * hold a fraction above its burst); rescaled it holds r * nb / b, read back
+ * whole: never more than that, at most one less (debt rounds up). */
+IG_TEST(bucket_rescale_keeps_the_share_of_the_burst_and_never_refills)
+{
+	unsigned long long rng = 7;
+
+	for (int i = 0; i < 3000; i++) {
+		__u64 rate = 1 + ig_rnd(&rng) % 1000, burst = 1 + ig_rnd(&rng) % 200;
+		__u64 nrate = 1 + ig_rnd(&rng) % 1000, nburst = 1 + ig_rnd(&rng) % 200;
+		__u64 now = 1000 * IG_NSEC_PER_SEC + ig_rnd(&rng) % IG_NSEC_PER_SEC, tat = 0, t2, left, nleft, share;
+		__u64 spend = ig_rnd(&rng) % (burst + 1);
+
+		admit_all(&tat, now, 1, rate, burst, spend); /* a source that spent `spend` */
+		t2 = ig_gcra_rescale(tat, now, rate, burst, nrate, nburst);
+		{
+			__u64 a = tat, b = t2;
+
+			left = admit_all(&a, now, 1, rate, burst, ~0ULL);
+			nleft = admit_all(&b, now, 1, nrate, nburst, ~0ULL);
+		}
+		/* the old share of the new burst: below (left + 1) * nb / b ... */
+		share = ((left + 1) * nburst + burst - 1) / burst - 1;
+		if (nleft > share || nleft > nburst ||
+		    /* ... and at least left * nb / b, less one unit of rounding */
+		    nleft + 1 < left * nburst / burst)
+			IG_FAIL("rate %llu burst %llu left %llu -> rate %llu burst %llu left %llu "
+				"(share %llu)", (unsigned long long)rate, (unsigned long long)burst,
+				(unsigned long long)left, (unsigned long long)nrate,
+				(unsigned long long)nburst, (unsigned long long)nleft,
+				(unsigned long long)share);
+	}
+}
+
+IG_TEST(bucket_rescale_of_a_full_or_an_empty_bucket)
+{
+	__u64 now = 5 * IG_NSEC_PER_SEC, tat = 0;
+
+	ASSERT_EQ(ig_gcra_rescale(now - 1, now, 10, 10, 100, 100), now - 1, "full stays full");
+	admit_all(&tat, now, 1, 10, 10, ~0ULL); /* spent all 10 */
+	tat = ig_gcra_rescale(tat, now, 10, 10, 100, 1000);
+	ASSERT_EQ(admit_all(&tat, now, 1, 100, 1000, ~0ULL), 0, "empty stays empty at 100x the burst");
+}
