@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "agent.h"
 #include "args.h"
 #include "attach.h"
@@ -42,32 +44,55 @@ static __u64 now_ms(void)
 	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
+static struct ig_metrics *metrics;
+
 static const char *state_name(enum ig_brk_state s)
 {
 	return ig_brk_state_name(s);
 }
 
-static struct ig_metrics *metrics;
-
 /* Write a decided change into the map and say why. */
 static int apply_change(const struct ig_instance *in, struct watched *w,
 			const struct ig_fsm_change *ch)
 {
-	ig_metrics_transition(metrics, w->cfg->port, ch->cause);
 	__s32 probes = ch->to == IG_BRK_HALF_OPEN ? (__s32)w->cfg->fsm.half_open_probes : 0;
 
+	ig_metrics_transition(metrics, w->cfg->port, ch->cause);
 	ig_info("breaker %u/tcp: %s -> %s: %s", w->cfg->port, state_name(ch->from),
 		state_name(ch->to), ch->reason);
 	return ig_breaker_set_state(in, w->cfg->port, ch->to, probes);
 }
 
-/* Limits, the reject budget and the breakers' settings; a breaker's state,
- * force and probe budget, like every bucket, are left as they are. */
-static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *cfg)
+static const struct ig_cfg_port *find_port(const struct ig_cfg_file *cfg, enum ig_proto proto,
+					   __u16 port)
 {
-	int err;
+	for (int i = 0; cfg && i < cfg->nports; i++)
+		if (cfg->ports[i].port == port && cfg->ports[i].proto == proto)
+			return &cfg->ports[i];
+	return NULL;
+}
 
-	if (cfg->has_reject_budget) {
+static int same_limit(const struct ig_policy *a, const struct ig_policy *b)
+{
+	return a->rate == b->rate && a->burst == b->burst && a->unit == b->unit &&
+	       a->action == b->action;
+}
+
+/*
+ * Bring the maps from `old` (NULL at start: whatever is pinned) to `cfg`,
+ * touching only what differs. Limits that change keep every source's share
+ * of its burst (never a refill); a breaker's state, force and probe budget are
+ * never touched. A breaker dropped from the config is left closed, not
+ * removed, so connections already on its fallback finish there.
+ */
+static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
+			const struct ig_cfg_file *cfg)
+{
+	int err, n;
+
+	if (cfg->has_reject_budget &&
+	    (!old || !old->has_reject_budget ||
+	     memcmp(&old->reject_budget, &cfg->reject_budget, sizeof(cfg->reject_budget)))) {
 		struct ig_globals g = cfg->reject_budget;
 
 		if (!g.reject_burst)
@@ -75,14 +100,43 @@ static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *
 		err = ig_globals_set(in, &g);
 		if (err)
 			return err;
+		if (old)
+			ig_info("reload: replies at most %llu/s, burst %llu",
+				(unsigned long long)g.reject_rate, (unsigned long long)g.reject_burst);
+	}
+	for (int i = 0; old && i < old->nports; i++) {
+		const struct ig_cfg_port *o = &old->ports[i];
+		const struct ig_cfg_port *p = find_port(cfg, o->proto, o->port);
+
+		if (o->has_limit && (!p || !p->has_limit)) {
+			err = ig_policy_clear(in, o->proto, o->port);
+			if (err < 0)
+				return err;
+			ig_info("reload: %u/%s no longer limited", o->port, ig_proto_name(o->proto));
+		}
+		if (o->has_breaker && (!p || !p->has_breaker)) {
+			err = ig_breaker_set_state(in, o->port, IG_BRK_CLOSED, 0);
+			if (err)
+				return err;
+			ig_info("reload: breaker %u/tcp no longer in the config: left closed (connections "
+				"on its fallback finish there; `infergate breaker %u --remove` removes it)",
+				o->port, o->port);
+		}
 	}
 	for (int i = 0; i < cfg->nports; i++) {
 		const struct ig_cfg_port *p = &cfg->ports[i];
+		const struct ig_cfg_port *o = find_port(old, p->proto, p->port);
 
-		if (p->has_limit) {
-			err = ig_policy_set(in, p->proto, p->port, &p->limit);
-			if (err)
-				return err;
+		if (p->has_limit && !(o && o->has_limit && same_limit(&o->limit, &p->limit))) {
+			n = ig_policy_rescale(in, p->proto, p->port, &p->limit);
+			if (n < 0)
+				return n;
+			if (old)
+				ig_info("reload: %u/%s %llu/s burst %llu per %s, %s (%d source(s) rescaled)",
+					p->port, ig_proto_name(p->proto),
+					(unsigned long long)p->limit.rate,
+					(unsigned long long)p->limit.burst, ig_unit_name(p->limit.unit),
+					ig_action_name(p->limit.action), n);
 		}
 		if (p->has_breaker) {
 			struct ig_breaker b;
@@ -94,10 +148,12 @@ static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *
 				memset(&b, 0, sizeof(b));
 				b.flags = IG_BRK_F_ON;
 			}
-			b.fallback = p->fallback;
-			err = ig_breaker_put(in, p->port, &b);
-			if (err)
-				return err;
+			if (b.fallback != p->fallback || old) {
+				b.fallback = p->fallback;
+				err = ig_breaker_put(in, p->port, &b);
+				if (err)
+					return err;
+			}
 		}
 	}
 	return 0;
@@ -137,15 +193,158 @@ static void tick_one(const struct ig_instance *in, struct watched *w, __u64 now)
 	w->seen_failed = failed;
 }
 
-int ig_agent_run(const char *pin_dir, const char *config_path)
+/* Start watching cfg's breakers; those that were watched before (in old[])
+ * keep their state machine, counters baselines and force. */
+static int watch_breakers(const struct ig_instance *in, const struct ig_cfg_file *cfg,
+			  struct watched *w, const struct watched *old, int nold)
+{
+	int nw = 0;
+
+	for (int i = 0; i < cfg->nports; i++) {
+		const struct ig_cfg_port *p = &cfg->ports[i];
+		const struct watched *prev = NULL;
+		struct ig_breaker b;
+		struct ig_health h;
+
+		if (!p->has_breaker)
+			continue;
+		for (int k = 0; k < nold; k++)
+			if (old[k].cfg->port == p->port)
+				prev = &old[k];
+		memset(&w[nw], 0, sizeof(w[nw]));
+		w[nw].cfg = p;
+		if (prev) {
+			w[nw].fsm = prev->fsm;
+			w[nw].fsm.cfg = p->fsm; /* new thresholds, same state */
+			w[nw].seen_ok = prev->seen_ok;
+			w[nw].seen_failed = prev->seen_failed;
+			w[nw].force = prev->force;
+			nw++;
+			continue;
+		}
+		if (ig_breaker_get(in, p->port, &b) || ig_health_read(in, p->port, &h))
+			return -EIO;
+		/* adopt: the state the data path is steering by, not a fresh one */
+		ig_fsm_init(&w[nw].fsm, &p->fsm, b.state, now_ms());
+		w[nw].force = b.force;
+		w[nw].seen_ok = ig_health_ok(&h);
+		w[nw].seen_failed = ig_health_failed(&h);
+		ig_info("breaker %u/tcp: %s%s%s, fallback %s%u, probe %s", p->port,
+			state_name(b.state), b.force != IG_FORCE_AUTO ? ", forced " : "",
+			b.force != IG_FORCE_AUTO ? ig_brk_force_name(b.force) : "",
+			p->fallback ? "" : "none (refuse) ", p->fallback,
+			p->probe == IG_PROBE_NONE ? "none" : p->probe_target);
+		ig_metrics_watch(metrics, p->port);
+		nw++;
+	}
+	return nw;
+}
+
+/* Re-read the config on SIGHUP. Refused whole when invalid or when it would
+ * move the agent (interface, hook, table size, metrics address). */
+static void reload(const struct ig_instance *in, const char *path, struct ig_cfg_file **cfg,
+		   struct watched **w, int *nw, struct ig_prober *prober)
+{
+	struct ig_cfg_file *nc = calloc(1, sizeof(*nc));
+	struct watched *nw_list = calloc(IG_CFG_MAX_PORTS, sizeof(*nw_list));
+	const struct ig_cfg_file *oc = *cfg;
+	char msg[600];
+	int n;
+
+	if (!nc || !nw_list) {
+		ig_err("reload refused: out of memory; nothing changed");
+		goto out;
+	}
+	if (ig_config_load(path, nc, msg, sizeof(msg))) {
+		ig_err("reload refused: %s; nothing changed", msg);
+		goto out;
+	}
+	if (strcmp(nc->ifname, oc->ifname) || nc->attach.hook != oc->attach.hook ||
+	    nc->attach.xdp_generic != oc->attach.xdp_generic ||
+	    nc->attach.max_sources != oc->attach.max_sources ||
+	    strcmp(nc->metrics_addr, oc->metrics_addr)) {
+		ig_err("reload refused: interface, hook, xdp_mode, max_sources and metrics take a "
+		       "restart of the agent; nothing changed");
+		goto out;
+	}
+	nc->attach.ifname = nc->ifname;
+	/* probes in flight belong to the old list */
+	for (int i = 0; i < *nw; i++)
+		ig_probe_cancel(prober, &(*w)[i].probe);
+	if (apply_config(in, oc, nc)) {
+		ig_err("reload: applying %s failed part way (see above); the agent keeps the new "
+		       "config", path);
+	}
+	n = watch_breakers(in, nc, nw_list, *w, *nw);
+	if (n < 0) {
+		ig_err("reload: cannot read the breakers; breakers are not watched until the next "
+		       "reload");
+		n = 0;
+	}
+	ig_info("reload: applied %s (%d port(s), %d breaker(s))", path, nc->nports, n);
+	free(*w);
+	free(*cfg);
+	*w = nw_list;
+	*cfg = nc;
+	*nw = n;
+	return;
+out:
+	free(nw_list);
+	free(nc);
+}
+
+void ig_agent_pid_file(const char *pin_dir, char *buf, size_t len)
+{
+	size_t n;
+
+	n = (size_t)snprintf(buf, len, "/run/infergate/");
+	for (const char *c = pin_dir; *c == '/'; c++)
+		pin_dir = c + 1;
+	for (; *pin_dir && n + 5 < len; pin_dir++)
+		buf[n++] = *pin_dir == '/' ? '_' : *pin_dir;
+	snprintf(buf + n, len - n, ".pid");
+}
+
+static int write_pid_file(const char *path)
+{
+	char dir[300], *slash;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		int err = -errno;
+
+		ig_err("cannot write pid file %s: %s", path, strerror(-err));
+		return err;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	return 0;
+}
+
+static volatile sig_atomic_t reload_signal;
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	reload_signal = 1;
+}
+
+int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_file)
 {
 	struct ig_prober prober = {};
 	struct ig_instance in;
 	struct ig_cfg_file *cfg;
 	struct watched *w = NULL;
 	struct sigaction sa;
-	char err_msg[600];
-	int nw = 0, err, opened = 0;
+	char err_msg[600], pid_path[300];
+	int nw = 0, err, opened = 0, pid_written = 0;
 	__u64 next_tick;
 
 	cfg = calloc(1, sizeof(*cfg));
@@ -156,6 +355,10 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 		ig_err("%s; nothing applied", err_msg);
 		goto out;
 	}
+	if (pid_file)
+		snprintf(pid_path, sizeof(pid_path), "%s", pid_file);
+	else
+		ig_agent_pid_file(pin_dir, pid_path, sizeof(pid_path));
 	err = ig_attach(pin_dir, &cfg->attach);
 	if (err)
 		goto out;
@@ -163,10 +366,9 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 	if (err)
 		goto out;
 	opened = 1;
-	err = apply_config(&in, cfg);
+	err = apply_config(&in, NULL, cfg);
 	if (err)
 		goto out;
-
 	w = calloc(IG_CFG_MAX_PORTS, sizeof(*w));
 	if (!w) {
 		err = -ENOMEM;
@@ -175,45 +377,31 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 	err = ig_prober_init(&prober);
 	if (err)
 		goto out;
-	for (int i = 0; i < cfg->nports; i++) {
-		struct ig_breaker b;
-		struct ig_health h;
-
-		if (!cfg->ports[i].has_breaker)
-			continue;
-		err = ig_breaker_get(&in, cfg->ports[i].port, &b);
-		if (!err)
-			err = ig_health_read(&in, cfg->ports[i].port, &h);
-		if (err)
-			goto out;
-		w[nw].cfg = &cfg->ports[i];
-		/* adopt: the state the data path is steering by, not a fresh one */
-		ig_fsm_init(&w[nw].fsm, &w[nw].cfg->fsm, b.state, now_ms());
-		w[nw].force = b.force;
-		w[nw].seen_ok = ig_health_ok(&h);
-		w[nw].seen_failed = ig_health_failed(&h);
-		ig_info("breaker %u/tcp: %s%s%s, fallback %s%u, probe %s", cfg->ports[i].port,
-			state_name(b.state), b.force != IG_FORCE_AUTO ? ", forced " : "",
-			b.force != IG_FORCE_AUTO ? ig_brk_force_name(b.force) : "",
-			cfg->ports[i].fallback ? "" : "none (refuse) ", cfg->ports[i].fallback,
-			cfg->ports[i].probe == IG_PROBE_NONE ? "none" : cfg->ports[i].probe_target);
-		nw++;
-	}
-
 	if (cfg->metrics_addr[0]) {
 		err = ig_metrics_start(&metrics, cfg->metrics_addr, &in);
 		if (err)
 			goto out;
-		for (int i = 0; i < nw; i++)
-			ig_metrics_watch(metrics, w[i].cfg->port);
 	}
+	nw = watch_breakers(&in, cfg, w, NULL, 0);
+	if (nw < 0) {
+		err = nw;
+		nw = 0;
+		goto out;
+	}
+	err = write_pid_file(pid_path);
+	if (err)
+		goto out;
+	pid_written = 1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	ig_info("running on %s: %d port(s), %d breaker(s), tick %llu ms", cfg->ifname, cfg->nports,
-		nw, (unsigned long long)cfg->tick_ms);
+	sa.sa_handler = on_reload;
+	sigaction(SIGHUP, &sa, NULL);
+	ig_info("running on %s: %d port(s), %d breaker(s), tick %llu ms; pid %d in %s", cfg->ifname,
+		cfg->nports, nw, (unsigned long long)cfg->tick_ms, (int)getpid(), pid_path);
+	ig_notify_ready();
 
 	next_tick = now_ms();
 	while (!stop_signal) {
@@ -222,6 +410,12 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 		char detail[300];
 		int success;
 
+		if (reload_signal) {
+			reload_signal = 0;
+			ig_notify("RELOADING=1");
+			reload(&in, config_path, &cfg, &w, &nw, &prober);
+			ig_notify("READY=1");
+		}
 		if (now >= next_tick) {
 			for (int i = 0; i < nw; i++)
 				tick_one(&in, &w[i], now);
@@ -240,7 +434,7 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 				w[i].probe.started_ms = now;
 			w[i].next_probe_ms = now + p->probe_interval_ms;
 		}
-		if (ig_prober_wait(&prober, (int)(next_tick - now)))
+		if (ig_prober_wait(&prober, (int)(next_tick > now ? next_tick - now : 0)))
 			ig_warn("libcurl failed to run the health probes");
 		while ((done = ig_prober_done(&prober, &success, detail, sizeof(detail)))) {
 			struct watched *x = NULL;
@@ -259,10 +453,13 @@ int ig_agent_run(const char *pin_dir, const char *config_path)
 				apply_change(&in, x, &ch);
 		}
 	}
+	ig_notify("STOPPING=1");
 	ig_info("stopping on signal %d; the data path keeps running with the pinned state in %s",
 		(int)stop_signal, pin_dir);
 	err = 0;
 out:
+	if (pid_written)
+		unlink(pid_path);
 	ig_metrics_stop(metrics);
 	metrics = NULL;
 	for (int i = 0; i < nw; i++)

@@ -16,6 +16,8 @@
 #include "policy.h"
 #include "status.h"
 #include "agent.h"
+#include "config.h"
+#include <signal.h>
 #include "breaker.h"
 #include "steer.h"
 #include "log.h"
@@ -325,16 +327,20 @@ static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'p' },
 		HELP_OPT,
 		{}
 	};
-	const char *config = NULL;
+	const char *config = NULL, *pid_file = NULL;
 	int c, err;
 
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'p':
+			pid_file = optarg;
 			break;
 		case 'h':
 			print_cmd_help(find_cmd("run"), stdout);
@@ -347,8 +353,72 @@ static int cmd_run(int argc, char **argv)
 		return usage_error("run", "unexpected argument '%s'", argv[optind]);
 	if (!config)
 		return usage_error("run", "%s", "--config FILE is required");
-	err = ig_agent_run(pin_dir, config);
+	err = ig_agent_run(pin_dir, config, pid_file);
 	return exit_code(err);
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		HELP_OPT,
+		{}
+	};
+	const char *config = NULL;
+	char path[300], msg[600], line[32];
+	long pid = 0;
+	FILE *f;
+	int c;
+
+	path[0] = '\0';
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'p':
+			snprintf(path, sizeof(path), "%s", optarg);
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("reload"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc)
+		return usage_error("reload", "unexpected argument '%s'", argv[optind]);
+	if (config) {
+		struct ig_cfg_file *cfg = calloc(1, sizeof(*cfg));
+		int err = cfg ? ig_config_load(config, cfg, msg, sizeof(msg)) : -ENOMEM;
+
+		free(cfg);
+		if (err) {
+			ig_err("%s; the agent was not asked to reload", err == -ENOMEM ? "out of memory" : msg);
+			return 1;
+		}
+	}
+	if (!path[0])
+		ig_agent_pid_file(pin_dir, path, sizeof(path));
+	f = fopen(path, "r");
+	if (!f) {
+		ig_err("no agent for %s: cannot read %s (%s)", pin_dir, path, strerror(errno));
+		return 1;
+	}
+	if (fgets(line, sizeof(line), f))
+		pid = strtol(line, NULL, 10);
+	fclose(f);
+	if (pid <= 1) {
+		ig_err("%s does not hold a pid", path);
+		return 1;
+	}
+	if (kill((pid_t)pid, SIGHUP)) {
+		ig_err("cannot signal the agent (pid %ld from %s): %s", pid, path, strerror(errno));
+		return 1;
+	}
+	ig_info("asked the agent (pid %ld) to reload; it logs what changed, or why it refused", pid);
+	return 0;
 }
 
 static int breaker_show(const char *port_arg, __u16 port, int json)
@@ -559,14 +629,26 @@ static const struct ig_cmd cmds[] = {
 	  "  auto                   hand the state back to the agent\n"
 	  "  --remove               remove the breaker\n"
 	  "  --json                 show as JSON\n" },
-	{ "run", cmd_run, "--config FILE",
+	{ "reload", cmd_reload, "[--config FILE] [--pid-file PATH]",
+	  "Ask the running agent to re-read its config (the same as sending it SIGHUP).\n"
+	  "Only what changed is applied: limits that change keep every source's share of\n"
+	  "its burst (a reload never hands out a fresh burst), removed ports stop being\n"
+	  "limited, new ones start; breakers keep their state. An invalid file changes\n"
+	  "nothing.\n\n"
+	  "  --config FILE          check this file first; if it is invalid, say why (FILE:LINE)\n"
+	  "                         and do not signal the agent\n"
+	  "  --pid-file PATH        the agent's pid file (default /run/infergate/<pin dir>.pid)\n" },
+	{ "run", cmd_run, "--config FILE [--pid-file PATH]",
 	  "Run the agent in the foreground: attach (or adopt the pinned instance), apply\n"
 	  "the config, and drive every breaker from the data path's passive health\n"
 	  "counters (HTTP status classes and RSTs the backend sends) and active probes.\n"
 	  "Stops on SIGINT/SIGTERM; the data path keeps running with the pinned state,\n"
 	  "and a restarted agent adopts it (buckets, flows and breakers are kept).\n"
 	  "A config with a mistake is refused with FILE:LINE and nothing is applied.\n\n"
-	  "  --config FILE          the config (see user/infergate.conf.example)\n" },
+	  "SIGHUP (or infergate reload) re-reads the config and applies what changed.\n"
+	  "Under systemd (Type=notify) it reports readiness and reloads.\n\n"
+	  "  --config FILE          the config (see user/infergate.conf.example)\n"
+	  "  --pid-file PATH        where to write the pid (default /run/infergate/<pin dir>.pid)\n" },
 	{ "status", cmd_status, "[--json]",
 	  "Show attachments, limits, counters and tracked sources.\n\n"
 	  "  --json                 one JSON object, for scripts\n" },

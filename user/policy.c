@@ -2,10 +2,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include "policy.h"
 #include "args.h"
 #include "log.h"
+#include "attach.h"
+#include "bucket.h"
 
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out)
 {
@@ -150,4 +154,115 @@ int ig_globals_get(const struct ig_instance *in, struct ig_globals *g)
 		return err;
 	}
 	return 0;
+}
+
+int ig_datapath_now(__u64 *now)
+{
+	__u32 clock;
+	__u64 tick_ns;
+
+	ig_pick_clock(&clock, &tick_ns); /* what attach chose, by the same rule */
+	if (clock == IG_CLOCK_TICK) {
+		/* bpf_jiffies64(): the kernel's jiffies, which /proc/timer_list shows */
+		char line[128];
+		unsigned long long j = 0;
+		FILE *f = fopen("/proc/timer_list", "r");
+
+		if (!f) {
+			int err = -errno;
+
+			ig_err("cannot read /proc/timer_list (for jiffies): %s", strerror(-err));
+			return err;
+		}
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "jiffies: %llu", &j) == 1)
+				break;
+		fclose(f);
+		if (!j) {
+			ig_err("no jiffies in /proc/timer_list");
+			return -ENOENT;
+		}
+		*now = (__u64)j * tick_ns;
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		*now = (__u64)ts.tv_sec * IG_NSEC_PER_SEC + (__u64)ts.tv_nsec;
+	}
+	return 0;
+}
+
+int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		      const struct ig_policy *want)
+{
+	const __u32 chunk = 4096;
+	struct ig_source_set *sets = NULL;
+	struct ig_policy cur;
+	__u32 *keys = NULL, batch = 0, count;
+	int err, first = 1, rescaled = 0;
+	__u64 now;
+
+	err = policy_get(in, proto, port, &cur);
+	if (err)
+		return err;
+	if (!cur.slot || (cur.rate == want->rate && cur.burst == want->burst &&
+			  cur.unit == want->unit)) {
+		err = ig_policy_set(in, proto, port, want);
+		return err ? err : 0;
+	}
+	err = ig_datapath_now(&now);
+	if (err)
+		return err;
+	keys = calloc(chunk, sizeof(*keys));
+	sets = calloc(chunk, sizeof(*sets));
+	if (!keys || !sets) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		int end;
+
+		count = chunk;
+		err = bpf_map_lookup_batch(in->fd[IG_MAP_SOURCES], first ? NULL : &batch, &batch,
+					   keys, sets, &count, NULL);
+		first = 0;
+		end = err && errno == ENOENT;
+		if (err && !end) {
+			err = -errno;
+			ig_err("cannot read map sources: %s", strerror(-err));
+			goto out;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			int changed = 0;
+
+			for (int w = 0; w < IG_WAYS; w++) {
+				struct ig_source *src = &sets[i].way[w];
+				__u64 tat;
+
+				if (!src->used || src->port != port || src->proto != proto)
+					continue;
+				/* a change of unit too keeps the share of the burst */
+				tat = ig_gcra_rescale(src->tat, now, cur.rate, cur.burst, want->rate,
+						      want->burst);
+				if (tat != src->tat) {
+					src->tat = tat;
+					changed = 1;
+					rescaled++;
+				}
+			}
+			if (changed &&
+			    bpf_map_update_elem(in->fd[IG_MAP_SOURCES], &keys[i], &sets[i], BPF_ANY)) {
+				err = -errno;
+				ig_err("cannot write map sources: %s", strerror(-err));
+				goto out;
+			}
+		}
+		if (end)
+			break;
+	}
+	err = ig_policy_set(in, proto, port, want);
+out:
+	free(keys);
+	free(sets);
+	return err ? err : rescaled;
 }

@@ -17,6 +17,19 @@ int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 /* 1 if the port was limited and now is not, 0 if it was not limited. */
 int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 port);
 
+/*
+ * Change the policy of (proto, port) keeping every source's share of its
+ * burst (ig_gcra_rescale): the sources' TATs are rewritten first, then the
+ * policy. Returns the number of sources rescaled, or -errno. A packet charged
+ * in between is judged by the old policy against the new TAT, for the
+ * microseconds it takes; a source charged between our read and write of its
+ * set loses that charge's debt (one unit, at worst, per such source).
+ */
+int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		      const struct ig_policy *want);
+/* The data path's clock now (ns), as the loaded programs read it. */
+int ig_datapath_now(__u64 *now);
+
 int ig_globals_set(const struct ig_instance *in, const struct ig_globals *g);
 int ig_globals_get(const struct ig_instance *in, struct ig_globals *g);
 

@@ -39,7 +39,7 @@ start_agent() {
 	local runs
 	: >>"$IG_TMP/agent.log"
 	runs=$(grep -c "running on $VS" "$IG_TMP/agent.log" || true)
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" \
+	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" --pid-file "$IG_TMP/agent.pid" \
 		>>"$IG_TMP/agent.log" 2>&1 &
 	AGENT_PID=$!
 	IG_PIDS+=($AGENT_PID)

@@ -46,7 +46,7 @@ t_metrics_promtool_and_status_agree() {
 	probe_interval = 200ms
 	probe_timeout = 200ms
 	CONF
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" \
+	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" --pid-file "$IG_TMP/agent.pid" \
 		>"$IG_TMP/agent.log" 2>&1 &
 	IG_PIDS+=($!)
 	ig_wait_for 10 "the agent" grep -q "running on $VS" "$IG_TMP/agent.log"
@@ -100,7 +100,7 @@ t_prometheus_scrapes_the_agent() {
 	rate = 100/s
 	fallback = 8001
 	CONF
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" \
+	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" --pid-file "$IG_TMP/agent.pid" \
 		>"$IG_TMP/agent.log" 2>&1 &
 	IG_PIDS+=($!)
 	ig_wait_for 10 "the agent" grep -q "running on $VS" "$IG_TMP/agent.log"
