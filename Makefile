@@ -5,6 +5,7 @@
 
 BUILD    ?= build
 PREFIX   ?= /usr/local
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR  ?=
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -115,10 +116,14 @@ install: $(BUILD)/infergate
 	$(Q)install -D -m 0755 $(BUILD)/infergate $(DESTDIR)$(PREFIX)/sbin/infergate
 	$(Q)install -D -m 0644 user/infergate.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/infergate/infergate.conf.example
+	$(call msg,INSTALL,$(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service)
+	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|g' user/infergate.service >$(BUILD)/infergate.service
+	$(Q)install -D -m 0644 $(BUILD)/infergate.service $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/infergate
 	$(Q)rm -rf $(DESTDIR)$(PREFIX)/share/doc/infergate
+	$(Q)rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
