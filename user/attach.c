@@ -307,6 +307,50 @@ static int create_link(struct infergate *skel, const struct ig_attach_opts *o, i
 	return err;
 }
 
+/*
+ * Swap freshly loaded programs into the pinned links: BPF_LINK_UPDATE replaces
+ * a link's program atomically, so no packet meets an interface without a
+ * program, and the new programs use the same pinned maps (the loader reused
+ * them), so every bucket, flow and breaker carries over.
+ */
+static int replace_programs(struct infergate *skel, const struct ig_attach_opts *o, int ifindex,
+			    const char *path, const char *egress_path)
+{
+	struct bpf_program *in_prog = o->hook == IG_ATTACH_XDP ? skel->progs.ig_xdp : skel->progs.ig_tc;
+	int fd, err;
+
+	fd = bpf_obj_get(egress_path);
+	if (fd < 0) {
+		/* an instance from before the egress program: add it */
+		fd = bpf_link_create(bpf_program__fd(skel->progs.ig_tc_egress), ifindex,
+				     BPF_TCX_EGRESS, NULL);
+		if (fd < 0 || bpf_obj_pin(fd, egress_path)) {
+			err = -errno;
+			ig_err("cannot attach the egress program to %s: %s", o->ifname, strerror(-err));
+			if (fd >= 0)
+				close(fd);
+			return err;
+		}
+	} else if (bpf_link_update(fd, bpf_program__fd(skel->progs.ig_tc_egress), NULL)) {
+		err = -errno;
+		ig_err("cannot replace the egress program of %s: %s", o->ifname, strerror(-err));
+		close(fd);
+		return err;
+	}
+	close(fd);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_link_update(fd, bpf_program__fd(in_prog), NULL)) {
+		err = -errno;
+		ig_err("cannot replace the %s program of %s: %s", ig_hook_name(o->hook), o->ifname,
+		       strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	return 0;
+}
+
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 {
 	struct pin_plan plan = {};
@@ -315,7 +359,7 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 	enum ig_attach_hook other_hook = o->hook == IG_ATTACH_XDP ? IG_ATTACH_TC : IG_ATTACH_XDP;
 	__u32 clock;
 	__u64 tick_ns, seed = 0;
-	int ifindex, link_fd = -1, egress_fd = -1, err;
+	int ifindex, link_fd = -1, egress_fd = -1, err, upgrade = 0;
 
 	err = ig_env_check(pin_dir);
 	if (err)
@@ -340,11 +384,11 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 	}
 	err = pinned_link_live(path, (__u32)ifindex, NULL, NULL);
 	if (err == 1) {
-		ig_info("%s: already attached (%s), state in %s", o->ifname, ig_hook_name(o->hook),
-			pin_dir);
-		return 0;
-	}
-	if (err == 0 || (err < 0 && err != -ENOENT)) {
+		/* Attached already: load this binary's programs over the pinned
+		 * maps and swap them into the existing links (an upgrade, or a
+		 * harmless no-op when nothing changed). */
+		upgrade = 1;
+	} else if (err == 0 || (err < 0 && err != -ENOENT)) {
 		/* A link whose interface is gone (or unreadable): replace it. */
 		ig_dbg("removing stale link pin %s", path);
 		unlink(path);
@@ -391,6 +435,16 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 		err = store_seed(skel, seed);
 		if (err)
 			goto fail;
+	}
+
+	if (upgrade) {
+		err = replace_programs(skel, o, ifindex, path, egress_path);
+		if (err)
+			goto fail;
+		ig_info("%s: programs replaced in place (%s), state kept in %s", o->ifname,
+			ig_hook_name(o->hook), pin_dir);
+		infergate__destroy(skel);
+		return 0;
 	}
 
 	/* Egress first: from the instant ingress steers a connection, its

@@ -589,7 +589,8 @@ out:
 static const struct ig_cmd cmds[] = {
 	{ "attach", cmd_attach, "IFACE [--hook xdp|tc] [--xdp-mode native|generic] [--max-sources N]",
 	  "Load the data path (or reuse the pinned state) and attach it to IFACE.\n"
-	  "Attaching twice is harmless.\n\n"
+	  "Attaching again replaces the programs in place, atomically, keeping every\n"
+	  "bucket, flow and breaker: how a new version is rolled out.\n\n"
 	  "  --hook xdp|tc          xdp (default) runs in the driver before the stack; tc runs\n"
 	  "                         the same code as a tcx ingress program, for devices where\n"
 	  "                         XDP is taken or missing\n"
