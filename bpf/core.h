@@ -197,6 +197,22 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 
 IG_STAGE(ig_stage_reject, return ig_reply(ctx, hook, p))
 IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg, ig_now()))
+/* A sampled drop event: the frame is parsed again (for a reply, the frame
+ * now holds it, and the client is its destination). */
+static __always_inline int ig_emit_event(const struct ig_pkt *p, int reason)
+{
+	struct ig_event ev = {};
+	int reply = ig_reason_verdict((enum ig_reason)reason) == IG_V_TX;
+
+	__builtin_memcpy(ev.source, reply ? p->daddr : p->saddr, 16);
+	ev.port = reply ? p->sport : p->dport;
+	ev.proto = p->proto;
+	ev.reason = (__u8)reason;
+	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
+	return reason;
+}
+
+IG_STAGE(ig_stage_event, return ig_emit_event(p, arg))
 IG_STAGE(ig_stage_rst, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
 
 /* A value clang cannot see through, so it really lands in the argument register. */
@@ -244,6 +260,17 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	/* ig_verdict() takes r < IG_R_MAX only */
 	if (r < 0 || r >= IG_R_MAX)
 		r = IG_R_DROP_REPLY_FAIL;
+	if (ig_reason_verdict((enum ig_reason)r) != IG_V_PASS) {
+		/* at most one event per CPU per interval: a flood costs the
+		 * agent a bounded trickle, and this path one lookup */
+		__u32 zero = 0;
+		__u64 *last = bpf_map_lookup_elem(&event_gate, &zero), now = ig_now();
+
+		if (last && now - *last >= IG_EVENT_INTERVAL_NS) {
+			*last = now;
+			IG_CALL_STAGE(ig_stage_event, ctx, hook, r);
+		}
+	}
 	return ig_verdict(slot, (enum ig_reason)r, len);
 }
 

@@ -276,6 +276,22 @@ struct ig_health {
 
 #define IG_MAX_BREAKERS 1024
 
+/*
+ * Sampled drop events, map `events` (a ring buffer the agent reads): at most
+ * one per CPU per IG_EVENT_INTERVAL_NS, for a dropped or refused packet. For
+ * `top` and the agent's log, not for accounting (counters are in port_stats).
+ */
+struct ig_event {
+	__u8 source[16]; /* IPv4 as ::ffff:a.b.c.d */
+	__u16 port;      /* the protected port, host byte order */
+	__u8 proto;      /* enum ig_proto */
+	__u8 reason;     /* enum ig_reason */
+	__u32 _pad;
+};
+
+#define IG_EVENT_INTERVAL_NS 1000000ULL
+#define IG_EVENTS_BYTES (256 * 1024)
+
 /* Ports that are some breaker's fallback (map `fallback_ports`, ARRAY[65536]
  * of u32, set by the data path the first time it steers there): only replies
  * from those ports are looked up in `flows` on egress. */
@@ -310,6 +326,7 @@ IG_STATIC_ASSERT(sizeof(struct ig_globals) == 16, "ig_globals layout");
 IG_STATIC_ASSERT(sizeof(struct ig_seed) == 8, "ig_seed layout");
 IG_STATIC_ASSERT(sizeof(struct ig_config) == 32, "ig_config layout");
 IG_STATIC_ASSERT(sizeof(struct ig_breaker) == 16, "ig_breaker layout");
+IG_STATIC_ASSERT(sizeof(struct ig_event) == 24, "ig_event layout");
 IG_STATIC_ASSERT(sizeof(struct ig_flow_key) == 40, "ig_flow_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_flow) == 24, "ig_flow layout");
 IG_STATIC_ASSERT(sizeof(struct ig_health) == 8 * (IG_HTTP_MAX + 2 + IG_ROUTE_MAX), "ig_health layout");

@@ -106,6 +106,21 @@ struct {
 	__type(value, __u32);
 } fallback_ports SEC(".maps");
 
+/* Sampled drop events for the agent (struct ig_event). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, IG_EVENTS_BYTES);
+} events SEC(".maps");
+
+/* When this CPU last sampled a drop (data-path ns): the gate of `events`.
+ * Not pinned: a lost gate only lets one more event through. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} event_gate SEC(".maps");
+
 /* Per-CPU scratch space for the breaker stage's keys: BPF stack is 512 bytes
  * for the whole call chain and the limiter already takes half of it. Not
  * pinned: nothing in it outlives one packet. */

@@ -42,6 +42,32 @@ static void dp_clear_hash(struct bpf_map *map)
 	}
 }
 
+struct dp_events_ctx {
+	struct ig_event *out;
+	int max, n;
+};
+
+static int dp_on_event(void *ctx, void *data, size_t len)
+{
+	struct dp_events_ctx *c = ctx;
+
+	if (len == sizeof(struct ig_event) && c->n < c->max)
+		memcpy(&c->out[c->n], data, len);
+	c->n++;
+	return 0;
+}
+
+int dp_events(struct infergate *skel, struct ig_event *out, int max)
+{
+	struct dp_events_ctx c = { .out = out, .max = max };
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), dp_on_event, &c, NULL);
+
+	ASSERT_TRUE(rb != NULL, "ring buffer");
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return c.n;
+}
+
 static struct infergate *dp_skel;
 /* Policies written since the last reset (a handful per test). */
 static __u32 dp_policy_idx[64];
@@ -79,6 +105,8 @@ struct infergate *dp_load(void)
 	dp_zero_array(dp_skel->maps.fallback_ports, 0);
 	dp_clear_hash(dp_skel->maps.flows);
 	dp_clear_hash(dp_skel->maps.health);
+	dp_zero_array(dp_skel->maps.event_gate, 1);
+	dp_events(dp_skel, NULL, 0); /* drain */
 	ASSERT_OK(bpf_map__update_elem(dp_skel->maps.reject_state, &zero, 4, &idle, sizeof(idle),
 				       BPF_ANY), "reject budget bucket");
 	ASSERT_OK(bpf_map__update_elem(dp_skel->maps.globals, &zero, 4, &g, sizeof(g), BPF_ANY),

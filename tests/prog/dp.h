@@ -43,6 +43,9 @@ __u32 dp_run(struct infergate *skel, enum hook h, const void *frame, size_t len,
 	     struct ig_frame *out);
 /* Run one frame through the TC egress program. */
 __u32 dp_run_egress(struct infergate *skel, const void *frame, size_t len, struct ig_frame *out);
+/* Events waiting in the ring buffer, consumed: up to max copied to out;
+ * returns how many there were. */
+int dp_events(struct infergate *skel, struct ig_event *out, int max);
 /* A TCP SYN 198.18.0.1:40000 -> 198.18.0.2:8000 (fd00::1 -> fd00::2). */
 struct ig_frame syn(int ipv6);
 

@@ -576,3 +576,43 @@ IG_TEST(prog_reject_rst_acks_payload_syn_and_fin)
 		}
 	}
 }
+
+/* Drops are sampled into the ring buffer: one per CPU per interval, with the
+ * source, port and reason; a reply's event names the client, not us. */
+IG_TEST(prog_drops_are_sampled_into_the_event_ring)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame f = syn(h), out;
+		struct ig_event ev[4];
+		__u8 want[16] = { 0 };
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "first SYN admitted");
+		ASSERT_EQ(dp_events(skel, ev, 4), 0, "no event for a pass");
+		for (int i = 0; i < 3; i++)
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "dropped");
+		ASSERT_EQ(dp_events(skel, ev, 4), 1, "three drops within the interval: one event");
+		if (h == XDP) {
+			want[10] = want[11] = 0xff; /* ::ffff:198.18.0.1 */
+			want[12] = 198, want[13] = 18, want[14] = 0, want[15] = 1;
+		} else {
+			want[0] = 0xfd, want[15] = 1; /* fd00::1 (the TC pass runs IPv6) */
+		}
+		ASSERT_MEMEQ(ev[0].source, want, 16, "the source");
+		ASSERT_EQ(ev[0].port, PORT, "the port");
+		ASSERT_EQ(ev[0].proto, IG_PROTO_TCP, "the protocol");
+		ASSERT_EQ(ev[0].reason, IG_R_DROP_LIMIT, "the reason");
+		skel->bss->ig_test_now_ns += IG_EVENT_INTERVAL_NS;
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "dropped later");
+		ASSERT_EQ(dp_events(skel, ev, 4), 1, "one more event after the interval");
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_REJECT);
+		skel->bss->ig_test_now_ns += IG_EVENT_INTERVAL_NS;
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_tx[h], "rejected");
+		ASSERT_EQ(dp_events(skel, ev, 4), 1, "an event for the reject");
+		ASSERT_MEMEQ(ev[0].source, want, 16, "the client, from the reply");
+		ASSERT_EQ(ev[0].port, PORT, "the port, from the reply");
+		ASSERT_EQ(ev[0].reason, IG_R_REJECT, "reason reject");
+	}
+}
