@@ -16,6 +16,7 @@
 #include "instance.h"
 #include "log.h"
 #include "metrics.h"
+#include "top.h"
 #include "policy.h"
 #include "probe.h"
 
@@ -339,6 +340,7 @@ static void on_reload(int sig)
 int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_file)
 {
 	struct ig_prober prober = {};
+	struct ig_top *top = NULL;
 	struct ig_instance in;
 	struct ig_cfg_file *cfg;
 	struct watched *w = NULL;
@@ -377,10 +379,14 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	err = ig_prober_init(&prober);
 	if (err)
 		goto out;
+	err = ig_top_open(&top, &in);
+	if (err)
+		goto out;
 	if (cfg->metrics_addr[0]) {
 		err = ig_metrics_start(&metrics, cfg->metrics_addr, &in);
 		if (err)
 			goto out;
+		ig_metrics_set_top(metrics, top);
 	}
 	nw = watch_breakers(&in, cfg, w, NULL, 0);
 	if (nw < 0) {
@@ -417,6 +423,9 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 			ig_notify("READY=1");
 		}
 		if (now >= next_tick) {
+			if (ig_top_poll(top) < 0)
+				ig_warn("cannot read the drop events");
+			ig_top_log(top, now);
 			for (int i = 0; i < nw; i++)
 				tick_one(&in, &w[i], now);
 			next_tick += cfg->tick_ms;
@@ -460,8 +469,9 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 out:
 	if (pid_written)
 		unlink(pid_path);
-	ig_metrics_stop(metrics);
+	ig_metrics_stop(metrics); /* first: it reads the top table */
 	metrics = NULL;
+	ig_top_close(top);
 	for (int i = 0; i < nw; i++)
 		ig_probe_cancel(&prober, &w[i].probe);
 	ig_prober_free(&prober);

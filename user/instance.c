@@ -29,6 +29,7 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_FLOWS] = { "flows", sizeof(struct ig_flow_key), sizeof(struct ig_flow) },
 	[IG_MAP_HEALTH] = { "health", sizeof(__u32), sizeof(struct ig_health) },
 	[IG_MAP_FALLBACK_PORTS] = { "fallback_ports", sizeof(__u32), sizeof(__u32) },
+	[IG_MAP_EVENTS] = { "events", 0, 0 }, /* a ring buffer: no keys, no values */
 };
 
 const char *ig_map_name(enum ig_map_id id)

@@ -19,6 +19,7 @@ enum ig_map_id {
 	IG_MAP_FLOWS,
 	IG_MAP_HEALTH,
 	IG_MAP_FALLBACK_PORTS,
+	IG_MAP_EVENTS,
 	IG_MAP_COUNT,
 };
 

@@ -20,6 +20,8 @@
 #include <signal.h>
 #include "breaker.h"
 #include "steer.h"
+#include "metrics.h"
+#include <curl/curl.h>
 #include "log.h"
 
 
@@ -421,6 +423,72 @@ static int cmd_reload(int argc, char **argv)
 	return 0;
 }
 
+static size_t top_write(char *ptr, size_t size, size_t n, void *user)
+{
+	return fwrite(ptr, size, n, (FILE *)user) * size;
+}
+
+static int cmd_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "metrics", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		HELP_OPT,
+		{}
+	};
+	const char *addr = IG_DEFAULT_METRICS_ADDR;
+	char url[256], errbuf[CURL_ERROR_SIZE] = "";
+	int c, json = 0, ret = 0;
+	long code = 0;
+	__u64 n = 10;
+	CURL *e;
+
+	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (ig_parse_count(optarg, "-n", 1, 1000, &n))
+				return 2;
+			break;
+		case 'm':
+			addr = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("top"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc)
+		return usage_error("top", "unexpected argument '%s'", argv[optind]);
+	snprintf(url, sizeof(url), "http://%s/top%s?n=%llu", addr, json ? ".json" : "",
+		 (unsigned long long)n);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(e = curl_easy_init())) {
+		ig_err("cannot initialise libcurl");
+		return 1;
+	}
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, top_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, stdout);
+	if (curl_easy_perform(e) != CURLE_OK) {
+		ig_err("no agent answering on %s (%s): top needs `infergate run` with metrics on",
+		       addr, errbuf);
+		ret = 1;
+	} else if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code != 200) {
+		ig_err("the agent on %s answered HTTP %ld", addr, code);
+		ret = 1;
+	}
+	curl_easy_cleanup(e);
+	curl_global_cleanup();
+	return ret;
+}
+
 static int breaker_show(const char *port_arg, __u16 port, int json)
 {
 	struct ig_instance in;
@@ -650,6 +718,14 @@ static const struct ig_cmd cmds[] = {
 	  "Under systemd (Type=notify) it reports readiness and reloads.\n\n"
 	  "  --config FILE          the config (see user/infergate.conf.example)\n"
 	  "  --pid-file PATH        where to write the pid (default /run/infergate/<pin dir>.pid)\n" },
+	{ "top", cmd_top, "[-n N] [--metrics ADDR] [--json]",
+	  "Per port, the sources with the most drops and the fewest tokens left, from the\n"
+	  "running agent (infergate run), which samples the data path's drops (at most one\n"
+	  "per CPU per millisecond, so counts are samples, not totals: the per-port totals\n"
+	  "are in status and /metrics) and reads each source's bucket.\n\n"
+	  "  -n N                   sources per port (default 10)\n"
+	  "  --metrics ADDR         where the agent serves metrics (default 127.0.0.1:9464)\n"
+	  "  --json                 as JSON\n" },
 	{ "status", cmd_status, "[--json]",
 	  "Show attachments, limits, counters and tracked sources.\n\n"
 	  "  --json                 one JSON object, for scripts\n" },

@@ -14,6 +14,7 @@
 #include "policy.h"
 #include "status.h"
 #include "steer.h"
+#include "top.h"
 
 #define IG_METRICS_MAX_PORTS 1024
 
@@ -27,6 +28,7 @@ struct ig_metrics {
 	struct MHD_Daemon *daemon;
 	const struct ig_instance *in;
 	pthread_mutex_t lock;
+	struct ig_top *top;
 	int nports;
 	struct port_counts ports[IG_METRICS_MAX_PORTS];
 };
@@ -54,6 +56,12 @@ static struct port_counts *counts_of(struct ig_metrics *m, __u16 port)
 	memset(&m->ports[m->nports], 0, sizeof(m->ports[0]));
 	m->ports[m->nports].port = port;
 	return &m->ports[m->nports++];
+}
+
+void ig_metrics_set_top(struct ig_metrics *m, struct ig_top *top)
+{
+	if (m)
+		m->top = top; /* set before any scrape can want it: at start */
 }
 
 void ig_metrics_watch(struct ig_metrics *m, __u16 port)
@@ -308,8 +316,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return respond(c, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
 			       strdup("GET /metrics\n"), 13);
+	if (m->top && (!strcmp(url, "/top") || !strcmp(url, "/top.json"))) {
+		const char *nv = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "n");
+		int n = nv ? atoi(nv) : 10, json = !strcmp(url, "/top.json");
+
+		o = open_memstream(&body, &len);
+		if (!o)
+			return MHD_NO;
+		err = ig_top_render(m->top, n > 0 && n <= 1000 ? n : 10, json, o);
+		fclose(o);
+		if (err) {
+			free(body);
+			body = strdup("infergate: cannot read the pinned maps\n");
+			return respond(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", body,
+				       body ? strlen(body) : 0);
+		}
+		return respond(c, MHD_HTTP_OK, json ? "application/json" : "text/plain", body, len);
+	}
 	if (strcmp(url, "/metrics")) {
-		body = strdup("infergate: metrics are at /metrics\n");
+		body = strdup("infergate: metrics are at /metrics, top sources at /top\n");
 		return respond(c, strcmp(url, "/") ? MHD_HTTP_NOT_FOUND : MHD_HTTP_OK, "text/plain",
 			       body, body ? strlen(body) : 0);
 	}

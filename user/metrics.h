@@ -21,6 +21,9 @@ struct ig_metrics;
  * cannot. The instance must outlive the server. */
 int ig_metrics_start(struct ig_metrics **out, const char *addr, const struct ig_instance *in);
 void ig_metrics_stop(struct ig_metrics *m);
+struct ig_top;
+/* Serve `top` (GET /top, /top.json, ?n=N) from this table too. */
+void ig_metrics_set_top(struct ig_metrics *m, struct ig_top *top);
 /* What only the agent sees; m may be NULL (metrics off). A watched port shows
  * its transitions and probes even while they are all 0. */
 void ig_metrics_watch(struct ig_metrics *m, __u16 port);
