@@ -72,6 +72,7 @@ polite() { # 2 requests/s until told to stop (at most 200)
 	for ((i = 0; i < 200; i++)); do
 		[ -e "$IG_TMP/stop" ] && break
 		out=$(ig_cli curl -s --connect-timeout 2 -m 2 -w ' %{http_code}' "http://$S4:8000/") || true
+		out=${out//$'\n'/}
 		case "$out" in
 		"primary 200") pri=$((pri + 1)) ;;
 		"fallback 200") fb=$((fb + 1)) ;;
@@ -100,7 +101,7 @@ p = [e for e in j["ports"] if e["port"] == 8000][0]
 b = [e for e in j["breakers"] if e["port"] == 8000][0]
 print(p["reasons"]["admitted"], p["dropped"]["packets"] + p["rejected"]["packets"], b["effective"])' ||
 		echo "? ? ?")
-	printf '\r  polite: %3d primary %3d fallback %2d failed | abusive: %3d served %4d refused | infergate: %4s admitted %4s refused, breaker %-9s' \
+	printf '\r  polite %3d primary %3d fallback %2d failed | abusive %3d ok %4d RST | infergate %4s in %4s out | breaker %-9s' \
 		"$pri" "$fb" "$bad" "$ao" "$an" "$adm" "$dro" "$st"
 	STATE=$st
 }
@@ -117,6 +118,7 @@ tally polite 0 0 0; tally abusive 0 0
 polite & pp=$!; IG_PIDS+=($pp)
 abusive & ap=$!; IG_PIDS+=($ap)
 say "healthy backend: the polite client is served, the abusive one is held to 5/s + 10"
+echo "  (clients: answers they got; infergate: connections it let in / refused; breaker state)"
 watch_until 5; echo
 say "the backend starts answering 503: the breaker opens, new connections go to the fallback"
 set_mode 8000 503
@@ -138,6 +140,6 @@ ig top -n 3 || true
 read -r pri fb bad <"$IG_TMP/polite"; read -r ao an <"$IG_TMP/abusive"
 say "summary"
 echo "  polite client: $pri answers from the backend, $fb from the fallback while the backend failed,"
-echo "  $bad failed (the 503s seen before the breaker opened). Abusive client: $ao served, $an refused"
+echo "  $bad failed (503s before the breaker opened, and in half-open). Abusive client: $ao served, $an refused"
 echo "  at once by a RST from XDP (its burst of 10, then 5 per second). Metrics were on"
 echo "  http://127.0.0.1:9464/metrics inside the server namespace. Cleaning up."
