@@ -14,14 +14,19 @@ int ig_xdp(struct xdp_md *ctx)
  * can read (Ethernet, two tags, IPv6 with extension headers, TCP). */
 #define IG_TC_PULL 256
 
-SEC("tc")
-int ig_tc(struct __sk_buff *skb)
+static __always_inline void ig_tc_pull(struct __sk_buff *skb)
 {
 	__u32 len = ig_ctx_u32(skb, struct __sk_buff, len);
 	__u32 want = len < IG_TC_PULL ? len : IG_TC_PULL;
 
 	if ((long)ctx_data_end(skb, IG_HOOK_TC) - (long)ctx_data(skb, IG_HOOK_TC) < (long)want)
 		bpf_skb_pull_data(skb, want);
+}
+
+SEC("tc")
+int ig_tc(struct __sk_buff *skb)
+{
+	ig_tc_pull(skb);
 	return ig_tc_action(skb, ig_handle(skb, IG_HOOK_TC));
 }
 
@@ -29,11 +34,7 @@ int ig_tc(struct __sk_buff *skb)
 SEC("tc")
 int ig_tc_egress(struct __sk_buff *skb)
 {
-	__u32 len = ig_ctx_u32(skb, struct __sk_buff, len);
-	__u32 want = len < IG_TC_PULL ? len : IG_TC_PULL;
-
-	if ((long)ctx_data_end(skb, IG_HOOK_TC) - (long)ctx_data(skb, IG_HOOK_TC) < (long)want)
-		bpf_skb_pull_data(skb, want);
+	ig_tc_pull(skb);
 	return ig_handle_egress(skb);
 }
 

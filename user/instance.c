@@ -187,3 +187,50 @@ int ig_stats_clear(const struct ig_instance *in, __u32 slot)
 	free(zero);
 	return err;
 }
+
+int ig_sources_walk(const struct ig_instance *in,
+		    int (*fn)(__u32 index, struct ig_source_set *set, void *ctx), void *ctx)
+{
+	const __u32 chunk = 4096;
+	struct ig_source_set *sets;
+	__u32 *keys, batch = 0, count;
+	int err = 0, first = 1, end = 0;
+
+	keys = calloc(chunk, sizeof(*keys));
+	sets = calloc(chunk, sizeof(*sets));
+	if (!keys || !sets) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!end) {
+		count = chunk;
+		err = bpf_map_lookup_batch(in->fd[IG_MAP_SOURCES], first ? NULL : &batch, &batch,
+					   keys, sets, &count, NULL);
+		first = 0;
+		end = err && errno == ENOENT; /* the last batch */
+		if (err && !end) {
+			err = -errno;
+			ig_err("cannot read map sources: %s", strerror(-err));
+			goto out;
+		}
+		err = 0;
+		for (__u32 i = 0; i < count; i++) {
+			int r = fn(keys[i], &sets[i], ctx);
+
+			if (r < 0) {
+				err = r;
+				goto out;
+			}
+			if (r > 0 && bpf_map_update_elem(in->fd[IG_MAP_SOURCES], &keys[i], &sets[i],
+							 BPF_ANY)) {
+				err = -errno;
+				ig_err("cannot write map sources: %s", strerror(-err));
+				goto out;
+			}
+		}
+	}
+out:
+	free(keys);
+	free(sets);
+	return err;
+}

@@ -41,6 +41,15 @@ int ig_path(char *buf, size_t len, const char *dir, const char *name);
 int ig_instance_open(struct ig_instance *in, const char *pin_dir);
 void ig_instance_close(struct ig_instance *in);
 
+/*
+ * Every set of the source table, read in batches: fn(index, set, ctx) per set;
+ * fn may change *set and return 1 to have it written back (a negative return
+ * stops the walk and is returned).
+ */
+struct ig_source_set;
+int ig_sources_walk(const struct ig_instance *in,
+		    int (*fn)(__u32 index, struct ig_source_set *set, void *ctx), void *ctx);
+
 /* Sum of one slot's per-CPU counters. */
 int ig_stats_read(const struct ig_instance *in, __u32 slot, struct ig_stats *sum);
 /* Zero one slot's counters on every CPU. */

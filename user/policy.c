@@ -192,77 +192,56 @@ int ig_datapath_now(__u64 *now)
 	return 0;
 }
 
+struct rescale_ctx {
+	enum ig_proto proto;
+	__u16 port;
+	const struct ig_policy *cur, *want;
+	__u64 now;
+	int rescaled;
+};
+
+static int rescale_set(__u32 index, struct ig_source_set *set, void *ctx)
+{
+	struct rescale_ctx *c = ctx;
+	int changed = 0;
+
+	(void)index;
+	for (int w = 0; w < IG_WAYS; w++) {
+		struct ig_source *src = &set->way[w];
+		__u64 tat;
+
+		if (!src->used || src->port != c->port || src->proto != c->proto)
+			continue;
+		/* a change of unit too keeps the share of the burst */
+		tat = ig_gcra_rescale(src->tat, c->now, c->cur->rate, c->cur->burst, c->want->rate,
+				      c->want->burst);
+		if (tat != src->tat) {
+			src->tat = tat;
+			changed = 1;
+			c->rescaled++;
+		}
+	}
+	return changed;
+}
+
 int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		      const struct ig_policy *want)
 {
-	const __u32 chunk = 4096;
-	struct ig_source_set *sets = NULL;
+	struct rescale_ctx c = { .proto = proto, .port = port, .want = want };
 	struct ig_policy cur;
-	__u32 *keys = NULL, batch = 0, count;
-	int err, first = 1, rescaled = 0;
-	__u64 now;
+	int err;
 
 	err = policy_get(in, proto, port, &cur);
 	if (err)
 		return err;
 	if (!cur.slot || (cur.rate == want->rate && cur.burst == want->burst &&
-			  cur.unit == want->unit)) {
+			  cur.unit == want->unit))
+		return ig_policy_set(in, proto, port, want);
+	c.cur = &cur;
+	err = ig_datapath_now(&c.now);
+	if (!err)
+		err = ig_sources_walk(in, rescale_set, &c);
+	if (!err)
 		err = ig_policy_set(in, proto, port, want);
-		return err ? err : 0;
-	}
-	err = ig_datapath_now(&now);
-	if (err)
-		return err;
-	keys = calloc(chunk, sizeof(*keys));
-	sets = calloc(chunk, sizeof(*sets));
-	if (!keys || !sets) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		int end;
-
-		count = chunk;
-		err = bpf_map_lookup_batch(in->fd[IG_MAP_SOURCES], first ? NULL : &batch, &batch,
-					   keys, sets, &count, NULL);
-		first = 0;
-		end = err && errno == ENOENT;
-		if (err && !end) {
-			err = -errno;
-			ig_err("cannot read map sources: %s", strerror(-err));
-			goto out;
-		}
-		for (__u32 i = 0; i < count; i++) {
-			int changed = 0;
-
-			for (int w = 0; w < IG_WAYS; w++) {
-				struct ig_source *src = &sets[i].way[w];
-				__u64 tat;
-
-				if (!src->used || src->port != port || src->proto != proto)
-					continue;
-				/* a change of unit too keeps the share of the burst */
-				tat = ig_gcra_rescale(src->tat, now, cur.rate, cur.burst, want->rate,
-						      want->burst);
-				if (tat != src->tat) {
-					src->tat = tat;
-					changed = 1;
-					rescaled++;
-				}
-			}
-			if (changed &&
-			    bpf_map_update_elem(in->fd[IG_MAP_SOURCES], &keys[i], &sets[i], BPF_ANY)) {
-				err = -errno;
-				ig_err("cannot write map sources: %s", strerror(-err));
-				goto out;
-			}
-		}
-		if (end)
-			break;
-	}
-	err = ig_policy_set(in, proto, port, want);
-out:
-	free(keys);
-	free(sets);
-	return err ? err : rescaled;
+	return err ? err : c.rescaled;
 }

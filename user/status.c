@@ -38,50 +38,34 @@ static struct totals sum_reasons(const struct ig_stats *st, enum ig_verdict verd
 	return t;
 }
 
-/* Tracked sources per (proto, port): the used ways, read set by set in batches. */
+/* Tracked sources per (proto, port): the used ways. */
+struct count_ctx {
+	__u64 *per_index, total;
+};
+
+static int count_set(__u32 index, struct ig_source_set *set, void *ctx)
+{
+	struct count_ctx *c = ctx;
+
+	(void)index;
+	for (int w = 0; w < IG_WAYS; w++) {
+		const struct ig_source *s = &set->way[w];
+
+		if (!s->used)
+			continue;
+		if (c->per_index && s->proto < IG_PROTO_MAX)
+			c->per_index[IG_PORT_INDEX(s->proto, s->port)]++;
+		c->total++;
+	}
+	return 0;
+}
+
 int ig_sources_count(const struct ig_instance *in, __u64 *per_index, __u64 *total)
 {
-	const __u32 chunk = 4096;
-	struct ig_source_set *sets;
-	__u32 *keys, batch = 0, count;
-	int err = 0, first = 1;
+	struct count_ctx c = { .per_index = per_index };
+	int err = ig_sources_walk(in, count_set, &c);
 
-	*total = 0;
-	keys = calloc(chunk, sizeof(*keys));
-	sets = calloc(chunk, sizeof(*sets));
-	if (!keys || !sets) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (;;) {
-		count = chunk;
-		err = bpf_map_lookup_batch(in->fd[IG_MAP_SOURCES], first ? NULL : &batch, &batch,
-					   keys, sets, &count, NULL);
-		first = 0;
-		if (err)
-			err = -errno;
-		for (__u32 i = 0; i < count; i++)
-			for (int w = 0; w < IG_WAYS; w++) {
-				const struct ig_source *s = &sets[i].way[w];
-
-				if (!s->used)
-					continue;
-				if (per_index && s->proto < IG_PROTO_MAX)
-					per_index[IG_PORT_INDEX(s->proto, s->port)]++;
-				(*total)++;
-			}
-		if (err == -ENOENT) {
-			err = 0;
-			break;
-		}
-		if (err) {
-			ig_err("cannot read map sources: %s", strerror(-err));
-			break;
-		}
-	}
-out:
-	free(keys);
-	free(sets);
+	*total = c.total;
 	return err;
 }
 
