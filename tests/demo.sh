@@ -24,23 +24,14 @@ trap 'exit 130' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-backend() { # NAME PORT: the toy backend; $IG_TMP/mode.PORT says ok, 503 or hang
-	echo ok >"$IG_TMP/mode.$2"
-	nsenter --net="/run/netns/$SRV" "$IG_PY" "$HERE/lib/backend.py" "$1" "$2" "$IG_TMP/mode.$2" \
-		>"$IG_TMP/backend.$2.log" 2>&1 &
-	IG_PIDS+=($!)
-	ig_wait_for 5 "the $1 backend" ig_listening -Hltn "$2"
-}
-set_mode() { echo "$2" >"$IG_TMP/mode.$1.tmp" && mv "$IG_TMP/mode.$1.tmp" "$IG_TMP/mode.$1"; }
-
 ig_make_pair
 say "two hosts, one veth: server $S4 (backend :8000, fallback :8001), clients $C4 and a second address"
-backend primary 8000
-backend fallback 8001
+ig_start_backend primary 8000
+ig_start_backend fallback 8001
 ABUSER=198.18.$((IG_N % 250 + 1)).3
 ig_cli ip addr add "$ABUSER/24" dev "$VC"
 
-cat >"$IG_TMP/infergate.conf" <<CONF
+cat >"$IG_TMP/agent.conf" <<CONF
 [agent]
 interface = $VS
 tick = 50ms
@@ -60,11 +51,8 @@ probe_interval = 500ms
 probe_timeout = 300ms
 CONF
 say "infergate run --config (embedded): 8000/tcp 5 conn/s, burst 10, reject; breaker -> 8001"
-sed 's/^/    /' "$IG_TMP/infergate.conf"
-nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/infergate.conf" \
-	--pid-file "$IG_TMP/agent.pid" >"$IG_TMP/agent.log" 2>&1 &
-IG_PIDS+=($!)
-ig_wait_for 10 "the agent" grep -q "running on" "$IG_TMP/agent.log"
+sed 's/^/    /' "$IG_TMP/agent.conf"
+ig_start_agent
 
 tally() { echo "${*:2}" >"$IG_TMP/$1.tmp" && mv "$IG_TMP/$1.tmp" "$IG_TMP/$1"; }
 polite() { # 2 requests/s until told to stop (at most 200)
@@ -121,10 +109,10 @@ say "healthy backend: the polite client is served, the abusive one is held to 5/
 echo "  (clients: answers they got; infergate: connections it let in / refused; breaker state)"
 watch_until 5; echo
 say "the backend starts answering 503: the breaker opens, new connections go to the fallback"
-set_mode 8000 503
+ig_set_mode 8000 503
 watch_until 10 open; watch_until 3; echo
 say "the backend heals: after the open time, probes go through (half-open), then closed"
-set_mode 8000 ok
+ig_set_mode 8000 ok
 watch_until 15 closed; watch_until 2; echo
 touch "$IG_TMP/stop"
 wait "$pp" "$ap" 2>/dev/null || true

@@ -18,6 +18,7 @@
 
 IG_BIN=${IG_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/infergate}
 IG_BUILD=${IG_BUILD:-$(dirname "$IG_BIN")}
+IG_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # pyenv shims re-exec through a shell script (~100 ms each): resolve once.
 IG_PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || command -v python3)
@@ -335,6 +336,39 @@ ig_listening() { # SS_FLAGS PORT
 ig_server_count() { # tcp|udp PORT
 	cat "$IG_TMP/count.$1.$2"
 }
+
+# The toy HTTP backend (tests/lib/backend.py) on PORT in $SRV, answering as
+# $IG_TMP/mode.PORT says (ok, 503, hang); its PID in IG_BACKEND_PID_<PORT>.
+ig_start_backend() { # NAME PORT
+	echo ok >"$IG_TMP/mode.$2"
+	# nsenter itself, not a shell function: $! must be the server's PID
+	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/backend.py" "$1" "$2" "$IG_TMP/mode.$2" \
+		>"$IG_TMP/backend.$2.log" 2>&1 &
+	IG_PIDS+=($!)
+	eval "IG_BACKEND_PID_$2=$!"
+	ig_wait_for 5 "backend on port $2" ig_listening -Hltn "$2"
+}
+
+ig_set_mode() { # PORT MODE
+	echo "$2" >"$IG_TMP/mode.$1.tmp"
+	mv "$IG_TMP/mode.$1.tmp" "$IG_TMP/mode.$1"
+}
+
+# The agent (infergate run) in $SRV with $IG_TMP/agent.conf, logging to
+# $IG_TMP/agent.log (appended: a restart adds to it); returns once this run
+# says it is running. Its PID in IG_AGENT_PID.
+ig_start_agent() {
+	local runs
+	: >>"$IG_TMP/agent.log"
+	runs=$(grep -c "running on $VS" "$IG_TMP/agent.log" || true)
+	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" \
+		--pid-file "$IG_TMP/agent.pid" >>"$IG_TMP/agent.log" 2>&1 &
+	IG_AGENT_PID=$!
+	IG_PIDS+=($IG_AGENT_PID)
+	ig_wait_for 10 "the agent to start" ig_agent_runs_more_than "$runs"
+}
+
+ig_agent_runs_more_than() { [ "$(grep -c "running on $VS" "$IG_TMP/agent.log")" -gt "$1" ]; }
 
 # ---------------------------------------------------------------- clients
 

@@ -7,23 +7,6 @@
 . "$(dirname "$0")/../lib/netns.sh"
 
 PRIMARY=8000 FALLBACK=8001
-HERE=$(cd "$(dirname "$0")/.." && pwd)
-
-# The backends: $IG_TMP/mode.PORT says how each answers (ok, 503, hang).
-start_backend() { # NAME PORT
-	echo ok >"$IG_TMP/mode.$2"
-	# nsenter itself, not a shell function: $! must be the server's PID
-	nsenter --net="/run/netns/$SRV" "$IG_PY" "$HERE/lib/backend.py" "$1" "$2" "$IG_TMP/mode.$2" \
-		>"$IG_TMP/backend.$2.log" 2>&1 &
-	IG_PIDS+=($!)
-	eval "BACKEND_PID_$2=$!"
-	ig_wait_for 5 "backend on port $2" ig_listening -Hltn "$2"
-}
-
-set_mode() { # PORT MODE
-	echo "$2" >"$IG_TMP/mode.$1.tmp"
-	mv "$IG_TMP/mode.$1.tmp" "$IG_TMP/mode.$1"
-}
 
 # A config for this test's interface; extra lines go into [port 8000].
 write_config() { # [LINE...]
@@ -34,19 +17,6 @@ write_config() { # [LINE...]
 		printf '%s\n' "$@"
 	} >"$IG_TMP/agent.conf"
 }
-
-start_agent() {
-	local runs
-	: >>"$IG_TMP/agent.log"
-	runs=$(grep -c "running on $VS" "$IG_TMP/agent.log" || true)
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" --pid-file "$IG_TMP/agent.pid" \
-		>>"$IG_TMP/agent.log" 2>&1 &
-	AGENT_PID=$!
-	IG_PIDS+=($AGENT_PID)
-	ig_wait_for 10 "the agent to start" agent_runs_more_than "$runs"
-}
-
-agent_runs_more_than() { [ "$(grep -c "running on $VS" "$IG_TMP/agent.log")" -gt "$1" ]; }
 
 agent_log_has() { grep -q -- "$1" "$IG_TMP/agent.log"; }
 
@@ -120,10 +90,10 @@ print(first, get())
 t_503_opens_and_recovers() {
 	local i kept
 	ig_make_pair
-	start_backend primary $PRIMARY
-	start_backend fallback $FALLBACK
+	ig_start_backend primary $PRIMARY
+	ig_start_backend fallback $FALLBACK
 	write_config "consecutive_failures = 0"   # passive counters only
-	start_agent
+	ig_start_agent
 
 	for i in 1 2 3; do
 		request
@@ -131,7 +101,7 @@ t_503_opens_and_recovers() {
 	done
 	start_kept_connection
 
-	set_mode $PRIMARY 503
+	ig_set_mode $PRIMARY 503
 	until_fallback 200 20
 	echo "measured: 503 -> open after ${OPEN_AFTER}s, $FAILED failed requests"
 	# 4 good answers in the window (3 requests, the kept connection's): 50 %
@@ -152,7 +122,7 @@ t_503_opens_and_recovers() {
 	ig_assert_eq "$kept" "primary:200 primary:503" "the kept connection's two answers"
 
 	# heal: the open period (1 s) ends, probes (client connections) close it
-	set_mode $PRIMARY ok
+	ig_set_mode $PRIMARY ok
 	local end=$(($(ig_now_us) + 15000000))
 	until state_is closed; do
 		request
@@ -171,16 +141,16 @@ t_503_opens_and_recovers() {
 # breaker; the fallback answers.
 t_stopped_listener_opens() {
 	ig_make_pair
-	start_backend primary $PRIMARY
-	start_backend fallback $FALLBACK
+	ig_start_backend primary $PRIMARY
+	ig_start_backend fallback $FALLBACK
 	write_config "health_tcp = 127.0.0.1:$PRIMARY" "probe_interval = 200ms" "probe_timeout = 200ms" \
 		"consecutive_failures = 3"
-	start_agent
+	ig_start_agent
 	request
 	ig_assert_eq "$REQ_BODY:$REQ_CODE" "primary:200" "healthy"
 
-	kill "$BACKEND_PID_8000"
-	wait "$BACKEND_PID_8000" 2>/dev/null || true
+	kill "$IG_BACKEND_PID_8000"
+	wait "$IG_BACKEND_PID_8000" 2>/dev/null || true
 	until_fallback 400 20
 	echo "measured: stopped listener -> open after ${OPEN_AFTER}s, $FAILED failed requests"
 	ig_assert_eq "$(state)" open "breaker state"
@@ -191,14 +161,14 @@ t_stopped_listener_opens() {
 # The primary hangs: no answer, no RST, only the active probe can tell.
 t_hanging_backend_opens_on_probes() {
 	ig_make_pair
-	start_backend primary $PRIMARY
-	start_backend fallback $FALLBACK
+	ig_start_backend primary $PRIMARY
+	ig_start_backend fallback $FALLBACK
 	write_config "health_url = http://127.0.0.1:$PRIMARY/health" "probe_interval = 200ms" \
 		"probe_timeout = 200ms" "consecutive_failures = 3"
-	start_agent
+	ig_start_agent
 	local t0
 	t0=$(ig_now)
-	set_mode $PRIMARY hang
+	ig_set_mode $PRIMARY hang
 	ig_wait_for 10 "the breaker to open on probe timeouts" state_is open
 	echo "measured: hang -> open after $(ig_calc "$(ig_now) - $t0")s (3 probes, 200 ms apart, 200 ms timeout)"
 	agent_log_has "3 consecutive failed probes" || ig_fail "reason not logged: $(cat "$IG_TMP/agent.log")"
@@ -210,7 +180,7 @@ t_hanging_backend_opens_on_probes() {
 # left to time out; the primary sees none of them.
 t_no_fallback_refuses() {
 	ig_make_pair
-	start_backend primary $PRIMARY
+	ig_start_backend primary $PRIMARY
 	ig_attach
 	ig breaker $PRIMARY open
 	ig_curl_run 5 "http://$S4:$PRIMARY/" 2
@@ -227,10 +197,10 @@ t_no_fallback_refuses() {
 t_forced_states() {
 	local key
 	ig_make_pair
-	start_backend primary $PRIMARY
-	start_backend fallback $FALLBACK
+	ig_start_backend primary $PRIMARY
+	ig_start_backend fallback $FALLBACK
 	write_config "consecutive_failures = 0"
-	start_agent
+	ig_start_agent
 
 	ig breaker $PRIMARY open
 	request
@@ -257,7 +227,7 @@ t_forced_states() {
 		ig_fail "bpftool does not show the named force: $(cat "$IG_TMP/lookup.out")"
 	# forced closed holds while the backend fails
 	ig breaker $PRIMARY closed
-	set_mode $PRIMARY 503
+	ig_set_mode $PRIMARY 503
 	for i in $(seq 1 15); do request; done
 	ig_assert_eq "$REQ_BODY:$REQ_CODE" "primary:503" "forced closed holds through failures"
 	ig_assert_eq "$(state)" closed "state while forced closed"
@@ -268,24 +238,24 @@ t_forced_states() {
 t_agent_sigkill_and_restart() {
 	local flows_before flows_after sources_before
 	ig_make_pair
-	start_backend primary $PRIMARY
-	start_backend fallback $FALLBACK
+	ig_start_backend primary $PRIMARY
+	ig_start_backend fallback $FALLBACK
 	write_config "consecutive_failures = 0" "open_time = 30s" "max_open_time = 60s" \
 		"rate = 100/s" "burst = 1000"
-	start_agent
-	set_mode $PRIMARY 503
+	ig_start_agent
+	ig_set_mode $PRIMARY 503
 	until_fallback 200 20
 	start_kept_connection   # steered to the fallback
 	sources_before=$(ig_json 'j["tracked_sources"]')
 	flows_before=$(ig_srv bpftool map dump pinned "$PIN/flows" | grep -c '"dialed"')
 
-	kill -KILL "$AGENT_PID"
-	wait "$AGENT_PID" 2>/dev/null || true
+	kill -KILL "$IG_AGENT_PID"
+	wait "$IG_AGENT_PID" 2>/dev/null || true
 	request
 	ig_assert_eq "$REQ_BODY" fallback "steered with the agent dead"
 	ig_assert_eq "$(state)" open "state with the agent dead"
 
-	start_agent
+	ig_start_agent
 	agent_log_has "breaker $PRIMARY/tcp: open" || ig_fail "restarted agent did not adopt: $(cat "$IG_TMP/agent.log")"
 	ig_assert_eq "$(state)" open "state after the restart"
 	flows_after=$(ig_srv bpftool map dump pinned "$PIN/flows" | grep -c '"dialed"')

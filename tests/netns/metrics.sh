@@ -6,16 +6,7 @@
 # namespace: its own loopback, nothing on the machine's.
 . "$(dirname "$0")/../lib/netns.sh"
 
-HERE=$(cd "$(dirname "$0")/.." && pwd)
 METRICS=127.0.0.1:9464
-
-start_backend() { # NAME PORT
-	echo ok >"$IG_TMP/mode.$2"
-	nsenter --net="/run/netns/$SRV" "$IG_PY" "$HERE/lib/backend.py" "$1" "$2" "$IG_TMP/mode.$2" \
-		>"$IG_TMP/backend.$2.log" 2>&1 &
-	IG_PIDS+=($!)
-	ig_wait_for 5 "backend on port $2" ig_listening -Hltn "$2"
-}
 
 scrape() { ig_srv curl -q -s --noproxy '*' -m 5 "http://$METRICS/metrics"; }
 
@@ -30,8 +21,8 @@ t_metrics_promtool_and_status_agree() {
 	local admitted rejected
 	command -v promtool >/dev/null || ig_skip "promtool not installed (Debian package prometheus)"
 	ig_make_pair
-	start_backend primary 8000
-	start_backend fallback 8001
+	ig_start_backend primary 8000
+	ig_start_backend fallback 8001
 	cat >"$IG_TMP/agent.conf" <<-CONF
 	[agent]
 	interface = $VS
@@ -46,10 +37,7 @@ t_metrics_promtool_and_status_agree() {
 	probe_interval = 200ms
 	probe_timeout = 200ms
 	CONF
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" --pid-file "$IG_TMP/agent.pid" \
-		>"$IG_TMP/agent.log" 2>&1 &
-	IG_PIDS+=($!)
-	ig_wait_for 10 "the agent" grep -q "running on $VS" "$IG_TMP/agent.log"
+	ig_start_agent
 	ig_curl_run 12 "http://$S4:8000/" 2
 	echo "clients: $(ig_curl_summary)"
 	ig_wait_for 5 "a probe result" \
@@ -91,7 +79,7 @@ prom_has() { [ "$(prom_query "$1")" = "$2" ]; }
 t_prometheus_scrapes_the_agent() {
 	command -v prometheus >/dev/null || ig_skip "prometheus not installed (Debian package prometheus)"
 	ig_make_pair
-	start_backend primary 8000
+	ig_start_backend primary 8000
 	cat >"$IG_TMP/agent.conf" <<-CONF
 	[agent]
 	interface = $VS
@@ -100,10 +88,7 @@ t_prometheus_scrapes_the_agent() {
 	rate = 100/s
 	fallback = 8001
 	CONF
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" --pid-file "$IG_TMP/agent.pid" \
-		>"$IG_TMP/agent.log" 2>&1 &
-	IG_PIDS+=($!)
-	ig_wait_for 10 "the agent" grep -q "running on $VS" "$IG_TMP/agent.log"
+	ig_start_agent
 	ig_curl_run 7 "http://$S4:8000/" 2
 	ig_assert_eq "$CURL_OK" 7 "requests served"
 

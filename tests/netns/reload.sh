@@ -5,14 +5,6 @@
 # file changes nothing.
 . "$(dirname "$0")/../lib/netns.sh"
 
-start_agent() {
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" \
-		--pid-file "$IG_TMP/agent.pid" >"$IG_TMP/agent.log" 2>&1 &
-	AGENT_PID=$!
-	IG_PIDS+=($AGENT_PID)
-	ig_wait_for 10 "the agent to start" grep -q "running on $VS" "$IG_TMP/agent.log"
-}
-
 reloads() { grep -c "reload: applied\|reload refused" "$IG_TMP/agent.log" || true; }
 reloads_more_than() { [ "$(reloads)" -gt "$1" ]; }
 
@@ -29,7 +21,7 @@ t_reload_rescales_and_never_refills() {
 	ig_make_pair
 	ig_start_server tcp 8000
 	config "$IG_TMP/agent.conf" '[port 8000]\nrate = 1/s\nburst = 10\naction = reject\n'
-	start_agent
+	ig_start_agent
 	ig_curl_run 12 "http://$S4:8000/" 2
 	echo "before: $(ig_curl_summary)"
 	ig_assert_range "$CURL_OK" 10 11 "admitted before the reload"
@@ -55,12 +47,12 @@ t_reload_rescales_and_never_refills() {
 t_sighup_adds_and_removes_ports() {
 	ig_make_pair
 	config "$IG_TMP/agent.conf" '[port 8000]\nrate = 5/s\n[port 8002]\nrate = 5/s\n[port 9000]\nfallback = 9001\n'
-	start_agent
+	ig_start_agent
 	ig breaker 9000 open
 	ig_assert_eq "$(ig_json '[p["port"] for p in j["ports"]]')" "[8000, 8002]" "ports at start"
 
 	config "$IG_TMP/agent.conf" '[port 8000]\nrate = 5/s\n[port 8001]\nrate = 7/s\n[port 9000]\nfallback = 9002\nwindow = 5s\n'
-	kill -HUP "$AGENT_PID"
+	kill -HUP "$IG_AGENT_PID"
 	ig_wait_for 5 "the reload" reloads_more_than 0
 	grep "reload" "$IG_TMP/agent.log"
 	ig_assert_eq "$(ig_json '[p["port"] for p in j["ports"]]')" "[8000, 8001]" "ports after the reload"
@@ -68,7 +60,7 @@ t_sighup_adds_and_removes_ports() {
 	grep -q "reload: 8000/tcp" "$IG_TMP/agent.log" && ig_fail "the unchanged port was rewritten"
 	ig_assert_eq "$(ig_json 'j["breakers"][0]["fallback"]')" 9002 "breaker's new fallback"
 	ig_assert_eq "$(ig_json 'j["breakers"][0]["force"]')" open "the operator's force survives"
-	kill -0 "$AGENT_PID" || ig_fail "the agent died"
+	kill -0 "$IG_AGENT_PID" || ig_fail "the agent died"
 }
 
 # An invalid file: `reload --config` says why and does not signal; a SIGHUP
@@ -77,7 +69,7 @@ t_invalid_reload_changes_nothing() {
 	local out rc=0 before
 	ig_make_pair
 	config "$IG_TMP/agent.conf" '[port 8000]\nrate = 5/s\nburst = 8\n'
-	start_agent
+	ig_start_agent
 	before=$(ig_json 'j["ports"]')
 
 	config "$IG_TMP/bad.conf" '[port 8000]\nrate = 50/s\nburst = many\n'
@@ -88,7 +80,7 @@ t_invalid_reload_changes_nothing() {
 	ig_assert_eq "$(reloads)" 0 "reloads the agent saw"
 
 	cp "$IG_TMP/bad.conf" "$IG_TMP/agent.conf"
-	kill -HUP "$AGENT_PID"
+	kill -HUP "$IG_AGENT_PID"
 	ig_wait_for 5 "the refusal" reloads_more_than 0
 	grep -q "reload refused: .*agent.conf:6: invalid burst 'many'.*; nothing changed" "$IG_TMP/agent.log" ||
 		ig_fail "refusal not logged: $(cat "$IG_TMP/agent.log")"
@@ -96,10 +88,10 @@ t_invalid_reload_changes_nothing() {
 
 	# moving the agent to another interface takes a restart
 	{ printf '[agent]\ninterface = lo\nmetrics = off\n[port 8000]\nrate = 5/s\n'; } >"$IG_TMP/agent.conf"
-	kill -HUP "$AGENT_PID"
+	kill -HUP "$IG_AGENT_PID"
 	ig_wait_for 5 "the refusal" reloads_more_than 1
 	grep -q "reload refused: interface, hook" "$IG_TMP/agent.log" || ig_fail "interface change not refused"
-	kill -0 "$AGENT_PID" || ig_fail "the agent died"
+	kill -0 "$IG_AGENT_PID" || ig_fail "the agent died"
 }
 
 run_test reload-rescales-and-never-refills t_reload_rescales_and_never_refills

@@ -34,10 +34,7 @@ t_top_names_the_abusive_source() {
 	ig_cli ip addr add "$polite/24" dev "$VC"
 	ig_start_server tcp 8000
 	printf '[agent]\ninterface = %s\n[port 8000]\nrate = 1/s\nburst = 3\n' "$VS" >"$IG_TMP/agent.conf"
-	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" \
-		--pid-file "$IG_TMP/agent.pid" >"$IG_TMP/agent.log" 2>&1 &
-	IG_PIDS+=($!)
-	ig_wait_for 10 "the agent" grep -q "running on $VS" "$IG_TMP/agent.log"
+	ig_start_agent
 
 	read -r ok failed <<<"$(attempts "$polite" 1)"
 	ig_assert_eq "$ok" 1 "the polite client's connection"
