@@ -88,7 +88,7 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 # Debian packages the build, the tests and the bench need. Checks first, and
 # runs apt-get update only when something is missing.
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
-	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus \
+	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus iptables nftables gnuplot-nox \
 	    iproute2 ethtool curl python3 netcat-openbsd
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \

@@ -21,11 +21,24 @@ BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -W
 BENCH_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Werror -MMD -MP \
 		-I$(B) -I$(BUILD) -Ibpf
 
-.PHONY: bench bench-build
-bench: $(B)/bench
+.PHONY: bench bench-build bench-veth
+bench: $(B)/bench $(B)/vethgen
 	$(B)/bench $(BUILD)/bench
+	bash tests/bench/veth.sh $(BUILD)
 
-bench-build: $(B)/bench
+bench-veth: $(B)/vethgen
+	bash tests/bench/veth.sh $(BUILD)
+
+bench-build: $(B)/bench $(B)/vethgen
+
+$(B)/gen.bpf.o: tests/bench/veth/gen.bpf.c $(BUILD)/vmlinux.h | $(B)
+	$(CLANG) $(BENCH_BPF_CFLAGS) -c $< -o $@
+
+$(B)/gen.skel.h: $(B)/gen.bpf.o
+	$(BPFTOOL) gen skeleton $< name gen > $@
+
+$(B)/vethgen: tests/bench/veth/vethgen.c $(B)/gen.skel.h | $(B)
+	$(CC) $(BENCH_CFLAGS) $< -lbpf -lelf -lz -o $@
 
 $(B):
 	mkdir -p $@
