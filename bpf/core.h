@@ -167,6 +167,10 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		return IG_OUT(slot, IG_R_PASS_ADMITTED);
 	if (res == IG_CHARGE_CONTENDED)
 		return IG_OUT(slot, IG_R_DROP_CONTENDED);
+	/* a refused charge wrote nothing, so a dry-run port counts exactly what
+	 * enforcing would refuse */
+	if (pol->flags & IG_POL_F_DRY_RUN)
+		return IG_OUT(slot, pol->action == IG_ACTION_REJECT ? IG_R_DRY_REJECT : IG_R_DRY_DROP);
 	if (pol->action != IG_ACTION_REJECT)
 		return IG_OUT(slot, IG_R_DROP_LIMIT);
 	return IG_OUT(slot, IG_NEED_REJECT);
@@ -260,7 +264,8 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	/* ig_verdict() takes r < IG_R_MAX only */
 	if (r < 0 || r >= IG_R_MAX)
 		r = IG_R_DROP_REPLY_FAIL;
-	if (ig_reason_verdict((enum ig_reason)r) != IG_V_PASS) {
+	if (ig_reason_verdict((enum ig_reason)r) != IG_V_PASS ||
+	    (IG_REASON_BIT((__u32)r & 31) & IG_REASONS_DRY)) {
 		/* at most one event per CPU per interval: a flood costs the
 		 * agent a bounded trickle, and this path one lookup */
 		__u32 zero = 0;

@@ -54,8 +54,12 @@ struct ig_policy {
 	__u32 slot;  /* 1 .. IG_MAX_SLOTS-1 when protected, 0 when not */
 	enum ig_unit unit;
 	enum ig_action action;
-	__u32 _pad;
+	__u32 flags; /* IG_POL_F_* */
 };
+
+/* Dry run: over-limit packets are counted as what would have happened
+ * (IG_R_DRY_DROP / IG_R_DRY_REJECT) and passed; nothing is dropped. */
+#define IG_POL_F_DRY_RUN 0x1
 
 /* Slot 0 of `port_stats` counts traffic that is not for a protected port. */
 #define IG_MAX_SLOTS 256
@@ -119,6 +123,8 @@ enum ig_reason {
 	IG_R_PASS_PROBE = 11,    /* breaker half-open: a new connection let through as a probe */
 	IG_R_REJECT_OPEN = 12,   /* breaker open without fallback: new connection refused (RST) */
 	IG_R_DROP_STEER_FAIL = 13, /* breaker: the rewrite failed (a helper error) */
+	IG_R_DRY_DROP = 14,      /* over the limit on a dry-run port: would drop; passed */
+	IG_R_DRY_REJECT = 15,    /* over the limit on a dry-run port: would reject; passed */
 	IG_R_MAX,
 };
 
@@ -136,7 +142,11 @@ enum ig_verdict {
 	(IG_REASON_BIT(IG_R_PASS_OTHER) | IG_REASON_BIT(IG_R_PASS_UNPARSED) |               \
 	 IG_REASON_BIT(IG_R_PASS_FRAGMENT) | IG_REASON_BIT(IG_R_PASS_FREE) |                 \
 	 IG_REASON_BIT(IG_R_PASS_ADMITTED) | IG_REASON_BIT(IG_R_STEERED) |                   \
-	 IG_REASON_BIT(IG_R_PASS_PROBE))
+	 IG_REASON_BIT(IG_R_PASS_PROBE) | IG_REASON_BIT(IG_R_DRY_DROP) |                      \
+	 IG_REASON_BIT(IG_R_DRY_REJECT))
+/* Reasons worth a sampled event (ring buffer `events`): what was refused, or
+ * would have been. */
+#define IG_REASONS_DRY (IG_REASON_BIT(IG_R_DRY_DROP) | IG_REASON_BIT(IG_R_DRY_REJECT))
 #define IG_REASONS_TX (IG_REASON_BIT(IG_R_REJECT) | IG_REASON_BIT(IG_R_REJECT_OPEN))
 
 static inline enum ig_verdict ig_reason_verdict(enum ig_reason r)

@@ -76,7 +76,7 @@ static const struct ig_cfg_port *find_port(const struct ig_cfg_file *cfg, enum i
 static int same_limit(const struct ig_policy *a, const struct ig_policy *b)
 {
 	return a->rate == b->rate && a->burst == b->burst && a->unit == b->unit &&
-	       a->action == b->action;
+	       a->action == b->action && a->flags == b->flags;
 }
 
 /*
@@ -133,11 +133,12 @@ static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *
 			if (n < 0)
 				return n;
 			if (old)
-				ig_info("reload: %u/%s %llu/s burst %llu per %s, %s (%d source(s) rescaled)",
+				ig_info("reload: %u/%s %llu/s burst %llu per %s, %s%s (%d source(s) rescaled)",
 					p->port, ig_proto_name(p->proto),
 					(unsigned long long)p->limit.rate,
 					(unsigned long long)p->limit.burst, ig_unit_name(p->limit.unit),
-					ig_action_name(p->limit.action), n);
+					ig_action_name(p->limit.action),
+					p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "", n);
 		}
 		if (p->has_breaker) {
 			struct ig_breaker b;

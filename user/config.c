@@ -228,6 +228,15 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 	}
 	if (!strcmp(name, "action"))
 		return !PARSE(st, ig_parse_action(value, &p->limit.action));
+	if (!strcmp(name, "enforce")) {
+		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1"))
+			p->limit.flags &= ~IG_POL_F_DRY_RUN;
+		else if (!strcasecmp(value, "false") || !strcasecmp(value, "no") || !strcmp(value, "0"))
+			p->limit.flags |= IG_POL_F_DRY_RUN;
+		else
+			return fail(st, "invalid enforce '%s': expected true or false", value);
+		return 1;
+	}
 
 	/* the rest configures the breaker */
 	if (p->proto != IG_PROTO_TCP)

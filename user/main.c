@@ -154,6 +154,7 @@ static int cmd_limit(int argc, char **argv)
 		{ "burst", required_argument, NULL, 'b' },
 		{ "unit", required_argument, NULL, 'u' },
 		{ "action", required_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'd' },
 		HELP_OPT,
 		{}
 	};
@@ -181,6 +182,9 @@ static int cmd_limit(int argc, char **argv)
 		case 'a':
 			if (ig_parse_action(optarg, &pol.action))
 				return 2;
+			break;
+		case 'd':
+			pol.flags |= IG_POL_F_DRY_RUN;
 			break;
 		case 'h':
 			print_cmd_help(find_cmd("limit"), stdout);
@@ -212,10 +216,11 @@ static int cmd_limit(int argc, char **argv)
 	err = ig_policy_set(&in, proto, port, &pol);
 	ig_instance_close(&in);
 	if (!err)
-		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s", port,
+		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s%s", port,
 			ig_proto_name(proto), (unsigned long long)pol.rate,
 			(unsigned long long)pol.burst, ig_unit_name(pol.unit),
-			ig_action_name(pol.action));
+			ig_action_name(pol.action),
+			pol.flags & IG_POL_F_DRY_RUN ? " (dry run: counted as would_*, nothing refused)" : "");
 	return exit_code(err);
 }
 
@@ -670,7 +675,7 @@ static const struct ig_cmd cmds[] = {
 	{ "detach", cmd_detach, "IFACE [--purge]",
 	  "Detach from IFACE. Limits, buckets and counters stay pinned for the next attach.\n\n"
 	  "  --purge                also remove the pinned state once no interface is attached\n" },
-	{ "limit", cmd_limit, "PORT[/tcp|/udp] --rate N/s [--burst N] [--unit conn|packet|byte] [--action drop|reject]",
+	{ "limit", cmd_limit, "PORT[/tcp|/udp] --rate N/s [--burst N] [--unit conn|packet|byte] [--action drop|reject] [--dry-run]",
 	  "Limit each source address on PORT (tcp unless /udp) to N units a second.\n"
 	  "Applies to the next packet; changing a limit keeps every source's state.\n\n"
 	  "  --rate N/s             units per second and source (required)\n"
@@ -679,7 +684,9 @@ static const struct ig_cmd cmds[] = {
 	  "  --unit conn|packet|byte  what a unit is: a new TCP connection (SYN; default for\n"
 	  "                         tcp), a packet (default for udp) or a byte\n"
 	  "  --action drop|reject   over the limit: drop silently (default), or answer with a\n"
-	  "                         TCP RST / ICMP port unreachable within the reject budget\n" },
+	  "                         TCP RST / ICMP port unreachable within the reject budget\n"
+	  "  --dry-run              refuse nothing: count what the action would have done\n"
+	  "                         (reasons would_drop, would_reject; sampled for top)\n" },
 	{ "unlimit", cmd_unlimit, "PORT[/tcp|/udp]",
 	  "Stop limiting PORT. Its counters stay until the slot is reused.\n" },
 	{ "reject-budget", cmd_reject_budget, "--rate N/s [--burst N]",

@@ -114,10 +114,11 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 
 		fprintf(out,
 			"%s{\"port\":%u,\"proto\":\"%s\",\"rate\":%llu,\"burst\":%llu,\"unit\":\"%s\","
-			"\"action\":\"%s\",\"slot\":%u,\"sources\":%llu,",
+			"\"action\":\"%s\",\"enforce\":%s,\"slot\":%u,\"sources\":%llu,",
 			i ? "," : "", r->port, ig_proto_name(r->proto),
 			(unsigned long long)r->pol.rate, (unsigned long long)r->pol.burst,
-			ig_unit_name(r->pol.unit), ig_action_name(r->pol.action), r->pol.slot,
+			ig_unit_name(r->pol.unit), ig_action_name(r->pol.action),
+			r->pol.flags & IG_POL_F_DRY_RUN ? "false" : "true", r->pol.slot,
 			(unsigned long long)r->sources);
 		json_totals(out, "passed", sum_reasons(&r->st, IG_V_PASS));
 		fputc(',', out);
@@ -151,23 +152,31 @@ static void print_table(FILE *out, const struct ig_instance *in, const struct ig
 		(unsigned long long)g->reject_burst);
 	fprintf(out, "sources    %llu tracked of %llu\n\n", (unsigned long long)tracked,
 		(unsigned long long)in->max_sources);
-	fprintf(out, "%-11s %12s %10s %-6s %-6s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
+	fprintf(out, "%-11s %12s %10s %-6s %-10s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
 		"UNIT", "ACTION", "SOURCES", "PASSED", "DROPPED", "REJECTED");
 	if (!nrows)
 		fprintf(out, "(no port is limited: infergate limit PORT --rate N/s)\n");
 	for (int i = 0; i < nrows; i++) {
 		const struct port_row *r = &rows[i];
-		char name[16];
+		char name[16], action[24];
 
 		snprintf(name, sizeof(name), "%u/%s", r->port, ig_proto_name(r->proto));
-		fprintf(out, "%-11s %12llu %10llu %-6s %-6s %8llu %12llu %12llu %12llu\n", name,
+		snprintf(action, sizeof(action), "%s%s", ig_action_name(r->pol.action),
+			 r->pol.flags & IG_POL_F_DRY_RUN ? " (dry)" : "");
+		fprintf(out, "%-11s %12llu %10llu %-6s %-10s %8llu %12llu %12llu %12llu\n", name,
 			(unsigned long long)r->pol.rate, (unsigned long long)r->pol.burst,
-			ig_unit_name(r->pol.unit), ig_action_name(r->pol.action),
+			ig_unit_name(r->pol.unit), action,
 			(unsigned long long)r->sources,
 			(unsigned long long)sum_reasons(&r->st, IG_V_PASS).pkts,
 			(unsigned long long)sum_reasons(&r->st, IG_V_DROP).pkts,
 			(unsigned long long)sum_reasons(&r->st, IG_V_TX).pkts);
 	}
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].pol.flags & IG_POL_F_DRY_RUN)
+			fprintf(out, "%u/%s is a dry run: %llu would have been dropped, %llu rejected "
+				     "(counted as passed)\n", rows[i].port, ig_proto_name(rows[i].proto),
+				(unsigned long long)rows[i].st.packets[IG_R_DRY_DROP],
+				(unsigned long long)rows[i].st.packets[IG_R_DRY_REJECT]);
 	fprintf(out, "\nother traffic: %llu passed (%llu not for a limited port, %llu unparsed, "
 		     "%llu fragments)\n",
 		(unsigned long long)sum_reasons(other, IG_V_PASS).pkts,

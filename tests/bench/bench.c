@@ -290,7 +290,7 @@ static void report_off_path(FILE *o, const struct bcase *c)
 	static const char *const names[IG_R_MAX] = {
 		"pass_other", "pass_unparsed", "pass_fragment", "pass_free", "admitted",
 		"drop_limit", "reject", "drop_budget", "drop_contended", "drop_reply_fail",
-		"steered", "probe", "reject_open", "drop_steer_fail",
+		"steered", "probe", "reject_open", "drop_steer_fail", "would_drop", "would_reject",
 	};
 	int r;
 

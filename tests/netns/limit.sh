@@ -195,7 +195,30 @@ t_other_ports_untouched() {
 	ig_assert_eq "$(ig_json '[p["port"] for p in j["ports"]]')" "[8080]" "limited ports"
 }
 
+# A dry run refuses nothing and counts what it would have refused; turning
+# enforcement on then finds the sources' buckets exactly as spent.
+t_dry_run() {
+	local would
+	ig_make_pair
+	ig_start_server tcp 8080
+	ig_attach
+	ig limit 8080 --rate 1/s --burst 2 --action reject --dry-run
+	ig_curl_run 10 "http://$S4:8080/" 2
+	echo "dry run: $(ig_curl_summary)"
+	ig_assert_eq "$CURL_OK" 10 "served in a dry run"
+	would=$(ig_json 'reason(8080,"tcp","would_reject")')
+	ig_assert_range "$would" 7 8 "counted as would_reject (10 - burst 2, +-1)"
+	ig_assert_eq "$(ig_json 'port(8080)["enforce"]')" False "enforce in status --json"
+	ig status | grep -q "8080/tcp is a dry run: 0 would have been dropped, $would rejected" ||
+		ig_fail "status does not show the dry run: $(ig status)"
+	ig limit 8080 --rate 1/s --burst 2 --action reject
+	ig_curl_run 3 "http://$S4:8080/" 2
+	echo "enforced: $(ig_curl_summary)"
+	ig_assert_ge "$CURL_REFUSED" 2 "refused once enforced (the bucket was spent in the dry run)"
+}
+
 for HOOK in xdp tc; do
+	run_test "$HOOK/dry-run" t_dry_run
 	run_test "$HOOK/tcp4-reject-rate" t_tcp4_reject_rate
 	run_test "$HOOK/tcp4-drop" t_tcp4_drop
 	run_test "$HOOK/tcp6-reject" t_tcp6_reject

@@ -616,3 +616,41 @@ IG_TEST(prog_drops_are_sampled_into_the_event_ring)
 		ASSERT_EQ(ev[0].reason, IG_R_REJECT, "reason reject");
 	}
 }
+
+/* A dry-run port refuses nothing: what it would have refused is counted under
+ * would_drop / would_reject (and sampled), and the bucket is charged exactly
+ * as when enforcing, so switching enforcement on later changes nothing else. */
+IG_TEST(prog_dry_run_counts_and_passes)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_policy pol = { .rate = 1, .burst = 1, .slot = 1, .unit = IG_UNIT_CONN,
+					 .action = IG_ACTION_DROP, .flags = IG_POL_F_DRY_RUN };
+		__u32 idx = IG_PORT_INDEX(IG_PROTO_TCP, PORT);
+		struct ig_frame f = syn(0), out;
+		struct ig_event ev[2];
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
+		ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol),
+					       BPF_ANY), "dry-run policy");
+		for (int i = 0; i < 3; i++) {
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_pass[h], "passed");
+			ASSERT_MEMEQ(out.buf, f.buf, f.len, "untouched");
+		}
+		ASSERT_EQ(dp_count(skel, 1, IG_R_PASS_ADMITTED), 1, "admitted within the limit");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_DRY_DROP), 2, "would have dropped");
+		ASSERT_EQ(dp_events(skel, ev, 2), 1, "a sampled event");
+		ASSERT_EQ(ev[0].reason, IG_R_DRY_DROP, "for the would-be drop");
+
+		pol.action = IG_ACTION_REJECT;
+		ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol),
+					       BPF_ANY), "dry-run reject");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_pass[h], "no RST in a dry run");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_DRY_REJECT), 1, "would have rejected");
+
+		pol.flags = 0; /* enforce: the bucket is as spent as it would have been */
+		ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol),
+					       BPF_ANY), "enforce");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_tx[h], "enforced at once");
+	}
+}

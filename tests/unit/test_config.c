@@ -71,6 +71,9 @@ IG_TEST(config_breaker_defaults)
 	ASSERT_EQ(p->fsm.open_ms, IG_CFG_DEFAULT_OPEN_MS, "open time");
 	ASSERT_EQ(p->fsm.half_open_probes, IG_CFG_DEFAULT_PROBES, "probes");
 	ASSERT_EQ(p->probe, IG_PROBE_NONE, "no active probe");
+	ASSERT_EQ(p->limit.flags & IG_POL_F_DRY_RUN, 0, "enforced by default");
+	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 9000]\nrate = 2/s\nenforce = false\n"), err);
+	ASSERT_EQ(cfg.ports[0].limit.flags & IG_POL_F_DRY_RUN, IG_POL_F_DRY_RUN, "enforce = false: dry run");
 	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nbreaker = on\n"), err);
 	ASSERT_EQ(cfg.ports[0].fallback, 0, "no fallback: refuse while open");
 }
@@ -104,6 +107,7 @@ static const struct {
 	{ "[agent]\ninterface = v0\nmetrics = localhost:9464\n", ":3: invalid metrics 'localhost:9464'" },
 	{ "[agent]\ninterface = v0\nmetrics = [::1]:99999\n", ":3: invalid metrics '[::1]:99999'" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\naction = explode\n", ":5: invalid action" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nenforce = maybe\n", ":5: invalid enforce 'maybe'" },
 };
 
 IG_TEST(config_mistakes_are_rejected_with_their_line)
