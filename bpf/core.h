@@ -48,7 +48,7 @@ static __always_inline __u64 ig_now(void)
 
 /* Charge the source's bucket, taking a way in its set on first sight. */
 static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
-					    __u64 cost)
+					    __u64 cost, __u64 now)
 {
 	struct ig_source_set *set;
 	__u64 h;
@@ -59,7 +59,7 @@ static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct
 	set = bpf_map_lookup_elem(&sources, &idx);
 	if (!set)
 		return IG_CHARGE_CONTENDED;
-	return ig_source_charge(set, ig_source_ident(h, p->dport, p->proto), ig_now(), cost,
+	return ig_source_charge(set, ig_source_ident(h, p->dport, p->proto), now, cost,
 				pol->rate, pol->burst);
 }
 
@@ -120,7 +120,8 @@ static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct i
 
 #include "breaker.h"
 
-static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt *p)
+/* *now is set when the clock was read (a charge), for the caller to reuse. */
+static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt *p, __u64 *now)
 {
 	void *data = ctx_data(ctx, hook);
 	void *data_end = ctx_data_end(ctx, hook);
@@ -162,7 +163,8 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		break;
 	}
 
-	res = ig_charge_source(p, pol, cost);
+	*now = ig_now();
+	res = ig_charge_source(p, pol, cost, *now);
 	if (res == IG_CHARGE_OK)
 		return IG_OUT(slot, IG_R_PASS_ADMITTED);
 	if (res == IG_CHARGE_CONTENDED)
@@ -236,13 +238,14 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	struct ig_pkt p;
 	__u32 slot;
 	int out, r;
+	__u64 now = 0;
 
 	/* clang would otherwise spill the fields a path leaves unset, and the
 	 * verifier refuses reading an uninitialised register; p does not escape,
 	 * so the stores the parser overwrites are dropped */
 	__builtin_memset(&p, 0, sizeof(p));
 	p.proto = IG_PROTO_MAX; /* stays so unless the parser finds TCP or UDP */
-	out = ig_limit(ctx, hook, &p);
+	out = ig_limit(ctx, hook, &p, &now);
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
 	if (r == IG_NEED_REJECT) {
@@ -269,8 +272,10 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 		/* at most one event per CPU per interval: a flood costs the
 		 * agent a bounded trickle, and this path one lookup */
 		__u32 zero = 0;
-		__u64 *last = bpf_map_lookup_elem(&event_gate, &zero), now = ig_now();
+		__u64 *last = bpf_map_lookup_elem(&event_gate, &zero);
 
+		if (!now) /* a refusal by the breaker stage: no charge read the clock */
+			now = ig_now();
 		if (last && now - *last >= IG_EVENT_INTERVAL_NS) {
 			*last = now;
 			IG_CALL_STAGE(ig_stage_event, ctx, hook, r);
