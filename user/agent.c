@@ -264,8 +264,9 @@ static void reload(const struct ig_instance *in, const char *path, struct ig_cfg
 	if (strcmp(nc->ifname, oc->ifname) || nc->attach.hook != oc->attach.hook ||
 	    nc->attach.xdp_generic != oc->attach.xdp_generic ||
 	    nc->attach.max_sources != oc->attach.max_sources ||
+	    nc->attach.max_flows != oc->attach.max_flows ||
 	    strcmp(nc->metrics_addr, oc->metrics_addr)) {
-		ig_err("reload refused: interface, hook, xdp_mode, max_sources and metrics take a "
+		ig_err("reload refused: interface, hook, xdp_mode, max_sources, max_flows and metrics take a "
 		       "restart of the agent; nothing changed");
 		goto out;
 	}

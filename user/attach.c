@@ -209,7 +209,36 @@ static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig
 	}
 	/* The data path masks the hash with this: it must match the map. */
 	skel->rodata->ig_cfg.set_mask = sets - 1;
-	return bpf_map__set_max_entries(skel->maps.sources, sets);
+	err = bpf_map__set_max_entries(skel->maps.sources, sets);
+	if (err)
+		return err;
+
+	/* The flow table, likewise: a pinned one is reused at its size. */
+	if (plan->existed[IG_MAP_FLOWS]) {
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		ig_path(path, sizeof(path), pin_dir, "flows");
+		fd = bpf_obj_get(path);
+		memset(&info, 0, sizeof(info));
+		err = fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+		if (err) {
+			ig_err("cannot inspect pinned map %s: %s", path, strerror(-err));
+			return err;
+		}
+		if (o->max_flows && o->max_flows != info.max_entries) {
+			ig_err("%s holds %u flows; --max-flows %llu differs (detach every interface "
+			       "with --purge to resize)", path, info.max_entries,
+			       (unsigned long long)o->max_flows);
+			return -EINVAL;
+		}
+		return bpf_map__set_max_entries(skel->maps.flows, info.max_entries);
+	}
+	return bpf_map__set_max_entries(skel->maps.flows,
+					o->max_flows ? (__u32)o->max_flows : IG_DEFAULT_FLOWS);
 }
 
 static int init_globals(struct infergate *skel)

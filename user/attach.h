@@ -21,6 +21,7 @@ struct ig_attach_opts {
 	int xdp_generic;       /* XDP in generic (skb) mode instead of native */
 	__u64 max_sources;     /* 0: keep what is pinned, or the default; rounded up
 				* to a power of two; the table has IG_WAYS ways each */
+	__u64 max_flows;       /* 0: keep what is pinned, or IG_DEFAULT_FLOWS */
 };
 
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o);

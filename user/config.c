@@ -158,6 +158,10 @@ static int agent_key(struct load_state *st, const char *name, const char *value)
 			return fail(st, "invalid metrics '%s': expected HOST:PORT (an IPv4 or [IPv6] "
 				    "address) or off", value);
 		snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", value);
+	} else if (!strcmp(name, "max_flows")) {
+		if (PARSE(st, ig_parse_count(value, "max_flows", 1024, 1ULL << 26, &v)))
+			return 0;
+		cfg->attach.max_flows = v;
 	} else if (!strcmp(name, "tick")) {
 		if (PARSE(st, ig_parse_duration(value, "tick", 10, 10000, &cfg->tick_ms)))
 			return 0;

@@ -142,6 +142,8 @@ int ig_instance_open(struct ig_instance *in, const char *pin_dir)
 			in->sets = info.max_entries;
 			in->max_sources = info.max_entries;
 		}
+		if (i == IG_MAP_FLOWS)
+			in->max_flows = info.max_entries;
 	}
 	return 0;
 fail:
@@ -232,5 +234,42 @@ int ig_sources_walk(const struct ig_instance *in,
 out:
 	free(keys);
 	free(sets);
+	return err;
+}
+
+int ig_flows_count(const struct ig_instance *in, __u64 *n)
+{
+	const __u32 chunk = 4096;
+	struct ig_flow_key *keys;
+	struct ig_flow *vals;
+	void *batch = NULL;
+	__u32 count;
+	int err = 0, end = 0;
+
+	*n = 0;
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc(chunk, sizeof(*vals));
+	batch = calloc(1, sizeof(struct ig_flow_key));
+	if (!keys || !vals || !batch) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int first = 1; !end; first = 0) {
+		count = chunk;
+		err = bpf_map_lookup_batch(in->fd[IG_MAP_FLOWS], first ? NULL : batch, batch, keys,
+					   vals, &count, NULL);
+		end = err && errno == ENOENT;
+		if (err && !end) {
+			err = -errno;
+			ig_err("cannot read map flows: %s", strerror(-err));
+			goto out;
+		}
+		err = 0;
+		*n += count;
+	}
+out:
+	free(batch);
+	free(keys);
+	free(vals);
 	return err;
 }

@@ -30,6 +30,7 @@ struct ig_instance {
 	int fd[IG_MAP_COUNT];
 	__u32 sets;        /* max_entries of the pinned sources map */
 	__u64 max_sources; /* what the table is sized for: one set per source */
+	__u32 max_flows;   /* max_entries of the pinned flows map */
 	int ncpus;
 };
 
@@ -49,6 +50,9 @@ void ig_instance_close(struct ig_instance *in);
 struct ig_source_set;
 int ig_sources_walk(const struct ig_instance *in,
 		    int (*fn)(__u32 index, struct ig_source_set *set, void *ctx), void *ctx);
+
+/* Connections in the flow table (both directions' entries count). */
+int ig_flows_count(const struct ig_instance *in, __u64 *n);
 
 /* Sum of one slot's per-CPU counters. */
 int ig_stats_read(const struct ig_instance *in, __u32 slot, struct ig_stats *sum);

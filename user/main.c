@@ -68,6 +68,7 @@ static int cmd_attach(int argc, char **argv)
 		{ "hook", required_argument, NULL, 'H' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "max-sources", required_argument, NULL, 's' },
+		{ "max-flows", required_argument, NULL, 'f' },
 		HELP_OPT,
 		{}
 	};
@@ -97,6 +98,10 @@ static int cmd_attach(int argc, char **argv)
 			break;
 		case 's':
 			if (ig_parse_count(optarg, "--max-sources", 1024, 1U << 28, &o.max_sources))
+				return 2;
+			break;
+		case 'f':
+			if (ig_parse_count(optarg, "--max-flows", 1024, 1U << 26, &o.max_flows))
 				return 2;
 			break;
 		case 'h':
@@ -660,7 +665,7 @@ out:
 }
 
 static const struct ig_cmd cmds[] = {
-	{ "attach", cmd_attach, "IFACE [--hook xdp|tc] [--xdp-mode native|generic] [--max-sources N]",
+	{ "attach", cmd_attach, "IFACE [--hook xdp|tc] [--xdp-mode native|generic] [--max-sources N] [--max-flows N]",
 	  "Load the data path (or reuse the pinned state) and attach it to IFACE.\n"
 	  "Attaching again replaces the programs in place, atomically, keeping every\n"
 	  "bucket, flow and breaker: how a new version is rolled out.\n\n"
@@ -671,7 +676,11 @@ static const struct ig_cmd cmds[] = {
 	  "  --max-sources N        (source, port) pairs to size the table for (default\n"
 	  "                         262144, rounded up to a power of two; 64 bytes each:\n"
 	  "                         4 ways of 16 bytes). When a set is full, its least\n"
-	  "                         indebted source is forgotten. Fixed while pinned\n" },
+	  "                         indebted source is forgotten. Fixed while pinned\n"
+	  "  --max-flows N          connections the breakers' flow table holds (default\n"
+	  "                         262144, 64 bytes each with the kernel's overhead; LRU:\n"
+	  "                         when full the least recently used is forgotten). Fixed\n"
+	  "                         while pinned\n" },
 	{ "detach", cmd_detach, "IFACE [--purge]",
 	  "Detach from IFACE. Limits, buckets and counters stay pinned for the next attach.\n\n"
 	  "  --purge                also remove the pinned state once no interface is attached\n" },

@@ -278,6 +278,14 @@ int ig_metrics_render(struct ig_metrics *m, FILE *o)
 	head(o, "infergate_source_table_capacity", "gauge", "Ways of the source table.");
 	fprintf(o, "infergate_source_table_capacity %llu\n",
 		(unsigned long long)m->in->max_sources);
+	err = ig_flows_count(m->in, &tracked);
+	if (err)
+		return err;
+	head(o, "infergate_flow_entries", "gauge",
+	     "Entries of the breakers' flow table (a steered connection has two).");
+	fprintf(o, "infergate_flow_entries %llu\n", (unsigned long long)tracked);
+	head(o, "infergate_flow_table_capacity", "gauge", "Entries the flow table holds (LRU).");
+	fprintf(o, "infergate_flow_table_capacity %u\n", m->in->max_flows);
 	render_agent(m, o);
 	return 0;
 }

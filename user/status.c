@@ -94,7 +94,7 @@ static void json_totals(FILE *out, const char *name, struct totals t)
 
 static void print_json(FILE *out, const struct ig_instance *in, const struct ig_attachment *att,
 		       int natt, const struct ig_globals *g, const struct port_row *rows, int nrows,
-		       const struct ig_stats *other, __u64 tracked, __u32 clock)
+		       const struct ig_stats *other, __u64 tracked, __u64 flows, __u32 clock)
 {
 	fputs("{\"pin_dir\":", out);
 	json_str(out, in->pin_dir);
@@ -107,8 +107,9 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 	}
 	fprintf(out, "],\"reject_budget\":{\"rate\":%llu,\"burst\":%llu},",
 		(unsigned long long)g->reject_rate, (unsigned long long)g->reject_burst);
-	fprintf(out, "\"max_sources\":%llu,\"tracked_sources\":%llu,\"ports\":[", (unsigned long long)in->max_sources,
-		(unsigned long long)tracked);
+	fprintf(out, "\"max_sources\":%llu,\"tracked_sources\":%llu,\"flow_entries\":%llu,"
+		     "\"max_flows\":%u,\"ports\":[", (unsigned long long)in->max_sources,
+		(unsigned long long)tracked, (unsigned long long)flows, in->max_flows);
 	for (int i = 0; i < nrows; i++) {
 		const struct port_row *r = &rows[i];
 
@@ -140,7 +141,7 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 
 static void print_table(FILE *out, const struct ig_instance *in, const struct ig_attachment *att,
 			int natt, const struct ig_globals *g, const struct port_row *rows, int nrows,
-			const struct ig_stats *other, __u64 tracked, __u32 clock)
+			const struct ig_stats *other, __u64 tracked, __u64 flows, __u32 clock)
 {
 	fprintf(out, "instance   %s (clock: %s)\n", in->pin_dir, ig_clock_name((enum ig_clock)clock));
 	if (!natt)
@@ -150,8 +151,10 @@ static void print_table(FILE *out, const struct ig_instance *in, const struct ig
 			ig_hook_name(att[i].hook), att[i].mode, att[i].prog_id);
 	fprintf(out, "replies    at most %llu/s, burst %llu\n", (unsigned long long)g->reject_rate,
 		(unsigned long long)g->reject_burst);
-	fprintf(out, "sources    %llu tracked of %llu\n\n", (unsigned long long)tracked,
+	fprintf(out, "sources    %llu tracked of %llu\n", (unsigned long long)tracked,
 		(unsigned long long)in->max_sources);
+	fprintf(out, "flows      %llu entries of %u (breaker ports' connections)\n\n",
+		(unsigned long long)flows, in->max_flows);
 	fprintf(out, "%-11s %12s %10s %-6s %-10s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
 		"UNIT", "ACTION", "SOURCES", "PASSED", "DROPPED", "REJECTED");
 	if (!nrows)
@@ -190,7 +193,7 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 	struct ig_attachment att[IG_MAX_ATTACHMENTS];
 	struct ig_policy *all = NULL;
 	struct port_row *rows = NULL;
-	__u64 *sources = NULL, tracked = 0;
+	__u64 *sources = NULL, tracked = 0, flows = 0;
 	struct ig_instance in;
 	struct ig_globals g;
 	struct ig_stats other;
@@ -223,6 +226,8 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 		goto out;
 	}
 	err = ig_sources_count(&in, sources, &tracked);
+	if (!err)
+		err = ig_flows_count(&in, &flows);
 	if (err)
 		goto out;
 	for (__u32 i = 0; i < IG_POLICY_ENTRIES && nrows < IG_MAX_SLOTS; i++) {
@@ -240,12 +245,12 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 		nrows++;
 	}
 	if (json) {
-		print_json(out, &in, att, natt, &g, rows, nrows, &other, tracked, clock);
+		print_json(out, &in, att, natt, &g, rows, nrows, &other, tracked, flows, clock);
 		fputs(",\"breakers\":", out);
 		err = ig_breakers_print(&in, 1, out);
 		fputs("}\n", out);
 	} else {
-		print_table(out, &in, att, natt, &g, rows, nrows, &other, tracked, clock);
+		print_table(out, &in, att, natt, &g, rows, nrows, &other, tracked, flows, clock);
 		fputc('\n', out);
 		err = ig_breakers_print(&in, 0, out);
 	}

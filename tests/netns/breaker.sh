@@ -260,6 +260,7 @@ t_agent_sigkill_and_restart() {
 	ig_assert_eq "$(state)" open "state after the restart"
 	flows_after=$(ig_srv bpftool map dump pinned "$PIN/flows" | grep -c '"dialed"')
 	ig_assert_ge "$flows_after" "$flows_before" "flows kept"
+	ig_assert_eq "$(ig_json 'j["flow_entries"]')" "$flows_after" "flow entries in status = bpftool's"
 	ig_assert_ge "$(ig_json 'j["tracked_sources"]')" "$sources_before" "buckets kept"
 	touch "$IG_TMP/go"
 	wait "$KEPT_PID" || true

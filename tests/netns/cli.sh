@@ -153,3 +153,15 @@ run_test cli-error-port-0 t_err_port_0
 run_test cli-error-port-70000 t_err_port_70000
 run_test cli-error-rate-0 t_err_rate_0
 run_test cli-error-rate-abc t_err_rate_abc
+
+# The flow table's size is chosen at the first attach and kept while pinned.
+t_max_flows() {
+	ig_make_pair
+	ig_attach --max-flows 4096
+	ig_assert_eq "$(ig_json 'j["max_flows"]')" 4096 "flow table size"
+	ig_expect_error 1 "another size while pinned" --pin-dir "$PIN" attach "$VS" --max-flows 8192
+	grep -q "holds 4096 flows; --max-flows 8192 differs" "$IG_TMP/err" || ig_fail "message: $(cat "$IG_TMP/err")"
+	ig_attach
+	ig_assert_eq "$(ig_json 'j["max_flows"]')" 4096 "kept by an attach without the option"
+}
+run_test max-flows t_max_flows

@@ -55,6 +55,9 @@ t_metrics_promtool_and_status_agree() {
 	ig_assert_eq "$(metric "$IG_TMP/metrics.txt" 'infergate_backend_responses_total{port="8000",class="2xx"}')" \
 		"$CURL_OK" "2xx answers counted by the egress program"
 	metric "$IG_TMP/metrics.txt" 'infergate_tracked_sources' >/dev/null || ig_fail "no tracked sources"
+	ig_assert_eq "$(metric "$IG_TMP/metrics.txt" 'infergate_flow_table_capacity')" 262144 "flow table size"
+	ig_assert_eq "$(metric "$IG_TMP/metrics.txt" 'infergate_flow_entries')" "$(ig_json 'j["flow_entries"]')" \
+		"flow entries: metrics vs status"
 
 	# a forced state shows, and the same scrape still passes promtool
 	ig breaker 8000 open

@@ -56,6 +56,7 @@ IG_TEST(config_the_shipped_example_loads)
 	ASSERT_FALSE(p->has_breaker, "no breaker");
 	ASSERT_EQ(cfg.reject_budget.reject_rate, 1000, "reject rate");
 	ASSERT_STREQ(cfg.metrics_addr, "127.0.0.1:9464", "metrics address");
+	ASSERT_EQ(cfg.attach.max_flows, 262144, "max_flows");
 }
 
 IG_TEST(config_breaker_defaults)
@@ -65,6 +66,7 @@ IG_TEST(config_breaker_defaults)
 	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nfallback = 8001\n"), err);
 	ASSERT_EQ(cfg.tick_ms, IG_CFG_DEFAULT_TICK_MS, "tick");
 	ASSERT_STREQ(cfg.metrics_addr, IG_DEFAULT_METRICS_ADDR, "metrics on by default");
+	ASSERT_EQ(cfg.attach.max_flows, 0, "flow table: the default (or what is pinned)");
 	ASSERT_FALSE(p->has_limit, "no limit");
 	ASSERT_EQ(p->fsm.min_requests, IG_CFG_DEFAULT_MIN_REQUESTS, "min requests");
 	ASSERT_EQ(p->fsm.consecutive_failures, IG_CFG_DEFAULT_CONSECUTIVE, "consecutive");
