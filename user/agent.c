@@ -195,6 +195,17 @@ static void tick_one(const struct ig_instance *in, struct watched *w, __u64 now)
 	w->seen_failed = failed;
 }
 
+/* Room for cfg's breakers: a watched breaker carries its window (~100 KB), so
+ * not one per possible port. */
+static struct watched *watch_alloc(const struct ig_cfg_file *cfg)
+{
+	int n = 0;
+
+	for (int i = 0; i < cfg->nports; i++)
+		n += cfg->ports[i].has_breaker;
+	return calloc((size_t)(n ? n : 1), sizeof(struct watched));
+}
+
 /* Start watching cfg's breakers; those that were watched before (in old[])
  * keep their state machine, counters baselines and force. */
 static int watch_breakers(const struct ig_instance *in, const struct ig_cfg_file *cfg,
@@ -248,17 +259,22 @@ static void reload(const struct ig_instance *in, const char *path, struct ig_cfg
 		   struct watched **w, int *nw, struct ig_prober *prober)
 {
 	struct ig_cfg_file *nc = calloc(1, sizeof(*nc));
-	struct watched *nw_list = calloc(IG_CFG_MAX_PORTS, sizeof(*nw_list));
+	struct watched *nw_list = NULL;
 	const struct ig_cfg_file *oc = *cfg;
 	char msg[600];
 	int n;
 
-	if (!nc || !nw_list) {
+	if (!nc) {
 		ig_err("reload refused: out of memory; nothing changed");
 		goto out;
 	}
 	if (ig_config_load(path, nc, msg, sizeof(msg))) {
 		ig_err("reload refused: %s; nothing changed", msg);
+		goto out;
+	}
+	nw_list = watch_alloc(nc);
+	if (!nw_list) {
+		ig_err("reload refused: out of memory; nothing changed");
 		goto out;
 	}
 	if (strcmp(nc->ifname, oc->ifname) || nc->attach.hook != oc->attach.hook ||
@@ -373,7 +389,7 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	err = apply_config(&in, NULL, cfg);
 	if (err)
 		goto out;
-	w = calloc(IG_CFG_MAX_PORTS, sizeof(*w));
+	w = watch_alloc(cfg);
 	if (!w) {
 		err = -ENOMEM;
 		goto out;
