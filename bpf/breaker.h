@@ -60,8 +60,7 @@ static __always_inline enum ig_reason ig_steer_to(void *ctx, enum ig_hook hook,
  * limiter's reason). Returns the reason to count the packet under.
  */
 static __always_inline int ig_breaker_in(void *ctx, enum ig_hook hook,
-						    const struct ig_pkt *p, enum ig_reason pass,
-						    __u64 now)
+					 const struct ig_pkt *p, enum ig_reason pass)
 {
 	__u32 port = p->dport, one = 1, zero = 0;
 	struct ig_steer_scratch *sc;
@@ -84,7 +83,8 @@ static __always_inline int ig_breaker_in(void *ctx, enum ig_hook hook,
 	syn = (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) == IG_TCP_SYN;
 	ig_flow_key_make(&key, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
 	f = bpf_map_lookup_elem(&flows, &key);
-	if (f && f->fin_ns && now - f->fin_ns > IG_FLOW_LINGER_NS) {
+	/* the clock is read only for a flow whose server has said FIN */
+	if (f && f->fin_ns && ig_now() - f->fin_ns > IG_FLOW_LINGER_NS) {
 		bpf_map_delete_elem(&flows, &key);
 		f = 0;
 	}
@@ -141,7 +141,7 @@ static __always_inline int ig_breaker_in(void *ctx, enum ig_hook hook,
  * the frame was rewritten, -1 when a rewrite failed.
  */
 static __always_inline int ig_breaker_out(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
-					  __u64 now, int local)
+					  int local)
 {
 	__u32 port = p->sport;
 	struct ig_flow_key key;
@@ -187,7 +187,7 @@ static __always_inline int ig_breaker_out(void *ctx, enum ig_hook hook, const st
 		} else {
 			f = bpf_map_lookup_elem(&flows, &key);
 			if (f && !f->fin_ns)
-				f->fin_ns = now;
+				f->fin_ns = ig_now();
 		}
 	}
 
@@ -207,6 +207,7 @@ static __always_inline int ig_breaker_out(void *ctx, enum ig_hook hook, const st
 			key.server_port = dialed;
 			bpf_map_delete_elem(&flows, &key);
 		} else if ((p->tcp_flags & IG_TCP_FIN) && !f->fin_ns) {
+			__u64 now = ig_now();
 			struct ig_flow *cf;
 
 			f->fin_ns = now;

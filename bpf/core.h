@@ -202,7 +202,7 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	}
 
 IG_STAGE(ig_stage_reject, return ig_reply(ctx, hook, p))
-IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg, ig_now()))
+IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
 /* A sampled drop event: the frame is parsed again (for a reply, the frame
  * now holds it, and the client is its destination). */
 static __always_inline int ig_emit_event(const struct ig_pkt *p, int reason)
@@ -297,7 +297,7 @@ static __always_inline int ig_handle_egress(struct __sk_buff *skb)
 	if (ig_parse(data, data_end, &p) != IG_PARSE_OK)
 		return TC_ACT_UNSPEC;
 	local = ig_ctx_u32(skb, struct __sk_buff, ingress_ifindex) == 0;
-	if (ig_breaker_out(skb, IG_HOOK_TC, &p, ig_now(), local) < 0) {
+	if (ig_breaker_out(skb, IG_HOOK_TC, &p, local) < 0) {
 		/* a reply leaking the fallback's port would only earn a RST */
 		ig_verdict(0, IG_R_DROP_STEER_FAIL, ig_ctx_u32(skb, struct __sk_buff, len));
 		return TC_ACT_SHOT;

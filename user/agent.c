@@ -47,11 +47,6 @@ static __u64 now_ms(void)
 
 static struct ig_metrics *metrics;
 
-static const char *state_name(enum ig_brk_state s)
-{
-	return ig_brk_state_name(s);
-}
-
 /* Write a decided change into the map and say why. */
 static int apply_change(const struct ig_instance *in, struct watched *w,
 			const struct ig_fsm_change *ch)
@@ -59,8 +54,8 @@ static int apply_change(const struct ig_instance *in, struct watched *w,
 	__s32 probes = ch->to == IG_BRK_HALF_OPEN ? (__s32)w->cfg->fsm.half_open_probes : 0;
 
 	ig_metrics_transition(metrics, w->cfg->port, ch->cause);
-	ig_info("breaker %u/tcp: %s -> %s: %s", w->cfg->port, state_name(ch->from),
-		state_name(ch->to), ch->reason);
+	ig_info("breaker %u/tcp: %s -> %s: %s", w->cfg->port, ig_brk_state_name(ch->from),
+		ig_brk_state_name(ch->to), ch->reason);
 	return ig_breaker_set_state(in, w->cfg->port, ch->to, probes);
 }
 
@@ -243,7 +238,7 @@ static int watch_breakers(const struct ig_instance *in, const struct ig_cfg_file
 		w[nw].seen_ok = ig_health_ok(&h);
 		w[nw].seen_failed = ig_health_failed(&h);
 		ig_info("breaker %u/tcp: %s%s%s, fallback %s%u, probe %s", p->port,
-			state_name(b.state), b.force != IG_FORCE_AUTO ? ", forced " : "",
+			ig_brk_state_name(b.state), b.force != IG_FORCE_AUTO ? ", forced " : "",
 			b.force != IG_FORCE_AUTO ? ig_brk_force_name(b.force) : "",
 			p->fallback ? "" : "none (refuse) ", p->fallback,
 			p->probe == IG_PROBE_NONE ? "none" : p->probe_target);
@@ -456,9 +451,9 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 			if (p->probe == IG_PROBE_NONE || ig_probe_busy(&w[i].probe) ||
 			    now < w[i].next_probe_ms)
 				continue;
-			if (!ig_probe_start(&prober, &w[i].probe, p->probe, p->probe_target,
-					    p->probe_timeout_ms))
-				w[i].probe.started_ms = now;
+			/* a probe that cannot start is tried again at the next interval */
+			ig_probe_start(&prober, &w[i].probe, p->probe, p->probe_target,
+				       p->probe_timeout_ms);
 			w[i].next_probe_ms = now + p->probe_interval_ms;
 		}
 		if (ig_prober_wait(&prober, (int)(next_tick > now ? next_tick - now : 0)))

@@ -151,11 +151,39 @@ static __u32 ig_sets_for(__u64 n)
 	return sets;
 }
 
+/* max_entries of the map pinned as pin_dir/name. */
+static int pinned_max_entries(const char *pin_dir, const char *name, __u32 *n)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	char path[512];
+	int fd, err;
+
+	err = ig_path(path, sizeof(path), pin_dir, name);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		ig_err("cannot open pinned map %s: %s", path, strerror(-err));
+		return err;
+	}
+	memset(&info, 0, sizeof(info));
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err) {
+		ig_err("cannot inspect pinned map %s: %s", path, strerror(-err));
+		return err;
+	}
+	*n = info.max_entries;
+	return 0;
+}
+
 static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig_attach_opts *o,
 		    struct pin_plan *plan)
 {
 	char path[512];
-	__u32 sets;
+	__u32 sets, flows;
 	int err;
 
 	for (int i = 0; i < IG_MAP_COUNT; i++) {
@@ -179,31 +207,15 @@ static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig
 	/* The sources map keeps its size across attaches: state is reused, so a
 	 * different size means a different instance. */
 	if (plan->existed[IG_MAP_SOURCES]) {
-		struct bpf_map_info info;
-		__u32 len = sizeof(info);
-		int fd;
-
-		ig_path(path, sizeof(path), pin_dir, "sources");
-		fd = bpf_obj_get(path);
-		if (fd < 0) {
-			err = -errno;
-			ig_err("cannot open pinned map %s: %s", path, strerror(-err));
+		err = pinned_max_entries(pin_dir, "sources", &sets);
+		if (err)
 			return err;
-		}
-		memset(&info, 0, sizeof(info));
-		err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-		close(fd);
-		if (err) {
-			ig_err("cannot inspect pinned map %s: %s", path, strerror(-err));
-			return err;
-		}
-		if (o->max_sources && ig_sets_for(o->max_sources) != info.max_entries) {
-			ig_err("%s is sized for %u sources; --max-sources %llu differs (detach "
-			       "every interface with --purge to resize)", path, info.max_entries,
+		if (o->max_sources && ig_sets_for(o->max_sources) != sets) {
+			ig_err("%s/sources is sized for %u sources; --max-sources %llu differs (detach "
+			       "every interface with --purge to resize)", pin_dir, sets,
 			       (unsigned long long)o->max_sources);
 			return -EINVAL;
 		}
-		sets = info.max_entries;
 	} else {
 		sets = ig_sets_for(o->max_sources ? o->max_sources : IG_DEFAULT_MAX_SOURCES);
 	}
@@ -215,30 +227,19 @@ static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig
 
 	/* The flow table, likewise: a pinned one is reused at its size. */
 	if (plan->existed[IG_MAP_FLOWS]) {
-		struct bpf_map_info info;
-		__u32 len = sizeof(info);
-		int fd;
-
-		ig_path(path, sizeof(path), pin_dir, "flows");
-		fd = bpf_obj_get(path);
-		memset(&info, 0, sizeof(info));
-		err = fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-		if (fd >= 0)
-			close(fd);
-		if (err) {
-			ig_err("cannot inspect pinned map %s: %s", path, strerror(-err));
+		err = pinned_max_entries(pin_dir, "flows", &flows);
+		if (err)
 			return err;
-		}
-		if (o->max_flows && o->max_flows != info.max_entries) {
-			ig_err("%s holds %u flows; --max-flows %llu differs (detach every interface "
-			       "with --purge to resize)", path, info.max_entries,
+		if (o->max_flows && o->max_flows != flows) {
+			ig_err("%s/flows holds %u flows; --max-flows %llu differs (detach every "
+			       "interface with --purge to resize)", pin_dir, flows,
 			       (unsigned long long)o->max_flows);
 			return -EINVAL;
 		}
-		return bpf_map__set_max_entries(skel->maps.flows, info.max_entries);
+	} else {
+		flows = o->max_flows ? (__u32)o->max_flows : IG_DEFAULT_FLOWS;
 	}
-	return bpf_map__set_max_entries(skel->maps.flows,
-					o->max_flows ? (__u32)o->max_flows : IG_DEFAULT_FLOWS);
+	return bpf_map__set_max_entries(skel->maps.flows, flows);
 }
 
 static int init_globals(struct infergate *skel)

@@ -75,36 +75,15 @@ int ig_breaker_set_state(const struct ig_instance *in, __u16 port, enum ig_brk_s
 
 int ig_breaker_list(const struct ig_instance *in, __u16 *ports, int max)
 {
-	struct ig_breaker *all;
-	__u32 *keys, batch = 0, count, done = 0, n = 65536;
-	int err = 0, found = 0;
+	struct ig_breaker *all = calloc(65536, sizeof(*all));
+	int err, found = 0;
 
-	all = calloc(n, sizeof(*all));
-	keys = calloc(n, sizeof(*keys));
-	if (!all || !keys) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (done < n) {
-		count = n - done;
-		err = bpf_map_lookup_batch(in->fd[IG_MAP_BREAKERS], done ? &batch : NULL, &batch,
-					   keys + done, all + done, &count, NULL);
-		done += count;
-		if (err) {
-			err = -errno;
-			if (err == -ENOENT) {
-				err = 0;
-				break;
-			}
-			ig_err("cannot read map breakers: %s", strerror(-err));
-			goto out;
-		}
-	}
-	for (__u32 i = 0; i < done && found < max; i++)
+	if (!all)
+		return -ENOMEM;
+	err = ig_array_read_all(in->fd[IG_MAP_BREAKERS], "breakers", 65536, sizeof(*all), all);
+	for (__u32 i = 0; !err && i < 65536 && found < max; i++)
 		if (all[i].flags & IG_BRK_F_ON)
-			ports[found++] = (__u16)keys[i];
-out:
-	free(keys);
+			ports[found++] = (__u16)i;
 	free(all);
 	return err ? err : found;
 }

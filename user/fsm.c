@@ -10,7 +10,6 @@ void ig_fsm_init(struct ig_fsm *f, const struct ig_fsm_cfg *cfg, enum ig_brk_sta
 	memset(f, 0, sizeof(*f));
 	f->cfg = *cfg;
 	f->state = state < IG_BRK_STATE_MAX ? state : IG_BRK_CLOSED;
-	f->since_ms = now_ms;
 	if (f->state == IG_BRK_OPEN) {
 		/* adopted open: how long it has been open is unknown; a full period */
 		f->trips = 1;
@@ -63,7 +62,6 @@ static int change(struct ig_fsm *f, __u64 now_ms, enum ig_brk_state to,
 	ch->from = f->state;
 	ch->to = to;
 	f->state = to;
-	f->since_ms = now_ms;
 	if (to == IG_BRK_OPEN) {
 		f->trips++;
 		f->open_until_ms = now_ms + ig_fsm_open_period(f, f->trips);

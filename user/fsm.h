@@ -46,7 +46,6 @@ struct ig_fsm {
 	__u32 probe_failures; /* consecutive failed active probes */
 	__u32 half_ok;        /* successes since half-open */
 	__u64 open_until_ms;  /* open: when to go half-open */
-	__u64 since_ms;       /* when the current state began */
 	struct ig_fsm_sample ring[IG_FSM_MAX_SAMPLES];
 	__u32 head, count;
 };

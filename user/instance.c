@@ -273,3 +273,30 @@ out:
 	free(vals);
 	return err;
 }
+
+int ig_array_read_all(int fd, const char *name, __u32 n, size_t vsize, void *vals)
+{
+	__u32 *keys = calloc(n, sizeof(*keys)), batch = 0, count, done = 0;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (done < n) {
+		count = n - done;
+		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys + done,
+					   (char *)vals + (size_t)done * vsize, &count, NULL);
+		done += count;
+		if (err) {
+			err = -errno;
+			if (err == -ENOENT) { /* end of map */
+				err = 0;
+				break;
+			}
+			ig_err("cannot read map %s: %s", name, strerror(-err));
+			break;
+		}
+	}
+	/* an array batch returns entries in index order: keys[i] == i */
+	free(keys);
+	return err;
+}

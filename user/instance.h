@@ -51,6 +51,10 @@ struct ig_source_set;
 int ig_sources_walk(const struct ig_instance *in,
 		    int (*fn)(__u32 index, struct ig_source_set *set, void *ctx), void *ctx);
 
+/* All n values of an ARRAY map, in index order, with one batch syscall per
+ * chunk instead of n lookups: into vals (n * vsize bytes, caller's). */
+int ig_array_read_all(int fd, const char *name, __u32 n, size_t vsize, void *vals);
+
 /* Connections in the flow table (both directions' entries count). */
 int ig_flows_count(const struct ig_instance *in, __u64 *n);
 

@@ -109,45 +109,31 @@ static const char *const route_names[IG_ROUTE_MAX] = { "primary", "probe", "fall
 
 static int render_ports(struct ig_metrics *m, FILE *o)
 {
-	struct ig_policy *all = NULL;
-	struct ig_stats *st = NULL;
-	__u32 *idx = NULL, n = 0;
+	struct ig_port_row *rows = NULL;
 	struct ig_stats other;
 	__u64 exhausted = 0;
-	int err;
+	int n = 0, err;
 
-	err = ig_policy_read_all(m->in, &all);
+	err = ig_ports_read(m->in, &rows, &n);
 	if (!err)
 		err = ig_stats_read(m->in, 0, &other);
 	if (err)
 		goto out;
-	st = calloc(IG_MAX_SLOTS, sizeof(*st));
-	idx = calloc(IG_MAX_SLOTS, sizeof(*idx));
-	if (!st || !idx) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < IG_POLICY_ENTRIES && n < IG_MAX_SLOTS; i++) {
-		if (!all[i].slot || all[i].slot >= IG_MAX_SLOTS)
-			continue;
-		err = ig_stats_read(m->in, all[i].slot, &st[n]);
-		if (err)
-			goto out;
-		exhausted += st[n].packets[IG_R_DROP_BUDGET];
-		idx[n++] = i;
-	}
+	for (int k = 0; k < n; k++)
+		exhausted += rows[k].st.packets[IG_R_DROP_BUDGET];
 	for (int bytes = 0; bytes < 2; bytes++) {
 		const char *name = bytes ? "infergate_bytes_total" : "infergate_packets_total";
 
 		head(o, name, "counter", bytes ?
 		     "Bytes (from the Ethernet header) the ingress data path saw on a limited port, by reason." :
 		     "Packets the ingress data path saw on a limited port, by reason.");
-		for (__u32 k = 0; k < n; k++)
+		for (int k = 0; k < n; k++)
 			for (int r = 0; r < IG_R_MAX; r++)
 				fprintf(o, "%s{port=\"%u\",proto=\"%s\",reason=\"%s\"} %llu\n", name,
-					idx[k] & 0xffff, ig_proto_name((enum ig_proto)(idx[k] >> 16)),
+					rows[k].port, ig_proto_name(rows[k].proto),
 					ig_reason_name((enum ig_reason)r),
-					(unsigned long long)(bytes ? st[k].bytes[r] : st[k].packets[r]));
+					(unsigned long long)(bytes ? rows[k].st.bytes[r] :
+								     rows[k].st.packets[r]));
 	}
 	head(o, "infergate_other_packets_total", "counter",
 	     "Packets for no limited port (breaker ports without a limit included), by reason.");
@@ -156,17 +142,15 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 			fprintf(o, "infergate_other_packets_total{reason=\"%s\"} %llu\n",
 				ig_reason_name((enum ig_reason)r), (unsigned long long)other.packets[r]);
 	head(o, "infergate_port_rate", "gauge", "Configured limit per source, units per second.");
-	for (__u32 k = 0; k < n; k++)
+	for (int k = 0; k < n; k++)
 		fprintf(o, "infergate_port_rate{port=\"%u\",proto=\"%s\",unit=\"%s\"} %llu\n",
-			idx[k] & 0xffff, ig_proto_name((enum ig_proto)(idx[k] >> 16)),
-			ig_unit_name(all[idx[k]].unit), (unsigned long long)all[idx[k]].rate);
+			rows[k].port, ig_proto_name(rows[k].proto), ig_unit_name(rows[k].pol.unit),
+			(unsigned long long)rows[k].pol.rate);
 	head(o, "infergate_reject_budget_exhausted_total", "counter",
 	     "Over-limit packets that wanted a reply (RST, ICMP) when the host-wide budget was spent.");
 	fprintf(o, "infergate_reject_budget_exhausted_total %llu\n", (unsigned long long)exhausted);
 out:
-	free(idx);
-	free(st);
-	free(all);
+	free(rows);
 	return err;
 }
 

@@ -13,40 +13,48 @@
 
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out)
 {
-	int fd = in->fd[IG_MAP_PORT_POLICY];
-	struct ig_policy *all;
-	__u32 *keys, batch = 0, count, done = 0;
-	int err = 0;
+	struct ig_policy *all = calloc(IG_POLICY_ENTRIES, sizeof(*all));
+	int err;
 
-	all = calloc(IG_POLICY_ENTRIES, sizeof(*all));
-	keys = calloc(IG_POLICY_ENTRIES, sizeof(*keys));
-	if (!all || !keys) {
-		err = -ENOMEM;
-		goto out;
+	if (!all)
+		return -ENOMEM;
+	err = ig_array_read_all(in->fd[IG_MAP_PORT_POLICY], "port_policy", IG_POLICY_ENTRIES,
+				sizeof(*all), all);
+	if (err) {
+		free(all);
+		return err;
 	}
-	/* One batch syscall instead of 131072 lookups. */
-	while (done < IG_POLICY_ENTRIES) {
-		count = IG_POLICY_ENTRIES - done;
-		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys + done,
-					   all + done, &count, NULL);
-		done += count;
-		if (err) {
-			err = -errno;
-			if (err == -ENOENT) { /* end of map */
-				err = 0;
-				break;
-			}
-			ig_err("cannot read map port_policy: %s", strerror(-err));
-			goto out;
-		}
-	}
-	/* An array batch returns entries in index order. */
 	*out = all;
-	all = NULL;
-out:
-	free(keys);
+	return 0;
+}
+
+int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *n)
+{
+	struct ig_port_row *r = calloc(IG_MAX_SLOTS, sizeof(*r));
+	struct ig_policy *all = NULL;
+	int err, k = 0;
+
+	if (!r)
+		return -ENOMEM;
+	err = ig_policy_read_all(in, &all);
+	for (__u32 i = 0; !err && i < IG_POLICY_ENTRIES && k < IG_MAX_SLOTS; i++) {
+		if (!all[i].slot)
+			continue;
+		r[k].port = (__u16)(i & 0xffff);
+		r[k].proto = (enum ig_proto)(i >> 16);
+		r[k].pol = all[i];
+		/* a slot out of range (bpftool) is counted in slot 0 by the data path */
+		err = ig_stats_read(in, all[i].slot < IG_MAX_SLOTS ? all[i].slot : 0, &r[k].st);
+		k++;
+	}
 	free(all);
-	return err;
+	if (err) {
+		free(r);
+		return err;
+	}
+	*rows = r;
+	*n = k;
+	return 0;
 }
 
 static int policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,

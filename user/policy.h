@@ -10,6 +10,18 @@
 /* All IG_POLICY_ENTRIES policies, read in one go (caller frees). */
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out);
 
+/* A limited port as status and metrics show it. */
+struct ig_port_row {
+	__u16 port;
+	enum ig_proto proto;
+	struct ig_policy pol;
+	struct ig_stats st;  /* its slot's counters, summed over CPUs */
+	__u64 sources;       /* tracked sources: left 0, for the caller to fill */
+};
+
+/* Every limited port, in (proto, port) order, with its counters (caller frees). */
+int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *n);
+
 /* Limit (proto, port): keeps the port's slot (and counters) when it is already
  * limited, hands out a free slot otherwise. */
 int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,

@@ -13,7 +13,6 @@
 
 struct ig_probe {
 	void *easy;       /* CURL *, while a probe is in flight */
-	__u64 started_ms;
 	char errbuf[256];
 };
 

@@ -13,14 +13,6 @@
 
 #define IG_MAX_ATTACHMENTS 64
 
-struct port_row {
-	__u16 port;
-	enum ig_proto proto;
-	struct ig_policy pol;
-	struct ig_stats st;
-	__u64 sources;
-};
-
 struct totals {
 	__u64 pkts, bytes;
 };
@@ -93,7 +85,7 @@ static void json_totals(FILE *out, const char *name, struct totals t)
 }
 
 static void print_json(FILE *out, const struct ig_instance *in, const struct ig_attachment *att,
-		       int natt, const struct ig_globals *g, const struct port_row *rows, int nrows,
+		       int natt, const struct ig_globals *g, const struct ig_port_row *rows, int nrows,
 		       const struct ig_stats *other, __u64 tracked, __u64 flows, __u32 clock)
 {
 	fputs("{\"pin_dir\":", out);
@@ -111,7 +103,7 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 		     "\"max_flows\":%u,\"ports\":[", (unsigned long long)in->max_sources,
 		(unsigned long long)tracked, (unsigned long long)flows, in->max_flows);
 	for (int i = 0; i < nrows; i++) {
-		const struct port_row *r = &rows[i];
+		const struct ig_port_row *r = &rows[i];
 
 		fprintf(out,
 			"%s{\"port\":%u,\"proto\":\"%s\",\"rate\":%llu,\"burst\":%llu,\"unit\":\"%s\","
@@ -140,7 +132,7 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 }
 
 static void print_table(FILE *out, const struct ig_instance *in, const struct ig_attachment *att,
-			int natt, const struct ig_globals *g, const struct port_row *rows, int nrows,
+			int natt, const struct ig_globals *g, const struct ig_port_row *rows, int nrows,
 			const struct ig_stats *other, __u64 tracked, __u64 flows, __u32 clock)
 {
 	fprintf(out, "instance   %s (clock: %s)\n", in->pin_dir, ig_clock_name((enum ig_clock)clock));
@@ -160,7 +152,7 @@ static void print_table(FILE *out, const struct ig_instance *in, const struct ig
 	if (!nrows)
 		fprintf(out, "(no port is limited: infergate limit PORT --rate N/s)\n");
 	for (int i = 0; i < nrows; i++) {
-		const struct port_row *r = &rows[i];
+		const struct ig_port_row *r = &rows[i];
 		char name[16], action[24];
 
 		snprintf(name, sizeof(name), "%u/%s", r->port, ig_proto_name(r->proto));
@@ -191,8 +183,7 @@ static void print_table(FILE *out, const struct ig_instance *in, const struct ig
 int ig_status(const char *pin_dir, int json, FILE *out)
 {
 	struct ig_attachment att[IG_MAX_ATTACHMENTS];
-	struct ig_policy *all = NULL;
-	struct port_row *rows = NULL;
+	struct ig_port_row *rows = NULL;
 	__u64 *sources = NULL, tracked = 0, flows = 0;
 	struct ig_instance in;
 	struct ig_globals g;
@@ -214,14 +205,13 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 
 	err = ig_globals_get(&in, &g);
 	if (!err)
-		err = ig_policy_read_all(&in, &all);
+		err = ig_ports_read(&in, &rows, &nrows);
 	if (!err)
 		err = ig_stats_read(&in, 0, &other);
 	if (err)
 		goto out;
 	sources = calloc(IG_POLICY_ENTRIES, sizeof(*sources));
-	rows = calloc(IG_MAX_SLOTS, sizeof(*rows));
-	if (!sources || !rows) {
+	if (!sources) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -230,20 +220,8 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 		err = ig_flows_count(&in, &flows);
 	if (err)
 		goto out;
-	for (__u32 i = 0; i < IG_POLICY_ENTRIES && nrows < IG_MAX_SLOTS; i++) {
-		struct port_row *r = &rows[nrows];
-
-		if (!all[i].slot)
-			continue;
-		r->port = (__u16)(i & 0xffff);
-		r->proto = (enum ig_proto)(i >> 16);
-		r->pol = all[i];
-		r->sources = sources[i];
-		err = ig_stats_read(&in, all[i].slot < IG_MAX_SLOTS ? all[i].slot : 0, &r->st);
-		if (err)
-			goto out;
-		nrows++;
-	}
+	for (int i = 0; i < nrows; i++)
+		rows[i].sources = sources[IG_PORT_INDEX(rows[i].proto, rows[i].port)];
 	if (json) {
 		print_json(out, &in, att, natt, &g, rows, nrows, &other, tracked, flows, clock);
 		fputs(",\"breakers\":", out);
@@ -257,7 +235,6 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 out:
 	free(rows);
 	free(sources);
-	free(all);
 	ig_instance_close(&in);
 	return err;
 }
