@@ -155,12 +155,14 @@ t_live_policy_update() {
 	ig_assert_eq "$CURL_OK" 20 "admitted after raising the limit live"
 	ok=$((ok + CURL_OK)) ref=$((ref + CURL_REFUSED))
 
-	# Burst 1 at 1/s: at most one of three quick attempts fits.
+	# Burst 1 at 1/s: at most two of five quick attempts fit (the burst, and
+	# one token that comes early when the source's time sits just before a
+	# whole-token instant: the bucket's +-1).
 	bpftool map update pinned "$PIN/port_policy" key hex $key \
 		value hex $(ig_policy_hex 1 1 "$slot" 0 1)
-	ig_curl_run 3 "http://$S4:8080/" 2
+	ig_curl_run 5 "http://$S4:8080/" 2
 	echo "1/s burst 1: $(ig_curl_summary)"
-	ig_assert_ge "$CURL_REFUSED" 2 "refused after lowering the limit live"
+	ig_assert_ge "$CURL_REFUSED" 3 "refused after lowering the limit live"
 	ok=$((ok + CURL_OK)) ref=$((ref + CURL_REFUSED))
 
 	# Same slot kept: the counters carried on in one place.
@@ -183,11 +185,12 @@ t_other_ports_untouched() {
 	# A dropped SYN would cost a 1 s retransmission.
 	ig_fcmp "$CURL_MAX_OK < 0.5" || ig_fail "slowest connection to 8081 took ${CURL_MAX_OK}s"
 
-	ig_curl_run 3 "http://$S4:8080/" 2
+	# burst 1 at 1/s: the burst, and at most one early token (the bucket's +-1)
+	ig_curl_run 5 "http://$S4:8080/" 2
 	echo "8080: $(ig_curl_summary)"
-	ig_assert_ge "$CURL_REFUSED" 2 "refused on the limited port (the limiter is live)"
+	ig_assert_ge "$CURL_REFUSED" 3 "refused on the limited port (the limiter is live)"
 
-	ig_assert_eq "$(ig_json 'reason(8080,"tcp","admitted") + reason(8080,"tcp","reject")')" 3 \
+	ig_assert_eq "$(ig_json 'reason(8080,"tcp","admitted") + reason(8080,"tcp","reject")')" 5 \
 		"charges on the limited port"
 	other=$(ig_json 'j["unprotected"]["pass_other"]')
 	# SYN and FIN of each connection at least
