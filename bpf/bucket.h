@@ -102,15 +102,31 @@ enum ig_charge {
 	IG_CHARGE_OK = 0,
 	IG_CHARGE_REFUSED = 1,
 	IG_CHARGE_CONTENDED = 2,
+	IG_CHARGE_FULL = 3, /* a new source, and no way it may take (sources.h) */
+	IG_CHARGE_NEW = 4,  /* a new source, asked not to claim a way (sources.h) */
+};
+
+/*
+ * What an admitted charge moved, so that it can be taken back when a level
+ * above refuses the packet: GCRA is additive once tat >= now, so subtracting
+ * the increment restores the debt exactly, whatever other CPUs charged in
+ * between (and a bucket that was full before is full again).
+ */
+struct ig_refund {
+	__u64 *tat;  /* NULL: nothing to take back */
+	__u64 inc;   /* ns the charge moved tat */
+	__u64 *ident; /* a way claimed for this charge: released on refund */
+	__u64 owner;  /* ... the identity it was claimed with */
 };
 
 /*
  * Charge `cost` against *tat with compare-and-swap, retrying when another CPU
  * updated it in between. A refusal writes nothing, so the drop path under a
- * flood never dirties the cache line for the other CPU.
+ * flood never dirties the cache line for the other CPU. `rf`, when given,
+ * records the charge for ig_refund().
  */
-static __always_inline int ig_bucket_charge(__u64 *tat, __u64 now, __u64 cost, __u64 rate,
-					    __u64 burst)
+static __always_inline int ig_bucket_charge_rf(__u64 *tat, __u64 now, __u64 cost, __u64 rate,
+					       __u64 burst, struct ig_refund *rf)
 {
 	int i;
 
@@ -121,10 +137,33 @@ static __always_inline int ig_bucket_charge(__u64 *tat, __u64 now, __u64 cost, _
 
 		if (!ig_gcra(old, now, cost, rate, burst, &next))
 			return IG_CHARGE_REFUSED;
-		if (__sync_val_compare_and_swap(tat, old, next) == old)
+		if (__sync_val_compare_and_swap(tat, old, next) == old) {
+			if (rf) {
+				rf->tat = tat;
+				rf->inc = next - (old > now ? old : now);
+			}
 			return IG_CHARGE_OK;
+		}
 	}
 	return IG_CHARGE_CONTENDED;
+}
+
+static __always_inline int ig_bucket_charge(__u64 *tat, __u64 now, __u64 cost, __u64 rate,
+					    __u64 burst)
+{
+	return ig_bucket_charge_rf(tat, now, cost, rate, burst, (struct ig_refund *)0);
+}
+
+/* Take back what ig_bucket_charge_rf() (or ig_source_charge()) recorded. A
+ * way claimed for the charge is given back too (state only for admitted
+ * sources); should the same new source have been charged on the other CPU in
+ * that instant, its state goes with it and it starts full next time. */
+static __always_inline void ig_refund(const struct ig_refund *rf)
+{
+	if (rf->tat)
+		__sync_fetch_and_add(rf->tat, -rf->inc);
+	if (rf->ident)
+		__sync_val_compare_and_swap(rf->ident, rf->owner, 0);
 }
 
 #ifndef __bpf__

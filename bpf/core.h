@@ -26,6 +26,7 @@
 const volatile struct ig_config ig_cfg = {
 	.clock = IG_CLOCK_COARSE,
 	.set_mask = IG_DEFAULT_SETS - 1, /* matches maps.h until the loader resizes */
+	.prefix_set_mask = IG_DEFAULT_PREFIX_SETS - 1,
 };
 
 /* Time source for IG_CLOCK_TEST only: tests set it through the skeleton. */
@@ -116,12 +117,17 @@ static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct i
  */
 #define IG_NEED_REJECT (IG_R_MAX + 1) /* over the limit, action reject */
 #define IG_NEED_RST (IG_R_MAX + 2)    /* breaker open without fallback */
+#define IG_NEED_HIER (IG_R_MAX + 4)   /* a fair-share port: the charge stage decides */
 #define IG_OUT(slot, r) (((slot) << 8) | (r))
+/* and a FIN or RST to a max-conns port: the close stage frees its slot */
+#define IG_OUT_CLOSE (1 << 16)
 
 #include "breaker.h"
+#include "fairshare.h"
 
 /* *now is set when the clock was read (a charge), for the caller to reuse. */
-static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt *p, __u64 *now)
+static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt *p, __u64 *now,
+				    __u32 *cost_out)
 {
 	void *data = ctx_data(ctx, hook);
 	void *data_end = ctx_data_end(ctx, hook);
@@ -145,6 +151,9 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	slot = pol->slot;
 	if (slot >= IG_MAX_SLOTS)
 		slot = 0;
+	if ((pol->flags & IG_POL_F_CONNS) && (p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) &&
+	    p->proto == IG_PROTO_TCP)
+		slot |= IG_OUT_CLOSE >> 8;
 
 	switch (pol->unit) {
 	case IG_UNIT_CONN:
@@ -163,6 +172,10 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		break;
 	}
 
+	if (pol->flags & IG_POL_F_HIER) {
+		*cost_out = (__u32)cost;
+		return IG_OUT(slot, IG_NEED_HIER);
+	}
 	*now = ig_now();
 	res = ig_charge_source(p, pol, cost, *now);
 	if (res == IG_CHARGE_OK)
@@ -201,19 +214,53 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		body;                                                                       \
 	}
 
+/* The charge stage's refusal in the port's terms (action, dry run). */
+static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
+{
+	int out = ig_hier_charge(p, (__u32)cost, ig_now());
+	int r = out & 0xff, level = (out >> 8) & 0xff;
+	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
+	struct ig_policy *pol;
+
+	if (r != IG_NEED_REFUSE && r != IG_R_DROP_DENY)
+		return out;
+	pol = bpf_map_lookup_elem(&port_policy, &idx);
+	if (!pol)
+		return IG_HIER_OUT(IG_R_DROP_LIMIT, level);
+	if (pol->flags & IG_POL_F_DRY_RUN)
+		r = r == IG_NEED_REFUSE && pol->action == IG_ACTION_REJECT ? IG_R_DRY_REJECT
+									   : IG_R_DRY_DROP;
+	else if (r == IG_NEED_REFUSE)
+		r = pol->action == IG_ACTION_REJECT ? IG_NEED_REJECT : IG_R_DROP_LIMIT;
+	return IG_HIER_OUT(r, level);
+}
+
+static __always_inline int ig_close_stage(const struct ig_pkt *p)
+{
+	struct ig_hier_scratch *s = ig_hier_scratch();
+
+	if (s)
+		ig_conn_close(s, p->saddr, p->daddr, p->sport, p->dport, p->proto);
+	return 0;
+}
+
 IG_STAGE(ig_stage_reject, return ig_reply(ctx, hook, p))
+IG_STAGE(ig_stage_charge, return ig_hier_stage(p, arg))
+IG_STAGE(ig_stage_close, return ig_close_stage(p))
 IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
 /* A sampled drop event: the frame is parsed again (for a reply, the frame
  * now holds it, and the client is its destination). */
-static __always_inline int ig_emit_event(const struct ig_pkt *p, int reason)
+static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
 {
 	struct ig_event ev = {};
+	int reason = arg & 0xff;
 	int reply = ig_reason_verdict((enum ig_reason)reason) == IG_V_TX;
 
 	__builtin_memcpy(ev.source, reply ? p->daddr : p->saddr, 16);
 	ev.port = reply ? p->sport : p->dport;
 	ev.proto = p->proto;
 	ev.reason = (__u8)reason;
+	ev.level = (__u8)(arg >> 8);
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
 	return reason;
 }
@@ -236,7 +283,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 {
 	__u32 len = ctx_wire_len(ctx, hook);
 	struct ig_pkt p;
-	__u32 slot;
+	__u32 slot, cost = 0, level = IG_L_SOURCE;
 	int out, r;
 	__u64 now = 0;
 
@@ -245,9 +292,19 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	 * so the stores the parser overwrites are dropped */
 	__builtin_memset(&p, 0, sizeof(p));
 	p.proto = IG_PROTO_MAX; /* stays so unless the parser finds TCP or UDP */
-	out = ig_limit(ctx, hook, &p, &now);
+	out = ig_limit(ctx, hook, &p, &now, &cost);
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
+	if (out & IG_OUT_CLOSE)
+		IG_CALL_STAGE(ig_stage_close, ctx, hook, 0);
+	if (r == IG_NEED_HIER) {
+		out = IG_CALL_STAGE(ig_stage_charge, ctx, hook, (int)cost);
+		r = out & 0xff;
+		level = ((__u32)out >> 8) & 0xff;
+	}
+	if (r == IG_NEED_REJECT || r == IG_R_DROP_LIMIT || r == IG_R_DRY_DROP ||
+	    r == IG_R_DRY_REJECT || r == IG_R_DROP_DENY)
+		ig_level_count(slot, level);
 	if (r == IG_NEED_REJECT) {
 		int why_not = ig_reject_admit(ctx, hook);
 
@@ -278,10 +335,21 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 			now = ig_now();
 		if (last && now - *last >= IG_EVENT_INTERVAL_NS) {
 			*last = now;
-			IG_CALL_STAGE(ig_stage_event, ctx, hook, r);
+			IG_CALL_STAGE(ig_stage_event, ctx, hook, r | (int)(level << 8));
 		}
 	}
 	return ig_verdict(slot, (enum ig_reason)r, len);
+}
+
+/* The egress side of fair share (TC only): token charges, freed slots. */
+__noinline int ig_stage_egress_tc(struct __sk_buff *ctx, int arg)
+{
+	struct ig_pkt pkt;
+
+	asm volatile("" : : "r"(arg));
+	if (!ctx || ig_parse(ctx_data(ctx, IG_HOOK_TC), ctx_data_end(ctx, IG_HOOK_TC), &pkt))
+		return 0;
+	return ig_hier_egress(ctx, &pkt);
 }
 
 /* The egress program's core (TC only: XDP has no egress). Steered replies get
@@ -290,18 +358,26 @@ static __always_inline int ig_handle_egress(struct __sk_buff *skb)
 {
 	void *data = ctx_data(skb, IG_HOOK_TC);
 	void *data_end = ctx_data_end(skb, IG_HOOK_TC);
+	struct ig_policy *pol;
 	struct ig_pkt p;
-	int local;
+	int local, rw;
+	__u32 idx;
 
 	__builtin_memset(&p, 0, sizeof(p));
 	if (ig_parse(data, data_end, &p) != IG_PARSE_OK)
 		return TC_ACT_UNSPEC;
 	local = ig_ctx_u32(skb, struct __sk_buff, ingress_ifindex) == 0;
-	if (ig_breaker_out(skb, IG_HOOK_TC, &p, local) < 0) {
+	rw = ig_breaker_out(skb, IG_HOOK_TC, &p, local);
+	if (rw < 0) {
 		/* a reply leaking the fallback's port would only earn a RST */
 		ig_verdict(0, IG_R_DROP_STEER_FAIL, ig_ctx_u32(skb, struct __sk_buff, len));
 		return TC_ACT_SHOT;
 	}
+	/* a steered reply now carries the dialed port: the stage reads it back */
+	idx = IG_PORT_INDEX(p.proto, p.sport);
+	pol = bpf_map_lookup_elem(&port_policy, &idx);
+	if (rw > 0 || (pol && (pol->flags & (IG_POL_F_CONNS | IG_POL_F_TOKENS))))
+		ig_stage_egress_tc(skb, ig_opaque(0));
 	return TC_ACT_UNSPEC;
 }
 

@@ -23,4 +23,13 @@ static __always_inline enum ig_verdict ig_verdict(__u32 slot, enum ig_reason r, 
 	return ig_reason_verdict(r);
 }
 
+/* A refusal (or a dry run's would-be refusal): which level it was. */
+static __always_inline void ig_level_count(__u32 slot, __u32 level)
+{
+	struct ig_level_stats *ls = bpf_map_lookup_elem(&level_stats, &slot);
+
+	if (ls && level < IG_L_MAX)
+		ls->refused[level]++;
+}
+
 #endif /* IG_COUNTERS_H */

@@ -60,6 +60,160 @@ struct ig_policy {
 /* Dry run: over-limit packets are counted as what would have happened
  * (IG_R_DRY_DROP / IG_R_DRY_REJECT) and passed; nothing is dropped. */
 #define IG_POL_F_DRY_RUN 0x1
+/* Fair share: charges on this port go through the whole hierarchy (tiers,
+ * prefix, port, newcomer budget, token budget, max-conns: `port_limits`
+ * [slot]) instead of the source's bucket alone. The CLI sets it whenever the
+ * port has any such level or any tier exists; a bpftool user sets it by hand. */
+#define IG_POL_F_HIER 0x2
+/* max-conns is on: a FIN or RST to or from this port frees a connection slot
+ * (without it, those packets cost nothing and are not looked at). */
+#define IG_POL_F_CONNS 0x4
+/* a token budget is on: the egress program charges replies from this port */
+#define IG_POL_F_TOKENS 0x8
+
+/*
+ * The levels of fair share, map `port_limits` (ARRAY[IG_MAX_SLOTS], indexed by
+ * the port's slot). A rate of 0 switches a level off. A charge is admitted only
+ * if every level admits it; a refusal at one level is refunded to the levels
+ * it had already passed, so a refused packet costs nobody anything.
+ */
+struct ig_limits {
+	__u64 prefix_rate;  /* units/s for all sources of one prefix together */
+	__u64 prefix_burst;
+	__u64 port_rate;    /* units/s for all sources of the port together */
+	__u64 port_burst;
+	__u64 newcomer_rate; /* sources without state admitted per second (their
+			      * first unit is also charged here), all together */
+	__u64 newcomer_burst;
+	__u64 tokens_per_min; /* LLM-token budget per source; a minute's worth is
+			       * what a source may owe before it is refused */
+	__u32 max_conns;      /* simultaneous connections per source (TCP) */
+	__u16 bytes_per_token; /* reply payload bytes per token (0: 4) */
+	__u8 prefix_v4;       /* prefix length of the prefix level (0: 24) */
+	__u8 prefix_v6;       /* (0: 64) */
+};
+
+#define IG_DEFAULT_PREFIX_V4 24
+#define IG_DEFAULT_PREFIX_V6 64
+#define IG_DEFAULT_BYTES_PER_TOKEN 4
+
+/* Data-path state of the port-wide levels, map `port_state` (ARRAY by slot).
+ * Two GCRA words; padded to a cache line of its own per slot. */
+struct ig_port_state {
+	__u64 port_tat;
+	__u64 newcomer_tat;
+	__u64 _pad[6];
+};
+
+/* Where a charge was refused: counted per slot in `level_stats` and carried
+ * in drop events, so status, top and metrics say which level refused whom. */
+enum ig_level {
+	IG_L_SOURCE = 0,   /* the source's own bucket (or its tier's) */
+	IG_L_PREFIX = 1,   /* its /24 (IPv4) or /64 (IPv6), all sources together */
+	IG_L_PORT = 2,     /* every source of the port together */
+	IG_L_NEWCOMER = 3, /* a source without state, newcomer budget spent */
+	IG_L_TABLE = 4,    /* its set of `sources` holds only active sources */
+	IG_L_TOKENS = 5,   /* its LLM-token budget is in debt */
+	IG_L_CONNS = 6,    /* it holds max-conns connections already */
+	IG_L_DENY = 7,     /* in a deny tier */
+	IG_L_MAX,
+};
+
+/* Refusals per level, per CPU, map `level_stats` (PERCPU_ARRAY by slot). On a
+ * dry-run port these are what would have been refused. */
+struct ig_level_stats {
+	__u64 refused[IG_L_MAX];
+};
+
+/*
+ * A source is "held" while its tat is less than IG_HOLD_NS in the past: its
+ * way is not given to a new source even when its bucket is full again. A
+ * flood of never-seen (spoofed) sources can then only take empty ways or ways
+ * idle this long, never the state of a source that is really talking; a new
+ * source whose set holds only held sources is refused (level IG_L_TABLE).
+ */
+#define IG_HOLD_NS (5ULL * 1000000000ULL)
+
+/*
+ * Tiers, map `tiers`: an LPM trie of CIDRs, most specific wins. IPv4 prefixes
+ * are stored IPv4-mapped (::ffff:a.b.c.d), i.e. with prefixlen 96 + len.
+ */
+struct ig_lpm_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+enum ig_tier_kind {
+	IG_TIER_LIMIT = 0, /* a named tier: its own rate per port (`tier_policy`) */
+	IG_TIER_ALLOW = 1, /* never limited (counted IG_R_PASS_ALLOW) */
+	IG_TIER_DENY = 2,  /* always refused, dropped without a reply (IG_R_DROP_DENY) */
+	IG_TIER_KIND_MAX,
+};
+
+struct ig_tier {
+	enum ig_tier_kind kind;
+	__u32 id; /* IG_TIER_LIMIT: 1 .. IG_MAX_TIERS-1, index of `tier_names` */
+};
+
+#define IG_MAX_TIERS 64
+#define IG_MAX_TIER_PREFIXES 16384
+#define IG_TIER_NAME_LEN 24
+
+/* Names of the named tiers, map `tier_names` (ARRAY[IG_MAX_TIERS] by id): for
+ * people and tools only, the data path never reads them. "" = unused. */
+struct ig_tier_name {
+	char name[IG_TIER_NAME_LEN];
+};
+
+/* A named tier's rate on one port, map `tier_policy` (HASH). A member of a
+ * tier without an entry for the port gets the port's own per-source rate. */
+struct ig_tier_key {
+	__u32 tier;
+	__u16 port;  /* host byte order */
+	__u8 proto;  /* enum ig_proto */
+	__u8 _pad;
+};
+
+struct ig_rate {
+	__u64 rate;
+	__u64 burst;
+};
+
+/* One client of one port: the key of `tokens` and `conn_counts`. */
+struct ig_client_key {
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	__u16 port;    /* the protected port, host byte order */
+	__u8 proto;    /* enum ig_proto */
+	__u8 _pad;
+};
+
+/*
+ * LLM-token budget of a client, map `tokens` (LRU_HASH): a GCRA word that may
+ * run ahead of now without bound (a debt). Spending t tokens moves `tat` by
+ * t * 60e9 / tokens_per_min ns; the balance is a minute's worth minus the
+ * debt, so new connections are refused while tat >= now + 60 s, and admitted
+ * again once it has refilled past zero. `spent` only ever grows (for status).
+ */
+struct ig_token_state {
+	__u64 tat;
+	__u64 spent;
+};
+
+#define IG_TOKEN_WINDOW_NS (60ULL * 1000000000ULL)
+#define IG_DEFAULT_TOKEN_CLIENTS 65536
+
+/* max-conns: one entry per counted connection, map `conns` (HASH, key struct
+ * ig_flow_key with dir IG_DIR_COUNTED); the count per client in `conn_counts`
+ * (HASH, struct ig_client_key -> __s64). A connection is counted at its
+ * admitted SYN and uncounted by whoever deletes its entry first: a FIN or RST
+ * from either side. */
+struct ig_conn {
+	__u32 isn;
+	__u32 _pad;
+	__u64 since_ns;
+};
+
+#define IG_DEFAULT_CONNS 262144
 
 /* Slot 0 of `port_stats` counts traffic that is not for a protected port. */
 #define IG_MAX_SLOTS 256
@@ -125,6 +279,8 @@ enum ig_reason {
 	IG_R_DROP_STEER_FAIL = 13, /* breaker: the rewrite failed (a helper error) */
 	IG_R_DRY_DROP = 14,      /* over the limit on a dry-run port: would drop; passed */
 	IG_R_DRY_REJECT = 15,    /* over the limit on a dry-run port: would reject; passed */
+	IG_R_PASS_ALLOW = 16,    /* from an allow tier: never charged */
+	IG_R_DROP_DENY = 17,     /* from a deny tier: dropped, never answered */
 	IG_R_MAX,
 };
 
@@ -143,7 +299,7 @@ enum ig_verdict {
 	 IG_REASON_BIT(IG_R_PASS_FRAGMENT) | IG_REASON_BIT(IG_R_PASS_FREE) |                 \
 	 IG_REASON_BIT(IG_R_PASS_ADMITTED) | IG_REASON_BIT(IG_R_STEERED) |                   \
 	 IG_REASON_BIT(IG_R_PASS_PROBE) | IG_REASON_BIT(IG_R_DRY_DROP) |                      \
-	 IG_REASON_BIT(IG_R_DRY_REJECT))
+	 IG_REASON_BIT(IG_R_DRY_REJECT) | IG_REASON_BIT(IG_R_PASS_ALLOW))
 /* Reasons worth a sampled event (ring buffer `events`): what was refused, or
  * would have been. */
 #define IG_REASONS_DRY (IG_REASON_BIT(IG_R_DRY_DROP) | IG_REASON_BIT(IG_R_DRY_REJECT))
@@ -232,6 +388,7 @@ struct ig_breaker {
 enum ig_flow_dir {
 	IG_DIR_CLIENT = 0, /* key.server_port is the port the client dialed */
 	IG_DIR_REPLY = 1,  /* key.server_port is the fallback port replies come from */
+	IG_DIR_COUNTED = 2, /* map `conns`: key.server_port is the protected port */
 };
 
 struct ig_flow_key {
@@ -296,7 +453,8 @@ struct ig_event {
 	__u16 port;      /* the protected port, host byte order */
 	__u8 proto;      /* enum ig_proto */
 	__u8 reason;     /* enum ig_reason */
-	__u32 _pad;
+	__u8 level;      /* enum ig_level, for a refusal by the limiter */
+	__u8 _pad[3];
 };
 
 #define IG_EVENT_INTERVAL_NS 1000000ULL
@@ -313,7 +471,7 @@ struct ig_config {
 	__u32 _pad;
 	__u64 tick_ns; /* nanoseconds per jiffy, for IG_CLOCK_TICK */
 	__u32 set_mask; /* sets in `sources` minus one (a power of two) */
-	__u32 _pad2;
+	__u32 prefix_set_mask; /* sets in `prefixes` minus one */
 	__u64 hash_seed; /* copy of map `seed` */
 };
 
@@ -340,6 +498,17 @@ IG_STATIC_ASSERT(sizeof(struct ig_event) == 24, "ig_event layout");
 IG_STATIC_ASSERT(sizeof(struct ig_flow_key) == 40, "ig_flow_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_flow) == 24, "ig_flow layout");
 IG_STATIC_ASSERT(sizeof(struct ig_health) == 8 * (IG_HTTP_MAX + 2 + IG_ROUTE_MAX), "ig_health layout");
+IG_STATIC_ASSERT(sizeof(struct ig_limits) == 64, "ig_limits layout");
+IG_STATIC_ASSERT(sizeof(struct ig_port_state) == 64, "ig_port_state layout");
+IG_STATIC_ASSERT(sizeof(struct ig_level_stats) == 8 * IG_L_MAX, "ig_level_stats layout");
+IG_STATIC_ASSERT(sizeof(struct ig_lpm_key) == 20, "ig_lpm_key layout");
+IG_STATIC_ASSERT(sizeof(struct ig_tier) == 8, "ig_tier layout");
+IG_STATIC_ASSERT(sizeof(struct ig_tier_name) == IG_TIER_NAME_LEN, "ig_tier_name layout");
+IG_STATIC_ASSERT(sizeof(struct ig_tier_key) == 8, "ig_tier_key layout");
+IG_STATIC_ASSERT(sizeof(struct ig_rate) == 16, "ig_rate layout");
+IG_STATIC_ASSERT(sizeof(struct ig_client_key) == 20, "ig_client_key layout");
+IG_STATIC_ASSERT(sizeof(struct ig_token_state) == 16, "ig_token_state layout");
+IG_STATIC_ASSERT(sizeof(struct ig_conn) == 16, "ig_conn layout");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 
 #endif /* IG_ABI_H */

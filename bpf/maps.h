@@ -12,6 +12,8 @@
 
 /* Sets of `sources` unless the loader resizes it (and ig_cfg.set_mask with it). */
 #define IG_DEFAULT_SETS 65536
+/* Sets of `prefixes` (the loader may resize it with ig_cfg.prefix_set_mask). */
+#define IG_DEFAULT_PREFIX_SETS 16384
 
 /* Policy of each (protocol, port), indexed by IG_PORT_INDEX(proto, port). An
  * array, not a hash: the lookup on every packet is then an inlined address
@@ -105,6 +107,93 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } fallback_ports SEC(".maps");
+
+/* Fair share levels of each protected port, by slot (struct ig_limits):
+ * written by the CLI and the agent, read on charges of IG_POL_F_HIER ports. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_limits);
+} port_limits SEC(".maps");
+
+/* The port-wide and newcomer buckets, by slot (struct ig_port_state): kept
+ * apart from port_limits so that a reload rewrites limits, never state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_port_state);
+} port_state SEC(".maps");
+
+/* Refusals by level and slot (struct ig_level_stats), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_level_stats);
+} level_stats SEC(".maps");
+
+/* Per-prefix buckets: the same set-associative table as `sources`, keyed by
+ * the masked address (with the prefix length in the hash). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_DEFAULT_PREFIX_SETS);
+	__type(key, __u32);
+	__type(value, struct ig_source_set);
+} prefixes SEC(".maps");
+
+/* Tiers by CIDR (struct ig_tier), most specific prefix wins. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, IG_MAX_TIER_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ig_lpm_key);
+	__type(value, struct ig_tier);
+} tiers SEC(".maps");
+
+/* Names of the named tiers, by id: for bpftool and status only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_TIERS);
+	__type(key, __u32);
+	__type(value, struct ig_tier_name);
+} tier_names SEC(".maps");
+
+/* A named tier's per-source rate on a port (struct ig_tier_key -> ig_rate). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IG_MAX_TIERS * 64);
+	__type(key, struct ig_tier_key);
+	__type(value, struct ig_rate);
+} tier_policy SEC(".maps");
+
+/* LLM-token budgets per client and port (struct ig_token_state). LRU: a full
+ * table forgets the client that spent longest ago, debt and all; sized well
+ * above the clients a host serves, that is one that has long repaid it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IG_DEFAULT_TOKEN_CLIENTS);
+	__type(key, struct ig_client_key);
+	__type(value, struct ig_token_state);
+} tokens SEC(".maps");
+
+/* max-conns: the counted connections, and the count per client. Plain hashes,
+ * not LRU: an evicted entry would never be uncounted. When `conns` is full a
+ * new connection is admitted uncounted (it cannot be freed later either). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IG_DEFAULT_CONNS);
+	__type(key, struct ig_flow_key);
+	__type(value, struct ig_conn);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IG_DEFAULT_TOKEN_CLIENTS);
+	__type(key, struct ig_client_key);
+	__type(value, __s64);
+} conn_counts SEC(".maps");
 
 /* Sampled drop events for the agent (struct ig_event). */
 struct {

@@ -62,20 +62,28 @@ static __always_inline __u64 *ig_way_ident(struct ig_source *w)
 
 /*
  * Charge `cost` to the source with identity `ident` in `set`. A source not in
- * the set takes a way: an unused one, else the one with the smallest tat: the
- * longest idle, least indebted source, and when its tat <= now one that holds
- * no state at all (its bucket is full, exactly as a new source's).
+ * the set takes a way: an unused one, else the one with the smallest tat, but
+ * only a way whose source is not held (see IG_HOLD_NS): its bucket has been
+ * full for that long, so nothing is lost and the source it belonged to has
+ * stopped talking. A set of held sources refuses a new one (IG_CHARGE_FULL):
+ * a flood of new addresses cannot push out the state of sources that talk.
+ *
+ * With may_claim == 0 a new source that could take a way gets IG_CHARGE_NEW
+ * and nothing is written: the caller first charges its newcomer budget, then
+ * calls again to claim. `rf` (may be NULL) records an admitted charge for
+ * ig_refund(), with the way when it was claimed for this charge.
  * Returns enum ig_charge.
  */
-static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ident, __u64 now,
-					    __u64 cost, __u64 rate, __u64 burst)
+static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 ident,
+					       __u64 now, __u64 cost, __u64 rate, __u64 burst,
+					       int may_claim, struct ig_refund *rf)
 {
 	int pass, i;
 
 #pragma unroll
 	for (pass = 0; pass < IG_CLAIM_TRIES; pass++) {
 		__u64 victim_ident = 0, old_tat, fresh, best_tat = ~0ULL;
-		int victim = 0;
+		int victim = -1;
 
 #pragma unroll
 		for (i = 0; i < IG_WAYS; i++) {
@@ -85,20 +93,26 @@ static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ide
 			struct ig_source seen;
 
 			if (id == ident)
-				return ig_bucket_charge(&set->way[i].tat, now, cost, rate, burst);
+				return ig_bucket_charge_rf(&set->way[i].tat, now, cost, rate, burst, rf);
 			__builtin_memcpy(&seen, &id, sizeof(id));
 			if (!seen.used)
 				t = 0; /* an empty way beats any source */
+			else if (t + IG_HOLD_NS > now)
+				continue; /* held: not to be taken */
 			if (t < best_tat) {
 				best_tat = t;
 				victim = i;
 				victim_ident = id;
 			}
 		}
-
+		if (victim < 0)
+			return IG_CHARGE_FULL;
 		/* Not tracked: a new source starts with a full bucket. */
 		if (!ig_gcra(0, now, cost, rate, burst, &fresh))
 			return IG_CHARGE_REFUSED;
+		if (!may_claim)
+			return IG_CHARGE_NEW;
+		victim &= IG_WAYS - 1; /* for the verifier: a constant-bounded index */
 		/*
 		 * Claim the way only if it still holds what the scan saw: had we
 		 * re-read its owner here, a way our own source had claimed since
@@ -111,11 +125,69 @@ static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ide
 			continue; /* another CPU took this way first: look again */
 		/* The way is ours. If a charge of our source landed on the old tat
 		 * in between, this fails and that charge stands on its own. */
-		if (__sync_val_compare_and_swap(&set->way[victim].tat, old_tat, fresh) == old_tat)
+		if (__sync_val_compare_and_swap(&set->way[victim].tat, old_tat, fresh) == old_tat) {
+			if (rf) {
+				rf->tat = &set->way[victim].tat;
+				rf->inc = fresh - now;
+				rf->ident = ig_way_ident(&set->way[victim]);
+				rf->owner = ident;
+			}
 			return IG_CHARGE_OK;
-		return ig_bucket_charge(&set->way[victim].tat, now, cost, rate, burst);
+		}
+		return ig_bucket_charge_rf(&set->way[victim].tat, now, cost, rate, burst, rf);
 	}
 	return IG_CHARGE_CONTENDED;
+}
+
+static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ident, __u64 now,
+					    __u64 cost, __u64 rate, __u64 burst)
+{
+	return ig_source_charge_rf(set, ident, now, cost, rate, burst, 1, (struct ig_refund *)0);
+}
+
+/*
+ * The prefix an address belongs to, for the prefix level: the address with
+ * all but its first `len` bits cleared (len counts from the IPv4-mapped
+ * form's start for IPv4, i.e. 96 + the IPv4 length), hashed like a source.
+ */
+static __always_inline void ig_prefix_of(const __u8 *addr, __u32 len, __u8 *out)
+{
+	__u64 a, b;
+
+	__builtin_memcpy(&a, addr, 8);
+	__builtin_memcpy(&b, addr + 8, 8);
+	/* big-endian bytes in a little- or big-endian word: mask bytewise */
+	if (len >= 128) {
+	} else if (len >= 64) {
+		__u8 m[8];
+		__u64 mw;
+		int i;
+
+#pragma unroll
+		for (i = 0; i < 8; i++) {
+			int bits = (int)len - 64 - i * 8;
+
+			m[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
+		}
+		__builtin_memcpy(&mw, m, 8);
+		b &= mw;
+	} else {
+		__u8 m[8];
+		__u64 mw;
+		int i;
+
+#pragma unroll
+		for (i = 0; i < 8; i++) {
+			int bits = (int)len - i * 8;
+
+			m[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
+		}
+		__builtin_memcpy(&mw, m, 8);
+		a &= mw;
+		b = 0;
+	}
+	__builtin_memcpy(out, &a, 8);
+	__builtin_memcpy(out + 8, &b, 8);
 }
 
 #endif /* IG_SOURCES_H */

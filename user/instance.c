@@ -30,6 +30,16 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_HEALTH] = { "health", sizeof(__u32), sizeof(struct ig_health) },
 	[IG_MAP_FALLBACK_PORTS] = { "fallback_ports", sizeof(__u32), sizeof(__u32) },
 	[IG_MAP_EVENTS] = { "events", 0, 0 }, /* a ring buffer: no keys, no values */
+	[IG_MAP_PORT_LIMITS] = { "port_limits", sizeof(__u32), sizeof(struct ig_limits) },
+	[IG_MAP_PORT_STATE] = { "port_state", sizeof(__u32), sizeof(struct ig_port_state) },
+	[IG_MAP_LEVEL_STATS] = { "level_stats", sizeof(__u32), sizeof(struct ig_level_stats) },
+	[IG_MAP_PREFIXES] = { "prefixes", sizeof(__u32), sizeof(struct ig_source_set) },
+	[IG_MAP_TIERS] = { "tiers", sizeof(struct ig_lpm_key), sizeof(struct ig_tier) },
+	[IG_MAP_TIER_NAMES] = { "tier_names", sizeof(__u32), sizeof(struct ig_tier_name) },
+	[IG_MAP_TIER_POLICY] = { "tier_policy", sizeof(struct ig_tier_key), sizeof(struct ig_rate) },
+	[IG_MAP_TOKENS] = { "tokens", sizeof(struct ig_client_key), sizeof(struct ig_token_state) },
+	[IG_MAP_CONNS] = { "conns", sizeof(struct ig_flow_key), sizeof(struct ig_conn) },
+	[IG_MAP_CONN_COUNTS] = { "conn_counts", sizeof(struct ig_client_key), sizeof(__s64) },
 };
 
 const char *ig_map_name(enum ig_map_id id)

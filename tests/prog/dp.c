@@ -106,6 +106,16 @@ struct infergate *dp_load(void)
 	dp_clear_hash(dp_skel->maps.flows);
 	dp_clear_hash(dp_skel->maps.health);
 	dp_zero_array(dp_skel->maps.event_gate, 1);
+	dp_zero_array(dp_skel->maps.port_limits, 0);
+	dp_zero_array(dp_skel->maps.port_state, 0);
+	dp_zero_array(dp_skel->maps.level_stats, 1);
+	dp_zero_array(dp_skel->maps.prefixes, 0);
+	dp_zero_array(dp_skel->maps.tier_names, 0);
+	dp_clear_hash(dp_skel->maps.tiers);
+	dp_clear_hash(dp_skel->maps.tier_policy);
+	dp_clear_hash(dp_skel->maps.tokens);
+	dp_clear_hash(dp_skel->maps.conns);
+	dp_clear_hash(dp_skel->maps.conn_counts);
 	dp_events(dp_skel, NULL, 0); /* drain */
 	ASSERT_OK(bpf_map__update_elem(dp_skel->maps.reject_state, &zero, 4, &idle, sizeof(idle),
 				       BPF_ANY), "reject budget bucket");

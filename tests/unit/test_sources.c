@@ -64,7 +64,23 @@ IG_TEST(sources_refusal_writes_nothing)
 	ASSERT_MEMEQ(&set, &before, sizeof(set), "... takes no way");
 }
 
-IG_TEST(sources_full_set_forgets_the_least_indebted)
+IG_TEST(sources_full_set_of_talking_sources_refuses_a_newcomer)
+{
+	struct ig_source_set set = {}, before;
+	__u64 id[IG_WAYS + 1];
+	int i;
+
+	for (i = 0; i <= IG_WAYS; i++)
+		id[i] = ident_of(0x0a000000 + (__u32)i, 8000, IG_PROTO_TCP, 7);
+	for (i = 0; i < IG_WAYS; i++)
+		ASSERT_EQ(admitted(&set, id[i], T0, 1, 1, 4), 1, "fill");
+	before = set;
+	ASSERT_EQ(ig_source_charge(&set, id[IG_WAYS], T0 + IG_HOLD_NS - SEC_NS, 1, 1, 4),
+		  IG_CHARGE_FULL, "every way holds a source that talked within the hold time");
+	ASSERT_MEMEQ(&set, &before, sizeof(set), "the refused newcomer took nothing");
+}
+
+IG_TEST(sources_full_set_forgets_the_least_indebted_once_idle)
 {
 	struct ig_source_set set = {};
 	__u64 id[IG_WAYS + 1];
@@ -72,10 +88,13 @@ IG_TEST(sources_full_set_forgets_the_least_indebted)
 
 	for (i = 0; i <= IG_WAYS; i++)
 		id[i] = ident_of(0x0a000000 + (__u32)i, 8000, IG_PROTO_TCP, 7);
-	/* Four sources in debt, source 2 the least. */
+	/* Four sources in debt, source 2 the least; all idle past the hold
+	 * time by T1, and their buckets full again. */
 	for (i = 0; i < IG_WAYS; i++)
 		ASSERT_EQ(admitted(&set, id[i], T0, i == 2 ? 2 : 4, 1, 4), i == 2 ? 2 : 4, "fill");
-	ASSERT_EQ(admitted(&set, id[IG_WAYS], T0, 1, 1, 4), 1, "a fifth source is admitted");
+	__u64 t1 = T0 + 4 * SEC_NS + IG_HOLD_NS;
+
+	ASSERT_EQ(admitted(&set, id[IG_WAYS], t1, 1, 1, 4), 1, "a fifth source is admitted");
 	for (i = 0; i < IG_WAYS; i++) {
 		int kept = 0;
 
@@ -83,7 +102,61 @@ IG_TEST(sources_full_set_forgets_the_least_indebted)
 			kept += *ig_way_ident(&set.way[w]) == id[i];
 		ASSERT_EQ(kept, i == 2 ? 0 : 1, "only the least indebted source was replaced");
 	}
-	ASSERT_EQ(admitted(&set, id[0], T0, 1, 1, 4), 0, "the others keep their debt");
+}
+
+IG_TEST(sources_claim_can_wait_for_the_caller)
+{
+	struct ig_source_set set = {}, before;
+	__u64 a = ident_of(0x0a000001, 8000, IG_PROTO_TCP, 1);
+	struct ig_refund rf = {};
+
+	before = set;
+	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 1, 1, 4, 0, &rf), IG_CHARGE_NEW,
+		  "a new source without leave to claim");
+	ASSERT_MEMEQ(&set, &before, sizeof(set), "... writes nothing");
+	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 1, 1, 4, 1, &rf), IG_CHARGE_OK, "claimed");
+	ASSERT_TRUE(rf.ident != NULL, "the refund knows the way was claimed");
+	ig_refund(&rf);
+	ASSERT_MEMEQ(&set.way[0], &before.way[0], 8, "a refund gives the way back empty");
+	ASSERT_EQ(admitted(&set, a, T0, 5, 1, 4), 4, "and the source starts full");
+}
+
+IG_TEST(sources_refund_restores_the_debt_exactly)
+{
+	struct ig_source_set set = {};
+	__u64 a = ident_of(0x0a000001, 8000, IG_PROTO_TCP, 1);
+	struct ig_refund rf = {};
+	__u64 tat = 0;
+
+	ASSERT_EQ(admitted(&set, a, T0, 2, 3, 10), 2, "two spent");
+	for (int w = 0; w < IG_WAYS; w++)
+		if (*ig_way_ident(&set.way[w]) == a)
+			tat = set.way[w].tat;
+	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 3, 3, 10, 1, &rf), IG_CHARGE_OK, "three more");
+	ig_refund(&rf);
+	ASSERT_TRUE(rf.ident == NULL, "a known source's way is not given back");
+	for (int w = 0; w < IG_WAYS; w++)
+		if (*ig_way_ident(&set.way[w]) == a)
+			ASSERT_EQ(set.way[w].tat, tat, "tat back where it was");
+	ASSERT_EQ(admitted(&set, a, T0, 20, 3, 10), 8, "eight left of ten");
+}
+
+IG_TEST(sources_prefix_of_masks_v4_and_v6)
+{
+	__u8 v4[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 7, 200 }, out[16];
+	__u8 want4[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 7, 0 };
+	__u8 v6[16] = { 0xfd, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14 };
+	__u8 want64[16] = { 0xfd, 0, 1, 2, 3, 4, 5, 6 };
+	__u8 want20[16] = { 0xfd, 0, 0 };
+
+	ig_prefix_of(v4, 96 + 24, out);
+	ASSERT_MEMEQ(out, want4, 16, "IPv4 /24");
+	ig_prefix_of(v6, 64, out);
+	ASSERT_MEMEQ(out, want64, 16, "IPv6 /64");
+	ig_prefix_of(v6, 20, out);
+	ASSERT_MEMEQ(out, want20, 16, "IPv6 /20 (a partial byte)");
+	ig_prefix_of(v6, 128, out);
+	ASSERT_MEMEQ(out, v6, 16, "a /128 is the address");
 }
 
 IG_TEST(sources_idle_source_holds_no_state)

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Fair share: the charge of a port with IG_POL_F_HIER, level by level (enum
+ * ig_level): the source's tier, its own bucket (claimed through the port's
+ * newcomer budget when it has no state), its prefix, the whole port, its
+ * LLM-token budget, its connection count. Every level must admit; a level
+ * that refuses has the levels below it refunded (struct ig_refund), so a
+ * refused packet is charged nowhere and creates no state.
+ *
+ * Runs in a BPF global function (the charge stage): the limiter's inline fast
+ * path stays what a port without these levels pays.
+ */
+#ifndef IG_FAIRSHARE_H
+#define IG_FAIRSHARE_H
+
+#include "ig_abi.h"
+#include "parse.h"
+#include "bucket.h"
+#include "sources.h"
+#include "maps.h"
+
+/* The charge stage's answer: a reason in the low byte (IG_R_PASS_ADMITTED,
+ * IG_R_PASS_ALLOW, IG_R_DROP_DENY, IG_R_DROP_CONTENDED or IG_NEED_REFUSE),
+ * the refusing level above it. */
+#define IG_NEED_REFUSE (IG_R_MAX + 3)
+#define IG_HIER_OUT(r, level) (((level) << 8) | (r))
+
+static __always_inline void ig_client_key_make(struct ig_client_key *k, const __u8 *addr,
+					       __u16 port, __u8 proto)
+{
+	__builtin_memcpy(k->addr, addr, 16);
+	k->port = port;
+	k->proto = proto;
+	k->_pad = 0;
+}
+
+/* Per-CPU room for the keys: the stage shares 512 bytes of stack with the
+ * entry point. Not pinned; nothing in it outlives one packet. (The refunds
+ * hold pointers, which only the stack can: spilled to a map they would
+ * become plain numbers to the verifier.) */
+struct ig_hier_scratch {
+	struct ig_flow_key flow;
+	struct ig_client_key client;
+	struct ig_lpm_key lpm;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_hier_scratch);
+} hier_scratch SEC(".maps");
+
+enum { IG_RF_SOURCE, IG_RF_NEWCOMER, IG_RF_PREFIX, IG_RF_PORT, IG_RF_MAX };
+
+static __always_inline void ig_refund_all(struct ig_refund *rf)
+{
+	ig_refund(&rf[IG_RF_SOURCE]);
+	ig_refund(&rf[IG_RF_NEWCOMER]);
+	ig_refund(&rf[IG_RF_PREFIX]);
+	ig_refund(&rf[IG_RF_PORT]);
+}
+
+/*
+ * Count a new connection (an admitted SYN) against max-conns: 0 when it may
+ * open, -1 when the client holds `max` already. A retransmitted SYN (same
+ * ISN) or a new connection on a 4-tuple still counted replaces it and costs
+ * nothing more. When either table is full the connection is admitted
+ * uncounted: refusing strangers because our table is full would be worse.
+ */
+static __always_inline int ig_conn_open(struct ig_hier_scratch *s, const struct ig_pkt *p,
+					__u32 max, __u64 now)
+{
+	struct ig_conn c = { .isn = p->seq, .since_ns = now };
+	struct ig_conn *old;
+	__s64 *cnt, zero = 0;
+
+	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_COUNTED);
+	old = bpf_map_lookup_elem(&conns, &s->flow);
+	if (old) {
+		old->isn = p->seq;
+		return 0;
+	}
+	ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+	cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
+	if (!cnt) {
+		bpf_map_update_elem(&conn_counts, &s->client, &zero, BPF_NOEXIST);
+		cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
+		if (!cnt)
+			return 0;
+	}
+	/* take a slot first, then look: two CPUs cannot both take the last one */
+	if (__sync_fetch_and_add(cnt, 1) >= (__s64)max) {
+		__sync_fetch_and_add(cnt, -1);
+		return -1;
+	}
+	if (bpf_map_update_elem(&conns, &s->flow, &c, BPF_NOEXIST))
+		__sync_fetch_and_add(cnt, -1); /* full, or counted by the other CPU */
+	return 0;
+}
+
+/* A FIN or RST of a counted connection: whoever deletes its entry first gives
+ * the slot back, so a connection is uncounted exactly once. */
+static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 *client,
+					  const __u8 *server, __u16 cport, __u16 port, __u8 proto)
+{
+	__s64 *cnt;
+
+	ig_flow_key_make(&s->flow, client, server, cport, port, IG_DIR_COUNTED);
+	if (bpf_map_delete_elem(&conns, &s->flow))
+		return;
+	ig_client_key_make(&s->client, client, port, proto);
+	cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
+	if (cnt)
+		__sync_fetch_and_add(cnt, -1);
+}
+
+static __always_inline struct ig_hier_scratch *ig_hier_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&hier_scratch, &zero);
+}
+
+/* The tier of a source: its rate and burst are replaced by the tier's on
+ * this port, if the tier has one. IG_R_MAX when nothing decides yet. */
+static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct ig_pkt *p,
+					 __u64 *rate, __u64 *burst)
+{
+	struct ig_tier_key tk = {};
+	struct ig_rate *r;
+	struct ig_tier *t;
+
+	s->lpm.prefixlen = 128;
+	__builtin_memcpy(s->lpm.addr, p->saddr, 16);
+	t = bpf_map_lookup_elem(&tiers, &s->lpm);
+	if (!t)
+		return IG_R_MAX;
+	if (t->kind == IG_TIER_ALLOW)
+		return IG_HIER_OUT(IG_R_PASS_ALLOW, 0);
+	if (t->kind == IG_TIER_DENY)
+		return IG_HIER_OUT(IG_R_DROP_DENY, IG_L_DENY);
+	tk.tier = t->id;
+	tk.port = p->dport;
+	tk.proto = p->proto;
+	r = bpf_map_lookup_elem(&tier_policy, &tk);
+	if (r) {
+		*rate = r->rate;
+		*burst = r->burst;
+	}
+	return IG_R_MAX;
+}
+
+/* A refusal at `level`: what the levels below were charged goes back. */
+#define IG_REFUSE(s, level) (ig_refund_all(rf), IG_HIER_OUT(IG_NEED_REFUSE, (level)))
+
+static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __u64 now)
+{
+	__u32 idx = IG_PORT_INDEX(p->proto, p->dport), slot, set_idx;
+	struct ig_hier_scratch *s = ig_hier_scratch();
+	struct ig_source_set *set;
+	struct ig_port_state *ps;
+	struct ig_limits *lim;
+	struct ig_refund rf[IG_RF_MAX];
+	struct ig_policy *pol;
+	__u64 rate, burst, h, ident;
+	int res;
+
+	pol = bpf_map_lookup_elem(&port_policy, &idx);
+	if (!s || !pol || !pol->slot)
+		return IG_HIER_OUT(IG_R_DROP_CONTENDED, 0);
+	slot = pol->slot & (IG_MAX_SLOTS - 1);
+	lim = bpf_map_lookup_elem(&port_limits, &slot);
+	ps = bpf_map_lookup_elem(&port_state, &slot);
+	if (!lim || !ps)
+		return IG_HIER_OUT(IG_R_DROP_CONTENDED, 0);
+	__builtin_memset(rf, 0, sizeof(rf));
+
+	rate = pol->rate;
+	burst = pol->burst;
+	res = ig_tier_apply(s, p, &rate, &burst);
+	if (res != IG_R_MAX)
+		return res;
+
+	/* the source; a source without state first pays the newcomer budget */
+	h = ig_source_hash(p->saddr, p->dport, p->proto, ig_cfg.hash_seed);
+	ident = ig_source_ident(h, p->dport, p->proto);
+	set_idx = (__u32)h & ig_cfg.set_mask;
+	set = bpf_map_lookup_elem(&sources, &set_idx);
+	if (!set)
+		return IG_HIER_OUT(IG_R_DROP_CONTENDED, 0);
+	res = ig_source_charge_rf(set, ident, now, cost, rate, burst, !lim->newcomer_rate,
+				  &rf[IG_RF_SOURCE]);
+	if (res == IG_CHARGE_NEW) {
+		if (ig_bucket_charge_rf(&ps->newcomer_tat, now, 1, lim->newcomer_rate,
+					lim->newcomer_burst, &rf[IG_RF_NEWCOMER]) != IG_CHARGE_OK)
+			return IG_REFUSE(s, IG_L_NEWCOMER);
+		res = ig_source_charge_rf(set, ident, now, cost, rate, burst, 1,
+					  &rf[IG_RF_SOURCE]);
+	}
+	if (res == IG_CHARGE_FULL)
+		return IG_REFUSE(s, IG_L_TABLE);
+	if (res == IG_CHARGE_CONTENDED) {
+		ig_refund_all(rf);
+		return IG_HIER_OUT(IG_R_DROP_CONTENDED, IG_L_SOURCE);
+	}
+	if (res != IG_CHARGE_OK)
+		return IG_REFUSE(s, IG_L_SOURCE);
+
+	if (lim->prefix_rate) {
+		__u32 len = p->ipv6 ? (lim->prefix_v6 ? lim->prefix_v6 : IG_DEFAULT_PREFIX_V6)
+				    : 96 + (lim->prefix_v4 ? lim->prefix_v4 : IG_DEFAULT_PREFIX_V4);
+		__u8 *pfx = s->lpm.addr; /* the trie is done with it */
+
+		ig_prefix_of(p->saddr, len, pfx);
+		/* the length goes into the hash: a /24 and a /16 are two prefixes */
+		h = ig_source_hash(pfx, p->dport, p->proto, ig_cfg.hash_seed ^ ((__u64)len << 56));
+		ident = ig_source_ident(h, p->dport, p->proto);
+		set_idx = (__u32)h & ig_cfg.prefix_set_mask;
+		set = bpf_map_lookup_elem(&prefixes, &set_idx);
+		if (!set) {
+			ig_refund_all(rf);
+			return IG_HIER_OUT(IG_R_DROP_CONTENDED, IG_L_PREFIX);
+		}
+		res = ig_source_charge_rf(set, ident, now, cost, lim->prefix_rate, lim->prefix_burst,
+					  1, &rf[IG_RF_PREFIX]);
+		if (res == IG_CHARGE_FULL)
+			return IG_REFUSE(s, IG_L_TABLE);
+		if (res != IG_CHARGE_OK)
+			return IG_REFUSE(s, IG_L_PREFIX);
+	}
+
+	if (lim->port_rate &&
+	    ig_bucket_charge_rf(&ps->port_tat, now, cost, lim->port_rate, lim->port_burst,
+				&rf[IG_RF_PORT]) != IG_CHARGE_OK)
+		return IG_REFUSE(s, IG_L_PORT);
+
+	if (lim->tokens_per_min) {
+		struct ig_token_state *ts;
+
+		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+		ts = bpf_map_lookup_elem(&tokens, &s->client);
+		/* in debt by a minute's worth or more: the balance is <= 0 */
+		if (ts && ts->tat >= now + IG_TOKEN_WINDOW_NS)
+			return IG_REFUSE(s, IG_L_TOKENS);
+	}
+
+	if (lim->max_conns && p->proto == IG_PROTO_TCP &&
+	    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) == IG_TCP_SYN &&
+	    ig_conn_open(s, p, lim->max_conns, now))
+		return IG_REFUSE(s, IG_L_CONNS);
+	return IG_HIER_OUT(IG_R_PASS_ADMITTED, 0);
+}
+
+/*
+ * Charge a reply's payload to its client's token budget: bytes / bytes-per-
+ * token tokens, i.e. tat moves by bytes * 60e9 / (tokens_per_min * bpt) ns.
+ * Never refused: a client may go as deep into debt as its answers take.
+ */
+static __always_inline void ig_tokens_spend(struct ig_hier_scratch *s, const struct ig_pkt *p,
+					    const struct ig_limits *lim, __u64 bytes, __u64 now)
+{
+	__u64 bpt = lim->bytes_per_token ? lim->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN;
+	__u64 inc = bytes * (IG_TOKEN_WINDOW_NS / bpt) / lim->tokens_per_min;
+	struct ig_token_state *ts, fresh = {};
+	int i;
+
+	if (!inc)
+		return;
+	ig_client_key_make(&s->client, p->daddr, p->sport, p->proto);
+	ts = bpf_map_lookup_elem(&tokens, &s->client);
+	if (!ts) {
+		bpf_map_update_elem(&tokens, &s->client, &fresh, BPF_NOEXIST);
+		ts = bpf_map_lookup_elem(&tokens, &s->client);
+		if (!ts)
+			return;
+	}
+	__sync_fetch_and_add(&ts->spent, bytes / bpt);
+#pragma unroll
+	for (i = 0; i < IG_CAS_TRIES; i++) {
+		__u64 old = *(volatile __u64 *)&ts->tat;
+
+		if (old >= now) { /* in use: debt adds up, no race to lose */
+			__sync_fetch_and_add(&ts->tat, inc);
+			return;
+		}
+		if (__sync_val_compare_and_swap(&ts->tat, old, now + inc) == old)
+			return;
+	}
+}
+
+/* What the egress program does for a fair-share port's reply: the token
+ * charge and, for a server's FIN or RST, the connection's slot back. */
+static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig_pkt *p)
+{
+	__u32 idx = IG_PORT_INDEX(p->proto, p->sport), slot;
+	struct ig_hier_scratch *s = ig_hier_scratch();
+	struct ig_limits *lim;
+	struct ig_policy *pol;
+	__u32 len, off;
+
+	pol = bpf_map_lookup_elem(&port_policy, &idx);
+	if (!s || !pol || !pol->slot)
+		return 0;
+	slot = pol->slot & (IG_MAX_SLOTS - 1);
+	lim = bpf_map_lookup_elem(&port_limits, &slot);
+	if (!lim)
+		return 0;
+	if ((pol->flags & IG_POL_F_CONNS) && p->proto == IG_PROTO_TCP &&
+	    (p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)))
+		ig_conn_close(s, p->daddr, p->saddr, p->dport, p->sport, p->proto);
+	if ((pol->flags & IG_POL_F_TOKENS) && lim->tokens_per_min) {
+		/* skb->len: a TSO train's header still says one segment */
+		len = ig_ctx_u32(skb, struct __sk_buff, len);
+		off = p->proto == IG_PROTO_TCP ? p->payload_off : p->l4_off + 8;
+		if (len > off)
+			ig_tokens_spend(s, p, lim, len - off, ig_now());
+	}
+	return 0;
+}
+
+#endif /* IG_FAIRSHARE_H */
