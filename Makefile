@@ -102,10 +102,16 @@ deps:
 demo: deps all
 	$(Q)bash tests/demo.sh $(BUILD)
 
-test: deps all
+# the flood test sends its spoofed SYNs with the bench's generator
+VETHGEN := $(BUILD)/tests/bench/vethgen
+$(VETHGEN): tests/bench/veth/vethgen.c tests/bench/veth/gen.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,MAKE,$@)
+	$(Q)$(MAKE) -s -f tests/bench/bench.mk BUILD=$(BUILD) $@
+
+test: deps all $(VETHGEN)
 	$(Q)bash tests/run.sh $(BUILD)
 
-test-slow: deps all
+test-slow: deps all $(VETHGEN)
 	$(Q)IG_SLOW=1 bash tests/run.sh $(BUILD)
 
 bench: deps all
