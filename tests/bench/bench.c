@@ -46,6 +46,15 @@
 #define PORT_STEER_B 9101
 #define SLOT_CONN 1
 #define SLOT_REJECT 2
+/* Fair share: one bucket that admits everything, the same through the whole
+ * hierarchy, and a drop at the source level through the hierarchy. */
+#define PORT_ADMIT 8002
+#define PORT_HIER 8003
+#define PORT_HDROP 8004
+#define SLOT_ADMIT 3
+#define SLOT_HIER 4
+#define SLOT_HDROP 5
+#define BENCH_TIERS 1000 /* prefixes in the tier trie, none of them the source's */
 
 #define DEFAULT_ENTRIES 262144 /* source-table ways (sets * IG_WAYS) */
 
@@ -100,15 +109,57 @@ static __u64 tick_ns_from_config(char *src, size_t srclen)
 	return 4000000ULL;
 }
 
-static void set_policy(int fd, __u16 port, __u32 slot, enum ig_unit unit, enum ig_action action)
+static void set_policy_full(int fd, __u16 port, __u32 slot, enum ig_unit unit,
+			    enum ig_action action, __u64 rate, __u32 flags)
 {
 	struct ig_policy pol = {
-		.rate = 1, .burst = 1, .slot = slot, .unit = unit, .action = action,
+		.rate = rate, .burst = rate, .slot = slot, .unit = unit, .action = action,
+		.flags = flags,
 	};
 	__u32 key = IG_PORT_INDEX(IG_PROTO_TCP, port);
 
 	if (bpf_map_update_elem(fd, &key, &pol, BPF_ANY))
 		die("port_policy update: %s", strerror(errno));
+}
+
+static void set_policy(int fd, __u16 port, __u32 slot, enum ig_unit unit, enum ig_action action)
+{
+	set_policy_full(fd, port, slot, unit, action, 1, 0);
+}
+
+/*
+ * Every level on: tiers (a trie of BENCH_TIERS prefixes the source is not
+ * in), prefix, port, newcomer budget (the source is known after the warm-up,
+ * so it is never charged), a token budget (looked up) and max-conns (the
+ * repeated SYN is a retransmission after the first: a lookup). Generous
+ * rates: only the source bucket of PORT_HDROP refuses.
+ */
+static void setup_hierarchy(struct bench *s)
+{
+	struct ig_limits lim = { .prefix_rate = 1000000000, .prefix_burst = 1000000000,
+				 .port_rate = 1000000000, .port_burst = 1000000000,
+				 .newcomer_rate = 1, .newcomer_burst = 1,
+				 .tokens_per_min = 1000000000, .max_conns = 1000000 };
+	int pol = bpf_map__fd(s->maps.port_policy), lfd = bpf_map__fd(s->maps.port_limits);
+	__u32 slots[] = { SLOT_HIER, SLOT_HDROP }, flags;
+	__u32 i;
+
+	set_policy_full(pol, PORT_ADMIT, SLOT_ADMIT, IG_UNIT_CONN, IG_ACTION_DROP, 1000000000, 0);
+	flags = IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS;
+	set_policy_full(pol, PORT_HIER, SLOT_HIER, IG_UNIT_CONN, IG_ACTION_DROP, 1000000000, flags);
+	set_policy_full(pol, PORT_HDROP, SLOT_HDROP, IG_UNIT_CONN, IG_ACTION_DROP, 1, flags);
+	for (i = 0; i < 2; i++)
+		if (bpf_map_update_elem(lfd, &slots[i], &lim, BPF_ANY))
+			die("port_limits update: %s", strerror(errno));
+	for (i = 0; i < BENCH_TIERS; i++) {
+		struct ig_lpm_key k = { .prefixlen = 96 + 24,
+					.addr = { [10] = 0xff, [11] = 0xff, 10, (__u8)(i >> 8),
+						  (__u8)i, 0 } };
+		struct ig_tier t = { .kind = IG_TIER_LIMIT, .id = 1 };
+
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.tiers), &k, &t, BPF_ANY))
+			die("tiers update: %s", strerror(errno));
+	}
 }
 
 /* A budget that never runs out during the bench, so every over-limit packet
@@ -138,6 +189,9 @@ enum target {
 	T_DROP_1,   /* drop path, 1 source */
 	T_ACK,      /* non-SYN on a conn port */
 	T_DROP_1M,  /* drop path, 1M sources */
+	T_ADMIT_1,  /* admitted SYN, one bucket */
+	T_ADMIT_H,  /* admitted SYN, every fair-share level */
+	T_DROP_H,   /* drop at the source level, through the hierarchy */
 };
 
 struct bcase {
@@ -467,6 +521,18 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 		target_word(case_ok(d1m) && d1m->above <= TARGET_DROP_1M_NS));
 	fprintf(o, "| memory per tracked source | %.1f B | %.0f B | %s |\n", mem->worst,
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
+	{
+		struct bcase *a1 = find_target(cases, ncase, T_ADMIT_1);
+		struct bcase *ah = find_target(cases, ncase, T_ADMIT_H);
+		struct bcase *dh = find_target(cases, ncase, T_DROP_H);
+
+		fprintf(o, "\nFair share, above bare: an admitted SYN costs %.1f ns with one bucket "
+			   "and %.1f ns through every level (%d tier prefixes, prefix, port, "
+			   "newcomer, tokens, max-conns): +%.1f ns, x%.2f. A drop at the source "
+			   "level costs %.1f ns through the hierarchy against %.1f ns with one "
+			   "bucket.\n", a1->above, ah->above, BENCH_TIERS, ah->above - a1->above,
+			ah->above / a1->above, dh->above, d1->above);
+	}
 	if (reruns)
 		fprintf(o, "\n%llu timed runs were run again: some of their sources refilled "
 			   "during the run.\n", reruns);
@@ -532,6 +598,7 @@ static struct inst insts[NINST] = {
 #undef INST
 
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
+static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
 
 /* Fills cases[]; returns how many. */
 static int build_cases(struct bcase *cases, struct infergate *prod)
@@ -571,6 +638,16 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		{ .name = "reject (RST), tick clock", .sources = 1, .prog_fd = P(I_T1, bench_ig),
 		  .frame = syn_rej, .warm = 1, .stats_fd = ST(I_T1), .slot = SLOT_REJECT,
 		  .want = IG_R_REJECT, .want_ret = XDP_TX_RC },
+		{ .name = "admitted SYN, one bucket", .target = T_ADMIT_1, .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = syn_admit, .warm = 1, .stats_fd = ST(I_T1),
+		  .slot = SLOT_ADMIT, .want = IG_R_PASS_ADMITTED, .want_ret = XDP_PASS_RC },
+		{ .name = "admitted SYN, full fair-share hierarchy", .target = T_ADMIT_H,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = syn_hier, .warm = 1,
+		  .stats_fd = ST(I_T1), .slot = SLOT_HIER, .want = IG_R_PASS_ADMITTED,
+		  .want_ret = XDP_PASS_RC },
+		{ .name = "drop, through the full hierarchy", .target = T_DROP_H, .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = syn_hdrop, .warm = 1, .stats_fd = ST(I_T1),
+		  .slot = SLOT_HDROP, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
 		/* Egress (TC): against a TC program that does nothing. Every reply
 		 * the server sends pays the first; the second is a steered reply. */
 		{ .name = "tc bare: TC_ACT_UNSPEC (egress baseline)", .sources = 1,
@@ -600,7 +677,7 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 	return n;
 }
 
-#define MAX_CASES 16
+#define MAX_CASES 24
 
 int main(int argc, char **argv)
 {
@@ -633,6 +710,9 @@ int main(int argc, char **argv)
 	make_frame(syn_conn, 40000, PORT_CONN, IG_TCP_SYN);
 	make_frame(ack_conn, 40000, PORT_CONN, IG_TCP_ACK);
 	make_frame(syn_open, 40000, PORT_OPEN, IG_TCP_SYN);
+	make_frame(syn_admit, 40000, PORT_ADMIT, IG_TCP_SYN);
+	make_frame(syn_hier, 40000, PORT_HIER, IG_TCP_SYN);
+	make_frame(syn_hdrop, 40000, PORT_HDROP, IG_TCP_SYN);
 	/* Same source and destination port: the RST that replaces the frame on
 	 * the first run then still hits the protected port on every later run
 	 * (test runs reuse one frame), so each repeat takes the reject path. */
@@ -651,6 +731,7 @@ int main(int argc, char **argv)
 		load_inst(&insts[i], tick_ns);
 	prod = load_prod(tick_ns);
 	setup_steering(&insts[I_T1]);
+	setup_hierarchy(insts[I_T1].skel);
 	ncase = build_cases(cases, prod);
 	for (i = 0; i < ncase; i++) {
 		cases[i].ns = calloc(rounds, sizeof(double));
