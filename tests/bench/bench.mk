@@ -21,10 +21,14 @@ BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -W
 BENCH_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Werror -MMD -MP \
 		-I$(B) -I$(BUILD) -Ibpf
 
-.PHONY: bench bench-build bench-veth
+.PHONY: bench bench-build bench-veth bench-protect
 bench: $(B)/bench $(B)/vethgen
 	$(B)/bench $(BUILD)/bench
 	bash tests/bench/veth.sh $(BUILD)
+	bash tests/bench/protect.sh $(BUILD)
+
+bench-protect: $(B)/vethgen
+	bash tests/bench/protect.sh $(BUILD)
 
 bench-veth: $(B)/vethgen
 	bash tests/bench/veth.sh $(BUILD)
