@@ -182,6 +182,17 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	if (res != IG_R_MAX)
 		return res;
 
+	/* blocked by the fleet: nothing is charged, so a blocked source's local
+	 * buckets are full when the block ends */
+	if (pol->flags & IG_POL_F_FLEET) {
+		__u64 *until;
+
+		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+		until = bpf_map_lookup_elem(&fleet_block, &s->client);
+		if (until && *until > now)
+			return IG_HIER_OUT(IG_NEED_REFUSE, IG_L_FLEET);
+	}
+
 	/* the source; a source without state first pays the newcomer budget */
 	h = ig_source_hash(p->saddr, p->dport, p->proto, ig_cfg.hash_seed);
 	ident = ig_source_ident(h, p->dport, p->proto);
@@ -249,6 +260,19 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) == IG_TCP_SYN &&
 	    ig_conn_open(s, p, lim->max_conns, now))
 		return IG_REFUSE(s, IG_L_CONNS);
+
+	if (pol->flags & IG_POL_F_FLEET) {
+		__u64 *n, zero = 0;
+
+		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+		n = bpf_map_lookup_elem(&fleet_counts, &s->client);
+		if (!n) {
+			bpf_map_update_elem(&fleet_counts, &s->client, &zero, BPF_NOEXIST);
+			n = bpf_map_lookup_elem(&fleet_counts, &s->client);
+		}
+		if (n)
+			__sync_fetch_and_add(n, cost);
+	}
 	return IG_HIER_OUT(IG_R_PASS_ADMITTED, 0);
 }
 

@@ -70,6 +70,10 @@ struct ig_policy {
 #define IG_POL_F_CONNS 0x4
 /* a token budget is on: the egress program charges replies from this port */
 #define IG_POL_F_TOKENS 0x8
+/* fleet-wide limit (issue 7): admitted units are counted per source in
+ * `fleet_counts` for the agent to publish, and sources the fleet has spent
+ * are refused while `fleet_block` says so. Needs IG_POL_F_HIER. */
+#define IG_POL_F_FLEET 0x10
 
 /*
  * The levels of fair share, map `port_limits` (ARRAY[IG_MAX_SLOTS], indexed by
@@ -116,6 +120,7 @@ enum ig_level {
 	IG_L_TOKENS = 5,   /* its LLM-token budget is in debt */
 	IG_L_CONNS = 6,    /* it holds max-conns connections already */
 	IG_L_DENY = 7,     /* in a deny tier */
+	IG_L_FLEET = 8,    /* over its fleet-wide budget (blocked by the agent) */
 	IG_L_MAX,
 };
 
@@ -214,6 +219,16 @@ struct ig_conn {
 };
 
 #define IG_DEFAULT_CONNS 262144
+
+/*
+ * Fleet-wide limits: the data path never asks Redis. It counts what it
+ * admitted per source of an IG_POL_F_FLEET port in `fleet_counts` (LRU_HASH,
+ * struct ig_client_key -> __u64, only ever grows), and refuses a source while
+ * its entry in `fleet_block` (HASH, struct ig_client_key -> __u64) is later
+ * than now (data-path ns): the agent writes it when the fleet's shared
+ * bucket says the source is spent, for as long as the fleet needs to refill.
+ */
+#define IG_DEFAULT_FLEET_CLIENTS 65536
 
 /* Slot 0 of `port_stats` counts traffic that is not for a protected port. */
 #define IG_MAX_SLOTS 256
@@ -501,6 +516,7 @@ IG_STATIC_ASSERT(sizeof(struct ig_health) == 8 * (IG_HTTP_MAX + 2 + IG_ROUTE_MAX
 IG_STATIC_ASSERT(sizeof(struct ig_limits) == 64, "ig_limits layout");
 IG_STATIC_ASSERT(sizeof(struct ig_port_state) == 64, "ig_port_state layout");
 IG_STATIC_ASSERT(sizeof(struct ig_level_stats) == 8 * IG_L_MAX, "ig_level_stats layout");
+IG_STATIC_ASSERT(IG_L_MAX <= 255, "a level fits the event's byte");
 IG_STATIC_ASSERT(sizeof(struct ig_lpm_key) == 20, "ig_lpm_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_tier) == 8, "ig_tier layout");
 IG_STATIC_ASSERT(sizeof(struct ig_tier_name) == IG_TIER_NAME_LEN, "ig_tier_name layout");

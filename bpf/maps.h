@@ -195,6 +195,22 @@ struct {
 	__type(value, __s64);
 } conn_counts SEC(".maps");
 
+/* Fleet-wide limits: what was admitted per source, and who is blocked until
+ * when (see IG_POL_F_FLEET). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IG_DEFAULT_FLEET_CLIENTS);
+	__type(key, struct ig_client_key);
+	__type(value, __u64);
+} fleet_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IG_DEFAULT_FLEET_CLIENTS);
+	__type(key, struct ig_client_key);
+	__type(value, __u64);
+} fleet_block SEC(".maps");
+
 /* Sampled drop events for the agent (struct ig_event). */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -116,6 +116,8 @@ struct infergate *dp_load(void)
 	dp_clear_hash(dp_skel->maps.tokens);
 	dp_clear_hash(dp_skel->maps.conns);
 	dp_clear_hash(dp_skel->maps.conn_counts);
+	dp_clear_hash(dp_skel->maps.fleet_counts);
+	dp_clear_hash(dp_skel->maps.fleet_block);
 	dp_events(dp_skel, NULL, 0); /* drain */
 	ASSERT_OK(bpf_map__update_elem(dp_skel->maps.reject_state, &zero, 4, &idle, sizeof(idle),
 				       BPF_ANY), "reject budget bucket");

@@ -364,3 +364,32 @@ IG_TEST(fairshare_dry_run_counts_each_level_and_refuses_nothing)
 		ASSERT_EQ(ev[0].level, IG_L_SOURCE, "the event names the level");
 	}
 }
+
+IG_TEST(fairshare_fleet_counts_admissions_and_obeys_blocks)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_limits lim = {};
+		struct ig_client_key ck = { .port = PORT, .proto = IG_PROTO_TCP };
+		__u64 n = 0, until;
+
+		fs_setup(skel, 1, 3, IG_ACTION_DROP, IG_POL_F_FLEET, &lim);
+		ASSERT_EQ(admitted(skel, h, "198.18.2.2", 5), 3, "the local limit");
+		ck.addr[10] = ck.addr[11] = 0xff;
+		inet_pton(AF_INET, "198.18.2.2", ck.addr + 12);
+		ASSERT_OK(bpf_map__lookup_elem(skel->maps.fleet_counts, &ck, sizeof(ck), &n, sizeof(n),
+					       0), "the source's fleet count");
+		ASSERT_EQ(n, 3, "admitted units only");
+		/* the agent blocks it for 2 s (the fleet is spent) */
+		until = skel->bss->ig_test_now_ns + 2 * SEC_NS;
+		ASSERT_OK(bpf_map__update_elem(skel->maps.fleet_block, &ck, sizeof(ck), &until,
+					       sizeof(until), BPF_ANY), "block");
+		skel->bss->ig_test_now_ns += SEC_NS;
+		ASSERT_EQ(admitted(skel, h, "198.18.2.2", 2), 0, "blocked though a token refilled");
+		ASSERT_EQ(level_count(skel, IG_L_FLEET), 2, "at the fleet level");
+		ASSERT_EQ(admitted(skel, h, "198.18.2.3", 1), 1, "others are not blocked");
+		skel->bss->ig_test_now_ns += SEC_NS;
+		ASSERT_EQ(admitted(skel, h, "198.18.2.2", 5), 2,
+			  "block over: two seconds of refill, none of it spent while blocked");
+	}
+}
