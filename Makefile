@@ -27,7 +27,7 @@ CFLAGS   ?= $(CFLAGS_COMMON)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	      -I$(BUILD) -Ibpf
 USER_INC := -I$(BUILD) -Ibpf -Iuser
-LIBS     := -lbpf -lelf -lz -linih -lcurl -lmicrohttpd -lpthread
+LIBS     := -lbpf -lelf -lz -linih -lcurl -lmicrohttpd -lhiredis -lpthread
 
 BPF_SRCS  := bpf/infergate.bpf.c
 USER_SRCS := $(wildcard user/*.c)

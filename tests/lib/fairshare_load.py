@@ -4,8 +4,8 @@
 
   fairshare_load.py server PORT OUT
       accept on [::]:PORT (IPv4 too), close at once, count accepted
-      connections per client address; on SIGTERM write {addr: n} to OUT.
-      OUT.ready appears once listening.
+      connections per client address; on SIGTERM write {addr: n} to OUT,
+      on SIGUSR1 to OUT.snap (and go on). OUT.ready appears once listening.
   fairshare_load.py clients DST PORT RATE LEGIT_IPS ABUSIVE_IP ABUSIVE_RATE STOP OUT MAX_S
       one thread per legit address, each opening RATE connections a second
       on a fixed schedule (1 s connect timeout), and an abusive address
@@ -32,9 +32,16 @@ def server(port, out):
     s.settimeout(0.1)
     counts = {}
     stop = []
+    snap = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    signal.signal(signal.SIGUSR1, lambda *_: snap.append(1))
     open(out + ".ready", "w").close()
     while not stop:
+        if snap:
+            snap.clear()
+            with open(out + ".snap.tmp", "w") as f:
+                json.dump(counts, f)
+            os.rename(out + ".snap.tmp", out + ".snap")
         try:
             c, addr = s.accept()
         except (socket.timeout, InterruptedError):

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Fleet-wide limits through a real redis-server: three hosts (namespaces),
+# each with its own infergate (native XDP) and agent, share one Redis over a
+# unix socket; one client namespace, with the same address on a link to each
+# host, sprays new connections over all three. Per host: 20/s, burst 20; the
+# fleet: 20/s, burst 20. Over 10 s the three hosts together must admit
+# fleet_rate * t + fleet_burst within 10 % (per-host limits alone: 3x). Redis
+# killed: every host still holds its local limit (never unlimited, never
+# blocked wholesale). Redis back: the fleet limit resumes.
+. "$(dirname "$0")/../lib/netns.sh"
+
+RATE=20 BURST=20 ATTEMPTS_PER_S=120 CLIENT=198.18.60.2
+
+redis_up() { redis-cli -s "$IG_TMP/redis.sock" ping 2>/dev/null | grep -q PONG; }
+start_redis() {
+	redis-server --port 0 --unixsocket "$IG_TMP/redis.sock" --unixsocketperm 600 \
+		--save "" --appendonly no --daemonize no --dir "$IG_TMP" \
+		>"$IG_TMP/redis.log" 2>&1 &
+	REDIS_PID=$!
+	IG_PIDS+=($REDIS_PID)
+	ig_wait_for 5 "redis-server" redis_up
+}
+
+# Host i: namespace, a link to the client, its server, infergate and agent.
+make_host() { # I
+	local i=$1 ns="igh$i-$$x$IG_N" vs="ig$$x${IG_N}h$i" vc="ig$$x${IG_N}k$i" addr=198.18.6$i.1
+	ip netns add "$ns"
+	IG_NETNS+=("$ns")
+	ip link add "$vs" netns "$ns" type veth peer name "$vc" netns "$CLI"
+	nsenter --net="/run/netns/$ns" ip link set lo up
+	nsenter --net="/run/netns/$ns" ip addr add "$addr/32" dev "$vs"
+	nsenter --net="/run/netns/$ns" ip link set "$vs" up
+	nsenter --net="/run/netns/$ns" ip route add "$CLIENT/32" dev "$vs"
+	# the client has one address on every link: one source for the fleet
+	ig_cli ip addr add "$CLIENT/32" dev "$vc"
+	ig_cli ip link set "$vc" up
+	ig_cli ip route add "$addr/32" dev "$vc" src "$CLIENT"
+	nsenter --net="/run/netns/$ns" "$IG_PY" "$IG_LIB/fairshare_load.py" server 8000 \
+		"$IG_TMP/accepted.$i.json" >"$IG_TMP/server.$i.log" 2>&1 &
+	IG_PIDS+=($!)
+	eval "SERVER_PID_$i=$!"
+	ig_wait_for 5 "server $i" test -e "$IG_TMP/accepted.$i.json.ready"
+	cat >"$IG_TMP/agent.$i.conf" <<-EOF
+	[agent]
+	interface = $vs
+	metrics = off
+	tick = 50ms
+	[cluster]
+	redis = unix:$IG_TMP/redis.sock
+	node = host$i
+	interval = 100ms
+	[port 8000/tcp]
+	rate = $RATE/s
+	burst = $BURST
+	action = reject
+	fleet_rate = $RATE/s
+	fleet_burst = $BURST
+	EOF
+	nsenter --net="/run/netns/$ns" "$IG_BIN" --pin-dir "$PIN-h$i" run --config "$IG_TMP/agent.$i.conf" \
+		--pid-file "$IG_TMP/agent.$i.pid" >"$IG_TMP/agent.$i.log" 2>&1 &
+	IG_PIDS+=($!)
+	IG_PINS+=("$PIN-h$i")
+	HOSTS+=("$addr")
+	NSS+=("$ns")
+}
+
+agent_synced() { grep -q "fleet: redis .* reachable" "$IG_TMP/agent.$1.log"; }
+
+# Open-loop connection attempts from the client, round-robin over the hosts,
+# for SECONDS; the servers count what was admitted.
+spray() { # SECONDS
+	ig_cli "$IG_PY" - "$CLIENT" "$ATTEMPTS_PER_S" "$1" "${HOSTS[@]}" <<'EOF'
+import socket, sys, time
+src, rate, dur, hosts = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
+t0 = time.monotonic()
+pending, k = [], 0
+while time.monotonic() - t0 < dur:
+    wait = t0 + k / rate - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+    s = socket.socket()
+    s.setblocking(False)
+    s.bind((src, 0))
+    s.connect_ex((hosts[k % len(hosts)], 8000))
+    k += 1
+    now = time.monotonic()
+    pending.append((now, s))
+    while pending and now - pending[0][0] > 0.5:
+        pending.pop(0)[1].close()
+time.sleep(0.3)  # the last handshakes complete
+for _, s in pending:
+    s.close()
+print(k)
+EOF
+}
+
+# Connections the three servers accepted from the client so far.
+admitted_total() {
+	local i total=0 n
+	for i in 1 2 3; do
+		kill -USR1 "$(eval echo "\$SERVER_PID_$i")"
+	done
+	for i in 1 2 3; do
+		ig_wait_for 5 "server $i counts" test -e "$IG_TMP/accepted.$i.json.snap"
+		n=$("$IG_PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], 0))' \
+			"$IG_TMP/accepted.$i.json.snap" "$CLIENT")
+		rm -f "$IG_TMP/accepted.$i.json.snap"
+		total=$((total + n))
+	done
+	echo "$total"
+}
+
+t_fleet_limit_across_three_hosts() {
+	command -v redis-server >/dev/null || ig_skip "redis-server not installed"
+	command -v redis-cli >/dev/null || ig_skip "redis-cli not installed"
+	ig_make_pair # the client namespace ($CLI); its first link is unused here
+	HOSTS=() NSS=()
+	start_redis
+	for i in 1 2 3; do make_host "$i"; done
+	for i in 1 2 3; do ig_wait_for 10 "agent $i to reach redis" agent_synced "$i"; done
+
+	local before after attempts fleet lo hi t=10
+	before=$(admitted_total)
+	attempts=$(spray "$t")
+	after=$(admitted_total)
+	fleet=$((after - before))
+	lo=$(ig_calc "0.9 * ($RATE * $t + $BURST)")
+	hi=$(ig_calc "1.1 * ($RATE * $t + $BURST)")
+	echo "measured: fleet of 3 admitted $fleet of $attempts attempts in ${t}s; fleet limit $((RATE * t + BURST)), per-host limits alone $((3 * (RATE * t + BURST)))"
+	ig_fcmp "$fleet >= $lo && $fleet <= $hi" || ig_fail "fleet admitted $fleet, expected $lo..$hi"
+
+	# Redis gone: each host holds its own limit, no more, no less
+	kill "$REDIS_PID"
+	wait "$REDIS_PID" 2>/dev/null || true
+	for i in 1 2 3; do
+		ig_wait_for 5 "agent $i to notice" grep -q "fleet: redis .* unusable" "$IG_TMP/agent.$i.log"
+	done
+	before=$(admitted_total)
+	attempts=$(spray 4)
+	after=$(admitted_total)
+	echo "measured: redis down: admitted $((after - before)) of $attempts in 4s (local limits: <= $((3 * (RATE * 4 + BURST))), fleet would be $((RATE * 4 + BURST)))"
+	ig_assert_range "$((after - before))" $((2 * RATE * 4)) $((3 * (RATE * 4 + BURST) + 3)) \
+		"admitted with redis down"
+
+	# Redis back: the fleet limit resumes (a fresh Redis: a fresh burst)
+	local start_ms=$(($(ig_now_us) / 1000))
+	start_redis
+	for i in 1 2 3; do
+		ig_wait_for 10 "agent $i to resume" bash -c "[ \$(grep -c 'fleet: redis .* reachable' '$IG_TMP/agent.$i.log') -ge 2 ]"
+	done
+	echo "measured: agents resumed within $(($(ig_now_us) / 1000 - start_ms)) ms of redis restarting"
+	before=$(admitted_total)
+	attempts=$(spray 6)
+	after=$(admitted_total)
+	fleet=$((after - before))
+	echo "measured: redis back: admitted $fleet of $attempts in 6s (fleet limit $((RATE * 6 + BURST)))"
+	ig_assert_range "$fleet" $((RATE * 6 * 8 / 10)) $(((RATE * 6 + BURST) * 12 / 10)) \
+		"admitted after redis came back"
+
+	for i in 1 2 3; do
+		grep -q "fleet" "$IG_TMP/agent.$i.log" || true
+	done
+	nsenter --net="/run/netns/${NSS[0]}" "$IG_BIN" --pin-dir "$PIN-h1" status --fleet \
+		--redis "unix:$IG_TMP/redis.sock" --json >"$IG_TMP/fleet.json" ||
+		ig_fail "status --fleet failed"
+	"$IG_PY" -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+names = sorted(n["node"] for n in j["nodes"])
+assert names == ["host1", "host2", "host3"], names
+' "$IG_TMP/fleet.json" || ig_fail "status --fleet: $(cat "$IG_TMP/fleet.json")"
+}
+
+run_test fleet-limit-across-three-hosts t_fleet_limit_across_three_hosts
