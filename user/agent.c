@@ -19,6 +19,7 @@
 #include "top.h"
 #include "policy.h"
 #include "probe.h"
+#include "fleet.h"
 
 /* One breaker the agent drives. */
 struct watched {
@@ -46,6 +47,63 @@ static __u64 now_ms(void)
 }
 
 static struct ig_metrics *metrics;
+static struct ig_fleet *fleet;
+
+/* The config's fleet ports, for the sync. */
+static int fleet_ports(const struct ig_cfg_file *cfg)
+{
+	struct ig_fleet_port ports[IG_FLEET_MAX_PORTS];
+	int n = 0;
+
+	for (int i = 0; i < cfg->nports; i++) {
+		const struct ig_cfg_port *p = &cfg->ports[i];
+
+		if (!p->has_limit || !p->fleet_rate)
+			continue;
+		if (n == IG_FLEET_MAX_PORTS) {
+			ig_err("at most %d ports with a fleet_rate", IG_FLEET_MAX_PORTS);
+			return -E2BIG;
+		}
+		ports[n++] = (struct ig_fleet_port){ .port = p->port, .proto = p->proto,
+						     .rate = p->fleet_rate, .burst = p->fleet_burst };
+	}
+	return ig_fleet_set_ports(fleet, ports, n);
+}
+
+/* What this node publishes for `status --fleet`: its breakers and the sync. */
+static void node_json(char *buf, size_t len, const struct ig_cfg_file *cfg,
+		      const struct ig_instance *in)
+{
+	static const char *const states[] = { "closed", "open", "half_open" };
+	struct ig_fleet_stats st;
+	size_t off;
+	int first = 1;
+
+	ig_fleet_stats(fleet, &st);
+	off = (size_t)snprintf(buf, len, "{\"node\":\"%s\",\"interface\":\"%s\",\"breakers\":[",
+			       cfg->cluster.node, cfg->ifname);
+	for (int i = 0; i < cfg->nports && off < len; i++) {
+		const struct ig_cfg_port *p = &cfg->ports[i];
+		struct ig_health h;
+		struct ig_breaker b;
+
+		if (!p->has_breaker || ig_breaker_get(in, p->port, &b) || ig_health_read(in, p->port, &h))
+			continue;
+		off += (size_t)snprintf(buf + off, len - off,
+					"%s{\"port\":%u,\"state\":\"%s\",\"forced\":%s,\"http_5xx\":%llu,"
+					"\"http_2xx\":%llu,\"rst\":%llu}", first ? "" : ",", p->port,
+					b.state < 3 ? states[b.state] : "?",
+					b.force ? "true" : "false",
+					(unsigned long long)h.http[IG_HTTP_5XX],
+					(unsigned long long)h.http[IG_HTTP_2XX], (unsigned long long)h.rst);
+		first = 0;
+	}
+	if (off < len)
+		snprintf(buf + off, len - off,
+			 "],\"fleet\":{\"up\":%s,\"syncs\":%llu,\"blocks\":%llu,\"sent_bytes\":%llu}}",
+			 st.up ? "true" : "false", (unsigned long long)st.syncs,
+			 (unsigned long long)st.blocks, (unsigned long long)st.bytes_sent);
+}
 
 /* Write a decided change into the map and say why. */
 static int apply_change(const struct ig_instance *in, struct watched *w,
@@ -276,9 +334,10 @@ static void reload(const struct ig_instance *in, const char *path, struct ig_cfg
 	    nc->attach.xdp_generic != oc->attach.xdp_generic ||
 	    nc->attach.max_sources != oc->attach.max_sources ||
 	    nc->attach.max_flows != oc->attach.max_flows ||
-	    strcmp(nc->metrics_addr, oc->metrics_addr)) {
-		ig_err("reload refused: interface, hook, xdp_mode, max_sources, max_flows and metrics take a "
-		       "restart of the agent; nothing changed");
+	    strcmp(nc->metrics_addr, oc->metrics_addr) || nc->has_cluster != oc->has_cluster ||
+	    memcmp(&nc->cluster, &oc->cluster, sizeof(nc->cluster))) {
+		ig_err("reload refused: interface, hook, xdp_mode, max_sources, max_flows, metrics and "
+		       "[cluster] take a restart of the agent; nothing changed");
 		goto out;
 	}
 	nc->attach.ifname = nc->ifname;
@@ -295,6 +354,8 @@ static void reload(const struct ig_instance *in, const char *path, struct ig_cfg
 		       "reload");
 		n = 0;
 	}
+	if (fleet && fleet_ports(nc))
+		ig_err("reload: fleet limits keep the old ports");
 	ig_info("reload: applied %s (%d port(s), %d breaker(s))", path, nc->nports, n);
 	free(*w);
 	free(*cfg);
@@ -401,6 +462,13 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 			goto out;
 		ig_metrics_set_top(metrics, top);
 	}
+	if (cfg->has_cluster) {
+		err = ig_fleet_new(&fleet, &cfg->cluster);
+		if (!err)
+			err = fleet_ports(cfg);
+		if (err)
+			goto out;
+	}
 	nw = watch_breakers(&in, cfg, w, NULL, 0);
 	if (nw < 0) {
 		err = nw;
@@ -418,6 +486,10 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_reload;
 	sigaction(SIGHUP, &sa, NULL);
+	/* a peer gone mid-write (Redis, a metrics scraper) is an error return,
+	 * not the end of the agent */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
 	ig_info("running on %s: %d port(s), %d breaker(s), tick %llu ms; pid %d in %s", cfg->ifname,
 		cfg->nports, nw, (unsigned long long)cfg->tick_ms, (int)getpid(), pid_path);
 	ig_notify_ready();
@@ -441,6 +513,15 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 			ig_top_log(top, now);
 			for (int i = 0; i < nw; i++)
 				tick_one(&in, &w[i], now);
+			if (fleet) {
+				char node[4096];
+				struct ig_fleet_stats st;
+
+				node_json(node, sizeof(node), cfg, &in);
+				ig_fleet_tick(fleet, &in, now, node);
+				ig_fleet_stats(fleet, &st);
+				ig_metrics_fleet(metrics, &st);
+			}
 			next_tick += cfg->tick_ms;
 			if (next_tick <= now) /* we fell behind: no burst of catch-up ticks */
 				next_tick = now + cfg->tick_ms;
@@ -485,6 +566,8 @@ out:
 	ig_metrics_stop(metrics); /* first: it reads the top table */
 	metrics = NULL;
 	ig_top_close(top);
+	ig_fleet_free(fleet);
+	fleet = NULL;
 	for (int i = 0; i < nw; i++)
 		ig_probe_cancel(&prober, &w[i].probe);
 	ig_prober_free(&prober);

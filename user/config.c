@@ -20,6 +20,8 @@ struct load_state {
 	char err[256];
 	struct ig_cfg_port *cur; /* the [port] section being read, NULL in [agent] */
 	int in_agent;
+	int in_cluster;
+	int fleet_burst_given[IG_CFG_MAX_PORTS];
 	int unit_given[IG_CFG_MAX_PORTS], burst_given[IG_CFG_MAX_PORTS];
 	char section[256];       /* the section of the last entry */
 	int header_line;         /* line of the last [section] header */
@@ -54,9 +56,10 @@ static char *read_line(char *str, int num, void *stream)
 
 			st->header_line = st->line;
 			/* an unknown section without entries would pass unseen */
-			if (!(len == 5 && !strncmp(name, "agent", 5)) && strncmp(name, "port ", 5))
-				fail(st, "unknown section [%.*s]: expected [agent] or [port N[/tcp|/udp]]",
-				     (int)(len < 64 ? len : 64), name);
+			if (!(len == 5 && !strncmp(name, "agent", 5)) &&
+			    !(len == 7 && !strncmp(name, "cluster", 7)) && strncmp(name, "port ", 5))
+				fail(st, "unknown section [%.*s]: expected [agent], [cluster] or "
+				     "[port N[/tcp|/udp]]", (int)(len < 64 ? len : 64), name);
 		}
 	}
 	return r;
@@ -85,12 +88,19 @@ static int section_start(struct load_state *st, const char *section)
 
 	st->cur = NULL;
 	st->in_agent = 0;
+	st->in_cluster = 0;
 	if (!strcmp(section, "agent")) {
 		st->in_agent = 1;
 		return 1;
 	}
+	if (!strcmp(section, "cluster")) {
+		st->in_cluster = 1;
+		cfg->has_cluster = 1;
+		cfg->cluster_line = st->line;
+		return 1;
+	}
 	if (strncmp(section, "port ", 5))
-		return fail(st, "unknown section [%s]: expected [agent] or [port N[/tcp|/udp]]",
+		return fail(st, "unknown section [%s]: expected [agent], [cluster] or [port N[/tcp|/udp]]",
 			    section);
 	if (PARSE(st, ig_parse_port_spec(section + 5, &port, &proto, &given)))
 		return 0;
@@ -182,6 +192,39 @@ static int agent_key(struct load_state *st, const char *name, const char *value)
 	return 1;
 }
 
+static int cluster_key(struct load_state *st, const char *name, const char *value)
+{
+	struct ig_fleet_cfg *c = &st->cfg->cluster;
+	char host[256];
+	int port, is_unix;
+
+	if (!strcmp(name, "redis")) {
+		char m[256];
+		int bad;
+
+		ig_args_capture(m, sizeof(m));
+		bad = strlen(value) >= sizeof(c->redis) ||
+		      ig_fleet_parse_addr(value, host, sizeof(host), &port, &is_unix);
+		ig_args_capture(NULL, 0);
+		if (bad)
+			return fail(st, "invalid redis '%s': expected HOST:PORT or unix:/path", value);
+		snprintf(c->redis, sizeof(c->redis), "%s", value);
+	} else if (!strcmp(name, "password")) {
+		if (strlen(value) >= sizeof(c->password))
+			return fail(st, "password too long");
+		snprintf(c->password, sizeof(c->password), "%s", value);
+	} else if (!strcmp(name, "node")) {
+		if (!*value || strlen(value) >= sizeof(c->node) || strpbrk(value, " \t:*"))
+			return fail(st, "invalid node '%s': a name without spaces, ':' or '*'", value);
+		snprintf(c->node, sizeof(c->node), "%s", value);
+	} else if (!strcmp(name, "interval")) {
+		return !PARSE(st, ig_parse_duration(value, "interval", 10, 60000, &c->interval_ms));
+	} else {
+		return fail(st, "unknown key '%s' in [cluster]", name);
+	}
+	return 1;
+}
+
 static int probe_target(struct load_state *st, struct ig_cfg_port *p, enum ig_probe_kind kind,
 			const char *value)
 {
@@ -232,6 +275,12 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 	}
 	if (!strcmp(name, "action"))
 		return !PARSE(st, ig_parse_action(value, &p->limit.action));
+	if (!strcmp(name, "fleet_rate"))
+		return !PARSE(st, ig_parse_rate(value, &p->fleet_rate));
+	if (!strcmp(name, "fleet_burst")) {
+		st->fleet_burst_given[i] = 1;
+		return !PARSE(st, ig_parse_count(value, "fleet_burst", 1, IG_MAX_BURST, &p->fleet_burst));
+	}
 	if (!strcmp(name, "enforce")) {
 		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") || !strcmp(value, "1"))
 			p->limit.flags &= ~IG_POL_F_DRY_RUN;
@@ -310,9 +359,9 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 
 	/* libinih hands the section name with every entry; a new name is a new
 	 * section (a repeated header of the same name merges, as in Python) */
-	if (!st->in_agent && !st->cur && !section[0])
+	if (!st->in_agent && !st->in_cluster && !st->cur && !section[0])
 		return fail(st, "'%s' before any section: put it under [agent] or [port N]", name);
-	if (strcmp(section, st->section) || (!st->in_agent && !st->cur)) {
+	if (strcmp(section, st->section) || (!st->in_agent && !st->in_cluster && !st->cur)) {
 		int line = st->line, ok;
 
 		snprintf(st->section, sizeof(st->section), "%s", section);
@@ -324,6 +373,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 	}
 	if (st->in_agent)
 		return agent_key(st, name, value);
+	if (st->in_cluster)
+		return cluster_key(st, name, value);
 	return port_key(st, name, value);
 }
 
@@ -335,6 +386,13 @@ static int validate(struct load_state *st)
 	if (!cfg->ifname[0]) {
 		st->line = 0;
 		return fail(st, "no interface: set interface = IFACE in [agent]");
+	}
+	if (cfg->has_cluster) {
+		st->line = cfg->cluster_line;
+		if (!cfg->cluster.redis[0])
+			return fail(st, "[cluster] needs redis = HOST:PORT or unix:/path");
+		if (!cfg->cluster.interval_ms)
+			cfg->cluster.interval_ms = IG_FLEET_DEFAULT_INTERVAL_MS;
 	}
 	for (int i = 0; i < cfg->nports; i++) {
 		struct ig_cfg_port *p = &cfg->ports[i];
@@ -350,8 +408,21 @@ static int validate(struct load_state *st)
 				p->limit.unit = p->proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
 			if (p->proto == IG_PROTO_UDP && p->limit.unit == IG_UNIT_CONN)
 				return fail(st, "[port %u/udp]: unit conn needs TCP", p->port);
-		} else if (st->burst_given[i] || st->unit_given[i]) {
-			return fail(st, "[port %u/%s]: burst and unit need a rate", p->port,
+			if (p->fleet_rate) {
+				if (!cfg->has_cluster)
+					return fail(st, "[port %u/%s]: fleet_rate needs a [cluster] section",
+						    p->port, ig_proto_name(p->proto));
+				if (!st->fleet_burst_given[i])
+					p->fleet_burst = p->fleet_rate < IG_MAX_BURST ? p->fleet_rate
+										   : IG_MAX_BURST;
+				/* the data path counts and blocks in the hierarchy */
+				p->limit.flags |= IG_POL_F_HIER | IG_POL_F_FLEET;
+			} else if (st->fleet_burst_given[i]) {
+				return fail(st, "[port %u/%s]: fleet_burst needs a fleet_rate", p->port,
+					    ig_proto_name(p->proto));
+			}
+		} else if (st->burst_given[i] || st->unit_given[i] || p->fleet_rate) {
+			return fail(st, "[port %u/%s]: burst, unit and fleet_rate need a rate", p->port,
 				    ig_proto_name(p->proto));
 		}
 		if (p->has_breaker) {

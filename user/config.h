@@ -12,6 +12,7 @@
 #include "ig_abi.h"
 #include "attach.h"
 #include "fsm.h"
+#include "fleet.h"
 
 #define IG_CFG_MAX_PORTS 256
 
@@ -34,6 +35,8 @@ struct ig_cfg_port {
 	char probe_target[512];    /* URL, or host:port */
 	__u64 probe_interval_ms;
 	__u64 probe_timeout_ms;
+	__u64 fleet_rate;          /* 0: no fleet-wide limit */
+	__u64 fleet_burst;
 };
 
 struct ig_cfg_file {
@@ -45,6 +48,9 @@ struct ig_cfg_file {
 	struct ig_globals reject_budget;
 	int nports;
 	struct ig_cfg_port ports[IG_CFG_MAX_PORTS];
+	int has_cluster;               /* a [cluster] section: fleet limits through Redis */
+	int cluster_line;
+	struct ig_fleet_cfg cluster;
 };
 
 /* Defaults of a breaker, also what the README documents. */

@@ -409,7 +409,9 @@ out:
 	return err;
 }
 
-static void publish_node(struct ig_fleet *f, const char *json)
+/* Also the heartbeat: a Redis that died while no source was charged is
+ * noticed here, within a second. */
+static void publish_node(struct ig_fleet *f, const char *json, __u64 now_ms)
 {
 	char key[96], ttl[24];
 	redisReply *r;
@@ -421,6 +423,8 @@ static void publish_node(struct ig_fleet *f, const char *json)
 						   : IG_FLEET_NODE_EVERY_MS)));
 	r = redisCommand(f->rc, "SET %s %s PX %s", key, json, ttl);
 	f->st.bytes_sent += strlen(json) + strlen(key) + 32;
+	if (!r || r->type == REDIS_REPLY_ERROR)
+		fleet_down(f, now_ms, r ? r->str : f->rc->errstr);
 	if (r)
 		freeReplyObject(r);
 }
@@ -439,7 +443,7 @@ void ig_fleet_tick(struct ig_fleet *f, const struct ig_instance *in, __u64 now_m
 		return;
 	if (node_json && now_ms >= f->next_node_ms) {
 		f->next_node_ms = now_ms + IG_FLEET_NODE_EVERY_MS;
-		publish_node(f, node_json);
+		publish_node(f, node_json, now_ms);
 	}
 }
 

@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include <curl/curl.h>
 #include "log.h"
+#include "fleet.h"
 
 
 
@@ -313,15 +314,28 @@ static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "fleet", no_argument, NULL, 'f' },
+		{ "redis", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
 		HELP_OPT,
 		{}
 	};
-	int c, json = 0;
+	const char *redis = NULL, *config = NULL;
+	int c, json = 0, fleet = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
+			break;
+		case 'f':
+			fleet = 1;
+			break;
+		case 'r':
+			redis = optarg;
+			break;
+		case 'c':
+			config = optarg;
 			break;
 		case 'h':
 			print_cmd_help(find_cmd("status"), stdout);
@@ -332,6 +346,30 @@ static int cmd_status(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("status", "unexpected argument '%s'", argv[optind]);
+	if ((redis || config) && !fleet)
+		return usage_error("status", "%s", "--redis and --config go with --fleet");
+	if (fleet) {
+		struct ig_cfg_file *cfg;
+		char msg[600];
+		int err;
+
+		if (redis)
+			return exit_code(ig_fleet_print_nodes(redis, NULL, json));
+		if (!config)
+			return usage_error("status", "%s", "--fleet needs --redis ADDR or --config FILE");
+		cfg = calloc(1, sizeof(*cfg));
+		if (!cfg)
+			return 1;
+		err = ig_config_load(config, cfg, msg, sizeof(msg));
+		if (err)
+			ig_err("%s", msg);
+		else if (!cfg->has_cluster)
+			err = -EINVAL, ig_err("%s has no [cluster] section", config);
+		else
+			err = ig_fleet_print_nodes(cfg->cluster.redis, cfg->cluster.password, json);
+		free(cfg);
+		return exit_code(err);
+	}
 	return exit_code(ig_status(pin_dir, json, stdout));
 }
 
@@ -742,9 +780,13 @@ static const struct ig_cmd cmds[] = {
 	  "  -n N                   sources per port (default 10)\n"
 	  "  --metrics ADDR         where the agent serves metrics (default 127.0.0.1:9464)\n"
 	  "  --json                 as JSON\n" },
-	{ "status", cmd_status, "[--json]",
+	{ "status", cmd_status, "[--json] [--fleet --redis ADDR | --fleet --config FILE]",
 	  "Show attachments, limits, counters and tracked sources.\n\n"
-	  "  --json                 one JSON object, for scripts\n" },
+	  "  --json                 one JSON object, for scripts\n"
+	  "  --fleet                instead, every node of the fleet as it last published itself\n"
+	  "                         to Redis (its breakers and its sync), from any host\n"
+	  "  --redis ADDR           the fleet's Redis: HOST:PORT or unix:/path\n"
+	  "  --config FILE          or take it (and its password) from FILE's [cluster]\n" },
 };
 
 static const struct ig_cmd *find_cmd(const char *name)

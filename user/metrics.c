@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "metrics.h"
+#include "fleet.h"
 #include "args.h"
 #include "breaker.h"
 #include "log.h"
@@ -31,6 +32,8 @@ struct ig_metrics {
 	struct ig_top *top;
 	int nports;
 	struct port_counts ports[IG_METRICS_MAX_PORTS];
+	int has_fleet;
+	struct ig_fleet_stats fleet;
 };
 
 /* The states each cause moves between (a cause implies both). */
@@ -62,6 +65,16 @@ void ig_metrics_set_top(struct ig_metrics *m, struct ig_top *top)
 {
 	if (m)
 		m->top = top; /* set before any scrape can want it: at start */
+}
+
+void ig_metrics_fleet(struct ig_metrics *m, const struct ig_fleet_stats *st)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->has_fleet = 1;
+	m->fleet = *st;
+	pthread_mutex_unlock(&m->lock);
 }
 
 void ig_metrics_watch(struct ig_metrics *m, __u16 port)
@@ -239,6 +252,24 @@ static void render_agent(struct ig_metrics *m, FILE *o)
 			fprintf(o, "infergate_health_probes_total{port=\"%u\",result=\"%s\"} %llu\n",
 				m->ports[i].port, r ? "success" : "failure",
 				(unsigned long long)m->ports[i].probes[r]);
+	if (m->has_fleet) {
+		const struct ig_fleet_stats *f = &m->fleet;
+
+		head(o, "infergate_fleet_up", "gauge",
+		     "1 while Redis answers; 0: local limits only, reconnecting.");
+		fprintf(o, "infergate_fleet_up %d\n", f->up);
+		head(o, "infergate_fleet_syncs_total", "counter", "Completed syncs with Redis.");
+		fprintf(o, "infergate_fleet_syncs_total %llu\n", (unsigned long long)f->syncs);
+		head(o, "infergate_fleet_errors_total", "counter", "Failed syncs and connects.");
+		fprintf(o, "infergate_fleet_errors_total %llu\n", (unsigned long long)f->errors);
+		head(o, "infergate_fleet_sent_bytes_total", "counter", "Bytes of requests sent to Redis.");
+		fprintf(o, "infergate_fleet_sent_bytes_total %llu\n", (unsigned long long)f->bytes_sent);
+		head(o, "infergate_fleet_blocks_total", "counter",
+		     "Times a source was blocked for being over its fleet budget.");
+		fprintf(o, "infergate_fleet_blocks_total %llu\n", (unsigned long long)f->blocks);
+		head(o, "infergate_fleet_sync_seconds", "gauge", "How long the last sync took.");
+		fprintf(o, "infergate_fleet_sync_seconds %.6f\n", (double)f->last_sync_us / 1e6);
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 

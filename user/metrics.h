@@ -29,6 +29,9 @@ void ig_metrics_set_top(struct ig_metrics *m, struct ig_top *top);
 void ig_metrics_watch(struct ig_metrics *m, __u16 port);
 void ig_metrics_transition(struct ig_metrics *m, __u16 port, enum ig_fsm_cause cause);
 void ig_metrics_probe(struct ig_metrics *m, __u16 port, int success);
+/* The fleet sync's counters, as of the agent's last tick. */
+struct ig_fleet_stats;
+void ig_metrics_fleet(struct ig_metrics *m, const struct ig_fleet_stats *st);
 /* The whole exposition, as a scrape gets it (also for tests and `status`). */
 int ig_metrics_render(struct ig_metrics *m, FILE *out);
 /* "HOST:PORT" with an IPv4 or [IPv6] literal: 0 or -EINVAL. */

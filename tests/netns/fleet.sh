@@ -65,6 +65,13 @@ make_host() { # I
 	NSS+=("$ns")
 }
 
+agent_noticed() { # I: the agent logs the outage within seconds
+	local end=$((SECONDS + 5))
+	until grep -q "fleet: redis .* unusable" "$IG_TMP/agent.$1.log"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
 agent_synced() { grep -q "fleet: redis .* reachable" "$IG_TMP/agent.$1.log"; }
 
 # Open-loop connection attempts from the client, round-robin over the hosts,
@@ -134,7 +141,7 @@ t_fleet_limit_across_three_hosts() {
 	kill "$REDIS_PID"
 	wait "$REDIS_PID" 2>/dev/null || true
 	for i in 1 2 3; do
-		ig_wait_for 5 "agent $i to notice" grep -q "fleet: redis .* unusable" "$IG_TMP/agent.$i.log"
+		agent_noticed "$i" || { tail -n 20 "$IG_TMP/agent.$i.log"; ig_fail "agent $i did not notice"; }
 	done
 	before=$(admitted_total)
 	attempts=$(spray 4)
