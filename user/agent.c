@@ -20,6 +20,8 @@
 #include "policy.h"
 #include "probe.h"
 #include "fleet.h"
+#include "levels.h"
+#include "ctl.h"
 
 /* One breaker the agent drives. */
 struct watched {
@@ -158,6 +160,23 @@ static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *
 			ig_info("reload: replies at most %llu/s, burst %llu",
 				(unsigned long long)g.reject_rate, (unsigned long long)g.reject_burst);
 	}
+	/* tiers before the ports: a port's flags follow them */
+	if (cfg->has_tiers) {
+		err = ig_tiers_apply(in, cfg->tiers, cfg->ntiers, cfg->tier_rates, cfg->ntier_rates);
+		if (err)
+			return err;
+		if (old)
+			ig_info("reload: %d tier prefix(es), %d tier rate(s)", cfg->ntiers,
+				cfg->ntier_rates);
+	} else {
+		for (int i = 0; i < cfg->ntier_rates; i++) {
+			const struct ig_tier_rate_want *r = &cfg->tier_rates[i];
+
+			err = ig_tier_rate(in, r->name, r->proto, r->port, &r->rate);
+			if (err)
+				return err;
+		}
+	}
 	for (int i = 0; old && i < old->nports; i++) {
 		const struct ig_cfg_port *o = &old->ports[i];
 		const struct ig_cfg_port *p = find_port(cfg, o->proto, o->port);
@@ -193,6 +212,16 @@ static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *
 					ig_action_name(p->limit.action),
 					p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "", n);
 		}
+		if (p->has_limit && !(o && o->has_limit &&
+				      !memcmp(&o->levels, &p->levels, sizeof(p->levels)))) {
+			/* levels change in place: their buckets (port_state) are kept */
+			err = ig_levels_set(in, p->proto, p->port, &p->levels);
+			if (err)
+				return err;
+			if (old)
+				ig_info("reload: %u/%s fair-share levels changed", p->port,
+					ig_proto_name(p->proto));
+		}
 		if (p->has_breaker) {
 			struct ig_breaker b;
 
@@ -211,7 +240,7 @@ static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *
 			}
 		}
 	}
-	return 0;
+	return ig_flags_refresh(in);
 }
 
 /* One tick of one breaker: the operator's force, then the passive counters,
@@ -420,7 +449,8 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	struct watched *w = NULL;
 	struct sigaction sa;
 	char err_msg[600], pid_path[300];
-	int nw = 0, err, opened = 0, pid_written = 0;
+	int nw = 0, err, opened = 0, pid_written = 0, ctl = -1;
+	char ctl_path[sizeof(cfg->control) + 200];
 	__u64 next_tick;
 
 	cfg = calloc(1, sizeof(*cfg));
@@ -474,6 +504,17 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 		err = nw;
 		nw = 0;
 		goto out;
+	}
+	if (strcmp(cfg->control, "off")) {
+		if (cfg->control[0])
+			snprintf(ctl_path, sizeof(ctl_path), "%s", cfg->control);
+		else
+			ig_ctl_default_path(pin_dir, ctl_path, sizeof(ctl_path));
+		ctl = ig_ctl_listen(ctl_path);
+		if (ctl < 0) {
+			err = ctl;
+			goto out;
+		}
 	}
 	err = write_pid_file(pid_path);
 	if (err)
@@ -537,8 +578,10 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 				       p->probe_timeout_ms);
 			w[i].next_probe_ms = now + p->probe_interval_ms;
 		}
-		if (ig_prober_wait(&prober, (int)(next_tick > now ? next_tick - now : 0)))
+		if (ig_prober_wait(&prober, (int)(next_tick > now ? next_tick - now : 0), ctl))
 			ig_warn("libcurl failed to run the health probes");
+		if (ctl >= 0)
+			ig_ctl_serve(ctl, &in);
 		while ((done = ig_prober_done(&prober, &success, detail, sizeof(detail)))) {
 			struct watched *x = NULL;
 			struct ig_fsm_change ch;
@@ -563,6 +606,10 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 out:
 	if (pid_written)
 		unlink(pid_path);
+	if (ctl >= 0) {
+		close(ctl);
+		unlink(ctl_path);
+	}
 	ig_metrics_stop(metrics); /* first: it reads the top table */
 	metrics = NULL;
 	ig_top_close(top);

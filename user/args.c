@@ -68,6 +68,8 @@ static const char *const reason_names[IG_R_MAX] = {
 	[IG_R_DROP_STEER_FAIL] = "drop_steer_fail",
 	[IG_R_DRY_DROP] = "would_drop",
 	[IG_R_DRY_REJECT] = "would_reject",
+	[IG_R_PASS_ALLOW] = "allowed",
+	[IG_R_DROP_DENY] = "denied",
 };
 
 #define NAME_OR(tab, v, n) ((unsigned)(v) < (n) && (tab)[v] ? (tab)[v] : "unknown")

@@ -21,7 +21,11 @@ struct load_state {
 	struct ig_cfg_port *cur; /* the [port] section being read, NULL in [agent] */
 	int in_agent;
 	int in_cluster;
+	int in_tiers;
+	struct ig_tier_rate_want *tier_rate; /* the [tier NAME PORT] being read */
+	int tier_rate_given[IG_CFG_MAX_TIER_RATES];
 	int fleet_burst_given[IG_CFG_MAX_PORTS];
+	unsigned int levels_given[IG_CFG_MAX_PORTS];
 	int unit_given[IG_CFG_MAX_PORTS], burst_given[IG_CFG_MAX_PORTS];
 	char section[256];       /* the section of the last entry */
 	int header_line;         /* line of the last [section] header */
@@ -57,9 +61,12 @@ static char *read_line(char *str, int num, void *stream)
 			st->header_line = st->line;
 			/* an unknown section without entries would pass unseen */
 			if (!(len == 5 && !strncmp(name, "agent", 5)) &&
-			    !(len == 7 && !strncmp(name, "cluster", 7)) && strncmp(name, "port ", 5))
-				fail(st, "unknown section [%.*s]: expected [agent], [cluster] or "
-				     "[port N[/tcp|/udp]]", (int)(len < 64 ? len : 64), name);
+			    !(len == 7 && !strncmp(name, "cluster", 7)) &&
+			    !(len == 5 && !strncmp(name, "tiers", 5)) && strncmp(name, "tier ", 5) &&
+			    strncmp(name, "port ", 5))
+				fail(st, "unknown section [%.*s]: expected [agent], [cluster], [tiers], "
+				     "[tier NAME PORT] or [port N[/tcp|/udp]]", (int)(len < 64 ? len : 64),
+				     name);
 		}
 	}
 	return r;
@@ -89,6 +96,41 @@ static int section_start(struct load_state *st, const char *section)
 	st->cur = NULL;
 	st->in_agent = 0;
 	st->in_cluster = 0;
+	st->in_tiers = 0;
+	st->tier_rate = NULL;
+	if (!strcmp(section, "tiers")) {
+		st->in_tiers = 1;
+		cfg->has_tiers = 1;
+		return 1;
+	}
+	if (!strncmp(section, "tier ", 5)) {
+		char name[IG_TIER_NAME_LEN + 1], spec[32], extra[2];
+		struct ig_tier_rate_want *r;
+
+		if (sscanf(section + 5, "%24s %31s %1s", name, spec, extra) != 2)
+			return fail(st, "[%s]: expected [tier NAME PORT[/tcp|/udp]]", section);
+		if (strlen(name) >= IG_TIER_NAME_LEN || !strcmp(name, "allow") || !strcmp(name, "deny") ||
+		    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+			    strlen(name))
+			return fail(st, "[%s]: invalid tier name '%s' (1-%d of A-Za-z0-9_-, not allow "
+				    "or deny)", section, name, IG_TIER_NAME_LEN - 1);
+		if (cfg->ntier_rates == IG_CFG_MAX_TIER_RATES)
+			return fail(st, "too many [tier] sections (at most %d)", IG_CFG_MAX_TIER_RATES);
+		r = &cfg->tier_rates[cfg->ntier_rates];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		if (PARSE(st, ig_parse_port_spec(spec, &port, &proto, &given)))
+			return 0;
+		r->port = port;
+		r->proto = proto;
+		for (int i = 0; i < cfg->ntier_rates; i++)
+			if (!strcmp(cfg->tier_rates[i].name, name) && cfg->tier_rates[i].port == port &&
+			    cfg->tier_rates[i].proto == proto)
+				return fail(st, "[%s]: this tier and port already have a section", section);
+		st->tier_rate = r;
+		cfg->ntier_rates++;
+		return 1;
+	}
 	if (!strcmp(section, "agent")) {
 		st->in_agent = 1;
 		return 1;
@@ -172,6 +214,11 @@ static int agent_key(struct load_state *st, const char *name, const char *value)
 		if (PARSE(st, ig_parse_count(value, "max_flows", 1024, 1ULL << 26, &v)))
 			return 0;
 		cfg->attach.max_flows = v;
+	} else if (!strcmp(name, "control")) {
+		if (strcmp(value, "off") && (value[0] != '/' || strlen(value) >= sizeof(cfg->control)))
+			return fail(st, "invalid control '%s': an absolute socket path (at most %zu "
+				    "characters) or off", value, sizeof(cfg->control) - 1);
+		snprintf(cfg->control, sizeof(cfg->control), "%s", value);
 	} else if (!strcmp(name, "tick")) {
 		if (PARSE(st, ig_parse_duration(value, "tick", 10, 10000, &cfg->tick_ms)))
 			return 0;
@@ -190,6 +237,54 @@ static int agent_key(struct load_state *st, const char *name, const char *value)
 		return fail(st, "unknown key '%s' in [agent]", name);
 	}
 	return 1;
+}
+
+/* [tiers]: allow|deny|NAME = CIDR [CIDR ...] (repeatable) */
+static int tiers_key(struct load_state *st, const char *name, const char *value)
+{
+	struct ig_cfg_file *cfg = st->cfg;
+	char buf[4096], *save = NULL, *tok;
+
+	if (strcmp(name, "allow") && strcmp(name, "deny") &&
+	    (strlen(name) >= IG_TIER_NAME_LEN ||
+	     strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+		     strlen(name)))
+		return fail(st, "invalid tier '%s' in [tiers]: allow, deny or a tier name", name);
+	if (strlen(value) >= sizeof(buf))
+		return fail(st, "line too long");
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+		struct ig_tier_want *t;
+
+		if (cfg->ntiers == IG_CFG_MAX_TIER_PREFIXES)
+			return fail(st, "too many tier prefixes (at most %d)", IG_CFG_MAX_TIER_PREFIXES);
+		t = &cfg->tiers[cfg->ntiers];
+		memset(t, 0, sizeof(*t));
+		if (ig_cidr_parse(tok, &t->key))
+			return fail(st, "invalid CIDR '%s': expected A.B.C.D[/N] or X:Y::Z[/N]", tok);
+		for (int i = 0; i < cfg->ntiers; i++)
+			if (!memcmp(&cfg->tiers[i].key, &t->key, sizeof(t->key)))
+				return fail(st, "%s is already in the tier '%s'", tok, cfg->tiers[i].what);
+		snprintf(t->what, sizeof(t->what), "%s", name);
+		cfg->ntiers++;
+	}
+	return 1;
+}
+
+/* [tier NAME PORT]: rate, burst */
+static int tier_rate_key(struct load_state *st, const char *name, const char *value)
+{
+	struct ig_tier_rate_want *r = st->tier_rate;
+	int i = (int)(r - st->cfg->tier_rates);
+
+	if (!strcmp(name, "rate"))
+		return !PARSE(st, ig_parse_rate(value, &r->rate.rate));
+	if (!strcmp(name, "burst")) {
+		st->tier_rate_given[i] = 1;
+		return !PARSE(st, ig_parse_count(value, "burst", 1, IG_MAX_BURST, &r->rate.burst));
+	}
+	return fail(st, "unknown key '%s' in [tier %s %u/%s]: rate or burst", name, r->name, r->port,
+		    ig_proto_name(r->proto));
 }
 
 static int cluster_key(struct load_state *st, const char *name, const char *value)
@@ -275,6 +370,21 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 	}
 	if (!strcmp(name, "action"))
 		return !PARSE(st, ig_parse_action(value, &p->limit.action));
+	{
+		char m[256];
+		int r;
+
+		ig_args_capture(m, sizeof(m));
+		r = ig_levels_parse(&p->levels, &st->levels_given[i], name, value);
+		ig_args_capture(NULL, 0);
+		if (r == -EINVAL)
+			return fail(st, "%s", m);
+		if (!r) {
+			if (p->levels.max_conns && p->proto != IG_PROTO_TCP)
+				return fail(st, "max_conns counts TCP connections");
+			return 1;
+		}
+	}
 	if (!strcmp(name, "fleet_rate"))
 		return !PARSE(st, ig_parse_rate(value, &p->fleet_rate));
 	if (!strcmp(name, "fleet_burst")) {
@@ -359,9 +469,11 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 
 	/* libinih hands the section name with every entry; a new name is a new
 	 * section (a repeated header of the same name merges, as in Python) */
-	if (!st->in_agent && !st->in_cluster && !st->cur && !section[0])
+	if (!st->in_agent && !st->in_cluster && !st->in_tiers && !st->tier_rate && !st->cur &&
+	    !section[0])
 		return fail(st, "'%s' before any section: put it under [agent] or [port N]", name);
-	if (strcmp(section, st->section) || (!st->in_agent && !st->in_cluster && !st->cur)) {
+	if (strcmp(section, st->section) ||
+	    (!st->in_agent && !st->in_cluster && !st->in_tiers && !st->tier_rate && !st->cur)) {
 		int line = st->line, ok;
 
 		snprintf(st->section, sizeof(st->section), "%s", section);
@@ -375,6 +487,10 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return agent_key(st, name, value);
 	if (st->in_cluster)
 		return cluster_key(st, name, value);
+	if (st->in_tiers)
+		return tiers_key(st, name, value);
+	if (st->tier_rate)
+		return tier_rate_key(st, name, value);
 	return port_key(st, name, value);
 }
 
@@ -386,6 +502,17 @@ static int validate(struct load_state *st)
 	if (!cfg->ifname[0]) {
 		st->line = 0;
 		return fail(st, "no interface: set interface = IFACE in [agent]");
+	}
+	for (int i = 0; i < cfg->ntier_rates; i++) {
+		struct ig_tier_rate_want *r = &cfg->tier_rates[i];
+
+		if (!r->rate.rate) {
+			st->line = 0;
+			return fail(st, "[tier %s %u/%s] has no rate", r->name, r->port,
+				    ig_proto_name(r->proto));
+		}
+		if (!st->tier_rate_given[i])
+			r->rate.burst = r->rate.rate < IG_MAX_BURST ? r->rate.rate : IG_MAX_BURST;
 	}
 	if (cfg->has_cluster) {
 		st->line = cfg->cluster_line;
@@ -408,6 +535,19 @@ static int validate(struct load_state *st)
 				p->limit.unit = p->proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
 			if (p->proto == IG_PROTO_UDP && p->limit.unit == IG_UNIT_CONN)
 				return fail(st, "[port %u/udp]: unit conn needs TCP", p->port);
+			{
+				char m[256];
+				int bad;
+
+				ig_args_capture(m, sizeof(m));
+				bad = ig_levels_finish(&p->levels, st->levels_given[i]);
+				ig_args_capture(NULL, 0);
+				if (bad)
+					return fail(st, "[port %u/%s]: a burst of a level needs that level's "
+						    "rate (and bytes_per_token needs tokens_per_minute)",
+						    p->port, ig_proto_name(p->proto));
+				p->limit.flags = ig_policy_flags(p->limit.flags, &p->levels, 0);
+			}
 			if (p->fleet_rate) {
 				if (!cfg->has_cluster)
 					return fail(st, "[port %u/%s]: fleet_rate needs a [cluster] section",

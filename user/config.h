@@ -13,8 +13,11 @@
 #include "attach.h"
 #include "fsm.h"
 #include "fleet.h"
+#include "levels.h"
 
 #define IG_CFG_MAX_PORTS 256
+#define IG_CFG_MAX_TIER_PREFIXES 4096
+#define IG_CFG_MAX_TIER_RATES 256
 
 enum ig_probe_kind {
 	IG_PROBE_NONE = 0,
@@ -35,6 +38,7 @@ struct ig_cfg_port {
 	char probe_target[512];    /* URL, or host:port */
 	__u64 probe_interval_ms;
 	__u64 probe_timeout_ms;
+	struct ig_limits levels;   /* fair share: prefix, port, newcomer, conns, tokens */
 	__u64 fleet_rate;          /* 0: no fleet-wide limit */
 	__u64 fleet_burst;
 };
@@ -48,6 +52,12 @@ struct ig_cfg_file {
 	struct ig_globals reject_budget;
 	int nports;
 	struct ig_cfg_port ports[IG_CFG_MAX_PORTS];
+	char control[108];             /* the control socket; "" = the default, "off" = none */
+	int has_tiers;                 /* a [tiers] section: the agent owns the tier set */
+	int ntiers;
+	struct ig_tier_want tiers[IG_CFG_MAX_TIER_PREFIXES];
+	int ntier_rates;
+	struct ig_tier_rate_want tier_rates[IG_CFG_MAX_TIER_RATES];
 	int has_cluster;               /* a [cluster] section: fleet limits through Redis */
 	int cluster_line;
 	struct ig_fleet_cfg cluster;

@@ -24,6 +24,8 @@
 #include <curl/curl.h>
 #include "log.h"
 #include "fleet.h"
+#include "levels.h"
+#include "ctl.h"
 
 
 
@@ -161,16 +163,29 @@ static int cmd_limit(int argc, char **argv)
 		{ "unit", required_argument, NULL, 'u' },
 		{ "action", required_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'd' },
+		/* fair-share levels: their values go through ig_levels_parse() */
+		{ "prefix-rate", required_argument, NULL, 'L' },
+		{ "prefix-burst", required_argument, NULL, 'L' },
+		{ "prefix-len", required_argument, NULL, 'L' },
+		{ "port-rate", required_argument, NULL, 'L' },
+		{ "port-burst", required_argument, NULL, 'L' },
+		{ "newcomer-rate", required_argument, NULL, 'L' },
+		{ "newcomer-burst", required_argument, NULL, 'L' },
+		{ "max-conns", required_argument, NULL, 'L' },
+		{ "tokens-per-min", required_argument, NULL, 'L' },
+		{ "bytes-per-token", required_argument, NULL, 'L' },
 		HELP_OPT,
 		{}
 	};
 	struct ig_policy pol = { .action = IG_ACTION_DROP };
-	int c, err, proto_given, unit_given = 0;
+	struct ig_limits lim = {};
+	unsigned int given = 0;
+	int c, err, proto_given, unit_given = 0, li;
 	struct ig_instance in;
 	enum ig_proto proto;
 	__u16 port;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
 		switch (c) {
 		case 'r':
 			if (ig_parse_rate(optarg, &pol.rate))
@@ -180,6 +195,19 @@ static int cmd_limit(int argc, char **argv)
 			if (ig_parse_count(optarg, "burst", 1, IG_MAX_BURST, &pol.burst))
 				return 2;
 			break;
+		case 'L': {
+			char key[32];
+
+			snprintf(key, sizeof(key), "%s", opts[li].name);
+			for (char *k = key; *k; k++)
+				if (*k == '-')
+					*k = '_';
+			if (!strcmp(key, "tokens_per_min"))
+				snprintf(key, sizeof(key), "tokens_per_minute");
+			if (ig_levels_parse(&lim, &given, key, optarg))
+				return 2;
+			break;
+		}
 		case 'u':
 			if (ig_parse_unit(optarg, &pol.unit))
 				return 2;
@@ -213,14 +241,29 @@ static int cmd_limit(int argc, char **argv)
 	if (pol.unit == IG_UNIT_BYTE && pol.burst < 1514)
 		ig_warn("burst %llu bytes is below one full-size frame: such frames will never "
 			"be admitted", (unsigned long long)pol.burst);
+	if (ig_levels_finish(&lim, given))
+		return 2;
+	if (lim.max_conns && proto != IG_PROTO_TCP)
+		return usage_error("limit", "%s", "--max-conns counts TCP connections");
 
 	err = ig_env_check(pin_dir);
 	if (!err)
 		err = ig_instance_open(&in, pin_dir);
 	if (err)
 		return 1;
+	/* the policy first (it gets its slot), then its levels, then the flags
+	 * that switch the levels on */
 	err = ig_policy_set(&in, proto, port, &pol);
+	if (!err)
+		err = ig_levels_set(&in, proto, port, &lim);
+	if (!err)
+		err = ig_flags_refresh(&in);
 	ig_instance_close(&in);
+	if (!err && ig_limits_any(&lim))
+		ig_info("%u/%s levels:%s%s%s%s%s", port, ig_proto_name(proto),
+			lim.prefix_rate ? " prefix" : "", lim.port_rate ? " port" : "",
+			lim.newcomer_rate ? " newcomer" : "", lim.max_conns ? " max-conns" : "",
+			lim.tokens_per_min ? " tokens" : "");
 	if (!err)
 		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s%s", port,
 			ig_proto_name(proto), (unsigned long long)pol.rate,
@@ -228,6 +271,159 @@ static int cmd_limit(int argc, char **argv)
 			ig_action_name(pol.action),
 			pol.flags & IG_POL_F_DRY_RUN ? " (dry run: counted as would_*, nothing refused)" : "");
 	return exit_code(err);
+}
+
+/* tier add CIDR allow|deny|NAME, del CIDR, set NAME PORT --rate --burst,
+ * unset NAME PORT, [list] [--json] */
+static int cmd_tier(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "rate", required_argument, NULL, 'r' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		HELP_OPT,
+		{}
+	};
+	struct ig_rate rate = {};
+	const char *verb = "list";
+	int c, err, json = 0, nargs, given;
+	struct ig_instance in;
+	enum ig_proto proto;
+	__u16 port = 0;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (ig_parse_rate(optarg, &rate.rate))
+				return 2;
+			break;
+		case 'b':
+			if (ig_parse_count(optarg, "burst", 1, IG_MAX_BURST, &rate.burst))
+				return 2;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("tier"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	nargs = argc - optind;
+	if (nargs)
+		verb = argv[optind];
+	if (!strcmp(verb, "list")) {
+		if (nargs > 1)
+			return usage_error("tier", "%s", "list takes no arguments");
+	} else if (!strcmp(verb, "add")) {
+		if (nargs != 3)
+			return usage_error("tier", "%s", "add CIDR allow|deny|NAME");
+	} else if (!strcmp(verb, "del")) {
+		if (nargs != 2)
+			return usage_error("tier", "%s", "del CIDR");
+	} else if (!strcmp(verb, "set") || !strcmp(verb, "unset")) {
+		if (nargs != 3)
+			return usage_error("tier", "%s", "set|unset NAME PORT[/tcp|/udp]");
+		if (ig_parse_port_spec(argv[optind + 2], &port, &proto, &given))
+			return 2;
+		if (!strcmp(verb, "set") && !rate.rate)
+			return usage_error("tier", "%s", "set needs --rate N/s");
+		if (!rate.burst)
+			rate.burst = rate.rate < IG_MAX_BURST ? rate.rate : IG_MAX_BURST;
+	} else {
+		return usage_error("tier", "unknown action '%s': add, del, set, unset or list", verb);
+	}
+	if (strcmp(verb, "set") && (rate.rate || rate.burst))
+		return usage_error("tier", "%s", "--rate and --burst go with set");
+
+	err = ig_env_check(pin_dir);
+	if (!err)
+		err = ig_instance_open(&in, pin_dir);
+	if (err)
+		return 1;
+	if (!strcmp(verb, "list"))
+		err = ig_tiers_print(&in, json, stdout);
+	else if (!strcmp(verb, "add"))
+		err = ig_tier_add(&in, argv[optind + 1], argv[optind + 2]);
+	else if (!strcmp(verb, "del"))
+		err = ig_tier_del(&in, argv[optind + 1]);
+	else if (!strcmp(verb, "set"))
+		err = ig_tier_rate(&in, argv[optind + 1], proto, port, &rate);
+	else
+		err = ig_tier_rate(&in, argv[optind + 1], proto, port, NULL);
+	ig_instance_close(&in);
+	if (!err && !strcmp(verb, "add"))
+		ig_info("%s: %s", argv[optind + 1], argv[optind + 2]);
+	return exit_code(err);
+}
+
+/* charge SRC PORT TOKENS: through the agent's control socket when one
+ * answers, else straight into the map. */
+static int cmd_charge(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		HELP_OPT,
+		{}
+	};
+	char sock[300], line[256], reply[300];
+	const char *path = NULL;
+	struct ig_instance in;
+	unsigned long long tokens;
+	enum ig_proto proto;
+	int c, err, given;
+	__u16 port;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'h':
+			print_cmd_help(find_cmd("charge"), stdout);
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (argc - optind != 3)
+		return usage_error("charge", "%s", "expected SRC PORT[/tcp|/udp] TOKENS");
+	if (ig_parse_port_spec(argv[optind + 1], &port, &proto, &given))
+		return 2;
+	tokens = strtoull(argv[optind + 2], &end, 10);
+	if (!argv[optind + 2][0] || *end || argv[optind + 2][0] == '-')
+		return usage_error("charge", "invalid TOKENS '%s': a whole number", argv[optind + 2]);
+	snprintf(line, sizeof(line), "charge %s %u/%s %llu", argv[optind], port, ig_proto_name(proto),
+		 tokens);
+	if (!path) {
+		ig_ctl_default_path(pin_dir, sock, sizeof(sock));
+		path = sock;
+	}
+	err = ig_ctl_request(path, line, reply, sizeof(reply));
+	if (err == -ENOENT || err == -ECONNREFUSED) {
+		ig_info("no agent on %s: charging the map directly", path);
+		err = ig_env_check(pin_dir);
+		if (!err)
+			err = ig_instance_open(&in, pin_dir);
+		if (err)
+			return 1;
+		err = ig_ctl_handle(&in, line, reply, sizeof(reply));
+		ig_instance_close(&in);
+		if (err && err != -EINVAL && err != -ENOENT)
+			return exit_code(err);
+	} else if (err) {
+		ig_err("control socket %s: %s", path, strerror(-err));
+		return 1;
+	}
+	if (!strncmp(reply, "ok ", 3)) {
+		printf("%s\n", reply + 3);
+		return 0;
+	}
+	ig_err("%s", !strncmp(reply, "error ", 6) ? reply + 6 : reply);
+	return 1;
 }
 
 static int cmd_unlimit(int argc, char **argv)
@@ -733,7 +929,30 @@ static const struct ig_cmd cmds[] = {
 	  "  --action drop|reject   over the limit: drop silently (default), or answer with a\n"
 	  "                         TCP RST / ICMP port unreachable within the reject budget\n"
 	  "  --dry-run              refuse nothing: count what the action would have done\n"
-	  "                         (reasons would_drop, would_reject; sampled for top)\n" },
+	  "                         (reasons would_drop, would_reject; sampled for top)\n"
+	  "Fair share (each level is off unless given; a unit is admitted only if every\n"
+	  "level admits it, and a refused one is charged to none):\n"
+	  "  --prefix-rate N/s --prefix-burst N   all sources of one prefix together\n"
+	  "  --prefix-len V4[,V6]   the prefix (default 24,64)\n"
+	  "  --port-rate N/s --port-burst N       all sources of the port together\n"
+	  "  --newcomer-rate N/s --newcomer-burst N  sources not yet tracked admitted per\n"
+	  "                         second, together: a spoofed flood cannot buy fresh bursts\n"
+	  "  --max-conns N          simultaneous connections per source (TCP)\n"
+	  "  --tokens-per-min N     LLM-token budget per source: replies are charged at\n"
+	  "  --bytes-per-token N    N bytes a token (default 4), and `infergate charge`\n" },
+	{ "tier", cmd_tier, "[list [--json] | add CIDR allow|deny|NAME | del CIDR | set NAME PORT --rate N/s [--burst N] | unset NAME PORT]",
+	  "Tiers by source prefix (IPv4 and IPv6), most specific prefix wins: allow (never\n"
+	  "limited), deny (always dropped, on every limited port) or a named tier whose\n"
+	  "sources get their own rate per port (set) instead of the port's.\n\n"
+	  "  --rate N/s             with set: units per second and source of that tier\n"
+	  "  --burst N              with set (default: one second of rate)\n"
+	  "  --json                 with list\n" },
+	{ "charge", cmd_charge, "SRC PORT[/tcp|/udp] TOKENS [--socket PATH]",
+	  "Charge TOKENS to SRC's LLM-token budget on PORT (limit PORT --tokens-per-min N):\n"
+	  "what a gateway reports a request really cost. Prints the balance after it\n"
+	  "(negative: in debt; new connections are refused until it is positive again).\n"
+	  "Goes through the agent's control socket; without an agent, into the map.\n\n"
+	  "  --socket PATH          the agent's socket (default /run/infergate/<pin dir>.sock)\n" },
 	{ "unlimit", cmd_unlimit, "PORT[/tcp|/udp]",
 	  "Stop limiting PORT. Its counters stay until the slot is reused.\n" },
 	{ "reject-budget", cmd_reject_budget, "--rate N/s [--burst N]",

@@ -9,6 +9,7 @@
 #include <microhttpd.h>
 #include "metrics.h"
 #include "fleet.h"
+#include "levels.h"
 #include "args.h"
 #include "breaker.h"
 #include "log.h"
@@ -159,6 +160,22 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 		fprintf(o, "infergate_port_rate{port=\"%u\",proto=\"%s\",unit=\"%s\"} %llu\n",
 			rows[k].port, ig_proto_name(rows[k].proto), ig_unit_name(rows[k].pol.unit),
 			(unsigned long long)rows[k].pol.rate);
+	head(o, "infergate_refused_by_level_total", "counter",
+	     "Units refused per fair-share level (dry_run=\"true\": would have been refused).");
+	for (int k = 0; k < n; k++)
+		for (int l = 0; l < IG_L_MAX; l++)
+			if (rows[k].ls.refused[l] || l == IG_L_SOURCE)
+				fprintf(o, "infergate_refused_by_level_total{port=\"%u\",proto=\"%s\","
+					   "level=\"%s\",dry_run=\"%s\"} %llu\n", rows[k].port,
+					ig_proto_name(rows[k].proto), ig_level_name((enum ig_level)l),
+					rows[k].pol.flags & IG_POL_F_DRY_RUN ? "true" : "false",
+					(unsigned long long)rows[k].ls.refused[l]);
+	{
+		int tiers = ig_tiers_count(m->in);
+
+		head(o, "infergate_tier_prefixes", "gauge", "Prefixes in the tier trie.");
+		fprintf(o, "infergate_tier_prefixes %d\n", tiers > 0 ? tiers : 0);
+	}
 	head(o, "infergate_reject_budget_exhausted_total", "counter",
 	     "Over-limit packets that wanted a reply (RST, ICMP) when the host-wide budget was spent.");
 	fprintf(o, "infergate_reject_budget_exhausted_total %llu\n", (unsigned long long)exhausted);

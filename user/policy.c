@@ -10,6 +10,7 @@
 #include "log.h"
 #include "attach.h"
 #include "bucket.h"
+#include "levels.h"
 
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out)
 {
@@ -45,6 +46,10 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 		r[k].pol = all[i];
 		/* a slot out of range (bpftool) is counted in slot 0 by the data path */
 		err = ig_stats_read(in, all[i].slot < IG_MAX_SLOTS ? all[i].slot : 0, &r[k].st);
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_levels_get(in, all[i].slot, &r[k].lim);
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_level_stats_read(in, all[i].slot, &r[k].ls);
 		k++;
 	}
 	free(all);
@@ -103,10 +108,25 @@ int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 			       ig_proto_name(proto), IG_MAX_SLOTS - 1);
 			return -ENOSPC;
 		}
-		/* A recycled slot must not inherit the counters of its last port. */
+		/* A recycled slot must not inherit the counters, levels or
+		 * port-wide buckets of its last port. */
 		err = ig_stats_clear(in, next.slot);
+		if (!err)
+			err = ig_levels_clear_slot(in, next.slot);
 		if (err)
 			return err;
+	}
+	{
+		/* the flags follow the port's levels and the tiers, whoever writes */
+		struct ig_limits lim;
+		int tiers = ig_tiers_count(in);
+
+		if (tiers < 0)
+			return tiers;
+		err = ig_levels_get(in, next.slot, &lim);
+		if (err)
+			return err;
+		next.flags = ig_policy_flags(next.flags, &lim, tiers);
 	}
 	/* One update: the data path sees either the old policy or the new one. */
 	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &next, BPF_ANY)) {

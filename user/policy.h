@@ -16,6 +16,8 @@ struct ig_port_row {
 	enum ig_proto proto;
 	struct ig_policy pol;
 	struct ig_stats st;  /* its slot's counters, summed over CPUs */
+	struct ig_limits lim;        /* its fair-share levels */
+	struct ig_level_stats ls;    /* refusals by level, summed over CPUs */
 	__u64 sources;       /* tracked sources: left 0, for the caller to fill */
 };
 

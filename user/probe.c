@@ -85,13 +85,15 @@ void ig_probe_cancel(struct ig_prober *pr, struct ig_probe *p)
 	p->easy = NULL;
 }
 
-int ig_prober_wait(struct ig_prober *pr, int timeout_ms)
+int ig_prober_wait(struct ig_prober *pr, int timeout_ms, int extra_fd)
 {
+	struct curl_waitfd w = { .fd = extra_fd, .events = CURL_WAIT_POLLIN };
 	int running;
 
 	if (curl_multi_perform(pr->multi, &running) != CURLM_OK)
 		return -EIO;
-	if (curl_multi_poll(pr->multi, NULL, 0, timeout_ms > 0 ? timeout_ms : 0, NULL) != CURLM_OK)
+	if (curl_multi_poll(pr->multi, extra_fd >= 0 ? &w : NULL, extra_fd >= 0 ? 1 : 0,
+			    timeout_ms > 0 ? timeout_ms : 0, NULL) != CURLM_OK)
 		return -EIO;
 	return curl_multi_perform(pr->multi, &running) == CURLM_OK ? 0 : -EIO;
 }

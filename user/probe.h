@@ -32,7 +32,7 @@ static inline int ig_probe_busy(const struct ig_probe *p)
 /* Abandon a probe in flight (no-op when idle). */
 void ig_probe_cancel(struct ig_prober *pr, struct ig_probe *p);
 /* Run transfers; wait up to timeout_ms for something to happen. */
-int ig_prober_wait(struct ig_prober *pr, int timeout_ms);
+int ig_prober_wait(struct ig_prober *pr, int timeout_ms, int extra_fd);
 /* A finished probe, or NULL. `success` and `detail` ("HTTP 200", "timeout
  * after 1000 ms", "Connection refused") say how it went. */
 struct ig_probe *ig_prober_done(struct ig_prober *pr, int *success, char *detail, size_t len);

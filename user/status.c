@@ -8,6 +8,7 @@
 #include "attach.h"
 #include "instance.h"
 #include "policy.h"
+#include "levels.h"
 #include "args.h"
 #include "log.h"
 
@@ -122,6 +123,24 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 		for (int k = IG_R_PASS_FREE, first = 1; k < IG_R_MAX; k++, first = 0)
 			fprintf(out, "%s\"%s\":%llu", first ? "" : ",",
 				ig_reason_name((enum ig_reason)k), (unsigned long long)r->st.packets[k]);
+		fprintf(out, "},\"levels\":{\"prefix_rate\":%llu,\"prefix_burst\":%llu,"
+			     "\"prefix_len\":[%u,%u],\"port_rate\":%llu,\"port_burst\":%llu,"
+			     "\"newcomer_rate\":%llu,\"newcomer_burst\":%llu,\"max_conns\":%u,"
+			     "\"tokens_per_minute\":%llu,\"bytes_per_token\":%u,\"fleet\":%s},",
+			(unsigned long long)r->lim.prefix_rate, (unsigned long long)r->lim.prefix_burst,
+			r->lim.prefix_v4 ? r->lim.prefix_v4 : IG_DEFAULT_PREFIX_V4,
+			r->lim.prefix_v6 ? r->lim.prefix_v6 : IG_DEFAULT_PREFIX_V6,
+			(unsigned long long)r->lim.port_rate, (unsigned long long)r->lim.port_burst,
+			(unsigned long long)r->lim.newcomer_rate,
+			(unsigned long long)r->lim.newcomer_burst, r->lim.max_conns,
+			(unsigned long long)r->lim.tokens_per_min,
+			r->lim.bytes_per_token ? r->lim.bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN,
+			r->pol.flags & IG_POL_F_FLEET ? "true" : "false");
+		/* on a dry-run port, what would have been refused */
+		fputs("\"refused_by_level\":{", out);
+		for (int l = 0; l < IG_L_MAX; l++)
+			fprintf(out, "%s\"%s\":%llu", l ? "," : "", ig_level_name((enum ig_level)l),
+				(unsigned long long)r->ls.refused[l]);
 		fputs("}}", out);
 	}
 	fprintf(out, "],\"unprotected\":{\"pass_other\":%llu,\"pass_unparsed\":%llu,"
@@ -165,6 +184,48 @@ static void print_table(FILE *out, const struct ig_instance *in, const struct ig
 			(unsigned long long)sum_reasons(&r->st, IG_V_PASS).pkts,
 			(unsigned long long)sum_reasons(&r->st, IG_V_DROP).pkts,
 			(unsigned long long)sum_reasons(&r->st, IG_V_TX).pkts);
+	}
+	for (int i = 0; i < nrows; i++) {
+		const struct ig_port_row *r = &rows[i];
+		const struct ig_limits *l = &r->lim;
+		int any = 0;
+
+		if (ig_limits_any(l) || (r->pol.flags & IG_POL_F_FLEET)) {
+			fprintf(out, "%u/%s levels:", r->port, ig_proto_name(r->proto));
+			if (l->prefix_rate)
+				fprintf(out, " prefix /%u,/%u %llu/s burst %llu;",
+					l->prefix_v4 ? l->prefix_v4 : IG_DEFAULT_PREFIX_V4,
+					l->prefix_v6 ? l->prefix_v6 : IG_DEFAULT_PREFIX_V6,
+					(unsigned long long)l->prefix_rate,
+					(unsigned long long)l->prefix_burst);
+			if (l->port_rate)
+				fprintf(out, " port %llu/s burst %llu;", (unsigned long long)l->port_rate,
+					(unsigned long long)l->port_burst);
+			if (l->newcomer_rate)
+				fprintf(out, " newcomers %llu/s burst %llu;",
+					(unsigned long long)l->newcomer_rate,
+					(unsigned long long)l->newcomer_burst);
+			if (l->max_conns)
+				fprintf(out, " max-conns %u;", l->max_conns);
+			if (l->tokens_per_min)
+				fprintf(out, " tokens %llu/min at %u B/token;",
+					(unsigned long long)l->tokens_per_min,
+					l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN);
+			if (r->pol.flags & IG_POL_F_FLEET)
+				fprintf(out, " fleet-wide limit (agent, Redis);");
+			fputc('\n', out);
+		}
+		for (int k = 0; k < IG_L_MAX; k++) {
+			if (!r->ls.refused[k])
+				continue;
+			if (!any++)
+				fprintf(out, "%u/%s %s by level:", r->port, ig_proto_name(r->proto),
+					r->pol.flags & IG_POL_F_DRY_RUN ? "would have refused" : "refused");
+			fprintf(out, " %s %llu", ig_level_name((enum ig_level)k),
+				(unsigned long long)r->ls.refused[k]);
+		}
+		if (any)
+			fputc('\n', out);
 	}
 	for (int i = 0; i < nrows; i++)
 		if (rows[i].pol.flags & IG_POL_F_DRY_RUN)

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "top.h"
+#include "levels.h"
 #include "args.h"
 #include "log.h"
 #include "policy.h"
@@ -20,6 +21,7 @@ struct offender {
 	__u8 used;
 	__u8 proto;
 	__u8 reason; /* the last one */
+	__u8 level;  /* ... and the level that refused it */
 	__u16 port;
 	__u8 addr[16];
 	__u64 drops;          /* sampled, since first seen */
@@ -75,6 +77,7 @@ static int on_event(void *ctx, void *data, size_t len)
 		o->drops++;
 		o->interval_drops++;
 		o->reason = ev->reason;
+		o->level = ev->level;
 		o->last_ms = mono_ms();
 		break;
 	}
@@ -281,14 +284,17 @@ int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 				fprintf(out, "%s{\"port\":%u,\"proto\":\"%s\",\"sources\":[", ports++ ? "]}," : "",
 					o->port, ig_proto_name((enum ig_proto)o->proto));
 			fprintf(out, "%s{\"source\":\"%s\",\"sampled_drops\":%llu,\"tokens_left\":%.3f,"
-				     "\"burst\":%llu,\"last_seen_ms_ago\":%llu,\"last_reason\":\"%s\"}",
+				     "\"burst\":%llu,\"last_seen_ms_ago\":%llu,\"last_reason\":\"%s\","
+				     "\"last_level\":\"%s\"}",
 				first ? "" : ",", a, (unsigned long long)o->drops, rows[i].tokens,
 				(unsigned long long)rows[i].burst, (unsigned long long)(ms - o->last_ms),
-				ig_reason_name((enum ig_reason)o->reason));
+				ig_reason_name((enum ig_reason)o->reason),
+				ig_level_name((enum ig_level)o->level));
 		} else {
-			fprintf(out, "%-11s %-39s %10llu %12.1f %7.1fs %s\n", name, a,
+			fprintf(out, "%-11s %-39s %10llu %12.1f %7.1fs %s (%s)\n", name, a,
 				(unsigned long long)o->drops, rows[i].tokens,
-				(double)(ms - o->last_ms) / 1000.0, ig_reason_name((enum ig_reason)o->reason));
+				(double)(ms - o->last_ms) / 1000.0, ig_reason_name((enum ig_reason)o->reason),
+				ig_level_name((enum ig_level)o->level));
 		}
 	}
 	if (json)
