@@ -404,7 +404,8 @@ static int cmd_charge(int argc, char **argv)
 	}
 	err = ig_ctl_request(path, line, reply, sizeof(reply));
 	if (err == -ENOENT || err == -ECONNREFUSED) {
-		ig_info("no agent on %s: charging the map directly", path);
+		/* stdout carries the balance only, for scripts */
+		fprintf(stderr, "infergate: no agent on %s: charging the map directly\n", path);
 		err = ig_env_check(pin_dir);
 		if (!err)
 			err = ig_instance_open(&in, pin_dir);
