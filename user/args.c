@@ -21,6 +21,20 @@ void ig_args_capture(char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+__attribute__((format(printf, 1, 2))) void ig_args_error(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (capture_buf)
+		snprintf(capture_buf, capture_len, "%s", msg);
+	else
+		ig_err("%s", msg);
+}
+
 __attribute__((format(printf, 1, 2))) static void args_err(const char *fmt, ...)
 {
 	char msg[256];

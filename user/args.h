@@ -12,6 +12,8 @@
 int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *proto_given);
 /* "100", "100/s"; optional k/M/G suffix on N (powers of 1000). */
 int ig_parse_rate(const char *s, __u64 *rate);
+/* An error in a value: into the capture buffer when one is set, else logged. */
+void ig_args_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A whole number in [min, max]; optional k/M/G suffix. `what` names it in errors. */
 int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 *out);
 int ig_parse_unit(const char *s, enum ig_unit *unit);

@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 #include "fleet.h"
 #include "log.h"
+#include "args.h"
 #include "policy.h"
 
 /* Redis answers within this or the sync gives up (the next one retries). */
@@ -68,7 +69,7 @@ int ig_fleet_parse_addr(const char *addr, char *host, size_t hostlen, int *port,
 
 	if (!strncmp(addr, "unix:", 5)) {
 		if (!addr[5] || strlen(addr + 5) >= hostlen) {
-			ig_err("redis address %s: expected unix:/path/to/socket", addr);
+			ig_args_error("redis address %s: expected unix:/path/to/socket", addr);
 			return -EINVAL;
 		}
 		snprintf(host, hostlen, "%s", addr + 5);
@@ -78,12 +79,12 @@ int ig_fleet_parse_addr(const char *addr, char *host, size_t hostlen, int *port,
 	}
 	colon = strrchr(addr, ':');
 	if (!colon || colon == addr || (size_t)(colon - addr) >= hostlen) {
-		ig_err("redis address %s: expected HOST:PORT or unix:/path", addr);
+		ig_args_error("redis address %s: expected HOST:PORT or unix:/path", addr);
 		return -EINVAL;
 	}
 	p = strtol(colon + 1, &end, 10);
 	if (*end || p < 1 || p > 65535) {
-		ig_err("redis address %s: bad port", addr);
+		ig_args_error("redis address %s: bad port", addr);
 		return -EINVAL;
 	}
 	/* [v6]:port */

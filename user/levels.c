@@ -99,14 +99,14 @@ int ig_levels_finish(struct ig_limits *lim, unsigned int given)
 
 	for (int i = 0; i < 3; i++) {
 		if (!*rate[i] && (given & b[i].bit)) {
-			ig_err("a %s burst needs a %s rate", b[i].what, b[i].what);
+			ig_args_error("a %s burst needs a %s rate", b[i].what, b[i].what);
 			return -EINVAL;
 		}
 		if (*rate[i] && !(given & b[i].bit))
 			*burst[i] = *rate[i] < IG_MAX_BURST ? *rate[i] : IG_MAX_BURST;
 	}
 	if (!lim->tokens_per_min && lim->bytes_per_token) {
-		ig_err("bytes_per_token needs tokens_per_minute");
+		ig_args_error("bytes_per_token needs tokens_per_minute");
 		return -EINVAL;
 	}
 	return 0;

@@ -80,6 +80,41 @@ IG_TEST(config_breaker_defaults)
 	ASSERT_EQ(cfg.ports[0].fallback, 0, "no fallback: refuse while open");
 }
 
+IG_TEST(config_fair_share_tiers_and_cluster)
+{
+	const struct ig_cfg_port *p = &cfg.ports[0];
+
+	ASSERT_OK(load_text("[agent]\ninterface = v0\ncontrol = /run/ig.sock\n"
+			    "[tiers]\nallow = 10.0.0.0/8 fd00:1::/32\ngold = 198.18.0.0/16\n"
+			    "gold = 198.19.1.2\n"
+			    "[tier gold 8000]\nrate = 50/s\n"
+			    "[cluster]\nredis = unix:/run/redis.sock\ninterval = 250ms\n"
+			    "[port 8000]\nrate = 10/s\nprefix_rate = 100/s\nprefix_len = 20,48\n"
+			    "port_rate = 1k/s\nport_burst = 2k\nnewcomer_rate = 50/s\nmax_conns = 8\n"
+			    "tokens_per_minute = 60000\nbytes_per_token = 3\nfleet_rate = 30/s\n"), err);
+	ASSERT_STREQ(cfg.control, "/run/ig.sock", "control socket");
+	ASSERT_TRUE(cfg.has_tiers, "tiers");
+	ASSERT_EQ(cfg.ntiers, 4, "four prefixes");
+	ASSERT_EQ(cfg.tiers[1].key.prefixlen, 32, "an IPv6 /32");
+	ASSERT_EQ(cfg.tiers[3].key.prefixlen, 128, "a bare IPv4 address is a /32 (96 + 32)");
+	ASSERT_STREQ(cfg.tiers[2].what, "gold", "tier name");
+	ASSERT_EQ(cfg.ntier_rates, 1, "one tier rate");
+	ASSERT_EQ(cfg.tier_rates[0].rate.burst, 50, "a tier's burst defaults to its rate");
+	ASSERT_STREQ(cfg.cluster.redis, "unix:/run/redis.sock", "redis");
+	ASSERT_EQ(cfg.cluster.interval_ms, 250, "interval");
+	ASSERT_EQ(p->levels.prefix_rate, 100, "prefix rate");
+	ASSERT_EQ(p->levels.prefix_burst, 100, "prefix burst defaults to its rate");
+	ASSERT_EQ(p->levels.prefix_v4, 20, "prefix v4");
+	ASSERT_EQ(p->levels.prefix_v6, 48, "prefix v6");
+	ASSERT_EQ(p->levels.port_burst, 2000, "port burst");
+	ASSERT_EQ(p->levels.max_conns, 8, "max conns");
+	ASSERT_EQ(p->levels.tokens_per_min, 60000, "tokens");
+	ASSERT_EQ(p->levels.bytes_per_token, 3, "bytes per token");
+	ASSERT_EQ(p->fleet_burst, 30, "fleet burst defaults to its rate");
+	ASSERT_EQ(p->limit.flags & (IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS | IG_POL_F_FLEET),
+		  IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS | IG_POL_F_FLEET, "flags");
+}
+
 /* Each broken file, and the line and words its error must carry. */
 static const struct {
 	const char *text, *want;
@@ -110,6 +145,25 @@ static const struct {
 	{ "[agent]\ninterface = v0\nmetrics = [::1]:99999\n", ":3: invalid metrics '[::1]:99999'" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\naction = explode\n", ":5: invalid action" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nenforce = maybe\n", ":5: invalid enforce 'maybe'" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nprefix_len = 40\n", ":5: invalid prefix_len" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nport_burst = 5\n",
+	  ":3: [port 8000/tcp]: a burst of a level needs that level's rate" },
+	{ "[agent]\ninterface = v0\n[port 53/udp]\nrate = 1/s\nmax_conns = 2\n",
+	  ":5: max_conns counts TCP connections" },
+	{ "[agent]\ninterface = v0\n[tiers]\ngold = 10.0.0.0/33\n", ":4: invalid CIDR '10.0.0.0/33'" },
+	{ "[agent]\ninterface = v0\n[tiers]\ngold = 10.0.0.0/8\ndeny = 10.0.0.0/8\n",
+	  ":5: 10.0.0.0/8 is already in the tier 'gold'" },
+	{ "[agent]\ninterface = v0\n[tiers]\nno way = 10.0.0.0/8\n", ":4: invalid tier 'no way'" },
+	{ "[agent]\ninterface = v0\n[tier gold]\nrate = 1/s\n", ":3: [tier gold]: expected [tier NAME PORT" },
+	{ "[agent]\ninterface = v0\n[tier gold 8000]\nburst = 4\n", ": [tier gold 8000/tcp] has no rate" },
+	{ "[agent]\ninterface = v0\n[tier allow 8000]\nrate = 4/s\n", ":3: [tier allow 8000]: invalid tier name" },
+	{ "[agent]\ninterface = v0\ncontrol = relative.sock\n", ":3: invalid control 'relative.sock'" },
+	{ "[agent]\ninterface = v0\n[cluster]\nnode = a\n", ":3: [cluster] needs redis" },
+	{ "[agent]\ninterface = v0\n[cluster]\nredis = nowhere\n", ":4: invalid redis 'nowhere'" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nfleet_rate = 5/s\n",
+	  ":3: [port 8000/tcp]: fleet_rate needs a [cluster] section" },
+	{ "[agent]\ninterface = v0\n[cluster]\nredis = h:6379\n[port 8000]\nfallback = 9\nfleet_rate = 5/s\n",
+	  ":5: [port 8000/tcp]: burst, unit and fleet_rate need a rate" },
 };
 
 IG_TEST(config_mistakes_are_rejected_with_their_line)
