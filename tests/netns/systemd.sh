@@ -30,6 +30,8 @@ t_make_install_layout_and_unit() {
 	[ -z "$(find "$root" -type f)" ] || ig_fail "uninstall left: $(find "$root" -type f)"
 }
 
+ready_twice() { [ "$(grep -c '^READY=1' "$1")" -ge 2 ]; }
+
 t_agent_speaks_sd_notify() {
 	local pid
 	ig_make_pair
@@ -52,7 +54,9 @@ while True:
 	ig_wait_for 10 "READY=1" grep -q "^READY=1|MAINPID=$pid$" "$IG_TMP/notify.log"
 	kill -HUP "$pid"
 	ig_wait_for 5 "RELOADING=1 then READY=1" grep -q "^RELOADING=1$" "$IG_TMP/notify.log"
-	ig_wait_for 5 "READY=1 after the reload" test "$(grep -c '^READY=1' "$IG_TMP/notify.log")" -ge 2
+	# counted on every poll (an argument would be counted once, when the
+	# reload may still be running)
+	ig_wait_for 5 "READY=1 after the reload" ready_twice "$IG_TMP/notify.log"
 	kill -TERM "$pid"
 	wait "$pid" || ig_fail "the agent exited with $?"
 	ig_wait_for 5 "STOPPING=1" grep -q "^STOPPING=1$" "$IG_TMP/notify.log"
