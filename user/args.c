@@ -35,19 +35,8 @@ __attribute__((format(printf, 1, 2))) void ig_args_error(const char *fmt, ...)
 		ig_err("%s", msg);
 }
 
-__attribute__((format(printf, 1, 2))) static void args_err(const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (capture_buf)
-		snprintf(capture_buf, capture_len, "%s", msg);
-	else
-		ig_err("%s", msg);
-}
+/* what the parsers below say about a value */
+#define args_err ig_args_error
 
 static const char *const proto_names[IG_PROTO_MAX] = {
 	[IG_PROTO_TCP] = "tcp",

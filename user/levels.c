@@ -118,20 +118,6 @@ int ig_limits_any(const struct ig_limits *lim)
 	       lim->max_conns;
 }
 
-static int policy_of(const struct ig_instance *in, enum ig_proto proto, __u16 port,
-		     struct ig_policy *pol)
-{
-	__u32 idx = IG_PORT_INDEX(proto, port);
-
-	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_POLICY], &idx, pol)) {
-		int err = -errno;
-
-		ig_err("cannot read the policy of %u/%s: %s", port, ig_proto_name(proto),
-		       strerror(-err));
-		return err;
-	}
-	return 0;
-}
 
 int ig_levels_get(const struct ig_instance *in, __u32 slot, struct ig_limits *lim)
 {
@@ -153,7 +139,7 @@ int ig_levels_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 	struct ig_policy pol;
 	int err;
 
-	err = policy_of(in, proto, port, &pol);
+	err = ig_policy_get(in, proto, port, &pol);
 	if (err)
 		return err;
 	if (!pol.slot || pol.slot >= IG_MAX_SLOTS) {
@@ -610,7 +596,7 @@ int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_prot
 		ig_err("invalid source '%s': expected an IPv4 or IPv6 address", src);
 		return -EINVAL;
 	}
-	err = policy_of(in, proto, port, &pol);
+	err = ig_policy_get(in, proto, port, &pol);
 	if (!err)
 		err = ig_levels_get(in, pol.slot, &lim);
 	if (err)

@@ -62,8 +62,8 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 	return 0;
 }
 
-static int policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
-		      struct ig_policy *pol)
+int ig_policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  struct ig_policy *pol)
 {
 	__u32 idx = IG_PORT_INDEX(proto, port);
 
@@ -84,7 +84,7 @@ int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 	struct ig_policy cur, next = *want, *all = NULL;
 	int err;
 
-	err = policy_get(in, proto, port, &cur);
+	err = ig_policy_get(in, proto, port, &cur);
 	if (err)
 		return err;
 	next.slot = cur.slot;
@@ -144,7 +144,7 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
 	struct ig_policy cur, none = {};
 	int err;
 
-	err = policy_get(in, proto, port, &cur);
+	err = ig_policy_get(in, proto, port, &cur);
 	if (err)
 		return err;
 	if (!cur.slot)
@@ -259,7 +259,7 @@ int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 p
 	struct ig_policy cur;
 	int err;
 
-	err = policy_get(in, proto, port, &cur);
+	err = ig_policy_get(in, proto, port, &cur);
 	if (err)
 		return err;
 	if (!cur.slot || (cur.rate == want->rate && cur.burst == want->burst &&

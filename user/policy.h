@@ -24,6 +24,10 @@ struct ig_port_row {
 /* Every limited port, in (proto, port) order, with its counters (caller frees). */
 int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *n);
 
+/* The policy of (proto, port) as pinned (slot 0: not limited). */
+int ig_policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  struct ig_policy *pol);
+
 /* Limit (proto, port): keeps the port's slot (and counters) when it is already
  * limited, hands out a free slot otherwise. */
 int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,

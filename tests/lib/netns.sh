@@ -452,6 +452,28 @@ print(ok, refused, timeout, time.time() - t0)
 	read -r UDP_OK UDP_REFUSED UDP_TIMEOUT UDP_DUR <<<"$out"
 }
 
+# ig_attempts FROM N [TIMEOUT_S [PORT]]: N TCP connection attempts from the
+# client address FROM to the server's port (8000), each given TIMEOUT_S
+# (0.3): prints "ok failed".
+ig_attempts() {
+	ig_cli "$IG_PY" -c '
+import socket, sys
+src, dst, port, n, t = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+ok = failed = 0
+for i in range(n):
+    s = socket.socket()
+    s.bind((src, 0))
+    s.settimeout(t)
+    try:
+        s.connect((dst, port))
+        ok += 1
+    except OSError:
+        failed += 1
+    s.close()
+print(ok, failed)
+' "$1" "$S4" "${4:-8000}" "$2" "${3:-0.3}"
+}
+
 # ---------------------------------------------------------------- attachments
 
 # Little-endian hex bytes for bpftool.

@@ -8,28 +8,8 @@
 # dry run counting per level. The spoofed-flood test is tests/netns/flood.sh.
 . "$(dirname "$0")/../lib/netns.sh"
 
-# N connection attempts from ADDR to the server's port 8000, each given
-# 300 ms: prints "ok failed".
-attempts() { # FROM N [PORT]
-	ig_cli "$IG_PY" -c '
-import socket, sys
-src, dst, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-ok = failed = 0
-for i in range(n):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.settimeout(0.3)
-    try:
-        s.connect((dst, port))
-        ok += 1
-    except OSError:
-        failed += 1
-    s.close()
-print(ok, failed)
-' "$1" "$S4" "${3:-8000}" "$2"
-}
-
-ok_of() { local ok failed; read -r ok failed <<<"$(attempts "$@")"; echo "$ok"; }
+# connections admitted of N attempts from ADDR
+ok_of() { local ok failed; read -r ok failed <<<"$(ig_attempts "$1" "$2")"; echo "$ok"; }
 
 add_addrs() { # LAST_OCTET...
 	local i
@@ -189,8 +169,9 @@ t_token_budget_from_replies_and_charges() {
 	out=$(ig charge "${C4%.*}.9" 8000 1500 2>"$IG_TMP/note")
 	grep -q "no agent on" "$IG_TMP/note" || ig_fail "no note about the missing agent"
 	ig_assert_eq "$out" 4500 "balance after charging 1500 of 6000"
-	out=$(ig charge "${C4%.*}.9" 8000/tcp 5000)
-	ig_assert_range "$out" -501 -499 "balance in debt"
+	out=$(ig charge "${C4%.*}.9" 8000/tcp 5000 2>/dev/null)
+	# 100 tokens/s refill: a few in between the two commands
+	ig_assert_range "$out" -501 -450 "balance in debt"
 	ig charge "${C4%.*}.9" 9999 5 2>"$IG_TMP/err" && ig_fail "charge on a port without a budget"
 	grep -q "has no token budget" "$IG_TMP/err" || ig_fail "message: $(cat "$IG_TMP/err")"
 	ig charge nonsense 8000 5 2>"$IG_TMP/err" && ig_fail "charge for a bad address"

@@ -6,26 +6,6 @@
 # the agent logs a bounded summary of the sampled drops.
 . "$(dirname "$0")/../lib/netns.sh"
 
-# N TCP connection attempts from ADDR, each given 50 ms: prints "ok failed".
-attempts() { # FROM N
-	ig_cli "$IG_PY" -c '
-import socket, sys
-src, dst, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-ok = failed = 0
-for i in range(n):
-    s = socket.socket()
-    s.bind((src, 0))
-    s.settimeout(0.05)
-    try:
-        s.connect((dst, port))
-        ok += 1
-    except OSError:
-        failed += 1
-    s.close()
-print(ok, failed)
-' "$1" "$S4" 8000 "$2"
-}
-
 t_top_names_the_abusive_source() {
 	local polite abusive ok failed
 	ig_make_pair
@@ -36,9 +16,9 @@ t_top_names_the_abusive_source() {
 	printf '[agent]\ninterface = %s\n[port 8000]\nrate = 1/s\nburst = 3\n' "$VS" >"$IG_TMP/agent.conf"
 	ig_start_agent
 
-	read -r ok failed <<<"$(attempts "$polite" 1)"
+	read -r ok failed <<<"$(ig_attempts "$polite" 1 0.05)"
 	ig_assert_eq "$ok" 1 "the polite client's connection"
-	read -r ok failed <<<"$(attempts "$abusive" 40)"
+	read -r ok failed <<<"$(ig_attempts "$abusive" 40 0.05)"
 	echo "abusive: $ok admitted, $failed dropped"
 	ig_assert_ge "$failed" 30 "the abusive client's dropped attempts"
 
