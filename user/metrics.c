@@ -272,20 +272,29 @@ static void render_agent(struct ig_metrics *m, FILE *o)
 	if (m->has_fleet) {
 		const struct ig_fleet_stats *f = &m->fleet;
 
-		head(o, "infergate_fleet_up", "gauge",
-		     "1 while Redis answers; 0: local limits only, reconnecting.");
-		fprintf(o, "infergate_fleet_up %d\n", f->up);
-		head(o, "infergate_fleet_syncs_total", "counter", "Completed syncs with Redis.");
-		fprintf(o, "infergate_fleet_syncs_total %llu\n", (unsigned long long)f->syncs);
-		head(o, "infergate_fleet_errors_total", "counter", "Failed syncs and connects.");
-		fprintf(o, "infergate_fleet_errors_total %llu\n", (unsigned long long)f->errors);
-		head(o, "infergate_fleet_sent_bytes_total", "counter", "Bytes of requests sent to Redis.");
-		fprintf(o, "infergate_fleet_sent_bytes_total %llu\n", (unsigned long long)f->bytes_sent);
-		head(o, "infergate_fleet_blocks_total", "counter",
-		     "Times a source was blocked for being over its fleet budget.");
-		fprintf(o, "infergate_fleet_blocks_total %llu\n", (unsigned long long)f->blocks);
-		head(o, "infergate_fleet_sync_seconds", "gauge", "How long the last sync took.");
-		fprintf(o, "infergate_fleet_sync_seconds %.6f\n", (double)f->last_sync_us / 1e6);
+		const struct {
+			const char *name, *type, *help;
+			double v;
+		} rows[] = {
+			{ "infergate_fleet_up", "gauge",
+			  "1 while Redis answers; 0: local limits only, reconnecting.", f->up },
+			{ "infergate_fleet_syncs_total", "counter", "Completed syncs with Redis.",
+			  (double)f->syncs },
+			{ "infergate_fleet_errors_total", "counter", "Failed syncs and connects.",
+			  (double)f->errors },
+			{ "infergate_fleet_sent_bytes_total", "counter",
+			  "Bytes of requests sent to Redis.", (double)f->bytes_sent },
+			{ "infergate_fleet_blocks_total", "counter",
+			  "Times a source was blocked for being over its fleet budget.",
+			  (double)f->blocks },
+			{ "infergate_fleet_sync_seconds", "gauge", "How long the last sync took.",
+			  (double)f->last_sync_us / 1e6 },
+		};
+
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			head(o, rows[i].name, rows[i].type, rows[i].help);
+			fprintf(o, "%s %.17g\n", rows[i].name, rows[i].v);
+		}
 	}
 	pthread_mutex_unlock(&m->lock);
 }
