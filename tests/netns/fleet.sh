@@ -44,7 +44,7 @@ make_host() { # I
 	cat >"$IG_TMP/agent.$i.conf" <<-EOF
 	[agent]
 	interface = $vs
-	metrics = off
+	metrics = 127.0.0.1:9464
 	tick = 50ms
 	[cluster]
 	redis = unix:$IG_TMP/redis.sock
@@ -71,6 +71,10 @@ agent_noticed() { # I: the agent logs the outage within seconds
 		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+}
+fleet_up_is() { # I VALUE: infergate_fleet_up on host I's /metrics
+	nsenter --net="/run/netns/${NSS[$(($1 - 1))]}" curl -s http://127.0.0.1:9464/metrics |
+		grep -q "^infergate_fleet_up $2\$"
 }
 agent_synced() { grep -q "fleet: redis .* reachable" "$IG_TMP/agent.$1.log"; }
 
@@ -126,6 +130,7 @@ t_fleet_limit_across_three_hosts() {
 	start_redis
 	for i in 1 2 3; do make_host "$i"; done
 	for i in 1 2 3; do ig_wait_for 10 "agent $i to reach redis" agent_synced "$i"; done
+	ig_wait_for 5 "infergate_fleet_up 1" fleet_up_is 1 1
 
 	local before after attempts fleet lo hi t=10
 	before=$(admitted_total)
@@ -143,6 +148,7 @@ t_fleet_limit_across_three_hosts() {
 	for i in 1 2 3; do
 		agent_noticed "$i" || { tail -n 20 "$IG_TMP/agent.$i.log"; ig_fail "agent $i did not notice"; }
 	done
+	ig_wait_for 5 "infergate_fleet_up 0" fleet_up_is 1 0
 	before=$(admitted_total)
 	attempts=$(spray 4)
 	after=$(admitted_total)
