@@ -449,7 +449,9 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	struct watched *w = NULL;
 	struct sigaction sa;
 	char err_msg[600], pid_path[300];
-	int nw = 0, err, opened = 0, pid_written = 0, ctl = -1;
+	int nw = 0, err, opened = 0, pid_written = 0, nfds;
+	int fds[IG_PROBER_EXTRA_FDS];
+	struct ig_ctl *ctl = NULL;
 	char ctl_path[sizeof(cfg->control) + 200];
 	__u64 next_tick;
 
@@ -510,11 +512,9 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 			snprintf(ctl_path, sizeof(ctl_path), "%s", cfg->control);
 		else
 			ig_ctl_default_path(pin_dir, ctl_path, sizeof(ctl_path));
-		ctl = ig_ctl_listen(ctl_path);
-		if (ctl < 0) {
-			err = ctl;
+		err = ig_ctl_open(&ctl, ctl_path);
+		if (err)
 			goto out;
-		}
 	}
 	err = write_pid_file(pid_path);
 	if (err)
@@ -578,9 +578,10 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 				       p->probe_timeout_ms);
 			w[i].next_probe_ms = now + p->probe_interval_ms;
 		}
-		if (ig_prober_wait(&prober, (int)(next_tick > now ? next_tick - now : 0), ctl))
+		nfds = ctl ? ig_ctl_fds(ctl, fds, IG_PROBER_EXTRA_FDS) : 0;
+		if (ig_prober_wait(&prober, (int)(next_tick > now ? next_tick - now : 0), fds, nfds))
 			ig_warn("libcurl failed to run the health probes");
-		if (ctl >= 0)
+		if (ctl)
 			ig_ctl_serve(ctl, &in);
 		while ((done = ig_prober_done(&prober, &success, detail, sizeof(detail)))) {
 			struct watched *x = NULL;
@@ -606,10 +607,7 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 out:
 	if (pid_written)
 		unlink(pid_path);
-	if (ctl >= 0) {
-		close(ctl);
-		unlink(ctl_path);
-	}
+	ig_ctl_close(ctl);
 	ig_metrics_stop(metrics); /* first: it reads the top table */
 	metrics = NULL;
 	ig_top_close(top);

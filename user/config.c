@@ -543,9 +543,8 @@ static int validate(struct load_state *st)
 				bad = ig_levels_finish(&p->levels, st->levels_given[i]);
 				ig_args_capture(NULL, 0);
 				if (bad)
-					return fail(st, "[port %u/%s]: a burst of a level needs that level's "
-						    "rate (and bytes_per_token needs tokens_per_minute)",
-						    p->port, ig_proto_name(p->proto));
+					return fail(st, "[port %u/%s]: %s", p->port,
+						    ig_proto_name(p->proto), m);
 				p->limit.flags = ig_policy_flags(p->limit.flags, &p->levels, 0);
 			}
 			if (p->fleet_rate) {

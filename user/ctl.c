@@ -2,10 +2,10 @@
 #define _GNU_SOURCE
 /* The agent's control socket: see ctl.h. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,9 +16,22 @@
 #include "levels.h"
 #include "log.h"
 
-#define IG_CTL_LINE 256
-#define IG_CTL_MAX_LINES 64
-#define IG_CTL_TIMEOUT_MS 200
+/* connections taken from the backlog per call: a connect flood waits there,
+ * and the agent's loop goes round in between */
+#define IG_CTL_ACCEPTS 64
+
+struct ctl_client {
+	int fd; /* -1: free */
+	size_t have;
+	__u64 last_ms; /* the last byte received (or the accept) */
+	char buf[IG_CTL_LINE];
+};
+
+struct ig_ctl {
+	int lfd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct ctl_client c[IG_CTL_CLIENTS];
+};
 
 void ig_ctl_default_path(const char *pin_dir, char *buf, size_t len)
 {
@@ -35,23 +48,23 @@ static int ctl_addr(const char *path, struct sockaddr_un *sa)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path)) {
-		ig_err("control socket path too long: %s", path);
+	if (strlen(path) >= sizeof(sa->sun_path))
 		return -ENAMETOOLONG;
-	}
 	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s", path);
 	return 0;
 }
 
-int ig_ctl_listen(const char *path)
+static int ctl_listen(const char *path)
 {
 	struct sockaddr_un sa;
 	char dir[sizeof(sa.sun_path)], *slash;
 	int fd, err;
 
 	err = ctl_addr(path, &sa);
-	if (err)
+	if (err) {
+		ig_err("control socket path too long: %s", path);
 		return err;
+	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -59,8 +72,11 @@ int ig_ctl_listen(const char *path)
 		mkdir(dir, 0755);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		ig_err("cannot open control socket %s: %s", path, strerror(-err));
+		return err;
+	}
 	/* a socket left by an agent that was killed: nobody answers on it */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		ig_err("control socket %s: another agent answers there", path);
@@ -75,6 +91,50 @@ int ig_ctl_listen(const char *path)
 		return err;
 	}
 	return fd;
+}
+
+int ig_ctl_open(struct ig_ctl **out, const char *path)
+{
+	struct ig_ctl *ctl = calloc(1, sizeof(*ctl));
+	int fd;
+
+	if (!ctl)
+		return -ENOMEM;
+	fd = ctl_listen(path);
+	if (fd < 0) {
+		free(ctl);
+		return fd;
+	}
+	ctl->lfd = fd;
+	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
+	for (int i = 0; i < IG_CTL_CLIENTS; i++)
+		ctl->c[i].fd = -1;
+	*out = ctl;
+	return 0;
+}
+
+void ig_ctl_close(struct ig_ctl *ctl)
+{
+	if (!ctl)
+		return;
+	for (int i = 0; i < IG_CTL_CLIENTS; i++)
+		if (ctl->c[i].fd >= 0)
+			close(ctl->c[i].fd);
+	close(ctl->lfd);
+	unlink(ctl->path);
+	free(ctl);
+}
+
+int ig_ctl_fds(const struct ig_ctl *ctl, int *fds, int max)
+{
+	int n = 0;
+
+	if (max > 0)
+		fds[n++] = ctl->lfd;
+	for (int i = 0; i < IG_CTL_CLIENTS && n < max; i++)
+		if (ctl->c[i].fd >= 0)
+			fds[n++] = ctl->c[i].fd;
+	return n;
 }
 
 int ig_ctl_handle(const struct ig_instance *in, const char *line, char *reply, size_t len)
@@ -110,55 +170,98 @@ int ig_ctl_handle(const struct ig_instance *in, const char *line, char *reply, s
 	return err;
 }
 
-static void serve_one(int fd, const struct ig_instance *in)
+static __u64 mono_ms(void)
 {
-	struct timeval tv = { 0, IG_CTL_TIMEOUT_MS * 1000 };
-	char buf[IG_CTL_LINE * 2], reply[IG_CTL_LINE + 32];
-	size_t have = 0;
-	int lines = 0;
+	struct timespec ts;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (lines < IG_CTL_MAX_LINES) {
-		char *nl = memchr(buf, '\n', have);
-		ssize_t n;
-
-		if (!nl) {
-			if (have >= IG_CTL_LINE) {
-				static const char e[] = "error line too long\n";
-
-				(void)!write(fd, e, sizeof(e) - 1);
-				return;
-			}
-			n = read(fd, buf + have, sizeof(buf) - have);
-			if (n <= 0)
-				return; /* EOF, timeout, error: done with this client */
-			have += (size_t)n;
-			continue;
-		}
-		*nl = '\0';
-		ig_ctl_handle(in, buf, reply, sizeof(reply) - 1);
-		strcat(reply, "\n");
-		if (write(fd, reply, strlen(reply)) < 0)
-			return;
-		lines++;
-		have -= (size_t)(nl + 1 - buf);
-		memmove(buf, nl + 1, have);
-	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
-void ig_ctl_serve(int lfd, const struct ig_instance *in)
+/* Best effort, never waits: a client whose socket buffer is full (it does not
+ * read its answers) is done with. */
+static int client_say(int fd, const char *msg)
 {
-	for (int i = 0; i < 64; i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	size_t len = strlen(msg);
+
+	return send(fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len ? 0 : -EAGAIN;
+}
+
+static void client_drop(struct ctl_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->have = 0;
+}
+
+/* One read of what fits (so every client gets its turn), then every complete
+ * line answered. */
+static void client_serve(struct ctl_client *c, const struct ig_instance *in, __u64 now)
+{
+	char reply[IG_CTL_LINE + 32], *nl;
+	int eof = 0;
+	ssize_t n;
+
+	n = read(c->fd, c->buf + c->have, sizeof(c->buf) - c->have);
+	if (n > 0) {
+		c->have += (size_t)n;
+		c->last_ms = now;
+	} else if (n == 0) {
+		eof = 1;
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		goto drop;
+	}
+	while ((nl = memchr(c->buf, '\n', c->have))) {
+		*nl = '\0';
+		ig_ctl_handle(in, c->buf, reply, sizeof(reply) - 1);
+		strcat(reply, "\n");
+		if (client_say(c->fd, reply))
+			goto drop;
+		c->have -= (size_t)(nl + 1 - c->buf);
+		memmove(c->buf, nl + 1, c->have);
+	}
+	if (c->have == sizeof(c->buf)) {
+		char junk[4096];
+
+		client_say(c->fd, "error line too long\n");
+		/* closed with unread bytes, a unix socket resets the peer before
+		 * it can read the answer: take what is there already */
+		(void)!read(c->fd, junk, sizeof(junk));
+		goto drop;
+	}
+	/* a line cut off by EOF is no request */
+	if (eof || now - c->last_ms > IG_CTL_IDLE_MS)
+		goto drop;
+	return;
+drop:
+	client_drop(c);
+}
+
+void ig_ctl_serve(struct ig_ctl *ctl, const struct ig_instance *in)
+{
+	__u64 now = mono_ms();
+
+	for (int k = 0; k < IG_CTL_ACCEPTS; k++) {
+		struct ctl_client *c = NULL;
+		int fd = accept4(ctl->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
-			return; /* EAGAIN: nobody else waiting */
-		/* the accepted socket is blocking, with timeouts */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-		serve_one(fd, in);
-		close(fd);
+			break; /* EAGAIN: nobody else waiting */
+		for (int i = 0; i < IG_CTL_CLIENTS && !c; i++)
+			if (ctl->c[i].fd < 0)
+				c = &ctl->c[i];
+		if (!c) {
+			client_say(fd, "error busy\n");
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->have = 0;
+		c->last_ms = now;
 	}
+	for (int i = 0; i < IG_CTL_CLIENTS; i++)
+		if (ctl->c[i].fd >= 0)
+			client_serve(&ctl->c[i], in, now);
 }
 
 int ig_ctl_request(const char *path, const char *line, char *reply, size_t len)
@@ -181,7 +284,8 @@ int ig_ctl_request(const char *path, const char *line, char *reply, size_t len)
 		close(fd);
 		return err;
 	}
-	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
+	/* MSG_NOSIGNAL: an agent that hung up (busy) is an error, not SIGPIPE */
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -192,9 +296,8 @@ int ig_ctl_request(const char *path, const char *line, char *reply, size_t len)
 	close(fd);
 	reply[have] = '\0';
 	reply[strcspn(reply, "\n")] = '\0';
-	if (!have) {
-		ig_err("control socket %s: no answer", path);
-		return -EIO;
-	}
+	/* nothing within the timeout, or closed unanswered */
+	if (!have)
+		return -ETIMEDOUT;
 	return 0;
 }

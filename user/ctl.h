@@ -13,13 +13,28 @@
 
 /* /run/infergate/<pin dir, '/' as '_'>.sock */
 void ig_ctl_default_path(const char *pin_dir, char *buf, size_t len);
-/* A listening, non-blocking socket at path (a stale one is replaced), mode 0660. */
-int ig_ctl_listen(const char *path);
-/* Answer every connection waiting on lfd; never blocks for long (a client
- * gets 200 ms to send its lines). */
-void ig_ctl_serve(int lfd, const struct ig_instance *in);
+/*
+ * The agent's side: a listening socket at path (a stale one is replaced, mode
+ * 0660) and its clients, all non-blocking. A client is closed after a line
+ * longer than IG_CTL_LINE, when it does not read its answers, or after
+ * IG_CTL_IDLE_MS without a byte; beyond IG_CTL_CLIENTS at once, a new one is
+ * told "error busy". Nothing here ever waits: a slow client costs the agent's
+ * loop nothing but a read() that returns EAGAIN.
+ */
+#define IG_CTL_LINE 256
+#define IG_CTL_CLIENTS 16
+#define IG_CTL_IDLE_MS 5000
+struct ig_ctl;
+int ig_ctl_open(struct ig_ctl **ctl, const char *path);
+/* Closes every client and the socket, and removes path. NULL: no-op. */
+void ig_ctl_close(struct ig_ctl *ctl);
+/* The fds to wait on for input (at most 1 + IG_CTL_CLIENTS); their number. */
+int ig_ctl_fds(const struct ig_ctl *ctl, int *fds, int max);
+/* Accept, read and answer what is there; call after every wait. */
+void ig_ctl_serve(struct ig_ctl *ctl, const struct ig_instance *in);
 /* One request as a client: the reply line (without newline) in reply;
- * -ENOENT / -ECONNREFUSED when no agent listens at path. */
+ * -ENOENT / -ECONNREFUSED when no agent listens at path, -ETIMEDOUT when it
+ * does not answer within 2 s. Silent: the caller says what failed. */
 int ig_ctl_request(const char *path, const char *line, char *reply, size_t len);
 /* Handle one request line (also what the CLI does without an agent). */
 int ig_ctl_handle(const struct ig_instance *in, const char *line, char *reply, size_t len);

@@ -404,6 +404,53 @@ static int tier_value(const struct ig_instance *in, const char *what, struct ig_
 	return 0;
 }
 
+/*
+ * A tier's name lives while a prefix or a rate refers to it: without this the
+ * IG_MAX_TIERS - 1 ids would run out over renames and reloads. (Two CLIs
+ * editing the tiers at the same moment may race here, as they would anyway.)
+ */
+static int tier_names_gc(const struct ig_instance *in)
+{
+	struct ig_tier_name names[IG_MAX_TIERS], none = {};
+	unsigned char used[IG_MAX_TIERS] = {};
+	struct ig_lpm_key *keys = NULL;
+	struct ig_tier_key tk, prev;
+	void *pk = NULL;
+	int n = 0, err;
+
+	err = ig_array_read_all(in->fd[IG_MAP_TIER_NAMES], "tier_names", IG_MAX_TIERS,
+				sizeof(names[0]), names);
+	if (!err)
+		err = tier_keys(in, &keys, &n);
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++) {
+		struct ig_tier t;
+
+		if (!bpf_map_lookup_elem(in->fd[IG_MAP_TIERS], &keys[i], &t) &&
+		    t.kind == IG_TIER_LIMIT && t.id < IG_MAX_TIERS)
+			used[t.id] = 1;
+	}
+	free(keys);
+	while (bpf_map_get_next_key(in->fd[IG_MAP_TIER_POLICY], pk, &tk) == 0) {
+		prev = tk;
+		pk = &prev;
+		if (tk.tier < IG_MAX_TIERS)
+			used[tk.tier] = 1;
+	}
+	for (__u32 id = 1; id < IG_MAX_TIERS; id++) {
+		if (used[id] || !names[id].name[0])
+			continue;
+		if (bpf_map_update_elem(in->fd[IG_MAP_TIER_NAMES], &id, &none, BPF_ANY)) {
+			err = -errno;
+			ig_err("cannot free tier name %u '%.*s': %s", id, IG_TIER_NAME_LEN,
+			       names[id].name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
 int ig_tier_add(const struct ig_instance *in, const char *cidr, const char *what)
 {
 	struct ig_lpm_key k;
@@ -420,7 +467,8 @@ int ig_tier_add(const struct ig_instance *in, const char *cidr, const char *what
 		ig_err("cannot add %s to the tiers: %s", cidr, strerror(-err));
 		return err;
 	}
-	return ig_flags_refresh(in);
+	err = tier_names_gc(in); /* the prefix may have left a named tier */
+	return err ? err : ig_flags_refresh(in);
 }
 
 int ig_tier_del(const struct ig_instance *in, const char *cidr)
@@ -439,7 +487,8 @@ int ig_tier_del(const struct ig_instance *in, const char *cidr)
 			ig_err("cannot remove %s from the tiers: %s", cidr, strerror(-err));
 		return err;
 	}
-	return ig_flags_refresh(in);
+	err = tier_names_gc(in);
+	return err ? err : ig_flags_refresh(in);
 }
 
 int ig_tier_rate(const struct ig_instance *in, const char *name, enum ig_proto proto, __u16 port,
@@ -458,7 +507,7 @@ int ig_tier_rate(const struct ig_instance *in, const char *name, enum ig_proto p
 		       ig_proto_name(proto), strerror(-err));
 		return err;
 	}
-	return 0;
+	return rate ? 0 : tier_names_gc(in);
 }
 
 int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
@@ -577,7 +626,8 @@ int ig_tiers_apply(const struct ig_instance *in, const struct ig_tier_want *t, i
 			pk = NULL; /* the walk restarts: the deleted key cannot lead on */
 		}
 	}
-	return ig_flags_refresh(in);
+	err = tier_names_gc(in);
+	return err ? err : ig_flags_refresh(in);
 }
 
 /* ---------------------------------------------------------------- tokens */
@@ -614,7 +664,10 @@ int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_prot
 		ig_err("cannot read the token budget of %s: %s", src, strerror(-err));
 		return err;
 	}
-	/* tokens * 60e9 / tpm without overflow for any tokens < 2^64 / 60e9 */
+	/* Not atomic with the data path (nor is a bpftool edit): a reply charged
+	 * by TC egress between this read and the write below is lost, at most
+	 * one reply's tokens per charge.
+	 * tokens * 60e9 / tpm without overflow for any tokens < 2^64 / 60e9 */
 	if (tokens > (~0ULL) / IG_TOKEN_WINDOW_NS) {
 		ig_err("%llu tokens: too many for one charge", (unsigned long long)tokens);
 		return -ERANGE;
@@ -630,5 +683,39 @@ int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_prot
 	if (left)
 		*left = (long long)(((double)(now + IG_TOKEN_WINDOW_NS) - (double)ts.tat) *
 				    (double)lim.tokens_per_min / (double)IG_TOKEN_WINDOW_NS);
+	return 0;
+}
+
+int ig_tokens_count(const struct ig_instance *in, struct ig_port_row *rows, int nrows)
+{
+	struct ig_client_key k, prev;
+	struct ig_token_state ts;
+	void *pk = NULL;
+	int any = 0, err;
+	__u64 now;
+
+	for (int i = 0; i < nrows; i++)
+		any |= rows[i].lim.tokens_per_min != 0;
+	if (!any)
+		return 0;
+	err = ig_datapath_now(&now);
+	if (err)
+		return err;
+	while (bpf_map_get_next_key(in->fd[IG_MAP_TOKENS], pk, &k) == 0) {
+		prev = k;
+		pk = &prev;
+		/* gone since (LRU): not counted */
+		if (bpf_map_lookup_elem(in->fd[IG_MAP_TOKENS], &k, &ts))
+			continue;
+		for (int i = 0; i < nrows; i++) {
+			if (rows[i].port != k.port || rows[i].proto != (enum ig_proto)k.proto)
+				continue;
+			rows[i].token_clients++;
+			/* the data path's test: a minute's worth or more of debt */
+			if (ts.tat >= now + IG_TOKEN_WINDOW_NS)
+				rows[i].token_debtors++;
+			break;
+		}
+	}
 	return 0;
 }

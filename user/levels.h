@@ -82,4 +82,8 @@ int ig_tiers_apply(const struct ig_instance *in, const struct ig_tier_want *t, i
 int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_proto proto,
 		     __u16 port, __u64 tokens, long long *left);
 
+struct ig_port_row;
+/* Fill token_clients and token_debtors of the rows from the `tokens` map. */
+int ig_tokens_count(const struct ig_instance *in, struct ig_port_row *rows, int nrows);
+
 #endif

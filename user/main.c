@@ -404,8 +404,6 @@ static int cmd_charge(int argc, char **argv)
 	}
 	err = ig_ctl_request(path, line, reply, sizeof(reply));
 	if (err == -ENOENT || err == -ECONNREFUSED) {
-		/* stdout carries the balance only, for scripts */
-		fprintf(stderr, "infergate: no agent on %s: charging the map directly\n", path);
 		err = ig_env_check(pin_dir);
 		if (!err)
 			err = ig_instance_open(&in, pin_dir);
@@ -413,10 +411,13 @@ static int cmd_charge(int argc, char **argv)
 			return 1;
 		err = ig_ctl_handle(&in, line, reply, sizeof(reply));
 		ig_instance_close(&in);
-		if (err && err != -EINVAL && err != -ENOENT)
-			return exit_code(err);
+		if (err)
+			return 1; /* ig_tokens_charge() said why, in one line */
+		/* stdout carries the balance only, for scripts */
+		fprintf(stderr, "infergate: no agent on %s: charged the map directly\n", path);
 	} else if (err) {
-		ig_err("control socket %s: %s", path, strerror(-err));
+		ig_err("control socket %s: %s", path,
+		       err == -ETIMEDOUT ? "no answer from the agent" : strerror(-err));
 		return 1;
 	}
 	if (!strncmp(reply, "ok ", 3)) {

@@ -170,6 +170,15 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 					ig_proto_name(rows[k].proto), ig_level_name((enum ig_level)l),
 					rows[k].pol.flags & IG_POL_F_DRY_RUN ? "true" : "false",
 					(unsigned long long)rows[k].ls.refused[l]);
+	if (!ig_tokens_count(m->in, rows, n)) {
+		head(o, "infergate_token_debtors", "gauge",
+		     "Clients of a port with a token budget whose new connections are refused (in debt).");
+		for (int k = 0; k < n; k++)
+			if (rows[k].lim.tokens_per_min)
+				fprintf(o, "infergate_token_debtors{port=\"%u\",proto=\"%s\"} %llu\n",
+					rows[k].port, ig_proto_name(rows[k].proto),
+					(unsigned long long)rows[k].token_debtors);
+	}
 	{
 		int tiers = ig_tiers_count(m->in);
 

@@ -155,7 +155,11 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
 		       strerror(-err));
 		return err;
 	}
-	return 1;
+	/* The levels go with the policy, so that the pinned maps show no stale
+	 * port_limits; a packet still in flight may touch port_state once more,
+	 * which is why a slot is cleared again when it is handed out. */
+	err = ig_levels_clear_slot(in, cur.slot);
+	return err ? err : 1;
 }
 
 int ig_globals_set(const struct ig_instance *in, const struct ig_globals *g)

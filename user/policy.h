@@ -19,6 +19,9 @@ struct ig_port_row {
 	struct ig_limits lim;        /* its fair-share levels */
 	struct ig_level_stats ls;    /* refusals by level, summed over CPUs */
 	__u64 sources;       /* tracked sources: left 0, for the caller to fill */
+	/* clients with a token budget entry, and those of them in debt (new
+	 * connections refused): left 0, filled by ig_tokens_count() */
+	__u64 token_clients, token_debtors;
 };
 
 /* Every limited port, in (proto, port) order, with its counters (caller frees). */

@@ -85,14 +85,20 @@ void ig_probe_cancel(struct ig_prober *pr, struct ig_probe *p)
 	p->easy = NULL;
 }
 
-int ig_prober_wait(struct ig_prober *pr, int timeout_ms, int extra_fd)
+int ig_prober_wait(struct ig_prober *pr, int timeout_ms, const int *fds, int nfds)
 {
-	struct curl_waitfd w = { .fd = extra_fd, .events = CURL_WAIT_POLLIN };
+	struct curl_waitfd w[IG_PROBER_EXTRA_FDS] = {};
 	int running;
 
+	if (nfds > IG_PROBER_EXTRA_FDS)
+		nfds = IG_PROBER_EXTRA_FDS;
+	for (int i = 0; i < nfds; i++) {
+		w[i].fd = fds[i];
+		w[i].events = CURL_WAIT_POLLIN;
+	}
 	if (curl_multi_perform(pr->multi, &running) != CURLM_OK)
 		return -EIO;
-	if (curl_multi_poll(pr->multi, extra_fd >= 0 ? &w : NULL, extra_fd >= 0 ? 1 : 0,
+	if (curl_multi_poll(pr->multi, nfds > 0 ? w : NULL, (unsigned int)(nfds > 0 ? nfds : 0),
 			    timeout_ms > 0 ? timeout_ms : 0, NULL) != CURLM_OK)
 		return -EIO;
 	return curl_multi_perform(pr->multi, &running) == CURLM_OK ? 0 : -EIO;

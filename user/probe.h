@@ -31,8 +31,10 @@ static inline int ig_probe_busy(const struct ig_probe *p)
 }
 /* Abandon a probe in flight (no-op when idle). */
 void ig_probe_cancel(struct ig_prober *pr, struct ig_probe *p);
-/* Run transfers; wait up to timeout_ms for something to happen. */
-int ig_prober_wait(struct ig_prober *pr, int timeout_ms, int extra_fd);
+/* Run transfers; wait up to timeout_ms for something to happen, or for input
+ * on one of the nfds extra fds (at most IG_PROBER_EXTRA_FDS). */
+#define IG_PROBER_EXTRA_FDS 32
+int ig_prober_wait(struct ig_prober *pr, int timeout_ms, const int *fds, int nfds);
 /* A finished probe, or NULL. `success` and `detail` ("HTTP 200", "timeout
  * after 1000 ms", "Connection refused") say how it went. */
 struct ig_probe *ig_prober_done(struct ig_prober *pr, int *success, char *detail, size_t len);

@@ -141,7 +141,8 @@ static void print_json(FILE *out, const struct ig_instance *in, const struct ig_
 		for (int l = 0; l < IG_L_MAX; l++)
 			fprintf(out, "%s\"%s\":%llu", l ? "," : "", ig_level_name((enum ig_level)l),
 				(unsigned long long)r->ls.refused[l]);
-		fputs("}}", out);
+		fprintf(out, "},\"token_clients\":%llu,\"token_debtors\":%llu}",
+			(unsigned long long)r->token_clients, (unsigned long long)r->token_debtors);
 	}
 	fprintf(out, "],\"unprotected\":{\"pass_other\":%llu,\"pass_unparsed\":%llu,"
 		     "\"pass_fragment\":%llu}",
@@ -208,9 +209,11 @@ static void print_table(FILE *out, const struct ig_instance *in, const struct ig
 			if (l->max_conns)
 				fprintf(out, " max-conns %u;", l->max_conns);
 			if (l->tokens_per_min)
-				fprintf(out, " tokens %llu/min at %u B/token;",
+				fprintf(out, " tokens %llu/min at %u B/token (%llu clients, %llu in debt);",
 					(unsigned long long)l->tokens_per_min,
-					l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN);
+					l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN,
+					(unsigned long long)r->token_clients,
+					(unsigned long long)r->token_debtors);
 			if (r->pol.flags & IG_POL_F_FLEET)
 				fprintf(out, " fleet-wide limit (agent, Redis);");
 			fputc('\n', out);
@@ -283,6 +286,9 @@ int ig_status(const char *pin_dir, int json, FILE *out)
 		goto out;
 	for (int i = 0; i < nrows; i++)
 		rows[i].sources = sources[IG_PORT_INDEX(rows[i].proto, rows[i].port)];
+	err = ig_tokens_count(&in, rows, nrows);
+	if (err)
+		goto out;
 	if (json) {
 		print_json(out, &in, att, natt, &g, rows, nrows, &other, tracked, flows, clock);
 		fputs(",\"breakers\":", out);
