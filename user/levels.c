@@ -327,6 +327,16 @@ static int tier_keys(const struct ig_instance *in, struct ig_lpm_key **out, int 
 	return 0;
 }
 
+/* The tier names and every prefix of the trie (keys: caller frees). */
+static int tier_snapshot(const struct ig_instance *in, struct ig_tier_name *names,
+			 struct ig_lpm_key **keys, int *n)
+{
+	int err = ig_array_read_all(in->fd[IG_MAP_TIER_NAMES], "tier_names", IG_MAX_TIERS,
+				    sizeof(names[0]), names);
+
+	return err ? err : tier_keys(in, keys, n);
+}
+
 int ig_tiers_count(const struct ig_instance *in)
 {
 	struct ig_lpm_key *keys;
@@ -418,10 +428,7 @@ static int tier_names_gc(const struct ig_instance *in)
 	void *pk = NULL;
 	int n = 0, err;
 
-	err = ig_array_read_all(in->fd[IG_MAP_TIER_NAMES], "tier_names", IG_MAX_TIERS,
-				sizeof(names[0]), names);
-	if (!err)
-		err = tier_keys(in, &keys, &n);
+	err = tier_snapshot(in, names, &keys, &n);
 	if (err)
 		return err;
 	for (int i = 0; i < n; i++) {
@@ -519,10 +526,7 @@ int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
 	int n = 0, err, first = 1;
 	char cidr[64];
 
-	err = ig_array_read_all(in->fd[IG_MAP_TIER_NAMES], "tier_names", IG_MAX_TIERS,
-				sizeof(names[0]), names);
-	if (!err)
-		err = tier_keys(in, &keys, &n);
+	err = tier_snapshot(in, names, &keys, &n);
 	if (err)
 		return err;
 	fprintf(out, json ? "{\"prefixes\":[" : "prefixes (most specific wins):\n");
