@@ -26,14 +26,16 @@ CFLAGS_COMMON := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas
 CFLAGS   ?= $(CFLAGS_COMMON)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	      -I$(BUILD) -Ibpf
+# user/ is three rooms: cli/ (the command line), agent/ (the daemon), lib/ (what
+# both use). Includes name the room ("lib/policy.h"), so a file shows what it may call.
 USER_INC := -I$(BUILD) -Ibpf -Iuser
 LIBS     := -lbpf -lelf -lz -linih -lcurl -lmicrohttpd -lhiredis -lpthread
 
 BPF_SRCS  := bpf/infergate.bpf.c
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/lib/*.c user/agent/*.c user/cli/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-# The CLI's objects minus main(), linked into the test runner too.
-USER_LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+# Everything but main(), linked into the test runner too.
+USER_LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 
 TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
@@ -44,7 +46,7 @@ TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
      $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/fuzz_parse
 
-$(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
+$(BUILD) $(BUILD)/user/lib $(BUILD)/user/agent $(BUILD)/user/cli $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -69,7 +71,7 @@ $(BUILD)/tests/fuzz_parse: tests/fuzz/fuzz_parse.c | $(BUILD)/tests/lib
 	$(Q)$(CLANG) -g -O1 -Wall -Werror -Wno-unknown-pragmas -MMD -MP -Ibpf \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< -o $@
 
-$(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user/lib $(BUILD)/user/agent $(BUILD)/user/cli
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(USER_INC) -c $< -o $@
 
@@ -135,4 +137,4 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*.d $(BUILD)/tests/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests/*/*.d)

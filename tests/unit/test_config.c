@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "config.h"
-#include "metrics.h"
+#include "lib/config.h"
+#include "agent/metrics.h"
 #include "harness.h"
 
 static struct ig_cfg_file cfg;

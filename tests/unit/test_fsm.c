@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The breaker's decision logic (user/fsm.c), driven by hand-made time. */
 #include <string.h>
-#include "fsm.h"
+#include "agent/fsm.h"
 #include "harness.h"
 
 static struct ig_fsm fsm;

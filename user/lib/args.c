@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include "lib/args.h"
+#include "lib/log.h"
+
+/* Where parse errors go: the log (the CLI), or a caller's buffer (the config
+ * file loader, which prefixes file:line). */
+static char *capture_buf;
+static size_t capture_len;
+
+void ig_args_capture(char *buf, size_t len)
+{
+	capture_buf = buf;
+	capture_len = len;
+	if (buf && len)
+		buf[0] = '\0';
+}
+
+__attribute__((format(printf, 1, 2))) void ig_args_error(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (capture_buf)
+		snprintf(capture_buf, capture_len, "%s", msg);
+	else
+		ig_err("%s", msg);
+}
+
+/* what the parsers below say about a value */
+#define args_err ig_args_error
+
+static const char *const proto_names[IG_PROTO_MAX] = {
+	[IG_PROTO_TCP] = "tcp",
+	[IG_PROTO_UDP] = "udp",
+};
+
+static const char *const unit_names[IG_UNIT_MAX] = {
+	[IG_UNIT_CONN] = "conn",
+	[IG_UNIT_PACKET] = "packet",
+	[IG_UNIT_BYTE] = "byte",
+};
+
+static const char *const action_names[IG_ACTION_MAX] = {
+	[IG_ACTION_DROP] = "drop",
+	[IG_ACTION_REJECT] = "reject",
+};
+
+static const char *const reason_names[IG_R_MAX] = {
+	[IG_R_PASS_OTHER] = "pass_other",
+	[IG_R_PASS_UNPARSED] = "pass_unparsed",
+	[IG_R_PASS_FRAGMENT] = "pass_fragment",
+	[IG_R_PASS_FREE] = "pass_free",
+	[IG_R_PASS_ADMITTED] = "admitted",
+	[IG_R_DROP_LIMIT] = "drop_limit",
+	[IG_R_REJECT] = "reject",
+	[IG_R_DROP_BUDGET] = "drop_budget",
+	[IG_R_DROP_CONTENDED] = "drop_contended",
+	[IG_R_DROP_REPLY_FAIL] = "drop_reply_fail",
+	[IG_R_STEERED] = "steered",
+	[IG_R_PASS_PROBE] = "probe",
+	[IG_R_REJECT_OPEN] = "reject_open",
+	[IG_R_DROP_STEER_FAIL] = "drop_steer_fail",
+	[IG_R_DRY_DROP] = "would_drop",
+	[IG_R_DRY_REJECT] = "would_reject",
+	[IG_R_PASS_ALLOW] = "allowed",
+	[IG_R_DROP_DENY] = "denied",
+};
+
+#define NAME_OR(tab, v, n) ((unsigned)(v) < (n) && (tab)[v] ? (tab)[v] : "unknown")
+
+const char *ig_proto_name(enum ig_proto p) { return NAME_OR(proto_names, p, IG_PROTO_MAX); }
+const char *ig_unit_name(enum ig_unit u) { return NAME_OR(unit_names, u, IG_UNIT_MAX); }
+const char *ig_action_name(enum ig_action a) { return NAME_OR(action_names, a, IG_ACTION_MAX); }
+const char *ig_reason_name(enum ig_reason r) { return NAME_OR(reason_names, r, IG_R_MAX); }
+
+const char *ig_clock_name(enum ig_clock c)
+{
+	switch (c) {
+	case IG_CLOCK_TICK: return "tick";
+	case IG_CLOCK_COARSE: return "coarse";
+	case IG_CLOCK_TEST: return "test";
+	}
+	return "unknown";
+}
+
+/* Digits with an optional k/M/G suffix; the whole of s must be consumed up to
+ * `stop` (or its end). */
+static int parse_scaled(const char *s, const char *stop, __u64 *out)
+{
+	__u64 v = 0, mult = 1;
+	const char *p = s;
+
+	if (!stop)
+		stop = s + strlen(s);
+	if (p == stop || !isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; p < stop && isdigit((unsigned char)*p); p++) {
+		if (v > (~0ULL - 9) / 10)
+			return -ERANGE;
+		v = v * 10 + (__u64)(*p - '0');
+	}
+	if (p < stop) {
+		switch (*p) {
+		case 'k': case 'K': mult = 1000ULL; break;
+		case 'M': mult = 1000000ULL; break;
+		case 'G': mult = 1000000000ULL; break;
+		default: return -EINVAL;
+		}
+		if (++p != stop)
+			return -EINVAL;
+	}
+	if (v && mult > ~0ULL / v)
+		return -ERANGE;
+	*out = v * mult;
+	return 0;
+}
+
+int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *proto_given)
+{
+	const char *slash = strchr(s, '/');
+	__u64 v;
+
+	*proto = IG_PROTO_TCP;
+	*proto_given = 0;
+	if (slash) {
+		if (!strcmp(slash + 1, "tcp")) {
+			*proto = IG_PROTO_TCP;
+		} else if (!strcmp(slash + 1, "udp")) {
+			*proto = IG_PROTO_UDP;
+		} else {
+			args_err("invalid port '%s': protocol must be tcp or udp", s);
+			return -EINVAL;
+		}
+		*proto_given = 1;
+	}
+	if (parse_scaled(s, slash, &v) || (slash ? slash - s : (long)strlen(s)) > 5 || v < 1 ||
+	    v > 65535) {
+		args_err("invalid port '%s': expected 1..65535, optionally /tcp or /udp", s);
+		return -EINVAL;
+	}
+	for (const char *p = s; p < (slash ? slash : s + strlen(s)); p++)
+		if (!isdigit((unsigned char)*p)) {
+			args_err("invalid port '%s': expected 1..65535, optionally /tcp or /udp", s);
+			return -EINVAL;
+		}
+	*port = (__u16)v;
+	return 0;
+}
+
+/* Largest rate accepted: 1e12 units/s (8 Tbit/s of bytes) keeps every product in
+ * the data path's GCRA within 64 bits. */
+#define IG_MAX_RATE 1000000000000ULL
+
+int ig_parse_rate(const char *s, __u64 *rate)
+{
+	const char *slash = strchr(s, '/');
+	__u64 v;
+	int err;
+
+	if (slash && strcmp(slash + 1, "s") && strcmp(slash + 1, "sec")) {
+		args_err("invalid rate '%s': rates are per second, written N/s", s);
+		return -EINVAL;
+	}
+	err = parse_scaled(s, slash, &v);
+	if (err || v == 0 || v > IG_MAX_RATE) {
+		args_err("invalid rate '%s': expected N/s with N a whole number from 1 to %llu", s,
+		       IG_MAX_RATE);
+		return -EINVAL;
+	}
+	*rate = v;
+	return 0;
+}
+
+int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 *out)
+{
+	__u64 v;
+
+	if (parse_scaled(s, NULL, &v) || v < min || v > max) {
+		args_err("invalid %s '%s': expected a whole number from %llu to %llu", what, s,
+		       (unsigned long long)min, (unsigned long long)max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int ig_parse_unit(const char *s, enum ig_unit *unit)
+{
+	for (int i = 0; i < IG_UNIT_MAX; i++)
+		if (!strcmp(s, unit_names[i])) {
+			*unit = (enum ig_unit)i;
+			return 0;
+		}
+	args_err("invalid unit '%s': expected conn, packet or byte", s);
+	return -EINVAL;
+}
+
+int ig_parse_action(const char *s, enum ig_action *action)
+{
+	for (int i = 0; i < IG_ACTION_MAX; i++)
+		if (!strcmp(s, action_names[i])) {
+			*action = (enum ig_action)i;
+			return 0;
+		}
+	args_err("invalid action '%s': expected drop or reject", s);
+	return -EINVAL;
+}
+
+int ig_parse_duration(const char *s, const char *what, __u64 min_ms, __u64 max_ms, __u64 *ms)
+{
+	static const struct { const char *sfx; __u64 ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
+	};
+	const char *p = s;
+	__u64 v = 0;
+
+	while (isdigit((unsigned char)*p) && v < 1000000000ULL)
+		v = v * 10 + (__u64)(*p++ - '0');
+	for (size_t i = 0; p != s && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].sfx))
+			continue;
+		v *= units[i].ms;
+		if (v < min_ms || v > max_ms)
+			break;
+		*ms = v;
+		return 0;
+	}
+	args_err("invalid %s '%s': expected a duration from %llu ms to %llu s, like 500ms, 10s, 5m "
+		 "(a bare number is seconds)", what, s, (unsigned long long)min_ms,
+		 (unsigned long long)(max_ms / 1000));
+	return -EINVAL;
+}
+
+int ig_parse_percent(const char *s, const char *what, __u32 *pct)
+{
+	const char *p = s;
+	__u32 v = 0;
+
+	while (isdigit((unsigned char)*p) && v < 1000)
+		v = v * 10 + (__u32)(*p++ - '0');
+	if (p == s || (*p && strcmp(p, "%")) || v < 1 || v > 100) {
+		args_err("invalid %s '%s': expected a percentage from 1%% to 100%%", what, s);
+		return -EINVAL;
+	}
+	*pct = v;
+	return 0;
+}

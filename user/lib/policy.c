@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include "lib/policy.h"
+#include "lib/args.h"
+#include "lib/log.h"
+#include "lib/loader.h"
+#include "bucket.h"
+#include "lib/levels.h"
+
+int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out)
+{
+	struct ig_policy *all = calloc(IG_POLICY_ENTRIES, sizeof(*all));
+	int err;
+
+	if (!all)
+		return -ENOMEM;
+	err = ig_array_read_all(in->fd[IG_MAP_PORT_POLICY], "port_policy", IG_POLICY_ENTRIES,
+				sizeof(*all), all);
+	if (err) {
+		free(all);
+		return err;
+	}
+	*out = all;
+	return 0;
+}
+
+int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *n)
+{
+	struct ig_port_row *r = calloc(IG_MAX_SLOTS, sizeof(*r));
+	struct ig_policy *all = NULL;
+	int err, k = 0;
+
+	if (!r)
+		return -ENOMEM;
+	err = ig_policy_read_all(in, &all);
+	for (__u32 i = 0; !err && i < IG_POLICY_ENTRIES && k < IG_MAX_SLOTS; i++) {
+		if (!all[i].slot)
+			continue;
+		r[k].port = (__u16)(i & 0xffff);
+		r[k].proto = (enum ig_proto)(i >> 16);
+		r[k].pol = all[i];
+		/* a slot out of range (bpftool) is counted in slot 0 by the data path */
+		err = ig_stats_read(in, all[i].slot < IG_MAX_SLOTS ? all[i].slot : 0, &r[k].st);
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_levels_get(in, all[i].slot, &r[k].lim);
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_level_stats_read(in, all[i].slot, &r[k].ls);
+		k++;
+	}
+	free(all);
+	if (err) {
+		free(r);
+		return err;
+	}
+	*rows = r;
+	*n = k;
+	return 0;
+}
+
+int ig_policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  struct ig_policy *pol)
+{
+	__u32 idx = IG_PORT_INDEX(proto, port);
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_POLICY], &idx, pol)) {
+		int err = -errno;
+
+		ig_err("cannot read the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_policy *want)
+{
+	__u32 idx = IG_PORT_INDEX(proto, port);
+	struct ig_policy cur, next = *want, *all = NULL;
+	int err;
+
+	err = ig_policy_get(in, proto, port, &cur);
+	if (err)
+		return err;
+	next.slot = cur.slot;
+	if (!next.slot) {
+		unsigned char used[IG_MAX_SLOTS] = { 1 }; /* slot 0 is never handed out */
+
+		err = ig_policy_read_all(in, &all);
+		if (err)
+			return err;
+		for (__u32 i = 0; i < IG_POLICY_ENTRIES; i++)
+			if (all[i].slot && all[i].slot < IG_MAX_SLOTS)
+				used[all[i].slot] = 1;
+		free(all);
+		for (__u32 s = 1; s < IG_MAX_SLOTS; s++)
+			if (!used[s]) {
+				next.slot = s;
+				break;
+			}
+		if (!next.slot) {
+			ig_err("cannot limit %u/%s: all %d port slots are in use", port,
+			       ig_proto_name(proto), IG_MAX_SLOTS - 1);
+			return -ENOSPC;
+		}
+		/* A recycled slot must not inherit the counters, levels or
+		 * port-wide buckets of its last port. */
+		err = ig_stats_clear(in, next.slot);
+		if (!err)
+			err = ig_levels_clear_slot(in, next.slot);
+		if (err)
+			return err;
+	}
+	{
+		/* the flags follow the port's levels and the tiers, whoever writes */
+		struct ig_limits lim;
+		int tiers = ig_tiers_count(in);
+
+		if (tiers < 0)
+			return tiers;
+		err = ig_levels_get(in, next.slot, &lim);
+		if (err)
+			return err;
+		next.flags = ig_policy_flags(next.flags, &lim, tiers);
+	}
+	/* One update: the data path sees either the old policy or the new one. */
+	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &next, BPF_ANY)) {
+		err = -errno;
+		ig_err("cannot write the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 port)
+{
+	__u32 idx = IG_PORT_INDEX(proto, port);
+	struct ig_policy cur, none = {};
+	int err;
+
+	err = ig_policy_get(in, proto, port, &cur);
+	if (err)
+		return err;
+	if (!cur.slot)
+		return 0;
+	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &none, BPF_ANY)) {
+		err = -errno;
+		ig_err("cannot clear the policy of %u/%s: %s", port, ig_proto_name(proto),
+		       strerror(-err));
+		return err;
+	}
+	/* The levels go with the policy, so that the pinned maps show no stale
+	 * port_limits; a packet still in flight may touch port_state once more,
+	 * which is why a slot is cleared again when it is handed out. */
+	err = ig_levels_clear_slot(in, cur.slot);
+	return err ? err : 1;
+}
+
+int ig_globals_set(const struct ig_instance *in, const struct ig_globals *g)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(in->fd[IG_MAP_GLOBALS], &zero, g, BPF_ANY)) {
+		int err = -errno;
+
+		ig_err("cannot write map globals: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_globals_get(const struct ig_instance *in, struct ig_globals *g)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_GLOBALS], &zero, g)) {
+		int err = -errno;
+
+		ig_err("cannot read map globals: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_datapath_now(__u64 *now)
+{
+	__u32 clock;
+	__u64 tick_ns;
+
+	ig_pick_clock(&clock, &tick_ns); /* what attach chose, by the same rule */
+	if (clock == IG_CLOCK_TICK) {
+		/* bpf_jiffies64(): the kernel's jiffies, which /proc/timer_list shows */
+		char line[128];
+		unsigned long long j = 0;
+		FILE *f = fopen("/proc/timer_list", "r");
+
+		if (!f) {
+			int err = -errno;
+
+			ig_err("cannot read /proc/timer_list (for jiffies): %s", strerror(-err));
+			return err;
+		}
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "jiffies: %llu", &j) == 1)
+				break;
+		fclose(f);
+		if (!j) {
+			ig_err("no jiffies in /proc/timer_list");
+			return -ENOENT;
+		}
+		*now = (__u64)j * tick_ns;
+	} else {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		*now = (__u64)ts.tv_sec * IG_NSEC_PER_SEC + (__u64)ts.tv_nsec;
+	}
+	return 0;
+}
+
+struct rescale_ctx {
+	enum ig_proto proto;
+	__u16 port;
+	const struct ig_policy *cur, *want;
+	__u64 now;
+	int rescaled;
+};
+
+static int rescale_set(__u32 index, struct ig_source_set *set, void *ctx)
+{
+	struct rescale_ctx *c = ctx;
+	int changed = 0;
+
+	(void)index;
+	for (int w = 0; w < IG_WAYS; w++) {
+		struct ig_source *src = &set->way[w];
+		__u64 tat;
+
+		if (!src->used || src->port != c->port || src->proto != c->proto)
+			continue;
+		/* a change of unit too keeps the share of the burst */
+		tat = ig_gcra_rescale(src->tat, c->now, c->cur->rate, c->cur->burst, c->want->rate,
+				      c->want->burst);
+		if (tat != src->tat) {
+			src->tat = tat;
+			changed = 1;
+			c->rescaled++;
+		}
+	}
+	return changed;
+}
+
+int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		      const struct ig_policy *want)
+{
+	struct rescale_ctx c = { .proto = proto, .port = port, .want = want };
+	struct ig_policy cur;
+	int err;
+
+	err = ig_policy_get(in, proto, port, &cur);
+	if (err)
+		return err;
+	if (!cur.slot || (cur.rate == want->rate && cur.burst == want->burst &&
+			  cur.unit == want->unit))
+		return ig_policy_set(in, proto, port, want);
+	c.cur = &cur;
+	err = ig_datapath_now(&c.now);
+	if (!err)
+		err = ig_sources_walk(in, rescale_set, &c);
+	if (!err)
+		err = ig_policy_set(in, proto, port, want);
+	return err ? err : c.rescaled;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Writing policies into the pinned maps: per-port limits and the reject budget. */
+#ifndef IG_POLICY_H
+#define IG_POLICY_H
+
+#include <linux/types.h>
+#include "ig_abi.h"
+#include "lib/instance.h"
+
+/* All IG_POLICY_ENTRIES policies, read in one go (caller frees). */
+int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out);
+
+/* A limited port as status and metrics show it. */
+struct ig_port_row {
+	__u16 port;
+	enum ig_proto proto;
+	struct ig_policy pol;
+	struct ig_stats st;  /* its slot's counters, summed over CPUs */
+	struct ig_limits lim;        /* its fair-share levels */
+	struct ig_level_stats ls;    /* refusals by level, summed over CPUs */
+	__u64 sources;       /* tracked sources: left 0, for the caller to fill */
+	/* clients with a token budget entry, and those of them in debt (new
+	 * connections refused): left 0, filled by ig_tokens_count() */
+	__u64 token_clients, token_debtors;
+};
+
+/* Every limited port, in (proto, port) order, with its counters (caller frees). */
+int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *n);
+
+/* The policy of (proto, port) as pinned (slot 0: not limited). */
+int ig_policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  struct ig_policy *pol);
+
+/* Limit (proto, port): keeps the port's slot (and counters) when it is already
+ * limited, hands out a free slot otherwise. */
+int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_policy *want);
+/* 1 if the port was limited and now is not, 0 if it was not limited. */
+int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 port);
+
+/*
+ * Change the policy of (proto, port) keeping every source's share of its
+ * burst (ig_gcra_rescale): the sources' TATs are rewritten first, then the
+ * policy. Returns the number of sources rescaled, or -errno. A packet charged
+ * in between is judged by the old policy against the new TAT, for the
+ * microseconds it takes; a source charged between our read and write of its
+ * set loses that charge's debt (one unit, at worst, per such source).
+ */
+int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		      const struct ig_policy *want);
+/* The data path's clock now (ns), as the loaded programs read it. */
+int ig_datapath_now(__u64 *now);
+
+int ig_globals_set(const struct ig_instance *in, const struct ig_globals *g);
+int ig_globals_get(const struct ig_instance *in, struct ig_globals *g);
+
+#endif
