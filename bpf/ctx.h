@@ -8,7 +8,16 @@
 #ifndef IG_CTX_H
 #define IG_CTX_H
 
-#include "steer.h"
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "pure/hdr.h"
+#include "pure/csum.h"
+
+/* uapi <linux/pkt_cls.h> values; vmlinux.h carries no #defines. */
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_SHOT 2
+#endif
 
 /*
  * Context fields are loaded with an explicit `*(u32 *)(ctx + off)` in asm:
@@ -98,8 +107,6 @@ static __always_inline int ctx_set_len(void *ctx, enum ig_hook hook, __u32 len)
  * only the pseudo-header sum, which a port does not enter, and is left alone).
  * XDP sees a finished frame and patches the checksum itself.
  */
-#define IG_TCP_CSUM_OFF 16
-
 static __always_inline int ctx_rewrite_port(void *ctx, enum ig_hook hook, __u32 l4, __u32 field,
 					    __u16 old, __u16 new)
 {

@@ -3,7 +3,7 @@
  * Reply crafting, the frame half: turn the offending frame, in place, into the
  * reply (RST or ICMP unreachable) and leave it ready to go back out the port it
  * came in on. The L2 header is kept (MACs swapped, VLAN tags untouched), so the
- * reply travels the same VLANs. Headers come from reply.h.
+ * reply travels the same VLANs. Headers come from pure/reply.h.
  *
  * Packet pointers are re-derived after every helper that may move the frame,
  * and every offset taken from struct ig_pkt is re-bounded here: the verifier
@@ -12,8 +12,12 @@
 #ifndef IG_REPLY_TX_H
 #define IG_REPLY_TX_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "pure/hdr.h"
+#include "pure/parse.h"
+#include "pure/reply.h"
 #include "ctx.h"
-#include "reply.h"
 
 /* Ethernet plus two VLAN tags. */
 #define IG_MAX_L2 22
