@@ -161,14 +161,9 @@ static __always_inline int ig_breaker_out(void *ctx, enum ig_hook hook, const st
 			} else {
 				void *data = ctx_data(ctx, hook);
 				void *end = ctx_data_end(ctx, hook);
-				__u32 off = p->payload_off;
-				__u8 *s;
-				int c;
+				__u8 *s = (__u8 *)data + ig_clamp(p->payload_off, 1023);
+				int c = ig_http_status_class(s, end);
 
-				asm volatile("" : "+r"(off)); /* see ig_clamp */
-				off &= 1023;
-				s = (__u8 *)data + off;
-				c = ig_http_status_class(s, end);
 				if (c >= 0 && c < IG_HTTP_MAX)
 					h->http[c]++;
 			}

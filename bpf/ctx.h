@@ -34,6 +34,19 @@
 		__v; /* the u32 load zero-extends */                                   \
 	})
 
+/*
+ * Offsets come back from the parse result on the stack as 16-bit fields, and
+ * clang re-reads them after our range checks, so the verifier never connects
+ * the check to the value used (it then refuses `data + off` as possibly past
+ * 64 KiB). The empty asm hides the value from clang, forcing the mask to be
+ * applied to the very register that is added to the packet pointer.
+ */
+static __always_inline __u32 ig_clamp(__u32 v, __u32 mask)
+{
+	asm volatile("" : "+r"(v));
+	return v & mask;
+}
+
 enum ig_hook {
 	IG_HOOK_XDP = 0,
 	IG_HOOK_TC = 1,
@@ -115,9 +128,7 @@ static __always_inline int ctx_rewrite_port(void *ctx, enum ig_hook hook, __u32 
 		void *end = ctx_data_end(ctx, hook);
 		__u16 *port, *check;
 
-		/* see ig_clamp in reply_tx.h: the mask must land on this register */
-		asm volatile("" : "+r"(l4));
-		l4 &= 1023;
+		l4 = ig_clamp(l4, 1023);
 		port = (__u16 *)((__u8 *)data + l4 + (field & 2));
 		check = (__u16 *)((__u8 *)data + l4 + IG_TCP_CSUM_OFF);
 		if ((void *)(check + 1) > end || (void *)(port + 1) > end)

@@ -25,19 +25,6 @@
  * larger; replies are only built for headers within this offset. */
 #define IG_MAX_L4_OFF 512
 
-/*
- * Offsets come back from the parse result on the stack as 16-bit fields, and
- * clang re-reads them after our range checks, so the verifier never connects
- * the check to the value used (it then refuses `data + off` as possibly past
- * 64 KiB). The empty asm hides the value from clang, forcing the mask to be
- * applied to the very register that is added to the packet pointer.
- */
-static __always_inline __u32 ig_clamp(__u32 v, __u32 mask)
-{
-	asm volatile("" : "+r"(v));
-	return v & mask;
-}
-
 static __always_inline void ig_swap_macs(__u8 *l2)
 {
 	__u8 tmp[IG_ETH_ALEN];
