@@ -26,6 +26,15 @@
 #include "maps.h"
 #include "stages.h"
 
+/* Per-CPU room for the stage's keys (maps.h): it shares 512 bytes of stack
+ * with the entry point. */
+static __always_inline struct ig_hier_scratch *ig_hier_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&hier_scratch, &zero);
+}
+
 static __always_inline void ig_client_key_make(struct ig_client_key *k, const __u8 *addr,
 					       __u16 port, __u8 proto)
 {
@@ -99,13 +108,6 @@ static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 
 		__sync_fetch_and_add(cnt, -1);
 }
 
-static __always_inline struct ig_hier_scratch *ig_hier_scratch(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&hier_scratch, &zero);
-}
-
 /* The tier of a source: its rate and burst are replaced by the tier's on
  * this port, if the tier has one. IG_R_MAX when nothing decides yet. */
 static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct ig_pkt *p,
@@ -142,6 +144,8 @@ static __always_inline int ig_refuse(struct ig_refund *rf, __u32 level)
 	return IG_OUT(level, IG_NEED_REFUSE);
 }
 
+/* The charge stage's answer: IG_OUT(the refusing level, IG_R_PASS_ADMITTED,
+ * IG_R_PASS_ALLOW, IG_R_DROP_DENY, IG_R_DROP_CONTENDED or IG_NEED_REFUSE). */
 static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __u64 now)
 {
 	__u32 idx = IG_PORT_INDEX(p->proto, p->dport), slot, set_idx;
