@@ -40,11 +40,11 @@ USER_LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all deps demo test test-slow bench install uninstall clean
+.PHONY: all hdrcheck deps demo test test-slow bench install uninstall clean
 # The BPF object and skeleton are named here so make treats them as targets
 # (rebuilt when a header changes), not as intermediates it may delete.
 all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
-     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/fuzz_parse
+     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/fuzz_parse hdrcheck
 
 $(BUILD) $(BUILD)/user/lib $(BUILD)/user/agent $(BUILD)/user/cli $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
 	$(Q)mkdir -p $@
@@ -64,6 +64,27 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/tests/xdp_pass.bpf.o: tests/lib/xdp_pass.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests/lib
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Every header stands alone: each is included first, and alone, in a translation
+# unit of its own. Natively for the ABI and the pure headers (what the unit
+# tests, the fuzzer and user space compile), for BPF for every header.
+HDRS_NATIVE := bpf/ig_abi.h $(wildcard bpf/pure/*.h)
+HDRS_BPF    := $(wildcard bpf/*.h bpf/pure/*.h)
+HDRCHECK    := $(patsubst bpf/%,$(BUILD)/hdrcheck/native/%.ok,$(HDRS_NATIVE)) \
+	       $(patsubst bpf/%,$(BUILD)/hdrcheck/bpf/%.ok,$(HDRS_BPF))
+hdrcheck: $(HDRCHECK)
+
+$(BUILD)/hdrcheck/native/%.ok: bpf/%
+	$(call msg,HDR,$< (native))
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#include "%s"\n' $* | $(CC) $(CFLAGS_COMMON) -Ibpf -x c -fsyntax-only \
+		-MF $(@:.ok=.d) -MT $@ - && touch $@
+
+$(BUILD)/hdrcheck/bpf/%.ok: bpf/% $(BUILD)/vmlinux.h
+	$(call msg,HDR,$< (bpf))
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#include "%s"\n' $* | $(CLANG) $(BPF_CFLAGS) -x c -fsyntax-only \
+		-MF $(@:.ok=.d) -MT $@ - && touch $@
 
 # The parser under libFuzzer, ASan and UBSan (tests/run.sh runs it for a while).
 $(BUILD)/tests/fuzz_parse: tests/fuzz/fuzz_parse.c | $(BUILD)/tests/lib
@@ -137,4 +158,5 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d $(BUILD)/tests/*/*.d \
+	   $(BUILD)/hdrcheck/*/*.d $(BUILD)/hdrcheck/*/*/*.d)

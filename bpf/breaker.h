@@ -10,15 +10,16 @@
 #ifndef IG_BREAKER_H
 #define IG_BREAKER_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 #include "ig_abi.h"
+#include "pure/hdr.h"
+#include "pure/parse.h"
+#include "pure/steer.h"
+#include "cfg.h"
 #include "ctx.h"
-#include "steer.h"
 #include "maps.h"
-#include "reply_tx.h"
-
-#ifndef IG_NEED_RST
-#error "core.h defines the stage outcomes"
-#endif
+#include "stages.h"
 
 static __always_inline struct ig_health *ig_health_of(__u32 port)
 {
@@ -73,19 +74,17 @@ static __always_inline int ig_breaker_in(void *ctx, enum ig_hook hook,
 	b = bpf_map_lookup_elem(&breakers, &port);
 	if (!b || !(b->flags & IG_BRK_F_ON))
 		return pass;
+	/* the keys and the new flow live in per-CPU scratch: stack (maps.h) */
 	sc = bpf_map_lookup_elem(&steer_scratch, &zero);
 	if (!sc)
 		return pass;
-#define key (sc->key)
-#define rkey (sc->rkey)
-#define nf (sc->flow)
 
 	syn = (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) == IG_TCP_SYN;
-	ig_flow_key_make(&key, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
-	f = bpf_map_lookup_elem(&flows, &key);
+	ig_flow_key_make(&sc->key, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
+	f = bpf_map_lookup_elem(&flows, &sc->key);
 	/* the clock is read only for a flow whose server has said FIN */
 	if (f && f->fin_ns && ig_now() - f->fin_ns > IG_FLOW_LINGER_NS) {
-		bpf_map_delete_elem(&flows, &key);
+		bpf_map_delete_elem(&flows, &sc->key);
 		f = 0;
 	}
 	/* a SYN with the same ISN is a retransmission: same decision */
@@ -105,24 +104,24 @@ static __always_inline int ig_breaker_in(void *ctx, enum ig_hook hook,
 		if (h)
 			h->refused++;
 		if (f)
-			bpf_map_delete_elem(&flows, &key);
+			bpf_map_delete_elem(&flows, &sc->key);
 		return IG_NEED_RST; /* the entry runs the reply stage: stack */
 	}
 	if (h && route < IG_ROUTE_MAX)
 		h->conns[route]++;
 
-	__builtin_memset(&nf, 0, sizeof(nf));
-	nf.isn = p->seq;
-	nf.dialed = p->dport;
-	nf.backend = route == IG_ROUTE_FALLBACK ? b->fallback : p->dport;
-	nf.route = route;
-	bpf_map_update_elem(&flows, &key, &nf, BPF_ANY);
+	__builtin_memset(&sc->flow, 0, sizeof(sc->flow));
+	sc->flow.isn = p->seq;
+	sc->flow.dialed = p->dport;
+	sc->flow.backend = route == IG_ROUTE_FALLBACK ? b->fallback : p->dport;
+	sc->flow.route = route;
+	bpf_map_update_elem(&flows, &sc->key, &sc->flow, BPF_ANY);
 	if (route != IG_ROUTE_FALLBACK)
 		return route == IG_ROUTE_PROBE ? IG_R_PASS_PROBE : pass;
 
-	ig_flow_key_make(&rkey, p->saddr, p->daddr, p->sport, nf.backend, IG_DIR_REPLY);
-	bpf_map_update_elem(&flows, &rkey, &nf, BPF_ANY);
-	port = nf.backend;
+	ig_flow_key_make(&sc->rkey, p->saddr, p->daddr, p->sport, sc->flow.backend, IG_DIR_REPLY);
+	bpf_map_update_elem(&flows, &sc->rkey, &sc->flow, BPF_ANY);
+	port = sc->flow.backend;
 	{
 		__u32 *seen = bpf_map_lookup_elem(&fallback_ports, &port);
 
@@ -130,10 +129,7 @@ static __always_inline int ig_breaker_in(void *ctx, enum ig_hook hook,
 		if (seen && !*seen)
 			*seen = one;
 	}
-	return ig_steer_to(ctx, hook, p, nf.backend);
-#undef key
-#undef rkey
-#undef nf
+	return ig_steer_to(ctx, hook, p, sc->flow.backend);
 }
 
 /*
@@ -165,14 +161,9 @@ static __always_inline int ig_breaker_out(void *ctx, enum ig_hook hook, const st
 			} else {
 				void *data = ctx_data(ctx, hook);
 				void *end = ctx_data_end(ctx, hook);
-				__u32 off = p->payload_off;
-				__u8 *s;
-				int c;
+				__u8 *s = (__u8 *)data + ig_clamp(p->payload_off, 1023);
+				int c = ig_http_status_class(s, end);
 
-				asm volatile("" : "+r"(off)); /* see ig_clamp */
-				off &= 1023;
-				s = (__u8 *)data + off;
-				c = ig_http_status_class(s, end);
 				if (c >= 0 && c < IG_HTTP_MAX)
 					h->http[c]++;
 			}

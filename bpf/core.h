@@ -7,45 +7,21 @@
 #ifndef IG_CORE_H
 #define IG_CORE_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 #include "ig_abi.h"
+#include "pure/hdr.h"
+#include "pure/parse.h"
+#include "pure/bucket.h"
+#include "pure/sources.h"
+#include "cfg.h"
 #include "ctx.h"
-#include "parse.h"
-#include "bucket.h"
-#include "sources.h"
 #include "maps.h"
 #include "counters.h"
+#include "stages.h"
 #include "reply_tx.h"
-
-/* uapi <linux/pkt_cls.h> values; vmlinux.h carries no #defines. */
-#ifndef TC_ACT_UNSPEC
-#define TC_ACT_UNSPEC (-1)
-#define TC_ACT_SHOT 2
-#endif
-
-/* Load-time switches (see struct ig_config); the loader fills them in. */
-const volatile struct ig_config ig_cfg = {
-	.clock = IG_CLOCK_COARSE,
-	.set_mask = IG_DEFAULT_SETS - 1, /* matches maps.h until the loader resizes */
-	.prefix_set_mask = IG_DEFAULT_PREFIX_SETS - 1,
-};
-
-/* Time source for IG_CLOCK_TEST only: tests set it through the skeleton. */
-__u64 ig_test_now_ns;
-
-/*
- * bpf_ktime_get_ns() costs ~40 ns on this class of VM, a third of the whole
- * budget. Jiffies are free to read and a tick (4 ms at HZ=250) is finer than a
- * `conn` limit ever needs: the error is one tick of refill, i.e. below one unit
- * for any rate up to HZ units/s. Only charges read the clock.
- */
-static __always_inline __u64 ig_now(void)
-{
-	if (ig_cfg.clock == IG_CLOCK_TICK)
-		return bpf_jiffies64() * ig_cfg.tick_ns;
-	if (ig_cfg.clock == IG_CLOCK_TEST)
-		return ig_test_now_ns;
-	return bpf_ktime_get_coarse_ns();
-}
+#include "breaker.h"
+#include "fairshare.h"
 
 /* Charge the source's bucket, taking a way in its set on first sight. */
 static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
@@ -98,34 +74,9 @@ static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct i
 	return err ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT;
 }
 
-/*
- * The slow paths (a reply, a breaker port) run as BPF global functions, one per
- * hook, called from the entry point, never from each other: BPF gives the
- * whole call chain 512 bytes of stack, and the limiter, the reply builders and
- * the breaker stage each need about half of it. Each global is also verified
- * once on its own, instead of once per path through its caller.
- *
- * A stage parses the frame again rather than being handed the entry's parse:
- * handing the entry's struct ig_pkt down (by address, or copied to the
- * callee) keeps all of it live in the entry's frame, and entry plus stage
- * then exceeded the 512 bytes; the extra parse costs a few ns on the slow
- * paths only.
- *
- * The limiter's result: the reason in the low byte, the stats slot above it;
- * IG_NEED_REJECT asks for the reply stage. IG_NEED_RST is the breaker stage
- * asking for a refusal.
- */
-#define IG_NEED_REJECT (IG_R_MAX + 1) /* over the limit, action reject */
-#define IG_NEED_RST (IG_R_MAX + 2)    /* breaker open without fallback */
-#define IG_NEED_HIER (IG_R_MAX + 4)   /* a fair-share port: the charge stage decides */
-#define IG_OUT(slot, r) (((slot) << 8) | (r))
-/* and a FIN or RST to a max-conns port: the close stage frees its slot */
-#define IG_OUT_CLOSE (1 << 16)
-
-#include "breaker.h"
-#include "fairshare.h"
-
-/* *now is set when the clock was read (a charge), for the caller to reuse. */
+/* The fast path: IG_OUT(slot, a reason or a request for a stage), see
+ * stages.h. *now is set when the clock was read (a charge), for the caller to
+ * reuse. */
 static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt *p, __u64 *now,
 				    __u32 *cost_out)
 {
@@ -192,29 +143,6 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	return IG_OUT(slot, IG_NEED_REJECT);
 }
 
-/* One global per hook and stage, given the context only; `arg` is passed to
- * every stage, used or not: clang leaves an argument the callee ignores
- * undefined, and the verifier refuses an undefined argument register. */
-#define IG_STAGE(name, body)                                                               \
-	__noinline int name##_xdp(struct xdp_md *ctx, int arg)                              \
-	{                                                                                   \
-		const enum ig_hook hook = IG_HOOK_XDP;                                      \
-		struct ig_pkt pkt, *p = &pkt;                                               \
-		asm volatile("" : : "r"(arg));                                              \
-		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
-			return IG_R_DROP_REPLY_FAIL;                                        \
-		body;                                                                       \
-	}                                                                                   \
-	__noinline int name##_tc(struct __sk_buff *ctx, int arg)                            \
-	{                                                                                   \
-		const enum ig_hook hook = IG_HOOK_TC;                                       \
-		struct ig_pkt pkt, *p = &pkt;                                               \
-		asm volatile("" : : "r"(arg));                                              \
-		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
-			return IG_R_DROP_REPLY_FAIL;                                        \
-		body;                                                                       \
-	}
-
 /* The charge stage's refusal in the port's terms (action, dry run). */
 static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 {
@@ -227,13 +155,13 @@ static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 		return out;
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
 	if (!pol)
-		return IG_HIER_OUT(IG_R_DROP_LIMIT, level);
+		return IG_OUT(level, IG_R_DROP_LIMIT);
 	if (pol->flags & IG_POL_F_DRY_RUN)
 		r = r == IG_NEED_REFUSE && pol->action == IG_ACTION_REJECT ? IG_R_DRY_REJECT
 									   : IG_R_DRY_DROP;
 	else if (r == IG_NEED_REFUSE)
 		r = pol->action == IG_ACTION_REJECT ? IG_NEED_REJECT : IG_R_DROP_LIMIT;
-	return IG_HIER_OUT(r, level);
+	return IG_OUT(level, r);
 }
 
 static __always_inline int ig_close_stage(const struct ig_pkt *p)
@@ -268,17 +196,6 @@ static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
 
 IG_STAGE(ig_stage_event, return ig_emit_event(p, arg))
 IG_STAGE(ig_stage_rst, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
-
-/* A value clang cannot see through, so it really lands in the argument register. */
-static __always_inline int ig_opaque(int v)
-{
-	asm volatile("" : "+r"(v));
-	return v;
-}
-
-#define IG_CALL_STAGE(name, ctx, hook, arg)                                                \
-	((hook) == IG_HOOK_XDP ? name##_xdp((struct xdp_md *)(ctx), ig_opaque(arg))          \
-			       : name##_tc((struct __sk_buff *)(ctx), ig_opaque(arg)))
 
 static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 {

@@ -8,6 +8,8 @@
 #ifndef IG_COUNTERS_H
 #define IG_COUNTERS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 #include "ig_abi.h"
 #include "maps.h"
 

@@ -13,17 +13,27 @@
 #ifndef IG_FAIRSHARE_H
 #define IG_FAIRSHARE_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 #include "ig_abi.h"
-#include "parse.h"
-#include "bucket.h"
-#include "sources.h"
+#include "pure/hdr.h"
+#include "pure/parse.h"
+#include "pure/bucket.h"
+#include "pure/sources.h"
+#include "pure/steer.h"
+#include "cfg.h"
+#include "ctx.h"
 #include "maps.h"
+#include "stages.h"
 
-/* The charge stage's answer: a reason in the low byte (IG_R_PASS_ADMITTED,
- * IG_R_PASS_ALLOW, IG_R_DROP_DENY, IG_R_DROP_CONTENDED or IG_NEED_REFUSE),
- * the refusing level above it. */
-#define IG_NEED_REFUSE (IG_R_MAX + 3)
-#define IG_HIER_OUT(r, level) (((level) << 8) | (r))
+/* Per-CPU room for the stage's keys (maps.h): it shares 512 bytes of stack
+ * with the entry point. */
+static __always_inline struct ig_hier_scratch *ig_hier_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&hier_scratch, &zero);
+}
 
 static __always_inline void ig_client_key_make(struct ig_client_key *k, const __u8 *addr,
 					       __u16 port, __u8 proto)
@@ -33,23 +43,6 @@ static __always_inline void ig_client_key_make(struct ig_client_key *k, const __
 	k->proto = proto;
 	k->_pad = 0;
 }
-
-/* Per-CPU room for the keys: the stage shares 512 bytes of stack with the
- * entry point. Not pinned; nothing in it outlives one packet. (The refunds
- * hold pointers, which only the stack can: spilled to a map they would
- * become plain numbers to the verifier.) */
-struct ig_hier_scratch {
-	struct ig_flow_key flow;
-	struct ig_client_key client;
-	struct ig_lpm_key lpm;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ig_hier_scratch);
-} hier_scratch SEC(".maps");
 
 enum { IG_RF_SOURCE, IG_RF_NEWCOMER, IG_RF_PREFIX, IG_RF_PORT, IG_RF_MAX };
 
@@ -115,13 +108,6 @@ static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 
 		__sync_fetch_and_add(cnt, -1);
 }
 
-static __always_inline struct ig_hier_scratch *ig_hier_scratch(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&hier_scratch, &zero);
-}
-
 /* The tier of a source: its rate and burst are replaced by the tier's on
  * this port, if the tier has one. IG_R_MAX when nothing decides yet. */
 static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct ig_pkt *p,
@@ -137,9 +123,9 @@ static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct
 	if (!t)
 		return IG_R_MAX;
 	if (t->kind == IG_TIER_ALLOW)
-		return IG_HIER_OUT(IG_R_PASS_ALLOW, 0);
+		return IG_OUT(0, IG_R_PASS_ALLOW);
 	if (t->kind == IG_TIER_DENY)
-		return IG_HIER_OUT(IG_R_DROP_DENY, IG_L_DENY);
+		return IG_OUT(IG_L_DENY, IG_R_DROP_DENY);
 	tk.tier = t->id;
 	tk.port = p->dport;
 	tk.proto = p->proto;
@@ -152,8 +138,14 @@ static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct
 }
 
 /* A refusal at `level`: what the levels below were charged goes back. */
-#define IG_REFUSE(s, level) (ig_refund_all(rf), IG_HIER_OUT(IG_NEED_REFUSE, (level)))
+static __always_inline int ig_refuse(struct ig_refund *rf, __u32 level)
+{
+	ig_refund_all(rf);
+	return IG_OUT(level, IG_NEED_REFUSE);
+}
 
+/* The charge stage's answer: IG_OUT(the refusing level, IG_R_PASS_ADMITTED,
+ * IG_R_PASS_ALLOW, IG_R_DROP_DENY, IG_R_DROP_CONTENDED or IG_NEED_REFUSE). */
 static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __u64 now)
 {
 	__u32 idx = IG_PORT_INDEX(p->proto, p->dport), slot, set_idx;
@@ -168,12 +160,12 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
 	if (!s || !pol || !pol->slot)
-		return IG_HIER_OUT(IG_R_DROP_CONTENDED, 0);
+		return IG_OUT(0, IG_R_DROP_CONTENDED);
 	slot = pol->slot & (IG_MAX_SLOTS - 1);
 	lim = bpf_map_lookup_elem(&port_limits, &slot);
 	ps = bpf_map_lookup_elem(&port_state, &slot);
 	if (!lim || !ps)
-		return IG_HIER_OUT(IG_R_DROP_CONTENDED, 0);
+		return IG_OUT(0, IG_R_DROP_CONTENDED);
 	__builtin_memset(rf, 0, sizeof(rf));
 
 	rate = pol->rate;
@@ -190,7 +182,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
 		until = bpf_map_lookup_elem(&fleet_block, &s->client);
 		if (until && *until > now)
-			return IG_HIER_OUT(IG_NEED_REFUSE, IG_L_FLEET);
+			return IG_OUT(IG_L_FLEET, IG_NEED_REFUSE);
 	}
 
 	/* the source; a source without state first pays the newcomer budget */
@@ -199,24 +191,24 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	set_idx = (__u32)h & ig_cfg.set_mask;
 	set = bpf_map_lookup_elem(&sources, &set_idx);
 	if (!set)
-		return IG_HIER_OUT(IG_R_DROP_CONTENDED, 0);
+		return IG_OUT(0, IG_R_DROP_CONTENDED);
 	res = ig_source_charge_rf(set, ident, now, cost, rate, burst, !lim->newcomer_rate,
 				  &rf[IG_RF_SOURCE]);
 	if (res == IG_CHARGE_NEW) {
 		if (ig_bucket_charge_rf(&ps->newcomer_tat, now, 1, lim->newcomer_rate,
 					lim->newcomer_burst, &rf[IG_RF_NEWCOMER]) != IG_CHARGE_OK)
-			return IG_REFUSE(s, IG_L_NEWCOMER);
+			return ig_refuse(rf, IG_L_NEWCOMER);
 		res = ig_source_charge_rf(set, ident, now, cost, rate, burst, 1,
 					  &rf[IG_RF_SOURCE]);
 	}
 	if (res == IG_CHARGE_FULL)
-		return IG_REFUSE(s, IG_L_TABLE);
+		return ig_refuse(rf, IG_L_TABLE);
 	if (res == IG_CHARGE_CONTENDED) {
 		ig_refund_all(rf);
-		return IG_HIER_OUT(IG_R_DROP_CONTENDED, IG_L_SOURCE);
+		return IG_OUT(IG_L_SOURCE, IG_R_DROP_CONTENDED);
 	}
 	if (res != IG_CHARGE_OK)
-		return IG_REFUSE(s, IG_L_SOURCE);
+		return ig_refuse(rf, IG_L_SOURCE);
 
 	if (lim->prefix_rate) {
 		__u32 len = p->ipv6 ? (lim->prefix_v6 ? lim->prefix_v6 : IG_DEFAULT_PREFIX_V6)
@@ -231,20 +223,20 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 		set = bpf_map_lookup_elem(&prefixes, &set_idx);
 		if (!set) {
 			ig_refund_all(rf);
-			return IG_HIER_OUT(IG_R_DROP_CONTENDED, IG_L_PREFIX);
+			return IG_OUT(IG_L_PREFIX, IG_R_DROP_CONTENDED);
 		}
 		res = ig_source_charge_rf(set, ident, now, cost, lim->prefix_rate, lim->prefix_burst,
 					  1, &rf[IG_RF_PREFIX]);
 		if (res == IG_CHARGE_FULL)
-			return IG_REFUSE(s, IG_L_TABLE);
+			return ig_refuse(rf, IG_L_TABLE);
 		if (res != IG_CHARGE_OK)
-			return IG_REFUSE(s, IG_L_PREFIX);
+			return ig_refuse(rf, IG_L_PREFIX);
 	}
 
 	if (lim->port_rate &&
 	    ig_bucket_charge_rf(&ps->port_tat, now, cost, lim->port_rate, lim->port_burst,
 				&rf[IG_RF_PORT]) != IG_CHARGE_OK)
-		return IG_REFUSE(s, IG_L_PORT);
+		return ig_refuse(rf, IG_L_PORT);
 
 	if (lim->tokens_per_min) {
 		struct ig_token_state *ts;
@@ -253,13 +245,13 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 		ts = bpf_map_lookup_elem(&tokens, &s->client);
 		/* in debt by a minute's worth or more: the balance is <= 0 */
 		if (ts && ts->tat >= now + IG_TOKEN_WINDOW_NS)
-			return IG_REFUSE(s, IG_L_TOKENS);
+			return ig_refuse(rf, IG_L_TOKENS);
 	}
 
 	if (lim->max_conns && p->proto == IG_PROTO_TCP &&
 	    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) == IG_TCP_SYN &&
 	    ig_conn_open(s, p, lim->max_conns, now))
-		return IG_REFUSE(s, IG_L_CONNS);
+		return ig_refuse(rf, IG_L_CONNS);
 
 	if (pol->flags & IG_POL_F_FLEET) {
 		__u64 *n, zero = 0;
@@ -273,7 +265,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 		if (n)
 			__sync_fetch_and_add(n, cost);
 	}
-	return IG_HIER_OUT(IG_R_PASS_ADMITTED, 0);
+	return IG_OUT(0, IG_R_PASS_ADMITTED);
 }
 
 /*

@@ -8,7 +8,9 @@
 #ifndef IG_ABI_H
 #define IG_ABI_H
 
-#ifndef __bpf__
+#ifdef __bpf__
+#include "vmlinux.h" /* __u8 .. __u64 as the BPF side has them */
+#else
 #include <linux/types.h>
 #endif
 

@@ -8,6 +8,8 @@
 #ifndef IG_MAPS_H
 #define IG_MAPS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
 #include "ig_abi.h"
 
 /* Sets of `sources` unless the loader resizes it (and ig_cfg.set_mask with it). */
@@ -60,7 +62,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ig_bucket);
 } reject_state SEC(".maps");
-
 
 /* See struct ig_seed: read by the loader only. */
 struct {
@@ -241,5 +242,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ig_steer_scratch);
 } steer_scratch SEC(".maps");
+
+/* The same for the fair-share stage's keys (fairshare.h). (Its refunds hold
+ * pointers, which only the stack can: spilled to a map they would become
+ * plain numbers to the verifier.) */
+struct ig_hier_scratch {
+	struct ig_flow_key flow;
+	struct ig_client_key client;
+	struct ig_lpm_key lpm;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_hier_scratch);
+} hier_scratch SEC(".maps");
 
 #endif /* IG_MAPS_H */

@@ -3,7 +3,7 @@
  * Reply crafting, the frame half: turn the offending frame, in place, into the
  * reply (RST or ICMP unreachable) and leave it ready to go back out the port it
  * came in on. The L2 header is kept (MACs swapped, VLAN tags untouched), so the
- * reply travels the same VLANs. Headers come from reply.h.
+ * reply travels the same VLANs. Headers come from pure/reply.h.
  *
  * Packet pointers are re-derived after every helper that may move the frame,
  * and every offset taken from struct ig_pkt is re-bounded here: the verifier
@@ -12,27 +12,18 @@
 #ifndef IG_REPLY_TX_H
 #define IG_REPLY_TX_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "pure/hdr.h"
+#include "pure/parse.h"
+#include "pure/reply.h"
 #include "ctx.h"
-#include "reply.h"
 
 /* Ethernet plus two VLAN tags. */
 #define IG_MAX_L2 22
 /* Deepest transport header offset the parser can produce with our limits is far
  * larger; replies are only built for headers within this offset. */
 #define IG_MAX_L4_OFF 512
-
-/*
- * Offsets come back from the parse result on the stack as 16-bit fields, and
- * clang re-reads them after our range checks, so the verifier never connects
- * the check to the value used (it then refuses `data + off` as possibly past
- * 64 KiB). The empty asm hides the value from clang, forcing the mask to be
- * applied to the very register that is added to the packet pointer.
- */
-static __always_inline __u32 ig_clamp(__u32 v, __u32 mask)
-{
-	asm volatile("" : "+r"(v));
-	return v & mask;
-}
 
 static __always_inline void ig_swap_macs(__u8 *l2)
 {

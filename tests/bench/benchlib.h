@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "hdr.h"
+#include "pure/hdr.h"
 
 #define XDP_DROP_RC 1
 #define XDP_PASS_RC 2

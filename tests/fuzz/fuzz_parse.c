@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * libFuzzer target for the data path's parser (bpf/parse.h), built natively
+ * libFuzzer target for the data path's parser (bpf/pure/parse.h), built natively
  * with ASan and UBSan: any frame, any length. The input is copied into an
  * exact-size heap buffer, so reading one byte past the frame is reported.
  * Besides not crashing, a parse that succeeds must describe the frame it read.
  */
 #include <stdlib.h>
 #include <string.h>
-#include "parse.h"
+#include "pure/parse.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

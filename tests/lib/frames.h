@@ -6,7 +6,7 @@
  * (RFC 1071, byte-wise) so that the tests never judge the data path's
  * checksums with the data path's code.
  *
- * Nothing here uses the wire structs of bpf/hdr.h: a layout mistake there must
+ * Nothing here uses the wire structs of bpf/pure/hdr.h: a layout mistake there must
  * show up as a test failure, not be mirrored by the builder.
  */
 #ifndef IG_FRAMES_H

@@ -10,7 +10,7 @@
 #include <string.h>
 #include "dp.h"
 #include "harness.h"
-#include "sources.h"
+#include "pure/sources.h"
 
 #define SLOT 1 /* dp's slot for TCP */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * GCRA (bpf/bucket.h) run natively: the token-bucket promises of the data path
+ * GCRA (bpf/pure/bucket.h) run natively: the token-bucket promises of the data path
  * (burst, refill, long-run rate, overflow-free math, lost-update-free CAS),
  * checked against the exact token-bucket model rather than against the code.
  */
@@ -8,7 +8,7 @@
 #pragma GCC diagnostic ignored "-Wunknown-pragmas"
 #include <pthread.h>
 #include <stdlib.h>
-#include "bucket.h"
+#include "pure/bucket.h"
 #include "harness.h"
 
 #define NS IG_NSEC_PER_SEC

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The parser (bpf/parse.h) compiled natively, on frames from tests/lib/frames.c.
+ * The parser (bpf/pure/parse.h) compiled natively, on frames from tests/lib/frames.c.
  * Truncated frames are exact-size heap copies, so a read past the end is a
  * heap overflow that valgrind or ASan would report.
  */
 #include <stdlib.h>
-#include "parse.h"
+#include "pure/parse.h"
 #include "frames.h"
 #include "harness.h"
 

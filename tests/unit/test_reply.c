@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The pure reply builders (bpf/reply.h) run natively: RST and ICMP / ICMPv6
+ * The pure reply builders (bpf/pure/reply.h) run natively: RST and ICMP / ICMPv6
  * port-unreachable headers for parsed frames, every field checked and every
  * checksum verified with tests/lib/frames.c's own RFC 1071 code.
  */
 #include <stdlib.h>
-#include "reply.h"
+#include "pure/reply.h"
 #include "frames.h"
 #include "harness.h"
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The set-associative source table (bpf/sources.h), natively. */
+/* The set-associative source table (bpf/pure/sources.h), natively. */
 #include <pthread.h>
 #include <stdlib.h>
 #include "harness.h"
-#include "sources.h"
+#include "pure/sources.h"
 
 #define SEC_NS 1000000000ULL
 #define T0 (1000 * SEC_NS)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* The pure half of breaker steering (bpf/steer.h), natively. */
+/* The pure half of breaker steering (bpf/pure/steer.h) and the port
+ * rewrite's checksum (bpf/pure/csum.h), natively. */
 #include <string.h>
-#include "steer.h"
+#include "pure/csum.h"
+#include "pure/steer.h"
 #include "frames.h"
 #include "harness.h"
 

@@ -15,7 +15,7 @@
 #include "lib/log.h"
 #include "lib/policy.h"
 #include "lib/status.h"
-#include "steer.h"
+#include "pure/steer.h"
 #include "agent/top.h"
 
 #define IG_METRICS_MAX_PORTS 1024

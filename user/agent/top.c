@@ -13,7 +13,7 @@
 #include "lib/args.h"
 #include "lib/log.h"
 #include "lib/policy.h"
-#include "sources.h"
+#include "pure/sources.h"
 
 #define IG_TOP_SLOTS 4096 /* sources remembered; beyond, new ones are not */
 #define IG_TOP_FORGET_MS (10 * 60 * 1000)

@@ -19,7 +19,7 @@
 #include "lib/config.h"
 #include <signal.h>
 #include "lib/breakers.h"
-#include "steer.h"
+#include "pure/steer.h"
 #include "agent/metrics.h"
 #include <curl/curl.h>
 #include "lib/log.h"

@@ -5,7 +5,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/breakers.h"
-#include "steer.h"
+#include "pure/steer.h"
 #include "lib/log.h"
 
 static const char *const state_names[IG_BRK_STATE_MAX] = {

@@ -9,7 +9,7 @@
 #include "lib/args.h"
 #include "lib/log.h"
 #include "lib/loader.h"
-#include "bucket.h"
+#include "pure/bucket.h"
 #include "lib/levels.h"
 
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out)

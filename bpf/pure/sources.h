@@ -12,9 +12,9 @@
 #ifndef IG_SOURCES_H
 #define IG_SOURCES_H
 
-#include "hdr.h"
 #include "ig_abi.h"
-#include "bucket.h"
+#include "pure/hdr.h"
+#include "pure/bucket.h"
 
 /* murmur3's finaliser: every input bit reaches every output bit. */
 static __always_inline __u64 ig_mix64(__u64 x)

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Breaker steering, the pure half: deciding where a new connection goes,
- * rewriting a port under the checksum, reading a response's status class.
- * Plain C with no map or helper calls, so the unit tests and the fuzzer build
+ * keying its flow, reading a response's status class (the port rewrite's
+ * checksum is in csum.h).
+ * Plain C with no map or helper calls, so the unit tests (and the CLI) build
  * it natively; breaker.h wires it to the maps and the frame.
  */
 #ifndef IG_STEER_H
 #define IG_STEER_H
 
-#include "hdr.h"
 #include "ig_abi.h"
-#include "parse.h"
+#include "pure/hdr.h"
 
 /* The state the data path obeys: the operator's force, else the agent's. */
 static __always_inline enum ig_brk_state ig_brk_effective(const struct ig_breaker *b)
@@ -22,21 +22,6 @@ static __always_inline enum ig_brk_state ig_brk_effective(const struct ig_breake
 	if (b->state == IG_BRK_OPEN || b->state == IG_BRK_HALF_OPEN)
 		return b->state;
 	return IG_BRK_CLOSED; /* unknown values (a bpftool typo) fail towards the primary */
-}
-
-/*
- * RFC 1624 eqn. 3: the checksum after one 16-bit word of the covered data
- * changed from `old` to `new` (all three as they lie in the packet).
- */
-static __always_inline __u16 ig_csum_replace16(__u16 check, __u16 old, __u16 new)
-{
-	__u32 sum = (__u16)~check;
-
-	sum += (__u16)~old;
-	sum += new;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
 }
 
 /* Key of a connection seen from either side; `client` is the remote end. */

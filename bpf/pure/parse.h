@@ -11,8 +11,8 @@
 #ifndef IG_PARSE_H
 #define IG_PARSE_H
 
-#include "hdr.h"
 #include "ig_abi.h"
+#include "pure/hdr.h"
 
 struct ig_cursor {
 	void *pos;

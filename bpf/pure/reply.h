@@ -2,14 +2,15 @@
 /*
  * Reply crafting, the pure half: building the L3/L4 headers of a TCP RST or an
  * ICMP / ICMPv6 port-unreachable into a buffer on the stack, checksums included.
- * The data path copies the result into the frame (reply path in core.h); the
- * unit tests call these directly.
+ * The data path copies the result into the frame (reply_tx.h); the unit tests
+ * call these directly.
  */
 #ifndef IG_REPLY_H
 #define IG_REPLY_H
 
-#include "hdr.h"
-#include "parse.h"
+#include "pure/hdr.h"
+#include "pure/parse.h"
+#include "pure/csum.h"
 
 #define IG_REPLY_TTL 64
 
@@ -20,46 +21,6 @@
 #define IG_ICMP6_QUOTE_MAX 256
 /* IPv4 quote: the IP header (options included, so up to 60) and 8 bytes. */
 #define IG_ICMP4_QUOTE_MAX (60 + 8)
-
-/* One's-complement sum of 16-bit words, in network order as they lie. */
-static __always_inline __u32 ig_csum_add(__u32 sum, const void *buf, __u32 len)
-{
-	const __u16 *w = (const __u16 *)buf;
-	__u32 i;
-
-#pragma unroll
-	for (i = 0; i < len / 2; i++)
-		sum += w[i];
-	return sum;
-}
-
-static __always_inline __u16 ig_csum_fold(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-/* Pseudo-header sum: addresses, then the upper-layer length and protocol. */
-static __always_inline __u32 ig_csum_pseudo(const struct ig_pkt *p, __u32 l4len, __u8 proto)
-{
-	__u32 sum = 0;
-
-	if (p->ipv6) {
-		/* reply goes daddr -> saddr; the sum does not care about order */
-		sum = ig_csum_add(sum, p->saddr, 16);
-		sum = ig_csum_add(sum, p->daddr, 16);
-		sum += ig_htons((__u16)(l4len >> 16));
-		sum += ig_htons((__u16)l4len);
-		sum += ig_htons(proto);
-	} else {
-		sum = ig_csum_add(sum, p->saddr + 12, 4);
-		sum = ig_csum_add(sum, p->daddr + 12, 4);
-		sum += ig_htons(proto);
-		sum += ig_htons((__u16)l4len);
-	}
-	return sum;
-}
 
 /* Fill the reply's IP header: addresses swapped, no options, no extensions. */
 static __always_inline void ig_build_ipv4(const struct ig_pkt *p, struct ig_ipv4 *ip,

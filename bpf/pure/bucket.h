@@ -33,8 +33,8 @@
 #ifndef IG_BUCKET_H
 #define IG_BUCKET_H
 
-#include "hdr.h"
 #include "ig_abi.h"
+#include "pure/hdr.h"
 
 /* Products below 2^32 * 2^32 cannot overflow: the common case needs no division. */
 #define IG_GCRA_FAST_LIMIT (1ULL << 32)

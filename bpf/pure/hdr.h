@@ -11,7 +11,9 @@
 #ifndef IG_HDR_H
 #define IG_HDR_H
 
-#ifndef __bpf__
+#ifdef __bpf__
+#include "vmlinux.h" /* the kernel's __u8 .. __be32, as the BPF side has them */
+#else
 #include <linux/types.h>
 #endif
 
@@ -49,6 +51,9 @@
 #define IG_TCP_RST 0x04
 #define IG_TCP_PSH 0x08
 #define IG_TCP_ACK 0x10
+
+/* Where the checksum lies in a TCP header (asserted below). */
+#define IG_TCP_CSUM_OFF 16
 
 #define IG_IP_MF 0x2000
 #define IG_IP_DF 0x4000
@@ -137,6 +142,7 @@ _Static_assert(sizeof(struct ig_ipv4) == 20, "ipv4");
 _Static_assert(sizeof(struct ig_ipv6) == 40, "ipv6");
 _Static_assert(sizeof(struct ig_ipv6_frag) == 8, "frag");
 _Static_assert(sizeof(struct ig_tcp) == 20, "tcp");
+_Static_assert(__builtin_offsetof(struct ig_tcp, check) == IG_TCP_CSUM_OFF, "tcp check");
 _Static_assert(sizeof(struct ig_udp) == 8, "udp");
 _Static_assert(sizeof(struct ig_icmp) == 8, "icmp");
 

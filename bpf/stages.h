@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The stages of the core and what they hand back to the entry point.
+ *
+ * The slow paths (a reply, a breaker port, a fair-share charge) run as BPF
+ * global functions, one per hook, called from the entry point, never from
+ * each other: BPF gives the whole call chain 512 bytes of stack, and the
+ * limiter, the reply builders and the breaker stage each need about half of
+ * it. Each global is also verified once on its own, instead of once per path
+ * through its caller.
+ *
+ * A stage parses the frame again rather than being handed the entry's parse:
+ * handing the entry's struct ig_pkt down (by address, or copied to the
+ * callee) keeps all of it live in the entry's frame, and entry plus stage
+ * then exceeded the 512 bytes; the extra parse costs a few ns on the slow
+ * paths only.
+ */
+#ifndef IG_STAGES_H
+#define IG_STAGES_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "ig_abi.h"
+#include "pure/parse.h"
+#include "ctx.h"
+
+/*
+ * What the limiter and the stages return: a reason in the low byte, and
+ * above it the port's slot (the limiter) or the refusing level (the charge
+ * stage). The low byte is an enum ig_reason, or one of these requests for
+ * the entry point, which only it can act on (it alone calls stages):
+ */
+enum ig_need {
+	IG_NEED_REJECT = IG_R_MAX + 1, /* over the limit, action reject: run the reply stage */
+	IG_NEED_RST = IG_R_MAX + 2,    /* breaker open without fallback: refuse with a RST */
+	IG_NEED_REFUSE = IG_R_MAX + 3, /* the charge stage refused: the port's action decides */
+	IG_NEED_HIER = IG_R_MAX + 4,   /* a fair-share port: the charge stage decides */
+};
+_Static_assert(IG_NEED_HIER <= 0xff, "a request fits the low byte");
+
+#define IG_OUT(above, r) (((above) << 8) | (r))
+/* and a FIN or RST to a max-conns port: the close stage frees its slot */
+#define IG_OUT_CLOSE (1 << 16)
+
+/* One global per hook and stage, given the context only; `arg` is passed to
+ * every stage, used or not: clang leaves an argument the callee ignores
+ * undefined, and the verifier refuses an undefined argument register. */
+#define IG_STAGE(name, body)                                                               \
+	__noinline int name##_xdp(struct xdp_md *ctx, int arg)                              \
+	{                                                                                   \
+		const enum ig_hook hook = IG_HOOK_XDP;                                      \
+		struct ig_pkt pkt, *p = &pkt;                                               \
+		asm volatile("" : : "r"(arg));                                              \
+		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
+			return IG_R_DROP_REPLY_FAIL;                                        \
+		body;                                                                       \
+	}                                                                                   \
+	__noinline int name##_tc(struct __sk_buff *ctx, int arg)                            \
+	{                                                                                   \
+		const enum ig_hook hook = IG_HOOK_TC;                                       \
+		struct ig_pkt pkt, *p = &pkt;                                               \
+		asm volatile("" : : "r"(arg));                                              \
+		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
+			return IG_R_DROP_REPLY_FAIL;                                        \
+		body;                                                                       \
+	}
+
+/* A value clang cannot see through, so it really lands in the argument register. */
+static __always_inline int ig_opaque(int v)
+{
+	asm volatile("" : "+r"(v));
+	return v;
+}
+
+#define IG_CALL_STAGE(name, ctx, hook, arg)                                                \
+	((hook) == IG_HOOK_XDP ? name##_xdp((struct xdp_md *)(ctx), ig_opaque(arg))          \
+			       : name##_tc((struct __sk_buff *)(ctx), ig_opaque(arg)))
+
+#endif /* IG_STAGES_H */
