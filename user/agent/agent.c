@@ -201,28 +201,27 @@ static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *
 		const struct ig_cfg_port *p = &cfg->ports[i];
 		const struct ig_cfg_port *o = find_port(old, p->proto, p->port);
 
-		if (p->has_limit && !(o && o->has_limit && same_limit(&o->limit, &p->limit))) {
-			n = ig_policy_rescale(in, p->proto, p->port, &p->limit);
+		int limit_changed = p->has_limit && !(o && o->has_limit && same_limit(&o->limit, &p->limit));
+		int levels_changed = p->has_limit && !(o && o->has_limit &&
+				      !memcmp(&o->levels, &p->levels, sizeof(p->levels)));
+
+		if (limit_changed || levels_changed) {
+			struct ig_port_limit l = { .policy = p->limit, .levels = p->levels, .rescale = 1 };
+
+			n = ig_port_apply(in, p->proto, p->port, &l);
 			if (n < 0)
 				return n;
-			if (old)
-				ig_info("reload: %u/%s %llu/s burst %llu per %s, %s%s (%d source(s) rescaled)",
-					p->port, ig_proto_name(p->proto),
-					(unsigned long long)p->limit.rate,
-					(unsigned long long)p->limit.burst, ig_unit_name(p->limit.unit),
-					ig_action_name(p->limit.action),
-					p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "", n);
 		}
-		if (p->has_limit && !(o && o->has_limit &&
-				      !memcmp(&o->levels, &p->levels, sizeof(p->levels)))) {
-			/* levels change in place: their buckets (port_state) are kept */
-			err = ig_levels_set(in, p->proto, p->port, &p->levels);
-			if (err)
-				return err;
-			if (old)
-				ig_info("reload: %u/%s fair-share levels changed", p->port,
-					ig_proto_name(p->proto));
-		}
+		if (limit_changed && old)
+			ig_info("reload: %u/%s %llu/s burst %llu per %s, %s%s (%d source(s) rescaled)",
+				p->port, ig_proto_name(p->proto), (unsigned long long)p->limit.rate,
+				(unsigned long long)p->limit.burst, ig_unit_name(p->limit.unit),
+				ig_action_name(p->limit.action),
+				p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "", n);
+		/* levels change in place: their buckets (port_state) are kept */
+		if (levels_changed && old)
+			ig_info("reload: %u/%s fair-share levels changed", p->port,
+				ig_proto_name(p->proto));
 		if (p->has_breaker) {
 			struct ig_breaker b;
 

@@ -14,7 +14,7 @@
 #include "agent/ctl.h"
 #include "lib/util.h"
 #include "lib/args.h"
-#include "lib/levels.h"
+#include "lib/tokens.h"
 #include "lib/log.h"
 
 /* connections taken from the backlog per call: a connect flood waits there,
