@@ -145,10 +145,15 @@ void dp_limit(struct infergate *skel, enum ig_proto proto, __u16 port, __u64 rat
 		  "write a policy");
 }
 
+void dp_lib_writes(void)
+{
+	dp_any_policy = 1;
+}
+
 void dp_instance(struct infergate *skel, struct ig_instance *in)
 {
+	dp_lib_writes();
 	ASSERT_OK(ig_instance_from_object(in, skel->obj), "an instance of the skeleton");
-	dp_any_policy = 1;
 }
 
 /* One slot's counters, summed over CPUs. */

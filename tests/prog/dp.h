@@ -38,6 +38,9 @@ void dp_limit(struct infergate *skel, enum ig_proto proto, __u16 port, __u64 rat
  * map layer; close it with ig_instance_close. The lib may limit any port, so
  * the next dp_load() clears every policy, not only dp_limit()'s. */
 void dp_instance(struct infergate *skel, struct ig_instance *in);
+/* The same for a user of the skeleton's object (the agent): the next
+ * dp_load() clears every policy. */
+void dp_lib_writes(void);
 /* One slot's counters, summed over CPUs. */
 struct ig_stats dp_stats(struct infergate *skel, __u32 slot);
 /* Packets counted under `reason` in `slot`. */

@@ -42,6 +42,7 @@ static struct ig_agent *start(struct infergate *skel, const char *conf)
 	close(fd);
 	snprintf(pid_path, sizeof(pid_path), "%s.pid", conf_path);
 	write_conf(conf);
+	dp_lib_writes();
 	ASSERT_OK(ig_agent_start(&a, &o), "start the agent");
 	return a;
 }
