@@ -432,9 +432,8 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	struct sigaction sa;
 	int err;
 
-	err = ig_agent_start(&a, &o);
-	if (err)
-		return err;
+	/* before the start: a signal sent once the pid file or the log says
+	 * the agent runs is the agent's to handle */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
@@ -445,6 +444,9 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	 * not the end of the agent */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	err = ig_agent_start(&a, &o);
+	if (err)
+		return err;
 	ig_notify_ready();
 	while (!stop_signal) {
 		if (reload_signal) {

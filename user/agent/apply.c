@@ -94,10 +94,10 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 	for (int i = 0; i < cfg->nports; i++) {
 		const struct ig_cfg_port *p = &cfg->ports[i];
 		const struct ig_cfg_port *o = find_port(old, p->proto, p->port);
-
-		int limit_changed = p->has_limit && !(o && o->has_limit && same_limit(&o->limit, &p->limit));
-		int levels_changed = p->has_limit && !(o && o->has_limit &&
-				      !memcmp(&o->levels, &p->levels, sizeof(p->levels)));
+		int was = o && o->has_limit;
+		int limit_changed = p->has_limit && !(was && same_limit(&o->limit, &p->limit));
+		int levels_changed = p->has_limit &&
+				     !(was && !memcmp(&o->levels, &p->levels, sizeof(p->levels)));
 
 		if (limit_changed || levels_changed) {
 			struct ig_port_limit l = { .policy = p->limit, .levels = p->levels, .rescale = 1 };
