@@ -9,7 +9,8 @@
 #include <microhttpd.h>
 #include "agent/metrics.h"
 #include "agent/fleet.h"
-#include "lib/levels.h"
+#include "lib/tiers.h"
+#include "lib/tokens.h"
 #include "lib/args.h"
 #include "lib/breakers.h"
 #include "lib/log.h"
