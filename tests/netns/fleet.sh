@@ -182,4 +182,71 @@ assert names == ["host1", "host2", "host3"], names
 ' "$IG_TMP/fleet.json" || ig_fail "status --fleet: $(cat "$IG_TMP/fleet.json")"
 }
 
+rcli() { redis-cli -s "$IG_TMP/redis.sock" "$@"; }
+no_outage() { # I: the agent never called Redis unusable
+	! grep -q "fleet: redis .* unusable" "$IG_TMP/agent.$1.log" ||
+		ig_fail "agent $1: $(grep -m1 unusable "$IG_TMP/agent.$1.log")"
+}
+
+# Redis is shared: a key the script reads may hold anything. One bad key used
+# to fail the script, and with it the whole pipelined sync of every source.
+t_fleet_malformed_key_does_not_stop_sync() {
+	command -v redis-server >/dev/null || ig_skip "redis-server not installed"
+	command -v redis-cli >/dev/null || ig_skip "redis-cli not installed"
+	ig_make_pair
+	HOSTS=() NSS=()
+	start_redis
+	local key="ig:fleet:8000/tcp:$CLIENT" v now_us
+	rcli SET "$key" "not-a-number" >/dev/null
+	make_host 1
+	ig_wait_for 10 "agent 1 to reach redis" agent_synced 1
+	spray 2 >/dev/null
+	v=$(rcli GET "$key")
+	[[ "$v" =~ ^[0-9]+$ ]] || ig_fail "a key that was not a number: still '$v' after a sync"
+	no_outage 1
+	# a list where a number belongs: GET itself fails on it
+	rcli DEL "$key" >/dev/null
+	rcli RPUSH "$key" a b >/dev/null
+	spray 2 >/dev/null
+	ig_assert_eq "$(rcli TYPE "$key")" string "the list at the key, overwritten"
+	no_outage 1
+	fleet_up_is 1 1 || ig_fail "infergate_fleet_up is not 1"
+	# a debt no bucket could run up: held to an hour, no overflow
+	rcli SET "$key" 1e300 >/dev/null
+	spray 1 >/dev/null
+	v=$(rcli GET "$key")
+	now_us=$(rcli TIME | "$IG_PY" -c 'import sys; s, us = sys.stdin.read().split(); print(int(s) * 1000000 + int(us))')
+	[[ "$v" =~ ^[0-9]+$ ]] || ig_fail "a huge debt: '$v'"
+	ig_fcmp "$v - $now_us <= 3601000000" || ig_fail "a debt of $((v - now_us)) us: not held to an hour"
+	no_outage 1
+}
+
+# `status --fleet` prints what Redis holds: JSON only if it is one object,
+# text without control characters (no terminal escapes from a shared Redis).
+t_fleet_status_escapes_what_redis_holds() {
+	command -v redis-server >/dev/null || ig_skip "redis-server not installed"
+	command -v redis-cli >/dev/null || ig_skip "redis-cli not installed"
+	start_redis
+	rcli SET ig:node:good '{"node":"good","breakers":[]}' >/dev/null
+	rcli SET ig:node:broken $'{"node":"x"},{"injected":true}' >/dev/null
+	rcli SET ig:node:esc $'plain \x1b]0;owned\x07 \x1b[2J text' >/dev/null
+	rcli RPUSH ig:node:list a >/dev/null
+	"$IG_BIN" status --fleet --redis "unix:$IG_TMP/redis.sock" --json >"$IG_TMP/nodes.json" \
+		2>"$IG_TMP/nodes.err" || ig_fail "status --fleet --json failed: $(cat "$IG_TMP/nodes.err")"
+	"$IG_PY" -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+names = [n["node"] for n in j["nodes"]]
+assert names == ["good"], names
+' "$IG_TMP/nodes.json" || ig_fail "status --fleet --json: $(cat "$IG_TMP/nodes.json")"
+	"$IG_BIN" status --fleet --redis "unix:$IG_TMP/redis.sock" >"$IG_TMP/nodes.txt" ||
+		ig_fail "status --fleet failed"
+	! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$IG_TMP/nodes.txt" ||
+		ig_fail "control characters printed: $(od -c "$IG_TMP/nodes.txt" | head)"
+	grep -qF 'plain ?]0;owned? ?[2J text' "$IG_TMP/nodes.txt" ||
+		ig_fail "text not shown: $(cat "$IG_TMP/nodes.txt")"
+}
+
 run_test fleet-limit-across-three-hosts t_fleet_limit_across_three_hosts
+run_test fleet-malformed-key-does-not-stop-sync t_fleet_malformed_key_does_not_stop_sync
+run_test fleet-status-escapes-what-redis-holds t_fleet_status_escapes_what_redis_holds

@@ -72,6 +72,8 @@ static struct infergate *dp_skel;
 /* Policies written since the last reset (a handful per test). */
 static __u32 dp_policy_idx[64];
 static int dp_npolicies;
+/* an ig_instance was handed out: policies may be anywhere */
+static int dp_any_policy;
 
 /*
  * The data path, as if freshly loaded: time at 1000 s, no policies, no source
@@ -99,6 +101,9 @@ struct infergate *dp_load(void)
 		ASSERT_OK(bpf_map__update_elem(dp_skel->maps.port_policy, &dp_policy_idx[i], 4,
 					       &none, sizeof(none), BPF_ANY), "clear a policy");
 	dp_npolicies = 0;
+	if (dp_any_policy)
+		dp_zero_array(dp_skel->maps.port_policy, 0);
+	dp_any_policy = 0;
 	dp_zero_array(dp_skel->maps.sources, 0);
 	dp_zero_array(dp_skel->maps.port_stats, 1);
 	dp_zero_array(dp_skel->maps.breakers, 0);
@@ -138,6 +143,17 @@ void dp_limit(struct infergate *skel, enum ig_proto proto, __u16 port, __u64 rat
 	dp_policy_idx[dp_npolicies++] = idx;
 	ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &p, sizeof(p), BPF_ANY),
 		  "write a policy");
+}
+
+void dp_lib_writes(void)
+{
+	dp_any_policy = 1;
+}
+
+void dp_instance(struct infergate *skel, struct ig_instance *in)
+{
+	dp_lib_writes();
+	ASSERT_OK(ig_instance_from_object(in, skel->obj), "an instance of the skeleton");
 }
 
 /* One slot's counters, summed over CPUs. */

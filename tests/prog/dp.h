@@ -11,6 +11,7 @@
 #include "ig_abi.h"
 #include "infergate.skel.h"
 #include "frames.h"
+#include "lib/instance.h"
 
 #define XDP_PASS_RC 2
 #define XDP_DROP_RC 1
@@ -33,6 +34,13 @@ extern const __u32 rc_tx[NHOOKS];
 struct infergate *dp_load(void);
 void dp_limit(struct infergate *skel, enum ig_proto proto, __u16 port, __u64 rate, __u64 burst,
 	      enum ig_unit unit, enum ig_action action);
+/* The lib's view of the loaded data path (lib/instance.h), for tests of the
+ * map layer; close it with ig_instance_close. The lib may limit any port, so
+ * the next dp_load() clears every policy, not only dp_limit()'s. */
+void dp_instance(struct infergate *skel, struct ig_instance *in);
+/* The same for a user of the skeleton's object (the agent): the next
+ * dp_load() clears every policy. */
+void dp_lib_writes(void);
 /* One slot's counters, summed over CPUs. */
 struct ig_stats dp_stats(struct infergate *skel, __u32 slot);
 /* Packets counted under `reason` in `slot`. */

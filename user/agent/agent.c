@@ -1,59 +1,107 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The agent as an object: start, step (one pass over every part at a given
+ * time), reload, stop; and ig_agent_run(), the driver that steps it on the
+ * real clock until a signal. The parts are the table below.
+ */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "agent/agent.h"
-#include "lib/util.h"
-#include "lib/args.h"
-#include "lib/loader.h"
+#include "agent/parts.h"
 #include "lib/breakers.h"
-#include "lib/config.h"
-#include "agent/fsm.h"
-#include "lib/instance.h"
+#include "lib/json.h"
 #include "lib/log.h"
-#include "agent/metrics.h"
-#include "agent/top.h"
-#include "lib/policy.h"
-#include "agent/probe.h"
-#include "agent/fleet.h"
-#include "lib/levels.h"
-#include "agent/ctl.h"
+#include "lib/util.h"
 
-/* One breaker the agent drives. */
-struct watched {
-	const struct ig_cfg_port *cfg;
-	struct ig_fsm fsm;
-	__u64 seen_ok, seen_failed; /* counters at the last tick */
-	enum ig_brk_force force;    /* as last read from the map */
-	struct ig_probe probe;
-	__u64 next_probe_ms;
-};
+/* ---------------------------------------------------------------- parts */
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
+static int prober_start(struct ig_agent *a)
 {
-	stop_signal = sig;
+	int err = ig_prober_init(&a->prober);
+
+	a->prober_ready = !err;
+	return err;
 }
 
-static __u64 now_ms(void)
+static void prober_stop(struct ig_agent *a)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
+	if (a->prober_ready)
+		ig_prober_free(&a->prober);
+	a->prober_ready = 0;
 }
 
-static struct ig_metrics *metrics;
-static struct ig_fleet *fleet;
+static int ctl_start(struct ig_agent *a)
+{
+	char path[sizeof(a->cfg->control) + 200];
+
+	if (!strcmp(a->cfg->control, "off"))
+		return 0;
+	if (a->cfg->control[0])
+		snprintf(path, sizeof(path), "%s", a->cfg->control);
+	else
+		ig_ctl_default_path(a->pin_dir, path, sizeof(path));
+	return ig_ctl_open(&a->ctl, path);
+}
+
+/* First in the step: the clients that spoke during the last wait are
+ * answered before a fleet sync can take its ~100 ms. */
+static void ctl_step(struct ig_agent *a, __u64 now, int tick)
+{
+	if (a->ctl)
+		ig_ctl_serve(a->ctl, &a->in);
+}
+
+static void ctl_stop(struct ig_agent *a)
+{
+	ig_ctl_close(a->ctl);
+	a->ctl = NULL;
+}
+
+static int top_start(struct ig_agent *a)
+{
+	return ig_top_open(&a->top, &a->in);
+}
+
+static void top_step(struct ig_agent *a, __u64 now, int tick)
+{
+	if (!tick)
+		return;
+	if (ig_top_poll(a->top) < 0)
+		ig_warn("cannot read the drop events");
+	ig_top_log(a->top, now);
+}
+
+static void top_stop(struct ig_agent *a)
+{
+	ig_top_close(a->top);
+	a->top = NULL;
+}
+
+static int metrics_start(struct ig_agent *a)
+{
+	int err;
+
+	if (!a->cfg->metrics_addr[0])
+		return 0;
+	err = ig_metrics_start(&a->metrics, a->cfg->metrics_addr, &a->in);
+	if (!err)
+		ig_metrics_set_top(a->metrics, a->top);
+	return err;
+}
+
+/* Before top's stop: the metrics thread reads the top table. */
+static void metrics_stop(struct ig_agent *a)
+{
+	ig_metrics_stop(a->metrics);
+	a->metrics = NULL;
+}
 
 /* The config's fleet ports, for the sync. */
-static int fleet_ports(const struct ig_cfg_file *cfg)
+static int fleet_ports(struct ig_agent *a, const struct ig_cfg_file *cfg)
 {
 	struct ig_fleet_port ports[IG_FLEET_MAX_PORTS];
 	int n = 0;
@@ -70,332 +118,96 @@ static int fleet_ports(const struct ig_cfg_file *cfg)
 		ports[n++] = (struct ig_fleet_port){ .port = p->port, .proto = p->proto,
 						     .rate = p->fleet_rate, .burst = p->fleet_burst };
 	}
-	return ig_fleet_set_ports(fleet, ports, n);
+	return ig_fleet_set_ports(a->fleet, ports, n);
 }
 
-/* What this node publishes for `status --fleet`: its breakers and the sync. */
-static void node_json(char *buf, size_t len, const struct ig_cfg_file *cfg,
-		      const struct ig_instance *in)
+/* What this node publishes for `status --fleet`: its breakers and the sync.
+ * Through the JSON writer: the node name and the interface come from the
+ * config, and Redis hands them to every reader. */
+static char *node_json(struct ig_agent *a)
 {
-	static const char *const states[] = { "closed", "open", "half_open" };
 	struct ig_fleet_stats st;
-	size_t off;
-	int first = 1;
+	struct ig_json j;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
 
-	ig_fleet_stats(fleet, &st);
-	off = (size_t)snprintf(buf, len, "{\"node\":\"%s\",\"interface\":\"%s\",\"breakers\":[",
-			       cfg->cluster.node, cfg->ifname);
-	for (int i = 0; i < cfg->nports && off < len; i++) {
-		const struct ig_cfg_port *p = &cfg->ports[i];
+	if (!out)
+		return NULL;
+	ig_fleet_stats(a->fleet, &st);
+	ig_json_init(&j, out, 0);
+	ig_json_obj_open(&j);
+	ig_json_kstr(&j, "node", a->cfg->cluster.node);
+	ig_json_kstr(&j, "interface", a->cfg->ifname);
+	ig_json_key(&j, "breakers");
+	ig_json_arr_open(&j);
+	for (int i = 0; i < a->cfg->nports; i++) {
+		const struct ig_cfg_port *p = &a->cfg->ports[i];
 		struct ig_health h;
 		struct ig_breaker b;
 
-		if (!p->has_breaker || ig_breaker_get(in, p->port, &b) || ig_health_read(in, p->port, &h))
+		if (!p->has_breaker || ig_breaker_get(&a->in, p->port, &b) ||
+		    ig_health_read(&a->in, p->port, &h))
 			continue;
-		off += (size_t)snprintf(buf + off, len - off,
-					"%s{\"port\":%u,\"state\":\"%s\",\"forced\":%s,\"http_5xx\":%llu,"
-					"\"http_2xx\":%llu,\"rst\":%llu}", first ? "" : ",", p->port,
-					b.state < 3 ? states[b.state] : "?",
-					b.force ? "true" : "false",
-					(unsigned long long)h.http[IG_HTTP_5XX],
-					(unsigned long long)h.http[IG_HTTP_2XX], (unsigned long long)h.rst);
-		first = 0;
+		ig_json_obj_open(&j);
+		ig_json_ku64(&j, "port", p->port);
+		ig_json_kstr(&j, "state", b.state < IG_BRK_STATE_MAX ? ig_brk_state_name(b.state) : "?");
+		ig_json_kbool(&j, "forced", b.force != IG_FORCE_AUTO);
+		ig_json_ku64(&j, "http_5xx", h.http[IG_HTTP_5XX]);
+		ig_json_ku64(&j, "http_2xx", h.http[IG_HTTP_2XX]);
+		ig_json_ku64(&j, "rst", h.rst);
+		ig_json_obj_close(&j);
 	}
-	if (off < len)
-		snprintf(buf + off, len - off,
-			 "],\"fleet\":{\"up\":%s,\"syncs\":%llu,\"blocks\":%llu,\"sent_bytes\":%llu}}",
-			 st.up ? "true" : "false", (unsigned long long)st.syncs,
-			 (unsigned long long)st.blocks, (unsigned long long)st.bytes_sent);
+	ig_json_arr_close(&j);
+	ig_json_key(&j, "fleet");
+	ig_json_obj_open(&j);
+	ig_json_kbool(&j, "up", st.up);
+	ig_json_ku64(&j, "syncs", st.syncs);
+	ig_json_ku64(&j, "blocks", st.blocks);
+	ig_json_ku64(&j, "sent_bytes", st.bytes_sent);
+	ig_json_obj_close(&j);
+	ig_json_obj_close(&j);
+	if (fclose(out)) { /* out of memory: nothing rather than half a document */
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
-/* Write a decided change into the map and say why. */
-static int apply_change(const struct ig_instance *in, struct watched *w,
-			const struct ig_fsm_change *ch)
+static int fleet_start(struct ig_agent *a)
 {
-	__s32 probes = ch->to == IG_BRK_HALF_OPEN ? (__s32)w->cfg->fsm.half_open_probes : 0;
+	int err;
 
-	ig_metrics_transition(metrics, w->cfg->port, ch->cause);
-	ig_info("breaker %u/tcp: %s -> %s: %s", w->cfg->port, ig_brk_state_name(ch->from),
-		ig_brk_state_name(ch->to), ch->reason);
-	return ig_breaker_set_state(in, w->cfg->port, ch->to, probes);
+	if (!a->cfg->has_cluster)
+		return 0;
+	err = ig_fleet_new(&a->fleet, &a->cfg->cluster);
+	return err ? err : fleet_ports(a, a->cfg);
 }
 
-static const struct ig_cfg_port *find_port(const struct ig_cfg_file *cfg, enum ig_proto proto,
-					   __u16 port)
+static void fleet_step(struct ig_agent *a, __u64 now, int tick)
 {
-	for (int i = 0; cfg && i < cfg->nports; i++)
-		if (cfg->ports[i].port == port && cfg->ports[i].proto == proto)
-			return &cfg->ports[i];
-	return NULL;
-}
+	struct ig_fleet_stats st;
+	char *node;
 
-static int same_limit(const struct ig_policy *a, const struct ig_policy *b)
-{
-	return a->rate == b->rate && a->burst == b->burst && a->unit == b->unit &&
-	       a->action == b->action && a->flags == b->flags;
-}
-
-/*
- * Bring the maps from `old` (NULL at start: whatever is pinned) to `cfg`,
- * touching only what differs. Limits that change keep every source's share
- * of its burst (never a refill); a breaker's state, force and probe budget are
- * never touched. A breaker dropped from the config is left closed, not
- * removed, so connections already on its fallback finish there.
- */
-static int apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
-			const struct ig_cfg_file *cfg)
-{
-	int err, n;
-
-	if (cfg->has_reject_budget &&
-	    (!old || !old->has_reject_budget ||
-	     memcmp(&old->reject_budget, &cfg->reject_budget, sizeof(cfg->reject_budget)))) {
-		struct ig_globals g = cfg->reject_budget;
-
-		if (!g.reject_burst)
-			g.reject_burst = g.reject_rate ? g.reject_rate : 1;
-		err = ig_globals_set(in, &g);
-		if (err)
-			return err;
-		if (old)
-			ig_info("reload: replies at most %llu/s, burst %llu",
-				(unsigned long long)g.reject_rate, (unsigned long long)g.reject_burst);
-	}
-	/* tiers before the ports: a port's flags follow them */
-	if (cfg->has_tiers) {
-		err = ig_tiers_apply(in, cfg->tiers, cfg->ntiers, cfg->tier_rates, cfg->ntier_rates);
-		if (err)
-			return err;
-		if (old)
-			ig_info("reload: %d tier prefix(es), %d tier rate(s)", cfg->ntiers,
-				cfg->ntier_rates);
-	} else {
-		for (int i = 0; i < cfg->ntier_rates; i++) {
-			const struct ig_tier_rate_want *r = &cfg->tier_rates[i];
-
-			err = ig_tier_rate(in, r->name, r->proto, r->port, &r->rate);
-			if (err)
-				return err;
-		}
-	}
-	for (int i = 0; old && i < old->nports; i++) {
-		const struct ig_cfg_port *o = &old->ports[i];
-		const struct ig_cfg_port *p = find_port(cfg, o->proto, o->port);
-
-		if (o->has_limit && (!p || !p->has_limit)) {
-			err = ig_policy_clear(in, o->proto, o->port);
-			if (err < 0)
-				return err;
-			ig_info("reload: %u/%s no longer limited", o->port, ig_proto_name(o->proto));
-		}
-		if (o->has_breaker && (!p || !p->has_breaker)) {
-			err = ig_breaker_set_state(in, o->port, IG_BRK_CLOSED, 0);
-			if (err)
-				return err;
-			ig_info("reload: breaker %u/tcp no longer in the config: left closed (connections "
-				"on its fallback finish there; `infergate breaker %u --remove` removes it)",
-				o->port, o->port);
-		}
-	}
-	for (int i = 0; i < cfg->nports; i++) {
-		const struct ig_cfg_port *p = &cfg->ports[i];
-		const struct ig_cfg_port *o = find_port(old, p->proto, p->port);
-
-		if (p->has_limit && !(o && o->has_limit && same_limit(&o->limit, &p->limit))) {
-			n = ig_policy_rescale(in, p->proto, p->port, &p->limit);
-			if (n < 0)
-				return n;
-			if (old)
-				ig_info("reload: %u/%s %llu/s burst %llu per %s, %s%s (%d source(s) rescaled)",
-					p->port, ig_proto_name(p->proto),
-					(unsigned long long)p->limit.rate,
-					(unsigned long long)p->limit.burst, ig_unit_name(p->limit.unit),
-					ig_action_name(p->limit.action),
-					p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "", n);
-		}
-		if (p->has_limit && !(o && o->has_limit &&
-				      !memcmp(&o->levels, &p->levels, sizeof(p->levels)))) {
-			/* levels change in place: their buckets (port_state) are kept */
-			err = ig_levels_set(in, p->proto, p->port, &p->levels);
-			if (err)
-				return err;
-			if (old)
-				ig_info("reload: %u/%s fair-share levels changed", p->port,
-					ig_proto_name(p->proto));
-		}
-		if (p->has_breaker) {
-			struct ig_breaker b;
-
-			err = ig_breaker_get(in, p->port, &b);
-			if (err)
-				return err;
-			if (!(b.flags & IG_BRK_F_ON)) { /* new: closed, nothing forced */
-				memset(&b, 0, sizeof(b));
-				b.flags = IG_BRK_F_ON;
-			}
-			if (b.fallback != p->fallback || old) {
-				b.fallback = p->fallback;
-				err = ig_breaker_put(in, p->port, &b);
-				if (err)
-					return err;
-			}
-		}
-	}
-	return ig_flags_refresh(in);
-}
-
-/* One tick of one breaker: the operator's force, then the passive counters,
- * then time. */
-static void tick_one(const struct ig_instance *in, struct watched *w, __u64 now)
-{
-	struct ig_fsm_change ch;
-	struct ig_health h;
-	struct ig_breaker b;
-	__u64 ok, failed;
-
-	if (ig_breaker_get(in, w->cfg->port, &b) || ig_health_read(in, w->cfg->port, &h))
+	if (!a->fleet || !tick)
 		return;
-	ok = ig_health_ok(&h);
-	failed = ig_health_failed(&h);
-	if (b.force != w->force) {
-		ig_info("breaker %u/tcp: forced %s by an operator%s", w->cfg->port,
-			ig_brk_force_name(b.force),
-			b.force == IG_FORCE_AUTO ? "; the agent decides again" : "");
-		w->force = b.force;
-		if (b.force == IG_FORCE_AUTO) /* start afresh from what the map says */
-			ig_fsm_init(&w->fsm, &w->cfg->fsm, b.state, now);
-	}
-	/* counters can only grow; a smaller value means the map was recreated */
-	if (ok < w->seen_ok || failed < w->seen_failed)
-		w->seen_ok = w->seen_failed = 0;
-	if (b.force == IG_FORCE_AUTO) {
-		if (ig_fsm_observe(&w->fsm, now, ok - w->seen_ok, failed - w->seen_failed, &ch))
-			apply_change(in, w, &ch);
-		if (ig_fsm_tick(&w->fsm, now, &ch))
-			apply_change(in, w, &ch);
-	}
-	w->seen_ok = ok;
-	w->seen_failed = failed;
+	node = node_json(a);
+	ig_fleet_tick(a->fleet, &a->in, now, node);
+	free(node);
+	ig_fleet_stats(a->fleet, &st);
+	ig_metrics_fleet(a->metrics, &st);
 }
 
-/* Room for cfg's breakers: a watched breaker carries its window (~100 KB), so
- * not one per possible port. */
-static struct watched *watch_alloc(const struct ig_cfg_file *cfg)
+static void fleet_reload(struct ig_agent *a, const struct ig_cfg_file *nc)
 {
-	int n = 0;
-
-	for (int i = 0; i < cfg->nports; i++)
-		n += cfg->ports[i].has_breaker;
-	return calloc((size_t)(n ? n : 1), sizeof(struct watched));
-}
-
-/* Start watching cfg's breakers; those that were watched before (in old[])
- * keep their state machine, counters baselines and force. */
-static int watch_breakers(const struct ig_instance *in, const struct ig_cfg_file *cfg,
-			  struct watched *w, const struct watched *old, int nold)
-{
-	int nw = 0;
-
-	for (int i = 0; i < cfg->nports; i++) {
-		const struct ig_cfg_port *p = &cfg->ports[i];
-		const struct watched *prev = NULL;
-		struct ig_breaker b;
-		struct ig_health h;
-
-		if (!p->has_breaker)
-			continue;
-		for (int k = 0; k < nold; k++)
-			if (old[k].cfg->port == p->port)
-				prev = &old[k];
-		memset(&w[nw], 0, sizeof(w[nw]));
-		w[nw].cfg = p;
-		if (prev) {
-			w[nw].fsm = prev->fsm;
-			w[nw].fsm.cfg = p->fsm; /* new thresholds, same state */
-			w[nw].seen_ok = prev->seen_ok;
-			w[nw].seen_failed = prev->seen_failed;
-			w[nw].force = prev->force;
-			nw++;
-			continue;
-		}
-		if (ig_breaker_get(in, p->port, &b) || ig_health_read(in, p->port, &h))
-			return -EIO;
-		/* adopt: the state the data path is steering by, not a fresh one */
-		ig_fsm_init(&w[nw].fsm, &p->fsm, b.state, now_ms());
-		w[nw].force = b.force;
-		w[nw].seen_ok = ig_health_ok(&h);
-		w[nw].seen_failed = ig_health_failed(&h);
-		ig_info("breaker %u/tcp: %s%s%s, fallback %s%u, probe %s", p->port,
-			ig_brk_state_name(b.state), b.force != IG_FORCE_AUTO ? ", forced " : "",
-			b.force != IG_FORCE_AUTO ? ig_brk_force_name(b.force) : "",
-			p->fallback ? "" : "none (refuse) ", p->fallback,
-			p->probe == IG_PROBE_NONE ? "none" : p->probe_target);
-		ig_metrics_watch(metrics, p->port);
-		nw++;
-	}
-	return nw;
-}
-
-/* Re-read the config on SIGHUP. Refused whole when invalid or when it would
- * move the agent (interface, hook, table size, metrics address). */
-static void reload(const struct ig_instance *in, const char *path, struct ig_cfg_file **cfg,
-		   struct watched **w, int *nw, struct ig_prober *prober)
-{
-	struct ig_cfg_file *nc = calloc(1, sizeof(*nc));
-	struct watched *nw_list = NULL;
-	const struct ig_cfg_file *oc = *cfg;
-	char msg[600];
-	int n;
-
-	if (!nc) {
-		ig_err("reload refused: out of memory; nothing changed");
-		goto out;
-	}
-	if (ig_config_load(path, nc, msg, sizeof(msg))) {
-		ig_err("reload refused: %s; nothing changed", msg);
-		goto out;
-	}
-	nw_list = watch_alloc(nc);
-	if (!nw_list) {
-		ig_err("reload refused: out of memory; nothing changed");
-		goto out;
-	}
-	if (strcmp(nc->ifname, oc->ifname) || nc->attach.hook != oc->attach.hook ||
-	    nc->attach.xdp_generic != oc->attach.xdp_generic ||
-	    nc->attach.max_sources != oc->attach.max_sources ||
-	    nc->attach.max_flows != oc->attach.max_flows ||
-	    strcmp(nc->metrics_addr, oc->metrics_addr) || nc->has_cluster != oc->has_cluster ||
-	    memcmp(&nc->cluster, &oc->cluster, sizeof(nc->cluster))) {
-		ig_err("reload refused: interface, hook, xdp_mode, max_sources, max_flows, metrics and "
-		       "[cluster] take a restart of the agent; nothing changed");
-		goto out;
-	}
-	nc->attach.ifname = nc->ifname;
-	/* probes in flight belong to the old list */
-	for (int i = 0; i < *nw; i++)
-		ig_probe_cancel(prober, &(*w)[i].probe);
-	if (apply_config(in, oc, nc)) {
-		ig_err("reload: applying %s failed part way (see above); the agent keeps the new "
-		       "config", path);
-	}
-	n = watch_breakers(in, nc, nw_list, *w, *nw);
-	if (n < 0) {
-		ig_err("reload: cannot read the breakers; breakers are not watched until the next "
-		       "reload");
-		n = 0;
-	}
-	if (fleet && fleet_ports(nc))
+	if (a->fleet && fleet_ports(a, nc))
 		ig_err("reload: fleet limits keep the old ports");
-	ig_info("reload: applied %s (%d port(s), %d breaker(s))", path, nc->nports, n);
-	free(*w);
-	free(*cfg);
-	*w = nw_list;
-	*cfg = nc;
-	*nw = n;
-	return;
-out:
-	free(nw_list);
-	free(nc);
+}
+
+static void fleet_stop(struct ig_agent *a)
+{
+	ig_fleet_free(a->fleet);
+	a->fleet = NULL;
 }
 
 void ig_agent_pid_file(const char *pin_dir, char *buf, size_t len)
@@ -404,30 +216,207 @@ void ig_agent_pid_file(const char *pin_dir, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-static int write_pid_file(const char *path)
+/* Last: the pid file says the agent is up. */
+static int pid_start(struct ig_agent *a)
 {
-	char dir[300], *slash;
+	char dir[sizeof(a->pid_path)], *slash;
 	FILE *f;
 
-	snprintf(dir, sizeof(dir), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", a->pid_path);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
 		mkdir(dir, 0755);
 	}
-	f = fopen(path, "w");
+	f = fopen(a->pid_path, "w");
 	if (!f) {
 		int err = -errno;
 
-		ig_err("cannot write pid file %s: %s", path, strerror(-err));
+		ig_err("cannot write pid file %s: %s", a->pid_path, strerror(-err));
 		return err;
 	}
 	fprintf(f, "%d\n", (int)getpid());
 	fclose(f);
+	a->pid_written = 1;
 	return 0;
 }
 
-static volatile sig_atomic_t reload_signal;
+static void pid_stop(struct ig_agent *a)
+{
+	if (a->pid_written)
+		unlink(a->pid_path);
+	a->pid_written = 0;
+}
+
+static const struct ig_agent_part prober_part = {
+	.name = "prober", .start = prober_start, .stop = prober_stop,
+};
+static const struct ig_agent_part ctl_part = {
+	.name = "control", .start = ctl_start, .step = ctl_step, .stop = ctl_stop,
+};
+static const struct ig_agent_part top_part = {
+	.name = "top", .start = top_start, .step = top_step, .stop = top_stop,
+};
+static const struct ig_agent_part metrics_part = {
+	.name = "metrics", .start = metrics_start, .stop = metrics_stop,
+};
+static const struct ig_agent_part fleet_part = {
+	.name = "fleet", .start = fleet_start, .step = fleet_step, .reload = fleet_reload,
+	.stop = fleet_stop,
+};
+static const struct ig_agent_part pid_part = {
+	.name = "pid file", .start = pid_start, .stop = pid_stop,
+};
+
+/*
+ * Started in this order, stopped in the reverse; stepped in this order. The
+ * maps come first (every part reads them); metrics after top (it serves the
+ * top table) and before the breakers (they count into it); the breakers
+ * before the fleet (a node publishes their state of this tick).
+ */
+static const struct ig_agent_part *const parts[] = {
+	&ig_part_maps, &prober_part, &ctl_part, &top_part, &metrics_part,
+	&ig_part_breakers, &fleet_part, &pid_part,
+};
+#define NPARTS ((int)(sizeof(parts) / sizeof(parts[0])))
+
+/* ---------------------------------------------------------------- the object */
+
+static void stop_parts(struct ig_agent *a, int n)
+{
+	while (n-- > 0)
+		if (parts[n]->stop)
+			parts[n]->stop(a);
+}
+
+int ig_agent_start(struct ig_agent **out, const struct ig_agent_opts *o)
+{
+	struct ig_agent *a = calloc(1, sizeof(*a));
+	char msg[600];
+	int err, i;
+
+	if (!a)
+		return -ENOMEM;
+	a->opts = *o;
+	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", o->pin_dir ? o->pin_dir : "");
+	snprintf(a->config_path, sizeof(a->config_path), "%s", o->config_path);
+	if (o->pid_file)
+		snprintf(a->pid_path, sizeof(a->pid_path), "%s", o->pid_file);
+	else
+		ig_agent_pid_file(a->pin_dir, a->pid_path, sizeof(a->pid_path));
+	a->opts.pin_dir = a->pin_dir;
+	a->opts.config_path = a->config_path;
+	a->opts.pid_file = a->pid_path;
+	a->now = o->now_ms ? o->now_ms : ig_mono_ms();
+	a->cfg = calloc(1, sizeof(*a->cfg));
+	if (!a->cfg) {
+		free(a);
+		return -ENOMEM;
+	}
+	err = ig_config_load(a->config_path, a->cfg, msg, sizeof(msg));
+	if (err) {
+		ig_err("%s; nothing applied", msg);
+		free(a->cfg);
+		free(a);
+		return err;
+	}
+	for (i = 0; i < NPARTS; i++) {
+		err = parts[i]->start ? parts[i]->start(a) : 0;
+		if (err) {
+			ig_dbg("agent: %s did not start: %s", parts[i]->name, strerror(-err));
+			stop_parts(a, i + 1);
+			free(a->cfg);
+			free(a);
+			return err;
+		}
+	}
+	a->next_tick = a->now;
+	ig_info("running on %s: %d port(s), %d breaker(s), tick %llu ms; pid %d in %s",
+		a->cfg->ifname, a->cfg->nports, a->nw, (unsigned long long)a->cfg->tick_ms,
+		(int)getpid(), a->pid_path);
+	*out = a;
+	return 0;
+}
+
+int ig_agent_step(struct ig_agent *a, __u64 now)
+{
+	int tick = now >= a->next_tick;
+
+	a->now = now;
+	if (tick) {
+		a->next_tick += a->cfg->tick_ms;
+		if (a->next_tick <= now) /* we fell behind: no burst of catch-up ticks */
+			a->next_tick = now + a->cfg->tick_ms;
+	}
+	for (int i = 0; i < NPARTS; i++)
+		if (parts[i]->step)
+			parts[i]->step(a, now, tick);
+	return (int)(a->next_tick - now);
+}
+
+int ig_agent_reload(struct ig_agent *a)
+{
+	struct ig_cfg_file *nc = calloc(1, sizeof(*nc));
+	char msg[600];
+	int err;
+
+	if (!nc) {
+		ig_err("reload refused: out of memory; nothing changed");
+		return -ENOMEM;
+	}
+	err = ig_config_load(a->config_path, nc, msg, sizeof(msg));
+	if (err)
+		ig_err("reload refused: %s; nothing changed", msg);
+	else
+		err = ig_reload_check(a->cfg, nc);
+	if (err) {
+		free(nc);
+		return err;
+	}
+	nc->attach.ifname = nc->ifname;
+	for (int i = 0; i < NPARTS; i++)
+		if (parts[i]->reload)
+			parts[i]->reload(a, nc);
+	ig_info("reload: applied %s (%d port(s), %d breaker(s))", a->config_path, nc->nports, a->nw);
+	free(a->cfg);
+	a->cfg = nc;
+	return 0;
+}
+
+int ig_agent_wait(struct ig_agent *a, int timeout_ms)
+{
+	int fds[IG_PROBER_EXTRA_FDS];
+	int nfds = a->ctl ? ig_ctl_fds(a->ctl, fds, IG_PROBER_EXTRA_FDS) : 0;
+
+	if (ig_prober_wait(&a->prober, timeout_ms, fds, nfds)) {
+		ig_warn("libcurl failed to run the health probes");
+		return -EIO;
+	}
+	return 0;
+}
+
+const struct ig_instance *ig_agent_instance(const struct ig_agent *a)
+{
+	return &a->in;
+}
+
+void ig_agent_stop(struct ig_agent *a)
+{
+	if (!a)
+		return;
+	stop_parts(a, NPARTS);
+	free(a->cfg);
+	free(a);
+}
+
+/* ---------------------------------------------------------------- the driver */
+
+static volatile sig_atomic_t stop_signal, reload_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
 
 static void on_reload(int sig)
 {
@@ -437,85 +426,14 @@ static void on_reload(int sig)
 
 int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_file)
 {
-	struct ig_prober prober = {};
-	struct ig_top *top = NULL;
-	struct ig_instance in;
-	struct ig_cfg_file *cfg;
-	struct watched *w = NULL;
+	struct ig_agent_opts o = { .pin_dir = pin_dir, .config_path = config_path,
+				   .pid_file = pid_file };
+	struct ig_agent *a;
 	struct sigaction sa;
-	char err_msg[600], pid_path[300];
-	int nw = 0, err, opened = 0, pid_written = 0, nfds;
-	int fds[IG_PROBER_EXTRA_FDS];
-	struct ig_ctl *ctl = NULL;
-	char ctl_path[sizeof(cfg->control) + 200];
-	__u64 next_tick;
+	int err;
 
-	cfg = calloc(1, sizeof(*cfg));
-	if (!cfg)
-		return -ENOMEM;
-	err = ig_config_load(config_path, cfg, err_msg, sizeof(err_msg));
-	if (err) {
-		ig_err("%s; nothing applied", err_msg);
-		goto out;
-	}
-	if (pid_file)
-		snprintf(pid_path, sizeof(pid_path), "%s", pid_file);
-	else
-		ig_agent_pid_file(pin_dir, pid_path, sizeof(pid_path));
-	err = ig_attach(pin_dir, &cfg->attach);
-	if (err)
-		goto out;
-	err = ig_instance_open(&in, pin_dir);
-	if (err)
-		goto out;
-	opened = 1;
-	err = apply_config(&in, NULL, cfg);
-	if (err)
-		goto out;
-	w = watch_alloc(cfg);
-	if (!w) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = ig_prober_init(&prober);
-	if (err)
-		goto out;
-	err = ig_top_open(&top, &in);
-	if (err)
-		goto out;
-	if (cfg->metrics_addr[0]) {
-		err = ig_metrics_start(&metrics, cfg->metrics_addr, &in);
-		if (err)
-			goto out;
-		ig_metrics_set_top(metrics, top);
-	}
-	if (cfg->has_cluster) {
-		err = ig_fleet_new(&fleet, &cfg->cluster);
-		if (!err)
-			err = fleet_ports(cfg);
-		if (err)
-			goto out;
-	}
-	nw = watch_breakers(&in, cfg, w, NULL, 0);
-	if (nw < 0) {
-		err = nw;
-		nw = 0;
-		goto out;
-	}
-	if (strcmp(cfg->control, "off")) {
-		if (cfg->control[0])
-			snprintf(ctl_path, sizeof(ctl_path), "%s", cfg->control);
-		else
-			ig_ctl_default_path(pin_dir, ctl_path, sizeof(ctl_path));
-		err = ig_ctl_open(&ctl, ctl_path);
-		if (err)
-			goto out;
-	}
-	err = write_pid_file(pid_path);
-	if (err)
-		goto out;
-	pid_written = 1;
-
+	/* before the start: a signal sent once the pid file or the log says
+	 * the agent runs is the agent's to handle */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
@@ -526,94 +444,22 @@ int ig_agent_run(const char *pin_dir, const char *config_path, const char *pid_f
 	 * not the end of the agent */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	ig_info("running on %s: %d port(s), %d breaker(s), tick %llu ms; pid %d in %s", cfg->ifname,
-		cfg->nports, nw, (unsigned long long)cfg->tick_ms, (int)getpid(), pid_path);
+	err = ig_agent_start(&a, &o);
+	if (err)
+		return err;
 	ig_notify_ready();
-
-	next_tick = now_ms();
 	while (!stop_signal) {
-		__u64 now = now_ms();
-		struct ig_probe *done;
-		char detail[300];
-		int success;
-
 		if (reload_signal) {
 			reload_signal = 0;
 			ig_notify("RELOADING=1");
-			reload(&in, config_path, &cfg, &w, &nw, &prober);
+			ig_agent_reload(a);
 			ig_notify("READY=1");
 		}
-		if (now >= next_tick) {
-			if (ig_top_poll(top) < 0)
-				ig_warn("cannot read the drop events");
-			ig_top_log(top, now);
-			for (int i = 0; i < nw; i++)
-				tick_one(&in, &w[i], now);
-			if (fleet) {
-				char node[4096];
-				struct ig_fleet_stats st;
-
-				node_json(node, sizeof(node), cfg, &in);
-				ig_fleet_tick(fleet, &in, now, node);
-				ig_fleet_stats(fleet, &st);
-				ig_metrics_fleet(metrics, &st);
-			}
-			next_tick += cfg->tick_ms;
-			if (next_tick <= now) /* we fell behind: no burst of catch-up ticks */
-				next_tick = now + cfg->tick_ms;
-		}
-		for (int i = 0; i < nw; i++) {
-			const struct ig_cfg_port *p = w[i].cfg;
-
-			if (p->probe == IG_PROBE_NONE || ig_probe_busy(&w[i].probe) ||
-			    now < w[i].next_probe_ms)
-				continue;
-			/* a probe that cannot start is tried again at the next interval */
-			ig_probe_start(&prober, &w[i].probe, p->probe, p->probe_target,
-				       p->probe_timeout_ms);
-			w[i].next_probe_ms = now + p->probe_interval_ms;
-		}
-		nfds = ctl ? ig_ctl_fds(ctl, fds, IG_PROBER_EXTRA_FDS) : 0;
-		if (ig_prober_wait(&prober, (int)(next_tick > now ? next_tick - now : 0), fds, nfds))
-			ig_warn("libcurl failed to run the health probes");
-		if (ctl)
-			ig_ctl_serve(ctl, &in);
-		while ((done = ig_prober_done(&prober, &success, detail, sizeof(detail)))) {
-			struct watched *x = NULL;
-			struct ig_fsm_change ch;
-
-			for (int i = 0; i < nw; i++)
-				if (&w[i].probe == done)
-					x = &w[i];
-			if (!x)
-				continue;
-			ig_dbg("probe of %u/tcp: %s (%s)", x->cfg->port, success ? "ok" : "failed",
-			       detail);
-			ig_metrics_probe(metrics, x->cfg->port, success);
-			if (x->force == IG_FORCE_AUTO &&
-			    ig_fsm_probe(&x->fsm, now_ms(), success, detail, &ch))
-				apply_change(&in, x, &ch);
-		}
+		ig_agent_wait(a, ig_agent_step(a, ig_mono_ms()));
 	}
 	ig_notify("STOPPING=1");
 	ig_info("stopping on signal %d; the data path keeps running with the pinned state in %s",
 		(int)stop_signal, pin_dir);
-	err = 0;
-out:
-	if (pid_written)
-		unlink(pid_path);
-	ig_ctl_close(ctl);
-	ig_metrics_stop(metrics); /* first: it reads the top table */
-	metrics = NULL;
-	ig_top_close(top);
-	ig_fleet_free(fleet);
-	fleet = NULL;
-	for (int i = 0; i < nw; i++)
-		ig_probe_cancel(&prober, &w[i].probe);
-	ig_prober_free(&prober);
-	if (opened)
-		ig_instance_close(&in);
-	free(w);
-	free(cfg);
-	return err;
+	ig_agent_stop(a);
+	return 0;
 }

@@ -14,7 +14,7 @@
 #include "agent/ctl.h"
 #include "lib/util.h"
 #include "lib/args.h"
-#include "lib/levels.h"
+#include "lib/tokens.h"
 #include "lib/log.h"
 
 /* connections taken from the backlog per call: a connect flood waits there,
@@ -50,6 +50,21 @@ static int ctl_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Only a socket is ours to remove: `control = PATH` naming a file (or a link
+ * to one), or a file put where our socket was, must not cost that file.
+ * 0: nothing is at path now; -EEXIST: something that is not a socket. */
+static int remove_socket(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	unlink(path);
+	return 0;
+}
+
 static int ctl_listen(const char *path)
 {
 	struct sockaddr_un sa;
@@ -79,7 +94,12 @@ static int ctl_listen(const char *path)
 		close(fd);
 		return -EADDRINUSE;
 	}
-	unlink(path);
+	if (remove_socket(path)) {
+		ig_err("control socket %s: something else is there (not a socket); refusing to "
+		       "replace it: remove it or choose another path", path);
+		close(fd);
+		return -EEXIST;
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0660) || listen(fd, 64)) {
 		err = -errno;
 		ig_err("cannot listen on control socket %s: %s", path, strerror(-err));
@@ -117,7 +137,7 @@ void ig_ctl_close(struct ig_ctl *ctl)
 		if (ctl->c[i].fd >= 0)
 			close(ctl->c[i].fd);
 	close(ctl->lfd);
-	unlink(ctl->path);
+	remove_socket(ctl->path);
 	free(ctl);
 }
 

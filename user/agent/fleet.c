@@ -14,6 +14,9 @@
 #include "lib/log.h"
 #include "lib/args.h"
 #include "lib/policy.h"
+#include "lib/cidr.h"
+#include "lib/jsoncheck.h"
+#include "lib/names.h"
 
 /* Redis answers within this or the sync gives up (the next one retries). */
 #define IG_FLEET_TIMEOUT_MS 100
@@ -21,6 +24,8 @@
 #define IG_FLEET_BACKOFF_MAX_MS 5000
 #define IG_FLEET_NODE_EVERY_MS 1000
 #define IG_FLEET_BATCH 4096
+/* how often blocks that ran out are deleted (and whenever the map is full) */
+#define IG_FLEET_PRUNE_MS 10000
 
 /*
  * One shared bucket per (port, source): a GCRA on Redis's own clock (hosts'
@@ -29,14 +34,24 @@
  * source must wait before the fleet can admit one more unit; <= 0: now. The
  * key expires once the bucket is full again: Redis holds only sources that
  * spent something in the last burst/rate seconds.
+ *
+ * Redis is shared, so a key may hold anything: a value that is not a number
+ * (or not a string at all: GET fails on a list) counts as a full bucket and
+ * is overwritten, and a debt is held within IG_FLEET_MAX_WAIT_US, so one bad
+ * key costs that source's bucket, never the sync of every source.
  */
+#define IG_FLEET_MAX_WAIT_US 3600000000 /* an hour: a plain number, for the script too */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 static const char fleet_lua[] =
 	"local t = redis.call('TIME')\n"
 	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
 	"local per = 1000000 / tonumber(ARGV[2])\n"
-	"local tat = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
-	"if tat < now then tat = now end\n"
+	"local v = redis.pcall('GET', KEYS[1])\n"
+	"local tat = type(v) == 'string' and tonumber(v) or nil\n"
+	"if not tat or tat ~= tat or tat < now then tat = now end\n"
 	"tat = tat + tonumber(ARGV[1]) * per\n"
+	"if tat > now + " STR(IG_FLEET_MAX_WAIT_US) " then tat = now + " STR(IG_FLEET_MAX_WAIT_US) " end\n"
 	"redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX',\n"
 	"           math.floor((tat - now) / 1000) + 1000)\n"
 	"return math.floor(tat - now - (tonumber(ARGV[3]) - 1) * per)\n";
@@ -58,7 +73,8 @@ struct ig_fleet {
 	struct ig_count *last;
 	size_t nlast;
 	int rebase; /* the next sync only records counts (start, after an outage) */
-	__u64 next_sync_ms, next_connect_ms, backoff_ms, next_node_ms;
+	int key_warned; /* a charge refused at the last sync was said */
+	__u64 next_sync_ms, next_connect_ms, backoff_ms, next_node_ms, next_prune_ms;
 	struct ig_fleet_stats st;
 };
 
@@ -242,14 +258,10 @@ static int read_counts(const struct ig_fleet *f, const struct ig_instance *in,
 
 static void key_name(char *buf, size_t len, const struct ig_client_key *k)
 {
-	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-	char addr[INET6_ADDRSTRLEN];
+	char addr[IG_ADDR_STRLEN];
 
-	if (!memcmp(k->addr, v4mapped, 12))
-		inet_ntop(AF_INET, k->addr + 12, addr, sizeof(addr));
-	else
-		inet_ntop(AF_INET6, k->addr, addr, sizeof(addr));
-	snprintf(buf, len, "ig:fleet:%u/%s:%s", k->port, k->proto == IG_PROTO_UDP ? "udp" : "tcp",
+	ig_addr_format(k->addr, addr, sizeof(addr));
+	snprintf(buf, len, "ig:fleet:%u/%s:%s", k->port, ig_proto_name((enum ig_proto)k->proto),
 		 addr);
 }
 
@@ -307,6 +319,69 @@ static __u64 last_count(const struct ig_fleet *f, const struct ig_client_key *k)
 	return hit ? hit->n : 0;
 }
 
+int ig_fleet_prune(const struct ig_instance *in)
+{
+	int fd = in->fd[IG_MAP_FLEET_BLOCK], err = 0, done = 0, ngone = 0;
+	struct ig_client_key *keys = calloc(IG_FLEET_BATCH, sizeof(*keys)), *gone = NULL, *grown;
+	__u64 *vals = calloc(IG_FLEET_BATCH, sizeof(*vals)), now;
+	__u32 batch, count;
+	void *in_batch = NULL;
+	size_t cap = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = ig_datapath_now(&now);
+	while (!err && !done) {
+		count = IG_FLEET_BATCH;
+		if (bpf_map_lookup_batch(fd, in_batch, &batch, keys, vals, &count, NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				ig_warn("fleet: cannot read map fleet_block: %s", strerror(-err));
+				break;
+			}
+			done = 1; /* the last batch (possibly partial) */
+		}
+		in_batch = &batch;
+		for (__u32 i = 0; i < count; i++) {
+			if (vals[i] > now)
+				continue;
+			if ((size_t)ngone == cap) {
+				cap = cap ? 2 * cap : IG_FLEET_BATCH;
+				grown = realloc(gone, cap * sizeof(*gone));
+				if (!grown) {
+					err = -ENOMEM;
+					break;
+				}
+				gone = grown;
+			}
+			gone[ngone++] = keys[i];
+		}
+	}
+	/* deleted after the walk, which a deletion under it could cut short */
+	for (int i = 0; i < ngone; i++)
+		bpf_map_delete_elem(fd, &gone[i]);
+out:
+	free(keys);
+	free(vals);
+	free(gone);
+	return err ? err : ngone;
+}
+
+/* A block is a HASH entry that stays until deleted: a full map is pruned of
+ * the blocks that ran out, and the write tried again. */
+static int block(const struct ig_instance *in, const struct ig_client_key *k, __u64 until)
+{
+	int fd = in->fd[IG_MAP_FLEET_BLOCK];
+
+	if (!bpf_map_update_elem(fd, k, &until, BPF_ANY))
+		return 0;
+	if (errno != E2BIG || ig_fleet_prune(in) <= 0)
+		return -1;
+	return bpf_map_update_elem(fd, k, &until, BPF_ANY);
+}
+
 /* Charge what each source was admitted since the last sync; block the ones
  * the fleet has spent. Pipelined: one round trip per sync. */
 static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 now_ms)
@@ -314,6 +389,7 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 	struct ig_count *cur = NULL;
 	size_t ncur = 0, sent = 0;
 	size_t *idx = NULL;
+	int key_errors = 0;
 	__u64 dp_now = 0, t0 = ig_mono_ms();
 	int err;
 
@@ -367,6 +443,16 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 			err = -EIO;
 			goto out;
 		}
+		if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8)) {
+			/* this key's trouble (a Redis that refuses one write, say):
+			 * the other sources are charged all the same */
+			if (!key_errors++ && !f->key_warned)
+				ig_warn("fleet: redis refused a charge (%s); other sources go on",
+					r->str);
+			f->st.errors++;
+			freeReplyObject(r);
+			continue;
+		}
 		if (r->type != REDIS_REPLY_INTEGER) {
 			/* NOSCRIPT after a Redis restart: load it again next time */
 			fleet_down(f, now_ms, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
@@ -376,19 +462,24 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 		}
 		wait_us = r->integer;
 		freeReplyObject(r);
+		/* Redis is not trusted with our clock: until = now + wait must
+		 * not wrap, whatever another script there returned */
+		if (wait_us > IG_FLEET_MAX_WAIT_US)
+			wait_us = IG_FLEET_MAX_WAIT_US;
 		if (wait_us > 0) {
 			__u64 until;
 
 			if (!dp_now && ig_datapath_now(&dp_now))
 				continue;
 			until = dp_now + (__u64)wait_us * 1000;
-			if (bpf_map_update_elem(in->fd[IG_MAP_FLEET_BLOCK], &c->key, &until, BPF_ANY))
+			if (block(in, &c->key, until))
 				ig_warn("fleet: cannot block a source in map fleet_block: %s",
 					strerror(errno));
 			else
 				f->st.blocks++;
 		}
 	}
+	f->key_warned = key_errors > 0; /* said again once it recurs after a clean sync */
 	f->st.syncs++;
 	f->st.sources = sent;
 	f->st.last_sync_us = (ig_mono_ms() - t0) * 1000;
@@ -433,12 +524,28 @@ void ig_fleet_tick(struct ig_fleet *f, const struct ig_instance *in, __u64 now_m
 		if (now_ms < f->next_connect_ms || fleet_connect(f, now_ms))
 			return;
 	}
+	if (now_ms >= f->next_prune_ms) {
+		f->next_prune_ms = now_ms + IG_FLEET_PRUNE_MS;
+		ig_fleet_prune(in);
+	}
 	if (fleet_sync(f, in, now_ms) || !f->rc)
 		return;
 	if (node_json && now_ms >= f->next_node_ms) {
 		f->next_node_ms = now_ms + IG_FLEET_NODE_EVERY_MS;
 		publish_node(f, node_json, now_ms);
 	}
+}
+
+/* `status --fleet` prints what Redis holds, and Redis is shared: as text,
+ * control characters are shown as '?' (no terminal escape comes out of it). */
+static void print_text(const char *v, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		putchar(c < 0x20 || c == 0x7f ? '?' : c);
+	}
+	putchar('\n');
 }
 
 int ig_fleet_print_nodes(const char *redis, const char *password, int json)
@@ -469,11 +576,17 @@ int ig_fleet_print_nodes(const char *redis, const char *password, int json)
 		redisReply *v = redisCommand(rc, "GET %s", keys->element[i]->str);
 
 		if (v && v->type == REDIS_REPLY_STRING) {
-			if (json)
-				printf("%s%s", n ? "," : "", v->str);
-			else
-				printf("%s\n", v->str);
-			n++;
+			if (!json) {
+				print_text(v->str, v->len);
+				n++;
+			} else if (ig_json_is_object(v->str, v->len)) {
+				/* as JSON only what is one object (no broken document) */
+				printf("%s%.*s", n ? "," : "", (int)v->len, v->str);
+				n++;
+			} else {
+				ig_warn("status --fleet: a node's entry in redis is not a JSON "
+					"object; left out");
+			}
 		}
 		if (v)
 			freeReplyObject(v);

@@ -62,6 +62,9 @@ int ig_fleet_set_ports(struct ig_fleet *f, const struct ig_fleet_port *ports, in
 void ig_fleet_tick(struct ig_fleet *f, const struct ig_instance *in, __u64 now_ms,
 		   const char *node_json);
 void ig_fleet_stats(const struct ig_fleet *f, struct ig_fleet_stats *st);
+/* Delete the blocks of map fleet_block that have run out (the sync does it
+ * every few seconds, and when the map is full): how many, or -errno. */
+int ig_fleet_prune(const struct ig_instance *in);
 
 /* `infergate status --fleet`: every node's published status from Redis.
  * Returns 0, or -errno when Redis cannot be asked. */

@@ -9,10 +9,12 @@
 #include <microhttpd.h>
 #include "agent/metrics.h"
 #include "agent/fleet.h"
-#include "lib/levels.h"
+#include "lib/tiers.h"
+#include "lib/tokens.h"
 #include "lib/args.h"
 #include "lib/breakers.h"
 #include "lib/log.h"
+#include "lib/names.h"
 #include "lib/policy.h"
 #include "lib/status.h"
 #include "pure/steer.h"
@@ -117,9 +119,6 @@ static void head(FILE *o, const char *name, const char *type, const char *help)
 {
 	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
-
-static const char *const class_names[IG_HTTP_MAX] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
-static const char *const route_names[IG_ROUTE_MAX] = { "primary", "probe", "fallback" };
 
 static int render_ports(struct ig_metrics *m, FILE *o)
 {
@@ -236,7 +235,7 @@ static int render_breakers(struct ig_metrics *m, FILE *o)
 	for (int i = 0; i < n; i++)
 		for (int c = 0; c < IG_HTTP_MAX; c++)
 			fprintf(o, "infergate_backend_responses_total{port=\"%u\",class=\"%s\"} %llu\n",
-				ports[i], class_names[c], (unsigned long long)h[i].http[c]);
+				ports[i], ig_http_class_name((enum ig_http_class)c), (unsigned long long)h[i].http[c]);
 	head(o, "infergate_backend_resets_total", "counter",
 	     "TCP RSTs the primary sent (refused or aborted connections).");
 	for (int i = 0; i < n; i++)
@@ -247,7 +246,7 @@ static int render_breakers(struct ig_metrics *m, FILE *o)
 	for (int i = 0; i < n; i++)
 		for (int r = 0; r < IG_ROUTE_MAX; r++)
 			fprintf(o, "infergate_breaker_connections_total{port=\"%u\",route=\"%s\"} %llu\n",
-				ports[i], route_names[r], (unsigned long long)h[i].conns[r]);
+				ports[i], ig_route_name((enum ig_route)r), (unsigned long long)h[i].conns[r]);
 	head(o, "infergate_breaker_refused_total", "counter",
 	     "New connections refused with a RST (open, no fallback).");
 	for (int i = 0; i < n; i++)

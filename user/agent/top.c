@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent/top.h"
 #include "lib/util.h"
-#include "lib/levels.h"
-#include "lib/args.h"
+#include "lib/cidr.h"
+#include "lib/json.h"
+#include "lib/names.h"
 #include "lib/log.h"
 #include "lib/policy.h"
 #include "pure/sources.h"
@@ -116,16 +116,6 @@ int ig_top_poll(struct ig_top *t)
 	return ring_buffer__consume(t->rb);
 }
 
-static void addr_str(const __u8 *a, char *buf, size_t len)
-{
-	static const __u8 v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (!memcmp(a, v4, 12))
-		inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
-	else
-		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
-}
-
 void ig_top_log(struct ig_top *t, __u64 now_ms)
 {
 	struct offender *best[3] = {};
@@ -162,9 +152,9 @@ void ig_top_log(struct ig_top *t, __u64 now_ms)
 				       IG_TOP_LOG_INTERVAL_MS / 1000,
 				       (unsigned long long)t->interval_events, sources);
 		for (int k = 0; k < 3 && best[k] && off < sizeof(line); k++) {
-			char a[INET6_ADDRSTRLEN];
+			char a[IG_ADDR_STRLEN];
 
-			addr_str(best[k]->addr, a, sizeof(a));
+			ig_addr_format(best[k]->addr, a, sizeof(a));
 			off += (size_t)snprintf(line + off, sizeof(line) - off, "%s %s -> %u/%s %llu (%s)",
 						k ? "," : "; most:", a, best[k]->port,
 						ig_proto_name((enum ig_proto)best[k]->proto),
@@ -224,6 +214,92 @@ static int row_cmp(const void *a, const void *b)
 	return x->tokens < y->tokens ? -1 : x->tokens > y->tokens;
 }
 
+/* The first n rows of each port (rows sorted by port, then drops). */
+static int shown(const struct row *rows, int i, int n, int *k)
+{
+	const struct offender *o = rows[i].o;
+	int first = !i || rows[i - 1].o->port != o->port || rows[i - 1].o->proto != o->proto;
+
+	if (first)
+		*k = 0;
+	return (*k)++ < n;
+}
+
+static void render_json(const struct row *rows, int nr, int n, __u64 ms, FILE *out)
+{
+	char a[IG_ADDR_STRLEN], sampling[64];
+	struct ig_json j;
+	int k = 0, open = 0;
+
+	ig_json_init(&j, out, 0);
+	ig_json_obj_open(&j);
+	ig_json_key(&j, "ports");
+	ig_json_arr_open(&j);
+	for (int i = 0; i < nr; i++) {
+		const struct offender *o = rows[i].o;
+
+		if (!shown(rows, i, n, &k))
+			continue;
+		if (k == 1) { /* a port's first source */
+			if (open) {
+				ig_json_arr_close(&j);
+				ig_json_obj_close(&j);
+			}
+			open = 1;
+			ig_json_obj_open(&j);
+			ig_json_ku64(&j, "port", o->port);
+			ig_json_kstr(&j, "proto", ig_proto_name((enum ig_proto)o->proto));
+			ig_json_key(&j, "sources");
+			ig_json_arr_open(&j);
+		}
+		ig_addr_format(o->addr, a, sizeof(a));
+		ig_json_obj_open(&j);
+		ig_json_kstr(&j, "source", a);
+		ig_json_ku64(&j, "sampled_drops", o->drops);
+		ig_json_kdouble(&j, "tokens_left", rows[i].tokens);
+		ig_json_ku64(&j, "burst", rows[i].burst);
+		ig_json_ku64(&j, "last_seen_ms_ago", ms - o->last_ms);
+		ig_json_kstr(&j, "last_reason", ig_reason_name((enum ig_reason)o->reason));
+		ig_json_kstr(&j, "last_level", ig_level_name((enum ig_level)o->level));
+		ig_json_obj_close(&j);
+	}
+	if (open) {
+		ig_json_arr_close(&j);
+		ig_json_obj_close(&j);
+	}
+	ig_json_arr_close(&j);
+	snprintf(sampling, sizeof(sampling), "one drop per CPU per %llu us",
+		 (unsigned long long)(IG_EVENT_INTERVAL_NS / 1000));
+	ig_json_kstr(&j, "sampling", sampling);
+	ig_json_obj_close(&j);
+	ig_json_end(&j);
+}
+
+static void render_text(const struct row *rows, int nr, int n, __u64 ms, FILE *out)
+{
+	char a[IG_ADDR_STRLEN], name[16];
+	int k = 0;
+
+	fprintf(out, "%-11s %-39s %10s %12s %8s %s\n", "PORT", "SOURCE", "DROPS~", "TOKENS LEFT",
+		"AGO", "LAST REASON");
+	for (int i = 0; i < nr; i++) {
+		const struct offender *o = rows[i].o;
+
+		if (!shown(rows, i, n, &k))
+			continue;
+		ig_addr_format(o->addr, a, sizeof(a));
+		snprintf(name, sizeof(name), "%u/%s", o->port, ig_proto_name((enum ig_proto)o->proto));
+		fprintf(out, "%-11s %-39s %10llu %12.1f %7.1fs %s (%s)\n", name, a,
+			(unsigned long long)o->drops, rows[i].tokens, (double)(ms - o->last_ms) / 1000.0,
+			ig_reason_name((enum ig_reason)o->reason), ig_level_name((enum ig_level)o->level));
+	}
+	if (!nr)
+		fprintf(out, "(no drops sampled yet)\n");
+	else
+		fprintf(out, "DROPS~ are sampled: at most one drop per CPU per %llu us is seen.\n",
+			(unsigned long long)(IG_EVENT_INTERVAL_NS / 1000));
+}
+
 int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 {
 	struct row *rows = calloc(IG_TOP_SLOTS, sizeof(*rows));
@@ -231,7 +307,7 @@ int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 	struct ig_seed seed = {};
 	__u32 zero = 0;
 	__u64 now = 0, ms = ig_mono_ms();
-	int nr = 0, ports = 0, err;
+	int nr = 0, err;
 
 	if (!rows)
 		return -ENOMEM;
@@ -257,47 +333,9 @@ int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 	}
 	qsort(rows, (size_t)nr, sizeof(*rows), row_cmp);
 	if (json)
-		fputs("{\"ports\":[", out);
+		render_json(rows, nr, n, ms, out);
 	else
-		fprintf(out, "%-11s %-39s %10s %12s %8s %s\n", "PORT", "SOURCE", "DROPS~", "TOKENS LEFT",
-			"AGO", "LAST REASON");
-	for (int i = 0, shown = 0; i < nr; i++) {
-		const struct offender *o = rows[i].o;
-		int first = !i || rows[i - 1].o->port != o->port || rows[i - 1].o->proto != o->proto;
-		char a[INET6_ADDRSTRLEN], name[16];
-
-		if (first)
-			shown = 0;
-		if (shown++ >= n)
-			continue;
-		addr_str(o->addr, a, sizeof(a));
-		snprintf(name, sizeof(name), "%u/%s", o->port, ig_proto_name((enum ig_proto)o->proto));
-		if (json) {
-			if (first)
-				fprintf(out, "%s{\"port\":%u,\"proto\":\"%s\",\"sources\":[", ports++ ? "]}," : "",
-					o->port, ig_proto_name((enum ig_proto)o->proto));
-			fprintf(out, "%s{\"source\":\"%s\",\"sampled_drops\":%llu,\"tokens_left\":%.3f,"
-				     "\"burst\":%llu,\"last_seen_ms_ago\":%llu,\"last_reason\":\"%s\","
-				     "\"last_level\":\"%s\"}",
-				first ? "" : ",", a, (unsigned long long)o->drops, rows[i].tokens,
-				(unsigned long long)rows[i].burst, (unsigned long long)(ms - o->last_ms),
-				ig_reason_name((enum ig_reason)o->reason),
-				ig_level_name((enum ig_level)o->level));
-		} else {
-			fprintf(out, "%-11s %-39s %10llu %12.1f %7.1fs %s (%s)\n", name, a,
-				(unsigned long long)o->drops, rows[i].tokens,
-				(double)(ms - o->last_ms) / 1000.0, ig_reason_name((enum ig_reason)o->reason),
-				ig_level_name((enum ig_level)o->level));
-		}
-	}
-	if (json)
-		fprintf(out, "%s],\"sampling\":\"one drop per CPU per %llu us\"}\n", ports ? "]}" : "",
-			(unsigned long long)(IG_EVENT_INTERVAL_NS / 1000));
-	else if (!nr)
-		fprintf(out, "(no drops sampled yet)\n");
-	else
-		fprintf(out, "DROPS~ are sampled: at most one drop per CPU per %llu us is seen.\n",
-			(unsigned long long)(IG_EVENT_INTERVAL_NS / 1000));
+		render_text(rows, nr, n, ms, out);
 	pthread_mutex_unlock(&t->lock);
 out:
 	free(all);

@@ -38,60 +38,6 @@ __attribute__((format(printf, 1, 2))) void ig_args_error(const char *fmt, ...)
 /* what the parsers below say about a value */
 #define args_err ig_args_error
 
-static const char *const proto_names[IG_PROTO_MAX] = {
-	[IG_PROTO_TCP] = "tcp",
-	[IG_PROTO_UDP] = "udp",
-};
-
-static const char *const unit_names[IG_UNIT_MAX] = {
-	[IG_UNIT_CONN] = "conn",
-	[IG_UNIT_PACKET] = "packet",
-	[IG_UNIT_BYTE] = "byte",
-};
-
-static const char *const action_names[IG_ACTION_MAX] = {
-	[IG_ACTION_DROP] = "drop",
-	[IG_ACTION_REJECT] = "reject",
-};
-
-static const char *const reason_names[IG_R_MAX] = {
-	[IG_R_PASS_OTHER] = "pass_other",
-	[IG_R_PASS_UNPARSED] = "pass_unparsed",
-	[IG_R_PASS_FRAGMENT] = "pass_fragment",
-	[IG_R_PASS_FREE] = "pass_free",
-	[IG_R_PASS_ADMITTED] = "admitted",
-	[IG_R_DROP_LIMIT] = "drop_limit",
-	[IG_R_REJECT] = "reject",
-	[IG_R_DROP_BUDGET] = "drop_budget",
-	[IG_R_DROP_CONTENDED] = "drop_contended",
-	[IG_R_DROP_REPLY_FAIL] = "drop_reply_fail",
-	[IG_R_STEERED] = "steered",
-	[IG_R_PASS_PROBE] = "probe",
-	[IG_R_REJECT_OPEN] = "reject_open",
-	[IG_R_DROP_STEER_FAIL] = "drop_steer_fail",
-	[IG_R_DRY_DROP] = "would_drop",
-	[IG_R_DRY_REJECT] = "would_reject",
-	[IG_R_PASS_ALLOW] = "allowed",
-	[IG_R_DROP_DENY] = "denied",
-};
-
-#define NAME_OR(tab, v, n) ((unsigned)(v) < (n) && (tab)[v] ? (tab)[v] : "unknown")
-
-const char *ig_proto_name(enum ig_proto p) { return NAME_OR(proto_names, p, IG_PROTO_MAX); }
-const char *ig_unit_name(enum ig_unit u) { return NAME_OR(unit_names, u, IG_UNIT_MAX); }
-const char *ig_action_name(enum ig_action a) { return NAME_OR(action_names, a, IG_ACTION_MAX); }
-const char *ig_reason_name(enum ig_reason r) { return NAME_OR(reason_names, r, IG_R_MAX); }
-
-const char *ig_clock_name(enum ig_clock c)
-{
-	switch (c) {
-	case IG_CLOCK_TICK: return "tick";
-	case IG_CLOCK_COARSE: return "coarse";
-	case IG_CLOCK_TEST: return "test";
-	}
-	return "unknown";
-}
-
 /* Digits with an optional k/M/G suffix; the whole of s must be consumed up to
  * `stop` (or its end). */
 static int parse_scaled(const char *s, const char *stop, __u64 *out)
@@ -196,7 +142,7 @@ int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 
 int ig_parse_unit(const char *s, enum ig_unit *unit)
 {
 	for (int i = 0; i < IG_UNIT_MAX; i++)
-		if (!strcmp(s, unit_names[i])) {
+		if (!strcmp(s, ig_unit_name((enum ig_unit)i))) {
 			*unit = (enum ig_unit)i;
 			return 0;
 		}
@@ -207,7 +153,7 @@ int ig_parse_unit(const char *s, enum ig_unit *unit)
 int ig_parse_action(const char *s, enum ig_action *action)
 {
 	for (int i = 0; i < IG_ACTION_MAX; i++)
-		if (!strcmp(s, action_names[i])) {
+		if (!strcmp(s, ig_action_name((enum ig_action)i))) {
 			*action = (enum ig_action)i;
 			return 0;
 		}

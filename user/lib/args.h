@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* Parsing of command-line values. Each parser logs one line naming the bad
- * value and returns -EINVAL; names map enums of the ABI to words and back. */
+ * value and returns -EINVAL; the words for the ABI enums are lib/names.h. */
 #ifndef IG_ARGS_H
 #define IG_ARGS_H
 
 #include <stddef.h>
 #include <linux/types.h>
 #include "ig_abi.h"
+#include "lib/names.h" /* the words of the enums these parse */
 
 /* "8000", "8000/tcp", "53/udp". *proto_given tells whether a protocol was named. */
 int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *proto_given);
@@ -27,10 +28,5 @@ int ig_parse_percent(const char *s, const char *what, __u32 *pct);
  * the log). */
 void ig_args_capture(char *buf, size_t len);
 
-const char *ig_proto_name(enum ig_proto proto);
-const char *ig_unit_name(enum ig_unit unit);
-const char *ig_action_name(enum ig_action action);
-const char *ig_reason_name(enum ig_reason reason);
-const char *ig_clock_name(enum ig_clock clock);
 
 #endif

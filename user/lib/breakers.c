@@ -8,28 +8,6 @@
 #include "pure/steer.h"
 #include "lib/log.h"
 
-static const char *const state_names[IG_BRK_STATE_MAX] = {
-	[IG_BRK_CLOSED] = "closed",
-	[IG_BRK_OPEN] = "open",
-	[IG_BRK_HALF_OPEN] = "half_open",
-};
-
-static const char *const force_names[IG_FORCE_MAX] = {
-	[IG_FORCE_AUTO] = "auto",
-	[IG_FORCE_OPEN] = "open",
-	[IG_FORCE_CLOSED] = "closed",
-};
-
-const char *ig_brk_state_name(enum ig_brk_state s)
-{
-	return (unsigned)s < IG_BRK_STATE_MAX ? state_names[s] : "unknown";
-}
-
-const char *ig_brk_force_name(enum ig_brk_force f)
-{
-	return (unsigned)f < IG_FORCE_MAX ? force_names[f] : "unknown";
-}
-
 int ig_breaker_get(const struct ig_instance *in, __u16 port, struct ig_breaker *b)
 {
 	__u32 key = port;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Circuit breakers in the pinned maps: the breaker entries (map `breakers`),
- * their passive health counters (map `health`), and the names of their states.
+ * Circuit breakers in the pinned maps: the breaker entries (map `breakers`)
+ * and their passive health counters (map `health`).
  * Writers touch only their own fields: the agent the state and the probe
  * budget, an operator the force and the fallback.
  */
@@ -12,6 +12,7 @@
 #include <linux/types.h>
 #include "ig_abi.h"
 #include "lib/instance.h"
+#include "lib/names.h" /* ig_brk_state_name, ig_brk_force_name */
 
 int ig_breaker_get(const struct ig_instance *in, __u16 port, struct ig_breaker *b);
 int ig_breaker_put(const struct ig_instance *in, __u16 port, const struct ig_breaker *b);
@@ -38,8 +39,5 @@ static inline __u64 ig_health_failed(const struct ig_health *h)
 
 /* Every breaker with its health counters: a table, or a JSON array. */
 int ig_breakers_print(const struct ig_instance *in, int json, FILE *out);
-
-const char *ig_brk_state_name(enum ig_brk_state s);
-const char *ig_brk_force_name(enum ig_brk_force f);
 
 #endif

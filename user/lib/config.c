@@ -9,6 +9,9 @@
 #include <ini.h>
 #include "lib/config.h"
 #include "lib/args.h"
+#include "lib/cidr.h"
+#include "lib/levels.h"
+#include "lib/names.h"
 #include "agent/metrics.h"
 
 struct load_state {
@@ -109,16 +112,14 @@ static int section_start(struct load_state *st, const char *section)
 
 		if (sscanf(section + 5, "%24s %31s %1s", name, spec, extra) != 2)
 			return fail(st, "[%s]: expected [tier NAME PORT[/tcp|/udp]]", section);
-		if (strlen(name) >= IG_TIER_NAME_LEN || !strcmp(name, "allow") || !strcmp(name, "deny") ||
-		    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-			    strlen(name))
+		if (!ig_tier_name_valid(name))
 			return fail(st, "[%s]: invalid tier name '%s' (1-%d of A-Za-z0-9_-, not allow "
 				    "or deny)", section, name, IG_TIER_NAME_LEN - 1);
 		if (cfg->ntier_rates == IG_CFG_MAX_TIER_RATES)
 			return fail(st, "too many [tier] sections (at most %d)", IG_CFG_MAX_TIER_RATES);
 		r = &cfg->tier_rates[cfg->ntier_rates];
 		memset(r, 0, sizeof(*r));
-		snprintf(r->name, sizeof(r->name), "%s", name);
+		snprintf(r->name, sizeof(r->name), "%.*s", IG_TIER_NAME_LEN - 1, name); /* valid: fits */
 		if (PARSE(st, ig_parse_port_spec(spec, &port, &proto, &given)))
 			return 0;
 		r->port = port;
@@ -245,10 +246,8 @@ static int tiers_key(struct load_state *st, const char *name, const char *value)
 	struct ig_cfg_file *cfg = st->cfg;
 	char buf[4096], *save = NULL, *tok;
 
-	if (strcmp(name, "allow") && strcmp(name, "deny") &&
-	    (strlen(name) >= IG_TIER_NAME_LEN ||
-	     strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-		     strlen(name)))
+	if (strcmp(name, ig_tier_kind_name(IG_TIER_ALLOW)) &&
+	    strcmp(name, ig_tier_kind_name(IG_TIER_DENY)) && !ig_tier_name_valid(name))
 		return fail(st, "invalid tier '%s' in [tiers]: allow, deny or a tier name", name);
 	if (strlen(value) >= sizeof(buf))
 		return fail(st, "line too long");
@@ -261,7 +260,7 @@ static int tiers_key(struct load_state *st, const char *name, const char *value)
 		t = &cfg->tiers[cfg->ntiers];
 		memset(t, 0, sizeof(*t));
 		if (ig_cidr_parse(tok, &t->key))
-			return fail(st, "invalid CIDR '%s': expected A.B.C.D[/N] or X:Y::Z[/N]", tok);
+			return fail(st, "invalid CIDR '%s': expected " IG_CIDR_FORMS, tok);
 		for (int i = 0; i < cfg->ntiers; i++)
 			if (!memcmp(&cfg->tiers[i].key, &t->key, sizeof(t->key)))
 				return fail(st, "%s is already in the tier '%s'", tok, cfg->tiers[i].what);

@@ -13,7 +13,7 @@
 #include "lib/loader.h"
 #include "agent/fsm.h"
 #include "agent/fleet.h"
-#include "lib/levels.h"
+#include "lib/tiers.h"
 
 #define IG_CFG_MAX_PORTS 256
 #define IG_CFG_MAX_TIER_PREFIXES 4096

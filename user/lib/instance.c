@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
@@ -156,6 +157,50 @@ int ig_instance_open(struct ig_instance *in, const char *pin_dir)
 		}
 		if (i == IG_MAP_FLOWS)
 			in->max_flows = info.max_entries;
+	}
+	return 0;
+fail:
+	ig_instance_close(in);
+	return err;
+}
+
+int ig_instance_from_object(struct ig_instance *in, const struct bpf_object *obj)
+{
+	int err = 0;
+
+	memset(in, 0, sizeof(*in));
+	for (int i = 0; i < IG_MAP_COUNT; i++)
+		in->fd[i] = -1;
+	snprintf(in->pin_dir, sizeof(in->pin_dir), "(%s)", bpf_object__name(obj));
+	in->ncpus = libbpf_num_possible_cpus();
+	if (in->ncpus <= 0)
+		return in->ncpus ? in->ncpus : -EINVAL;
+	for (int i = 0; i < IG_MAP_COUNT; i++) {
+		const struct bpf_map *m = bpf_object__find_map_by_name(obj, map_desc[i].name);
+
+		if (!m || bpf_map__fd(m) < 0) {
+			ig_err("BPF object %s has no loaded map %s", bpf_object__name(obj),
+			       map_desc[i].name);
+			err = -ENOENT;
+			goto fail;
+		}
+		if (i != IG_MAP_EVENTS && (bpf_map__key_size(m) != map_desc[i].key_size ||
+					   bpf_map__value_size(m) != map_desc[i].value_size)) {
+			ig_err("map %s of BPF object %s has another layout", map_desc[i].name,
+			       bpf_object__name(obj));
+			err = -EINVAL;
+			goto fail;
+		}
+		/* our own fd: the instance closes it, the object keeps its own */
+		in->fd[i] = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 0);
+		if (in->fd[i] < 0) {
+			err = -errno;
+			goto fail;
+		}
+		if (i == IG_MAP_SOURCES)
+			in->sets = in->max_sources = bpf_map__max_entries(m);
+		if (i == IG_MAP_FLOWS)
+			in->max_flows = bpf_map__max_entries(m);
 	}
 	return 0;
 fail:

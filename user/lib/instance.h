@@ -53,6 +53,10 @@ int ig_path(char *buf, size_t len, const char *dir, const char *name);
 /* Open every pinned map of the instance; -ENOENT when nothing is pinned there. */
 int ig_instance_open(struct ig_instance *in, const char *pin_dir);
 void ig_instance_close(struct ig_instance *in);
+/* The maps of a loaded (not pinned) infergate object, e.g. a test's
+ * skeleton: the instance holds its own fds, closed by ig_instance_close. */
+struct bpf_object;
+int ig_instance_from_object(struct ig_instance *in, const struct bpf_object *obj);
 
 /*
  * Every set of the source table, read in batches: fn(index, set, ctx) per set;

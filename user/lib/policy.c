@@ -11,6 +11,7 @@
 #include "lib/loader.h"
 #include "pure/bucket.h"
 #include "lib/levels.h"
+#include "lib/names.h"
 
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out)
 {
@@ -77,60 +78,15 @@ int ig_policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 	return 0;
 }
 
-int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
-		  const struct ig_policy *want)
+int ig_policy_put(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_policy *pol)
 {
 	__u32 idx = IG_PORT_INDEX(proto, port);
-	struct ig_policy cur, next = *want, *all = NULL;
-	int err;
 
-	err = ig_policy_get(in, proto, port, &cur);
-	if (err)
-		return err;
-	next.slot = cur.slot;
-	if (!next.slot) {
-		unsigned char used[IG_MAX_SLOTS] = { 1 }; /* slot 0 is never handed out */
-
-		err = ig_policy_read_all(in, &all);
-		if (err)
-			return err;
-		for (__u32 i = 0; i < IG_POLICY_ENTRIES; i++)
-			if (all[i].slot && all[i].slot < IG_MAX_SLOTS)
-				used[all[i].slot] = 1;
-		free(all);
-		for (__u32 s = 1; s < IG_MAX_SLOTS; s++)
-			if (!used[s]) {
-				next.slot = s;
-				break;
-			}
-		if (!next.slot) {
-			ig_err("cannot limit %u/%s: all %d port slots are in use", port,
-			       ig_proto_name(proto), IG_MAX_SLOTS - 1);
-			return -ENOSPC;
-		}
-		/* A recycled slot must not inherit the counters, levels or
-		 * port-wide buckets of its last port. */
-		err = ig_stats_clear(in, next.slot);
-		if (!err)
-			err = ig_levels_clear_slot(in, next.slot);
-		if (err)
-			return err;
-	}
-	{
-		/* the flags follow the port's levels and the tiers, whoever writes */
-		struct ig_limits lim;
-		int tiers = ig_tiers_count(in);
-
-		if (tiers < 0)
-			return tiers;
-		err = ig_levels_get(in, next.slot, &lim);
-		if (err)
-			return err;
-		next.flags = ig_policy_flags(next.flags, &lim, tiers);
-	}
 	/* One update: the data path sees either the old policy or the new one. */
-	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &next, BPF_ANY)) {
-		err = -errno;
+	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, pol, BPF_ANY)) {
+		int err = -errno;
+
 		ig_err("cannot write the policy of %u/%s: %s", port, ig_proto_name(proto),
 		       strerror(-err));
 		return err;
@@ -138,9 +94,28 @@ int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 	return 0;
 }
 
+int ig_policy_free_slot(const struct ig_instance *in, __u32 *slot)
+{
+	unsigned char used[IG_MAX_SLOTS] = { 1 }; /* slot 0 is never handed out */
+	struct ig_policy *all = NULL;
+	int err = ig_policy_read_all(in, &all);
+
+	if (err)
+		return err;
+	for (__u32 i = 0; i < IG_POLICY_ENTRIES; i++)
+		if (all[i].slot && all[i].slot < IG_MAX_SLOTS)
+			used[all[i].slot] = 1;
+	free(all);
+	for (__u32 s = 1; s < IG_MAX_SLOTS; s++)
+		if (!used[s]) {
+			*slot = s;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
 int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 port)
 {
-	__u32 idx = IG_PORT_INDEX(proto, port);
 	struct ig_policy cur, none = {};
 	int err;
 
@@ -149,12 +124,9 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
 		return err;
 	if (!cur.slot)
 		return 0;
-	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &none, BPF_ANY)) {
-		err = -errno;
-		ig_err("cannot clear the policy of %u/%s: %s", port, ig_proto_name(proto),
-		       strerror(-err));
+	err = ig_policy_put(in, proto, port, &none);
+	if (err)
 		return err;
-	}
 	/* The levels go with the policy, so that the pinned maps show no stale
 	 * port_limits; a packet still in flight may touch port_state once more,
 	 * which is why a slot is cleared again when it is handed out. */
@@ -256,24 +228,16 @@ static int rescale_set(__u32 index, struct ig_source_set *set, void *ctx)
 	return changed;
 }
 
-int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
-		      const struct ig_policy *want)
+int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		       const struct ig_policy *from, const struct ig_policy *to)
 {
-	struct rescale_ctx c = { .proto = proto, .port = port, .want = want };
-	struct ig_policy cur;
+	struct rescale_ctx c = { .proto = proto, .port = port, .cur = from, .want = to };
 	int err;
 
-	err = ig_policy_get(in, proto, port, &cur);
-	if (err)
-		return err;
-	if (!cur.slot || (cur.rate == want->rate && cur.burst == want->burst &&
-			  cur.unit == want->unit))
-		return ig_policy_set(in, proto, port, want);
-	c.cur = &cur;
+	if (from->rate == to->rate && from->burst == to->burst && from->unit == to->unit)
+		return 0;
 	err = ig_datapath_now(&c.now);
 	if (!err)
 		err = ig_sources_walk(in, rescale_set, &c);
-	if (!err)
-		err = ig_policy_set(in, proto, port, want);
 	return err ? err : c.rescaled;
 }

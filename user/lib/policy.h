@@ -6,6 +6,7 @@
 #include <linux/types.h>
 #include "ig_abi.h"
 #include "lib/instance.h"
+#include "lib/port.h" /* ig_policy_set, for the CLI */
 
 /* All IG_POLICY_ENTRIES policies, read in one go (caller frees). */
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out);
@@ -31,23 +32,28 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 int ig_policy_get(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		  struct ig_policy *pol);
 
-/* Limit (proto, port): keeps the port's slot (and counters) when it is already
- * limited, hands out a free slot otherwise. */
-int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
-		  const struct ig_policy *want);
-/* 1 if the port was limited and now is not, 0 if it was not limited. */
+/* Write the policy of (proto, port) as given, slot and flags included: the
+ * raw map write under ig_port_apply() (lib/port.h), which is what limits a
+ * port. */
+int ig_policy_put(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_policy *pol);
+/* The lowest slot no policy holds; -ENOSPC when all are taken (silent). */
+int ig_policy_free_slot(const struct ig_instance *in, __u32 *slot);
+/* 1 if the port was limited and now is not, 0 if it was not limited. Its
+ * levels go with it (the slot is left clean). */
 int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 port);
 
 /*
- * Change the policy of (proto, port) keeping every source's share of its
- * burst (ig_gcra_rescale): the sources' TATs are rewritten first, then the
- * policy. Returns the number of sources rescaled, or -errno. A packet charged
- * in between is judged by the old policy against the new TAT, for the
- * microseconds it takes; a source charged between our read and write of its
- * set loses that charge's debt (one unit, at worst, per such source).
+ * Rewrite the TAT of every source of (proto, port) so that each keeps its
+ * share of its burst when the policy goes from `from` to `to`
+ * (ig_gcra_rescale). Returns the number of sources rescaled (0 when rate,
+ * burst and unit are the same), or -errno. A packet charged in between is
+ * judged by the old policy against the new TAT, for the microseconds it
+ * takes; a source charged between our read and write of its set loses that
+ * charge's debt (one unit, at worst, per such source).
  */
-int ig_policy_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
-		      const struct ig_policy *want);
+int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		       const struct ig_policy *from, const struct ig_policy *to);
 /* The data path's clock now (ns), as the loaded programs read it. */
 int ig_datapath_now(__u64 *now);
 

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* A port's whole limit in one call: see port.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "lib/port.h"
+#include "lib/levels.h"
+#include "lib/log.h"
+#include "lib/names.h"
+#include "lib/policy.h"
+
+#define LEVEL_FLAGS (IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS)
+
+/* Whether the trie holds any prefix: 1, 0, or -errno. */
+static int tiers_exist(const struct ig_instance *in)
+{
+	struct ig_lpm_key k;
+	int err;
+
+	if (!bpf_map_get_next_key(in->fd[IG_MAP_TIERS], NULL, &k))
+		return 1;
+	err = -errno;
+	if (err == -ENOENT)
+		return 0;
+	ig_err("cannot read map tiers: %s", strerror(-err));
+	return err;
+}
+
+/* A port not limited yet: its slot is cleaned and given its levels while no
+ * policy points at it, then one write of the policy makes the port appear
+ * whole. */
+static int apply_new(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		     const struct ig_port_limit *want, int tiers)
+{
+	struct ig_policy next = want->policy;
+	int err;
+
+	err = ig_policy_free_slot(in, &next.slot);
+	if (err) {
+		ig_err("cannot limit %u/%s: all %d port slots are in use", port,
+		       ig_proto_name(proto), IG_MAX_SLOTS - 1);
+		return err;
+	}
+	/* A recycled slot must not inherit the counters, levels or port-wide
+	 * buckets of its last port. */
+	err = ig_stats_clear(in, next.slot);
+	if (!err)
+		err = ig_levels_clear_slot(in, next.slot);
+	if (!err)
+		err = ig_levels_put(in, next.slot, &want->levels);
+	if (err)
+		return err;
+	next.flags = ig_policy_flags(next.flags, &want->levels, tiers);
+	err = ig_policy_put(in, proto, port, &next);
+	if (err)
+		ig_levels_clear_slot(in, next.slot); /* no policy holds it: free again */
+	return err;
+}
+
+/*
+ * A limited port changes in place. While its levels change, its flags are
+ * those of the old and the new levels together: a flag with its level off
+ * costs a lookup that finds nothing to do, a level on without its flag would
+ * be skipped (a max-conns connection not counted is never uncounted).
+ */
+static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+			  const struct ig_port_limit *want, const struct ig_policy *cur, int tiers)
+{
+	struct ig_policy next = want->policy;
+	struct ig_limits old;
+	int rescaled = 0, levels_written = 0, err;
+
+	next.slot = cur->slot;
+	err = ig_levels_get(in, cur->slot, &old);
+	if (err)
+		return err;
+	if (want->rescale) {
+		/* the sources first: the policy they are rescaled for follows */
+		rescaled = ig_sources_rescale(in, proto, port, cur, &next);
+		if (rescaled < 0)
+			return rescaled;
+	}
+	if (memcmp(&old, &want->levels, sizeof(old))) {
+		next.flags = ig_policy_flags(next.flags, &old, tiers) |
+			     (ig_policy_flags(next.flags, &want->levels, tiers) & LEVEL_FLAGS);
+		err = ig_policy_put(in, proto, port, &next);
+		if (!err) {
+			err = ig_levels_put(in, cur->slot, &want->levels);
+			levels_written = !err;
+		}
+	}
+	if (!err) {
+		next.flags = ig_policy_flags(want->policy.flags, &want->levels, tiers);
+		err = ig_policy_put(in, proto, port, &next);
+	}
+	if (!err)
+		return rescaled;
+	/* back to what it was: the flags cover both while the levels go back */
+	if (levels_written)
+		ig_levels_put(in, cur->slot, &old);
+	ig_policy_put(in, proto, port, cur);
+	if (rescaled > 0)
+		ig_sources_rescale(in, proto, port, &next, cur);
+	return err;
+}
+
+int ig_port_apply(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_port_limit *want)
+{
+	struct ig_policy cur;
+	int tiers, err;
+
+	err = ig_policy_get(in, proto, port, &cur);
+	if (err)
+		return err;
+	tiers = tiers_exist(in);
+	if (tiers < 0)
+		return tiers;
+	/* a slot out of range (bpftool) holds nothing of ours: a new port */
+	if (!cur.slot || cur.slot >= IG_MAX_SLOTS)
+		return apply_new(in, proto, port, want, tiers);
+	return apply_in_place(in, proto, port, want, &cur, tiers);
+}
+
+int ig_flags_refresh(const struct ig_instance *in)
+{
+	struct ig_policy *all = NULL;
+	int tiers = tiers_exist(in), err;
+
+	if (tiers < 0)
+		return tiers;
+	err = ig_policy_read_all(in, &all);
+	for (__u32 i = 0; !err && i < IG_POLICY_ENTRIES; i++) {
+		struct ig_limits lim;
+		__u32 want;
+
+		if (!all[i].slot)
+			continue;
+		err = ig_levels_get(in, all[i].slot, &lim);
+		if (err)
+			break;
+		want = ig_policy_flags(all[i].flags, &lim, tiers);
+		if (want == all[i].flags)
+			continue;
+		all[i].flags = want;
+		err = ig_policy_put(in, (enum ig_proto)(i >> 16), (__u16)(i & 0xffff), &all[i]);
+	}
+	free(all);
+	return err;
+}
+
+int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_policy *want)
+{
+	struct ig_port_limit l = { .policy = *want };
+	struct ig_policy cur;
+	int err;
+
+	err = ig_policy_get(in, proto, port, &cur);
+	if (!err)
+		err = ig_levels_get(in, cur.slot, &l.levels);
+	if (!err)
+		err = ig_port_apply(in, proto, port, &l);
+	return err < 0 ? err : 0;
+}
+
+int ig_levels_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
+		  const struct ig_limits *lim)
+{
+	struct ig_port_limit l = { .levels = *lim };
+	int err;
+
+	err = ig_policy_get(in, proto, port, &l.policy);
+	if (err)
+		return err;
+	if (!l.policy.slot || l.policy.slot >= IG_MAX_SLOTS) {
+		ig_err("%u/%s is not limited: its levels need a limit first", port, ig_proto_name(proto));
+		return -ENOENT;
+	}
+	err = ig_port_apply(in, proto, port, &l);
+	return err < 0 ? err : 0;
+}

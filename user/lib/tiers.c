@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Tiers in the pinned maps: see tiers.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "lib/tiers.h"
+#include "lib/cidr.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/names.h"
+#include "lib/port.h"
+
+static int cidr_arg(const char *s, struct ig_lpm_key *k)
+{
+	if (!ig_cidr_parse(s, k))
+		return 0;
+	ig_err("invalid CIDR '%s': expected " IG_CIDR_FORMS, s);
+	return -EINVAL;
+}
+
+/* Every key of the trie (caller frees). */
+static int tier_keys(const struct ig_instance *in, struct ig_lpm_key **out, int *n)
+{
+	struct ig_lpm_key *keys = NULL, *grown, cur, next;
+	int fd = in->fd[IG_MAP_TIERS], k = 0, cap = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(keys, (size_t)cap * sizeof(*keys));
+			if (!grown) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = grown;
+		}
+		keys[k++] = next;
+		cur = next;
+		prev = &cur;
+	}
+	*out = keys;
+	*n = k;
+	return 0;
+}
+
+/* The tier names and every prefix of the trie (keys: caller frees). */
+static int tier_snapshot(const struct ig_instance *in, struct ig_tier_name *names,
+			 struct ig_lpm_key **keys, int *n)
+{
+	int err = ig_array_read_all(in->fd[IG_MAP_TIER_NAMES], "tier_names", IG_MAX_TIERS,
+				    sizeof(names[0]), names);
+
+	/* a name written with bpftool may fill its 24 bytes: printed as a string */
+	for (int i = 0; i < IG_MAX_TIERS; i++)
+		names[i].name[IG_TIER_NAME_LEN - 1] = '\0';
+	return err ? err : tier_keys(in, keys, n);
+}
+
+int ig_tiers_count(const struct ig_instance *in)
+{
+	struct ig_lpm_key *keys;
+	int n, err = tier_keys(in, &keys, &n);
+
+	if (err)
+		return err;
+	free(keys);
+	return n;
+}
+
+int ig_tier_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n >= IG_TIER_NAME_LEN || !strcmp(name, ig_tier_kind_name(IG_TIER_ALLOW)) ||
+	    !strcmp(name, ig_tier_kind_name(IG_TIER_DENY)))
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+int ig_tier_id(const struct ig_instance *in, const char *name, int create)
+{
+	struct ig_tier_name names[IG_MAX_TIERS];
+	int err, free_id = 0;
+
+	if (!ig_tier_name_valid(name)) {
+		ig_err("invalid tier name '%s': 1-%d of [A-Za-z0-9_-], not allow or deny", name,
+		       IG_TIER_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	err = ig_array_read_all(in->fd[IG_MAP_TIER_NAMES], "tier_names", IG_MAX_TIERS,
+				sizeof(names[0]), names);
+	if (err)
+		return err;
+	for (__u32 id = 1; id < IG_MAX_TIERS; id++) {
+		if (!strncmp(names[id].name, name, IG_TIER_NAME_LEN))
+			return (int)id;
+		if (!free_id && !names[id].name[0])
+			free_id = (int)id;
+	}
+	if (!create) {
+		ig_err("no tier named '%s'", name);
+		return -ENOENT;
+	}
+	if (!free_id) {
+		ig_err("cannot add tier '%s': all %d tier names are in use", name, IG_MAX_TIERS - 1);
+		return -ENOSPC;
+	}
+	memset(&names[0], 0, sizeof(names[0]));
+	snprintf(names[0].name, sizeof(names[0].name), "%s", name);
+	if (bpf_map_update_elem(in->fd[IG_MAP_TIER_NAMES], &free_id, &names[0], BPF_ANY)) {
+		err = -errno;
+		ig_err("cannot name tier %d '%s': %s", free_id, name, strerror(-err));
+		return err;
+	}
+	return free_id;
+}
+
+static int tier_value(const struct ig_instance *in, const char *what, struct ig_tier *t)
+{
+	int id;
+
+	memset(t, 0, sizeof(*t));
+	if (!strcmp(what, ig_tier_kind_name(IG_TIER_ALLOW))) {
+		t->kind = IG_TIER_ALLOW;
+	} else if (!strcmp(what, ig_tier_kind_name(IG_TIER_DENY))) {
+		t->kind = IG_TIER_DENY;
+	} else {
+		id = ig_tier_id(in, what, 1);
+		if (id < 0)
+			return id;
+		t->kind = IG_TIER_LIMIT;
+		t->id = (__u32)id;
+	}
+	return 0;
+}
+
+/*
+ * A tier's name lives while a prefix or a rate refers to it: without this the
+ * IG_MAX_TIERS - 1 ids would run out over renames and reloads. (Two CLIs
+ * editing the tiers at the same moment may race here, as they would anyway.)
+ */
+static int tier_names_gc(const struct ig_instance *in)
+{
+	struct ig_tier_name names[IG_MAX_TIERS], none = {};
+	unsigned char used[IG_MAX_TIERS] = {};
+	struct ig_lpm_key *keys = NULL;
+	struct ig_tier_key tk, prev;
+	void *pk = NULL;
+	int n = 0, err;
+
+	err = tier_snapshot(in, names, &keys, &n);
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++) {
+		struct ig_tier t;
+
+		if (!bpf_map_lookup_elem(in->fd[IG_MAP_TIERS], &keys[i], &t) &&
+		    t.kind == IG_TIER_LIMIT && t.id < IG_MAX_TIERS)
+			used[t.id] = 1;
+	}
+	free(keys);
+	while (bpf_map_get_next_key(in->fd[IG_MAP_TIER_POLICY], pk, &tk) == 0) {
+		prev = tk;
+		pk = &prev;
+		if (tk.tier < IG_MAX_TIERS)
+			used[tk.tier] = 1;
+	}
+	for (__u32 id = 1; id < IG_MAX_TIERS; id++) {
+		if (used[id] || !names[id].name[0])
+			continue;
+		if (bpf_map_update_elem(in->fd[IG_MAP_TIER_NAMES], &id, &none, BPF_ANY)) {
+			err = -errno;
+			ig_err("cannot free tier name %u '%.*s': %s", id, IG_TIER_NAME_LEN,
+			       names[id].name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+int ig_tier_add(const struct ig_instance *in, const char *cidr, const char *what)
+{
+	struct ig_lpm_key k;
+	struct ig_tier t;
+	int err;
+
+	err = cidr_arg(cidr, &k);
+	if (!err)
+		err = tier_value(in, what, &t);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(in->fd[IG_MAP_TIERS], &k, &t, BPF_ANY)) {
+		err = -errno;
+		ig_err("cannot add %s to the tiers: %s", cidr, strerror(-err));
+		return err;
+	}
+	err = tier_names_gc(in); /* the prefix may have left a named tier */
+	return err ? err : ig_flags_refresh(in);
+}
+
+int ig_tier_del(const struct ig_instance *in, const char *cidr)
+{
+	struct ig_lpm_key k;
+	int err;
+
+	err = cidr_arg(cidr, &k);
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(in->fd[IG_MAP_TIERS], &k)) {
+		err = -errno;
+		if (err == -ENOENT)
+			ig_err("%s is not in the tiers", cidr);
+		else
+			ig_err("cannot remove %s from the tiers: %s", cidr, strerror(-err));
+		return err;
+	}
+	err = tier_names_gc(in);
+	return err ? err : ig_flags_refresh(in);
+}
+
+int ig_tier_rate(const struct ig_instance *in, const char *name, enum ig_proto proto, __u16 port,
+		 const struct ig_rate *rate)
+{
+	struct ig_tier_key k = { .port = port, .proto = (__u8)proto };
+	int id = ig_tier_id(in, name, rate != NULL), err;
+
+	if (id < 0)
+		return id;
+	k.tier = (__u32)id;
+	if (rate ? bpf_map_update_elem(in->fd[IG_MAP_TIER_POLICY], &k, rate, BPF_ANY)
+		 : bpf_map_delete_elem(in->fd[IG_MAP_TIER_POLICY], &k)) {
+		err = -errno;
+		ig_err("cannot %s tier %s's rate on %u/%s: %s", rate ? "set" : "remove", name, port,
+		       ig_proto_name(proto), strerror(-err));
+		return err;
+	}
+	return rate ? 0 : tier_names_gc(in);
+}
+
+int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
+{
+	struct ig_tier_name names[IG_MAX_TIERS];
+	struct ig_lpm_key *keys = NULL;
+	struct ig_tier_key tk, prev;
+	struct ig_json j;
+	void *pk = NULL;
+	int n = 0, err, first = 1;
+	char cidr[IG_ADDR_STRLEN];
+
+	err = tier_snapshot(in, names, &keys, &n);
+	if (err)
+		return err;
+	ig_json_init(&j, out, 0);
+	if (json) {
+		ig_json_obj_open(&j);
+		ig_json_key(&j, "prefixes");
+		ig_json_arr_open(&j);
+	} else {
+		fprintf(out, "prefixes (most specific wins):\n");
+	}
+	for (int i = 0; i < n; i++) {
+		struct ig_tier t;
+		const char *what;
+
+		if (bpf_map_lookup_elem(in->fd[IG_MAP_TIERS], &keys[i], &t))
+			continue;
+		what = t.kind == IG_TIER_LIMIT && t.id < IG_MAX_TIERS ? names[t.id].name
+								      : ig_tier_kind_name(t.kind);
+		ig_format_cidr(&keys[i], cidr, sizeof(cidr));
+		if (json) {
+			ig_json_obj_open(&j);
+			ig_json_kstr(&j, "cidr", cidr);
+			ig_json_kstr(&j, "tier", what);
+			ig_json_obj_close(&j);
+		} else {
+			fprintf(out, "  %-44s %s\n", cidr, what);
+		}
+	}
+	if (json) {
+		ig_json_arr_close(&j);
+		ig_json_key(&j, "rates");
+		ig_json_arr_open(&j);
+	} else {
+		fprintf(out, "%stier rates (per source, instead of the port's):\n", n ? "" : "  (none)\n");
+	}
+	while (bpf_map_get_next_key(in->fd[IG_MAP_TIER_POLICY], pk, &tk) == 0) {
+		const char *proto = ig_proto_name((enum ig_proto)tk.proto);
+		struct ig_rate r;
+
+		prev = tk;
+		pk = &prev;
+		if (bpf_map_lookup_elem(in->fd[IG_MAP_TIER_POLICY], &tk, &r) || tk.tier >= IG_MAX_TIERS)
+			continue;
+		if (json) {
+			ig_json_obj_open(&j);
+			ig_json_kstr(&j, "tier", names[tk.tier].name);
+			ig_json_ku64(&j, "port", tk.port);
+			ig_json_kstr(&j, "proto", proto);
+			ig_json_ku64(&j, "rate", r.rate);
+			ig_json_ku64(&j, "burst", r.burst);
+			ig_json_obj_close(&j);
+		} else {
+			fprintf(out, "  %-16s %u/%s: %llu/s, burst %llu\n", names[tk.tier].name, tk.port,
+				proto, (unsigned long long)r.rate, (unsigned long long)r.burst);
+		}
+		first = 0;
+	}
+	if (json) {
+		ig_json_arr_close(&j);
+		ig_json_obj_close(&j);
+		ig_json_end(&j);
+	} else if (first) {
+		fprintf(out, "  (none)\n");
+	}
+	free(keys);
+	return 0;
+}
+
+int ig_tiers_apply(const struct ig_instance *in, const struct ig_tier_want *t, int n,
+		   const struct ig_tier_rate_want *r, int nr)
+{
+	struct ig_lpm_key *have = NULL;
+	struct ig_tier_key tk, prev;
+	void *pk = NULL;
+	int nhave = 0, err;
+
+	/* first what is wanted (added or changed in place), then what is not */
+	for (int i = 0; i < n; i++) {
+		struct ig_tier v;
+
+		err = tier_value(in, t[i].what, &v);
+		if (err)
+			return err;
+		if (bpf_map_update_elem(in->fd[IG_MAP_TIERS], &t[i].key, &v, BPF_ANY)) {
+			err = -errno;
+			ig_err("cannot write a tier prefix: %s", strerror(-err));
+			return err;
+		}
+	}
+	err = tier_keys(in, &have, &nhave);
+	if (err)
+		return err;
+	for (int h = 0; h < nhave; h++) {
+		int keep = 0;
+
+		for (int i = 0; i < n && !keep; i++)
+			keep = !memcmp(&have[h], &t[i].key, sizeof(have[h]));
+		if (!keep)
+			bpf_map_delete_elem(in->fd[IG_MAP_TIERS], &have[h]);
+	}
+	free(have);
+	for (int i = 0; i < nr; i++) {
+		err = ig_tier_rate(in, r[i].name, r[i].proto, r[i].port, &r[i].rate);
+		if (err)
+			return err;
+	}
+	/* rates of (tier, port) pairs no longer configured go */
+	while (bpf_map_get_next_key(in->fd[IG_MAP_TIER_POLICY], pk, &tk) == 0) {
+		struct ig_tier_name nm;
+		int keep = 0;
+
+		prev = tk;
+		pk = &prev;
+		if (bpf_map_lookup_elem(in->fd[IG_MAP_TIER_NAMES], &tk.tier, &nm))
+			continue;
+		for (int i = 0; i < nr && !keep; i++)
+			keep = !strncmp(r[i].name, nm.name, IG_TIER_NAME_LEN) && r[i].port == tk.port &&
+			       r[i].proto == tk.proto;
+		if (!keep) {
+			bpf_map_delete_elem(in->fd[IG_MAP_TIER_POLICY], &tk);
+			pk = NULL; /* the walk restarts: the deleted key cannot lead on */
+		}
+	}
+	err = tier_names_gc(in);
+	return err ? err : ig_flags_refresh(in);
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* LLM-token budgets in the pinned maps: see tokens.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "lib/tokens.h"
+#include "lib/cidr.h"
+#include "lib/levels.h"
+#include "lib/log.h"
+#include "lib/names.h"
+
+int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_proto proto,
+		     __u16 port, __u64 tokens, long long *left)
+{
+	struct ig_client_key k = { .port = port, .proto = (__u8)proto };
+	struct ig_token_state ts = {};
+	struct ig_limits lim;
+	struct ig_policy pol;
+	__u64 now, inc;
+	int err;
+
+	if (ig_addr_parse(src, k.addr, NULL)) {
+		ig_err("invalid source '%s': expected an IPv4 or IPv6 address", src);
+		return -EINVAL;
+	}
+	err = ig_policy_get(in, proto, port, &pol);
+	if (!err)
+		err = ig_levels_get(in, pol.slot, &lim);
+	if (err)
+		return err;
+	if (!pol.slot || !lim.tokens_per_min) {
+		ig_err("%u/%s has no token budget (limit %u --tokens-per-min N)", port,
+		       ig_proto_name(proto), port);
+		return -ENOENT;
+	}
+	err = ig_datapath_now(&now);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_TOKENS], &k, &ts) && errno != ENOENT) {
+		err = -errno;
+		ig_err("cannot read the token budget of %s: %s", src, strerror(-err));
+		return err;
+	}
+	/* Not atomic with the data path (nor is a bpftool edit): a reply charged
+	 * by TC egress between this read and the write below is lost, at most
+	 * one reply's tokens per charge.
+	 * tokens * 60e9 / tpm without overflow for any tokens < 2^64 / 60e9 */
+	if (tokens > (~0ULL) / IG_TOKEN_WINDOW_NS) {
+		ig_err("%llu tokens: too many for one charge", (unsigned long long)tokens);
+		return -ERANGE;
+	}
+	inc = tokens * IG_TOKEN_WINDOW_NS / lim.tokens_per_min;
+	ts.tat = (ts.tat > now ? ts.tat : now) + inc;
+	ts.spent += tokens;
+	if (bpf_map_update_elem(in->fd[IG_MAP_TOKENS], &k, &ts, BPF_ANY)) {
+		err = -errno;
+		ig_err("cannot charge the token budget of %s: %s", src, strerror(-err));
+		return err;
+	}
+	if (left)
+		*left = (long long)(((double)(now + IG_TOKEN_WINDOW_NS) - (double)ts.tat) *
+				    (double)lim.tokens_per_min / (double)IG_TOKEN_WINDOW_NS);
+	return 0;
+}
+
+int ig_tokens_count(const struct ig_instance *in, struct ig_port_row *rows, int nrows)
+{
+	struct ig_client_key k, prev;
+	struct ig_token_state ts;
+	void *pk = NULL;
+	int any = 0, err;
+	__u64 now;
+
+	for (int i = 0; i < nrows; i++)
+		any |= rows[i].lim.tokens_per_min != 0;
+	if (!any)
+		return 0;
+	err = ig_datapath_now(&now);
+	if (err)
+		return err;
+	while (bpf_map_get_next_key(in->fd[IG_MAP_TOKENS], pk, &k) == 0) {
+		prev = k;
+		pk = &prev;
+		/* gone since (LRU): not counted */
+		if (bpf_map_lookup_elem(in->fd[IG_MAP_TOKENS], &k, &ts))
+			continue;
+		for (int i = 0; i < nrows; i++) {
+			if (rows[i].port != k.port || rows[i].proto != (enum ig_proto)k.proto)
+				continue;
+			rows[i].token_clients++;
+			/* the data path's test: a minute's worth or more of debt */
+			if (ts.tat >= now + IG_TOKEN_WINDOW_NS)
+				rows[i].token_debtors++;
+			break;
+		}
+	}
+	return 0;
+}
