@@ -146,8 +146,57 @@ static void store(void *cfg, const struct ig_opt *o, __u64 v)
 	case 1: *(__u8 *)p = (__u8)v; break;
 	case 2: *(__u16 *)p = (__u16)v; break;
 	case 4: *(__u32 *)p = (__u32)v; break;
-	default: *(__u64 *)p = v; break;
+	case 8: *(__u64 *)p = v; break;
 	}
+}
+
+/* A table's mistakes, caught on its first use (and by the build, which
+ * generates the man page through every table) rather than as a write past
+ * the command's struct. */
+static int opt_check(const struct ig_cmd *c, const struct ig_opt *o)
+{
+	size_t want = 0;
+
+	switch (o->type) {
+	case IG_OPT_BOOL:
+	case IG_OPT_ENUM:
+		want = sizeof(int);
+		break;
+	case IG_OPT_STRING:
+		want = sizeof(const char *);
+		break;
+	case IG_OPT_COUNT:
+	case IG_OPT_RATE:
+	case IG_OPT_PORT:
+		want = o->size == 1 || o->size == 2 || o->size == 4 ? o->size : 8;
+		break;
+	case IG_OPT_CUSTOM:
+	case IG_OPT_END:
+		break;
+	}
+	if ((want && (o->size != want || o->off + o->size > c->cfg_size)) ||
+	    (!o->name && !o->short_name) || (o->type == IG_OPT_ENUM && !o->values) ||
+	    (o->type == IG_OPT_CUSTOM && !o->parse) ||
+	    (takes_arg(o) && o->type != IG_OPT_ENUM && !o->metavar)) {
+		ig_err("%s: option %s is declared wrong", c->name ? c->name : "infergate",
+		       o->name ? o->name : "(short)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ig_cmd_check(const struct ig_cmd *c)
+{
+	int n = 0;
+
+	for (const struct ig_opt *o = c->opts; o && o->type; o++, n++)
+		if (n == IG_MAX_OPTS || opt_check(c, o))
+			return -EINVAL;
+	if (c->complete == IG_COMPLETE_WORDS && (!c->words || c->word_pos < 1)) {
+		ig_err("%s: completion words missing", c->name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int parse_value(const struct ig_cmd *c, const struct ig_opt *o, const char *arg, void *cfg)
@@ -207,11 +256,9 @@ int ig_opts_parse(const struct ig_cmd *c, int argc, char **argv, void *cfg, int 
 
 	if (stop)
 		so[ns++] = '+'; /* the command's options are its own */
+	if (ig_cmd_check(c))
+		return 2;
 	for (const struct ig_opt *o = c->opts; o && o->type; o++, n++) {
-		if (n == IG_MAX_OPTS) {
-			ig_err("%s: more than %d options", c->name ? c->name : "infergate", IG_MAX_OPTS);
-			return 2;
-		}
 		if (o->name)
 			lo[nl++] = (struct option){ o->name, takes_arg(o) ? required_argument : no_argument,
 						    NULL, LONG_BASE + n };

@@ -90,6 +90,9 @@ extern const char *ig_cli_pin_dir;
  * a usage error. */
 int ig_opts_parse(const struct ig_cmd *c, int argc, char **argv, void *cfg, int stop, int *argi);
 
+/* -EINVAL (logged) when a table is wrong: a field of the wrong size for its
+ * type, an enum without values, more options than the parser holds. */
+int ig_cmd_check(const struct ig_cmd *c);
 /* Run a command on argv (argv[0] is its name): parse, then c->run(). */
 int ig_cmd_run(const struct ig_cmd *c, int argc, char **argv);
 /* Find a command by name in NULL-terminated groups of {}-terminated arrays. */
@@ -115,8 +118,9 @@ static inline int ig_cli_exit(int err)
 int ig_cli_open(struct ig_instance *in);
 
 /* Generated from the tables: the man page infergate(8) and the bash
- * completion script. global: the global options (a command without a name). */
-void ig_cli_man(const struct ig_cmd *global, const struct ig_cmd *const *groups, FILE *out);
+ * completion script. global: the global options (a command without a name).
+ * The man page checks every table first (-EINVAL): the build runs it. */
+int ig_cli_man(const struct ig_cmd *global, const struct ig_cmd *const *groups, FILE *out);
 void ig_cli_completion(const struct ig_cmd *global, const struct ig_cmd *const *groups,
 		       FILE *out);
 /* The ports the instance limits, one a line ("8000/tcp"): what completion

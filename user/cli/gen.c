@@ -5,6 +5,7 @@
  * `infergate __man` and `infergate __completion bash` at build time).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -84,9 +85,15 @@ static void man_opts(FILE *out, const struct ig_opt *opts)
 	}
 }
 
-void ig_cli_man(const struct ig_cmd *global, const struct ig_cmd *const *groups, FILE *out)
+int ig_cli_man(const struct ig_cmd *global, const struct ig_cmd *const *groups, FILE *out)
 {
 	char syn[1024], pid[256] = "", sock[256] = "";
+
+	if (ig_cmd_check(global))
+		return -EINVAL;
+	for_each_cmd(groups, c)
+		if (ig_cmd_check(c))
+			return -EINVAL;
 
 	ig_run_path(IG_DEFAULT_PIN_DIR, ".pid", pid, sizeof(pid));
 	ig_run_path(IG_DEFAULT_PIN_DIR, ".sock", sock, sizeof(sock));
@@ -125,6 +132,7 @@ void ig_cli_man(const struct ig_cmd *global, const struct ig_cmd *const *groups,
 	fputs("\nthe agent's control socket (\\fBcharge\\fR)\n.TP\n/etc/infergate.conf\n"
 	      "the agent's config under the shipped systemd unit\n"
 	      ".SH SEE ALSO\n.BR bpftool (8),\n.BR ip (8),\n.BR tc (8),\n.BR systemctl (1)\n", out);
+	return 0;
 }
 
 /* The words an option and its short form are typed as, for a case pattern. */

@@ -44,8 +44,7 @@ static const struct ig_cmd *const groups[] = {
 static int cmd_man(const void *cfg, int argc, char **argv)
 {
 	(void)cfg, (void)argc, (void)argv;
-	ig_cli_man(&global, groups, stdout);
-	return 0;
+	return ig_cli_exit(ig_cli_man(&global, groups, stdout));
 }
 
 static int cmd_completion(const void *cfg, int argc, char **argv)
