@@ -96,9 +96,12 @@ void ig_cmd_synopsis(const struct ig_cmd *c, char *buf, size_t len)
 	}
 }
 
-/* Lines of text, the first after `first`, the others indented by `indent`. */
+/* Lines of text: the first where the output stands, the others indented by
+ * `indent`; always ends the line. */
 static void print_lines(FILE *out, const char *text, int indent)
 {
+	if (!*text)
+		fputc('\n', out);
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		int l = nl ? (int)(nl - p) : (int)strlen(p);
@@ -120,7 +123,11 @@ void ig_opts_help(const struct ig_opt *opts, FILE *out)
 		if (o->heading)
 			print_lines(out, o->heading, 0);
 		ig_opt_label(o, label, sizeof(label));
-		fprintf(out, strlen(label) > HELP_COLUMN ? "  %s  " : "  %-22s ", label);
+		/* a label too long for the column pushes its text to the right */
+		if (strlen(label) > HELP_COLUMN)
+			fprintf(out, "  %s  ", label);
+		else
+			fprintf(out, "  %-*s ", HELP_COLUMN, label);
 		print_lines(out, o->help ? o->help : "", HELP_COLUMN + 3);
 	}
 }
