@@ -6,6 +6,8 @@
 BUILD    ?= build
 PREFIX   ?= /usr/local
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR  ?=
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -44,6 +46,7 @@ TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 # The BPF object and skeleton are named here so make treats them as targets
 # (rebuilt when a header changes), not as intermediates it may delete.
 all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
+     $(BUILD)/infergate.8 $(BUILD)/infergate.bash-completion \
      $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/fuzz_parse hdrcheck
 
 $(BUILD) $(BUILD)/user/lib $(BUILD)/user/agent $(BUILD)/user/cli $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
@@ -100,6 +103,16 @@ $(BUILD)/infergate: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
 
+# The man page and the bash completion come from the command tables (user/cli/),
+# printed by the binary itself: they cannot drift from what it accepts.
+$(BUILD)/infergate.8: $(BUILD)/infergate
+	$(call msg,GEN,$@)
+	$(Q)$< __man >$@
+
+$(BUILD)/infergate.bash-completion: $(BUILD)/infergate
+	$(call msg,GEN,$@)
+	$(Q)$< __completion bash >$@
+
 $(BUILD)/tests/%.o: tests/%.c $(BUILD)/infergate.skel.h | $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(USER_INC) -Itests/lib -c $< -o $@
@@ -140,9 +153,11 @@ test-slow: deps all $(VETHGEN)
 bench: deps all
 	$(Q)$(MAKE) -s -f tests/bench/bench.mk BUILD=$(BUILD) bench
 
-install: $(BUILD)/infergate
+install: $(BUILD)/infergate $(BUILD)/infergate.8 $(BUILD)/infergate.bash-completion
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/infergate)
 	$(Q)install -D -m 0755 $(BUILD)/infergate $(DESTDIR)$(PREFIX)/sbin/infergate
+	$(Q)install -D -m 0644 $(BUILD)/infergate.8 $(DESTDIR)$(MANDIR)/man8/infergate.8
+	$(Q)install -D -m 0644 $(BUILD)/infergate.bash-completion $(DESTDIR)$(BASHCOMPDIR)/infergate
 	$(Q)install -D -m 0644 user/infergate.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/infergate/infergate.conf.example
 	$(call msg,INSTALL,$(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service)
@@ -151,6 +166,7 @@ install: $(BUILD)/infergate
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/infergate
+	$(Q)rm -f $(DESTDIR)$(MANDIR)/man8/infergate.8 $(DESTDIR)$(BASHCOMPDIR)/infergate
 	$(Q)rm -rf $(DESTDIR)$(PREFIX)/share/doc/infergate
 	$(Q)rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
 

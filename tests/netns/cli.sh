@@ -154,6 +154,24 @@ run_test cli-error-port-70000 t_err_port_70000
 run_test cli-error-rate-0 t_err_rate_0
 run_test cli-error-rate-abc t_err_rate_abc
 
+# A pid file left by a dead agent may name a pid since reused by anything:
+# reload must check it is an infergate agent before sending SIGHUP (which
+# kills most programs).
+t_reload_pidfile_foreign_pid() {
+	local pid
+	ig_make_pair
+	sleep 300 &
+	pid=$!
+	IG_PIDS+=($pid)
+	echo "$pid" >"$IG_TMP/stale.pid"
+	ig_expect_error 1 "reload with a foreign pid" --pin-dir "$PIN" reload --pid-file "$IG_TMP/stale.pid"
+	grep -q "pid $pid from .* is not an infergate agent" "$IG_TMP/err" ||
+		ig_fail "message: $(cat "$IG_TMP/err")"
+	sleep 0.2
+	kill -0 "$pid" 2>/dev/null || ig_fail "the foreign process was signalled"
+}
+run_test reload-pidfile-foreign-pid-not-signalled t_reload_pidfile_foreign_pid
+
 # The flow table's size is chosen at the first attach and kept while pinned.
 t_max_flows() {
 	ig_make_pair

@@ -19,6 +19,19 @@ t_make_install_layout_and_unit() {
 	grep -q '^ExecStart=/usr/sbin/infergate run --config /etc/infergate.conf' \
 		"$root/usr/lib/systemd/system/infergate.service" || ig_fail "ExecStart not set to PREFIX"
 	grep -q '^Type=notify' "$root/usr/lib/systemd/system/infergate.service" || ig_fail "not Type=notify"
+	# a plain `infergate reload` reads the default pid file: the unit must
+	# leave the agent writing there
+	grep -q '^ExecStart=.*--pid-file' "$root/usr/lib/systemd/system/infergate.service" &&
+		ig_fail "the unit moves the pid file away from where reload looks"
+	for f in usr/share/man/man8/infergate.8 usr/share/bash-completion/completions/infergate; do
+		[ -s "$root/$f" ] || ig_fail "make install did not install $f"
+	done
+	if command -v man >/dev/null; then
+		man -l "$root/usr/share/man/man8/infergate.8" 2>/dev/null | grep -q 'reject-budget' ||
+			ig_fail "the man page does not render the commands"
+	fi
+	bash -n "$root/usr/share/bash-completion/completions/infergate" ||
+		ig_fail "the completion script is not valid bash"
 	"$root/usr/sbin/infergate" --version | grep -q '^infergate ' || ig_fail "installed binary does not run"
 	if command -v systemd-analyze >/dev/null; then
 		# verify the unit against the installed binary's real path
@@ -65,5 +78,29 @@ while True:
 	cat "$IG_TMP/notify.log"
 }
 
+# The agent started as the unit starts it (no --pid-file): a plain reload,
+# without --pid-file either, finds it.
+t_reload_default_pid_file() {
+	local pid pidfile
+	ig_make_pair
+	pidfile=/run/infergate/$(echo "${PIN#/}" | tr / _).pid
+	printf '[agent]\ninterface = %s\nmetrics = off\n[port 8000]\nrate = 5/s\n' "$VS" >"$IG_TMP/agent.conf"
+	nsenter --net="/run/netns/$SRV" "$IG_BIN" --pin-dir "$PIN" run --config "$IG_TMP/agent.conf" \
+		>"$IG_TMP/agent.log" 2>&1 &
+	pid=$!
+	IG_PIDS+=($pid)
+	# "running on" comes once SIGHUP is handled (the pid file comes before)
+	ig_wait_for 10 "the agent to start" grep -q "running on $VS" "$IG_TMP/agent.log"
+	grep -qx "$pid" "$pidfile" || ig_fail "no pid $pid in $pidfile: $(cat "$pidfile")"
+	printf '[agent]\ninterface = %s\nmetrics = off\n[port 8000]\nrate = 7/s\n' "$VS" >"$IG_TMP/agent.conf"
+	ig reload
+	ig_wait_for 5 "the reload" grep -q "reload: applied" "$IG_TMP/agent.log"
+	ig_assert_eq "$(ig_json 'port(8000)["rate"]')" 7 "rate after the reload"
+	kill -TERM "$pid"
+	wait "$pid" || ig_fail "the agent exited with $?"
+	[ ! -e "$pidfile" ] || ig_fail "the pid file outlived the agent"
+}
+
 run_test make-install-layout-and-unit t_make_install_layout_and_unit
+run_test reload-default-pid-file t_reload_default_pid_file
 run_test agent-speaks-sd-notify t_agent_speaks_sd_notify

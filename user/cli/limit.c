@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* limit, unlimit, reject-budget: per-port policies and the reply budget. */
+#include <errno.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "lib/args.h"
+#include "lib/levels.h"
+#include "lib/log.h"
+#include "lib/policy.h"
+
+/* Indexed by the ABI's values: the index is what the parser stores. */
+static const char *const units[IG_UNIT_MAX + 1] = {
+	[IG_UNIT_CONN] = "conn", [IG_UNIT_PACKET] = "packet", [IG_UNIT_BYTE] = "byte",
+};
+static const char *const actions[IG_ACTION_MAX + 1] = {
+	[IG_ACTION_DROP] = "drop", [IG_ACTION_REJECT] = "reject",
+};
+
+struct limit_cfg {
+	__u64 rate, burst;
+	int unit; /* -1: by the protocol */
+	int action;
+	int dry_run;
+	struct ig_limits lim;
+	unsigned int given; /* the level bursts given (ig_levels_parse) */
+};
+
+/* A fair-share level: .what is its key in the config file, whose parser
+ * (ig_levels_parse) reads the command line's value too. */
+static int parse_level(const struct ig_opt *o, const char *arg, void *cfg)
+{
+	struct limit_cfg *c = cfg;
+
+	return ig_levels_parse(&c->lim, &c->given, o->what, arg) ? -EINVAL : 0;
+}
+
+#define LEVEL(_name, _meta, _key, ...)                                                       \
+	{ .name = (_name), .type = IG_OPT_CUSTOM, .parse = parse_level, .metavar = (_meta),  \
+	  .what = (_key), .detail = 1, __VA_ARGS__ }
+
+static const struct ig_opt limit_opts[] = {
+	IG_OPT("rate", IG_OPT_RATE, struct limit_cfg, rate, .metavar = "N/s", .required = 1,
+	       .help = "units per second and source (required)"),
+	IG_OPT("burst", IG_OPT_COUNT, struct limit_cfg, burst, .metavar = "N", .what = "burst",
+	       .min = 1, .max = IG_MAX_BURST,
+	       .help = "units a source may use at once; new sources start full\n"
+		       "(default: one second of rate)"),
+	IG_OPT("unit", IG_OPT_ENUM, struct limit_cfg, unit, .values = units, .what = "unit",
+	       .help = "what a unit is: a new TCP connection (SYN; default for\n"
+		       "tcp), a packet (default for udp) or a byte"),
+	IG_OPT("action", IG_OPT_ENUM, struct limit_cfg, action, .values = actions,
+	       .what = "action",
+	       .help = "over the limit: drop silently (default), or answer with a\n"
+		       "TCP RST / ICMP port unreachable within the reject budget"),
+	IG_OPT("dry-run", IG_OPT_BOOL, struct limit_cfg, dry_run,
+	       .help = "refuse nothing: count what the action would have done\n"
+		       "(reasons would_drop, would_reject; sampled for top)"),
+	LEVEL("prefix-rate", "N/s", "prefix_rate", .help = "all sources of one prefix together",
+	      .heading = "Fair share (each level is off unless given; a unit is admitted only if every\n"
+			 "level admits it, and a refused one is charged to none):"),
+	LEVEL("prefix-burst", "N", "prefix_burst", .help = "(default: one second of prefix-rate)"),
+	LEVEL("prefix-len", "V4[,V6]", "prefix_len", .help = "the prefix (default 24,64)"),
+	LEVEL("port-rate", "N/s", "port_rate", .help = "all sources of the port together"),
+	LEVEL("port-burst", "N", "port_burst", .help = "(default: one second of port-rate)"),
+	LEVEL("newcomer-rate", "N/s", "newcomer_rate",
+	      .help = "sources not yet tracked admitted per second, together:\n"
+		      "a spoofed flood cannot buy fresh bursts"),
+	LEVEL("newcomer-burst", "N", "newcomer_burst",
+	      .help = "(default: one second of newcomer-rate)"),
+	LEVEL("max-conns", "N", "max_conns", .help = "simultaneous connections per source (TCP)"),
+	LEVEL("tokens-per-min", "N", "tokens_per_minute",
+	      .help = "LLM-token budget per source: replies are charged at\n"
+		      "--bytes-per-token, and `infergate charge` what a request cost"),
+	LEVEL("bytes-per-token", "N", "bytes_per_token",
+	      .help = "bytes of a reply charged as one token (default 4)"),
+	{}
+};
+
+/* PORT[/proto]: the one positional argument of limit and unlimit. */
+static int port_arg(const char *cmd, int argc, char **argv, __u16 *port, enum ig_proto *proto)
+{
+	int proto_given;
+
+	if (argc != 1)
+		return ig_cli_usage(cmd, "%s", "expected one PORT[/tcp|/udp]");
+	return ig_parse_port_spec(argv[0], port, proto, &proto_given) ? 2 : 0;
+}
+
+static int cmd_limit(const void *cfg, int argc, char **argv)
+{
+	const struct limit_cfg *c = cfg;
+	struct ig_policy pol = { .rate = c->rate, .burst = c->burst };
+	struct ig_limits lim = c->lim;
+	struct ig_instance in;
+	enum ig_proto proto;
+	__u16 port;
+	int err;
+
+	err = port_arg("limit", argc, argv, &port, &proto);
+	if (err)
+		return err;
+	pol.action = (enum ig_action)c->action;
+	if (c->dry_run)
+		pol.flags |= IG_POL_F_DRY_RUN;
+	if (!pol.burst)
+		pol.burst = pol.rate < IG_MAX_BURST ? pol.rate : IG_MAX_BURST;
+	if (c->unit >= 0)
+		pol.unit = (enum ig_unit)c->unit;
+	else
+		pol.unit = proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
+	if (proto == IG_PROTO_UDP && pol.unit == IG_UNIT_CONN)
+		return ig_cli_usage("limit", "%s", "unit conn needs TCP: use packet or byte for UDP");
+	if (pol.unit == IG_UNIT_BYTE && pol.burst < 1514)
+		ig_warn("burst %llu bytes is below one full-size frame: such frames will never "
+			"be admitted", (unsigned long long)pol.burst);
+	if (ig_levels_finish(&lim, c->given))
+		return 2;
+	if (lim.max_conns && proto != IG_PROTO_TCP)
+		return ig_cli_usage("limit", "%s", "--max-conns counts TCP connections");
+
+	if (ig_cli_open(&in))
+		return 1;
+	/* the policy first (it gets its slot), then its levels, then the flags
+	 * that switch the levels on */
+	err = ig_policy_set(&in, proto, port, &pol);
+	if (!err)
+		err = ig_levels_set(&in, proto, port, &lim);
+	if (!err)
+		err = ig_flags_refresh(&in);
+	ig_instance_close(&in);
+	if (!err && ig_limits_any(&lim))
+		ig_info("%u/%s levels:%s%s%s%s%s", port, ig_proto_name(proto),
+			lim.prefix_rate ? " prefix" : "", lim.port_rate ? " port" : "",
+			lim.newcomer_rate ? " newcomer" : "", lim.max_conns ? " max-conns" : "",
+			lim.tokens_per_min ? " tokens" : "");
+	if (!err)
+		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s%s", port,
+			ig_proto_name(proto), (unsigned long long)pol.rate,
+			(unsigned long long)pol.burst, ig_unit_name(pol.unit),
+			ig_action_name(pol.action),
+			pol.flags & IG_POL_F_DRY_RUN ? " (dry run: counted as would_*, nothing refused)" : "");
+	return ig_cli_exit(err);
+}
+
+static int cmd_unlimit(const void *cfg, int argc, char **argv)
+{
+	struct ig_instance in;
+	enum ig_proto proto;
+	__u16 port;
+	int err;
+
+	(void)cfg;
+	err = port_arg("unlimit", argc, argv, &port, &proto);
+	if (err)
+		return err;
+	if (ig_cli_open(&in))
+		return 1;
+	err = ig_policy_clear(&in, proto, port);
+	ig_instance_close(&in);
+	if (err == 1)
+		ig_info("%u/%s: no longer limited", port, ig_proto_name(proto));
+	else if (!err)
+		ig_info("%u/%s: was not limited", port, ig_proto_name(proto));
+	return ig_cli_exit(err < 0 ? err : 0);
+}
+
+static const struct ig_opt budget_opts[] = {
+	IG_OPT("rate", IG_OPT_RATE, struct ig_globals, reject_rate, .metavar = "N/s", .zero = 1,
+	       .help = "replies a second, all ports together; 0: none"),
+	IG_OPT("burst", IG_OPT_COUNT, struct ig_globals, reject_burst, .metavar = "N",
+	       .what = "burst", .min = 0, .max = 100000000,
+	       .help = "replies at once (default: one second of rate)"),
+	{}
+};
+
+static int cmd_reject_budget(const void *cfg, int argc, char **argv)
+{
+	struct ig_globals g = *(const struct ig_globals *)cfg;
+	struct ig_instance in;
+	int err;
+
+	(void)argc, (void)argv;
+	if (ig_cli_open(&in))
+		return 1;
+	if (!g.reject_burst)
+		g.reject_burst = g.reject_rate;
+	err = ig_globals_set(&in, &g);
+	ig_instance_close(&in);
+	if (!err)
+		ig_info("replies: at most %llu/s, burst %llu", (unsigned long long)g.reject_rate,
+			(unsigned long long)g.reject_burst);
+	return ig_cli_exit(err);
+}
+
+const struct ig_cmd ig_limit_cmds[] = {
+	IG_CMD("limit", cmd_limit, limit_opts, struct limit_cfg, .args = "PORT[/tcp|/udp]",
+	       .defaults = &(const struct limit_cfg){ .unit = -1, .action = IG_ACTION_DROP },
+	       .doc = "Limit each source address on PORT (tcp unless /udp) to N units a second.\n"
+		      "Applies to the next packet; changing a limit keeps every source's state."),
+	IG_CMD("unlimit", cmd_unlimit, NULL, char, .args = "PORT[/tcp|/udp]",
+	       .complete = IG_COMPLETE_LIMITED_PORT,
+	       .doc = "Stop limiting PORT. Its counters stay until the slot is reused."),
+	IG_CMD("reject-budget", cmd_reject_budget, budget_opts, struct ig_globals,
+	       .doc = "Cap the replies (RST, ICMP) sent for all ports together, so that spoofed\n"
+		      "floods cannot use infergate as a reflector. Beyond it, rejects become drops.\n"
+		      "Default 1000/s, burst 1000. --rate 0 turns replies off."),
+	{}
+};

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* status (this instance, or the fleet's nodes) and top (from the agent). */
+#include <errno.h>
+#include <stdlib.h>
+#include "cli/cli.h"
+#include "agent/fleet.h"
+#include "agent/metrics.h"
+#include "lib/args.h"
+#include "lib/breakers.h"
+#include "lib/cfgread.h"
+#include "lib/http.h"
+#include "lib/json.h"
+#include "lib/levels.h"
+#include "lib/loader.h"
+#include "lib/log.h"
+#include "lib/policy.h"
+#include "lib/status.h"
+
+#define IG_MAX_ATTACHMENTS 64
+
+/* What status shows, read once. */
+struct status {
+	struct ig_instance in;
+	struct ig_attachment att[IG_MAX_ATTACHMENTS];
+	int natt;
+	struct ig_globals g;
+	struct ig_port_row *rows;
+	int nrows;
+	struct ig_stats other; /* slot 0: traffic for no limited port */
+	__u64 tracked, flows;
+	__u32 clock;
+};
+
+struct totals {
+	__u64 pkts, bytes;
+};
+
+static struct totals sum_reasons(const struct ig_stats *st, enum ig_verdict verdict)
+{
+	struct totals t = {};
+
+	for (int r = 0; r < IG_R_MAX; r++) {
+		if (ig_reason_verdict((enum ig_reason)r) == verdict) {
+			t.pkts += st->packets[r];
+			t.bytes += st->bytes[r];
+		}
+	}
+	return t;
+}
+
+static void json_totals(struct ig_json *j, const char *name, struct totals t)
+{
+	ig_json_key(j, name);
+	ig_json_obj_open(j);
+	ig_json_ku64(j, "packets", t.pkts);
+	ig_json_ku64(j, "bytes", t.bytes);
+	ig_json_obj_close(j);
+}
+
+static void json_levels(struct ig_json *j, const struct ig_port_row *r)
+{
+	const struct ig_limits *l = &r->lim;
+
+	ig_json_key(j, "levels");
+	ig_json_obj_open(j);
+	ig_json_ku64(j, "prefix_rate", l->prefix_rate);
+	ig_json_ku64(j, "prefix_burst", l->prefix_burst);
+	ig_json_key(j, "prefix_len");
+	ig_json_arr_open(j);
+	ig_json_u64(j, l->prefix_v4 ? l->prefix_v4 : IG_DEFAULT_PREFIX_V4);
+	ig_json_u64(j, l->prefix_v6 ? l->prefix_v6 : IG_DEFAULT_PREFIX_V6);
+	ig_json_arr_close(j);
+	ig_json_ku64(j, "port_rate", l->port_rate);
+	ig_json_ku64(j, "port_burst", l->port_burst);
+	ig_json_ku64(j, "newcomer_rate", l->newcomer_rate);
+	ig_json_ku64(j, "newcomer_burst", l->newcomer_burst);
+	ig_json_ku64(j, "max_conns", l->max_conns);
+	ig_json_ku64(j, "tokens_per_minute", l->tokens_per_min);
+	ig_json_ku64(j, "bytes_per_token",
+		     l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN);
+	ig_json_kbool(j, "fleet", r->pol.flags & IG_POL_F_FLEET);
+	ig_json_obj_close(j);
+}
+
+static void json_port(struct ig_json *j, const struct ig_port_row *r)
+{
+	ig_json_obj_open(j);
+	ig_json_ku64(j, "port", r->port);
+	ig_json_kstr(j, "proto", ig_proto_name(r->proto));
+	ig_json_ku64(j, "rate", r->pol.rate);
+	ig_json_ku64(j, "burst", r->pol.burst);
+	ig_json_kstr(j, "unit", ig_unit_name(r->pol.unit));
+	ig_json_kstr(j, "action", ig_action_name(r->pol.action));
+	ig_json_kbool(j, "enforce", !(r->pol.flags & IG_POL_F_DRY_RUN));
+	ig_json_ku64(j, "slot", r->pol.slot);
+	ig_json_ku64(j, "sources", r->sources);
+	json_totals(j, "passed", sum_reasons(&r->st, IG_V_PASS));
+	json_totals(j, "dropped", sum_reasons(&r->st, IG_V_DROP));
+	json_totals(j, "rejected", sum_reasons(&r->st, IG_V_TX));
+	ig_json_key(j, "reasons");
+	ig_json_obj_open(j);
+	for (int k = IG_R_PASS_FREE; k < IG_R_MAX; k++)
+		ig_json_ku64(j, ig_reason_name((enum ig_reason)k), r->st.packets[k]);
+	ig_json_obj_close(j);
+	json_levels(j, r);
+	/* on a dry-run port, what would have been refused */
+	ig_json_key(j, "refused_by_level");
+	ig_json_obj_open(j);
+	for (int l = 0; l < IG_L_MAX; l++)
+		ig_json_ku64(j, ig_level_name((enum ig_level)l), r->ls.refused[l]);
+	ig_json_obj_close(j);
+	ig_json_ku64(j, "token_clients", r->token_clients);
+	ig_json_ku64(j, "token_debtors", r->token_debtors);
+	ig_json_obj_close(j);
+}
+
+static int print_json(const struct status *s, FILE *out)
+{
+	struct ig_json j;
+	int err;
+
+	ig_json_init(&j, out, 0);
+	ig_json_obj_open(&j);
+	ig_json_kstr(&j, "pin_dir", s->in.pin_dir);
+	ig_json_kstr(&j, "clock", ig_clock_name((enum ig_clock)s->clock));
+	ig_json_key(&j, "attachments");
+	ig_json_arr_open(&j);
+	for (int i = 0; i < s->natt; i++) {
+		ig_json_obj_open(&j);
+		ig_json_kstr(&j, "ifname", s->att[i].ifname);
+		ig_json_kstr(&j, "hook", ig_hook_name(s->att[i].hook));
+		ig_json_kstr(&j, "mode", s->att[i].mode);
+		ig_json_ku64(&j, "prog_id", s->att[i].prog_id);
+		ig_json_obj_close(&j);
+	}
+	ig_json_arr_close(&j);
+	ig_json_key(&j, "reject_budget");
+	ig_json_obj_open(&j);
+	ig_json_ku64(&j, "rate", s->g.reject_rate);
+	ig_json_ku64(&j, "burst", s->g.reject_burst);
+	ig_json_obj_close(&j);
+	ig_json_ku64(&j, "max_sources", s->in.max_sources);
+	ig_json_ku64(&j, "tracked_sources", s->tracked);
+	ig_json_ku64(&j, "flow_entries", s->flows);
+	ig_json_ku64(&j, "max_flows", s->in.max_flows);
+	ig_json_key(&j, "ports");
+	ig_json_arr_open(&j);
+	for (int i = 0; i < s->nrows; i++)
+		json_port(&j, &s->rows[i]);
+	ig_json_arr_close(&j);
+	ig_json_key(&j, "unprotected");
+	ig_json_obj_open(&j);
+	ig_json_ku64(&j, "pass_other", s->other.packets[IG_R_PASS_OTHER]);
+	ig_json_ku64(&j, "pass_unparsed", s->other.packets[IG_R_PASS_UNPARSED]);
+	ig_json_ku64(&j, "pass_fragment", s->other.packets[IG_R_PASS_FRAGMENT]);
+	ig_json_obj_close(&j);
+	ig_json_key(&j, "breakers");
+	err = ig_cli_breakers_json(&s->in, &j);
+	ig_json_obj_close(&j);
+	ig_json_end(&j);
+	return err;
+}
+
+/* A port's fair-share levels and what they refused, when it has any. */
+static void print_levels(const struct ig_port_row *r, FILE *out)
+{
+	const struct ig_limits *l = &r->lim;
+	int any = 0;
+
+	if (ig_limits_any(l) || (r->pol.flags & IG_POL_F_FLEET)) {
+		fprintf(out, "%u/%s levels:", r->port, ig_proto_name(r->proto));
+		if (l->prefix_rate)
+			fprintf(out, " prefix /%u,/%u %llu/s burst %llu;",
+				l->prefix_v4 ? l->prefix_v4 : IG_DEFAULT_PREFIX_V4,
+				l->prefix_v6 ? l->prefix_v6 : IG_DEFAULT_PREFIX_V6,
+				(unsigned long long)l->prefix_rate, (unsigned long long)l->prefix_burst);
+		if (l->port_rate)
+			fprintf(out, " port %llu/s burst %llu;", (unsigned long long)l->port_rate,
+				(unsigned long long)l->port_burst);
+		if (l->newcomer_rate)
+			fprintf(out, " newcomers %llu/s burst %llu;", (unsigned long long)l->newcomer_rate,
+				(unsigned long long)l->newcomer_burst);
+		if (l->max_conns)
+			fprintf(out, " max-conns %u;", l->max_conns);
+		if (l->tokens_per_min)
+			fprintf(out, " tokens %llu/min at %u B/token (%llu clients, %llu in debt);",
+				(unsigned long long)l->tokens_per_min,
+				l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN,
+				(unsigned long long)r->token_clients, (unsigned long long)r->token_debtors);
+		if (r->pol.flags & IG_POL_F_FLEET)
+			fprintf(out, " fleet-wide limit (agent, Redis);");
+		fputc('\n', out);
+	}
+	for (int k = 0; k < IG_L_MAX; k++) {
+		if (!r->ls.refused[k])
+			continue;
+		if (!any++)
+			fprintf(out, "%u/%s %s by level:", r->port, ig_proto_name(r->proto),
+				r->pol.flags & IG_POL_F_DRY_RUN ? "would have refused" : "refused");
+		fprintf(out, " %s %llu", ig_level_name((enum ig_level)k),
+			(unsigned long long)r->ls.refused[k]);
+	}
+	if (any)
+		fputc('\n', out);
+}
+
+static int print_table(const struct status *s, FILE *out)
+{
+	const struct ig_stats *other = &s->other;
+
+	fprintf(out, "instance   %s (clock: %s)\n", s->in.pin_dir,
+		ig_clock_name((enum ig_clock)s->clock));
+	if (!s->natt)
+		fprintf(out, "attached   nowhere\n");
+	for (int i = 0; i < s->natt; i++)
+		fprintf(out, "attached   %s: %s (%s), prog %u\n", s->att[i].ifname,
+			ig_hook_name(s->att[i].hook), s->att[i].mode, s->att[i].prog_id);
+	fprintf(out, "replies    at most %llu/s, burst %llu\n", (unsigned long long)s->g.reject_rate,
+		(unsigned long long)s->g.reject_burst);
+	fprintf(out, "sources    %llu tracked of %llu\n", (unsigned long long)s->tracked,
+		(unsigned long long)s->in.max_sources);
+	fprintf(out, "flows      %llu entries of %u (breaker ports' connections)\n\n",
+		(unsigned long long)s->flows, s->in.max_flows);
+	fprintf(out, "%-11s %12s %10s %-6s %-10s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
+		"UNIT", "ACTION", "SOURCES", "PASSED", "DROPPED", "REJECTED");
+	if (!s->nrows)
+		fprintf(out, "(no port is limited: infergate limit PORT --rate N/s)\n");
+	for (int i = 0; i < s->nrows; i++) {
+		const struct ig_port_row *r = &s->rows[i];
+		char name[16], action[24];
+
+		snprintf(name, sizeof(name), "%u/%s", r->port, ig_proto_name(r->proto));
+		snprintf(action, sizeof(action), "%s%s", ig_action_name(r->pol.action),
+			 r->pol.flags & IG_POL_F_DRY_RUN ? " (dry)" : "");
+		fprintf(out, "%-11s %12llu %10llu %-6s %-10s %8llu %12llu %12llu %12llu\n", name,
+			(unsigned long long)r->pol.rate, (unsigned long long)r->pol.burst,
+			ig_unit_name(r->pol.unit), action, (unsigned long long)r->sources,
+			(unsigned long long)sum_reasons(&r->st, IG_V_PASS).pkts,
+			(unsigned long long)sum_reasons(&r->st, IG_V_DROP).pkts,
+			(unsigned long long)sum_reasons(&r->st, IG_V_TX).pkts);
+	}
+	for (int i = 0; i < s->nrows; i++)
+		print_levels(&s->rows[i], out);
+	for (int i = 0; i < s->nrows; i++)
+		if (s->rows[i].pol.flags & IG_POL_F_DRY_RUN)
+			fprintf(out, "%u/%s is a dry run: %llu would have been dropped, %llu rejected "
+				     "(counted as passed)\n", s->rows[i].port,
+				ig_proto_name(s->rows[i].proto),
+				(unsigned long long)s->rows[i].st.packets[IG_R_DRY_DROP],
+				(unsigned long long)s->rows[i].st.packets[IG_R_DRY_REJECT]);
+	fprintf(out, "\nother traffic: %llu passed (%llu not for a limited port, %llu unparsed, "
+		     "%llu fragments)\n",
+		(unsigned long long)sum_reasons(other, IG_V_PASS).pkts,
+		(unsigned long long)other->packets[IG_R_PASS_OTHER],
+		(unsigned long long)other->packets[IG_R_PASS_UNPARSED],
+		(unsigned long long)other->packets[IG_R_PASS_FRAGMENT]);
+	fputc('\n', out);
+	return ig_breakers_print(&s->in, 0, out);
+}
+
+/* Everything status shows, from the open instance. */
+static int status_read(struct status *s)
+{
+	__u64 *sources;
+	__u64 tick;
+	int err;
+
+	s->natt = ig_list_attachments(ig_cli_pin_dir, s->att, IG_MAX_ATTACHMENTS);
+	if (s->natt < 0)
+		s->natt = 0;
+	ig_pick_clock(&s->clock, &tick);
+	err = ig_globals_get(&s->in, &s->g);
+	if (!err)
+		err = ig_ports_read(&s->in, &s->rows, &s->nrows);
+	if (!err)
+		err = ig_stats_read(&s->in, 0, &s->other);
+	if (err)
+		return err;
+	sources = calloc(IG_POLICY_ENTRIES, sizeof(*sources));
+	if (!sources)
+		return -ENOMEM;
+	err = ig_sources_count(&s->in, sources, &s->tracked);
+	if (!err)
+		err = ig_flows_count(&s->in, &s->flows);
+	for (int i = 0; !err && i < s->nrows; i++)
+		s->rows[i].sources = sources[IG_PORT_INDEX(s->rows[i].proto, s->rows[i].port)];
+	free(sources);
+	return err ? err : ig_tokens_count(&s->in, s->rows, s->nrows);
+}
+
+/* The fleet's nodes, from the Redis given or the one of a config's [cluster]. */
+static int fleet_status(const char *redis, const char *config, int json)
+{
+	struct ig_cfg_file *cfg;
+	char msg[600];
+	int err;
+
+	if (redis)
+		return ig_cli_exit(ig_fleet_print_nodes(redis, NULL, json));
+	if (!config)
+		return ig_cli_usage("status", "%s", "--fleet needs --redis ADDR or --config FILE");
+	err = ig_config_read(config, &cfg, msg, sizeof(msg));
+	if (err) {
+		ig_err("%s", msg);
+		return 1;
+	}
+	if (!cfg->has_cluster)
+		err = -EINVAL, ig_err("%s has no [cluster] section", config);
+	else
+		err = ig_fleet_print_nodes(cfg->cluster.redis, cfg->cluster.password, json);
+	free(cfg);
+	return ig_cli_exit(err);
+}
+
+struct status_cfg {
+	int json, fleet;
+	const char *redis, *config;
+};
+
+static const struct ig_opt status_opts[] = {
+	IG_OPT("json", IG_OPT_BOOL, struct status_cfg, json, .help = "one JSON object, for scripts"),
+	IG_OPT("fleet", IG_OPT_BOOL, struct status_cfg, fleet,
+	       .help = "instead, every node of the fleet as it last published itself\n"
+		       "to Redis (its breakers and its sync), from any host"),
+	IG_OPT("redis", IG_OPT_STRING, struct status_cfg, redis, .metavar = "ADDR",
+	       .help = "the fleet's Redis: HOST:PORT or unix:/path"),
+	IG_OPT("config", IG_OPT_STRING, struct status_cfg, config, .metavar = "FILE",
+	       .complete = IG_COMPLETE_FILE,
+	       .help = "or take it (and its password) from FILE's [cluster]"),
+	{}
+};
+
+static int cmd_status(const void *cfg, int argc, char **argv)
+{
+	const struct status_cfg *c = cfg;
+	struct status *s;
+	int err;
+
+	(void)argc, (void)argv;
+	if ((c->redis || c->config) && !c->fleet)
+		return ig_cli_usage("status", "%s", "--redis and --config go with --fleet");
+	if (c->fleet)
+		return fleet_status(c->redis, c->config, c->json);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return 1;
+	err = ig_cli_open(&s->in);
+	if (err) {
+		free(s);
+		return 1;
+	}
+	err = status_read(s);
+	if (!err)
+		err = c->json ? print_json(s, stdout) : print_table(s, stdout);
+	free(s->rows);
+	ig_instance_close(&s->in);
+	free(s);
+	return ig_cli_exit(err);
+}
+
+struct top_cfg {
+	__u64 n;
+	const char *metrics;
+	int json;
+};
+
+static const struct ig_opt top_opts[] = {
+	IG_OPT(NULL, IG_OPT_COUNT, struct top_cfg, n, .short_name = 'n', .metavar = "N",
+	       .min = 1, .max = 1000, .help = "sources per port (default 10)"),
+	IG_OPT("metrics", IG_OPT_STRING, struct top_cfg, metrics, .metavar = "ADDR",
+	       .help = "where the agent serves metrics (default " IG_DEFAULT_METRICS_ADDR ")"),
+	IG_OPT("json", IG_OPT_BOOL, struct top_cfg, json, .help = "as JSON"),
+	{}
+};
+
+/* The agent renders top (agent/top.c); this asks it over HTTP. */
+static int cmd_top(const void *cfg, int argc, char **argv)
+{
+	const struct top_cfg *c = cfg;
+	char url[256], why[256];
+	long code;
+	int err;
+
+	(void)argc, (void)argv;
+	snprintf(url, sizeof(url), "http://%s/top%s?n=%llu", c->metrics, c->json ? ".json" : "",
+		 (unsigned long long)c->n);
+	err = ig_http_get(url, 5000, stdout, &code, why, sizeof(why));
+	if (err == -ENOMEM) {
+		ig_err("%s", why);
+		return 1;
+	}
+	if (err) {
+		ig_err("no agent answering on %s (%s): top needs `infergate run` with metrics on",
+		       c->metrics, why);
+		return 1;
+	}
+	if (code && code != 200) {
+		ig_err("the agent on %s answered HTTP %ld", c->metrics, code);
+		return 1;
+	}
+	return 0;
+}
+
+const struct ig_cmd ig_status_cmds[] = {
+	IG_CMD("status", cmd_status, status_opts, struct status_cfg,
+	       .doc = "Show attachments, limits, counters and tracked sources."),
+	IG_CMD("top", cmd_top, top_opts, struct top_cfg,
+	       .defaults = &(const struct top_cfg){ .n = 10, .metrics = IG_DEFAULT_METRICS_ADDR },
+	       .doc = "Per port, the sources with the most drops and the fewest tokens left, from the\n"
+		      "running agent (infergate run), which samples the data path's drops (at most one\n"
+		      "per CPU per millisecond, so counts are samples, not totals: the per-port totals\n"
+		      "are in status and /metrics) and reads each source's bucket."),
+	{}
+};
