@@ -82,7 +82,7 @@ inA ip link set "$VA" up
 # RSTs sent with XDP_TX reach the peers through GRO
 inC ethtool -K "$VC" gro on >/dev/null
 inA ethtool -K "$VA" gro on >/dev/null
-link_up() { nsenter --net="/run/netns/$1" ip link show dev "$2" | grep -q LOWER_UP; }
+link_up() { nsenter --net="/run/netns/$1" ip link show dev "$2" | grep LOWER_UP >/dev/null; }
 for l in "$S $VS" "$S $VSA" "$C $VC" "$A $VA"; do
 	# shellcheck disable=SC2086 # NS DEV
 	wait_for 5 link_up $l

@@ -225,7 +225,7 @@ ig_peer_xdp_pass() {
 ig_link_usable() { # NS DEV ADDR6
 	local out
 	out=$(nsenter --net="/run/netns/$1" ip -6 addr show dev "$2") || return 1
-	nsenter --net="/run/netns/$1" ip link show dev "$2" | grep -q 'LOWER_UP' || return 1
+	nsenter --net="/run/netns/$1" ip link show dev "$2" | grep 'LOWER_UP' >/dev/null || return 1
 	grep -q "inet6 $3/" <<<"$out" || return 1
 	! grep -q tentative <<<"$out"
 }
@@ -487,7 +487,7 @@ ig_hex_le() { # VALUE BYTES
 
 # XDP program on DEV in namespace NS, as `ip -d link` shows it.
 ig_has_xdp() { # NS DEV
-	nsenter --net="/run/netns/$1" ip -d link show dev "$2" | grep -q 'xdp'
+	nsenter --net="/run/netns/$1" ip -d link show dev "$2" | grep 'xdp' >/dev/null
 }
 
 # Number of programs on DEV's tcx ingress + egress, asked of the kernel with

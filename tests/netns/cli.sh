@@ -92,7 +92,7 @@ t_attach_twice() {
 	id2=$(ig_json 'j["attachments"][0]["prog_id"]')
 	echo "prog ids: $id1 then $id2"
 	if [ "$HOOK" = xdp ]; then
-		nsenter --net="/run/netns/$SRV" ip -d link show dev "$VS" | grep -q "prog/xdp id $id2 " ||
+		nsenter --net="/run/netns/$SRV" ip -d link show dev "$VS" | grep "prog/xdp id $id2 " >/dev/null ||
 			ig_fail "status prog_id $id2 is not the XDP program on $VS"
 	fi
 	# and the one attached program does its job

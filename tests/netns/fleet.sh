@@ -12,7 +12,7 @@
 
 RATE=20 BURST=20 ATTEMPTS_PER_S=120 CLIENT=198.18.60.2
 
-redis_up() { redis-cli -s "$IG_TMP/redis.sock" ping 2>/dev/null | grep -q PONG; }
+redis_up() { redis-cli -s "$IG_TMP/redis.sock" ping 2>/dev/null | grep PONG >/dev/null; }
 start_redis() {
 	redis-server --port 0 --unixsocket "$IG_TMP/redis.sock" --unixsocketperm 600 \
 		--save "" --appendonly no --daemonize no --dir "$IG_TMP" \

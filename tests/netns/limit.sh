@@ -212,7 +212,7 @@ t_dry_run() {
 	would=$(ig_json 'reason(8080,"tcp","would_reject")')
 	ig_assert_range "$would" 7 8 "counted as would_reject (10 - burst 2, +-1)"
 	ig_assert_eq "$(ig_json 'port(8080)["enforce"]')" False "enforce in status --json"
-	ig status | grep -q "8080/tcp is a dry run: 0 would have been dropped, $would rejected" ||
+	ig status | grep "8080/tcp is a dry run: 0 would have been dropped, $would rejected" >/dev/null ||
 		ig_fail "status does not show the dry run: $(ig status)"
 	ig limit 8080 --rate 1/s --burst 2 --action reject
 	ig_curl_run 3 "http://$S4:8080/" 2
