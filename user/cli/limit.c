@@ -7,6 +7,7 @@
 #include "lib/levels.h"
 #include "lib/log.h"
 #include "lib/policy.h"
+#include "lib/port.h"
 
 /* Indexed by the ABI's values: the index is what the parser stores. */
 static const char *const units[IG_UNIT_MAX + 1] = {
@@ -120,13 +121,16 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 
 	if (ig_cli_open(&in))
 		return 1;
-	/* the policy first (it gets its slot), then its levels, then the flags
-	 * that switch the levels on */
-	err = ig_policy_set(&in, proto, port, &pol);
-	if (!err)
-		err = ig_levels_set(&in, proto, port, &lim);
-	if (!err)
-		err = ig_flags_refresh(&in);
+	/* policy, levels and flags in the order the data path needs, or nothing;
+	 * a changed limit keeps every source's state as it is (no rescale: the
+	 * agent's reload rescales, an operator's limit is taken as written) */
+	{
+		struct ig_port_limit want = { .policy = pol, .levels = lim, .rescale = 0 };
+
+		err = ig_port_apply(&in, proto, port, &want);
+		if (err > 0)
+			err = 0;
+	}
 	ig_instance_close(&in);
 	if (!err && ig_limits_any(&lim))
 		ig_info("%u/%s levels:%s%s%s%s%s", port, ig_proto_name(proto),

@@ -6,7 +6,7 @@
 #include <linux/types.h>
 #include "ig_abi.h"
 #include "lib/instance.h"
-#include "lib/port.h" /* ig_policy_set, for the CLI */
+#include "lib/port.h" /* ig_policy_set: a policy alone, over ig_port_apply */
 
 /* All IG_POLICY_ENTRIES policies, read in one go (caller frees). */
 int ig_policy_read_all(const struct ig_instance *in, struct ig_policy **out);
