@@ -343,12 +343,40 @@ struct ig_globals {
 	__u64 reject_burst; /* replies */
 };
 
-/* The source table's hash seed, map `seed` (ARRAY[1], key 0): random, made with
+/* The source table's hash seed, map `seed` (ARRAY[2], key 0): random, made with
  * the instance and kept with it; the loader copies it into ig_config, so the
- * data path never looks it up. Changing it orphans every tracked source. */
+ * data path never looks it up. Changing it orphans every tracked source.
+ *
+ * Key 1 records the clock the instance was made with (IG_SEED_CLOCK_*): every
+ * bucket, debt and block in the pinned maps is a time in that clock's domain,
+ * so user space reads it from here rather than guessing it again from the
+ * kernel's config (the two domains differ by months: a wrong guess turned a
+ * charge into a months-long lock-out, and a rescale into a refill), and every
+ * later attach loads the programs with the same clock. */
 struct ig_seed {
 	__u64 value;
 };
+
+#define IG_SEED_KEY_HASH 0
+#define IG_SEED_KEY_CLOCK 1
+/* value of key 1: recorded bit | tick_ns << 8 | enum ig_clock */
+#define IG_SEED_CLOCK_RECORDED (1ULL << 63)
+
+static __inline __u64 ig_clock_record(__u32 clock, __u64 tick_ns)
+{
+	return IG_SEED_CLOCK_RECORDED | (tick_ns << 8) | (clock & 0xff);
+}
+
+/* 0 and the clock when `rec` was recorded, -1 when it was not (key 1 of an
+ * instance made before the record existed reads 0). */
+static __inline int ig_clock_unrecord(__u64 rec, __u32 *clock, __u64 *tick_ns)
+{
+	if (!(rec & IG_SEED_CLOCK_RECORDED))
+		return -1;
+	*clock = (__u32)(rec & 0xff);
+	*tick_ns = (rec & ~IG_SEED_CLOCK_RECORDED) >> 8;
+	return 0;
+}
 
 #define IG_DEFAULT_REJECT_RATE 1000ULL
 #define IG_DEFAULT_REJECT_BURST 1000ULL

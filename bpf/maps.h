@@ -66,7 +66,7 @@ struct {
 /* See struct ig_seed: read by the loader only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, struct ig_seed);
 } seed SEC(".maps");

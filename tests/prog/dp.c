@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dp.h"
+#include "lib/loader.h"
 #include "harness.h"
 
 const char *const hook_name[NHOOKS] = { "xdp", "tc" };
@@ -96,6 +97,20 @@ struct infergate *dp_load(void)
 		skel->rodata->ig_cfg.hash_seed = 0x5eed;
 		ASSERT_OK(infergate__load(skel), "load the data path");
 		dp_skel = skel;
+	}
+	{
+		/* The user-space code under test (rescale, token charges, fleet
+		 * blocks) reads the recorded clock: give it a real one, as an
+		 * attach would record; the programs themselves run on the test
+		 * clock. */
+		struct ig_seed rec;
+		__u32 key = IG_SEED_KEY_CLOCK, clock;
+		__u64 tick_ns;
+
+		ig_pick_clock(&clock, &tick_ns);
+		rec.value = ig_clock_record(clock, tick_ns);
+		ASSERT_OK(bpf_map__update_elem(dp_skel->maps.seed, &key, 4, &rec, sizeof(rec),
+					       BPF_ANY), "clock record");
 	}
 	for (int i = 0; i < dp_npolicies; i++)
 		ASSERT_OK(bpf_map__update_elem(dp_skel->maps.port_policy, &dp_policy_idx[i], 4,

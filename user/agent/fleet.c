@@ -332,7 +332,7 @@ int ig_fleet_prune(const struct ig_instance *in)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = ig_datapath_now(&now);
+	err = ig_datapath_now(in, &now);
 	while (!err && !done) {
 		count = IG_FLEET_BATCH;
 		if (bpf_map_lookup_batch(fd, in_batch, &batch, keys, vals, &count, NULL)) {
@@ -469,7 +469,7 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 		if (wait_us > 0) {
 			__u64 until;
 
-			if (!dp_now && ig_datapath_now(&dp_now))
+			if (!dp_now && ig_datapath_now(in, &dp_now))
 				continue;
 			until = dp_now + (__u64)wait_us * 1000;
 			if (block(in, &c->key, until))

@@ -315,7 +315,7 @@ int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 	if (!err && bpf_map_lookup_elem(t->in->fd[IG_MAP_SEED], &zero, &seed))
 		err = -errno;
 	if (!err)
-		err = ig_datapath_now(&now);
+		err = ig_datapath_now(t->in, &now);
 	if (err)
 		goto out;
 	pthread_mutex_lock(&t->lock);

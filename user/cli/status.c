@@ -268,7 +268,10 @@ static int status_read(struct status *s)
 	s->natt = ig_list_attachments(ig_cli_pin_dir, s->att, IG_MAX_ATTACHMENTS);
 	if (s->natt < 0)
 		s->natt = 0;
-	ig_pick_clock(&s->clock, &tick);
+	/* the recorded clock; an instance made by an older version has none
+	 * yet (its next attach records it): shown as the guess */
+	if (ig_instance_clock(&s->in, &s->clock, &tick))
+		ig_pick_clock(&s->clock, &tick);
 	err = ig_globals_get(&s->in, &s->g);
 	if (!err)
 		err = ig_ports_read(&s->in, &s->rows, &s->nrows);

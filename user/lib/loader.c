@@ -17,6 +17,7 @@
 #include "lib/loader.h"
 #include "lib/instance.h"
 #include "lib/log.h"
+#include "lib/names.h"
 
 /* tcx (kernel 6.6+) postdates the uapi headers of Debian bookworm. */
 #ifndef BPF_TCX_INGRESS
@@ -264,6 +265,40 @@ static int init_globals(struct infergate *skel)
  * pick addresses that share a set. Goes into rodata before load; stored in the
  * `seed` map after it (store_seed).
  */
+/*
+ * The clock of an instance that exists is the one it recorded (key 1 of
+ * `seed`); a new instance picks one and store_seed() records it. An instance
+ * pinned before the record existed has none: it keeps today's pick, which is
+ * then recorded, so it is guessed once more and never again.
+ */
+static int pick_clock(const char *pin_dir, const struct pin_plan *plan, __u32 *clock,
+		      __u64 *tick_ns)
+{
+	__u32 key = IG_SEED_KEY_CLOCK;
+	struct ig_seed s = {};
+	char path[512];
+	int fd;
+
+	ig_pick_clock(clock, tick_ns);
+	if (!plan->existed[IG_MAP_SEED])
+		return 0;
+	ig_path(path, sizeof(path), pin_dir, "seed");
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &key, &s)) {
+		int err = -errno;
+
+		ig_err("cannot read the pinned clock record in %s: %s", path, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	close(fd);
+	if (ig_clock_unrecord(s.value, clock, tick_ns))
+		ig_warn("%s: no clock recorded (made by an older version): recording %s now",
+			pin_dir, ig_clock_name((enum ig_clock)*clock));
+	return 0;
+}
+
 static int pick_seed(const char *pin_dir, const struct pin_plan *plan, __u64 *seed)
 {
 	struct ig_seed s;
@@ -293,15 +328,15 @@ static int pick_seed(const char *pin_dir, const struct pin_plan *plan, __u64 *se
 	return 0;
 }
 
-static int store_seed(struct infergate *skel, __u64 seed)
+static int store_seed(struct infergate *skel, __u32 key, __u64 value)
 {
-	struct ig_seed s = { .value = seed };
-	__u32 zero = 0;
+	struct ig_seed s = { .value = value };
 
-	if (bpf_map__update_elem(skel->maps.seed, &zero, sizeof(zero), &s, sizeof(s), BPF_ANY)) {
+	if (bpf_map__update_elem(skel->maps.seed, &key, sizeof(key), &s, sizeof(s), BPF_ANY)) {
 		int err = -errno;
 
-		ig_err("cannot store the hash seed: %s", strerror(-err));
+		ig_err("cannot store the %s in map seed: %s",
+		       key == IG_SEED_KEY_CLOCK ? "clock record" : "hash seed", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -438,16 +473,16 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 		ig_err("cannot open the BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	ig_pick_clock(&clock, &tick_ns);
-	skel->rodata->ig_cfg.clock = (enum ig_clock)clock;
-	skel->rodata->ig_cfg.tick_ns = tick_ns;
-
 	err = set_pins(pin_dir, skel, o, &plan);
 	if (!err)
 		err = pick_seed(pin_dir, &plan, &seed);
+	if (!err)
+		err = pick_clock(pin_dir, &plan, &clock, &tick_ns);
 	if (err)
 		goto fail;
 	skel->rodata->ig_cfg.hash_seed = seed;
+	skel->rodata->ig_cfg.clock = (enum ig_clock)clock;
+	skel->rodata->ig_cfg.tick_ns = tick_ns;
 	err = infergate__load(skel);
 	if (err) {
 		ig_err("loading the data path failed: %s%s (run with -v for libbpf's log)",
@@ -462,10 +497,14 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 			goto fail;
 	}
 	if (!plan.existed[IG_MAP_SEED]) {
-		err = store_seed(skel, seed);
+		err = store_seed(skel, IG_SEED_KEY_HASH, seed);
 		if (err)
 			goto fail;
 	}
+	/* every attach: a no-op when recorded, the record of an older instance */
+	err = store_seed(skel, IG_SEED_KEY_CLOCK, ig_clock_record(clock, tick_ns));
+	if (err)
+		goto fail;
 
 	if (upgrade) {
 		err = replace_programs(skel, o, ifindex, path, egress_path);

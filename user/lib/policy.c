@@ -160,12 +160,40 @@ int ig_globals_get(const struct ig_instance *in, struct ig_globals *g)
 	return 0;
 }
 
-int ig_datapath_now(__u64 *now)
+int ig_instance_clock(const struct ig_instance *in, __u32 *clock, __u64 *tick_ns)
+{
+	__u32 key = IG_SEED_KEY_CLOCK;
+	struct ig_seed s;
+
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_SEED], &key, &s)) {
+		int err = -errno;
+
+		ig_err("%s: cannot read the clock record in map seed: %s", in->pin_dir,
+		       strerror(-err));
+		return err;
+	}
+	if (ig_clock_unrecord(s.value, clock, tick_ns)) {
+		/* guessing could be months off: refuse rather than lock someone out */
+		ig_err("%s: no clock recorded (pinned by an older version): attach again to "
+		       "record it", in->pin_dir);
+		return -ENODATA;
+	}
+	return 0;
+}
+
+int ig_datapath_now(const struct ig_instance *in, __u64 *now)
 {
 	__u32 clock;
 	__u64 tick_ns;
+	int err;
 
-	ig_pick_clock(&clock, &tick_ns); /* what attach chose, by the same rule */
+	err = ig_instance_clock(in, &clock, &tick_ns);
+	if (err)
+		return err;
+	if (clock == IG_CLOCK_TEST) {
+		ig_err("%s: the data path runs on a test clock", in->pin_dir);
+		return -EOPNOTSUPP;
+	}
 	if (clock == IG_CLOCK_TICK) {
 		/* bpf_jiffies64(): the kernel's jiffies, which /proc/timer_list shows */
 		char line[128];
@@ -236,7 +264,7 @@ int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 
 
 	if (from->rate == to->rate && from->burst == to->burst && from->unit == to->unit)
 		return 0;
-	err = ig_datapath_now(&c.now);
+	err = ig_datapath_now(in, &c.now);
 	if (!err)
 		err = ig_sources_walk(in, rescale_set, &c);
 	return err ? err : c.rescaled;

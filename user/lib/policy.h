@@ -54,8 +54,10 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
  */
 int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		       const struct ig_policy *from, const struct ig_policy *to);
-/* The data path's clock now (ns), as the loaded programs read it. */
-int ig_datapath_now(__u64 *now);
+/* The clock the instance recorded when it was made (map seed, key 1). */
+int ig_instance_clock(const struct ig_instance *in, __u32 *clock, __u64 *tick_ns);
+/* The data path's clock now (ns), as the instance's programs read it. */
+int ig_datapath_now(const struct ig_instance *in, __u64 *now);
 
 int ig_globals_set(const struct ig_instance *in, const struct ig_globals *g);
 int ig_globals_get(const struct ig_instance *in, struct ig_globals *g);

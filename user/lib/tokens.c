@@ -34,7 +34,7 @@ int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_prot
 		       ig_proto_name(proto), port);
 		return -ENOENT;
 	}
-	err = ig_datapath_now(&now);
+	err = ig_datapath_now(in, &now);
 	if (err)
 		return err;
 	if (bpf_map_lookup_elem(in->fd[IG_MAP_TOKENS], &k, &ts) && errno != ENOENT) {
@@ -76,7 +76,7 @@ int ig_tokens_count(const struct ig_instance *in, struct ig_port_row *rows, int 
 		any |= rows[i].lim.tokens_per_min != 0;
 	if (!any)
 		return 0;
-	err = ig_datapath_now(&now);
+	err = ig_datapath_now(in, &now);
 	if (err)
 		return err;
 	while (bpf_map_get_next_key(in->fd[IG_MAP_TOKENS], pk, &k) == 0) {
