@@ -47,6 +47,16 @@ static __always_inline __u64 ig_now(void)
 	return bpf_ktime_get_coarse_ns();
 }
 
+/* Bytes of the skb the program can read: `pkt - pkt_end` in asm, as in
+ * ctx_wire_len(). */
+static __always_inline __u32 ig_ctx_linear(struct __sk_buff *skb)
+{
+	long n = (long)ctx_data(skb, IG_HOOK_TC);
+
+	asm volatile("%0 -= %1" : "+r"(n) : "r"(ctx_data_end(skb, IG_HOOK_TC)));
+	return (__u32)-n;
+}
+
 /* Charge the source's bucket, taking a way in its set on first sight. */
 static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
 					    __u64 cost, __u64 now)
@@ -137,12 +147,12 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	int res;
 
 	res = ig_parse(data, data_end, p);
-	if (res == IG_PARSE_BAD)
-		return IG_OUT(0, IG_R_PASS_UNPARSED);
-	if (res == IG_PARSE_FRAGMENT)
-		return IG_OUT(0, IG_R_PASS_FRAGMENT);
+	/* an skb's headers past its linear part (pulled to IG_TC_PULL) are
+	 * unread, not malformed: the stack would read them */
+	if (res == IG_PARSE_BAD && hook == IG_HOOK_TC && ig_ctx_linear(ctx) < ctx_wire_len(ctx, hook))
+		return IG_OUT(0, IG_R_DROP_UNREAD);
 	if (res != IG_PARSE_OK)
-		return IG_OUT(0, IG_R_PASS_OTHER);
+		return IG_OUT(0, ig_parse_reason(res));
 
 	idx = IG_PORT_INDEX(p->proto, p->dport);
 	pol = bpf_map_lookup_elem(&port_policy, &idx);

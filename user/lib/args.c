@@ -73,6 +73,9 @@ static const char *const reason_names[IG_R_MAX] = {
 	[IG_R_DRY_REJECT] = "would_reject",
 	[IG_R_PASS_ALLOW] = "allowed",
 	[IG_R_DROP_DENY] = "denied",
+	[IG_R_DROP_DEEP] = "drop_deep",
+	[IG_R_DROP_FRAGMENT] = "drop_fragment",
+	[IG_R_DROP_UNREAD] = "drop_unread",
 };
 
 #define NAME_OR(tab, v, n) ((unsigned)(v) < (n) && (tab)[v] ? (tab)[v] : "unknown")

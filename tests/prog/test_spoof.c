@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The spoofing matrix through BPF_PROG_TEST_RUN: frames an attacker shapes so
+ * that the receiving stack accepts them but the limiter would not charge them
+ * (free passes), or so that a reply would go where it must not (amplifiers).
+ * Each test is named after its attack and runs over both hooks. tests/netns/
+ * spoof.sh sends the fragment and extension-header attacks over veth, where
+ * the receiving kernel really reassembles them.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ig_abi.h"
+#include "infergate.skel.h"
+#include "frames.h"
+#include "harness.h"
+#include "dp.h"
+
+/* Ethernet pads a frame to 60 bytes (without FCS): the tiny fragments are
+ * shorter than that, and the padding is where a careless parser finds the
+ * rest of a transport header. */
+#define ETH_MIN 60
+
+static void pad_to_min(struct ig_frame *f, __u8 fill)
+{
+	if (f->len < ETH_MIN) {
+		memset(f->buf + f->len, fill, ETH_MIN - f->len);
+		f->len = ETH_MIN;
+	}
+}
+
+/*
+ * One fragment of the datagram in `whole` (IPv4, or IPv6 without extension
+ * headers): `len` bytes of its payload from `off` (a multiple of 8), with
+ * the More Fragments flag as given, padded with `fill`. What the kernel
+ * reassembles from such fragments is `whole` again.
+ */
+static struct ig_frame fragment(const struct ig_frame *whole, int ipv6, size_t off, size_t len,
+				int more, __u8 fill)
+{
+	size_t l3 = whole->l3_off, l4 = whole->l4_off;
+	struct ig_frame f;
+	__u8 *ip;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.buf, whole->buf, l4);
+	ip = f.buf + l3;
+	if (!ipv6) {
+		ip[2] = (__u8)((l4 - l3 + len) >> 8);
+		ip[3] = (__u8)(l4 - l3 + len);
+		ip[6] = (__u8)(((more ? 0x2000 : 0) | off / 8) >> 8);
+		ip[7] = (__u8)(off / 8);
+		ip[10] = ip[11] = 0;
+		ip[10] = (__u8)(ig_ref_csum(ip, l4 - l3) >> 8);
+		ip[11] = (__u8)ig_ref_csum(ip, l4 - l3);
+		memcpy(f.buf + l4, whole->buf + l4 + off, len);
+		f.len = l4 + len;
+	} else {
+		__u8 *fh = f.buf + l4;
+
+		ip[4] = (__u8)((8 + len) >> 8);
+		ip[5] = (__u8)(8 + len);
+		ip[6] = 44; /* Fragment */
+		fh[0] = whole->buf[l3 + 6];
+		fh[1] = 0;
+		fh[2] = (__u8)(off >> 8);
+		fh[3] = (__u8)((off & 0xf8) | !!more);
+		memcpy(fh + 4, "\x1e\x1e\x1e\x1e", 4);
+		memcpy(fh + 8, whole->buf + l4 + off, len);
+		f.len = l4 + 8 + len;
+	}
+	f.l3_off = l3;
+	f.l4_off = l4;
+	pad_to_min(&f, fill);
+	return f;
+}
+
+/* A limited port that a second SYN from the same source would exceed. */
+static struct infergate *limited(void)
+{
+	struct infergate *skel = dp_load();
+
+	dp_limit(skel, IG_PROTO_TCP, PORT, 1, 1, IG_UNIT_CONN, IG_ACTION_DROP);
+	return skel;
+}
+
+/* ------------------------------------------- frames the parser did not walk */
+
+/* Six extension headers is the longest chain RFC 8200 recommends: walked,
+ * so the SYN behind them is charged like any other. */
+IG_TEST(spoof_ipv6_six_dstopts_syn_is_charged)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = limited();
+		struct ig_frame_spec s;
+		struct ig_frame f;
+
+		ig_frame_defaults(&s, 1, IG_F_TCP);
+		for (int i = 0; i < 6; i++)
+			ig_frame_add_ext(&s, IG_F_DSTOPTS, 0);
+		f = IG_FRAME(&s);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], hook_name[h]);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "the second SYN");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_DROP_LIMIT), 1, "charged: over the limit");
+	}
+}
+
+/* Linux walks any number of destination options headers to the TCP socket. */
+IG_TEST(spoof_ipv6_seven_dstopts_syn_is_dropped)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int n = 7; n <= 8; n++) {
+			struct infergate *skel = limited();
+			struct ig_frame_spec s;
+			struct ig_frame f;
+
+			ig_frame_defaults(&s, 1, IG_F_TCP);
+			for (int i = 0; i < n; i++)
+				ig_frame_add_ext(&s, i == 3 ? IG_F_ROUTING : IG_F_DSTOPTS, 0);
+			f = IG_FRAME(&s);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], hook_name[h]);
+			ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_DEEP), 1, "counted as too deep");
+		}
+	}
+}
+
+/* The kernel strips priority tags (VID 0) one after the other. */
+IG_TEST(spoof_three_vlan_priority_tags_are_dropped)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int ipv6 = 0; ipv6 < 2; ipv6++) {
+			struct infergate *skel = limited();
+			struct ig_frame_spec s;
+			struct ig_frame f;
+
+			ig_frame_defaults(&s, ipv6, IG_F_TCP);
+			s.nvlan = 2;
+			s.vlan_tpid[0] = s.vlan_tpid[1] = 0x8100;
+			f = IG_FRAME(&s);
+			/* a third tag, VID 0, in front of the other two */
+			memmove(f.buf + 16, f.buf + 12, f.len - 12);
+			memcpy(f.buf + 12, "\x81\x00\x00\x00", 4);
+			f.len += 4;
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], hook_name[h]);
+			ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_DEEP), 1, "counted as too deep");
+		}
+	}
+}
+
+/* ----------------------------------------------------- tiny fragments */
+
+/*
+ * RFC 1858 / RFC 3128: 8 bytes of TCP header (ports and sequence number) in
+ * the first fragment, the flags in the second. The padding either reads as a
+ * TCP header with a data offset of 0 (the parser gave up and passed it) or,
+ * shaped by the attacker, as a plain ACK (the limiter let it through free).
+ */
+IG_TEST(spoof_ipv4_tiny_first_fragment_is_dropped)
+{
+	static const __u8 fills[] = { 0x00, 0x50 /* doff 5, and flags 0x50: ACK */ };
+
+	for (int h = 0; h < NHOOKS; h++) {
+		for (size_t k = 0; k < sizeof(fills); k++) {
+			struct infergate *skel = limited();
+			struct ig_frame whole = syn(0);
+			struct ig_frame f = fragment(&whole, 0, 0, 8, 1, fills[k]), rest;
+
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], hook_name[h]);
+			ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_FRAGMENT), 1, "counted as a bad fragment");
+			/* its second half overlaps the TCP header: dropped too (RFC 1858) */
+			rest = fragment(&whole, 0, 8, whole.len - whole.l4_off - 8, 0, 0);
+			ASSERT_EQ(dp_run(skel, h, rest.buf, rest.len, NULL), rc_drop[h],
+				  "the fragment at offset 8");
+			ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_FRAGMENT), 2, "counted as a bad fragment");
+		}
+	}
+}
+
+IG_TEST(spoof_ipv4_fragment_offsets_within_the_tcp_header_are_dropped)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = limited();
+		struct ig_frame_spec s;
+		struct ig_frame whole, f;
+		static __u8 payload[64];
+
+		ig_frame_defaults(&s, 0, IG_F_TCP);
+		s.payload = payload;
+		s.payload_len = sizeof(payload);
+		whole = IG_FRAME(&s);
+		f = fragment(&whole, 0, 16, 16, 1, 0);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "offset 16 bytes");
+		f = fragment(&whole, 0, 24, 16, 0, 0);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "offset 24: past it");
+		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_FRAGMENT), 1, "counted as a fragment");
+		/* UDP's header is 8 bytes: offset 8 is already past it */
+		ig_frame_defaults(&s, 0, IG_F_UDP);
+		s.payload = payload;
+		s.payload_len = sizeof(payload);
+		whole = IG_FRAME(&s);
+		f = fragment(&whole, 0, 8, 16, 0, 0);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "UDP at offset 8");
+		/* a first fragment that holds the whole TCP header is charged */
+		f = fragment(&whole, 0, 0, 24, 1, 0);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "UDP first fragment");
+		ig_frame_defaults(&s, 0, IG_F_TCP);
+		s.payload = payload;
+		s.payload_len = sizeof(payload);
+		whole = IG_FRAME(&s);
+		f = fragment(&whole, 0, 0, 24, 1, 0);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], "whole header: admitted");
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "... and charged");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_DROP_LIMIT), 1, "over the limit");
+	}
+}
+
+/* RFC 7112: an IPv6 first fragment must hold the whole header chain. */
+IG_TEST(spoof_ipv6_tiny_first_fragment_is_dropped)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = limited();
+		struct ig_frame whole = syn(1);
+		struct ig_frame f = fragment(&whole, 1, 0, 8, 1, 0x50);
+
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], hook_name[h]);
+		f = fragment(&whole, 1, 8, whole.len - whole.l4_off - 8, 0, 0);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], "its second half");
+		ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_FRAGMENT), 2, "counted as bad fragments");
+	}
+}
+
+IG_TEST(spoof_ipv6_first_fragment_cutting_the_header_chain_is_dropped)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = limited();
+		struct ig_frame_spec s;
+		struct ig_frame f;
+
+		ig_frame_defaults(&s, 1, IG_F_TCP);
+		ig_frame_add_frag(&s, 0, 1);
+		ig_frame_add_ext(&s, IG_F_DSTOPTS, 3); /* 32 bytes */
+		f = IG_FRAME(&s);
+		/* the datagram ends 16 bytes into the destination options */
+		f.buf[f.l3_off + 4] = 0;
+		f.buf[f.l3_off + 5] = 8 + 16;
+		f.len = f.l3_off + 40 + 8 + 16;
+		pad_to_min(&f, 0);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], hook_name[h]);
+		ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_FRAGMENT), 1, "counted as a bad fragment");
+	}
+}
+
+/* Not a fragment: a datagram too short for its TCP header is passed as
+ * unparsed (the stack drops it), never read from the padding behind it. */
+IG_TEST(spoof_ipv4_tcp_header_in_the_padding_is_not_read)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame whole = syn(0);
+		struct ig_frame f = fragment(&whole, 0, 0, 8, 0, 0x50);
+
+		/* a policy that refuses all: anything charged would be dropped */
+		dp_limit(skel, IG_PROTO_TCP, PORT, 0, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
+		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], hook_name[h]);
+		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_UNPARSED), 1, "counted as unparsed");
+	}
+}
