@@ -75,16 +75,19 @@ static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct
 }
 
 /*
- * Over the limit with action reject: may a reply go out? 0 when the host-wide
- * budget pays for one, else the reason to drop. Inline, before the reply
+ * Over the limit with action reject: may a reply go out? 0 when its sender
+ * may be answered (ig_reply_allowed()) and the host-wide budget pays for one,
+ * else the reason to drop. Inline, before the reply
  * stage is called: in a flood past the budget, most packets end here.
  */
-static __always_inline int ig_reject_admit(void *ctx, enum ig_hook hook)
+static __always_inline int ig_reject_admit(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
 	__u32 zero = 0;
 	struct ig_globals *g = bpf_map_lookup_elem(&globals, &zero);
 	struct ig_bucket *rs = bpf_map_lookup_elem(&reject_state, &zero);
 
+	if (!ig_reply_may(ctx, hook, p))
+		return IG_R_DROP_NO_REPLY;
 	/* a GRO'd train cannot become one reply: checked first, so it spends
 	 * none of the budget */
 	if (hook == IG_HOOK_TC && ig_ctx_u32(ctx, struct __sk_buff, gso_segs) > 1)
@@ -317,7 +320,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	    r == IG_R_DRY_REJECT || r == IG_R_DROP_DENY)
 		ig_level_count(slot, level);
 	if (r == IG_NEED_REJECT) {
-		int why_not = ig_reject_admit(ctx, hook);
+		int why_not = ig_reject_admit(ctx, hook, &p);
 
 		r = why_not ? why_not : IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
 	} else if (p.proto == IG_PROTO_TCP &&

@@ -302,6 +302,8 @@ enum ig_reason {
 	IG_R_DROP_FRAGMENT = 19, /* a first fragment without the whole TCP/UDP header, or a
 				  * later fragment that would overlap it (RFC 1858, 7112) */
 	IG_R_DROP_UNREAD = 20,   /* TC: the headers lie past the skb's linear part */
+	IG_R_DROP_NO_REPLY = 21, /* a reply was due, but the sender is no single host or the
+				  * packet went to a group (broadcast, multicast, ...) */
 	IG_R_MAX,
 };
 

@@ -85,6 +85,12 @@ static struct infergate *limited(void)
 	return skel;
 }
 
+/* The burst of 1 of a limited port. */
+static void exhaust_one(struct infergate *skel, enum hook h, const struct ig_frame *f)
+{
+	ASSERT_EQ(dp_run(skel, h, f->buf, f->len, NULL), rc_pass[h], "the burst of 1");
+}
+
 /* ------------------------------------------- frames the parser did not walk */
 
 /* Six extension headers is the longest chain RFC 8200 recommends: walked,
@@ -264,5 +270,79 @@ IG_TEST(spoof_ipv4_tcp_header_in_the_padding_is_not_read)
 		dp_limit(skel, IG_PROTO_TCP, PORT, 0, 1, IG_UNIT_PACKET, IG_ACTION_DROP);
 		ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], hook_name[h]);
 		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_UNPARSED), 1, "counted as unparsed");
+	}
+}
+
+/* ------------------------------------------------ replies: no amplifiers */
+
+struct group_case {
+	const char *what;
+	int ipv6;
+	const char *src, *dst;
+	__u8 smac0, dmac0; /* first bytes of the MACs: bit 0 is the group bit */
+};
+
+static const struct group_case group_cases[] = {
+	{ "IPv4 limited broadcast source", 0, "255.255.255.255", "198.18.0.2", 2, 2 },
+	{ "IPv4 multicast source", 0, "224.0.0.1", "198.18.0.2", 2, 2 },
+	{ "IPv4 multicast source (239/8)", 0, "239.1.2.3", "198.18.0.2", 2, 2 },
+	{ "IPv4 unspecified source", 0, "0.0.0.0", "198.18.0.2", 2, 2 },
+	{ "IPv4 this-network source", 0, "0.1.2.3", "198.18.0.2", 2, 2 },
+	{ "IPv4 class E source", 0, "240.0.0.1", "198.18.0.2", 2, 2 },
+	{ "IPv4 loopback source", 0, "127.0.0.1", "198.18.0.2", 2, 2 },
+	{ "IPv4 to the limited broadcast", 0, "198.18.0.1", "255.255.255.255", 2, 2 },
+	{ "IPv4 to a multicast group", 0, "198.18.0.11", "224.0.0.1", 2, 2 },
+	{ "IPv6 multicast source", 1, "ff02::1", "fd00::2", 2, 2 },
+	{ "IPv6 unspecified source", 1, "::", "fd00::2", 2, 2 },
+	{ "IPv6 loopback source", 1, "::1", "fd00::2", 2, 2 },
+	{ "IPv6 to a multicast group", 1, "fd00::1", "ff02::1", 2, 2 },
+	{ "Ethernet group source", 0, "198.18.0.12", "198.18.0.2", 0x01, 2 },
+	{ "Ethernet broadcast destination", 0, "198.18.0.13", "198.18.0.2", 2, 0xff },
+	{ "Ethernet multicast destination (IPv6)", 1, "fd00::11", "fd00::2", 2, 0x33 },
+};
+
+/* RFC 1122 3.2.2 / 4.2.3.10, RFC 4443 2.4 (e): over the limit with action
+ * reject (each case its own source, so its own bucket), none of these gets a RST or a port unreachable (one broadcast SYN
+ * would make every host on the LAN answer); the packet is dropped instead,
+ * counted, and spends none of the reject budget. */
+IG_TEST(spoof_reject_never_answers_a_group_or_unspecified_address)
+{
+	struct ig_globals g = { .reject_rate = 1, .reject_burst = 1 };
+	__u32 zero = 0;
+
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int udp = 0; udp < 2; udp++) {
+			struct infergate *skel = dp_load();
+			enum ig_proto proto = udp ? IG_PROTO_UDP : IG_PROTO_TCP;
+			struct ig_frame_spec s;
+			struct ig_frame f, r;
+			size_t n = sizeof(group_cases) / sizeof(group_cases[0]);
+
+			ASSERT_OK(bpf_map__update_elem(skel->maps.globals, &zero, 4, &g, sizeof(g),
+						       BPF_ANY), "budget: one reply");
+			dp_limit(skel, proto, PORT, 1, 1, IG_UNIT_PACKET, IG_ACTION_REJECT);
+			for (size_t i = 0; i < n; i++) {
+				const struct group_case *c = &group_cases[i];
+				char what[128];
+
+				ig_frame_defaults(&s, c->ipv6, udp ? IG_F_UDP : IG_F_TCP);
+				ig_frame_addrs(&s, c->src, c->dst);
+				s.smac[0] = c->smac0;
+				s.dmac[0] = c->dmac0;
+				f = IG_FRAME(&s);
+				snprintf(what, sizeof(what), "%s, %s, %s", hook_name[h],
+					 udp ? "udp" : "tcp", c->what);
+				ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], what);
+				ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &r), rc_drop[h], what);
+				ASSERT_EQ(dp_count(skel, 1 + proto, IG_R_DROP_NO_REPLY), i + 1, what);
+			}
+			ASSERT_EQ(dp_count(skel, 1 + proto, IG_R_DROP_BUDGET), 0, "no budget asked for");
+			/* the budget is still whole for a source that may be answered */
+			ig_frame_defaults(&s, 0, udp ? IG_F_UDP : IG_F_TCP);
+			ig_frame_addrs(&s, "198.18.0.99", "198.18.0.2");
+			f = IG_FRAME(&s);
+			exhaust_one(skel, h, &f);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_tx[h], "a unicast source");
+		}
 	}
 }

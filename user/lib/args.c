@@ -76,6 +76,7 @@ static const char *const reason_names[IG_R_MAX] = {
 	[IG_R_DROP_DEEP] = "drop_deep",
 	[IG_R_DROP_FRAGMENT] = "drop_fragment",
 	[IG_R_DROP_UNREAD] = "drop_unread",
+	[IG_R_DROP_NO_REPLY] = "drop_no_reply",
 };
 
 #define NAME_OR(tab, v, n) ((unsigned)(v) < (n) && (tab)[v] ? (tab)[v] : "unknown")
