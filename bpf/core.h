@@ -208,25 +208,50 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 /* One global per hook and stage, given the context only; `arg` is passed to
  * every stage, used or not: clang leaves an argument the callee ignores
  * undefined, and the verifier refuses an undefined argument register. */
-#define IG_STAGE(name, body)                                                               \
+#define IG_STAGE(name, parse, body)                                                        \
 	__noinline int name##_xdp(struct xdp_md *ctx, int arg)                              \
 	{                                                                                   \
-		const enum ig_hook hook = IG_HOOK_XDP;                                      \
-		struct ig_pkt pkt, *p = &pkt;                                               \
+		const enum ig_hook hook __attribute__((unused)) = IG_HOOK_XDP;              \
+		struct ig_pkt pkt = {}, *p = &pkt;                                          \
 		asm volatile("" : : "r"(arg));                                              \
-		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
+		if (!ctx || parse##_xdp(ctx, p))                                            \
 			return IG_R_DROP_REPLY_FAIL;                                        \
 		body;                                                                       \
 	}                                                                                   \
 	__noinline int name##_tc(struct __sk_buff *ctx, int arg)                            \
 	{                                                                                   \
-		const enum ig_hook hook = IG_HOOK_TC;                                       \
-		struct ig_pkt pkt, *p = &pkt;                                               \
+		const enum ig_hook hook __attribute__((unused)) = IG_HOOK_TC;               \
+		struct ig_pkt pkt = {}, *p = &pkt;                                          \
 		asm volatile("" : : "r"(arg));                                              \
-		if (!ctx || ig_parse(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p))      \
+		if (!ctx || parse##_tc(ctx, p))                                             \
 			return IG_R_DROP_REPLY_FAIL;                                        \
 		body;                                                                       \
 	}
+
+/*
+ * How a stage parses: ig_stage_parse, a global function too, verified once,
+ * and what it found is unknown to the stage's verification, so the stage is
+ * walked once rather than once per kind of frame (tags, family, protocol):
+ * the charge stage alone had grown to ~80 % of the verifier's 1M-instruction
+ * limit. Or ig_parse_here, inline, for the reject stage: its frame is the
+ * largest, and another call frame under it would break the 512 bytes.
+ */
+__noinline int ig_stage_parse_xdp(struct xdp_md *ctx, struct ig_pkt *p)
+{
+	if (!ctx || !p)
+		return IG_PARSE_BAD;
+	return ig_parse(ctx_data(ctx, IG_HOOK_XDP), ctx_data_end(ctx, IG_HOOK_XDP), p);
+}
+
+__noinline int ig_stage_parse_tc(struct __sk_buff *ctx, struct ig_pkt *p)
+{
+	if (!ctx || !p)
+		return IG_PARSE_BAD;
+	return ig_parse(ctx_data(ctx, IG_HOOK_TC), ctx_data_end(ctx, IG_HOOK_TC), p);
+}
+
+#define ig_parse_here_xdp(ctx, p) ig_parse(ctx_data(ctx, IG_HOOK_XDP), ctx_data_end(ctx, IG_HOOK_XDP), p)
+#define ig_parse_here_tc(ctx, p) ig_parse(ctx_data(ctx, IG_HOOK_TC), ctx_data_end(ctx, IG_HOOK_TC), p)
 
 /* The charge stage's refusal in the port's terms (action, dry run). */
 static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
@@ -258,10 +283,10 @@ static __always_inline int ig_close_stage(const struct ig_pkt *p)
 	return 0;
 }
 
-IG_STAGE(ig_stage_reject, return ig_reply(ctx, hook, p))
-IG_STAGE(ig_stage_charge, return ig_hier_stage(p, arg))
-IG_STAGE(ig_stage_close, return ig_close_stage(p))
-IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
+IG_STAGE(ig_stage_reject, ig_parse_here, return ig_reply(ctx, hook, p))
+IG_STAGE(ig_stage_charge, ig_stage_parse, return ig_hier_stage(p, arg))
+IG_STAGE(ig_stage_close, ig_stage_parse, return ig_close_stage(p))
+IG_STAGE(ig_stage_steer, ig_stage_parse, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
 /* A sampled drop event: the frame is parsed again (for a reply, the frame
  * now holds it, and the client is its destination). */
 static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
@@ -279,8 +304,8 @@ static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
 	return reason;
 }
 
-IG_STAGE(ig_stage_event, return ig_emit_event(p, arg))
-IG_STAGE(ig_stage_rst, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
+IG_STAGE(ig_stage_event, ig_stage_parse, return ig_emit_event(p, arg))
+IG_STAGE(ig_stage_rst, ig_stage_parse, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
 
 /* A value clang cannot see through, so it really lands in the argument register. */
 static __always_inline int ig_opaque(int v)
@@ -358,10 +383,10 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 /* The egress side of fair share (TC only): token charges, freed slots. */
 __noinline int ig_stage_egress_tc(struct __sk_buff *ctx, int arg)
 {
-	struct ig_pkt pkt;
+	struct ig_pkt pkt = {};
 
 	asm volatile("" : : "r"(arg));
-	if (!ctx || ig_parse(ctx_data(ctx, IG_HOOK_TC), ctx_data_end(ctx, IG_HOOK_TC), &pkt))
+	if (!ctx || ig_stage_parse_tc(ctx, &pkt))
 		return 0;
 	return ig_hier_egress(ctx, &pkt);
 }

@@ -58,6 +58,7 @@ enum ig_parse_result {
 	IG_PARSE_TINY_FRAG = 5, /* a first fragment without the whole transport header,
 				 * or a later one that would overlap it (RFC 1858,
 				 * RFC 3128, RFC 7112) */
+	IG_PARSE_V4MAPPED = 6, /* IPv6 from ::ffff:0:0/96 (ig_is_v4mapped()) */
 };
 
 /* IPv6 extension headers walked (each costs verifier work). Six is the
@@ -180,6 +181,36 @@ static __always_inline int ig_is_ext_hdr(__u8 nexthdr)
 	       nexthdr == IG_IPPROTO_DSTOPTS || nexthdr == IG_IPPROTO_FRAGMENT;
 }
 
+/*
+ * ::ffff:0:0/96, the sockets API's form of an IPv4 address (RFC 4291
+ * 2.5.5.2), and how sources are keyed here: an IPv6 packet from there would
+ * spend the IPv4 address's bucket, max-conns count and tier. It is never a
+ * real sender's address on the wire; Linux drops a SYN from there, but late
+ * (tcp_v6_conn_request), and delivers UDP.
+ */
+static __always_inline int ig_is_v4mapped(const __u8 *a)
+{
+	__u64 hi;
+	__u32 mid;
+
+	__builtin_memcpy(&hi, a, 8);
+	__builtin_memcpy(&mid, a + 8, 4);
+	return hi == 0 && mid == ig_htonl(0xffff);
+}
+
+/* An IPv6 address, 4 bytes at a time: a 16-byte memcpy loads all of it
+ * before storing any, which spilled it to the stack, and the stages' parse
+ * (core.h) then broke the 512-byte stack budget of the call chain. (Word by
+ * word it grew the egress program's frames instead.) */
+static __always_inline void ig_copy_addr(__u8 *dst, const __u8 *src)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 16; i += 4)
+		__builtin_memcpy(dst + i, src + i, 4);
+}
+
 static __always_inline int ig_parse_ipv6(struct ig_cursor *c, struct ig_pkt *p, void *data)
 {
 	struct ig_ipv6 *ip6h = IG_PULL(c, struct ig_ipv6);
@@ -190,8 +221,10 @@ static __always_inline int ig_parse_ipv6(struct ig_cursor *c, struct ig_pkt *p, 
 		return IG_PARSE_BAD;
 	if ((ig_ntohl(ip6h->ver_tc_flow) >> 28) != 6)
 		return IG_PARSE_BAD;
-	__builtin_memcpy(p->saddr, ip6h->saddr, 16);
-	__builtin_memcpy(p->daddr, ip6h->daddr, 16);
+	if (ig_is_v4mapped(ip6h->saddr))
+		return IG_PARSE_V4MAPPED;
+	ig_copy_addr(p->saddr, ip6h->saddr);
+	ig_copy_addr(p->daddr, ip6h->daddr);
 	p->ipv6 = 1;
 	p->ip_len = (__u16)(ig_ntohs(ip6h->payload_len) + sizeof(*ip6h));
 	if (ip6h->payload_len) /* 0: a jumbogram or a BIG TCP aggregate */
@@ -291,6 +324,8 @@ static __always_inline int ig_parse_reason(int res)
 		return IG_R_DROP_DEEP;
 	case IG_PARSE_TINY_FRAG:
 		return IG_R_DROP_FRAGMENT;
+	case IG_PARSE_V4MAPPED:
+		return IG_R_DROP_V4MAPPED;
 	default:
 		return IG_R_PASS_OTHER;
 	}

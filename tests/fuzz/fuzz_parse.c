@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	memcpy(frame, data, size);
 	memset(&p, 0, sizeof(p));
 	r = ig_parse(frame, frame + size, &p);
-	if (r < IG_PARSE_OK || r > IG_PARSE_TINY_FRAG)
+	if (r < IG_PARSE_OK || r > IG_PARSE_V4MAPPED)
 		abort();
 	if (r == IG_PARSE_OK) {
 		size_t l4 = p.proto == IG_PROTO_TCP ? sizeof(struct ig_tcp) : sizeof(struct ig_udp);

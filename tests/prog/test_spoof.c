@@ -16,6 +16,8 @@
 #include "frames.h"
 #include "harness.h"
 #include "dp.h"
+#include "lib/instance.h"
+#include "lib/levels.h"
 
 /* Ethernet pads a frame to 60 bytes (without FCS): the tiny fragments are
  * shorter than that, and the padding is where a careless parser finds the
@@ -344,5 +346,114 @@ IG_TEST(spoof_reject_never_answers_a_group_or_unspecified_address)
 			exhaust_one(skel, h, &f);
 			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_tx[h], "a unicast source");
 		}
+	}
+}
+
+/* ------------------------------------------------- families kept apart */
+
+/* An IPv6 packet from ::ffff:a.b.c.d would be charged to the IPv4 address
+ * a.b.c.d (sources are keyed IPv4-mapped): a spoofer could spend any IPv4
+ * client's bucket, and its max-conns count, over IPv6. */
+IG_TEST(spoof_ipv6_v4mapped_source_is_dropped)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = limited();
+		struct ig_frame_spec s;
+		struct ig_frame v4 = syn(0), mapped;
+
+		ig_frame_defaults(&s, 1, IG_F_TCP);
+		ig_frame_addrs(&s, "::ffff:198.18.0.1", "fd00::2");
+		mapped = IG_FRAME(&s);
+		ASSERT_EQ(dp_run(skel, h, mapped.buf, mapped.len, NULL), rc_drop[h], hook_name[h]);
+		ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_V4MAPPED), 1, "counted as v4-mapped");
+		ASSERT_EQ(dp_run(skel, h, v4.buf, v4.len, NULL), rc_pass[h],
+			  "198.18.0.1's own SYN: its bucket is whole");
+	}
+}
+
+/* User space's view of the test's data path (the maps of the skeleton). */
+static struct ig_instance instance_of(struct infergate *skel)
+{
+	struct ig_instance in = { .ncpus = libbpf_num_possible_cpus() };
+
+	for (int i = 0; i < IG_MAP_COUNT; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(skel->obj,
+								 ig_map_name((enum ig_map_id)i));
+
+		ASSERT_TRUE(m != NULL, ig_map_name((enum ig_map_id)i));
+		in.fd[i] = bpf_map__fd(m);
+	}
+	return in;
+}
+
+/* The verdict on a SYN from src (v6 or not) to the limited port. */
+static __u32 syn_from(struct infergate *skel, enum hook h, int ipv6, const char *src)
+{
+	struct ig_frame_spec s;
+	struct ig_frame f;
+
+	ig_frame_defaults(&s, ipv6, IG_F_TCP);
+	ig_frame_addrs(&s, src, ipv6 ? "fd00::2" : "198.18.0.2");
+	f = IG_FRAME(&s);
+	return dp_run(skel, h, f.buf, f.len, NULL);
+}
+
+/* IPv4 sources are looked up in the tier trie IPv4-mapped: `::/0 deny` once
+ * denied every IPv4 client too. A tier is for the family it is written in;
+ * only a prefix written inside ::ffff:0:0/96 reaches IPv4. */
+IG_TEST(spoof_tier_deny_all_ipv6_leaves_ipv4_alone)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_instance in = instance_of(skel);
+		__u8 key[20];
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1000, 1000, IG_UNIT_CONN, IG_ACTION_DROP);
+		ASSERT_OK(ig_tier_add(&in, "::/0", "deny"), "tier add ::/0 deny");
+		ASSERT_EQ(syn_from(skel, h, 1, "fd00::1"), rc_drop[h], "IPv6: denied");
+		ASSERT_EQ(syn_from(skel, h, 0, "198.18.0.1"), rc_pass[h], "IPv4: not denied");
+		ASSERT_EQ(ig_tiers_count(&in), 1, "one prefix (the fence is not one)");
+		ASSERT_OK(ig_tier_del(&in, "::/0"), "tier del ::/0");
+		ASSERT_NEQ(bpf_map_get_next_key(in.fd[IG_MAP_TIERS], NULL, key), 0,
+			   "the trie is empty again");
+
+		ASSERT_OK(ig_tier_add(&in, "0.0.0.0/0", "deny"), "tier add 0.0.0.0/0 deny");
+		ASSERT_EQ(syn_from(skel, h, 0, "198.18.0.3"), rc_drop[h], "IPv4: denied");
+		ASSERT_EQ(syn_from(skel, h, 1, "fd00::3"), rc_pass[h], "IPv6: not denied");
+		ASSERT_OK(ig_tier_del(&in, "0.0.0.0/0"), "tier del 0.0.0.0/0");
+
+		/* written inside ::ffff:0:0/96: meant for IPv4, and it reaches it */
+		ASSERT_OK(ig_tier_add(&in, "::/0", "allow"), "tier add ::/0 allow");
+		ASSERT_OK(ig_tier_add(&in, "::ffff:0:0/96", "deny"), "tier add ::ffff:0:0/96 deny");
+		ASSERT_EQ(syn_from(skel, h, 0, "198.18.0.4"), rc_drop[h], "IPv4: denied");
+		ASSERT_EQ(syn_from(skel, h, 1, "fd00::4"), rc_pass[h], "IPv6: allowed");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_PASS_ALLOW), 1, "... as allowed");
+		ASSERT_OK(ig_tier_del(&in, "::ffff:0:0/96"), "tier del ::ffff:0:0/96");
+		ASSERT_EQ(syn_from(skel, h, 0, "198.18.0.5"), rc_pass[h], "IPv4: admitted again");
+		ASSERT_EQ(dp_count(skel, 1, IG_R_PASS_ALLOW), 1, "... not by ::/0 allow");
+		ASSERT_EQ(ig_tier_del(&in, "0.0.0.0/0"), -ENOENT, "the fence is no user's prefix");
+		ASSERT_OK(ig_tier_del(&in, "::/0"), "tier del ::/0");
+		ASSERT_NEQ(bpf_map_get_next_key(in.fd[IG_MAP_TIERS], NULL, key), 0,
+			   "the trie is empty again");
+	}
+}
+
+/* The same through the agent's config (a wanted set applied as a diff). */
+IG_TEST(spoof_tier_config_deny_all_ipv6_leaves_ipv4_alone)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_instance in = instance_of(skel);
+		struct ig_tier_want want = { .what = "deny" };
+		__u8 key[20];
+
+		dp_limit(skel, IG_PROTO_TCP, PORT, 1000, 1000, IG_UNIT_CONN, IG_ACTION_DROP);
+		ASSERT_OK(ig_cidr_parse("::/0", &want.key), "parse ::/0");
+		ASSERT_OK(ig_tiers_apply(&in, &want, 1, NULL, 0), "config: ::/0 deny");
+		ASSERT_EQ(syn_from(skel, h, 1, "fd00::1"), rc_drop[h], "IPv6: denied");
+		ASSERT_EQ(syn_from(skel, h, 0, "198.18.0.1"), rc_pass[h], "IPv4: not denied");
+		ASSERT_OK(ig_tiers_apply(&in, NULL, 0, NULL, 0), "config: no tiers");
+		ASSERT_NEQ(bpf_map_get_next_key(in.fd[IG_MAP_TIERS], NULL, key), 0,
+			   "the trie is empty again");
 	}
 }

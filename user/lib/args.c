@@ -77,6 +77,7 @@ static const char *const reason_names[IG_R_MAX] = {
 	[IG_R_DROP_FRAGMENT] = "drop_fragment",
 	[IG_R_DROP_UNREAD] = "drop_unread",
 	[IG_R_DROP_NO_REPLY] = "drop_no_reply",
+	[IG_R_DROP_V4MAPPED] = "drop_v4mapped",
 };
 
 #define NAME_OR(tab, v, n) ((unsigned)(v) < (n) && (tab)[v] ? (tab)[v] : "unknown")
