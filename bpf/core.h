@@ -356,8 +356,12 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 		/* the inlined array lookup is all a port without a breaker pays */
 		if (b && (b->flags & IG_BRK_F_ON)) {
 			r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, r);
-			if (r == IG_NEED_RST)
-				r = IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
+			/* a refusal is a reply like any other: the budget caps it */
+			if (r == IG_NEED_RST) {
+				int why_not = ig_reject_admit(ctx, hook, &p);
+
+				r = why_not ? why_not : IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
+			}
 		}
 	}
 	/* ig_verdict() takes r < IG_R_MAX only */

@@ -457,3 +457,58 @@ IG_TEST(spoof_tier_config_deny_all_ipv6_leaves_ipv4_alone)
 			   "the trie is empty again");
 	}
 }
+
+/* ------------------------------------------- breaker refusals: budgeted */
+
+/* A breaker open without a fallback refuses new connections with a RST. A
+ * spoofed SYN flood made each SYN one RST to its (forged) source, whatever
+ * the reject budget said: 5000 SYNs, 5000 RSTs with replies turned off. */
+IG_TEST(spoof_breaker_refusals_obey_the_reject_budget)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int rate = 0; rate <= 1; rate++) {
+			struct infergate *skel = dp_load();
+			struct ig_globals g = { .reject_rate = (__u64)rate, .reject_burst = 3 };
+			struct ig_breaker b = { .force = IG_FORCE_OPEN, .flags = IG_BRK_F_ON };
+			__u32 zero = 0, key = PORT, tx = 0;
+			struct ig_frame_spec s;
+
+			ASSERT_OK(bpf_map__update_elem(skel->maps.globals, &zero, 4, &g, sizeof(g),
+						       BPF_ANY), "reject budget");
+			ASSERT_OK(bpf_map__update_elem(skel->maps.breakers, &key, 4, &b, sizeof(b),
+						       BPF_ANY), "breaker open, no fallback");
+			for (int i = 0; i < 200; i++) {
+				struct ig_frame f;
+				char src[32];
+				__u32 rc;
+
+				snprintf(src, sizeof(src), "198.18.%d.%d", 1 + i / 200, 1 + i % 200);
+				ig_frame_defaults(&s, 0, IG_F_TCP);
+				ig_frame_addrs(&s, src, "198.18.0.2");
+				f = IG_FRAME(&s);
+				rc = dp_run(skel, h, f.buf, f.len, NULL);
+				ASSERT_TRUE(rc == rc_tx[h] || rc == rc_drop[h], "refused either way");
+				tx += rc == rc_tx[h];
+			}
+			ASSERT_EQ(tx, rate ? 3 : 0, rate ? "the budget's burst of RSTs" : "replies off: none");
+			ASSERT_EQ(dp_count(skel, 0, IG_R_REJECT_OPEN), tx, "counted as refused with a RST");
+			ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_BUDGET), 200 - tx, "the rest: over budget");
+		}
+	}
+}
+
+/* ... and a refusal never goes to a broadcast source either. */
+IG_TEST(spoof_breaker_refusal_never_answers_a_broadcast)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_breaker b = { .force = IG_FORCE_OPEN, .flags = IG_BRK_F_ON };
+		__u32 key = PORT;
+
+		ASSERT_OK(bpf_map__update_elem(skel->maps.breakers, &key, 4, &b, sizeof(b), BPF_ANY),
+			  "breaker open, no fallback");
+		ASSERT_EQ(syn_from(skel, h, 0, "255.255.255.255"), rc_drop[h], hook_name[h]);
+		ASSERT_EQ(dp_count(skel, 0, IG_R_DROP_NO_REPLY), 1, "counted as not to be answered");
+		ASSERT_EQ(syn_from(skel, h, 0, "198.18.0.1"), rc_tx[h], "a unicast source: a RST");
+	}
+}
