@@ -512,3 +512,45 @@ IG_TEST(spoof_breaker_refusal_never_answers_a_broadcast)
 		ASSERT_EQ(syn_from(skel, h, 0, "198.18.0.1"), rc_tx[h], "a unicast source: a RST");
 	}
 }
+
+/* ------------------------------------------------ buckets: the spacing */
+
+/*
+ * --rate 1/s --burst 1: a source first seen 0.7 s past a whole second was
+ * admitted again at that next second, 0.3 s later (the bucket restarted from
+ * the whole second before it). Now the second unit comes one second after
+ * the first, from any start; likewise at 3/s with a burst of 2.
+ */
+IG_TEST(spoof_low_rate_source_gets_no_second_unit_before_its_interval)
+{
+	static const struct { __u64 rate, burst; } cases[] = { { 1, 1 }, { 3, 2 }, { 7, 1 } };
+
+	for (int h = 0; h < NHOOKS; h++) {
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			for (__u64 frac = 100 * 1000 * 1000; frac < SEC_NS; frac += 300 * 1000 * 1000) {
+				struct infergate *skel = dp_load();
+				__u64 rate = cases[c].rate, burst = cases[c].burst, t0, interval;
+				struct ig_frame f = syn(0);
+				char what[96];
+
+				dp_limit(skel, IG_PROTO_TCP, PORT, rate, burst, IG_UNIT_CONN, IG_ACTION_DROP);
+				t0 = skel->bss->ig_test_now_ns += frac;
+				interval = (SEC_NS + rate - 1) / rate;
+				snprintf(what, sizeof(what), "%s, %llu/s burst %llu, from %llu ms past a second",
+					 hook_name[h], (unsigned long long)rate, (unsigned long long)burst,
+					 (unsigned long long)(frac / 1000000));
+				for (__u64 i = 0; i < burst; i++)
+					ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], what);
+				ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], what);
+				/* the next whole second, and 2 ns short of the interval */
+				skel->bss->ig_test_now_ns = t0 + (SEC_NS - frac) % (SEC_NS / rate);
+				ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], what);
+				skel->bss->ig_test_now_ns = t0 + interval - 3;
+				ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], what);
+				skel->bss->ig_test_now_ns = t0 + interval;
+				ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_pass[h], what);
+				ASSERT_EQ(dp_run(skel, h, f.buf, f.len, NULL), rc_drop[h], what);
+			}
+		}
+	}
+}
