@@ -179,7 +179,8 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		cost = 1;
 		break;
 	case IG_UNIT_BYTE:
-		cost = ctx_wire_len(ctx, hook);
+		/* a GRO aggregate stands for segments that each carried headers */
+		cost = ctx_wire_len(ctx, hook) + (ctx_wire_packets(ctx, hook) - 1) * p->payload_off;
 		break;
 	default:
 		cost = ctx_wire_packets(ctx, hook);

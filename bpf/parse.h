@@ -78,7 +78,7 @@ struct ig_pkt {
 	__u16 ip_len; /* IPv4 total length / IPv6 40 + payload length, as the header says */
 	__u16 sport; /* host byte order */
 	__u16 dport;
-	__u16 payload_off; /* TCP: where the segment's payload starts (after options) */
+	__u16 payload_off; /* where the payload starts (after TCP options, the UDP header) */
 	__u32 seq;         /* TCP: sequence number, host byte order */
 	__u8 ipv6;   /* 0 = IPv4, 1 = IPv6 */
 	__u8 proto;  /* enum ig_proto */
@@ -133,6 +133,7 @@ static __always_inline int ig_parse_l4(struct ig_cursor *c, __u8 l4proto, struct
 		p->proto = IG_PROTO_UDP;
 		p->sport = ig_ntohs(uh->source);
 		p->dport = ig_ntohs(uh->dest);
+		p->payload_off = (__u16)(p->l4_off + sizeof(*uh));
 		return IG_PARSE_OK;
 	}
 	return IG_PARSE_OTHER;
