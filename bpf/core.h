@@ -75,26 +75,25 @@ static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct
 }
 
 /*
- * Over the limit with action reject: may a reply go out? 0 when its sender
- * may be answered (ig_reply_allowed()) and the host-wide budget pays for one,
- * else the reason to drop. Inline, before the reply
- * stage is called: in a flood past the budget, most packets end here.
+ * Over the limit with action reject: may a reply go out? 0 when the host-wide
+ * budget pays for one (recorded in rf), else the reason to drop. Inline,
+ * before the reply stage is called: in a flood past the budget, most packets
+ * end here. (ig_reply_admit() then asks whether the sender may be answered.)
  */
-static __always_inline int ig_reject_admit(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+static __always_inline int ig_reject_admit(void *ctx, enum ig_hook hook, struct ig_refund *rf)
 {
 	__u32 zero = 0;
 	struct ig_globals *g = bpf_map_lookup_elem(&globals, &zero);
 	struct ig_bucket *rs = bpf_map_lookup_elem(&reject_state, &zero);
 
-	if (!ig_reply_may(ctx, hook, p))
-		return IG_R_DROP_NO_REPLY;
 	/* a GRO'd train cannot become one reply: checked first, so it spends
 	 * none of the budget */
 	if (hook == IG_HOOK_TC && ig_ctx_u32(ctx, struct __sk_buff, gso_segs) > 1)
 		return IG_R_DROP_REPLY_FAIL;
 	if (!g || !rs)
 		return IG_R_DROP_BUDGET;
-	if (ig_bucket_charge(&rs->tat, ig_now(), 1, g->reject_rate, g->reject_burst) != IG_CHARGE_OK)
+	if (ig_bucket_charge_rf(&rs->tat, ig_now(), 1, g->reject_rate, g->reject_burst, rf) !=
+	    IG_CHARGE_OK)
 		return IG_R_DROP_BUDGET;
 	return 0;
 }
@@ -306,6 +305,7 @@ static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
 }
 
 IG_STAGE(ig_stage_event, ig_stage_parse, return ig_emit_event(p, arg))
+IG_STAGE(ig_stage_may_reply, ig_stage_parse, return ig_reply_may(ctx, hook, p) ? 0 : IG_R_DROP_NO_REPLY)
 IG_STAGE(ig_stage_rst, ig_stage_parse, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
 
 /* A value clang cannot see through, so it really lands in the argument register. */
@@ -318,6 +318,24 @@ static __always_inline int ig_opaque(int v)
 #define IG_CALL_STAGE(name, ctx, hook, arg)                                                \
 	((hook) == IG_HOOK_XDP ? name##_xdp((struct xdp_md *)(ctx), ig_opaque(arg))          \
 			       : name##_tc((struct __sk_buff *)(ctx), ig_opaque(arg)))
+
+/*
+ * May a reply go out: the budget (ig_reject_admit()), then whether its sender
+ * may be answered at all (ig_reply_allowed()), which gives the budget's token
+ * back when not. In that order, so that a flood past the budget never pays
+ * for the stage; a stage, so that the entry's struct ig_pkt stays out of
+ * memory (handed to a function, clang keeps every field of it there:
+ * measured ~4 ns on drops, ~8 on admissions).
+ */
+static __always_inline int ig_reply_admit(void *ctx, enum ig_hook hook)
+{
+	struct ig_refund rf = {};
+	int why = ig_reject_admit(ctx, hook, &rf);
+
+	if (!why && (why = IG_CALL_STAGE(ig_stage_may_reply, ctx, hook, 0)))
+		ig_refund(&rf);
+	return why;
+}
 
 static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 {
@@ -346,7 +364,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	    r == IG_R_DRY_REJECT || r == IG_R_DROP_DENY)
 		ig_level_count(slot, level);
 	if (r == IG_NEED_REJECT) {
-		int why_not = ig_reject_admit(ctx, hook, &p);
+		int why_not = ig_reply_admit(ctx, hook);
 
 		r = why_not ? why_not : IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
 	} else if (p.proto == IG_PROTO_TCP &&
@@ -359,7 +377,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 			r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, r);
 			/* a refusal is a reply like any other: the budget caps it */
 			if (r == IG_NEED_RST) {
-				int why_not = ig_reject_admit(ctx, hook, &p);
+				int why_not = ig_reply_admit(ctx, hook);
 
 				r = why_not ? why_not : IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
 			}

@@ -43,14 +43,6 @@ static __always_inline void ig_swap_macs(__u8 *l2)
 	__builtin_memcpy(l2 + IG_ETH_ALEN, tmp, IG_ETH_ALEN);
 }
 
-/* ig_reply_allowed() as a BPF global function: verified once on its own;
- * inlined into the entry point, its branches multiplied the paths the
- * verifier walks there past its limit. */
-__noinline int ig_reply_sender_ok(const struct ig_pkt *p, __u32 macs)
-{
-	return p && ig_reply_allowed(p, (__u8)macs);
-}
-
 /* ig_reply_allowed() on the frame in ctx, whose parse is p. */
 static __always_inline int ig_reply_may(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
@@ -58,7 +50,7 @@ static __always_inline int ig_reply_may(void *ctx, enum ig_hook hook, const stru
 
 	if (data + IG_ETH_ALEN * 2 > (__u8 *)ctx_data_end(ctx, hook))
 		return 0;
-	return ig_reply_sender_ok(p, data[0] | data[IG_ETH_ALEN]);
+	return ig_reply_allowed(p, data[0] | data[IG_ETH_ALEN]);
 }
 
 static __always_inline int ig_reply_rst(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
