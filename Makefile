@@ -45,9 +45,13 @@ TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 .PHONY: all hdrcheck deps demo test test-slow bench install uninstall clean
 # The BPF object and skeleton are named here so make treats them as targets
 # (rebuilt when a header changes), not as intermediates it may delete.
+# The pure headers of the data path under libFuzzer (tests/fuzz/fuzz_NAME.c).
+FUZZERS := parse bucket sources steer reply
+FUZZ_BINS := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZERS))
+
 all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
      $(BUILD)/infergate.8 $(BUILD)/infergate.bash-completion \
-     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/fuzz_parse hdrcheck
+     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(FUZZ_BINS) hdrcheck
 
 $(BUILD) $(BUILD)/user/lib $(BUILD)/user/agent $(BUILD)/user/cli $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
 	$(Q)mkdir -p $@
@@ -89,10 +93,11 @@ $(BUILD)/hdrcheck/bpf/%.ok: bpf/% $(BUILD)/vmlinux.h
 	$(Q)printf '#include "%s"\n' $* | $(CLANG) $(BPF_CFLAGS) -x c -fsyntax-only \
 		-MF $(@:.ok=.d) -MT $@ - && touch $@
 
-# The parser under libFuzzer, ASan and UBSan (tests/run.sh runs it for a while).
-$(BUILD)/tests/fuzz_parse: tests/fuzz/fuzz_parse.c | $(BUILD)/tests/lib
+# Each under libFuzzer, ASan and UBSan (tests/run.sh runs each for a while;
+# seeds in tests/fuzz/corpus/NAME/).
+$(BUILD)/tests/fuzz_%: tests/fuzz/fuzz_%.c | $(BUILD)/tests/lib
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -g -O1 -Wall -Werror -Wno-unknown-pragmas -MMD -MP -Ibpf \
+	$(Q)$(CLANG) -g -O1 -Wall -Werror -Wno-unknown-pragmas -MMD -MP -Ibpf -Itests/lib \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $< -o $@
 
 $(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user/lib $(BUILD)/user/agent $(BUILD)/user/cli
@@ -125,7 +130,8 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 # runs apt-get update only when something is missing.
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
 	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus iptables nftables gnuplot-nox \
-	    iproute2 ethtool curl python3 netcat-openbsd nginx-light wrk redis-server libhiredis-dev
+	    iproute2 ethtool curl python3 python3-scapy netcat-openbsd nginx-light wrk redis-server \
+	    libhiredis-dev
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \

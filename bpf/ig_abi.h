@@ -143,7 +143,9 @@ struct ig_level_stats {
 
 /*
  * Tiers, map `tiers`: an LPM trie of CIDRs, most specific wins. IPv4 prefixes
- * are stored IPv4-mapped (::ffff:a.b.c.d), i.e. with prefixlen 96 + len.
+ * are stored IPv4-mapped (::ffff:a.b.c.d), i.e. with prefixlen 96 + len; an
+ * IPv6 prefix reaches IPv4 sources only when written inside ::ffff:0:0/96
+ * (IG_TIER_FENCE keeps a shorter one off them).
  */
 struct ig_lpm_key {
 	__u32 prefixlen;
@@ -154,6 +156,12 @@ enum ig_tier_kind {
 	IG_TIER_LIMIT = 0, /* a named tier: its own rate per port (`tier_policy`) */
 	IG_TIER_ALLOW = 1, /* never limited (counted IG_R_PASS_ALLOW) */
 	IG_TIER_DENY = 2,  /* always refused, dropped without a reply (IG_R_DROP_DENY) */
+	/* The family fence: ::ffff:0:0/96 (IPv4's 0.0.0.0/0) when an IPv6 prefix
+	 * shorter than /96 covers it, so that `::/0 deny` leaves IPv4 alone. As
+	 * if no prefix matched: the data path reads it as a tier with id 0, which
+	 * has no rates. User space writes and hides it; a prefix the user writes
+	 * at that key replaces it. */
+	IG_TIER_FENCE = 3,
 	IG_TIER_KIND_MAX,
 };
 
@@ -298,6 +306,16 @@ enum ig_reason {
 	IG_R_DRY_REJECT = 15,    /* over the limit on a dry-run port: would reject; passed */
 	IG_R_PASS_ALLOW = 16,    /* from an allow tier: never charged */
 	IG_R_DROP_DENY = 17,     /* from a deny tier: dropped, never answered */
+	/* Frames the host would accept but the parser cannot judge: passed, each
+	 * would reach a limited port uncharged. */
+	IG_R_DROP_DEEP = 18,     /* more VLAN tags (2) or IPv6 extension headers (6) than walked */
+	IG_R_DROP_FRAGMENT = 19, /* a first fragment without the whole TCP/UDP header, or a
+				  * later fragment that would overlap it (RFC 1858, 7112) */
+	IG_R_DROP_UNREAD = 20,   /* TC: the headers lie past the skb's linear part */
+	IG_R_DROP_NO_REPLY = 21, /* a reply was due, but the sender is no single host or the
+				  * packet went to a group (broadcast, multicast, ...) */
+	IG_R_DROP_V4MAPPED = 22, /* IPv6 from ::ffff:0:0/96: no sender uses it on the wire, and
+				  * it would spend the IPv4 address's state */
 	IG_R_MAX,
 };
 

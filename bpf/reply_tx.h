@@ -34,6 +34,16 @@ static __always_inline void ig_swap_macs(__u8 *l2)
 	__builtin_memcpy(l2 + IG_ETH_ALEN, tmp, IG_ETH_ALEN);
 }
 
+/* ig_reply_allowed() on the frame in ctx, whose parse is p. */
+static __always_inline int ig_reply_may(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+{
+	__u8 *data = ctx_data(ctx, hook);
+
+	if (data + IG_ETH_ALEN * 2 > (__u8 *)ctx_data_end(ctx, hook))
+		return 0;
+	return ig_reply_allowed(p, data[0] | data[IG_ETH_ALEN]);
+}
+
 static __always_inline int ig_reply_rst(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
 	void *data = ctx_data(ctx, hook);

@@ -15,17 +15,23 @@
  *
  * That increment is rarely a whole number of ns, and rounding it on every
  * charge adds up (up: the last unit of almost every burst is lost; down: up to
- * rate / 1e9 extra units per charge). So the exact TAT is kept on a grid: it
- * is always an instant where tat * rate is a multiple of 1e9 (a whole number
- * of tokens since time 0), stored rounded up to the ns. For rate <= 1e9 there
- * is at most one grid instant per ns, so the exact TAT comes back as
- *     tat_exact * rate = tat * rate - (tat * rate mod 1e9)
- * in 64-bit math, and no rounding is ever carried from one charge to the
- * next. An idle bucket restarts from the grid instant at or before now: it
- * may hold a fraction of a token above burst, which no whole-unit charge can
- * use. So a new source gets exactly `burst`, and over any interval t it is
- * admitted burst + rate * t units, +-1. (Above 1e9 units/s the grid is finer
- * than a ns and the debt read back is high by < 1 ns per charge.)
+ * rate / 1e9 extra units per charge). So the exact TAT is kept on a grid and
+ * stored rounded up to the ns: its instants lie 1/(rate * 2^k) s apart, k the
+ * largest shift with rate * 2^k <= 1e9 (ig_gcra_shift()): 1 to 2 ns apart,
+ * so there is at most one per ns and the exact TAT comes back as
+ *     tat_exact * R = tat * R - (tat * R mod 1e9),   R = rate << k
+ * in 64-bit math. A charge of whole units moves the TAT by a whole number of
+ * grid steps, so no rounding is ever carried from one charge to the next.
+ *
+ * An idle bucket restarts from the grid instant at or before now, which
+ * credits it < 2 ns of refill. (The grid used to be 1/rate apart, a whole
+ * second at 1/s: a source idle since 0.7 s past a second restarted from that
+ * second, and was admitted again 0.3 s after a burst of 1.) So after an
+ * admission the next one at the same burst comes 1/rate later, less < 2 ns;
+ * a new source gets exactly `burst`, and over any interval t a source is
+ * admitted at most burst + rate * t units, + 1 for a grid step. (Above 5e8
+ * units/s the grid is the 1/rate one, finer than 2 ns; above 1e9 units/s it is
+ * finer than a ns, and the debt read back is high by < 1 ns per charge.)
  *
  * Plain C: compiled natively by the unit tests, which also run the CAS loop
  * from two threads.
@@ -41,6 +47,54 @@
 
 /* Compare-and-swap attempts before a charge is refused as contended. */
 #define IG_CAS_TRIES 4
+
+/* The grid's shift k (see above): the largest with rate << k <= 1e9, 0 for
+ * rates above 5e8. Compares, not a division or a count of leading zeros,
+ * which BPF has no instruction for. rate >= 1. */
+static __always_inline __u32 ig_gcra_shift(__u64 rate)
+{
+	__u32 k = 0;
+
+	if ((rate << 16) <= IG_NSEC_PER_SEC) {
+		rate <<= 16;
+		k += 16;
+	}
+	if ((rate << 8) <= IG_NSEC_PER_SEC) {
+		rate <<= 8;
+		k += 8;
+	}
+	if ((rate << 4) <= IG_NSEC_PER_SEC) {
+		rate <<= 4;
+		k += 4;
+	}
+	if ((rate << 2) <= IG_NSEC_PER_SEC) {
+		rate <<= 2;
+		k += 2;
+	}
+	if ((rate << 1) <= IG_NSEC_PER_SEC)
+		k += 1;
+	return k;
+}
+
+/* How far t lies past the grid instant at or before it, in token-ns
+ * (rounded down; < 1e9 >> k): the exact debt of a TAT t is (t - now) * rate
+ * less this. */
+static __always_inline __u64 ig_gcra_frac(__u64 t, __u64 rate, __u32 k)
+{
+	__u64 fine = rate << k;
+
+	if (fine >= IG_NSEC_PER_SEC)
+		fine %= IG_NSEC_PER_SEC;
+	return ((t % IG_NSEC_PER_SEC) * fine % IG_NSEC_PER_SEC) >> k;
+}
+
+/* debt * rate > room, for integers, without overflowing 64 bits. */
+static __always_inline int ig_gcra_over(__u64 debt, __u64 rate, __u64 room)
+{
+	if (debt < IG_GCRA_FAST_LIMIT && rate < IG_GCRA_FAST_LIMIT)
+		return debt * rate > room;
+	return debt > room / rate;
+}
 
 /*
  * Decide one charge against a bucket whose TAT is `tat`: the next TAT when
@@ -60,7 +114,8 @@ static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, _
 {
 	__u64 base = tat > now ? tat : now;
 	__u64 debt = base - now; /* ns of refill owed, rounded up */
-	__u64 budget, need, room, frac, owed;
+	__u64 budget, need, room, frac;
+	__u32 k;
 
 	if (rate == 0 || burst > IG_MAX_BURST)
 		return 0;
@@ -68,23 +123,22 @@ static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, _
 	need = cost * IG_NSEC_PER_SEC;
 	if (need - 1 >= budget) /* need > budget, or cost 0 */
 		return 0;
-	/* how far base lies past the grid instant at or before it, in token-ns
-	 * (< 1e9): the exact debt is debt * rate - frac */
-	frac = ((base % IG_NSEC_PER_SEC) * (rate % IG_NSEC_PER_SEC)) % IG_NSEC_PER_SEC;
-	room = budget - need + frac; /* <= 1e19 + 1e9: no overflow */
-	if (debt) {
-		if (debt < IG_GCRA_FAST_LIMIT && rate < IG_GCRA_FAST_LIMIT) {
-			if (debt * rate > room)
-				return 0;
-		} else if (debt > room / rate) {
-			/* debt * rate > room, for integers, without the overflow */
-			return 0;
-		}
-	}
-	/* the exact debt after the charge, in token-ns: > 0 as need >= 1e9 > frac,
-	 * <= budget as debt * rate <= room; then the next grid instant, rounded up */
-	owed = debt * rate - frac + need;
-	return now + (owed - 1) / rate + 1;
+	k = ig_gcra_shift(rate);
+	/* a source in debt past any fraction is refused before the divisions:
+	 * what a flood from one source costs (<= budget - need + 1e9: no overflow) */
+	room = budget - need + ((IG_NSEC_PER_SEC - 1) >> k);
+	if (debt && ig_gcra_over(debt, rate, room))
+		return 0;
+	frac = ig_gcra_frac(base, rate, k);
+	room = budget - need + frac;
+	if (debt && ig_gcra_over(debt, rate, room))
+		return 0;
+	/* the exact debt after the charge in token-ns, rounded up to a whole
+	 * one (the ceiling below comes out the same): > 0 as need >= 1e9 >
+	 * frac, <= budget as debt * rate <= room; then the next grid instant,
+	 * rounded up to the ns */
+	need += debt * rate - frac;
+	return now + (need - 1) / rate + 1;
 }
 
 static __always_inline int ig_gcra(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst,
@@ -182,8 +236,8 @@ static inline __u64 ig_gcra_rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 
 
 	if (tat <= now || !old_rate || !old_burst || !new_rate)
 		return tat; /* full (or a policy that refuses all): nothing to carry */
-	/* exact token-ns used, as ig_gcra_next reads it */
-	frac = ((tat % IG_NSEC_PER_SEC) * (old_rate % IG_NSEC_PER_SEC)) % IG_NSEC_PER_SEC;
+	/* token-ns used, as ig_gcra_next reads it (high by < 1) */
+	frac = ig_gcra_frac(tat, old_rate, ig_gcra_shift(old_rate));
 	used = (unsigned __int128)(tat - now) * old_rate - frac;
 	if (used > (unsigned __int128)old_burst * IG_NSEC_PER_SEC)
 		used = (unsigned __int128)old_burst * IG_NSEC_PER_SEC;

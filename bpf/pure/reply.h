@@ -22,6 +22,39 @@
 /* IPv4 quote: the IP header (options included, so up to 60) and 8 bytes. */
 #define IG_ICMP4_QUOTE_MAX (60 + 8)
 
+/*
+ * May this packet be answered at all? Not when its sender is no single host
+ * (RFC 1122 3.2.2 and 4.2.3.10, RFC 4443 2.4 e): a broadcast, multicast,
+ * unspecified, loopback or class E source, or an Ethernet group address as
+ * the frame's source; nor when it went to a group (IP multicast or
+ * broadcast, or an Ethernet group destination): every host on the LAN that
+ * got it would answer the one spoofed source. (A subnet's directed broadcast is not known here; on its last hop it
+ * travels as an Ethernet broadcast, caught by the group bit.) `macs` is the
+ * first byte of the destination MAC or'ed with the source MAC's: bit 0 is
+ * the group bit.
+ */
+static __always_inline int ig_reply_allowed(const struct ig_pkt *p, __u8 macs)
+{
+	const __u8 *s = p->saddr, *d = p->daddr;
+
+	if (macs & 1)
+		return 0;
+	if (!p->ipv6) /* 0/8, 127/8, 224/4 and 240/4 (255.255.255.255 among them) */
+		return s[12] != 0 && s[12] != 127 && s[12] < 224 && d[12] < 224;
+	if (s[0] == 0xff || d[0] == 0xff)
+		return 0;
+	{
+		static const __u8 one_be[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+		__u64 hi, lo, one;
+
+		__builtin_memcpy(&hi, s, 8);
+		__builtin_memcpy(&lo, s + 8, 8);
+		__builtin_memcpy(&one, one_be, 8);
+		/* :: and ::1 */
+		return hi != 0 || (lo != 0 && lo != one);
+	}
+}
+
 /* Fill the reply's IP header: addresses swapped, no options, no extensions. */
 static __always_inline void ig_build_ipv4(const struct ig_pkt *p, struct ig_ipv4 *ip,
 					  __u16 tot_len, __u8 proto)

@@ -411,3 +411,113 @@ IG_TEST(bucket_rescale_of_a_full_or_an_empty_bucket)
 	tat = ig_gcra_rescale(tat, now, 10, 10, 100, 1000);
 	ASSERT_EQ(admit_all(&tat, now, 1, 100, 1000, ~0ULL), 0, "empty stays empty at 100x the burst");
 }
+
+/* A rate spread evenly over its orders of magnitude, 1 .. max (a power of 10). */
+static __u64 rnd_rate(__u64 max)
+{
+	__u64 lo = 1;
+	int decades = 0;
+
+	for (__u64 m = max; m >= 10; m /= 10)
+		decades++;
+	for (int d = (int)(rnd() % (__u64)decades); d > 0; d--)
+		lo *= 10;
+	return rnd_range(lo, lo * 10 - 1);
+}
+
+/*
+ * After a burst from a bucket that was full (new, or idle for long), the
+ * next unit comes one interval 1/rate later: never sooner (but for the < 2 ns
+ * the grid's restart may credit), never later. The grid used to be 1/rate
+ * apart, and a bucket restarted from the grid instant at or before now: at
+ * 1/s, a source first seen 0.7 s past a second was admitted again 0.3 s
+ * after its burst of 1.
+ */
+IG_TEST(bucket_next_unit_after_a_burst_is_one_interval_away_from_any_start)
+{
+	char what[200];
+
+	for (int i = 0; i < 20000; i++) {
+		__u64 rate = rnd_rate(100000000), burst = rnd_range(1, 20);
+		__u64 start = rnd_range(1000 * NS, 1000000 * NS), tat = 0, lo, hi, gap;
+
+		if (i % 4 == 0) /* a source that was drained long ago and is full again */
+			tat = start - rnd_range(burst * NS / rate + 1, 100 * NS);
+		ASSERT_EQ(admit_all(&tat, start, 1, rate, burst, burst + 1), burst, "the burst");
+		/* the earliest instant that admits one more: admission only grows with time */
+		lo = start;
+		hi = start + 2 * (NS / rate) + 10;
+		ASSERT_TRUE(ig_gcra_next(tat, hi, 1, rate, burst) != 0, "admitted two intervals later");
+		while (lo < hi) {
+			__u64 mid = lo + (hi - lo) / 2;
+
+			if (ig_gcra_next(tat, mid, 1, rate, burst))
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		gap = lo - start;
+		snprintf(what, sizeof(what), "rate %llu/s burst %llu from %llu ns: next unit after %llu ns",
+			 (unsigned long long)rate, (unsigned long long)burst, (unsigned long long)start,
+			 (unsigned long long)gap);
+		/* gap >= 1e9 / rate - 2, and gap <= ceil(1e9 / rate) */
+		ASSERT_GE((u128)(gap + 2) * rate, (u128)NS, what);
+		ASSERT_LT((u128)(gap - 1) * rate, (u128)NS, what);
+	}
+}
+
+/*
+ * The data path against the exact token bucket, arrival by arrival, at random
+ * rates, bursts, costs and arrival times (busy stretches, and idle ones long
+ * enough to refill): the same decision every time. The model keeps its TAT
+ * as token-ns in 128 bits, exact; arrivals within 4 ns of one of its
+ * boundaries (where the bucket turns full, or admits the charge) are left
+ * out: there the grid's < 2 ns may decide.
+ */
+IG_TEST(bucket_matches_the_exact_token_bucket_away_from_its_boundaries)
+{
+	char what[256];
+	__u64 decided = 0, admitted = 0, restarts = 0;
+
+	for (int seq = 0; seq < 300; seq++) {
+		__u64 rate = rnd_rate(100000000), burst = rnd_range(1, 50);
+		__u64 now = rnd_range(NS, 1000000 * NS), tat = 0, t_ns = NS / rate + 1;
+		u128 model = 0; /* the exact TAT times rate */
+
+		for (int i = 0; i < 2000; i++) {
+			__u64 cost = rnd_range(1, burst < 4 ? burst : 4), pick = rnd() % 30;
+			u128 nr, need = (u128)cost * NS, budget = (u128)burst * NS, base;
+			int want, got;
+
+			now += pick < 18 ? rnd_range(0, t_ns / 2) :
+			       pick < 29 ? rnd_range(cost * t_ns / 2, 2 * cost * t_ns) :
+					   rnd_range(0, 3 * (burst + 2) * t_ns);
+			nr = (u128)now * rate;
+			/* |now - model / rate| < 4 ns, or the admission instant as near */
+			if ((nr > model ? nr - model : model - nr) < (u128)4 * rate)
+				continue;
+			if (model + need > budget) {
+				u128 adm = model + need - budget;
+
+				if ((nr > adm ? nr - adm : adm - nr) < (u128)4 * rate)
+					continue;
+			}
+			base = model > nr ? model : nr;
+			restarts += model <= nr;
+			want = base - nr + need <= budget;
+			got = ig_bucket_charge(&tat, now, cost, rate, burst) == IG_CHARGE_OK;
+			snprintf(what, sizeof(what),
+				 "rate %llu/s burst %llu, arrival %d at %llu ns, cost %llu: admitted",
+				 (unsigned long long)rate, (unsigned long long)burst, i,
+				 (unsigned long long)now, (unsigned long long)cost);
+			ASSERT_EQ(got, want, what);
+			if (want)
+				model = base + need;
+			decided++;
+			admitted += want;
+		}
+	}
+	ASSERT_GT(admitted, decided / 5, "a fair share of arrivals admitted");
+	ASSERT_LT(admitted, decided - decided / 5, "a fair share of arrivals refused");
+	ASSERT_GT(restarts, decided / 50, "a fair share from a full bucket");
+}

@@ -191,3 +191,49 @@ IG_TEST(config_missing_file_is_a_clear_error)
 	ASSERT_EQ(ig_config_load("/nonexistent/ig.conf", &cfg, err, sizeof(err)), -ENOENT, "ENOENT");
 	ASSERT_STREQ(err, "/nonexistent/ig.conf: cannot open: No such file or directory", "message");
 }
+
+/* What load_text(text) wrote to stderr, into buf. */
+static int load_text_stderr(const char *text, char *buf, size_t len)
+{
+	char path[] = "/tmp/ig-stderr-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2), ret;
+	ssize_t n;
+
+	ASSERT_TRUE(fd >= 0 && saved >= 0, "temporary file");
+	fflush(stderr);
+	dup2(fd, 2);
+	ret = load_text(text);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	return ret;
+}
+
+/* A byte-unit burst below the largest packet charged at once never admits
+ * such a packet: the config warns as the CLI does, and on tc the largest is
+ * a GRO aggregate (64 KiB), not a frame. */
+IG_TEST(config_byte_burst_below_the_largest_charge_warns)
+{
+	static const struct { const char *hook, *burst; int warns; } cases[] = {
+		{ "xdp", "1000", 1 }, { "xdp", "1514", 0 }, { "xdp", "10000", 0 },
+		{ "tc", "10000", 1 }, { "tc", "65548", 1 }, { "tc", "65549", 0 },
+	};
+	char text[256], out[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[agent]\ninterface = v0\nhook = %s\n[port 8000]\n"
+			 "rate = 100k/s\nunit = byte\nburst = %s\n", cases[i].hook, cases[i].burst);
+		ASSERT_OK(load_text_stderr(text, out, sizeof(out)), err);
+		ASSERT_EQ(strstr(out, "will never be admitted") != NULL, cases[i].warns, text);
+		if (cases[i].warns)
+			ASSERT_TRUE(strstr(out, ":4: [port 8000/tcp]: burst") != NULL, out);
+	}
+	ASSERT_OK(load_text_stderr("[agent]\ninterface = v0\nhook = tc\n[port 8000]\nrate = 5/s\n",
+				   out, sizeof(out)), err);
+	ASSERT_STREQ(out, "", "a conn unit: nothing to say");
+}

@@ -93,17 +93,68 @@ IG_TEST(parse_ipv6_extension_headers)
 	}
 }
 
-IG_TEST(parse_too_many_extension_headers_is_not_ours)
+IG_TEST(parse_extension_headers_past_the_walk_are_too_deep)
+{
+	for (int n = IG_MAX_EXT_HDRS; n <= IG_MAX_EXT_HDRS + 1; n++) {
+		struct ig_frame_spec s;
+		struct ig_frame f;
+		struct ig_pkt p;
+
+		ig_frame_defaults(&s, 1, IG_F_TCP);
+		for (int i = 0; i < n; i++)
+			ig_frame_add_ext(&s, IG_F_DSTOPTS, 0);
+		f = IG_FRAME(&s);
+		ASSERT_EQ(parse(&f, f.len, &p), n > IG_MAX_EXT_HDRS ? IG_PARSE_DEEP : IG_PARSE_OK,
+			  "the walk's length parses, one more is too deep");
+	}
+}
+
+IG_TEST(parse_tiny_fragments)
 {
 	struct ig_frame_spec s;
 	struct ig_frame f;
 	struct ig_pkt p;
 
-	ig_frame_defaults(&s, 1, IG_F_TCP);
-	for (int i = 0; i < IG_MAX_EXT_HDRS; i++)
-		ig_frame_add_ext(&s, IG_F_DSTOPTS, 0);
+	/* the IP length leaves 8 bytes of the TCP header; the frame holds all */
+	ig_frame_defaults(&s, 0, IG_F_TCP);
+	s.frag_off = IG_F_MF;
 	f = IG_FRAME(&s);
-	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_OTHER, "more than we walk: passed");
+	f.buf[f.l3_off + 3] = 20 + 8;
+	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_TINY_FRAG, "IPv4 first fragment, 8 bytes of TCP");
+	s.frag_off = 0;
+	f = IG_FRAME(&s);
+	f.buf[f.l3_off + 3] = 20 + 8;
+	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_BAD, "not a fragment: just short");
+	s.frag_off = 1; /* 8 bytes */
+	f = IG_FRAME(&s);
+	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_TINY_FRAG, "IPv4 TCP at offset 8");
+	s.frag_off = 3;
+	f = IG_FRAME(&s);
+	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_FRAGMENT, "IPv4 TCP at offset 24");
+	ig_frame_defaults(&s, 1, IG_F_TCP);
+	ig_frame_add_frag(&s, 1, 0);
+	f = IG_FRAME(&s);
+	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_TINY_FRAG, "IPv6 TCP at offset 8");
+	ig_frame_defaults(&s, 1, IG_F_TCP);
+	ig_frame_add_frag(&s, 0, 1);
+	f = IG_FRAME(&s);
+	f.buf[f.l3_off + 5] = 8 + 8;
+	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_TINY_FRAG, "IPv6 first fragment, 8 bytes of TCP");
+}
+
+IG_TEST(parse_three_vlan_tags_are_too_deep)
+{
+	struct ig_frame_spec s;
+	struct ig_frame f;
+	struct ig_pkt p;
+
+	ig_frame_defaults(&s, 0, IG_F_TCP);
+	s.nvlan = 2;
+	f = IG_FRAME(&s);
+	memmove(f.buf + 16, f.buf + 12, f.len - 12);
+	memcpy(f.buf + 12, "\x81\x00\x00\x00", 4);
+	f.len += 4;
+	ASSERT_EQ(parse(&f, f.len, &p), IG_PARSE_DEEP, "a third tag");
 }
 
 IG_TEST(parse_fragments)

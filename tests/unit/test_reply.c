@@ -314,3 +314,54 @@ IG_TEST(reply_checksums_hold_for_random_headers)
 		}
 	}
 }
+
+/* Only a single host is answered, and only for a packet sent to it alone. */
+IG_TEST(reply_allowed_only_between_single_hosts)
+{
+	static const struct {
+		int ipv6;
+		const char *src, *dst;
+		__u8 macs;
+		int ok;
+	} cases[] = {
+		{ 0, "198.18.0.1", "198.18.0.2", 0x02, 1 },
+		{ 0, "223.255.255.254", "10.0.0.1", 0x02, 1 },
+		{ 0, "1.0.0.0", "10.0.0.1", 0x00, 1 },
+		{ 0, "255.255.255.255", "10.0.0.1", 0x02, 0 },
+		{ 0, "224.0.0.1", "10.0.0.1", 0x02, 0 },
+		{ 0, "239.255.255.255", "10.0.0.1", 0x02, 0 },
+		{ 0, "240.0.0.0", "10.0.0.1", 0x02, 0 },
+		{ 0, "0.0.0.0", "10.0.0.1", 0x02, 0 },
+		{ 0, "0.255.255.255", "10.0.0.1", 0x02, 0 },
+		{ 0, "127.0.0.1", "10.0.0.1", 0x02, 0 },
+		{ 0, "198.18.0.1", "255.255.255.255", 0x02, 0 },
+		{ 0, "198.18.0.1", "224.0.0.251", 0x02, 0 },
+		{ 0, "198.18.0.1", "198.18.0.2", 0x01, 0 },
+		{ 0, "198.18.0.1", "198.18.0.2", 0xff, 0 },
+		{ 1, "fd00::1", "fd00::2", 0x02, 1 },
+		{ 1, "::2", "fd00::2", 0x02, 1 },
+		{ 1, "::1:0:0:0:1", "fd00::2", 0x02, 1 },
+		{ 1, "fe80::1", "fe80::2", 0x02, 1 },
+		{ 1, "ff02::1", "fd00::2", 0x02, 0 },
+		{ 1, "ff05::1:3", "fd00::2", 0x02, 0 },
+		{ 1, "::", "fd00::2", 0x02, 0 },
+		{ 1, "::1", "fd00::2", 0x02, 0 },
+		{ 1, "fd00::1", "ff02::1", 0x02, 0 },
+		{ 1, "fd00::1", "fd00::2", 0x33, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ig_frame_spec s;
+		struct ig_frame f;
+		struct ig_pkt p;
+		char what[96];
+
+		ig_frame_defaults(&s, cases[i].ipv6, IG_F_TCP);
+		ig_frame_addrs(&s, cases[i].src, cases[i].dst);
+		f = IG_FRAME(&s);
+		p = parse(&f);
+		snprintf(what, sizeof(what), "%s -> %s, MAC bits %#x", cases[i].src, cases[i].dst,
+			 cases[i].macs);
+		ASSERT_EQ(ig_reply_allowed(&p, cases[i].macs), cases[i].ok, what);
+	}
+}

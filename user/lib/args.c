@@ -139,6 +139,19 @@ int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 
 	return 0;
 }
 
+int ig_byte_burst_warn(__u64 burst, int tc, const char *where)
+{
+	__u64 need = tc ? IG_BYTE_MAX_GRO : IG_BYTE_MAX_FRAME;
+
+	if (burst >= need)
+		return 0;
+	ig_warn("%sburst %llu bytes is below %s (%llu bytes): such packets will never be admitted%s",
+		where, (unsigned long long)burst,
+		tc ? "a GRO aggregate, which tc charges whole" : "one full-size frame",
+		(unsigned long long)need, tc ? " (or turn GRO off: ethtool -K DEV gro off)" : "");
+	return 1;
+}
+
 int ig_parse_unit(const char *s, enum ig_unit *unit)
 {
 	for (int i = 0; i < IG_UNIT_MAX; i++)

@@ -28,5 +28,16 @@ int ig_parse_percent(const char *s, const char *what, __u32 *pct);
  * the log). */
 void ig_args_capture(char *buf, size_t len);
 
+/*
+ * The largest packet the byte unit charges at once: a full-size frame (MTU
+ * 1500) on XDP; on TC a GRO aggregate, whole (up to the 64 KiB of an IP
+ * length; more with BIG TCP's gro_max_size). A burst below it never admits
+ * such a packet. Warns, `where` first (a config's "file:line: "), and
+ * returns 1 when the burst is below.
+ */
+#define IG_BYTE_MAX_FRAME 1514ULL
+#define IG_BYTE_MAX_GRO (65535ULL + 14)
+int ig_byte_burst_warn(__u64 burst, int tc, const char *where);
+
 
 #endif

@@ -30,6 +30,7 @@ struct load_state {
 	int fleet_burst_given[IG_CFG_MAX_PORTS];
 	unsigned int levels_given[IG_CFG_MAX_PORTS];
 	int unit_given[IG_CFG_MAX_PORTS], burst_given[IG_CFG_MAX_PORTS];
+	const char *path;
 	char section[256];       /* the section of the last entry */
 	int header_line;         /* line of the last [section] header */
 };
@@ -534,6 +535,13 @@ static int validate(struct load_state *st)
 				p->limit.unit = p->proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
 			if (p->proto == IG_PROTO_UDP && p->limit.unit == IG_UNIT_CONN)
 				return fail(st, "[port %u/udp]: unit conn needs TCP", p->port);
+			if (p->limit.unit == IG_UNIT_BYTE) {
+				char where[320];
+
+				snprintf(where, sizeof(where), "%s:%d: [port %u/%s]: ", st->path, p->line,
+					 p->port, ig_proto_name(p->proto));
+				ig_byte_burst_warn(p->limit.burst, cfg->attach.hook == IG_ATTACH_TC, where);
+			}
 			{
 				char m[256];
 				int bad;
@@ -590,6 +598,7 @@ int ig_config_load(const char *path, struct ig_cfg_file *cfg, char *err, size_t 
 	cfg->tick_ms = IG_CFG_DEFAULT_TICK_MS;
 	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", IG_DEFAULT_METRICS_ADDR);
 	st->cfg = cfg;
+	st->path = path;
 	st->file = fopen(path, "r");
 	if (!st->file) {
 		ret = -errno;

@@ -39,6 +39,11 @@ static const char *const reason_names[] = {
 	[IG_R_DRY_REJECT] = "would_reject",
 	[IG_R_PASS_ALLOW] = "allowed",
 	[IG_R_DROP_DENY] = "denied",
+	[IG_R_DROP_DEEP] = "drop_deep",
+	[IG_R_DROP_FRAGMENT] = "drop_fragment",
+	[IG_R_DROP_UNREAD] = "drop_unread",
+	[IG_R_DROP_NO_REPLY] = "drop_no_reply",
+	[IG_R_DROP_V4MAPPED] = "drop_v4mapped",
 };
 
 static const char *const clock_names[] = {
@@ -57,6 +62,7 @@ static const char *const tier_kind_names[] = {
 	[IG_TIER_LIMIT] = "tier",
 	[IG_TIER_ALLOW] = "allow",
 	[IG_TIER_DENY] = "deny",
+	[IG_TIER_FENCE] = "fence",
 };
 
 static const char *const brk_state_names[] = {

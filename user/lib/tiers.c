@@ -21,13 +21,54 @@ static int cidr_arg(const char *s, struct ig_lpm_key *k)
 }
 
 /* Every key of the trie (caller frees). */
+/*
+ * The family fence (IG_TIER_FENCE): IPv4 sources are looked up IPv4-mapped,
+ * so an IPv6 prefix shorter than /96 that covers ::ffff:0:0/96 (::/0, ::/8)
+ * would reach every IPv4 source. A tier is written for one family: the fence
+ * at ::ffff:0:0/96 gives IPv4 sources "no tier" back, while IPv4 prefixes
+ * (longer) and an explicit ::ffff:0:0/96 or 0.0.0.0/0 (the same key, which
+ * replaces it) still apply. Chosen over a family byte in the trie's key:
+ * that would change the key of a pinned map and the data path's lookup,
+ * where the fence costs IPv4 sources one tier-rate lookup, and only while a
+ * covering IPv6 prefix exists.
+ */
+static const struct ig_lpm_key fence_key = { .prefixlen = 96, .addr = { [10] = 0xff, [11] = 0xff } };
+
+static int is_fence_key(const struct ig_lpm_key *k)
+{
+	return !memcmp(k, &fence_key, sizeof(*k));
+}
+
+static int fence_present(const struct ig_instance *in)
+{
+	struct ig_tier t;
+
+	return !bpf_map_lookup_elem(in->fd[IG_MAP_TIERS], &fence_key, &t) && t.kind == IG_TIER_FENCE;
+}
+
+/* An IPv6 prefix (not itself inside ::ffff:0:0/96) that covers IPv4. */
+static int covers_v4(const struct ig_lpm_key *k)
+{
+	if (k->prefixlen >= 96)
+		return 0;
+	for (__u32 b = 0; b < k->prefixlen; b++)
+		if ((k->addr[b / 8] ^ fence_key.addr[b / 8]) & (0x80 >> (b % 8)))
+			return 0;
+	return 1;
+}
+
+/* Every key of the trie but the fence (caller frees). */
 static int tier_keys(const struct ig_instance *in, struct ig_lpm_key **out, int *n)
 {
 	struct ig_lpm_key *keys = NULL, *grown, cur, next;
-	int fd = in->fd[IG_MAP_TIERS], k = 0, cap = 0;
+	int fd = in->fd[IG_MAP_TIERS], k = 0, cap = 0, fence = fence_present(in);
 	void *prev = NULL;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		cur = next;
+		prev = &cur;
+		if (fence && is_fence_key(&next))
+			continue;
 		if (k == cap) {
 			cap = cap ? 2 * cap : 64;
 			grown = realloc(keys, (size_t)cap * sizeof(*keys));
@@ -38,12 +79,38 @@ static int tier_keys(const struct ig_instance *in, struct ig_lpm_key **out, int 
 			keys = grown;
 		}
 		keys[k++] = next;
-		cur = next;
-		prev = &cur;
 	}
 	*out = keys;
 	*n = k;
 	return 0;
+}
+
+/* The fence where a prefix covers IPv4 (or `coming` says one is about to:
+ * it goes in first, so that IPv4 is never caught between the two writes),
+ * none where no prefix does. */
+static int tier_fence_sync(const struct ig_instance *in, int coming)
+{
+	struct ig_tier fence = { .kind = IG_TIER_FENCE };
+	struct ig_lpm_key *keys;
+	int n, err, need = coming, have = fence_present(in);
+
+	err = tier_keys(in, &keys, &n);
+	if (err)
+		return err;
+	for (int i = 0; i < n && !need; i++)
+		need = covers_v4(&keys[i]);
+	free(keys);
+	/* NOEXIST: a prefix written at the fence's key stays */
+	if (need && !have && bpf_map_update_elem(in->fd[IG_MAP_TIERS], &fence_key, &fence, BPF_NOEXIST) &&
+	    errno != EEXIST)
+		err = -errno;
+	else if (!need && have && bpf_map_delete_elem(in->fd[IG_MAP_TIERS], &fence_key) &&
+		 errno != ENOENT)
+		err = -errno;
+	if (err)
+		ig_err("cannot %s the IPv4 fence of the tiers: %s", need ? "write" : "remove",
+		       strerror(-err));
+	return err;
 }
 
 /* The tier names and every prefix of the trie (keys: caller frees). */
@@ -190,6 +257,8 @@ int ig_tier_add(const struct ig_instance *in, const char *cidr, const char *what
 	err = cidr_arg(cidr, &k);
 	if (!err)
 		err = tier_value(in, what, &t);
+	if (!err)
+		err = tier_fence_sync(in, covers_v4(&k));
 	if (err)
 		return err;
 	if (bpf_map_update_elem(in->fd[IG_MAP_TIERS], &k, &t, BPF_ANY)) {
@@ -209,15 +278,20 @@ int ig_tier_del(const struct ig_instance *in, const char *cidr)
 	err = cidr_arg(cidr, &k);
 	if (err)
 		return err;
-	if (bpf_map_delete_elem(in->fd[IG_MAP_TIERS], &k)) {
+	if (is_fence_key(&k) && fence_present(in))
+		err = -ENOENT; /* ours, not the user's */
+	else if (bpf_map_delete_elem(in->fd[IG_MAP_TIERS], &k))
 		err = -errno;
+	if (err) {
 		if (err == -ENOENT)
 			ig_err("%s is not in the tiers", cidr);
 		else
 			ig_err("cannot remove %s from the tiers: %s", cidr, strerror(-err));
 		return err;
 	}
-	err = tier_names_gc(in);
+	err = tier_fence_sync(in, 0);
+	if (!err)
+		err = tier_names_gc(in);
 	return err ? err : ig_flags_refresh(in);
 }
 
@@ -329,6 +403,14 @@ int ig_tiers_apply(const struct ig_instance *in, const struct ig_tier_want *t, i
 
 	/* first what is wanted (added or changed in place), then what is not */
 	for (int i = 0; i < n; i++) {
+		if (covers_v4(&t[i].key)) {
+			err = tier_fence_sync(in, 1);
+			if (err)
+				return err;
+			break;
+		}
+	}
+	for (int i = 0; i < n; i++) {
 		struct ig_tier v;
 
 		err = tier_value(in, t[i].what, &v);
@@ -352,6 +434,9 @@ int ig_tiers_apply(const struct ig_instance *in, const struct ig_tier_want *t, i
 			bpf_map_delete_elem(in->fd[IG_MAP_TIERS], &have[h]);
 	}
 	free(have);
+	err = tier_fence_sync(in, 0);
+	if (err)
+		return err;
 	for (int i = 0; i < nr; i++) {
 		err = ig_tier_rate(in, r[i].name, r[i].proto, r[i].port, &r[i].rate);
 		if (err)

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer target for the token-bucket math (bpf/bucket.h): one bucket, one
+ * policy, a sequence of charges (arrival gaps, costs, refunds) read from the
+ * input. Invariants:
+ *   - admitted units never exceed burst + elapsed * rate (+ 1 for a grid
+ *     step), from any starting state;
+ *   - an admitted TAT lies past now, never wraps, and owes at most a burst;
+ *     a refused charge writes nothing; a refund restores what it took;
+ *   - from a new bucket at rates up to 1e8/s, every decision is the exact
+ *     token bucket's, away from its boundaries (where < 2 ns may decide);
+ *   - a reload's rescale keeps a full bucket full and owes at most the new
+ *     burst (and a fraction of a unit).
+ */
+#include "pure/bucket.h"
+#include "fuzz_input.h"
+
+typedef unsigned __int128 u128;
+
+#define NS IG_NSEC_PER_SEC
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	struct fz in = { data, size };
+	__u8 mode = fz_u8(&in);
+	__u64 rate = fz_scaled(&in, 12), burst = fz_scaled(&in, mode & 1 ? 10 : 5);
+	__u64 now = fz_u64(&in) >> 4, t0 = now, tat = mode & 2 ? fz_u64(&in) : 0;
+	int model_on = !(mode & 2) && rate <= 100000000;
+	u128 admitted = 0, model = 0; /* the exact TAT times rate */
+
+	if (burst > IG_MAX_BURST)
+		burst = IG_MAX_BURST;
+	while (in.n) {
+		__u8 op = fz_u8(&in);
+		__u64 cost = op & 0x80 ? 1 + fz_u16(&in) : 1 + (op & 3);
+		__u64 gap = op & 0x40 ? fz_u32(&in) : op & 0x20 ? (__u64)fz_u16(&in) << 16 : fz_u8(&in);
+		__u64 old = tat, next;
+		struct ig_refund rf = {};
+		int r, skip = 0;
+
+		now += gap;
+		if (now >= 1ULL << 62)
+			break;
+		if (model_on) {
+			u128 nr = (u128)now * rate, need = (u128)cost * NS, budget = (u128)burst * NS;
+			u128 adm = model + need > budget ? model + need - budget : 0;
+
+			/* 4 ns from where it turns full, or admits this cost */
+			skip = (nr > model ? nr - model : model - nr) < (u128)4 * rate ||
+			       (adm && (nr > adm ? nr - adm : adm - nr) < (u128)4 * rate);
+		}
+		r = ig_bucket_charge_rf(&tat, now, cost, rate, burst, &rf);
+		FZ_CHECK(r == IG_CHARGE_OK || r == IG_CHARGE_REFUSED);
+		if (r == IG_CHARGE_REFUSED) {
+			FZ_CHECK(tat == old);
+		} else {
+			next = tat;
+			FZ_CHECK(next > now && (old <= now || next > old));
+			/* owes at most a burst: ceil(burst * 1e9 / rate) ns */
+			FZ_CHECK((u128)(next - now - 1) * rate < (u128)burst * NS);
+			FZ_CHECK(rf.tat == &tat && rf.inc == next - (old > now ? old : now));
+			admitted += cost;
+		}
+		if (model_on && !skip) {
+			u128 nr = (u128)now * rate, base = model > nr ? model : nr;
+			int want = base - nr + (u128)cost * NS <= (u128)burst * NS;
+
+			FZ_CHECK(want == (r == IG_CHARGE_OK));
+			if (want)
+				model = base + (u128)cost * NS;
+		} else if (model_on && r == IG_CHARGE_OK) {
+			/* decided at a boundary: follow the data path */
+			u128 nr = (u128)now * rate;
+
+			model = (model > nr ? model : nr) + (u128)cost * NS;
+		}
+		if (r == IG_CHARGE_OK && (op & 0x18) == 0x18) { /* a level above refused */
+			ig_refund(&rf);
+			FZ_CHECK(tat == (old > now ? old : now));
+			admitted -= cost;
+			if (model_on) /* the model takes it back too */
+				model -= (u128)cost * NS;
+		}
+		/* never more than burst + elapsed * rate, and one unit of the grid */
+		FZ_CHECK(admitted * NS <= (u128)burst * NS + (u128)(now - t0) * rate + NS);
+	}
+	{
+		__u64 nrate = fz_scaled(&in, 9), nburst = fz_scaled(&in, 6);
+		__u64 t2 = ig_gcra_rescale(tat, now, rate, burst, nrate, nburst);
+
+		/* a full bucket stays full; another owes at most the new burst, and
+		 * less than one unit more for the grid instant it is rounded to */
+		if (tat <= now)
+			FZ_CHECK(t2 == tat);
+		else
+			FZ_CHECK(t2 >= now && (t2 == now ||
+					       (u128)(t2 - now - 1) * nrate < (u128)(nburst + 1) * NS));
+	}
+	return 0;
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Free passes over real traffic, on both hooks: SYNs shaped so that the
+# limiter could not judge them but the server's kernel accepts them, sent by
+# scapy from the client namespace and reassembled or walked by the server's
+# kernel. The limited port (--rate 1/s --burst 1, drop) must see no more
+# connections from them than from plain SYNs. Counted at the server: accepted
+# connections (the script completes each handshake it is answered; the
+# client's own kernel is kept from resetting them).
+. "$(dirname "$0")/../lib/netns.sh"
+
+# Debian's scapy, for the system python (tests/lib/netns.sh's IG_PY may be
+# another interpreter).
+SCAPY_PY=/usr/bin/python3
+
+# Sends N connection attempts of one kind to PORT and completes every
+# handshake the server answers (ACK with an HTTP request); prints how many
+# SYN-ACKs came back. Runs in the client namespace.
+write_spoofer() {
+	cat >"$IG_TMP/spoof.py" <<'EOF'
+import random, sys, time
+from scapy.all import (Ether, IP, IPv6, IPv6ExtHdrDestOpt, TCP, Raw, AsyncSniffer, sendp,
+                       conf)
+
+kind, iface, smac, dmac, src, dst, port, n, gap = sys.argv[1:10]
+port, n, gap = int(port), int(n), float(gap)
+conf.verb = 0
+v6 = kind in ("dstopts7", "plain6")
+IPX = IPv6 if v6 else IP
+answered = set()
+sock = conf.L2socket(iface=iface)
+
+def on_synack(p):
+    t = p[TCP]
+    if t.sport != port or (t.flags & 0x12) != 0x12 or t.dport in answered:
+        return
+    answered.add(t.dport)
+    req = b"GET / HTTP/1.0\r\n\r\n"
+    sock.send(Ether(src=smac, dst=dmac) / IPX(src=src, dst=dst) /
+              TCP(sport=t.dport, dport=port, flags="PA", seq=t.ack, ack=t.seq + 1) / req)
+
+# no libpcap here to compile a filter: filtered in python
+sniffer = AsyncSniffer(iface=iface, lfilter=lambda p: TCP in p and p[TCP].sport == port,
+                       prn=on_synack, store=False)
+sniffer.start()
+time.sleep(0.3)
+for i in range(n):
+    sport = 20000 + i
+    syn = TCP(sport=sport, dport=port, flags="S", seq=random.getrandbits(32), window=64240)
+    l2 = Ether(src=smac, dst=dmac)
+    if kind == "frag4":
+        # RFC 1858's tiny fragment: 8 bytes of TCP header (ports, sequence
+        # number) first, the flags in the second fragment at offset 8
+        whole = IP(src=src, dst=dst, id=1000 + i) / syn
+        seg = bytes(whole[TCP])  # the checksum as the whole segment has it
+        ident = 1000 + i
+        sock.send(l2 / IP(src=src, dst=dst, id=ident, flags="MF", frag=0, proto=6) /
+                  Raw(seg[:8]))
+        sock.send(l2 / IP(src=src, dst=dst, id=ident, frag=1, proto=6) / Raw(seg[8:]))
+    elif kind == "dstopts7":
+        ext = IPv6ExtHdrDestOpt()
+        for _ in range(6):
+            ext = ext / IPv6ExtHdrDestOpt()
+        sock.send(l2 / IPv6(src=src, dst=dst) / ext / syn)
+    else:
+        sock.send(l2 / IPX(src=src, dst=dst) / syn)
+    time.sleep(gap)
+time.sleep(1.5)
+sniffer.stop()
+print(len(answered))
+EOF
+}
+
+# The client's kernel owns none of these connections: keep it from resetting
+# them (and the server's answers), only in the client namespace.
+quiet_client() {
+	ig_cli nft -f - <<'EOF'
+table inet spoof {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		tcp flags rst drop
+	}
+}
+EOF
+}
+
+# (nsenter leaves /sys the root namespace's: ask ip)
+mac_of() { # ig_cli|ig_srv DEV
+	"$1" ip -o link show dev "$2" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'
+}
+
+spoof() { # KIND N GAP: prints the SYN-ACKs the client got
+	local smac dmac src dst
+	smac=$(mac_of ig_cli "$VC")
+	dmac=$(mac_of ig_srv "$VS")
+	case "$1" in
+	dstopts7 | *6) src=$C6 dst=$S6 ;;
+	*) src=$C4 dst=$S4 ;;
+	esac
+	ig_cli "$SCAPY_PY" "$IG_TMP/spoof.py" "$1" "$VC" "$smac" "$dmac" "$src" "$dst" 8080 "$2" "$3"
+}
+
+setup() {
+	"$SCAPY_PY" -c 'import scapy' 2>/dev/null || ig_skip "python3-scapy not installed"
+	command -v nft >/dev/null || ig_skip "nft not installed"
+	ig_make_pair
+	ig_start_server tcp 8080
+	write_spoofer
+	quiet_client
+	ig_attach
+	ig limit 8080 --rate 1/s --burst 1 --unit conn --action drop
+}
+
+# The control: plain SYNs, 20 in about a second, get burst + rate * time.
+t_plain_syns() {
+	local answered accepted
+	setup
+	answered=$(spoof plain4 20 0.05)
+	accepted=$(ig_server_count tcp 8080)
+	echo "measured: plain SYNs: $answered answered, $accepted accepted of 20"
+	ig_assert_range "$accepted" 1 3 "plain SYNs accepted (burst 1, 1/s, ~1.5 s)"
+}
+
+# RFC 1858 / RFC 3128: the first fragment holds 8 bytes of the TCP header, the
+# second the rest; the server's kernel reassembles them into a SYN. Each was a
+# free pass (the parser could not read the first, and the second is not a
+# first fragment).
+t_tiny_fragment_syns() {
+	local answered accepted
+	setup
+	answered=$(spoof frag4 20 0.05)
+	accepted=$(ig_server_count tcp 8080)
+	echo "measured: tiny-fragment SYNs: $answered answered, $accepted accepted of 20"
+	ig_assert_range "$accepted" 0 3 "tiny-fragment SYNs accepted (as for plain SYNs, or none)"
+	ig_assert_eq "$accepted" 0 "tiny-fragment SYNs accepted (the first fragments are dropped)"
+}
+
+# Seven destination options headers: Linux walks them to the TCP socket; the
+# parser walks six, and passed a longer chain untouched.
+t_seven_dstopts_syns() {
+	local answered accepted
+	setup
+	answered=$(spoof dstopts7 20 0.05)
+	accepted=$(ig_server_count tcp 8080)
+	echo "measured: 7-dstopts SYNs: $answered answered, $accepted accepted of 20"
+	ig_assert_eq "$accepted" 0 "SYNs behind 7 destination options headers accepted (dropped)"
+	# and a plain IPv6 SYN from the same client is limited as usual
+	answered=$(spoof plain6 5 0.05)
+	ig_assert_range "$(ig_server_count tcp 8080)" 1 2 "plain IPv6 SYNs accepted after them"
+}
+
+for HOOK in xdp tc; do
+	run_test "$HOOK/spoof-plain-syns-control" t_plain_syns
+	run_test "$HOOK/spoof-tiny-fragment-syns" t_tiny_fragment_syns
+	run_test "$HOOK/spoof-seven-dstopts-syns" t_seven_dstopts_syns
+done
