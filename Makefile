@@ -163,6 +163,7 @@ install: $(BUILD)/infergate $(BUILD)/infergate.8 $(BUILD)/infergate.bash-complet
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/infergate)
 	$(Q)install -D -m 0755 $(BUILD)/infergate $(DESTDIR)$(PREFIX)/sbin/infergate
 	$(Q)install -D -m 0644 $(BUILD)/infergate.8 $(DESTDIR)$(MANDIR)/man8/infergate.8
+	$(Q)install -D -m 0644 user/infergate.conf.5 $(DESTDIR)$(MANDIR)/man5/infergate.conf.5
 	$(Q)install -D -m 0644 $(BUILD)/infergate.bash-completion $(DESTDIR)$(BASHCOMPDIR)/infergate
 	$(Q)install -D -m 0644 user/infergate.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/infergate/infergate.conf.example
@@ -172,7 +173,8 @@ install: $(BUILD)/infergate $(BUILD)/infergate.8 $(BUILD)/infergate.bash-complet
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(PREFIX)/sbin/infergate
-	$(Q)rm -f $(DESTDIR)$(MANDIR)/man8/infergate.8 $(DESTDIR)$(BASHCOMPDIR)/infergate
+	$(Q)rm -f $(DESTDIR)$(MANDIR)/man8/infergate.8 $(DESTDIR)$(MANDIR)/man5/infergate.conf.5
+	$(Q)rm -f $(DESTDIR)$(BASHCOMPDIR)/infergate
 	$(Q)rm -rf $(DESTDIR)$(PREFIX)/share/doc/infergate
 	$(Q)rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
 

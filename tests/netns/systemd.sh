@@ -23,12 +23,15 @@ t_make_install_layout_and_unit() {
 	# leave the agent writing there
 	grep -q '^ExecStart=.*--pid-file' "$root/usr/lib/systemd/system/infergate.service" &&
 		ig_fail "the unit moves the pid file away from where reload looks"
-	for f in usr/share/man/man8/infergate.8 usr/share/bash-completion/completions/infergate; do
+	for f in usr/share/man/man8/infergate.8 usr/share/man/man5/infergate.conf.5 \
+		usr/share/bash-completion/completions/infergate; do
 		[ -s "$root/$f" ] || ig_fail "make install did not install $f"
 	done
 	if command -v man >/dev/null; then
 		man -l "$root/usr/share/man/man8/infergate.8" 2>/dev/null | grep 'reject-budget' >/dev/null ||
 			ig_fail "the man page does not render the commands"
+		man -l "$root/usr/share/man/man5/infergate.conf.5" 2>/dev/null | grep "fleet_rate" >/dev/null ||
+			ig_fail "infergate.conf(5) does not render its keys"
 	fi
 	bash -n "$root/usr/share/bash-completion/completions/infergate" ||
 		ig_fail "the completion script is not valid bash"
