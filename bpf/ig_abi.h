@@ -490,6 +490,32 @@ struct ig_config {
 	__u64 hash_seed; /* copy of map `seed` */
 };
 
+/*
+ * A connection in its handshake, map `pending` (LRU_HASH, key struct
+ * ig_flow_key: dir IG_DIR_CLIENT with the dialed port, and for a connection
+ * sent to a fallback also IG_DIR_REPLY with the fallback's port). Anyone can
+ * make entries here with spoofed SYNs, so nothing here is trusted until the
+ * client's ACK acknowledges the SYN-ACK (ack == server_isn + 1, a number only
+ * a client that received the SYN-ACK knows): then a breaker's decision moves
+ * to `flows`, a probe spends the half-open budget, and a max-conns port
+ * counts the connection (`conns`). An LRU: a flood of handshakes pushes out
+ * other handshakes, never an established connection's state.
+ */
+struct ig_pending {
+	__u32 isn;        /* the client's initial sequence number */
+	__u32 server_isn; /* the SYN-ACK's sequence number, once IG_PEND_F_SYNACK */
+	__u16 dialed;     /* breaker: the port the client dialed */
+	__u16 backend;    /* breaker: the port the connection is sent to */
+	__u8 route;       /* breaker: enum ig_route */
+	__u8 flags;       /* IG_PEND_F_* */
+	__u8 _pad[2];
+};
+
+#define IG_PEND_F_BREAKER 0x1 /* a breaker decided its route at the SYN */
+#define IG_PEND_F_SYNACK 0x2  /* the server answered the SYN with a SYN-ACK */
+#define IG_PEND_F_CONNS 0x4   /* a max-conns port: to be counted when it completes */
+#define IG_DEFAULT_PENDING 65536
+
 /* TC filters are identified by (handle, priority) when attached via netlink. */
 #define IG_TC_HANDLE 0x1a7e
 #define IG_TC_PRIORITY 0xc0de
@@ -526,5 +552,6 @@ IG_STATIC_ASSERT(sizeof(struct ig_client_key) == 20, "ig_client_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_token_state) == 16, "ig_token_state layout");
 IG_STATIC_ASSERT(sizeof(struct ig_conn) == 16, "ig_conn layout");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
+IG_STATIC_ASSERT(sizeof(struct ig_pending) == 16, "ig_pending layout");
 
 #endif /* IG_ABI_H */

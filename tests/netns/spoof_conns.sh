@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# What spoofed packets must not be able to do to other clients, over veth with
+# real TCP clients and servers: open a circuit breaker or hold it open, push a
+# steered connection out of the flow table, free or lock max-conns slots, or
+# fill the connection tables. Spoofed frames come from a raw AF_PACKET socket
+# (checksums right unless a test wants them wrong). Each test is named after
+# the attack.
+. "$(dirname "$0")/../lib/netns.sh"
+
+SPOOF_NET=10.99 # spoofed IPv4 sources: 10.99.x.y, routed towards the client
+
+# The raw sender: spoof.py IFACE DSTMAC DST PORT MODE N [SECONDS] [SEQ]
+#   MODE ack    bare ACKs from N sources (the host answers each with a RST)
+#        syn2   from each of N sources a SYN, then a second SYN in its window
+#               (the host resets the handshake it answered)
+#        synsyn from each of N sources a SYN and its retransmission
+#        synfin | badsum | syn  SYNs the kernel drops (SYN+FIN, a bad TCP
+#               checksum) or keeps, from the one source SRC (N times)
+#        rst    N RSTs with sequence number SEQ on the connection SRC:SPORT
+#        fin    N FINs likewise
+#   Sources are SPOOF_NET.x.y unless SRC[:SPORT] is in the environment; with
+#   SECONDS it repeats the burst until that many seconds have passed.
+write_spoofer() {
+	cat >"$IG_TMP/spoof.py" <<'EOF'
+import ipaddress, os, socket, struct, sys, time
+
+ifname, dmac, dst, port, mode, n = sys.argv[1:7]
+port, n = int(port), int(n)
+secs = float(sys.argv[7]) if len(sys.argv) > 7 else 0
+seqarg = int(sys.argv[8]) if len(sys.argv) > 8 else 12345
+src_env = os.environ.get("SRC")
+sport_env = int(os.environ.get("SPORT", "40000"))
+net = os.environ.get("SPOOF_NET", "10.99")
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def frame(src, sport, flags, seq, ack, bad=False):
+    s, d = ipaddress.ip_address(src), ipaddress.ip_address(dst)
+    tcp = struct.pack("!HHIIBBHHH", sport, port, seq, ack, 5 << 4, flags, 64240, 0, 0)
+    if s.version == 6 or d.version == 6:
+        s6 = s.packed if s.version == 6 else b"\0" * 10 + b"\xff\xff" + s.packed
+        d6 = d.packed if d.version == 6 else b"\0" * 10 + b"\xff\xff" + d.packed
+        c = csum(s6 + d6 + struct.pack("!IxxxB", len(tcp), 6) + tcp) ^ (0x5555 if bad else 0)
+        tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+        ip = struct.pack("!IHBB", 6 << 28, len(tcp), 6, 64) + s6 + d6
+        return bytes.fromhex(dmac.replace(":", "")) + mac + b"\x86\xdd" + ip + tcp
+    c = csum(s.packed + d.packed + struct.pack("!xBH", 6, len(tcp)) + tcp) ^ (0x5555 if bad else 0)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, s.packed, d.packed)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return bytes.fromhex(dmac.replace(":", "")) + mac + b"\x08\x00" + ip + tcp
+
+sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+sk.bind((ifname, 0))
+mac = sk.getsockname()[4]
+frames = []
+for i in range(n):
+    src = src_env or "%s.%d.%d" % (net, (i >> 8) & 0xff, i & 0xff)
+    sport = sport_env if src_env else 40000 + (i >> 16)
+    if mode == "ack":
+        frames.append(frame(src, sport, 0x10, 1000 + i, 777 + i))
+    elif mode == "syn2":
+        frames.append(frame(src, sport, 0x02, 1000, 0))
+        frames.append(frame(src, sport, 0x02, 1001, 0))
+    elif mode == "synsyn":
+        frames += [frame(src, sport, 0x02, 1000, 0)] * 2
+    elif mode == "syn":
+        frames.append(frame(src, sport + i, 0x02, 1000, 0))
+    elif mode == "synfin":
+        frames.append(frame(src, sport + i, 0x03, 1000, 0))
+    elif mode == "badsum":
+        frames.append(frame(src, sport + i, 0x02, 1000, 0, bad=True))
+    elif mode == "rst":
+        frames.append(frame(src, sport, 0x04, seqarg + i * 100000, 0))
+    elif mode == "fin":
+        frames.append(frame(src, sport, 0x11, seqarg + i * 100000, 0))
+end, sent = time.time() + secs, 0
+while True:
+    for f in frames:
+        while True:
+            try:
+                sk.send(f)
+                break
+            except OSError:  # ENOBUFS: the veth's queue is full
+                time.sleep(0.001)
+        sent += 1
+    if time.time() >= end:
+        break
+print(sent)
+EOF
+}
+
+# spoof IFACE-NS MODE N [SECONDS] [SEQ]: raw frames from the client namespace
+# to the server's port 8000 (environment: SRC, SPORT, DST).
+spoof() { # MODE N [SECONDS] [SEQ]
+	[ -f "$IG_TMP/spoof.py" ] || write_spoofer
+	ig_cli env SPOOF_NET="$SPOOF_NET" taskset -c "${IG_CPU:-0-63}" "$IG_PY" "$IG_TMP/spoof.py" \
+		"$VC" "$SMAC" "${DST:-$S4}" 8000 "$@"
+}
+
+# The pair, and what spoofing needs: the server's MAC, and a route back to
+# the spoofed sources through the client, so the server's answers really
+# leave through the interface (where the egress program sees them).
+spoof_pair() {
+	ig_make_pair
+	SMAC=$(ig_srv ip -br link show "$VS" | awk '{print $3}')
+	ig_srv ip route add "$SPOOF_NET.0.0/16" via "$C4"
+}
+
+# ---------------------------------------------------------------- breakers
+
+write_breaker_config() { # [LINE...]
+	{
+		printf '[agent]\ninterface = %s\nhook = xdp\ntick = 50ms\n\n' "$VS"
+		printf '[port 8000]\nfallback = 8001\nwindow = 2s\nmin_requests = 5\n'
+		printf 'failure_rate = 50%%\nopen_time = 1s\nmax_open_time = 4s\nhalf_open_probes = 2\n'
+		printf 'consecutive_failures = 0\n'
+		printf '%s\n' "$@"
+	} >"$IG_TMP/agent.conf"
+}
+
+brk_state() {
+	ig breaker 8000 --json | "$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)["effective"])'
+}
+
+brk_state_is() { [ "$(brk_state)" = "$1" ]; }
+
+# Requests to the breaker port, one connection each, every 100 ms until the
+# file STOP exists; their answers ("primary:200", ...) one a line in OUT.
+start_requests() { # OUT STOP
+	ig_cli "$IG_PY" -c '
+import os, sys, time, urllib.request
+out, stop, url = sys.argv[1], sys.argv[2], sys.argv[3]
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with open(out, "a", buffering=1) as f:
+    while not os.path.exists(stop):
+        try:
+            r = opener.open(url, timeout=1)
+            f.write("%s:%d\n" % (r.read().decode().strip(), r.status))
+        except urllib.error.HTTPError as e:
+            f.write("%s:%d\n" % (e.read().decode().strip(), e.code))
+        except OSError as e:
+            f.write("error:%s\n" % type(e).__name__)
+        time.sleep(0.1)
+' "$1" "$2" "http://$S4:8000/" &
+	IG_PIDS+=($!)
+}
+
+# Finding 1. The host answers a bare ACK to the primary's port with a RST,
+# and a second in-window SYN with a RST of the handshake it answered: passive
+# health counted both as the backend failing, so as many spoofed ACKs as real
+# answers opened the breaker, and in half-open one RST reopened it (the open
+# time doubling) while spoofed SYNs took the probes. Now: a closed breaker
+# stays closed under thousands of spoofed ACKs and SYNs, an open one recovers
+# under the same flood, and a backend answering 503 still opens it.
+t_spoofed_acks_and_syns_cannot_open_or_hold_a_breaker() {
+	local sent rst
+	spoof_pair
+	ig_start_backend primary 8000
+	ig_start_backend fallback 8001
+	write_breaker_config
+	ig_start_agent
+	start_requests "$IG_TMP/answers" "$IG_TMP/stop"
+	ig_wait_for 5 "real answers" grep -q primary:200 "$IG_TMP/answers"
+
+	sent=$(spoof ack 2000 4)
+	sent=$((sent + $(spoof syn2 1000 2)))
+	rst=$(ig_json 'j["breakers"][0]["health"]["rst"]')
+	echo "measured: $sent spoofed ACKs and SYNs in 6 s against ~60 real answers: state $(brk_state), RSTs counted $rst"
+	ig_assert_eq "$(brk_state)" closed "breaker after the spoofed flood"
+	ig_assert_eq "$rst" 0 "RSTs counted as failures"
+	grep -q "closed -> open" "$IG_TMP/agent.log" && ig_fail "opened: $(grep -- '->' "$IG_TMP/agent.log")"
+
+	# a real failure still opens it
+	ig_set_mode 8000 503
+	ig_wait_for 10 "the breaker to open on 503s" brk_state_is open
+	ig_set_mode 8000 ok
+	# open -> half-open (1 s) -> closed on two real answers, under the flood
+	local t0 end
+	t0=$(ig_now)
+	spoof ack 500 8 >/dev/null &
+	IG_PIDS+=($!)
+	spoof syn2 250 8 >/dev/null &
+	IG_PIDS+=($!)
+	end=$(($(ig_now_us) + 12000000))
+	until brk_state_is closed; do
+		[ "$(ig_now_us)" -lt "$end" ] || ig_fail "never closed under the flood: $(grep -- '->' "$IG_TMP/agent.log")"
+		sleep 0.1
+	done
+	echo "measured: open -> closed in $(ig_calc "$(ig_now) - $t0") s under spoofed ACKs and SYNs (open_time 1 s)"
+	grep -q "half_open -> open" "$IG_TMP/agent.log" && ig_fail "relapsed: $(grep -- '->' "$IG_TMP/agent.log")"
+	touch "$IG_TMP/stop"
+	cat "$IG_TMP/agent.log"
+}
+
+# A keep-alive connection from the client: N requests on one connection, one
+# when each file GO.i appears (GO.0 at once); the answers in OUT.
+start_keepalive() { # OUT GO N
+	ig_cli taskset -c "${IG_CPU:-0-63}" "$IG_PY" -c '
+import http.client, os, sys, time
+out, go, n, host = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+c = http.client.HTTPConnection(host, 8000, timeout=10)
+res = []
+for i in range(n):
+    end = time.time() + 60
+    while i and not os.path.exists("%s.%d" % (go, i)) and time.time() < end:
+        time.sleep(0.02)
+    try:
+        c.request("GET", "/")
+        r = c.getresponse()
+        res.append("%s:%d" % (r.read().decode().strip(), r.status))
+    except OSError as e:
+        res.append("error:%s" % type(e).__name__)
+    with open(out + ".tmp", "w") as f:
+        f.write(" ".join(res) + "\n")
+    os.replace(out + ".tmp", out)
+' "$1" "$2" "$3" "$S4" &
+	IG_PIDS+=($!)
+}
+
+# Finding 4. Each spoofed SYN to an open breaker port made two entries in the
+# LRU flow table (the reverse one too), and a SYN sent twice is looked up
+# again, as protected as a real connection: a flood pushed steered keep-alive
+# connections out, and their next packet went to the primary, which reset it.
+# Now SYNs make entries only in the handshake table; `flows` holds connections
+# whose client acknowledged the SYN-ACK.
+t_spoofed_syn_flood_cannot_evict_a_steered_connection() {
+	local sent flows
+	spoof_pair
+	ig_start_backend primary 8000
+	ig_start_backend fallback 8001
+	# a flow table the flood outnumbers (2^16 sources, two entries each)
+	ig attach "$VS" --hook xdp --xdp-mode native --max-flows 65536 >/dev/null
+	ig breaker 8000 --fallback 8001 open >/dev/null
+	# client and flood on one CPU, so the server's receive path runs there
+	# for both (the LRU keeps per-CPU lists: a flood on another CPU would
+	# never reach the connection's entries), as on one NIC queue
+	IG_CPU=1 start_keepalive "$IG_TMP/kept" "$IG_TMP/go" 2
+	ig_wait_for 5 "the kept connection's first answer" test -s "$IG_TMP/kept"
+	ig_assert_eq "$(cat "$IG_TMP/kept")" "fallback:200" "the kept connection is steered"
+
+	# 2^16 sources, each SYN twice (a retransmission looks it up again).
+	# Not vethgen: its live frames come back to it as the receiver left
+	# them, and a steered SYN leaves with the fallback's port.
+	sent=$(IG_CPU=1 spoof synsyn 65536)
+	flows=$(ig_json 'j["flow_entries"]')
+	touch "$IG_TMP/go.1"
+	ig_wait_for 15 "the kept connection's second answer" grep -q ' ' "$IG_TMP/kept"
+	echo "measured: $sent spoofed SYNs from 65536 sources; flow entries after: $flows of 65536; kept connection: $(cat "$IG_TMP/kept")"
+	ig_assert_eq "$(cat "$IG_TMP/kept")" "fallback:200 fallback:200" "the kept connection's answers"
+	ig_assert_range "$flows" 2 4 "flow entries (the kept connection's two)"
+}
+
+run_test breaker-spoofed-acks-and-syns-cannot-open-or-hold-it t_spoofed_acks_and_syns_cannot_open_or_hold_a_breaker
+run_test breaker-spoofed-syn-flood-cannot-evict-a-steered-connection t_spoofed_syn_flood_cannot_evict_a_steered_connection
