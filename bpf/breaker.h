@@ -64,14 +64,6 @@ static __always_inline enum ig_reason ig_steer_to(void *ctx, enum ig_hook hook,
 	return IG_R_STEERED;
 }
 
-/* A segment that completes the handshake of `pe`: it acknowledges the SYN-ACK. */
-static __always_inline int ig_pend_completes(const struct ig_pending *pe, const struct ig_pkt *p,
-					     __u32 ack)
-{
-	return (p->tcp_flags & (IG_TCP_ACK | IG_TCP_SYN | IG_TCP_RST)) == IG_TCP_ACK &&
-	       (pe->flags & IG_PEND_F_SYNACK) && ack == pe->server_isn + 1;
-}
-
 /*
  * The client acknowledged the SYN-ACK of a connection decided at its SYN: it
  * is real. Count it by route, spend a probe, and move a fallback's decision

@@ -119,7 +119,7 @@ static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct i
 #define IG_NEED_RST (IG_R_MAX + 2)    /* breaker open without fallback */
 #define IG_NEED_HIER (IG_R_MAX + 4)   /* a fair-share port: the charge stage decides */
 #define IG_OUT(slot, r) (((slot) << 8) | (r))
-/* and a FIN or RST to a max-conns port: the close stage frees its slot */
+/* and a segment without SYN to a max-conns port: the conns stage (ig_conns_in) */
 #define IG_OUT_CLOSE (1 << 16)
 
 #include "breaker.h"
@@ -151,9 +151,9 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	slot = pol->slot;
 	if (slot >= IG_MAX_SLOTS)
 		slot = 0;
-	/* FIN and RST are rare: tested first, most packets skip the rest */
-	if ((p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) && p->proto == IG_PROTO_TCP &&
-	    (pol->flags & IG_POL_F_CONNS))
+	/* max-conns: an ACK may complete a handshake, a RST end a connection */
+	if ((pol->flags & IG_POL_F_CONNS) && p->proto == IG_PROTO_TCP &&
+	    !(p->tcp_flags & IG_TCP_SYN))
 		slot |= IG_OUT_CLOSE >> 8;
 
 	switch (pol->unit) {
@@ -236,18 +236,9 @@ static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 	return IG_HIER_OUT(r, level);
 }
 
-static __always_inline int ig_close_stage(const struct ig_pkt *p)
-{
-	struct ig_hier_scratch *s = ig_hier_scratch();
-
-	if (s)
-		ig_conn_close(s, p->saddr, p->daddr, p->sport, p->dport, p->proto);
-	return 0;
-}
-
 IG_STAGE(ig_stage_reject, return ig_reply(ctx, hook, p))
 IG_STAGE(ig_stage_charge, return ig_hier_stage(p, arg))
-IG_STAGE(ig_stage_close, return ig_close_stage(p))
+IG_STAGE(ig_stage_close, return ig_conns_in(ctx, hook, p))
 IG_STAGE(ig_stage_steer, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
 /* A sampled drop event: the frame is parsed again (for a reply, the frame
  * now holds it, and the client is its destination). */
@@ -296,8 +287,14 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	out = ig_limit(ctx, hook, &p, &now, &cost);
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
-	if (out & IG_OUT_CLOSE)
-		IG_CALL_STAGE(ig_stage_close, ctx, hook, 0);
+	if (out & IG_OUT_CLOSE) {
+		int c = IG_CALL_STAGE(ig_stage_close, ctx, hook, 0);
+
+		if (c) { /* a completed handshake refused */
+			r = c & 0xff;
+			level = ((__u32)c >> 8) & 0xff;
+		}
+	}
 	if (r == IG_NEED_HIER) {
 		out = IG_CALL_STAGE(ig_stage_charge, ctx, hook, (int)cost);
 		r = out & 0xff;

@@ -209,9 +209,10 @@ struct ig_token_state {
 
 /* max-conns: one entry per counted connection, map `conns` (HASH, key struct
  * ig_flow_key with dir IG_DIR_COUNTED); the count per client in `conn_counts`
- * (HASH, struct ig_client_key -> __s64). A connection is counted at its
- * admitted SYN and uncounted by whoever deletes its entry first: a FIN or RST
- * from either side. */
+ * (HASH, struct ig_client_key -> __s64, deleted at zero). A connection is
+ * counted when its handshake completes (see struct ig_pending) and uncounted
+ * by whoever deletes its entry first: the server's FIN or RST, or a client
+ * RST the kernel acts on. */
 struct ig_conn {
 	__u32 isn;
 	__u32 _pad;

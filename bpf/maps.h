@@ -180,8 +180,9 @@ struct {
 } tokens SEC(".maps");
 
 /* max-conns: the counted connections, and the count per client. Plain hashes,
- * not LRU: an evicted entry would never be uncounted. When `conns` is full a
- * new connection is admitted uncounted (it cannot be freed later either). */
+ * not LRU: an evicted entry would never be uncounted. Only a completed
+ * handshake makes an entry, a count goes at zero, and when either is full a
+ * new connection is refused: spoofed packets cannot fill them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, IG_DEFAULT_CONNS);

@@ -75,6 +75,15 @@ static __always_inline __u32 ig_tcp_ack_seq(const void *data, const void *end, _
 	return ig_ntohl(v);
 }
 
+/* A segment that completes the handshake of `pe`: it acknowledges the
+ * SYN-ACK (`ack`: its acknowledgment number). */
+static __always_inline int ig_pend_completes(const struct ig_pending *pe, const struct ig_pkt *p,
+					     __u32 ack)
+{
+	return (p->tcp_flags & (IG_TCP_ACK | IG_TCP_SYN | IG_TCP_RST)) == IG_TCP_ACK &&
+	       (pe->flags & IG_PEND_F_SYNACK) && ack == pe->server_isn + 1;
+}
+
 /*
  * The socket lookup key (bpf_skc_lookup_tcp()) of the connection `p` belongs
  * to, as the kernel sees its packets come in: client to server. `from_server`:

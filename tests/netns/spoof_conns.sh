@@ -8,30 +8,21 @@
 # the attack.
 . "$(dirname "$0")/../lib/netns.sh"
 
-SPOOF_NET=10.99 # spoofed IPv4 sources: 10.99.x.y, routed towards the client
 
 # The raw sender: spoof.py IFACE DSTMAC DST PORT MODE N [SECONDS] [SEQ]
 #   MODE ack    bare ACKs from N sources (the host answers each with a RST)
 #        syn2   from each of N sources a SYN, then a second SYN in its window
 #               (the host resets the handshake it answered)
 #        synsyn from each of N sources a SYN and its retransmission
-#        synfin | badsum | syn  SYNs the kernel drops (SYN+FIN, a bad TCP
-#               checksum) or keeps, from the one source SRC (N times)
-#        rst    N RSTs with sequence number SEQ on the connection SRC:SPORT
-#        fin    N FINs likewise
-#   Sources are SPOOF_NET.x.y unless SRC[:SPORT] is in the environment; with
-#   SECONDS it repeats the burst until that many seconds have passed.
+#        synrst from each of N sources a SYN, then a RST
+#        synfin | badsum | syn  N SYNs the kernel drops (SYN+FIN, a bad TCP
+#               checksum) or takes, from the one source SRC
+#   Sources are 10.(98 + i / 65536).x.y unless SRC[:SPORT] is in the
+#   environment (SRC may be IPv6, or ::ffff:a.b.c.d); with SECONDS it repeats
+#   the burst until that many seconds have passed. Importable: frame(), send().
 write_spoofer() {
 	cat >"$IG_TMP/spoof.py" <<'EOF'
 import ipaddress, os, socket, struct, sys, time
-
-ifname, dmac, dst, port, mode, n = sys.argv[1:7]
-port, n = int(port), int(n)
-secs = float(sys.argv[7]) if len(sys.argv) > 7 else 0
-seqarg = int(sys.argv[8]) if len(sys.argv) > 8 else 12345
-src_env = os.environ.get("SRC")
-sport_env = int(os.environ.get("SPORT", "40000"))
-net = os.environ.get("SPOOF_NET", "10.99")
 
 def csum(b):
     if len(b) % 2:
@@ -41,68 +32,72 @@ def csum(b):
         s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
 
-def frame(src, sport, flags, seq, ack, bad=False):
+def frame(smac, dmac, src, dst, sport, dport, flags, seq, ack, bad=False):
     s, d = ipaddress.ip_address(src), ipaddress.ip_address(dst)
-    tcp = struct.pack("!HHIIBBHHH", sport, port, seq, ack, 5 << 4, flags, 64240, 0, 0)
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 64240, 0, 0)
+    eth = bytes.fromhex(dmac.replace(":", "")) + smac
     if s.version == 6 or d.version == 6:
         s6 = s.packed if s.version == 6 else b"\0" * 10 + b"\xff\xff" + s.packed
         d6 = d.packed if d.version == 6 else b"\0" * 10 + b"\xff\xff" + d.packed
         c = csum(s6 + d6 + struct.pack("!IxxxB", len(tcp), 6) + tcp) ^ (0x5555 if bad else 0)
         tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
-        ip = struct.pack("!IHBB", 6 << 28, len(tcp), 6, 64) + s6 + d6
-        return bytes.fromhex(dmac.replace(":", "")) + mac + b"\x86\xdd" + ip + tcp
+        return eth + b"\x86\xdd" + struct.pack("!IHBB", 6 << 28, len(tcp), 6, 64) + s6 + d6 + tcp
     c = csum(s.packed + d.packed + struct.pack("!xBH", 6, len(tcp)) + tcp) ^ (0x5555 if bad else 0)
     tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0, s.packed, d.packed)
-    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-    return bytes.fromhex(dmac.replace(":", "")) + mac + b"\x08\x00" + ip + tcp
+    return eth + b"\x08\x00" + ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + tcp
 
-sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-sk.bind((ifname, 0))
-mac = sk.getsockname()[4]
-frames = []
-for i in range(n):
-    src = src_env or "%s.%d.%d" % (net, (i >> 8) & 0xff, i & 0xff)
-    sport = sport_env if src_env else 40000 + (i >> 16)
-    if mode == "ack":
-        frames.append(frame(src, sport, 0x10, 1000 + i, 777 + i))
-    elif mode == "syn2":
-        frames.append(frame(src, sport, 0x02, 1000, 0))
-        frames.append(frame(src, sport, 0x02, 1001, 0))
-    elif mode == "synsyn":
-        frames += [frame(src, sport, 0x02, 1000, 0)] * 2
-    elif mode == "syn":
-        frames.append(frame(src, sport + i, 0x02, 1000, 0))
-    elif mode == "synfin":
-        frames.append(frame(src, sport + i, 0x03, 1000, 0))
-    elif mode == "badsum":
-        frames.append(frame(src, sport + i, 0x02, 1000, 0, bad=True))
-    elif mode == "rst":
-        frames.append(frame(src, sport, 0x04, seqarg + i * 100000, 0))
-    elif mode == "fin":
-        frames.append(frame(src, sport, 0x11, seqarg + i * 100000, 0))
-end, sent = time.time() + secs, 0
-while True:
-    for f in frames:
-        while True:
-            try:
-                sk.send(f)
-                break
-            except OSError:  # ENOBUFS: the veth's queue is full
-                time.sleep(0.001)
-        sent += 1
-    if time.time() >= end:
-        break
-print(sent)
+def sender(ifname):
+    sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sk.bind((ifname, 0))
+    return sk, sk.getsockname()[4]
+
+def send(sk, f):
+    while True:
+        try:
+            return sk.send(f)
+        except OSError:  # ENOBUFS: the veth's queue is full
+            time.sleep(0.001)
+
+if __name__ == "__main__":
+    ifname, dmac, dst, port, mode, n = sys.argv[1:7]
+    port, n = int(port), int(n)
+    secs = float(sys.argv[7]) if len(sys.argv) > 7 else 0
+    src_env, sport_env = os.environ.get("SRC"), int(os.environ.get("SPORT", "40000"))
+    sk, mac = sender(ifname)
+    frames = []
+    for i in range(n):
+        src = src_env or "10.%d.%d.%d" % (98 + (i >> 16), (i >> 8) & 0xff, i & 0xff)
+        f = lambda sport, flags, sq, bad=False: frame(mac, dmac, src, dst, sport, port, flags,
+                                                     sq, 777 + i if flags & 0x10 else 0, bad)
+        if mode == "ack":
+            frames.append(f(40000, 0x10, 1000 + i))
+        elif mode == "syn2":
+            frames += [f(40000, 0x02, 1000), f(40000, 0x02, 1001)]
+        elif mode == "synsyn":
+            frames += [f(40000, 0x02, 1000)] * 2
+        elif mode == "synrst":
+            frames += [f(40000, 0x02, 1000), f(40000, 0x04, 1001)]
+        elif mode in ("syn", "synfin", "badsum"):
+            frames.append(f(sport_env + i, 0x03 if mode == "synfin" else 0x02, 1000,
+                            bad=mode == "badsum"))
+    end, sent = time.time() + secs, 0
+    while True:
+        for fr in frames:
+            send(sk, fr)
+            sent += 1
+        if time.time() >= end:
+            break
+    print(sent)
 EOF
 }
 
-# spoof IFACE-NS MODE N [SECONDS] [SEQ]: raw frames from the client namespace
-# to the server's port 8000 (environment: SRC, SPORT, DST).
-spoof() { # MODE N [SECONDS] [SEQ]
+# spoof MODE N [SECONDS]: raw frames from the client namespace to the server's
+# port 8000 (environment: SRC, SPORT, DST; IG_CPU pins the sender).
+spoof() {
 	[ -f "$IG_TMP/spoof.py" ] || write_spoofer
-	ig_cli env SPOOF_NET="$SPOOF_NET" taskset -c "${IG_CPU:-0-63}" "$IG_PY" "$IG_TMP/spoof.py" \
-		"$VC" "$SMAC" "${DST:-$S4}" 8000 "$@"
+	ig_cli env ${SRC:+SRC=$SRC} ${SPORT:+SPORT=$SPORT} taskset -c "${IG_CPU:-0-63}" "$IG_PY" \
+		"$IG_TMP/spoof.py" "$VC" "$SMAC" "${DST:-$S4}" 8000 "$@"
 }
 
 # The pair, and what spoofing needs: the server's MAC, and a route back to
@@ -111,7 +106,7 @@ spoof() { # MODE N [SECONDS] [SEQ]
 spoof_pair() {
 	ig_make_pair
 	SMAC=$(ig_srv ip -br link show "$VS" | awk '{print $3}')
-	ig_srv ip route add "$SPOOF_NET.0.0/16" via "$C4"
+	ig_srv ip route add 10.98.0.0/15 via "$C4" # spoof.py's sources
 }
 
 # ---------------------------------------------------------------- breakers
@@ -258,5 +253,110 @@ t_spoofed_syn_flood_cannot_evict_a_steered_connection() {
 	ig_assert_range "$flows" 2 4 "flow entries (the kept connection's two)"
 }
 
+# ---------------------------------------------------------------- max-conns
+
+# Connections from ADDR to the server's port 8000, held open: tries N
+# connections (1 s each) and prints how many were admitted. With STRAY, after
+# each admitted connection a RST and a FIN with a sequence number the server
+# does not expect follow it (as an attacker would send to get its slot back).
+# Then (with FREE) it closes one held connection normally (FIN) and one with a
+# RST the server takes (SO_LINGER 0), and prints how many of N more get in.
+conns_client() { # ADDR N [STRAY] [FREE]
+	[ -f "$IG_TMP/spoof.py" ] || write_spoofer
+	ig_cli "$IG_PY" - "$IG_TMP" "$VC" "$SMAC" "$1" "$S4" "$2" "${3:-}" "${4:-}" <<'EOF'
+import random, socket, struct, sys, time
+sys.path.insert(0, sys.argv[1])
+import spoof
+ifname, dmac, src, dst, n, stray, free = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], \
+    int(sys.argv[6]), sys.argv[7], sys.argv[8]
+sk, mac = spoof.sender(ifname)
+held = []
+
+def attempts(n):
+    ok = 0
+    for i in range(n):
+        s = socket.socket()
+        s.bind((src, 0))
+        s.settimeout(1)
+        try:
+            s.connect((dst, 8000))
+        except OSError:
+            s.close()
+            continue
+        ok += 1
+        held.append(s)
+        if stray:
+            port, seq = s.getsockname()[1], random.getrandbits(32)
+            spoof.send(sk, spoof.frame(mac, dmac, src, dst, port, 8000, 0x04, seq, 0))
+            spoof.send(sk, spoof.frame(mac, dmac, src, dst, port, 8000, 0x11, seq, 0))
+            time.sleep(0.02)
+    return ok
+
+out = [attempts(n)]
+if free:
+    held.pop(0).close()
+    s = held.pop(0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    time.sleep(0.3)
+    out.append(attempts(n))
+print(" ".join(map(str, out)))
+EOF
+}
+
+conns_pair() { # MAX
+	spoof_pair
+	ig_start_backend holder 8000 # keep-alive HTTP: holds a connection until its client closes
+	ig_attach >/dev/null
+	ig limit 8000 --rate 100/s --burst 100 --action reject --max-conns "$1" >/dev/null
+}
+
+# Finding 2. Any FIN or RST from the client gave a slot back, while the
+# kernel ignores a RST whose sequence number is not the one it expects: a
+# client that sent a stray RST after each connection held 50 with max-conns 2.
+# Now a slot comes back with the server's FIN or RST, or a RST the kernel acts
+# on (checked against the socket's rcv_nxt).
+t_stray_client_rsts_and_fins_free_no_slot() {
+	local out
+	HOOK=xdp conns_pair 2
+	out=$(conns_client "$C4" 50 stray free)
+	echo "measured: max-conns 2, a stray RST and FIN after each connection: admitted $out (of 50, then of 50 after closing two)"
+	ig_assert_eq "$out" "2 2" "admitted, and after two closed"
+	ig_assert_ge "$(ig_json 'port(8000)["refused_by_level"]["conns"]')" 96 "conns refusals"
+}
+
+# Finding 2. SYNs the kernel drops were counted and never given back: four
+# spoofed packets with the victim's address locked it out for good (and the
+# table outlives agents). Now a connection counts when its handshake completes.
+t_dropped_syns_cannot_lock_a_client_out() {
+	local out
+	HOOK=xdp conns_pair 2
+	SRC=$C4 SPORT=33000 spoof synfin 4 >/dev/null
+	SRC=$C4 SPORT=33100 spoof badsum 4 >/dev/null
+	SRC=::ffff:$C4 SPORT=33200 DST=$S6 spoof syn 4 >/dev/null
+	out=$(conns_client "$C4" 3)
+	echo "measured: after 12 SYNs the kernel dropped, in the victim's name: admitted $out of 3 (max-conns 2)"
+	ig_assert_eq "$out" 2 "the victim's connections"
+}
+
+# Finding 2. `conn_counts` never lost an entry: 65,536 spoofed SYN+RST pairs
+# filled it, and from then on new clients were admitted uncounted. Now only a
+# completed handshake makes an entry, a count goes at zero, and a full table
+# refuses.
+t_spoofed_syn_rst_pairs_cannot_fill_the_tables() {
+	local sent out entries
+	HOOK=tc conns_pair 2
+	sent=$(IG_CPU=1 spoof synrst 70000)
+	entries=$(ig_srv bpftool -j map dump pinned "$PIN/conn_counts" |
+		"$IG_PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
+	out=$(conns_client "$C4" 3)
+	echo "measured: $sent spoofed SYNs and RSTs from 70000 sources: $entries client counts; a new client admitted $out of 3 (max-conns 2)"
+	ig_assert_eq "$entries" 0 "client counts made by spoofed sources"
+	ig_assert_eq "$out" 2 "a new client after the flood"
+}
+
 run_test breaker-spoofed-acks-and-syns-cannot-open-or-hold-it t_spoofed_acks_and_syns_cannot_open_or_hold_a_breaker
 run_test breaker-spoofed-syn-flood-cannot-evict-a-steered-connection t_spoofed_syn_flood_cannot_evict_a_steered_connection
+run_test max-conns-stray-client-rsts-and-fins-free-no-slot t_stray_client_rsts_and_fins_free_no_slot
+run_test max-conns-dropped-syns-cannot-lock-a-client-out t_dropped_syns_cannot_lock_a_client_out
+run_test max-conns-spoofed-syn-rst-pairs-cannot-fill-the-tables t_spoofed_syn_rst_pairs_cannot_fill_the_tables

@@ -8,9 +8,17 @@
  * room. Each test is named after the attack.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include "dp.h"
 #include "harness.h"
 
@@ -226,4 +234,235 @@ IG_TEST(spoofed_syns_cannot_spend_the_probe_budget)
 		ASSERT_EQ(dp_run(skel, h, s.buf, s.len, &out), rc_pass[h], hook_name[h]);
 		ASSERT_EQ(dport_of(&out, &s), FALLBACK, "then the fallback");
 	}
+}
+
+/* ---------------------------------------------------------------- max-conns */
+
+#define SLOT_TCP 1 /* dp_limit()'s slot for TCP */
+
+/* The port with max-conns `max` (and a generous connection rate). */
+static void conns_setup(struct infergate *skel, __u32 max)
+{
+	struct ig_limits lim = { .max_conns = max };
+	struct ig_policy pol;
+	__u32 idx = IG_PORT_INDEX(IG_PROTO_TCP, PORT), slot = SLOT_TCP;
+
+	dp_limit(skel, IG_PROTO_TCP, PORT, 1000, 1000, IG_UNIT_CONN, IG_ACTION_DROP);
+	ASSERT_OK(bpf_map__lookup_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol), 0),
+		  "policy");
+	pol.flags |= IG_POL_F_HIER | IG_POL_F_CONNS;
+	ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol), BPF_ANY),
+		  "policy");
+	ASSERT_OK(bpf_map__update_elem(skel->maps.port_limits, &slot, 4, &lim, sizeof(lim), BPF_ANY),
+		  "limits");
+}
+
+/* A whole connection from src:cport to dst:8000 as the data path sees it:
+ * SYN, SYN-ACK, ACK. What became of the ACK, or of the SYN when it was
+ * refused. */
+static __u32 connect_from(struct infergate *skel, enum hook h, const char *src, const char *dst,
+			  __u16 cport)
+{
+	struct ig_frame s = seg(src, dst, cport, PORT, F_SYN, 1000, 0);
+	struct ig_frame sa = seg(dst, src, PORT, cport, F_SYN | F_ACK, 9000, 1001);
+	struct ig_frame a = seg(src, dst, cport, PORT, F_ACK, 1001, 9001);
+	__u32 rc = dp_run(skel, h, s.buf, s.len, NULL);
+
+	if (rc != rc_pass[h])
+		return rc;
+	dp_run_egress(skel, sa.buf, sa.len, NULL);
+	return dp_run(skel, h, a.buf, a.len, NULL);
+}
+
+/* A namespace of the test's own with lo up: the data path asks the kernel
+ * about sockets (bpf_skc_lookup_tcp) in the namespace of the test run, so
+ * real connections there are what it finds. Returns the old namespace. */
+static int netns_enter(void)
+{
+	struct ifreq ifr = {};
+	int old = open("/proc/self/ns/net", O_RDONLY), fd;
+
+	ASSERT_TRUE(old >= 0, "the test's namespace");
+	ASSERT_OK(unshare(CLONE_NEWNET), "a namespace of our own");
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	ASSERT_OK(ioctl(fd, SIOCGIFFLAGS, &ifr), "lo flags");
+	ifr.ifr_flags |= IFF_UP;
+	ASSERT_OK(ioctl(fd, SIOCSIFFLAGS, &ifr), "lo up");
+	close(fd);
+	return old;
+}
+
+static void netns_leave(int old)
+{
+	ASSERT_OK(setns(old, CLONE_NEWNET), "back to the test's namespace");
+	close(old);
+}
+
+/* A real connection to 127.0.0.1:8000 (listener `l`): the client's socket,
+ * its port in *cport. */
+static int real_conn(int l, __u16 *cport, int *server)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+
+	ASSERT_OK(connect(c, (struct sockaddr *)&a, sizeof(a)), "connect");
+	*server = accept(l, NULL, NULL);
+	ASSERT_TRUE(*server >= 0, "accept");
+	ASSERT_OK(getsockname(c, (struct sockaddr *)&a, &len), "client port");
+	*cport = ntohs(a.sin_port);
+	return c;
+}
+
+/* What the server expects next from client socket `c`: its send sequence
+ * (TCP_REPAIR reads it; nothing is sent). */
+static __u32 next_seq(int c)
+{
+	int on = 1, off = 0, q = TCP_SEND_QUEUE;
+	socklen_t len = sizeof(__u32);
+	__u32 seq;
+
+	ASSERT_OK(setsockopt(c, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)), "repair mode");
+	ASSERT_OK(setsockopt(c, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)), "send queue");
+	ASSERT_OK(getsockopt(c, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, &len), "its sequence");
+	ASSERT_OK(setsockopt(c, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)), "repair off");
+	return seq;
+}
+
+/* Finding 2: any FIN or RST from the client freed a slot, while the kernel
+ * ignores a RST whose sequence number is not exactly the one it expects: a
+ * client sent a stray RST after each connection and kept all of them
+ * (max-conns 2 admitted 50). A client's FIN never ends the server's side
+ * either. */
+IG_TEST(spoofed_client_fin_and_rst_cannot_free_max_conns_slots)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1;
+
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		int ns = netns_enter(), l = socket(AF_INET, SOCK_STREAM, 0), c[2], srv[2], admitted = 0;
+		__u16 cport[2];
+
+		conns_setup(skel, 2);
+		ASSERT_OK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "reuse");
+		ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof(a)), "bind 127.0.0.1:8000");
+		ASSERT_OK(listen(l, 8), "listen");
+		for (int i = 0; i < 2; i++) {
+			c[i] = real_conn(l, &cport[i], &srv[i]);
+			ASSERT_EQ(connect_from(skel, h, "127.0.0.1", "127.0.0.1", cport[i]), rc_pass[h],
+				  "a real connection, counted");
+		}
+		for (int i = 0; i < 50; i++) {
+			__u32 seq = next_seq(c[i % 2]) + 1 + (__u32)i * 1000;
+			struct ig_frame rst = seg("127.0.0.1", "127.0.0.1", cport[i % 2], PORT, F_RST, seq, 0);
+			struct ig_frame fin = seg("127.0.0.1", "127.0.0.1", cport[i % 2], PORT,
+						  F_FIN | F_ACK, seq, 9001);
+
+			dp_run(skel, h, rst.buf, rst.len, NULL);
+			dp_run(skel, h, fin.buf, fin.len, NULL);
+			admitted += connect_from(skel, h, "127.0.0.1", "127.0.0.1", (__u16)(50000 + i)) ==
+				    rc_pass[h];
+		}
+		ASSERT_EQ(admitted, 0, "connections admitted past max-conns 2");
+		/* the RST the kernel will act on frees the slot */
+		{
+			struct ig_frame rst = seg("127.0.0.1", "127.0.0.1", cport[0], PORT, F_RST,
+						  next_seq(c[0]), 0);
+
+			dp_run(skel, h, rst.buf, rst.len, NULL);
+		}
+		ASSERT_EQ(connect_from(skel, h, "127.0.0.1", "127.0.0.1", 50100), rc_pass[h],
+			  "an exact RST gives the slot back");
+		for (int i = 0; i < 2; i++) {
+			close(c[i]);
+			close(srv[i]);
+		}
+		close(l);
+		netns_leave(ns);
+	}
+}
+
+/* Finding 2: SYNs the kernel drops were counted, and nothing gave them back:
+ * four spoofed packets with the victim's address (a bad checksum, SYN+FIN, or
+ * IPv6 from its ::ffff: address) locked it out for good. Here the server
+ * answers none of them, as the kernel would. */
+IG_TEST(spoofed_dropped_syns_cannot_lock_a_client_out)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_frame_spec sp;
+		struct ig_frame f;
+
+		conns_setup(skel, 2);
+		for (int i = 0; i < 4; i++) {
+			f = seg("198.18.4.7", SERVER, (__u16)(33000 + i), PORT, F_SYN | F_FIN, 1, 0);
+			dp_run(skel, h, f.buf, f.len, NULL);
+			f = seg("198.18.4.7", SERVER, (__u16)(33100 + i), PORT, F_SYN, 1, 0);
+			f.buf[f.l4_off + 16] ^= 0x55; /* a bad checksum */
+			dp_run(skel, h, f.buf, f.len, NULL);
+			ig_frame_defaults(&sp, 1, IG_F_TCP);
+			ig_frame_addrs(&sp, "::ffff:198.18.4.7", "fd00::2");
+			sp.sport = (__u16)(33200 + i);
+			f = IG_FRAME(&sp);
+			dp_run(skel, h, f.buf, f.len, NULL);
+		}
+		ASSERT_EQ(connect_from(skel, h, "198.18.4.7", SERVER, 34001), rc_pass[h], "the victim");
+		ASSERT_EQ(connect_from(skel, h, "198.18.4.7", SERVER, 34002), rc_pass[h],
+			  "has both its connections");
+		ASSERT_EQ(connect_from(skel, h, "198.18.4.7", SERVER, 34003), rc_drop[h],
+			  "and no more");
+	}
+}
+
+/* Finding 2: `conn_counts` kept an entry for every client ever seen, so
+ * 65,536 spoofed SYN+RST pairs filled it, and then new clients were admitted
+ * uncounted. Now nothing is counted before a handshake completes, a count
+ * goes at zero, and a full table refuses. */
+IG_TEST(spoofed_syn_rst_pairs_cannot_fill_the_connection_tables)
+{
+	struct infergate *skel = dp_load();
+	__u32 n = bpf_map__max_entries(skel->maps.conn_counts) + 4096;
+	struct ig_frame s = seg("10.0.0.0", SERVER, 40000, PORT, F_SYN, 1, 0);
+	struct ig_frame r = seg("10.0.0.0", SERVER, 40000, PORT, F_RST | F_ACK, 2, 0);
+	struct ig_frame fin = seg(SERVER, "198.18.4.8", PORT, 35001, F_FIN | F_ACK, 9001, 1001);
+	__u8 *sa = s.buf + s.l3_off + 12, *ra = r.buf + r.l3_off + 12;
+	struct ig_client_key *keys;
+	__s64 *vals;
+	__u32 count;
+
+	conns_setup(skel, 1);
+	for (__u32 i = 0; i < n; i++) {
+		sa[1] = ra[1] = (__u8)(i >> 16), sa[2] = ra[2] = (__u8)(i >> 8);
+		sa[3] = ra[3] = (__u8)i;
+		dp_run(skel, XDP, s.buf, s.len, NULL);
+		dp_run(skel, XDP, r.buf, r.len, NULL);
+	}
+	ASSERT_EQ(map_entries(skel->maps.conn_counts), 0, "no client counted");
+	ASSERT_EQ(connect_from(skel, TC, "198.18.4.8", SERVER, 35001), rc_pass[TC], "a new client");
+	ASSERT_EQ(connect_from(skel, TC, "198.18.4.8", SERVER, 35002), rc_drop[TC],
+		  "is counted: its second connection is refused");
+	dp_run_egress(skel, fin.buf, fin.len, NULL);
+	ASSERT_EQ(map_entries(skel->maps.conn_counts), 0, "its count went with its last connection");
+
+	/* a table full of other clients' counts: refused, not admitted uncounted */
+	count = bpf_map__max_entries(skel->maps.conn_counts);
+	keys = calloc(count, sizeof(*keys));
+	vals = calloc(count, sizeof(*vals));
+	ASSERT_TRUE(keys && vals, "memory");
+	for (__u32 i = 0; i < count; i++) {
+		keys[i].addr[0] = 0xfd, keys[i].addr[12] = (__u8)(i >> 8), keys[i].addr[13] = (__u8)i;
+		keys[i].port = PORT;
+		vals[i] = 1;
+	}
+	ASSERT_OK(bpf_map_update_batch(bpf_map__fd(skel->maps.conn_counts), keys, vals, &count, NULL),
+		  "fill conn_counts");
+	free(keys);
+	free(vals);
+	ASSERT_EQ(connect_from(skel, XDP, "198.18.4.9", SERVER, 35003), rc_tx[XDP],
+		  "a full table resets the connection");
+	ASSERT_EQ(dp_count(skel, SLOT_TCP, IG_R_REJECT), 1, "refused, and counted so");
 }
