@@ -270,14 +270,14 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	set = bpf_map_lookup_elem(&sources, &set_idx);
 	if (!set)
 		return IG_HIER_OUT(IG_R_DROP_CONTENDED, 0);
-	res = ig_source_charge_rf(set, ident, now, cost, rate, burst, !lim->newcomer_rate,
-				  &rf[IG_RF_SOURCE]);
+	res = ig_source_charge_rf(set, ident, now, cost, rate, burst,
+				  lim->newcomer_rate ? IG_CLAIM_PAID : IG_CLAIM, &rf[IG_RF_SOURCE]);
 	if (res == IG_CHARGE_NEW) {
 		if (ig_bucket_charge_rf(&ps->newcomer_tat, now, 1, lim->newcomer_rate,
 					lim->newcomer_burst, &rf[IG_RF_NEWCOMER]) != IG_CHARGE_OK)
 			return IG_REFUSE(s, IG_L_NEWCOMER);
-		res = ig_source_charge_rf(set, ident, now, cost, rate, burst, 1,
-					  &rf[IG_RF_SOURCE]);
+		res = ig_source_charge_rf(set, ident, now, cost, rate, burst,
+					  IG_CLAIM | IG_CLAIM_PAID, &rf[IG_RF_SOURCE]);
 	}
 	if (res == IG_CHARGE_FULL)
 		return IG_REFUSE(s, IG_L_TABLE);
@@ -304,7 +304,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 			return IG_HIER_OUT(IG_R_DROP_CONTENDED, IG_L_PREFIX);
 		}
 		res = ig_source_charge_rf(set, ident, now, cost, lim->prefix_rate, lim->prefix_burst,
-					  1, &rf[IG_RF_PREFIX]);
+					  IG_CLAIM, &rf[IG_RF_PREFIX]);
 		if (res == IG_CHARGE_FULL)
 			return IG_REFUSE(s, IG_L_TABLE);
 		if (res != IG_CHARGE_OK)

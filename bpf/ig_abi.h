@@ -135,7 +135,9 @@ struct ig_level_stats {
  * way is not given to a new source even when its bucket is full again. A
  * flood of never-seen (spoofed) sources can then only take empty ways or ways
  * idle this long, never the state of a source that is really talking; a new
- * source whose set holds only held sources is refused (level IG_L_TABLE).
+ * source whose set holds only held sources is refused (level IG_L_TABLE),
+ * unless it paid the newcomer budget and one of them has been idle a second
+ * (IG_TAKE_NS in sources.h).
  */
 #define IG_HOLD_NS (5ULL * 1000000000ULL)
 

@@ -466,3 +466,53 @@ IG_TEST(spoofed_syn_rst_pairs_cannot_fill_the_connection_tables)
 		  "a full table resets the connection");
 	ASSERT_EQ(dp_count(skel, SLOT_TCP, IG_R_REJECT), 1, "refused, and counted so");
 }
+
+/* ---------------------------------------------------------------- held ways */
+
+/* Finding 3: a source keeps its way in the source table while it was charged
+ * in the last 5 s (IG_HOLD_NS). Sources that each got one admitted SYN every
+ * few seconds held every way, and new clients were refused at level `table`
+ * while the newcomer budget had room: of 1000 new clients, 42 got in. Now a
+ * newcomer that paid the budget may take the way of a source not charged for
+ * a second (IG_TAKE_NS), so the contest for the newcomer budget is a fair one. */
+IG_TEST(held_ways_cannot_lock_new_clients_out_of_the_newcomer_budget)
+{
+	struct infergate *skel = dp_load();
+	__u32 sets = bpf_map__max_entries(skel->maps.sources), n = 8 * sets, slot = SLOT_TCP;
+	struct ig_limits lim = { .newcomer_rate = 1000, .newcomer_burst = 1000 };
+	struct ig_frame s = seg("10.0.0.0", SERVER, 40000, PORT, F_SYN, 1, 0);
+	__u8 *sa = s.buf + s.l3_off + 12;
+	__u64 now = skel->bss->ig_test_now_ns, admitted = 0;
+	struct ig_policy pol;
+	__u32 idx = IG_PORT_INDEX(IG_PROTO_TCP, PORT);
+
+	dp_limit(skel, IG_PROTO_TCP, PORT, 20, 10, IG_UNIT_CONN, IG_ACTION_DROP);
+	ASSERT_OK(bpf_map__lookup_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol), 0),
+		  "policy");
+	pol.flags |= IG_POL_F_HIER;
+	ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol), BPF_ANY),
+		  "policy");
+	/* the attacker's sources take every way they can (twice the table) ... */
+	skel->bss->ig_test_now_ns = now - 10 * SEC_NS;
+	for (__u32 i = 0; i < n; i++) {
+		sa[1] = (__u8)(i >> 16), sa[2] = (__u8)(i >> 8), sa[3] = (__u8)i;
+		dp_run(skel, XDP, s.buf, s.len, NULL);
+	}
+	/* ... and keep them with one admitted SYN each within the last 5 s */
+	for (__u32 i = 0; i < n; i++) {
+		skel->bss->ig_test_now_ns = now - IG_HOLD_NS + (__u64)i * (IG_HOLD_NS / n);
+		sa[1] = (__u8)(i >> 16), sa[2] = (__u8)(i >> 8), sa[3] = (__u8)i;
+		dp_run(skel, XDP, s.buf, s.len, NULL);
+	}
+	/* 1000 new clients, one SYN each, with room in the newcomer budget */
+	skel->bss->ig_test_now_ns = now;
+	ASSERT_OK(bpf_map__update_elem(skel->maps.port_limits, &slot, 4, &lim, sizeof(lim), BPF_ANY),
+		  "a newcomer budget");
+	for (__u32 i = 0; i < 1000; i++) {
+		struct ig_frame c = seg("198.19.0.0", SERVER, 41000, PORT, F_SYN, 1, 0);
+
+		c.buf[c.l3_off + 14] = (__u8)(i >> 8), c.buf[c.l3_off + 15] = (__u8)i;
+		admitted += dp_run(skel, XDP, c.buf, c.len, NULL) == XDP_PASS_RC;
+	}
+	ASSERT_GE(admitted, 990, "new clients admitted of 1000");
+}
