@@ -30,13 +30,13 @@
 #define CLIENT "198.18.0.1"
 #define SERVER "198.18.0.2"
 
-/* A TCP segment src:sport -> dst:dport (IPv4). */
+/* A TCP segment src:sport -> dst:dport (IPv6 when dst is). */
 static struct ig_frame seg(const char *src, const char *dst, __u16 sport, __u16 dport, __u8 flags,
 			   __u32 seq, __u32 ack)
 {
 	struct ig_frame_spec s;
 
-	ig_frame_defaults(&s, 0, IG_F_TCP);
+	ig_frame_defaults(&s, strchr(dst, ':') != NULL, IG_F_TCP);
 	ig_frame_addrs(&s, src, dst);
 	s.sport = sport;
 	s.dport = dport;
@@ -299,21 +299,40 @@ static void netns_leave(int old)
 	close(old);
 }
 
-/* A real connection to 127.0.0.1:8000 (listener `l`): the client's socket,
- * its port in *cport. */
-static int real_conn(int l, __u16 *cport, int *server)
+/* A real connection to the loopback's port 8000 (listener `l` of family
+ * `af`): the client's socket, its port in *cport. */
+static int real_conn(int af, int l, __u16 *cport, int *server)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int c = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr *a = af == AF_INET ? (struct sockaddr *)&a4 : (struct sockaddr *)&a6;
+	socklen_t len = af == AF_INET ? sizeof(a4) : sizeof(a6);
+	int c = socket(af, SOCK_STREAM, 0);
 
-	ASSERT_OK(connect(c, (struct sockaddr *)&a, sizeof(a)), "connect");
+	ASSERT_OK(connect(c, a, len), "connect");
 	*server = accept(l, NULL, NULL);
 	ASSERT_TRUE(*server >= 0, "accept");
-	ASSERT_OK(getsockname(c, (struct sockaddr *)&a, &len), "client port");
-	*cport = ntohs(a.sin_port);
+	ASSERT_OK(getsockname(c, a, &len), "client port");
+	*cport = ntohs(af == AF_INET ? a4.sin_port : a6.sin6_port);
 	return c;
+}
+
+/* A listener on the loopback's port 8000. */
+static int real_listener(int af)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(PORT),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int l = socket(af, SOCK_STREAM, 0), one = 1;
+
+	ASSERT_OK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "reuse");
+	ASSERT_OK(af == AF_INET ? bind(l, (struct sockaddr *)&a4, sizeof(a4))
+				: bind(l, (struct sockaddr *)&a6, sizeof(a6)), "bind port 8000");
+	ASSERT_OK(listen(l, 8), "listen");
+	return l;
 }
 
 /* What the server expects next from client socket `c`: its send sequence
@@ -338,44 +357,37 @@ static __u32 next_seq(int c)
  * either. */
 IG_TEST(spoofed_client_fin_and_rst_cannot_free_max_conns_slots)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int one = 1;
-
-	for (int h = 0; h < NHOOKS; h++) {
+	for (int h = 0; h < 2 * NHOOKS; h++) {
 		struct infergate *skel = dp_load();
-		int ns = netns_enter(), l = socket(AF_INET, SOCK_STREAM, 0), c[2], srv[2], admitted = 0;
+		int af = h < NHOOKS ? AF_INET : AF_INET6, hook = h % NHOOKS, admitted = 0;
+		const char *lo = af == AF_INET ? "127.0.0.1" : "::1";
+		int ns = netns_enter(), l = real_listener(af), c[2], srv[2];
 		__u16 cport[2];
 
 		conns_setup(skel, 2);
-		ASSERT_OK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "reuse");
-		ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof(a)), "bind 127.0.0.1:8000");
-		ASSERT_OK(listen(l, 8), "listen");
 		for (int i = 0; i < 2; i++) {
-			c[i] = real_conn(l, &cport[i], &srv[i]);
-			ASSERT_EQ(connect_from(skel, h, "127.0.0.1", "127.0.0.1", cport[i]), rc_pass[h],
+			c[i] = real_conn(af, l, &cport[i], &srv[i]);
+			ASSERT_EQ(connect_from(skel, hook, lo, lo, cport[i]), rc_pass[hook],
 				  "a real connection, counted");
 		}
 		for (int i = 0; i < 50; i++) {
 			__u32 seq = next_seq(c[i % 2]) + 1 + (__u32)i * 1000;
-			struct ig_frame rst = seg("127.0.0.1", "127.0.0.1", cport[i % 2], PORT, F_RST, seq, 0);
-			struct ig_frame fin = seg("127.0.0.1", "127.0.0.1", cport[i % 2], PORT,
-						  F_FIN | F_ACK, seq, 9001);
+			struct ig_frame rst = seg(lo, lo, cport[i % 2], PORT, F_RST, seq, 0);
+			struct ig_frame fin = seg(lo, lo, cport[i % 2], PORT, F_FIN | F_ACK, seq, 9001);
 
-			dp_run(skel, h, rst.buf, rst.len, NULL);
-			dp_run(skel, h, fin.buf, fin.len, NULL);
-			admitted += connect_from(skel, h, "127.0.0.1", "127.0.0.1", (__u16)(50000 + i)) ==
-				    rc_pass[h];
+			dp_run(skel, hook, rst.buf, rst.len, NULL);
+			dp_run(skel, hook, fin.buf, fin.len, NULL);
+			admitted += connect_from(skel, hook, lo, lo, (__u16)(50000 + i)) ==
+				    rc_pass[hook];
 		}
 		ASSERT_EQ(admitted, 0, "connections admitted past max-conns 2");
 		/* the RST the kernel will act on frees the slot */
 		{
-			struct ig_frame rst = seg("127.0.0.1", "127.0.0.1", cport[0], PORT, F_RST,
-						  next_seq(c[0]), 0);
+			struct ig_frame rst = seg(lo, lo, cport[0], PORT, F_RST, next_seq(c[0]), 0);
 
-			dp_run(skel, h, rst.buf, rst.len, NULL);
+			dp_run(skel, hook, rst.buf, rst.len, NULL);
 		}
-		ASSERT_EQ(connect_from(skel, h, "127.0.0.1", "127.0.0.1", 50100), rc_pass[h],
+		ASSERT_EQ(connect_from(skel, hook, lo, lo, 50100), rc_pass[hook],
 			  "an exact RST gives the slot back");
 		for (int i = 0; i < 2; i++) {
 			close(c[i]);
@@ -415,6 +427,10 @@ IG_TEST(spoofed_dropped_syns_cannot_lock_a_client_out)
 			  "has both its connections");
 		ASSERT_EQ(connect_from(skel, h, "198.18.4.7", SERVER, 34003), rc_drop[h],
 			  "and no more");
+		/* the same over IPv6, with a client of its own */
+		ASSERT_EQ(connect_from(skel, h, "fd00::7", "fd00::2", 34001), rc_pass[h], "IPv6");
+		ASSERT_EQ(connect_from(skel, h, "fd00::7", "fd00::2", 34002), rc_pass[h], "IPv6, two");
+		ASSERT_EQ(connect_from(skel, h, "fd00::7", "fd00::2", 34003), rc_drop[h], "IPv6, no more");
 	}
 }
 
