@@ -355,8 +355,31 @@ t_spoofed_syn_rst_pairs_cannot_fill_the_tables() {
 	ig_assert_eq "$out" 2 "a new client after the flood"
 }
 
+# Counts at zero that older versions left behind fill `conn_counts`; now that
+# a full table refuses, they are swept when a port gets max-conns.
+t_stale_counts_of_an_older_version_are_swept() {
+	local out
+	spoof_pair
+	ig_start_backend holder 8000
+	ig_attach >/dev/null
+	ig limit 8000 --rate 100/s --burst 100 --action reject >/dev/null
+	"$IG_PY" - "$PIN/conn_counts" >"$IG_TMP/fill" <<'EOF'
+import sys
+for i in range(65536):  # struct ig_client_key {u8 addr[16]; u16 port; u8 proto, _pad} -> s64 0
+    key = [0xfd] + [0] * 11 + [i >> 8 & 0xff, i & 0xff, 0, 0] + [0x40, 0x1f, 0, 0]
+    print("map update pinned %s key hex %s value hex %s" % (sys.argv[1],
+          " ".join("%02x" % b for b in key), " ".join(["00"] * 8)))
+EOF
+	ig_srv bpftool batch file "$IG_TMP/fill" >/dev/null
+	ig limit 8000 --rate 100/s --burst 100 --action reject --max-conns 2 >"$IG_TMP/limit.out"
+	grep -q "65536 stale client count" "$IG_TMP/limit.out" || ig_fail "not swept: $(cat "$IG_TMP/limit.out")"
+	out=$(conns_client "$C4" 3)
+	ig_assert_eq "$out" 2 "a client's connections after the sweep"
+}
+
 run_test breaker-spoofed-acks-and-syns-cannot-open-or-hold-it t_spoofed_acks_and_syns_cannot_open_or_hold_a_breaker
 run_test breaker-spoofed-syn-flood-cannot-evict-a-steered-connection t_spoofed_syn_flood_cannot_evict_a_steered_connection
 run_test max-conns-stray-client-rsts-and-fins-free-no-slot t_stray_client_rsts_and_fins_free_no_slot
 run_test max-conns-dropped-syns-cannot-lock-a-client-out t_dropped_syns_cannot_lock_a_client_out
 run_test max-conns-spoofed-syn-rst-pairs-cannot-fill-the-tables t_spoofed_syn_rst_pairs_cannot_fill_the_tables
+run_test max-conns-stale-counts-of-an-older-version-are-swept t_stale_counts_of_an_older_version_are_swept

@@ -133,6 +133,34 @@ int ig_levels_get(const struct ig_instance *in, __u32 slot, struct ig_limits *li
 	return 0;
 }
 
+/*
+ * Client counts at zero or below in `conn_counts`: older data paths kept an
+ * entry for every client they saw, and a full table now refuses new clients
+ * (the data path deletes a count with its client's last connection). Swept
+ * when a port gets max-conns; keys first, then deletes (deleting while
+ * walking restarts the walk).
+ */
+static void conn_counts_gc(const struct ig_instance *in)
+{
+	int fd = in->fd[IG_MAP_CONN_COUNTS], n = 0, max = IG_DEFAULT_TOKEN_CLIENTS, first = 1;
+	struct ig_client_key *keys = calloc((size_t)max, sizeof(*keys)), cur, next;
+	__s64 v;
+
+	if (!keys)
+		return;
+	while (n < max && !bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
+		first = 0;
+		cur = next;
+		if (!bpf_map_lookup_elem(fd, &cur, &v) && v <= 0)
+			keys[n++] = cur;
+	}
+	for (int i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	if (n)
+		ig_info("max-conns: %d stale client count(s) removed", n);
+	free(keys);
+}
+
 int ig_levels_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		  const struct ig_limits *lim)
 {
@@ -152,6 +180,8 @@ int ig_levels_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		       ig_proto_name(proto), pol.slot, strerror(-err));
 		return err;
 	}
+	if (lim->max_conns)
+		conn_counts_gc(in);
 	return 0;
 }
 
