@@ -242,7 +242,7 @@ static __always_inline int ig_brk_rst_failed(void *ctx, const struct ig_pkt *p,
 	if (!pe || (pe->flags & (IG_PEND_F_BREAKER | IG_PEND_F_SYNACK)) != IG_PEND_F_BREAKER ||
 	    ack != pe->isn + 1)
 		return 0;
-	n = ig_sock_tuple(p, 1, &t);
+	n = ig_sock_tuple(p, 1, 0, &t);
 	sk = bpf_skc_lookup_tcp(ctx, &t, n, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return 1;

@@ -163,16 +163,22 @@ static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 
  * number is exactly the socket's rcv_nxt: in the window but not exact earns a
  * challenge ACK (RFC 5961), outside it nothing, and either way the connection
  * stays. Without a connection's socket on these ports (none, a listener, a
- * time-wait, a new handshake) whatever was counted there is over anyway.
+ * time-wait, a new handshake) whatever was counted there is over anyway. The
+ * socket of a connection a breaker sent to its fallback is the fallback's.
  */
-static __always_inline int ig_rst_accepted(void *ctx, const struct ig_pkt *p)
+static __always_inline int ig_rst_accepted(void *ctx, struct ig_hier_scratch *s,
+					   const struct ig_pkt *p)
 {
 	struct bpf_sock_tuple t;
 	struct bpf_sock *sk;
 	struct tcp_sock *tp;
+	struct ig_flow *f;
 	int ends = 1;
 
-	sk = bpf_skc_lookup_tcp(ctx, &t, ig_sock_tuple(p, 0, &t), BPF_F_CURRENT_NETNS, 0);
+	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
+	f = bpf_map_lookup_elem(&flows, &s->flow);
+	sk = bpf_skc_lookup_tcp(ctx, &t, ig_sock_tuple(p, 0, f ? f->backend : 0, &t),
+				BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return 1;
 	if (sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_TIME_WAIT &&
@@ -369,7 +375,7 @@ static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struc
 	if (!s)
 		return 0;
 	if (p->tcp_flags & IG_TCP_RST) {
-		if (ig_rst_accepted(ctx, p))
+		if (ig_rst_accepted(ctx, s, p))
 			ig_conn_close(s, p->saddr, p->daddr, p->sport, p->dport, p->proto);
 		return 0;
 	}

@@ -87,15 +87,17 @@ static __always_inline int ig_pend_completes(const struct ig_pending *pe, const 
 /*
  * The socket lookup key (bpf_skc_lookup_tcp()) of the connection `p` belongs
  * to, as the kernel sees its packets come in: client to server. `from_server`:
- * p is the server's segment (egress). Returns the key's size.
+ * p is the server's segment (egress). `server_port`: where the server's socket
+ * is, when not the packet's port (a connection steered to a fallback). Returns
+ * the key's size.
  */
 static __always_inline __u32 ig_sock_tuple(const struct ig_pkt *p, int from_server,
-					   struct bpf_sock_tuple *t)
+					   __u16 server_port, struct bpf_sock_tuple *t)
 {
 	const __u8 *c = from_server ? p->daddr : p->saddr;
 	const __u8 *s = from_server ? p->saddr : p->daddr;
 	__u16 cport = ig_htons(from_server ? p->dport : p->sport);
-	__u16 sport = ig_htons(from_server ? p->sport : p->dport);
+	__u16 sport = ig_htons(server_port ? server_port : from_server ? p->sport : p->dport);
 
 	__builtin_memset(t, 0, sizeof(*t));
 	if (!p->ipv6) {

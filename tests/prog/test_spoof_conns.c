@@ -299,13 +299,13 @@ static void netns_leave(int old)
 	close(old);
 }
 
-/* A real connection to the loopback's port 8000 (listener `l` of family
- * `af`): the client's socket, its port in *cport. */
-static int real_conn(int af, int l, __u16 *cport, int *server)
+/* A real connection to the loopback's `port` (listener `l` of family `af`):
+ * the client's socket, its port in *cport. */
+static int real_conn(int af, int l, __u16 port, __u16 *cport, int *server)
 {
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT),
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
 				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sockaddr *a = af == AF_INET ? (struct sockaddr *)&a4 : (struct sockaddr *)&a6;
 	socklen_t len = af == AF_INET ? sizeof(a4) : sizeof(a6);
@@ -319,18 +319,18 @@ static int real_conn(int af, int l, __u16 *cport, int *server)
 	return c;
 }
 
-/* A listener on the loopback's port 8000. */
-static int real_listener(int af)
+/* A listener on the loopback's `port`. */
+static int real_listener(int af, __u16 port)
 {
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT),
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
 				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int l = socket(af, SOCK_STREAM, 0), one = 1;
 
 	ASSERT_OK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "reuse");
 	ASSERT_OK(af == AF_INET ? bind(l, (struct sockaddr *)&a4, sizeof(a4))
-				: bind(l, (struct sockaddr *)&a6, sizeof(a6)), "bind port 8000");
+				: bind(l, (struct sockaddr *)&a6, sizeof(a6)), "bind a loopback port");
 	ASSERT_OK(listen(l, 8), "listen");
 	return l;
 }
@@ -361,12 +361,12 @@ IG_TEST(spoofed_client_fin_and_rst_cannot_free_max_conns_slots)
 		struct infergate *skel = dp_load();
 		int af = h < NHOOKS ? AF_INET : AF_INET6, hook = h % NHOOKS, admitted = 0;
 		const char *lo = af == AF_INET ? "127.0.0.1" : "::1";
-		int ns = netns_enter(), l = real_listener(af), c[2], srv[2];
+		int ns = netns_enter(), l = real_listener(af, PORT), c[2], srv[2];
 		__u16 cport[2];
 
 		conns_setup(skel, 2);
 		for (int i = 0; i < 2; i++) {
-			c[i] = real_conn(af, l, &cport[i], &srv[i]);
+			c[i] = real_conn(af, l, PORT, &cport[i], &srv[i]);
 			ASSERT_EQ(connect_from(skel, hook, lo, lo, cport[i]), rc_pass[hook],
 				  "a real connection, counted");
 		}
@@ -393,6 +393,36 @@ IG_TEST(spoofed_client_fin_and_rst_cannot_free_max_conns_slots)
 			close(c[i]);
 			close(srv[i]);
 		}
+		close(l);
+		netns_leave(ns);
+	}
+}
+
+/* The same for a connection a breaker sent to its fallback: its socket is the
+ * fallback's, and a stray RST to the dialed port must be judged by that one. */
+IG_TEST(spoofed_rsts_cannot_free_a_steered_connections_slot)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		int ns = netns_enter(), l = real_listener(AF_INET, FALLBACK), c, srv;
+		struct ig_frame rst;
+		__u16 cport;
+
+		conns_setup(skel, 1);
+		brk_set(skel, IG_BRK_OPEN, FALLBACK, 0);
+		c = real_conn(AF_INET, l, FALLBACK, &cport, &srv);
+		ASSERT_EQ(connect_from(skel, h, "127.0.0.1", "127.0.0.1", cport), rc_pass[h],
+			  "steered and counted");
+		rst = seg("127.0.0.1", "127.0.0.1", cport, PORT, F_RST, next_seq(c) + 7, 0);
+		dp_run(skel, h, rst.buf, rst.len, NULL);
+		ASSERT_EQ(connect_from(skel, h, "127.0.0.1", "127.0.0.1", 50200), rc_drop[h],
+			  "a stray RST freed nothing");
+		rst = seg("127.0.0.1", "127.0.0.1", cport, PORT, F_RST, next_seq(c), 0);
+		dp_run(skel, h, rst.buf, rst.len, NULL);
+		ASSERT_EQ(connect_from(skel, h, "127.0.0.1", "127.0.0.1", 50201), rc_pass[h],
+			  "the exact one did");
+		close(c);
+		close(srv);
 		close(l);
 		netns_leave(ns);
 	}
