@@ -114,9 +114,9 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	slot = pol->slot;
 	if (slot >= IG_MAX_SLOTS)
 		slot = 0;
-	/* FIN and RST are rare: tested first, most packets skip the rest */
-	if ((p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) && p->proto == IG_PROTO_TCP &&
-	    (pol->flags & IG_POL_F_CONNS))
+	/* max-conns: an ACK may complete a handshake, a RST end a connection */
+	if ((pol->flags & IG_POL_F_CONNS) && p->proto == IG_PROTO_TCP &&
+	    !(p->tcp_flags & IG_TCP_SYN))
 		slot |= IG_OUT_CLOSE >> 8;
 
 	switch (pol->unit) {
@@ -177,18 +177,9 @@ static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 	return IG_OUT(level, r);
 }
 
-static __always_inline int ig_close_stage(const struct ig_pkt *p)
-{
-	struct ig_hier_scratch *s = ig_hier_scratch();
-
-	if (s)
-		ig_conn_close(s, p->saddr, p->daddr, p->sport, p->dport, p->proto);
-	return 0;
-}
-
 IG_STAGE(ig_stage_reject, ig_parse_here, return ig_reply(ctx, hook, p))
 IG_STAGE(ig_stage_charge, ig_stage_parse, return ig_hier_stage(p, arg))
-IG_STAGE(ig_stage_close, ig_stage_parse, return ig_close_stage(p))
+IG_STAGE(ig_stage_close, ig_stage_parse, return ig_conns_in(ctx, hook, p))
 IG_STAGE(ig_stage_steer, ig_stage_parse, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
 /* A sampled drop event: the frame is parsed again (for a reply, the frame
  * now holds it, and the client is its destination). */
@@ -245,8 +236,14 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	out = ig_limit(ctx, hook, &p, &now, &cost);
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
-	if (out & IG_OUT_CLOSE)
-		IG_CALL_STAGE(ig_stage_close, ctx, hook, 0);
+	if (out & IG_OUT_CLOSE) {
+		int c = IG_CALL_STAGE(ig_stage_close, ctx, hook, 0);
+
+		if (c) { /* a completed handshake refused */
+			r = c & 0xff;
+			level = ((__u32)c >> 8) & 0xff;
+		}
+	}
 	if (r == IG_NEED_HIER) {
 		out = IG_CALL_STAGE(ig_stage_charge, ctx, hook, (int)cost);
 		r = out & 0xff;

@@ -55,57 +55,132 @@ static __always_inline void ig_refund_all(struct ig_refund *rf)
 }
 
 /*
- * Count a new connection (an admitted SYN) against max-conns: 0 when it may
- * open, -1 when the client holds `max` already. A retransmitted SYN (same
- * ISN) or a new connection on a 4-tuple still counted replaces it and costs
- * nothing more. When either table is full the connection is admitted
- * uncounted: refusing strangers because our table is full would be worse.
+ * max-conns. A connection is counted when its handshake completes: the client
+ * acknowledges the server's SYN-ACK, whose sequence number the egress program
+ * kept in `pending`; only a client that received the SYN-ACK knows it. So SYNs
+ * the kernel drops (a bad checksum, SYN+FIN, a v4-mapped IPv6 source),
+ * spoofed SYNs and refused ones are never counted. A SYN is refused while its
+ * client holds max-conns already; SYNs sent together before any completed are
+ * refused at their ACK (the reply stage resets the connection). A connection
+ * is given back when the server sends FIN or RST, or when the client sends a
+ * RST the kernel will act on (ig_rst_accepted); a client's count goes at zero.
+ * A full table refuses (fails closed) rather than admit uncounted.
  */
-static __always_inline int ig_conn_open(struct ig_hier_scratch *s, const struct ig_pkt *p,
-					__u32 max, __u64 now)
-{
-	struct ig_conn c = { .isn = p->seq, .since_ns = now };
-	struct ig_conn *old;
-	__s64 *cnt, zero = 0;
+#define IG_CONN_DEAD (-(1LL << 62)) /* a count at zero on its way out of the table */
+#define IG_EEXIST 17
 
-	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_COUNTED);
-	old = bpf_map_lookup_elem(&conns, &s->flow);
-	if (old) {
-		old->isn = p->seq;
-		return 0;
-	}
-	ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
-	cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
-	if (!cnt) {
-		bpf_map_update_elem(&conn_counts, &s->client, &zero, BPF_NOEXIST);
-		cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
-		if (!cnt)
-			return 0;
-	}
-	/* take a slot first, then look: two CPUs cannot both take the last one */
-	if (__sync_fetch_and_add(cnt, 1) >= (__s64)max) {
-		__sync_fetch_and_add(cnt, -1);
-		return -1;
-	}
-	if (bpf_map_update_elem(&conns, &s->flow, &c, BPF_NOEXIST))
-		__sync_fetch_and_add(cnt, -1); /* full, or counted by the other CPU */
-	return 0;
-}
-
-/* A FIN or RST of a counted connection: whoever deletes its entry first gives
- * the slot back, so a connection is uncounted exactly once. */
-static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 *client,
-					  const __u8 *server, __u16 cport, __u16 port, __u8 proto)
+static __always_inline int ig_conn_full(struct ig_hier_scratch *s, const struct ig_pkt *p,
+					__u32 max)
 {
 	__s64 *cnt;
 
+	ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+	cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
+	return cnt && *(volatile __s64 *)cnt >= (__s64)max;
+}
+
+/* One of s->client's slots back; its entry goes with the last one. */
+static __always_inline void ig_conn_put(struct ig_hier_scratch *s)
+{
+	__s64 *cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
+
+	if (!cnt || __sync_fetch_and_add(cnt, -1) != 1)
+		return;
+	/* Zero: delete it, unless an opener took a slot since. Marked dead
+	 * first, so an opener on another CPU waits for the delete instead of
+	 * counting into an entry about to go. */
+	if (__sync_val_compare_and_swap(cnt, 0, IG_CONN_DEAD) == 0)
+		bpf_map_delete_elem(&conn_counts, &s->client);
+}
+
+/* A slot for s->client: 0, or -1 when it holds `max` or the table is full. */
+static __always_inline int ig_conn_take(struct ig_hier_scratch *s, __u32 max)
+{
+	__s64 one = 1;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < IG_CAS_TRIES; i++) {
+		__s64 *cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
+		__s64 v;
+
+		if (!cnt) {
+			long err = bpf_map_update_elem(&conn_counts, &s->client, &one, BPF_NOEXIST);
+
+			if (err != -IG_EEXIST)
+				return err ? -1 : 0;
+			continue; /* made by another CPU meanwhile */
+		}
+		v = *(volatile __s64 *)cnt;
+		if (v >= (__s64)max)
+			return -1;
+		if (v >= 0 && __sync_val_compare_and_swap(cnt, v, v + 1) == v)
+			return 0;
+	}
+	return -1;
+}
+
+/* Count connection `c` (s->flow: its IG_DIR_COUNTED key) for s->client: 0,
+ * or -1 when refused. A connection already counted costs nothing more. */
+static __always_inline int ig_conn_count(struct ig_hier_scratch *s, const struct ig_conn *c,
+					 __u32 max)
+{
+	long err;
+
+	if (bpf_map_lookup_elem(&conns, &s->flow))
+		return 0;
+	if (ig_conn_take(s, max))
+		return -1;
+	err = bpf_map_update_elem(&conns, &s->flow, c, BPF_NOEXIST);
+	if (!err)
+		return 0;
+	ig_conn_put(s);
+	return err == -IG_EEXIST ? 0 : -1; /* counted by another CPU, or full */
+}
+
+/* A counted connection ends: whoever deletes its entry first gives the slot
+ * back, so a connection is uncounted exactly once. */
+static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 *client,
+					  const __u8 *server, __u16 cport, __u16 port, __u8 proto)
+{
 	ig_flow_key_make(&s->flow, client, server, cport, port, IG_DIR_COUNTED);
 	if (bpf_map_delete_elem(&conns, &s->flow))
 		return;
 	ig_client_key_make(&s->client, client, port, proto);
-	cnt = bpf_map_lookup_elem(&conn_counts, &s->client);
-	if (cnt)
-		__sync_fetch_and_add(cnt, -1);
+	ig_conn_put(s);
+}
+
+/*
+ * Will the kernel act on this RST from the client? Only when its sequence
+ * number is exactly the socket's rcv_nxt: in the window but not exact earns a
+ * challenge ACK (RFC 5961), outside it nothing, and either way the connection
+ * stays. Without a connection's socket on these ports (none, a listener, a
+ * time-wait, a new handshake) whatever was counted there is over anyway. The
+ * socket of a connection a breaker sent to its fallback is the fallback's.
+ */
+static __always_inline int ig_rst_accepted(void *ctx, struct ig_hier_scratch *s,
+					   const struct ig_pkt *p)
+{
+	struct bpf_sock_tuple t;
+	struct bpf_sock *sk;
+	struct tcp_sock *tp;
+	struct ig_flow *f;
+	int ends = 1;
+
+	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
+	f = bpf_map_lookup_elem(&flows, &s->flow);
+	sk = bpf_skc_lookup_tcp(ctx, &t, ig_sock_tuple(p, 0, f ? f->backend : 0, &t),
+				BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 1;
+	if (sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_TIME_WAIT &&
+	    sk->state != BPF_TCP_NEW_SYN_RECV) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (tp)
+			ends = tp->rcv_nxt == p->seq;
+	}
+	bpf_sk_release(sk);
+	return ends;
 }
 
 /* The tier of a source: its rate and burst are replaced by the tier's on
@@ -192,14 +267,14 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	set = bpf_map_lookup_elem(&sources, &set_idx);
 	if (!set)
 		return IG_OUT(0, IG_R_DROP_CONTENDED);
-	res = ig_source_charge_rf(set, ident, now, cost, rate, burst, !lim->newcomer_rate,
-				  &rf[IG_RF_SOURCE]);
+	res = ig_source_charge_rf(set, ident, now, cost, rate, burst,
+				  lim->newcomer_rate ? IG_CLAIM_PAID : IG_CLAIM, &rf[IG_RF_SOURCE]);
 	if (res == IG_CHARGE_NEW) {
 		if (ig_bucket_charge_rf(&ps->newcomer_tat, now, 1, lim->newcomer_rate,
 					lim->newcomer_burst, &rf[IG_RF_NEWCOMER]) != IG_CHARGE_OK)
 			return ig_refuse(rf, IG_L_NEWCOMER);
-		res = ig_source_charge_rf(set, ident, now, cost, rate, burst, 1,
-					  &rf[IG_RF_SOURCE]);
+		res = ig_source_charge_rf(set, ident, now, cost, rate, burst,
+					  IG_CLAIM | IG_CLAIM_PAID, &rf[IG_RF_SOURCE]);
 	}
 	if (res == IG_CHARGE_FULL)
 		return ig_refuse(rf, IG_L_TABLE);
@@ -226,7 +301,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 			return IG_OUT(IG_L_PREFIX, IG_R_DROP_CONTENDED);
 		}
 		res = ig_source_charge_rf(set, ident, now, cost, lim->prefix_rate, lim->prefix_burst,
-					  1, &rf[IG_RF_PREFIX]);
+					  IG_CLAIM, &rf[IG_RF_PREFIX]);
 		if (res == IG_CHARGE_FULL)
 			return ig_refuse(rf, IG_L_TABLE);
 		if (res != IG_CHARGE_OK)
@@ -250,7 +325,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 
 	if (lim->max_conns && p->proto == IG_PROTO_TCP &&
 	    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) == IG_TCP_SYN &&
-	    ig_conn_open(s, p, lim->max_conns, now))
+	    ig_conn_full(s, p, lim->max_conns))
 		return ig_refuse(rf, IG_L_CONNS);
 
 	if (pol->flags & IG_POL_F_FLEET) {
@@ -266,6 +341,84 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 			__sync_fetch_and_add(n, cost);
 	}
 	return IG_OUT(0, IG_R_PASS_ADMITTED);
+}
+
+/*
+ * The conns stage: a TCP segment without SYN to a max-conns port. A RST may
+ * end a counted connection; an ACK may complete a handshake, which counts the
+ * connection. Returns 0, or IG_OUT(IG_L_CONNS, reason) when the client
+ * holds max-conns already (or a table is full): IG_NEED_REJECT, the reply
+ * stage resets the connection whatever the port's action (the client has
+ * shown it sees our packets, and a dropped ACK would leave it waiting), or
+ * IG_R_DRY_REJECT on a dry run. The handshake stays pending when refused, so
+ * the client's next segment is refused again.
+ */
+static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+{
+	__u32 idx = IG_PORT_INDEX(p->proto, p->dport), slot;
+	struct ig_hier_scratch *s = ig_hier_scratch();
+	struct ig_conn c = {};
+	struct ig_pending *pe;
+	struct ig_policy *pol;
+	struct ig_limits *lim;
+	int out = 0;
+
+	if (!s)
+		return 0;
+	if (p->tcp_flags & IG_TCP_RST) {
+		if (ig_rst_accepted(ctx, s, p))
+			ig_conn_close(s, p->saddr, p->daddr, p->sport, p->dport, p->proto);
+		return 0;
+	}
+	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
+	pe = bpf_map_lookup_elem(&pending, &s->flow);
+	if (!pe || !(pe->flags & IG_PEND_F_CONNS) ||
+	    !ig_pend_completes(pe, p, ig_tcp_ack_seq(ctx_data(ctx, hook), ctx_data_end(ctx, hook),
+						     p->l4_off)))
+		return 0;
+	pol = bpf_map_lookup_elem(&port_policy, &idx);
+	if (!pol)
+		return 0;
+	slot = pol->slot & (IG_MAX_SLOTS - 1);
+	lim = bpf_map_lookup_elem(&port_limits, &slot);
+	if (lim && lim->max_conns) {
+		c.isn = pe->isn;
+		c.since_ns = ig_now();
+		s->flow.dir = IG_DIR_COUNTED;
+		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+		if (ig_conn_count(s, &c, lim->max_conns)) {
+			if (!(pol->flags & IG_POL_F_DRY_RUN))
+				return IG_OUT(IG_L_CONNS, IG_NEED_REJECT);
+			out = IG_OUT(IG_L_CONNS, IG_R_DRY_REJECT); /* passed uncounted */
+		}
+		s->flow.dir = IG_DIR_CLIENT;
+	}
+	/* counted (or max-conns is off now): a breaker's decision stays for the
+	 * breaker stage, which runs next */
+	pe->flags &= ~IG_PEND_F_CONNS;
+	if (!(pe->flags & IG_PEND_F_BREAKER))
+		bpf_map_delete_elem(&pending, &s->flow);
+	return out;
+}
+
+/* The server answered a SYN to a max-conns port: keep the number the client's
+ * ACK must acknowledge (the breaker's entry, when the port has one). */
+static __always_inline void ig_conns_synack(struct ig_hier_scratch *s, const struct ig_pkt *p,
+					    __u32 ack)
+{
+	struct ig_pending *pe, fresh = {};
+
+	ig_flow_key_make(&s->flow, p->daddr, p->saddr, p->dport, p->sport, IG_DIR_CLIENT);
+	pe = bpf_map_lookup_elem(&pending, &s->flow);
+	if (pe) {
+		pe->server_isn = p->seq;
+		pe->flags |= IG_PEND_F_SYNACK | IG_PEND_F_CONNS;
+		return;
+	}
+	fresh.isn = ack - 1;
+	fresh.server_isn = p->seq;
+	fresh.flags = IG_PEND_F_SYNACK | IG_PEND_F_CONNS;
+	bpf_map_update_elem(&pending, &s->flow, &fresh, BPF_ANY);
 }
 
 /*
@@ -306,7 +459,8 @@ static __always_inline void ig_tokens_spend(struct ig_hier_scratch *s, const str
 }
 
 /* What the egress program does for a fair-share port's reply: the token
- * charge and, for a server's FIN or RST, the connection's slot back. */
+ * charge; for a SYN-ACK, what the client's ACK must acknowledge; for a
+ * server's FIN or RST, the connection's slot back. */
 static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig_pkt *p)
 {
 	__u32 idx = IG_PORT_INDEX(p->proto, p->sport), slot;
@@ -322,9 +476,16 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 	lim = bpf_map_lookup_elem(&port_limits, &slot);
 	if (!lim)
 		return 0;
-	if ((pol->flags & IG_POL_F_CONNS) && p->proto == IG_PROTO_TCP &&
-	    (p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)))
-		ig_conn_close(s, p->daddr, p->saddr, p->dport, p->sport, p->proto);
+	if ((pol->flags & IG_POL_F_CONNS) && p->proto == IG_PROTO_TCP) {
+		if (p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) {
+			ig_conn_close(s, p->daddr, p->saddr, p->dport, p->sport, p->proto);
+		} else if ((p->tcp_flags & IG_TCP_SYN) && lim->max_conns) {
+			void *data = ctx_data(skb, IG_HOOK_TC);
+
+			ig_conns_synack(s, p, ig_tcp_ack_seq(data, ctx_data_end(skb, IG_HOOK_TC),
+							     p->l4_off));
+		}
+	}
 	if ((pol->flags & IG_POL_F_TOKENS) && lim->tokens_per_min) {
 		/* skb->len: a TSO train's header still says one segment */
 		len = ig_ctx_u32(skb, struct __sk_buff, len);

@@ -137,7 +137,9 @@ struct ig_level_stats {
  * way is not given to a new source even when its bucket is full again. A
  * flood of never-seen (spoofed) sources can then only take empty ways or ways
  * idle this long, never the state of a source that is really talking; a new
- * source whose set holds only held sources is refused (level IG_L_TABLE).
+ * source whose set holds only held sources is refused (level IG_L_TABLE),
+ * unless it paid the newcomer budget and one of them has been idle a second
+ * (IG_TAKE_NS in sources.h).
  */
 #define IG_HOLD_NS (5ULL * 1000000000ULL)
 
@@ -219,9 +221,10 @@ struct ig_token_state {
 
 /* max-conns: one entry per counted connection, map `conns` (HASH, key struct
  * ig_flow_key with dir IG_DIR_COUNTED); the count per client in `conn_counts`
- * (HASH, struct ig_client_key -> __s64). A connection is counted at its
- * admitted SYN and uncounted by whoever deletes its entry first: a FIN or RST
- * from either side. */
+ * (HASH, struct ig_client_key -> __s64, deleted at zero). A connection is
+ * counted when its handshake completes (see struct ig_pending) and uncounted
+ * by whoever deletes its entry first: the server's FIN or RST, or a client
+ * RST the kernel acts on. */
 struct ig_conn {
 	__u32 isn;
 	__u32 _pad;
@@ -538,6 +541,32 @@ struct ig_config {
 	__u64 hash_seed; /* copy of map `seed` */
 };
 
+/*
+ * A connection in its handshake, map `pending` (LRU_HASH, key struct
+ * ig_flow_key: dir IG_DIR_CLIENT with the dialed port, and for a connection
+ * sent to a fallback also IG_DIR_REPLY with the fallback's port). Anyone can
+ * make entries here with spoofed SYNs, so nothing here is trusted until the
+ * client's ACK acknowledges the SYN-ACK (ack == server_isn + 1, a number only
+ * a client that received the SYN-ACK knows): then a breaker's decision moves
+ * to `flows`, a probe spends the half-open budget, and a max-conns port
+ * counts the connection (`conns`). An LRU: a flood of handshakes pushes out
+ * other handshakes, never an established connection's state.
+ */
+struct ig_pending {
+	__u32 isn;        /* the client's initial sequence number */
+	__u32 server_isn; /* the SYN-ACK's sequence number, once IG_PEND_F_SYNACK */
+	__u16 dialed;     /* breaker: the port the client dialed */
+	__u16 backend;    /* breaker: the port the connection is sent to */
+	__u8 route;       /* breaker: enum ig_route */
+	__u8 flags;       /* IG_PEND_F_* */
+	__u8 _pad[2];
+};
+
+#define IG_PEND_F_BREAKER 0x1 /* a breaker decided its route at the SYN */
+#define IG_PEND_F_SYNACK 0x2  /* the server answered the SYN with a SYN-ACK */
+#define IG_PEND_F_CONNS 0x4   /* a max-conns port: to be counted when it completes */
+#define IG_DEFAULT_PENDING 65536
+
 /* TC filters are identified by (handle, priority) when attached via netlink. */
 #define IG_TC_HANDLE 0x1a7e
 #define IG_TC_PRIORITY 0xc0de
@@ -574,5 +603,6 @@ IG_STATIC_ASSERT(sizeof(struct ig_client_key) == 20, "ig_client_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_token_state) == 16, "ig_token_state layout");
 IG_STATIC_ASSERT(sizeof(struct ig_conn) == 16, "ig_conn layout");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
+IG_STATIC_ASSERT(sizeof(struct ig_pending) == 16, "ig_pending layout");
 
 #endif /* IG_ABI_H */

@@ -80,10 +80,11 @@ struct {
 	__type(value, struct ig_breaker);
 } breakers SEC(".maps");
 
-/* Where each connection to a breaker port was sent at its SYN (struct
- * ig_flow). LRU: a full table forgets the least recently used connection,
- * which then stays wherever its packets are addressed (the primary). The
- * loader may resize it (--max-flows). */
+/* Connections to a breaker port sent to the fallback (struct ig_flow), from
+ * the moment the client acknowledged the SYN-ACK: spoofed SYNs never get here
+ * (their decision waits in `pending`). LRU: a full table forgets the least
+ * recently used connection, which then stays wherever its packets are
+ * addressed (the primary). The loader may resize it (--max-flows). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, IG_DEFAULT_FLOWS);
@@ -180,8 +181,9 @@ struct {
 } tokens SEC(".maps");
 
 /* max-conns: the counted connections, and the count per client. Plain hashes,
- * not LRU: an evicted entry would never be uncounted. When `conns` is full a
- * new connection is admitted uncounted (it cannot be freed later either). */
+ * not LRU: an evicted entry would never be uncounted. Only a completed
+ * handshake makes an entry, a count goes at zero, and when either is full a
+ * new connection is refused: spoofed packets cannot fill them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, IG_DEFAULT_CONNS);
@@ -234,6 +236,7 @@ struct ig_steer_scratch {
 	struct ig_flow_key key;
 	struct ig_flow_key rkey;
 	struct ig_flow flow;
+	struct ig_pending pend;
 };
 
 struct {
@@ -258,5 +261,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ig_hier_scratch);
 } hier_scratch SEC(".maps");
+
+/* Connections in their handshake (struct ig_pending): see there. Not pinned:
+ * nothing in it outlives a handshake. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IG_DEFAULT_PENDING);
+	__type(key, struct ig_flow_key);
+	__type(value, struct ig_pending);
+} pending SEC(".maps");
 
 #endif /* IG_MAPS_H */

@@ -39,7 +39,7 @@ enum ig_need {
 _Static_assert(IG_NEED_HIER <= 0xff, "a request fits the low byte");
 
 #define IG_OUT(above, r) (((above) << 8) | (r))
-/* and a FIN or RST to a max-conns port: the close stage frees its slot */
+/* and a segment without SYN to a max-conns port: the close stage (ig_conns_in) */
 #define IG_OUT_CLOSE (1 << 16)
 
 /*

@@ -60,6 +60,23 @@ static __always_inline __u64 *ig_way_ident(struct ig_source *w)
 /* Compare-and-swap passes over the set before a charge is given up as contended. */
 #define IG_CLAIM_TRIES 2
 
+/* ig_source_charge_rf()'s `may_claim`: claim a way for a new source (else
+ * IG_CHARGE_NEW is all it says), and whether the newcomer budget pays for it. */
+#define IG_CLAIM 0x1
+#define IG_CLAIM_PAID 0x2
+
+/*
+ * A new source that paid the newcomer budget may take the way of a held
+ * source whose bucket has been full this long (the least recently charged
+ * in its set). Taking it loses no limit state (a full bucket is what a new
+ * source starts with); its source, if it comes back, contends for the
+ * newcomer budget like anyone new. So a table full of held sources cannot
+ * keep new clients out while the budget has room: to hold a way against them
+ * a source must be charged at least once a second, and those that lapse go
+ * back into the contest. Sources that talk more often keep their ways.
+ */
+#define IG_TAKE_NS (1ULL * 1000000000ULL)
+
 /*
  * Charge `cost` to the source with identity `ident` in `set`. A source not in
  * the set takes a way: an unused one, else the one with the smallest tat, but
@@ -68,16 +85,18 @@ static __always_inline __u64 *ig_way_ident(struct ig_source *w)
  * stopped talking. A set of held sources refuses a new one (IG_CHARGE_FULL):
  * a flood of new addresses cannot push out the state of sources that talk.
  *
- * With may_claim == 0 a new source that could take a way gets IG_CHARGE_NEW
- * and nothing is written: the caller first charges its newcomer budget, then
- * calls again to claim. `rf` (may be NULL) records an admitted charge for
- * ig_refund(), with the way when it was claimed for this charge.
- * Returns enum ig_charge.
+ * Without IG_CLAIM in `may_claim` a new source that could take a way gets
+ * IG_CHARGE_NEW and nothing is written: the caller first charges its newcomer
+ * budget, then calls again to claim. With IG_CLAIM_PAID, held ways idle for
+ * IG_TAKE_NS may be taken too (see there). `rf` (may be NULL) records an
+ * admitted charge for ig_refund(), with the way when it was claimed for this
+ * charge. Returns enum ig_charge.
  */
 static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 ident,
 					       __u64 now, __u64 cost, __u64 rate, __u64 burst,
 					       int may_claim, struct ig_refund *rf)
 {
+	__u64 hold = may_claim & IG_CLAIM_PAID ? IG_TAKE_NS : IG_HOLD_NS;
 	int pass, i;
 
 #pragma unroll
@@ -97,7 +116,7 @@ static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 
 			__builtin_memcpy(&seen, &id, sizeof(id));
 			if (!seen.used)
 				t = 0; /* an empty way beats any source */
-			else if (t + IG_HOLD_NS > now)
+			else if (t + hold > now)
 				continue; /* held: not to be taken */
 			if (t < best_tat) {
 				best_tat = t;
@@ -110,7 +129,7 @@ static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 
 		/* Not tracked: a new source starts with a full bucket. */
 		if (!ig_gcra(0, now, cost, rate, burst, &fresh))
 			return IG_CHARGE_REFUSED;
-		if (!may_claim)
+		if (!(may_claim & IG_CLAIM))
 			return IG_CHARGE_NEW;
 		victim &= IG_WAYS - 1; /* for the verifier: a constant-bounded index */
 		/*
@@ -142,7 +161,8 @@ static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 
 static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ident, __u64 now,
 					    __u64 cost, __u64 rate, __u64 burst)
 {
-	return ig_source_charge_rf(set, ident, now, cost, rate, burst, 1, (struct ig_refund *)0);
+	return ig_source_charge_rf(set, ident, now, cost, rate, burst, IG_CLAIM,
+				   (struct ig_refund *)0);
 }
 
 /*

@@ -445,6 +445,22 @@ static __u16 run_sport(int prog, const __u8 *frame)
 	return (__u16)(out[34] << 8 | out[35]);
 }
 
+/* One steered connection's handshake past its SYN: the fallback `from` answers
+ * with a SYN-ACK whose sequence number ack_steer acknowledges, and the
+ * client's ACK to `dialed` makes the connection established (in `flows`). */
+static void complete_steered(struct inst *in, __u16 from, __u16 dialed)
+{
+	__u8 synack[FRAME_LEN], ack[FRAME_LEN];
+	__u32 isn = ig_htonl(0x0a0b0c0c);
+
+	make_reply(synack, from, 40000);
+	synack[14 + 20 + 13] |= IG_TCP_SYN;
+	memcpy(synack + 14 + 20 + 4, &isn, 4);
+	make_frame(ack, 40000, dialed, IG_TCP_ACK);
+	test_run(bpf_program__fd(in->skel->progs.bench_tc_egress), synack, 1, NULL);
+	test_run(bpf_program__fd(in->skel->progs.bench_ig), ack, 1, NULL);
+}
+
 /* Breakers and one steered connection each way, in the instance's maps. */
 static void setup_steering(struct inst *in)
 {
@@ -454,6 +470,8 @@ static void setup_steering(struct inst *in)
 	set_breaker(bpf_map__fd(in->skel->maps.breakers), PORT_STEER_B, PORT_STEER_A);
 	test_run(prog, syn_steer_a, 1, NULL);
 	test_run(prog, syn_steer_b, 1, NULL);
+	complete_steered(in, PORT_STEER_B, PORT_STEER_A);
+	complete_steered(in, PORT_STEER_A, PORT_STEER_B);
 	/* the egress cases time nothing if the rewrite does not happen */
 	if (run_sport(bpf_program__fd(in->skel->progs.bench_tc_egress), reply_steer) != PORT_STEER_A)
 		die("egress did not rewrite the steered reply");

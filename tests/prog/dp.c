@@ -95,6 +95,8 @@ struct infergate *dp_load(void)
 		ASSERT_TRUE(skel != NULL, "open the skeleton");
 		skel->rodata->ig_cfg.clock = IG_CLOCK_TEST;
 		skel->rodata->ig_cfg.hash_seed = 0x5eed;
+		/* as `attach --max-flows` may: small enough to fill in a test */
+		ASSERT_OK(bpf_map__set_max_entries(skel->maps.flows, 16384), "size flows");
 		ASSERT_OK(infergate__load(skel), "load the data path");
 		dp_skel = skel;
 	}
@@ -124,6 +126,7 @@ struct infergate *dp_load(void)
 	dp_zero_array(dp_skel->maps.breakers, 0);
 	dp_zero_array(dp_skel->maps.fallback_ports, 0);
 	dp_clear_hash(dp_skel->maps.flows);
+	dp_clear_hash(dp_skel->maps.pending);
 	dp_clear_hash(dp_skel->maps.health);
 	dp_zero_array(dp_skel->maps.event_gate, 1);
 	dp_zero_array(dp_skel->maps.port_limits, 0);

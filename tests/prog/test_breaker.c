@@ -56,7 +56,11 @@ static struct ig_health brk_health(struct infergate *skel, __u16 port)
 	return sum;
 }
 
-/* The client's view of a connection: 198.18.0.1:sport -> 198.18.0.2:8000. */
+/* The server's initial sequence number in server_seg()'s replies. */
+#define SERVER_ISN 4999
+
+/* The client's view of a connection: 198.18.0.1:sport -> 198.18.0.2:8000; a
+ * segment with ACK acknowledges the server's SYN-ACK (server_seg()). */
 static struct ig_frame client_seg(int ipv6, __u16 sport, __u32 seq, __u8 flags)
 {
 	struct ig_frame_spec s;
@@ -64,6 +68,7 @@ static struct ig_frame client_seg(int ipv6, __u16 sport, __u32 seq, __u8 flags)
 	ig_frame_defaults(&s, ipv6, IG_F_TCP);
 	s.sport = sport;
 	s.seq = seq;
+	s.ack = flags & 0x10 ? SERVER_ISN + 1 : 0;
 	s.tcp_flags = flags;
 	return IG_FRAME(&s);
 }
@@ -81,7 +86,7 @@ static struct ig_frame server_seg(int ipv6, __u16 client_port, __u16 from_port, 
 		ig_frame_addrs(&s, "198.18.0.2", "198.18.0.1");
 	s.sport = from_port;
 	s.dport = client_port;
-	s.seq = 5000;
+	s.seq = flags & 0x02 ? SERVER_ISN : SERVER_ISN + 1;
 	s.ack = 1001;
 	s.tcp_flags = flags;
 	s.payload = payload;
@@ -113,6 +118,21 @@ static int seg_csum_ok(const struct ig_frame *f, const struct ig_frame *layout)
 #define FLAG_RST 0x04
 #define FLAG_PSH 0x08
 
+/* A whole handshake from client port `sport` (ISN 1000): SYN in, the
+ * SYN-ACK out of `backend` (where the SYN went), the client's ACK in. The
+ * SYN as the data path left it in *out. */
+static void handshake(struct infergate *skel, enum hook h, int v6, __u16 sport, __u16 backend,
+		      struct ig_frame *out)
+{
+	struct ig_frame s = client_seg(v6, sport, 1000, FLAG_SYN);
+	struct ig_frame sa = server_seg(v6, sport, backend, FLAG_SYN | FLAG_ACK, NULL);
+	struct ig_frame a = client_seg(v6, sport, 1001, FLAG_ACK);
+
+	ASSERT_EQ(dp_run(skel, h, s.buf, s.len, out), rc_pass[h], "SYN passes");
+	ASSERT_EQ(dp_run_egress(skel, sa.buf, sa.len, NULL), TC_UNSPEC_RC, "SYN-ACK passes");
+	ASSERT_EQ(dp_run(skel, h, a.buf, a.len, NULL), rc_pass[h], "ACK passes");
+}
+
 IG_TEST(breaker_closed_sends_new_connections_to_the_primary_untouched)
 {
 	for (int h = 0; h < NHOOKS; h++) {
@@ -122,8 +142,12 @@ IG_TEST(breaker_closed_sends_new_connections_to_the_primary_untouched)
 		brk_set(skel, PORT, IG_BRK_CLOSED, IG_FORCE_AUTO, FALLBACK, 0);
 		ASSERT_EQ(dp_run(skel, h, s.buf, s.len, &out), rc_pass[h], hook_name[h]);
 		ASSERT_MEMEQ(out.buf, s.buf, s.len, "frame unchanged");
-		ASSERT_EQ(brk_health(skel, PORT).conns[IG_ROUTE_PRIMARY], 1, "counted to primary");
 		ASSERT_EQ(dp_count(skel, 0, IG_R_PASS_OTHER), 1, "counted as passed");
+		ASSERT_EQ(brk_health(skel, PORT).conns[IG_ROUTE_PRIMARY], 0,
+			  "a SYN alone is no connection yet");
+		handshake(skel, h, 0, 40000, PORT, &out);
+		ASSERT_EQ(brk_health(skel, PORT).conns[IG_ROUTE_PRIMARY], 1,
+			  "counted to primary once the client acknowledged the SYN-ACK");
 	}
 }
 
@@ -135,25 +159,36 @@ IG_TEST(breaker_open_steers_the_whole_connection_to_the_fallback)
 			struct ig_frame s = client_seg(v6, 40000, 1000, FLAG_SYN), out;
 			struct ig_frame a = client_seg(v6, 40000, 1001, FLAG_ACK | FLAG_PSH);
 
+			struct ig_frame sa = server_seg(v6, 40000, FALLBACK, FLAG_SYN | FLAG_ACK, NULL);
+			struct ig_frame rst = server_seg(v6, 40000, FALLBACK, FLAG_RST, NULL);
+
 			brk_set(skel, PORT, IG_BRK_OPEN, IG_FORCE_AUTO, FALLBACK, 0);
 			ASSERT_EQ(dp_run(skel, h, s.buf, s.len, &out), rc_pass[h], "SYN passes");
 			ASSERT_EQ(seg_dport(&out, &s), FALLBACK, "SYN goes to the fallback");
 			ASSERT_TRUE(seg_csum_ok(&out, &s), "SYN checksum fixed");
+			/* a retransmitted SYN (same ISN) keeps the decision */
+			brk_set(skel, PORT, IG_BRK_CLOSED, IG_FORCE_AUTO, FALLBACK, 0);
+			dp_run(skel, h, s.buf, s.len, &out);
+			ASSERT_EQ(seg_dport(&out, &s), FALLBACK, "SYN retransmission keeps its route");
+			brk_set(skel, PORT, IG_BRK_OPEN, IG_FORCE_AUTO, FALLBACK, 0);
+			dp_run_egress(skel, sa.buf, sa.len, &out);
+			ASSERT_EQ(seg_sport(&out, &sa), PORT, "the fallback's SYN-ACK from the dialed port");
 			ASSERT_EQ(dp_run(skel, h, a.buf, a.len, &out), rc_pass[h], "ACK passes");
 			ASSERT_EQ(seg_dport(&out, &a), FALLBACK, "ACK follows the SYN");
 			ASSERT_TRUE(seg_csum_ok(&out, &a), "ACK checksum fixed");
-			ASSERT_EQ(dp_count(skel, 0, IG_R_STEERED), 2, "counted as steered");
+			ASSERT_EQ(dp_count(skel, 0, IG_R_STEERED), 3, "counted as steered");
 			ASSERT_EQ(brk_health(skel, PORT).conns[IG_ROUTE_FALLBACK], 1, "one connection");
 
 			/* the breaker closes: the steered connection stays steered */
 			brk_set(skel, PORT, IG_BRK_CLOSED, IG_FORCE_AUTO, FALLBACK, 0);
 			ASSERT_EQ(dp_run(skel, h, a.buf, a.len, &out), rc_pass[h], "ACK passes");
 			ASSERT_EQ(seg_dport(&out, &a), FALLBACK, "still the fallback after closing");
-			/* a retransmitted SYN (same ISN) keeps the decision too */
-			dp_run(skel, h, s.buf, s.len, &out);
-			ASSERT_EQ(seg_dport(&out, &s), FALLBACK, "SYN retransmission keeps its route");
-			/* a new connection on the same ports (new ISN) is decided anew */
+			/* a SYN on its ports cannot move it either, whatever its ISN */
 			s = client_seg(v6, 40000, 777777, FLAG_SYN);
+			dp_run(skel, h, s.buf, s.len, &out);
+			ASSERT_EQ(seg_dport(&out, &s), FALLBACK, "a SYN on an established connection's ports");
+			/* once the server reset it, a new connection is decided anew */
+			dp_run_egress(skel, rst.buf, rst.len, NULL);
 			dp_run(skel, h, s.buf, s.len, &out);
 			ASSERT_EQ(seg_dport(&out, &s), PORT, "a new connection goes to the primary");
 		}
@@ -205,7 +240,7 @@ IG_TEST(breaker_half_open_lets_exactly_k_probes_through)
 		for (int i = 0; i < 5; i++) {
 			struct ig_frame s = client_seg(0, (__u16)(41000 + i), 1000, FLAG_SYN);
 
-			ASSERT_EQ(dp_run(skel, h, s.buf, s.len, &out), rc_pass[h], hook_name[h]);
+			handshake(skel, h, 0, (__u16)(41000 + i), i < 2 ? PORT : FALLBACK, &out);
 			ASSERT_EQ(seg_dport(&out, &s), i < 2 ? PORT : FALLBACK,
 				  i < 2 ? "probe to the primary" : "then the fallback");
 		}
@@ -286,6 +321,7 @@ IG_TEST(breaker_egress_gives_steered_replies_the_dialed_port)
 			ASSERT_EQ(dp_run_egress(skel, sa.buf, sa.len, &out), TC_UNSPEC_RC, "passes");
 			ASSERT_EQ(seg_sport(&out, &sa), PORT, "SYN-ACK from the dialed port");
 			ASSERT_TRUE(seg_csum_ok(&out, &sa), "SYN-ACK checksum fixed");
+			dp_run(skel, h, a.buf, a.len, &out); /* established */
 			/* the fallback's own connections are not touched */
 			dp_run_egress(skel, other.buf, other.len, &out);
 			ASSERT_MEMEQ(out.buf, other.buf, other.len, "unsteered reply untouched");
@@ -302,6 +338,9 @@ IG_TEST(breaker_egress_gives_steered_replies_the_dialed_port)
 			/* RST forgets at once */
 			s = client_seg(v6, 40000, 2000, FLAG_SYN);
 			dp_run(skel, h, s.buf, s.len, &out);
+			dp_run_egress(skel, sa.buf, sa.len, &out);
+			dp_run(skel, h, a.buf, a.len, &out);
+			ASSERT_EQ(seg_dport(&out, &a), FALLBACK, "a second connection, steered");
 			dp_run_egress(skel, rst.buf, rst.len, &out);
 			ASSERT_EQ(seg_sport(&out, &rst), PORT, "RST from the dialed port");
 			dp_run(skel, h, a.buf, a.len, &out);

@@ -54,7 +54,8 @@ static struct ig_frame syn_from(const char *src, __u16 sport)
 	return tcp_from(src, sport, 0x02, 1000 + sport);
 }
 
-/* A reply of the server to `client`:`cport`, `payload` bytes of body. */
+/* A reply of the server to `client`:`cport`, `payload` bytes of body. A
+ * SYN-ACK has ISN 0: tcp_from()'s ACKs (ack 1) acknowledge it. */
 static struct ig_frame reply_to(const char *client, __u16 cport, __u8 flags, size_t payload)
 {
 	static __u8 body[1400];
@@ -66,6 +67,7 @@ static struct ig_frame reply_to(const char *client, __u16 cport, __u8 flags, siz
 	s.sport = PORT;
 	s.dport = cport;
 	s.tcp_flags = flags;
+	s.seq = flags & 0x02 ? 0 : 1;
 	s.ack = 1;
 	s.payload = body;
 	s.payload_len = payload;
@@ -311,31 +313,78 @@ IG_TEST(fairshare_token_debt_refuses_new_connections_until_repaid)
 	}
 }
 
+/* A connection from src:sport: its SYN, the server's SYN-ACK, the client's
+ * ACK. Returns what became of the ACK (the SYN's verdict when it was refused). */
+static __u32 open_conn(struct infergate *skel, enum hook h, const char *src, __u16 sport)
+{
+	struct ig_frame syn = syn_from(src, sport), sa = reply_to(src, sport, 0x12, 0), ack;
+	__u32 rc = dp_run(skel, h, syn.buf, syn.len, NULL);
+
+	if (rc != rc_pass[h])
+		return rc;
+	ack = tcp_from(src, sport, 0x10, 1001 + sport);
+	dp_run_egress(skel, sa.buf, sa.len, NULL);
+	return dp_run(skel, h, ack.buf, ack.len, NULL);
+}
+
 IG_TEST(fairshare_max_conns_counts_open_connections)
 {
 	for (int h = 0; h < NHOOKS; h++) {
 		struct infergate *skel = dp_load();
 		struct ig_limits lim = { .max_conns = 2 };
-		struct ig_frame a = syn_from("198.18.4.4", 30001), b = syn_from("198.18.4.4", 30002);
-		struct ig_frame c = syn_from("198.18.4.4", 30003), fin, rst;
+		struct ig_frame fin, rst;
 
 		fs_setup(skel, 100, 100, IG_ACTION_DROP, 0, &lim);
-		ASSERT_EQ(dp_run(skel, h, a.buf, a.len, NULL), rc_pass[h], "first connection");
-		ASSERT_EQ(dp_run(skel, h, b.buf, b.len, NULL), rc_pass[h], "second");
-		ASSERT_EQ(dp_run(skel, h, a.buf, a.len, NULL), rc_pass[h],
-			  "a retransmitted SYN is the same connection");
-		ASSERT_EQ(dp_run(skel, h, c.buf, c.len, NULL), rc_drop[h], "a third is refused");
-		ASSERT_EQ(level_count(skel, IG_L_CONNS), 1, "at the conns level");
-		ASSERT_EQ(admitted(skel, h, "198.18.4.5", 3), 2, "other clients have their own two");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30001), rc_pass[h], "first connection");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30002), rc_pass[h], "second");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30002), rc_drop[h],
+			  "its SYN again: the client holds two");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30003), rc_drop[h], "a third is refused");
+		ASSERT_EQ(level_count(skel, IG_L_CONNS), 2, "at the conns level");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.5", 30001), rc_pass[h], "other clients");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.5", 30002), rc_pass[h], "have their own two");
 
 		fin = tcp_from("198.18.4.4", 30001, 0x11, 2000); /* the client's FIN */
 		ASSERT_EQ(dp_run(skel, h, fin.buf, fin.len, NULL), rc_pass[h], "FIN passes");
-		dp_run(skel, h, fin.buf, fin.len, NULL); /* retransmitted: freed once only */
-		ASSERT_EQ(dp_run(skel, h, c.buf, c.len, NULL), rc_pass[h], "a slot was freed");
-		ASSERT_EQ(admitted(skel, h, "198.18.4.4", 1), 0, "and only one");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30003), rc_drop[h],
+			  "the client's FIN frees nothing: the server may go on");
+		fin = reply_to("198.18.4.4", 30001, 0x11, 0); /* the server's FIN */
+		dp_run_egress(skel, fin.buf, fin.len, NULL);
+		dp_run_egress(skel, fin.buf, fin.len, NULL); /* retransmitted: freed once only */
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30003), rc_pass[h], "a slot was freed");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30004), rc_drop[h], "and only one");
 		rst = reply_to("198.18.4.4", 30002, 0x14, 0); /* the server resets one */
 		dp_run_egress(skel, rst.buf, rst.len, NULL);
-		ASSERT_EQ(admitted(skel, h, "198.18.4.4", 1), 1, "the server's RST freed one");
+		ASSERT_EQ(open_conn(skel, h, "198.18.4.4", 30004), rc_pass[h],
+			  "the server's RST freed one");
+	}
+}
+
+IG_TEST(fairshare_max_conns_resets_a_burst_past_the_limit_at_its_ack)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_limits lim = { .max_conns = 2 };
+		struct ig_frame out;
+
+		fs_setup(skel, 100, 100, IG_ACTION_DROP, 0, &lim);
+		/* three SYNs before any handshake completed: all admitted */
+		for (__u16 p = 31001; p <= 31003; p++) {
+			struct ig_frame syn = syn_from("198.18.4.6", p), sa = reply_to("198.18.4.6", p, 0x12, 0);
+
+			ASSERT_EQ(dp_run(skel, h, syn.buf, syn.len, NULL), rc_pass[h], "SYN admitted");
+			dp_run_egress(skel, sa.buf, sa.len, NULL);
+		}
+		for (__u16 p = 31001; p <= 31003; p++) {
+			struct ig_frame ack = tcp_from("198.18.4.6", p, 0x10, 1001 + p);
+
+			ASSERT_EQ(dp_run(skel, h, ack.buf, ack.len, &out), p < 31003 ? rc_pass[h] : rc_tx[h],
+				  p < 31003 ? "counted" : "the third is reset");
+		}
+		ASSERT_EQ(out.buf[out.l4_off + 13], 0x04, "a RST");
+		ASSERT_EQ(ig_get32(out.buf + out.l4_off + 4), 1, "seq = its ack, what the client expects");
+		ASSERT_EQ(level_count(skel, IG_L_CONNS), 1, "at the conns level");
+		ASSERT_EQ(dp_count(skel, SLOT, IG_R_REJECT), 1, "counted as a reply");
 	}
 }
 

@@ -104,6 +104,42 @@ IG_TEST(sources_full_set_forgets_the_least_indebted_once_idle)
 	}
 }
 
+/* A newcomer that paid the newcomer budget (IG_CLAIM_PAID) may take the way of
+ * the held source charged longest ago, once its bucket has been full for
+ * IG_TAKE_NS; sources charged more recently keep their ways. */
+IG_TEST(sources_paid_newcomer_takes_the_stalest_held_way)
+{
+	struct ig_source_set set = {}, before;
+	__u64 id[IG_WAYS + 1], now = T0 + IG_HOLD_NS;
+	int i;
+
+	for (i = 0; i <= IG_WAYS; i++)
+		id[i] = ident_of(0x0a000000 + (__u32)i, 8000, IG_PROTO_TCP, 7);
+	/* charged 4.5, 3.5, 2.5 and 0.5 s ago at 1/s: all held */
+	for (i = 0; i < IG_WAYS; i++)
+		ASSERT_EQ(admitted(&set, id[i], now - SEC_NS / 2 - (__u64)(IG_WAYS - 1 - i) * SEC_NS -
+					   (i == IG_WAYS - 1 ? 0 : SEC_NS), 1, 1, 4), 1, "fill");
+	before = set;
+	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, IG_CLAIM, NULL),
+		  IG_CHARGE_FULL, "unpaid: every way is held");
+	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, IG_CLAIM_PAID, NULL),
+		  IG_CHARGE_NEW, "paid: there is a way to take");
+	ASSERT_MEMEQ(&set, &before, sizeof(set), "asking writes nothing");
+	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, IG_CLAIM | IG_CLAIM_PAID,
+				      NULL), IG_CHARGE_OK, "claimed");
+	ASSERT_EQ(*ig_way_ident(&set.way[0]), id[IG_WAYS], "the way charged longest ago");
+	for (i = 1; i < IG_WAYS; i++)
+		ASSERT_EQ(*ig_way_ident(&set.way[i]), id[i], "the others keep theirs");
+
+	/* four sources charged within the last second: nothing to take */
+	for (i = 0; i < IG_WAYS; i++)
+		ASSERT_EQ(admitted(&set, *ig_way_ident(&set.way[i]), now + 3 * SEC_NS, 1, 1, 4), 1,
+			  "all talking");
+	ASSERT_EQ(ig_source_charge_rf(&set, id[0], now + 3 * SEC_NS + SEC_NS / 2, 1, 1, 4,
+				      IG_CLAIM | IG_CLAIM_PAID, NULL), IG_CHARGE_FULL,
+		  "sources charged within IG_TAKE_NS keep their ways");
+}
+
 IG_TEST(sources_claim_can_wait_for_the_caller)
 {
 	struct ig_source_set set = {}, before;
