@@ -105,12 +105,43 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 	return err;
 }
 
+/*
+ * Client counts at zero or below in `conn_counts`: the data path deletes a
+ * count with its client's last connection, and a full table refuses new
+ * clients rather than admit them uncounted, so counts left at zero (by a
+ * bpftool user, or state carried over from before those rules) would lock
+ * clients out. Swept when a port gets max-conns; keys first, then deletes
+ * (deleting while walking restarts the walk).
+ */
+static void conn_counts_gc(const struct ig_instance *in)
+{
+	int fd = in->fd[IG_MAP_CONN_COUNTS], n = 0, max = IG_DEFAULT_TOKEN_CLIENTS, first = 1;
+	struct ig_client_key *keys = calloc((size_t)max, sizeof(*keys)), cur, next;
+	__s64 v;
+
+	if (!keys)
+		return;
+	while (n < max && !bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
+		first = 0;
+		cur = next;
+		if (!bpf_map_lookup_elem(fd, &cur, &v) && v <= 0)
+			keys[n++] = cur;
+	}
+	for (int i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, &keys[i]);
+	if (n)
+		ig_info("max-conns: %d stale client count(s) removed", n);
+	free(keys);
+}
+
 int ig_port_apply(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		  const struct ig_port_limit *want)
 {
 	struct ig_policy cur;
 	int tiers, err;
 
+	if (want->levels.max_conns)
+		conn_counts_gc(in);
 	err = ig_policy_get(in, proto, port, &cur);
 	if (err)
 		return err;
