@@ -53,26 +53,15 @@
  * which BPF has no instruction for. rate >= 1. */
 static __always_inline __u32 ig_gcra_shift(__u64 rate)
 {
-	__u32 k = 0;
+	__u32 k = 0, step;
 
-	if ((rate << 16) <= IG_NSEC_PER_SEC) {
-		rate <<= 16;
-		k += 16;
+#pragma unroll
+	for (step = 16; step; step >>= 1) {
+		if ((rate << step) <= IG_NSEC_PER_SEC) {
+			rate <<= step;
+			k += step;
+		}
 	}
-	if ((rate << 8) <= IG_NSEC_PER_SEC) {
-		rate <<= 8;
-		k += 8;
-	}
-	if ((rate << 4) <= IG_NSEC_PER_SEC) {
-		rate <<= 4;
-		k += 4;
-	}
-	if ((rate << 2) <= IG_NSEC_PER_SEC) {
-		rate <<= 2;
-		k += 2;
-	}
-	if ((rate << 1) <= IG_NSEC_PER_SEC)
-		k += 1;
 	return k;
 }
 
