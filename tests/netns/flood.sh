@@ -19,7 +19,7 @@ FLOOD=${IG_FLOOD_PACKETS:-12000000}
 # the newcomer budget (0 turns it off: the test then shows why it is there)
 NEWCOMER=${IG_FLOOD_NEWCOMER:-100}
 
-# The port's levels and flags with bpftool, as the README documents it:
+# The port's levels and flags with bpftool, as bpf/README.md documents them:
 # port_limits[slot] (struct ig_limits) and the policy's IG_POL_F_HIER.
 set_levels() { # NEWCOMER_RATE NEWCOMER_BURST
 	local slot pol

@@ -63,7 +63,7 @@ struct ig_cfg_file {
 	struct ig_fleet_cfg cluster;
 };
 
-/* Defaults of a breaker, also what the README documents. */
+/* Defaults of a breaker, also what user/README.md and infergate.conf(5) document. */
 #define IG_CFG_DEFAULT_TICK_MS 100
 #define IG_CFG_DEFAULT_WINDOW_MS 10000
 #define IG_CFG_DEFAULT_MIN_REQUESTS 20
