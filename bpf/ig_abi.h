@@ -445,10 +445,12 @@ struct ig_breaker {
 
 /*
  * Steered connections, map `flows`: an LRU hash. Each new connection to a
- * breaker port gets one entry at its SYN (the decision: primary, probe or
- * fallback), looked up by every later packet, so flipping a breaker never moves
- * an established connection. A connection sent to the fallback also gets a
- * reverse entry (dir IG_DIR_REPLY, keyed by the port the server really uses)
+ * breaker port is decided at its SYN (primary, probe or fallback); the decision
+ * waits in `pending` (struct ig_pending) until the handshake completes, and a
+ * connection sent to the fallback then gets its entry here, looked up by every
+ * later packet, so flipping a breaker never moves an established connection
+ * (one to the primary needs none: it goes where it is addressed). It also gets
+ * a reverse entry (dir IG_DIR_REPLY, keyed by the port the server really uses)
  * through which the egress program finds the port to put back in replies.
  */
 enum ig_flow_dir {
@@ -502,8 +504,9 @@ enum ig_http_class {
 
 struct ig_health {
 	__u64 http[IG_HTTP_MAX]; /* HTTP/1.x status lines the primary sent, by class */
-	__u64 rst;               /* RSTs the primary port sent (refused or aborted) */
-	__u64 conns[IG_ROUTE_MAX]; /* new connections by where they went */
+	__u64 rst;               /* RSTs the primary port sent for connections a client
+				  * opened: refused SYNs the breaker saw, aborts */
+	__u64 conns[IG_ROUTE_MAX]; /* connections by where they went, once established */
 	__u64 refused;           /* new connections refused (open, no fallback) */
 };
 
