@@ -309,8 +309,8 @@ enum ig_reason {
 	IG_R_DRY_REJECT = 15,    /* over the limit on a dry-run port: would reject; passed */
 	IG_R_PASS_ALLOW = 16,    /* from an allow tier: never charged */
 	IG_R_DROP_DENY = 17,     /* from a deny tier: dropped, never answered */
-	/* Frames the host would accept but the parser cannot judge: passed, each
-	 * would reach a limited port uncharged. */
+	/* Frames the host would accept but the parser cannot judge: dropped, as
+	 * passed each would reach a limited port uncharged. */
 	IG_R_DROP_DEEP = 18,     /* more VLAN tags (2) or IPv6 extension headers (6) than walked */
 	IG_R_DROP_FRAGMENT = 19, /* a first fragment without the whole TCP/UDP header, or a
 				  * later fragment that would overlap it (RFC 1858, 7112) */
