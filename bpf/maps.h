@@ -33,6 +33,11 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, IG_DEFAULT_SETS);
+	/* mmap-able: a reload's rescale changes each way's tat with a
+	 * compare-and-swap from user space, as the data path does, instead of
+	 * writing back whole sets read earlier (which lost charges made in
+	 * between and could revert a way claimed meanwhile) */
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct ig_source_set);
 } sources SEC(".maps");

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -232,28 +234,64 @@ struct rescale_ctx {
 	int rescaled;
 };
 
+/*
+ * One way's tat under the new policy, by compare-and-swap on the mapped
+ * table: a charge the data path makes in between makes the swap fail and is
+ * read again, so none is lost, and nothing else of the set is written (a way
+ * another CPU claims meanwhile keeps its owner and its tat).
+ */
+static int rescale_way(struct ig_source *src, const struct rescale_ctx *c)
+{
+	__u64 *tatp = &src->tat;
+
+	for (int tries = 0; tries < 16; tries++) {
+		struct ig_source id;
+		__u64 old, tat;
+
+		__builtin_memcpy(&id, src, sizeof(id)); /* the identity half, as loaded */
+		old = __atomic_load_n(tatp, __ATOMIC_ACQUIRE);
+		if (!id.used || id.port != c->port || id.proto != c->proto)
+			return 0;
+		/* a change of unit too keeps the share of the burst */
+		tat = ig_gcra_rescale(old, c->now, c->cur->rate, c->cur->burst, c->want->rate,
+				      c->want->burst);
+		if (tat == old)
+			return 0;
+		if (__atomic_compare_exchange_n(tatp, &old, tat, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return 1;
+	}
+	return 0; /* charged on every try: left as the data path has it */
+}
+
 static int rescale_set(__u32 index, struct ig_source_set *set, void *ctx)
 {
 	struct rescale_ctx *c = ctx;
-	int changed = 0;
 
 	(void)index;
-	for (int w = 0; w < IG_WAYS; w++) {
-		struct ig_source *src = &set->way[w];
-		__u64 tat;
+	for (int w = 0; w < IG_WAYS; w++)
+		c->rescaled += rescale_way(&set->way[w], c);
+	return 0; /* written in place: nothing for the walk to write back */
+}
 
-		if (!src->used || src->port != c->port || src->proto != c->proto)
-			continue;
-		/* a change of unit too keeps the share of the burst */
-		tat = ig_gcra_rescale(src->tat, c->now, c->cur->rate, c->cur->burst, c->want->rate,
-				      c->want->burst);
-		if (tat != src->tat) {
-			src->tat = tat;
-			changed = 1;
-			c->rescaled++;
-		}
+/* The source table mapped into our memory (the map is BPF_F_MMAPABLE). */
+static int rescale_mapped(const struct ig_instance *in, struct rescale_ctx *c)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = ((size_t)in->sets * sizeof(struct ig_source_set) + page - 1) & ~(page - 1);
+	struct ig_source_set *sets;
+
+	sets = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, in->fd[IG_MAP_SOURCES], 0);
+	if (sets == MAP_FAILED) {
+		int err = -errno;
+
+		ig_err("%s: cannot map the source table: %s", in->pin_dir, strerror(-err));
+		return err;
 	}
-	return changed;
+	for (__u32 i = 0; i < in->sets; i++)
+		rescale_set(i, &sets[i], c);
+	munmap(sets, len);
+	return 0;
 }
 
 int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
@@ -266,6 +304,6 @@ int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 
 		return 0;
 	err = ig_datapath_now(in, &c.now);
 	if (!err)
-		err = ig_sources_walk(in, rescale_set, &c);
+		err = rescale_mapped(in, &c);
 	return err ? err : c.rescaled;
 }

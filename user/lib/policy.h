@@ -47,10 +47,11 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
  * Rewrite the TAT of every source of (proto, port) so that each keeps its
  * share of its burst when the policy goes from `from` to `to`
  * (ig_gcra_rescale). Returns the number of sources rescaled (0 when rate,
- * burst and unit are the same), or -errno. A packet charged in between is
- * judged by the old policy against the new TAT, for the microseconds it
- * takes; a source charged between our read and write of its set loses that
- * charge's debt (one unit, at worst, per such source).
+ * burst and unit are the same), or -errno. Each way's TAT is swapped in place
+ * (compare-and-swap on the memory-mapped table, as the data path charges it),
+ * so no charge made meanwhile is lost and no other way is written. What is
+ * left: a packet charged between the rescale and the policy write is judged
+ * by the old policy against the new TAT, for the microseconds in between.
  */
 int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		       const struct ig_policy *from, const struct ig_policy *to);
