@@ -193,11 +193,12 @@ EOF
 }
 
 t_charges_and_debtors_in_status() {
-	local out spent
+	local out spent t0 refill
 	ig_make_pair
 	ig_attach >/dev/null
 	ig limit 8000 --rate 5/s --tokens-per-min 600 >/dev/null
 	ig_assert_eq "$(ig_json 'port(8000)["token_clients"]')" 0 "no client yet"
+	t0=$(date +%s.%N)
 	out=$(ig charge 198.18.77.1 8000 100 2>"$IG_TMP/note")
 	grep -q "no agent on .*: charged the map directly" "$IG_TMP/note" || ig_fail "no note: $(cat "$IG_TMP/note")"
 	ig_assert_eq "$out" 500 "balance"
@@ -208,7 +209,10 @@ t_charges_and_debtors_in_status() {
 		$(ig_hex_le 8000 2) 0 0)
 	ig_assert_eq "$spent" 100 "spent in the map"
 	out=$(ig charge 198.18.77.1 8000 50 2>/dev/null)
-	ig_assert_range "$out" 449 451 "second charge"
+	# 600/min refills 10 a second: what came back between the two charges
+	# is allowed for (the commands between them take a while on a busy host)
+	refill=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%d", (b - a) * 10 + 1 }')
+	ig_assert_range "$out" 449 $((451 + refill)) "second charge"
 	ig_assert_eq "$(bt_field tokens spent $(hexb 0 0 0 0 0 0 0 0 0 0 255 255 198 18 77 1) \
 		$(ig_hex_le 8000 2) 0 0)" 150 "spent grows"
 	ig_assert_eq "$(ig_json 'port(8000)["token_clients"]')" 2 "two clients"
@@ -275,7 +279,8 @@ t_control_socket_and_bad_clients() {
 	read -r t out <<<"$(charge_quick)"
 	echo "measured: a charge beside a trickling client: ${t}s"
 	ig_fcmp "$t < 1" || ig_fail "charge took ${t}s beside a slow client ($out)"
-	ig_assert_range "$out" 400 500 "its answer"
+	# 499 after this charge, plus what 600/min refilled since the first one
+	ig_assert_range "$out" 400 599 "its answer"
 	# every client slot (16) taken by silent clients: a new one is told busy,
 	# at once, and served again once they have idled out (5 s)
 	for ((i = 0; i < 16; i++)); do
