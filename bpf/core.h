@@ -54,7 +54,7 @@ static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct
  * Over the limit with action reject: may a reply go out? 0 when the host-wide
  * budget pays for one (recorded in rf), else the reason to drop. Inline,
  * before the reply stage is called: in a flood past the budget, most packets
- * end here. (ig_reply_admit() then asks whether the sender may be answered.)
+ * end here.
  */
 static __always_inline int ig_reject_admit(void *ctx, enum ig_hook hook, struct ig_refund *rf)
 {
@@ -74,11 +74,14 @@ static __always_inline int ig_reject_admit(void *ctx, enum ig_hook hook, struct 
 	return 0;
 }
 
-/* The reply itself, once the budget has paid for it. */
+/* The reply itself, once the budget has paid for it: none to a sender that
+ * may not be answered (ig_reply_allowed()), whose token the entry gives back. */
 static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
 	int err;
 
+	if (!ig_reply_may(ctx, hook, p))
+		return IG_R_DROP_NO_REPLY;
 	if (p->proto == IG_PROTO_TCP)
 		err = ig_reply_rst(ctx, hook, p);
 	else
@@ -180,7 +183,7 @@ static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 IG_STAGE(ig_stage_reject, ig_parse_here, return ig_reply(ctx, hook, p))
 IG_STAGE(ig_stage_charge, ig_stage_parse, return ig_hier_stage(p, arg))
 IG_STAGE(ig_stage_close, ig_stage_parse, return ig_conns_in(ctx, hook, p))
-IG_STAGE(ig_stage_steer, ig_stage_parse, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
+IG_STAGE(ig_stage_steer, ig_parse_here, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
 /* A sampled drop event: the frame is parsed again (for a reply, the frame
  * now holds it, and the client is its destination). */
 static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
@@ -199,25 +202,23 @@ static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
 }
 
 IG_STAGE(ig_stage_event, ig_stage_parse, return ig_emit_event(p, arg))
-IG_STAGE(ig_stage_may_reply, ig_stage_parse, return ig_reply_may(ctx, hook, p) ? 0 : IG_R_DROP_NO_REPLY)
-IG_STAGE(ig_stage_rst, ig_stage_parse, return ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
+IG_STAGE(ig_stage_rst, ig_stage_parse,
+	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
+		ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
 
-/*
- * May a reply go out: the budget (ig_reject_admit()), then whether its sender
- * may be answered at all (ig_reply_allowed()), which gives the budget's token
- * back when not. In that order, so that a flood past the budget never pays
- * for the stage; a stage, so that the entry's struct ig_pkt stays out of
- * memory (handed to a function, clang keeps every field of it there:
- * measured ~4 ns on drops, ~8 on admissions).
- */
-static __always_inline int ig_reply_admit(void *ctx, enum ig_hook hook)
+/* A reply, the limiter's (rst 0) or the breaker's (rst 1), if the budget
+ * pays for it; a sender the stage may not answer gets the token back. */
+static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, int rst)
 {
 	struct ig_refund rf = {};
-	int why = ig_reject_admit(ctx, hook, &rf);
+	int r = ig_reject_admit(ctx, hook, &rf);
 
-	if (!why && (why = IG_CALL_STAGE(ig_stage_may_reply, ctx, hook, 0)))
+	if (r)
+		return r;
+	r = rst ? IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0) : IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
+	if (r == IG_R_DROP_NO_REPLY)
 		ig_refund(&rf);
-	return why;
+	return r;
 }
 
 static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
@@ -253,9 +254,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	    r == IG_R_DRY_REJECT || r == IG_R_DROP_DENY)
 		ig_level_count(slot, level);
 	if (r == IG_NEED_REJECT) {
-		int why_not = ig_reply_admit(ctx, hook);
-
-		r = why_not ? why_not : IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
+		r = ig_reply_out(ctx, hook, 0);
 	} else if (p.proto == IG_PROTO_TCP &&
 		   (r == IG_R_PASS_OTHER || r == IG_R_PASS_FREE || r == IG_R_PASS_ADMITTED)) {
 		__u32 port = p.dport;
@@ -265,11 +264,8 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 		if (b && (b->flags & IG_BRK_F_ON)) {
 			r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, r);
 			/* a refusal is a reply like any other: the budget caps it */
-			if (r == IG_NEED_RST) {
-				int why_not = ig_reply_admit(ctx, hook);
-
-				r = why_not ? why_not : IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
-			}
+			if (r == IG_NEED_RST)
+				r = ig_reply_out(ctx, hook, 1);
 		}
 	}
 	/* ig_verdict() takes r < IG_R_MAX only */
