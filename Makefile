@@ -131,14 +131,25 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
 	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus iptables nftables gnuplot-nox \
 	    iproute2 ethtool curl python3 python3-scapy netcat-openbsd nginx-light wrk redis-server \
-	    libhiredis-dev
+	    libhiredis-dev nghttp2-client nghttp2-server
+# Node.js and npm (the openai SDK client of tests/netns/request.sh) are checked
+# by command, not package: a machine may carry another vendor's nodejs, which
+# provides npm and conflicts with Debian's npm package.
+# tests/lib/node_modules comes from its lockfile, again when the lockfile changes.
+NPM_LOCK := tests/lib/package-lock.json
+NPM_DONE := tests/lib/node_modules/.package-lock.json
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || echo $$p; done); \
+	{ command -v node && command -v npm; } >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing:" $$missing; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	$(Q)if [ ! -e $(NPM_DONE) ] || [ $(NPM_LOCK) -nt $(NPM_DONE) ]; then \
+		echo "  DEPS     npm ci --prefix tests/lib"; \
+		npm ci --prefix tests/lib --no-audit --no-fund --no-update-notifier --loglevel=error >/dev/null; \
 	fi
 
 demo: deps all
