@@ -1,0 +1,422 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Per-request limits (--unit request) end to end, with real HTTP clients on
+# keep-alive connections: curl, python's http.client and the official openai
+# SDK (tests/lib/sdk_client.mjs) against a stand-in OpenAI-compatible server
+# (tests/lib/openai_server.py), whose /stats says what really reached it.
+#
+# What the data path must do: one token per HTTP request per client address;
+# over the limit with reject, answer on the same connection with a 429
+# (Retry-After in whole seconds rounded up, retry-after-ms, an OpenAI-shaped
+# JSON error body, Connection: close, then FIN) that the backend never sees,
+# and reset the backend's side within a round trip; with drop, drop the
+# request's segment, which the client's TCP retransmits: a delay.
+# Expected counts come from the time each run measurably took: burst +
+# rate * elapsed, give or take one. Skips until the CLI knows the unit.
+#
+# Per-test state lives in run_test's subshell (see netns.sh); ig_attach takes
+# no arguments here:
+# shellcheck disable=SC2031,SC2119
+# shellcheck source=../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+
+PORT=8000
+REQ_JSON='{"model":"infergate-test","messages":[{"role":"user","content":"hello"}]}'
+
+# The unit is named on the --unit line of the help ("request" alone also
+# appears in --tokens-per-min's text).
+req_preflight() {
+	local help
+	help=$("$IG_BIN" limit --help 2>&1 || true)
+	grep -Eq -- '--unit [^ ]*request' <<<"$help" ||
+		ig_skip "infergate limit --help names no --unit request (not built yet)"
+}
+
+sdk_preflight() {
+	command -v node >/dev/null || ig_skip "node not installed (make deps)"
+	[ -e "$IG_LIB/node_modules/openai/package.json" ] ||
+		ig_skip "the openai SDK is not installed: make deps (npm ci --prefix tests/lib)"
+}
+
+# Namespaces, the stand-in API on $PORT, infergate on $HOOK with the limit
+# given (ARGS after the port), and a second client address on the client's
+# veth ($C4B, $C6B) whose bucket must stay its own.
+setup() { # LIMIT ARGS...
+	local out
+	req_preflight
+	ig_make_pair
+	C4B=${C4%.*}.3 C6B=fd00::3
+	ig_cli ip addr add "$C4B/24" dev "$VC"
+	ig_cli ip -6 addr add "$C6B/64" dev "$VC" nodad
+	ig_wait_for 5 "$C6B usable" ig_link_usable "$CLI" "$VC" "$C6B"
+	write_tool
+	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/openai_server.py" "$PORT" \
+		>"$IG_TMP/api.log" 2>&1 &
+	IG_PIDS+=("$!")
+	ig_wait_for 5 "the stand-in API on port $PORT" ig_listening -Hltn "$PORT"
+	ig_attach
+	if ! out=$(ig limit "$PORT/tcp" "$@" 2>&1); then
+		grep -q "unit 'request'" <<<"$out" && ig_skip "the CLI refuses --unit request: $out"
+		ig_fail "ig limit $PORT/tcp $*: $out"
+	fi
+}
+
+# What the backend saw: a python expression over j = GET /stats, asked over
+# the server namespace's loopback (no limiter there).
+api() { # EXPR
+	local js
+	js=$(ig_srv curl -q -s --noproxy '*' -m 5 "http://127.0.0.1:$PORT/stats") ||
+		ig_fail "GET /stats failed"
+	jq_py "$1" "$js"
+}
+
+# A python expression over j = the JSON document given.
+jq_py() { # EXPR JSON
+	"$IG_PY" -c '
+import json, sys
+j = json.loads(sys.argv[2])
+v = eval(sys.argv[1])
+print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1" "$2"
+}
+
+# infergate's own counters for the port, for the log (names not asserted).
+status_note() {
+	echo "status reasons: $( (ig_json 'port('"$PORT"')["reasons"]') 2>&1 || true)"
+}
+
+# No established or close-wait socket left on the server's port: a refused
+# request's backend side must be reset (one round trip), an admitted one's
+# closed when its client went away. Polled, at most 2 s.
+assert_no_leftovers() {
+	local end left
+	end=$(($(ig_now_us) + 2000000))
+	while left=$(ig_srv ss -Htn state established state close-wait "( sport = :$PORT )") &&
+		[ -n "$left" ]; do
+		[ "$(ig_now_us)" -lt "$end" ] ||
+			ig_fail "sockets left on the server's port after 2 s: $(tr '\n' ';' <<<"$left")"
+		sleep 0.02
+	done
+}
+
+# The test-side helper, written once per test: checks of 429 answers, a
+# keep-alive http.client client, a /stats poller. One JSON line out each.
+write_tool() {
+	cat >"$IG_TMP/tool.py" <<'EOF'
+import http.client, json, math, os, sys, threading, time
+
+def check_429(r, rate, problems):
+    """r: status ra ram ct body. The kernel's answer, as specified."""
+    where = "request %s" % r.get("i")
+    try:
+        s, ms = int(r.get("ra") or ""), int(r.get("ram") or "")
+    except ValueError:
+        problems.append("%s: Retry-After %r retry-after-ms %r" % (where, r.get("ra"), r.get("ram")))
+        return
+    if s < 1 or ms < 0 or not (s * 1000 >= ms > (s - 1) * 1000 - 1):
+        problems.append("%s: Retry-After %d is not retry-after-ms %d rounded up" % (where, s, ms))
+    if ms > 1000.0 / rate + 50:
+        problems.append("%s: retry-after-ms %d at %g/s" % (where, ms, rate))
+    if not (r.get("ct") or "").startswith("application/json"):
+        problems.append("%s: Content-Type %r" % (where, r.get("ct")))
+    try:
+        err = json.loads(r.get("body") or b"")["error"]
+        if err.get("type") != "rate_limit_exceeded":
+            problems.append("%s: error type %r" % (where, err.get("type")))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        problems.append("%s: body %r" % (where, (r.get("body") or b"")[:100]))
+
+def summary(rs, rate, **extra):
+    ok = sum(1 for r in rs if r["status"] == 200)
+    refused = [r for r in rs if r["status"] == 429]
+    problems = []
+    for r in refused:
+        check_429(r, rate, problems)
+    out = {"n": len(rs), "ok": ok, "r429": len(refused), "other": len(rs) - ok - len(refused),
+           "others": [r for r in rs if r["status"] not in (200, 429)][:5],
+           "problems": problems[:5]}
+    out.update(extra)
+    return json.dumps(out, default=str)
+
+def curl_report(outfile, bodies, rate):
+    """curl -w 'code|connects|retry-after|retry-after-ms|content-type' lines."""
+    rs, connects, want = [], 0, 1
+    lines = open(outfile).read().splitlines()
+    for i, line in enumerate(lines):
+        code, conn, ra, ram, ct = (line.split("|") + [""] * 5)[:5]
+        try:
+            body = open("%s.%d" % (bodies, i), "rb").read()
+        except OSError:
+            body = b""
+        rs.append({"i": i, "status": int(code or 0), "ra": ra, "ram": ram, "ct": ct, "body": body})
+        connects += int(conn or 0)
+        # a 429 closes the connection: the next request opens a new one
+        if code == "429" and i < len(lines) - 1:
+            want += 1
+    print(summary(rs, rate, connects=connects, connects_expected=want))
+
+def keepalive(host, port, n, threads, source, rate, timeout, outfile):
+    """THREADS clients, each N POSTs on one keep-alive connection (reopened
+    after a Connection: close), back to back."""
+    body = os.environ["REQ_JSON"]
+    rs, lock, conns = [], threading.Lock(), [0]
+    def client(t):
+        c = http.client.HTTPConnection(host, port, timeout=timeout,
+                                       source_address=(source, 0) if source else None)
+        for i in range(n):
+            r = {"i": "%d.%d" % (t, i), "status": 0}
+            if c.sock is None:
+                with lock:
+                    conns[0] += 1
+            t0 = time.time()
+            try:
+                c.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+                resp = c.getresponse()
+                r.update(status=resp.status, ra=resp.getheader("Retry-After"),
+                         ram=resp.getheader("retry-after-ms"), ct=resp.getheader("Content-Type"),
+                         body=resp.read())
+            except (OSError, http.client.HTTPException) as e:
+                r["error"] = repr(e)
+                c.close()
+            r["lat"] = time.time() - t0
+            with lock:
+                rs.append(r)
+        c.close()
+    t0 = time.time()
+    ts = [threading.Thread(target=client, args=(t,)) for t in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    dur = time.time() - t0
+    lat = [r["lat"] for r in rs if r["status"] == 200]
+    # renamed into place: the poller takes the file's appearance as the end
+    with open(outfile + ".tmp", "w") as f:
+        f.write(summary(rs, rate, dur=dur, connects=conns[0], lat_max=max(lat, default=0),
+                        lat_min=min(lat, default=0)) + "\n")
+    os.replace(outfile + ".tmp", outfile)
+
+def poll(port, t0, burst, rate, donefile, limit_s):
+    """/stats until DONEFILE appears: the backend must never have seen more
+    than burst + rate * (now - t0) + 1 requests."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    samples, bad, seen, end = 0, [], 0, time.time() + limit_s
+    while True:
+        done = os.path.exists(donefile)
+        c.request("GET", "/stats")
+        seen = json.loads(c.getresponse().read())["requests"]
+        now = time.time()
+        samples += 1
+        allowed = burst + rate * (now - t0) + 1
+        if seen > allowed and len(bad) < 5:
+            bad.append("%d seen at +%.3fs (allowed %.2f)" % (seen, now - t0, allowed))
+        if done or now > end:
+            break
+        time.sleep(0.02)
+    print(json.dumps({"samples": samples, "violations": bad, "final": seen, "done": done}))
+
+cmd, a = sys.argv[1], sys.argv[2:]
+if cmd == "curl-report":
+    curl_report(a[0], a[1], float(a[2]))
+elif cmd == "keepalive":
+    keepalive(a[0], int(a[1]), int(a[2]), int(a[3]), a[4], float(a[5]), float(a[6]), a[7])
+elif cmd == "poll":
+    poll(int(a[0]), float(a[1]), float(a[2]), float(a[3]), a[4], float(a[5]))
+EOF
+}
+
+tool() { "$IG_PY" "$IG_TMP/tool.py" "$@"; }
+
+# N POSTs from one curl process over HTTP/1.1 keep-alive, from the client
+# address SRC. Sets CK (the report: n ok r429 other connects ... problems)
+# and CK_DUR (s, around the whole curl run).
+curl_keepalive() { # URL N SRC RATE
+	local url=$1 n=$2 src=$3 rate=$4 i args=() t0 out=$IG_TMP/curl.$RANDOM
+	for ((i = 0; i < n; i++)); do
+		args+=(-o "$out.body.$i" "$url")
+	done
+	t0=$(ig_now)
+	# curl's exit status is the last transfer's: the report sees every one
+	ig_cli curl -q -s --noproxy '*' --http1.1 --interface "$src" --connect-timeout 2 -m 10 \
+		-H 'Content-Type: application/json' -d "$REQ_JSON" \
+		-w '%{http_code}|%{num_connects}|%header{retry-after}|%header{retry-after-ms}|%{content_type}\n' \
+		"${args[@]}" >"$out" || true
+	CK_DUR=$(ig_calc "$(ig_now) - $t0")
+	CK=$(tool curl-report "$out" "$out.body" "$rate")
+}
+
+ck() { jq_py "j[\"$1\"]" "$CK"; }
+
+# Burst 5 at 1/s, 20 requests on keep-alive: burst + what refilled get
+# through, the rest get the kernel's 429 on the same connection, and the
+# backend counts only the admitted. A second address keeps its own bucket.
+t_curl() { # FAMILY
+	local host src src2 lo hi ok n429 seen
+	setup --rate 1/s --burst 5 --unit request --action reject
+	if [ "$1" = 6 ]; then host="[$S6]" src=$C6 src2=$C6B; else host=$S4 src=$C4 src2=$C4B; fi
+
+	curl_keepalive "http://$host:$PORT/v1/chat/completions" 20 "$src" 1
+	echo "client 1: $CK dur=${CK_DUR}s"
+	read -r lo hi <<<"$(ig_expect_window 5 1 "$CK_DUR")"
+	ok=$(ck ok) n429=$(ck r429)
+	ig_assert_range "$ok" "$lo" "$hi" "requests admitted in ${CK_DUR}s"
+	ig_assert_eq "$((ok + n429))" 20 "requests either admitted or answered 429"
+	ig_assert_eq "$(ck problems)" "[]" "the 429 answers (headers, body)"
+	# admitted requests reused the connection: one per 429 that closed one
+	ig_assert_eq "$(ck connects)" "$(ck connects_expected)" "connections curl opened"
+	seen=$(api "j['by_peer'].get('$src', 0)")
+	ig_assert_eq "$seen" "$ok" "requests the backend saw from $src"
+
+	curl_keepalive "http://$host:$PORT/v1/chat/completions" 5 "$src2" 1
+	echo "client 2: $CK dur=${CK_DUR}s"
+	ig_assert_eq "$(ck ok)" 5 "requests admitted from a second address (its own burst)"
+	ig_assert_eq "$(api "j['by_peer'].get('$src2', 0)")" 5 "requests the backend saw from $src2"
+	ig_assert_eq "$(api 'j["requests"]')" "$((ok + 5))" "requests the backend saw in all"
+	status_note
+	assert_no_leftovers
+	echo "measured: curl IPv$1 keep-alive, 1/s burst 5: $ok of 20 admitted in ${CK_DUR}s" \
+		"(window $lo..$hi), $n429 answered 429, $(ck connects) connections; backend saw $seen"
+}
+
+# python's http.client on one keep-alive connection (reopened after each
+# 429's Connection: close), same checks.
+t_python() { # FAMILY
+	local host src src2 lo hi ok n429 dur out=$IG_TMP/py.out
+	setup --rate 1/s --burst 5 --unit request --action reject
+	if [ "$1" = 6 ]; then host=$S6 src=$C6 src2=$C6B; else host=$S4 src=$C4 src2=$C4B; fi
+
+	REQ_JSON=$REQ_JSON ig_cli "$IG_PY" "$IG_TMP/tool.py" keepalive "$host" "$PORT" 20 1 "$src" 1 5 "$out"
+	CK=$(cat "$out")
+	echo "client 1: $CK"
+	dur=$(ck dur) ok=$(ck ok) n429=$(ck r429)
+	read -r lo hi <<<"$(ig_expect_window 5 1 "$dur")"
+	ig_assert_range "$ok" "$lo" "$hi" "requests admitted in ${dur}s"
+	ig_assert_eq "$((ok + n429))" 20 "requests either admitted or answered 429"
+	ig_assert_eq "$(ck problems)" "[]" "the 429 answers (headers, body)"
+	ig_assert_range "$(ck connects)" 1 "$((n429 + 1))" "connections http.client opened"
+	ig_assert_eq "$(api "j['by_peer'].get('$src', 0)")" "$ok" "requests the backend saw from $src"
+
+	REQ_JSON=$REQ_JSON ig_cli "$IG_PY" "$IG_TMP/tool.py" keepalive "$host" "$PORT" 5 1 "$src2" 1 5 "$out"
+	CK=$(cat "$out")
+	echo "client 2: $CK"
+	ig_assert_eq "$(ck ok)" 5 "requests admitted from a second address (its own burst)"
+	ig_assert_eq "$(api "j['by_peer'].get('$src2', 0)")" 5 "requests the backend saw from $src2"
+	ig_assert_eq "$(api 'j["requests"]')" "$((ok + 5))" "requests the backend saw in all"
+	status_note
+	assert_no_leftovers
+	echo "measured: http.client IPv$1 keep-alive, 1/s burst 5: $ok of 20 admitted in" \
+		"$(ig_calc "$dur")s (window $lo..$hi), $n429 answered 429, $(ck connects) connections"
+}
+
+sdk() { # ARGS... -> the client's JSON line in SDK
+	SDK=$(ig_cli node "$IG_LIB/sdk_client.mjs" "$@") || ig_fail "sdk_client.mjs failed: $SDK"
+	echo "sdk $*: $SDK"
+}
+
+sj() { jq_py "j$1" "$SDK"; }
+
+# The SDK without retries, 4 concurrent calls back to back for 3 s, far
+# above 1/s burst 5: the admitted fit the bucket, every refusal is a
+# RateLimitError (the 429 reached the SDK whole), none a connection error.
+t_sdk_burst() {
+	local lo hi dur ok calls url="http://$S4:$PORT/v1"
+	sdk_preflight
+	setup --rate 1/s --burst 5 --unit request --action reject
+	sdk --base-url "$url" --duration 3 --concurrency 4 --max-retries 0
+	ok=$(sj '["ok"]') calls=$(sj '["calls"]')
+	dur=$(jq_py '(j["last_attempt_ms"] - j["first_attempt_ms"]) / 1000' "$SDK")
+	read -r lo hi <<<"$(ig_expect_window 5 1 "$dur")"
+	ig_assert_range "$ok" "$lo" "$hi" "calls admitted in ${dur}s"
+	ig_assert_eq "$(sj '["errors"]["APIConnectionError"]')" 0 "APIConnectionError"
+	ig_assert_eq "$(sj '["errors"]["other"]')" 0 "other errors"
+	ig_assert_eq "$(sj '["errors"]["RateLimitError"]')" "$((calls - ok))" "RateLimitError (429)"
+	ig_assert_eq "$(sj '["error_types"].get("rate_limit_exceeded", 0)')" "$((calls - ok))" \
+		"refusals whose error type is rate_limit_exceeded"
+	ig_assert_eq "$(sj '["retry_after"]["missing"]')" 0 "429s without Retry-After/retry-after-ms"
+	ig_assert_eq "$(api "j['by_peer'].get('$C4', 0)")" "$ok" "calls the backend saw"
+	status_note
+	assert_no_leftovers
+	echo "measured: openai SDK, 4 concurrent, no retries, 1/s burst 5: $ok of $calls calls" \
+		"admitted in ${dur}s (window $lo..$hi), $((calls - ok)) RateLimitError," \
+		"$(ig_calc "$calls / $dur") calls/s"
+}
+
+# The SDK with its default retries (2), one call at a time at 2/s burst 2:
+# each 429 is retried after at least the retry-after-ms it carried (what the
+# SDK obeys), that retry gets through (one wasted attempt per refusal at
+# most), and every call succeeds; streamed calls too.
+t_sdk_retry() {
+	local url="http://[$S6]:$PORT/v1" wasted n429 ok
+	sdk_preflight
+	setup --rate 2/s --burst 2 --unit request --action reject
+	sdk --base-url "$url" --calls 6 --concurrency 1
+	ok=$(sj '["ok"]') n429=$(sj '["statuses"].get("429", 0)') wasted=$(sj '["wasted_attempts"]')
+	ig_assert_eq "$ok" 6 "calls that succeeded"
+	ig_assert_ge "$n429" 1 "429s on the way (the limiter is live)"
+	ig_assert_eq "$(sj '["retries"]["after_429"]')" "$n429" "429s followed by a retry"
+	# node's timers may fire up to a millisecond early
+	ig_fcmp "$(sj '["retries"]["min_slack_ms"]') >= -1.5" ||
+		ig_fail "a retry came before the retry-after-ms it was given: $(sj '["retries"]')"
+	ig_assert_eq "$(sj '["max_wasted_per_call"]')" 1 "wasted attempts of the worst call"
+	ig_assert_eq "$(sj '["retry_after"]["missing"]')" 0 "429s without Retry-After/retry-after-ms"
+	ig_assert_eq "$(api "j['by_peer'].get('$C6', 0)")" 6 "calls the backend saw"
+	echo "measured: openai SDK, default retries, 2/s burst 2: 6 calls, $n429 answered 429," \
+		"$wasted wasted attempts, retry waits $(sj '["retries"]["min_slack_ms"]')..$(sj '["retries"]["max_slack_ms"]')" \
+		"ms past retry-after-ms ($(sj '["retry_after"]["min_ms"]')..$(sj '["retry_after"]["max_ms"]') ms)"
+
+	sdk --base-url "$url" --calls 3 --concurrency 1 --stream
+	ig_assert_eq "$(sj '["ok"]')" 3 "streamed calls that succeeded"
+	ig_assert_eq "$(sj '["usage_seen"]')" 3 "streamed calls that ended with their usage chunk"
+	ig_assert_eq "$(sj '["max_wasted_per_call"] <= 1')" True "wasted attempts of the worst streamed call"
+	ig_assert_eq "$(api "j['by_peer'].get('$C6', 0)")" 9 "calls the backend saw"
+	status_note
+	assert_no_leftovers
+	echo "measured: streamed: 3 calls, $(sj '["statuses"].get("429", 0)') answered 429"
+}
+
+# --action drop: nothing is refused; a request over the limit loses its
+# segment and the client's TCP sends it again until a token is there. 3
+# keep-alive clients x 3 requests at 2/s burst 2: all succeed, later, and
+# the backend never holds more than the bucket allowed so far.
+t_drop() {
+	local t0 pid poll out=$IG_TMP/drop.out dur min
+	setup --rate 2/s --burst 2 --unit request --action drop
+	t0=$(ig_now)
+	REQ_JSON=$REQ_JSON nsenter --net="/run/netns/$CLI" "$IG_PY" "$IG_TMP/tool.py" keepalive \
+		"$S4" "$PORT" 3 3 "$C4" 2 15 "$out" &
+	pid=$!
+	IG_PIDS+=("$pid")
+	poll=$(ig_srv "$IG_PY" "$IG_TMP/tool.py" poll "$PORT" "$t0" 2 2 "$out" 30)
+	wait "$pid" || ig_fail "the keep-alive clients failed"
+	CK=$(cat "$out")
+	echo "clients: $CK"
+	echo "poll: $poll"
+	ig_assert_eq "$(jq_py 'j["done"]' "$poll")" True "the clients finished within 30 s"
+	ig_assert_eq "$(jq_py 'j["violations"]' "$poll")" "[]" "backend counts above burst + rate * t + 1"
+	ig_assert_eq "$(ck ok)" 9 "requests that succeeded"
+	ig_assert_eq "$(ck r429)" 0 "requests answered 429 (drop must not answer)"
+	ig_assert_eq "$(ck connects)" 3 "connections (one per client: nothing closed them)"
+	dur=$(ck dur)
+	# 7 requests past the burst at 2/s, less one for the bucket's edges
+	min=$(ig_calc "(9 - 2 - 1) / 2")
+	ig_fcmp "$dur >= $min" || ig_fail "9 requests took ${dur}s, under ${min}s: over-limit ones got through"
+	# a dropped request costs at least one retransmission timeout (200 ms)
+	ig_fcmp "$(ck lat_max) >= 0.2" || ig_fail "slowest request took $(ck lat_max)s: nothing was delayed"
+	ig_assert_eq "$(api 'j["requests"]')" 9 "requests the backend saw"
+	status_note
+	assert_no_leftovers
+	echo "measured: drop, 2/s burst 2, 3 clients x 3: all 9 served in $(ig_calc "$dur")s," \
+		"slowest $(ig_calc "$(ck lat_max)")s; $(jq_py 'j["samples"]' "$poll") /stats samples within the bucket"
+}
+
+t_curl4() { t_curl 4; }
+t_curl6() { t_curl 6; }
+t_python6() { t_python 6; }
+
+for HOOK in xdp tc; do
+	run_test "$HOOK/request-curl4-keepalive" t_curl4
+	run_test "$HOOK/request-curl6-keepalive" t_curl6
+	run_test "$HOOK/request-python6-keepalive" t_python6
+	run_test "$HOOK/request-sdk-burst" t_sdk_burst
+	run_test "$HOOK/request-sdk-retry6" t_sdk_retry
+	run_test "$HOOK/request-drop" t_drop
+done
