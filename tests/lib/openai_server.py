@@ -191,6 +191,13 @@ class Server(http.server.ThreadingHTTPServer):
         self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         super().server_bind()
 
+    def handle_error(self, request, client_address):
+        # a connection reset under a request (what the data path does to the
+        # backend's side of a refused one) is expected, not worth a traceback
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
 
 try:
     Server(("::", args.port), Handler).serve_forever()

@@ -59,6 +59,7 @@ const opt = { baseURL: '', calls: 0, duration: 0, concurrency: 1, maxRetries: 2,
 		}
 	}
 	if (!opt.baseURL) usage('--base-url is required');
+	try { new URL(opt.baseURL); } catch { usage(`not a URL: ${opt.baseURL}`); }
 	if (!opt.calls && !opt.duration) usage('give --calls, --duration or both');
 }
 

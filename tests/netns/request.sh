@@ -40,14 +40,16 @@ sdk_preflight() {
 
 # Namespaces, the stand-in API on $PORT, infergate on $HOOK with the limit
 # given (ARGS after the port), and a second client address on the client's
-# veth ($C4B, $C6B) whose bucket must stay its own.
+# veth ($C4B, $C6B) whose bucket must stay its own. Clients use the second
+# address only when they bind to it: a secondary IPv4 address is never a
+# default source, and the IPv6 one is added deprecated (preferred_lft 0).
 setup() { # LIMIT ARGS...
 	local out
 	req_preflight
 	ig_make_pair
 	C4B=${C4%.*}.3 C6B=fd00::3
 	ig_cli ip addr add "$C4B/24" dev "$VC"
-	ig_cli ip -6 addr add "$C6B/64" dev "$VC" nodad
+	ig_cli ip -6 addr add "$C6B/64" dev "$VC" nodad preferred_lft 0
 	ig_wait_for 5 "$C6B usable" ig_link_usable "$CLI" "$VC" "$C6B"
 	write_tool
 	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/openai_server.py" "$PORT" \
@@ -226,6 +228,9 @@ EOF
 
 tool() { "$IG_PY" "$IG_TMP/tool.py" "$@"; }
 
+# seconds for the measured: lines
+secs() { awk -v v="$1" 'BEGIN { printf "%.3f", v }'; }
+
 # N POSTs from one curl process over HTTP/1.1 keep-alive, from the client
 # address SRC. Sets CK (the report: n ok r429 other connects ... problems)
 # and CK_DUR (s, around the whole curl run).
@@ -250,7 +255,7 @@ ck() { jq_py "j[\"$1\"]" "$CK"; }
 # through, the rest get the kernel's 429 on the same connection, and the
 # backend counts only the admitted. A second address keeps its own bucket.
 t_curl() { # FAMILY
-	local host src src2 lo hi ok n429 seen
+	local host src src2 lo hi ok n429 seen conns
 	setup --rate 1/s --burst 5 --unit request --action reject
 	if [ "$1" = 6 ]; then host="[$S6]" src=$C6 src2=$C6B; else host=$S4 src=$C4 src2=$C4B; fi
 
@@ -262,7 +267,8 @@ t_curl() { # FAMILY
 	ig_assert_eq "$((ok + n429))" 20 "requests either admitted or answered 429"
 	ig_assert_eq "$(ck problems)" "[]" "the 429 answers (headers, body)"
 	# admitted requests reused the connection: one per 429 that closed one
-	ig_assert_eq "$(ck connects)" "$(ck connects_expected)" "connections curl opened"
+	conns=$(ck connects)
+	ig_assert_eq "$conns" "$(ck connects_expected)" "connections curl opened"
 	seen=$(api "j['by_peer'].get('$src', 0)")
 	ig_assert_eq "$seen" "$ok" "requests the backend saw from $src"
 
@@ -273,14 +279,14 @@ t_curl() { # FAMILY
 	ig_assert_eq "$(api 'j["requests"]')" "$((ok + 5))" "requests the backend saw in all"
 	status_note
 	assert_no_leftovers
-	echo "measured: curl IPv$1 keep-alive, 1/s burst 5: $ok of 20 admitted in ${CK_DUR}s" \
-		"(window $lo..$hi), $n429 answered 429, $(ck connects) connections; backend saw $seen"
+	echo "measured: curl IPv$1 keep-alive, 1/s burst 5: $ok of 20 admitted in $(secs "$CK_DUR")s" \
+		"(window $lo..$hi), $n429 answered 429, $conns connections; backend saw $seen"
 }
 
 # python's http.client on one keep-alive connection (reopened after each
 # 429's Connection: close), same checks.
 t_python() { # FAMILY
-	local host src src2 lo hi ok n429 dur out=$IG_TMP/py.out
+	local host src src2 lo hi ok n429 dur conns out=$IG_TMP/py.out
 	setup --rate 1/s --burst 5 --unit request --action reject
 	if [ "$1" = 6 ]; then host=$S6 src=$C6 src2=$C6B; else host=$S4 src=$C4 src2=$C4B; fi
 
@@ -292,7 +298,8 @@ t_python() { # FAMILY
 	ig_assert_range "$ok" "$lo" "$hi" "requests admitted in ${dur}s"
 	ig_assert_eq "$((ok + n429))" 20 "requests either admitted or answered 429"
 	ig_assert_eq "$(ck problems)" "[]" "the 429 answers (headers, body)"
-	ig_assert_range "$(ck connects)" 1 "$((n429 + 1))" "connections http.client opened"
+	conns=$(ck connects)
+	ig_assert_range "$conns" 1 "$((n429 + 1))" "connections http.client opened"
 	ig_assert_eq "$(api "j['by_peer'].get('$src', 0)")" "$ok" "requests the backend saw from $src"
 
 	REQ_JSON=$REQ_JSON ig_cli "$IG_PY" "$IG_TMP/tool.py" keepalive "$host" "$PORT" 5 1 "$src2" 1 5 "$out"
@@ -304,7 +311,7 @@ t_python() { # FAMILY
 	status_note
 	assert_no_leftovers
 	echo "measured: http.client IPv$1 keep-alive, 1/s burst 5: $ok of 20 admitted in" \
-		"$(ig_calc "$dur")s (window $lo..$hi), $n429 answered 429, $(ck connects) connections"
+		"$(secs "$dur")s (window $lo..$hi), $n429 answered 429, $conns connections"
 }
 
 sdk() { # ARGS... -> the client's JSON line in SDK
@@ -318,10 +325,10 @@ sj() { jq_py "j$1" "$SDK"; }
 # above 1/s burst 5: the admitted fit the bucket, every refusal is a
 # RateLimitError (the 429 reached the SDK whole), none a connection error.
 t_sdk_burst() {
-	local lo hi dur ok calls url="http://$S4:$PORT/v1"
+	local lo hi dur ok calls
 	sdk_preflight
 	setup --rate 1/s --burst 5 --unit request --action reject
-	sdk --base-url "$url" --duration 3 --concurrency 4 --max-retries 0
+	sdk --base-url "http://$S4:$PORT/v1" --duration 3 --concurrency 4 --max-retries 0
 	ok=$(sj '["ok"]') calls=$(sj '["calls"]')
 	dur=$(jq_py '(j["last_attempt_ms"] - j["first_attempt_ms"]) / 1000' "$SDK")
 	read -r lo hi <<<"$(ig_expect_window 5 1 "$dur")"
@@ -336,8 +343,8 @@ t_sdk_burst() {
 	status_note
 	assert_no_leftovers
 	echo "measured: openai SDK, 4 concurrent, no retries, 1/s burst 5: $ok of $calls calls" \
-		"admitted in ${dur}s (window $lo..$hi), $((calls - ok)) RateLimitError," \
-		"$(ig_calc "$calls / $dur") calls/s"
+		"admitted in $(secs "$dur")s (window $lo..$hi), $((calls - ok)) RateLimitError," \
+		"$(awk -v c="$calls" -v d="$dur" 'BEGIN { printf "%.0f", c / d }') calls/s"
 }
 
 # The SDK with its default retries (2), one call at a time at 2/s burst 2:
@@ -345,9 +352,10 @@ t_sdk_burst() {
 # SDK obeys), that retry gets through (one wasted attempt per refusal at
 # most), and every call succeeds; streamed calls too.
 t_sdk_retry() {
-	local url="http://[$S6]:$PORT/v1" wasted n429 ok
+	local url wasted n429 ok
 	sdk_preflight
 	setup --rate 2/s --burst 2 --unit request --action reject
+	url="http://[$S6]:$PORT/v1"
 	sdk --base-url "$url" --calls 6 --concurrency 1
 	ok=$(sj '["ok"]') n429=$(sj '["statuses"].get("429", 0)') wasted=$(sj '["wasted_attempts"]')
 	ig_assert_eq "$ok" 6 "calls that succeeded"
@@ -404,8 +412,8 @@ t_drop() {
 	ig_assert_eq "$(api 'j["requests"]')" 9 "requests the backend saw"
 	status_note
 	assert_no_leftovers
-	echo "measured: drop, 2/s burst 2, 3 clients x 3: all 9 served in $(ig_calc "$dur")s," \
-		"slowest $(ig_calc "$(ck lat_max)")s; $(jq_py 'j["samples"]' "$poll") /stats samples within the bucket"
+	echo "measured: drop, 2/s burst 2, 3 clients x 3: all 9 served in $(secs "$dur")s," \
+		"slowest $(secs "$(ck lat_max)")s; $(jq_py 'j["samples"]' "$poll") /stats samples within the bucket"
 }
 
 t_curl4() { t_curl 4; }
