@@ -92,8 +92,10 @@ status_note() {
 assert_no_leftovers() {
 	local end left
 	end=$(($(ig_now_us) + 2000000))
-	while left=$(ig_srv ss -Htn state established state close-wait "( sport = :$PORT )") &&
-		[ -n "$left" ]; do
+	while :; do
+		left=$(ig_srv ss -Htn state established state close-wait "( sport = :$PORT )") ||
+			ig_fail "ss failed in the server namespace"
+		[ -n "$left" ] || break
 		[ "$(ig_now_us)" -lt "$end" ] ||
 			ig_fail "sockets left on the server's port after 2 s: $(tr '\n' ';' <<<"$left")"
 		sleep 0.02
