@@ -91,6 +91,37 @@ struct ig_tcp_seg {
 	__u8 flags;
 };
 
+/* A segment we send: its numbers (host order), and what it carries. */
+struct ig_tcp_out {
+	__u32 seq;
+	__u32 ack;
+	__u32 payload_len;
+	__u32 payload_sum; /* one's-complement sum of the payload as it lies (ig_csum_add()) */
+	__u16 window;
+	__u8 flags;
+	__u8 pad;
+};
+
+/* The TCP header of a segment to p's sender, without options; its checksum
+ * covers the payload through payload_sum. */
+static __always_inline void ig_build_tcp(const struct ig_pkt *p, const struct ig_tcp_out *o,
+					 struct ig_tcp *th)
+{
+	__u32 sum;
+
+	th->source = ig_htons(p->dport);
+	th->dest = ig_htons(p->sport);
+	th->seq = ig_htonl(o->seq);
+	th->ack_seq = ig_htonl(o->ack);
+	th->doff_res = 5 << 4;
+	th->flags = o->flags;
+	th->window = ig_htons(o->window);
+	th->check = 0;
+	th->urg_ptr = 0;
+	sum = ig_csum_pseudo(p, sizeof(*th) + o->payload_len, IG_IPPROTO_TCP) + o->payload_sum;
+	th->check = ig_csum_fold(ig_csum_add(sum, th, sizeof(*th)));
+}
+
 /* RFC 9293 3.10.7.1: a segment with ACK gets <SEQ=SEG.ACK><CTL=RST>; one
  * without gets <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> (a SYN: ack = seq + 1). */
 static __always_inline void ig_build_rst_tcp(const struct ig_pkt *p, const struct ig_tcp_seg *s,
@@ -139,6 +170,31 @@ static __always_inline void ig_build_rst6(const struct ig_pkt *p, const struct i
 {
 	ig_build_ipv6(p, &r->ip, sizeof(r->tcp), IG_IPPROTO_TCP);
 	ig_build_rst_tcp(p, s, &r->tcp);
+}
+
+/* The headers of a data segment; its payload follows them. */
+struct ig_seg4 {
+	struct ig_ipv4 ip;
+	struct ig_tcp tcp;
+} __attribute__((packed, aligned(2)));
+
+struct ig_seg6 {
+	struct ig_ipv6 ip;
+	struct ig_tcp tcp;
+} __attribute__((packed, aligned(2)));
+
+static __always_inline void ig_build_seg4(const struct ig_pkt *p, const struct ig_tcp_out *o,
+					  struct ig_seg4 *r)
+{
+	ig_build_ipv4(p, &r->ip, (__u16)(sizeof(*r) + o->payload_len), IG_IPPROTO_TCP);
+	ig_build_tcp(p, o, &r->tcp);
+}
+
+static __always_inline void ig_build_seg6(const struct ig_pkt *p, const struct ig_tcp_out *o,
+					  struct ig_seg6 *r)
+{
+	ig_build_ipv6(p, &r->ip, (__u16)(sizeof(r->tcp) + o->payload_len), IG_IPPROTO_TCP);
+	ig_build_tcp(p, o, &r->tcp);
 }
 
 /* ICMP headers placed in front of the quote; quote_sum is the one's-complement

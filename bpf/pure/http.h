@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Where a client's requests start, read off its TCP stream as it passes: the
+ * pure half of per-request limiting (--unit request). HTTP/1.x with keep-alive
+ * and pipelining, and h2c (prior knowledge, or after an Upgrade: h2c), counted
+ * from the request bytes alone: the scanner never sees a response.
+ *
+ * The caller feeds the stream in order, up to IG_HTTP_CHUNK bytes at a time,
+ * and keeps the 32-byte state per connection between segments. A body, a
+ * chunk's data and an h2 frame's payload are skipped, not read
+ * (ig_http_skip()): only the framing is examined, a few hundred bytes a
+ * request.
+ *
+ * The counts are a security boundary: a stream the scanner cannot frame with
+ * certainty (TLS, garbage, an Upgrade to anything but h2c, conflicting
+ * Content-Lengths, obs-fold, a malformed chunk) turns opaque for good, and the
+ * caller charges it per data segment. Each case that turns opaque is one a
+ * server rejects (and then closes the connection: no later request is missed)
+ * or one that leaves HTTP altogether.
+ *
+ * HTTP/1.x (RFC 9112): a request starts at the start of the stream or where
+ * the previous one's framing ends; CR and LF before it are skipped (2.2). It is
+ * counted at its method token (1 to 16 of A-Z, then SP; a 'P' is counted up to
+ * 3 bytes later, once it is known not to open the h2 preface). The header
+ * block ends at an empty line (CRLF or a bare LF); a line that starts with
+ * whitespace (obs-fold) is opaque. Content-Length (OWS, digits, OWS; every
+ * copy the same value; values of 10 * 2^58 and up taken as 2^62, which no
+ * connection reaches) gives the body's length, and Transfer-Encoding (any
+ * value) means chunked framing, which wins (6.3): chunk sizes in hex
+ * (extensions ignored), each chunk's data and its CRLF skipped, the last
+ * chunk's trailer lines read to the empty line. No Content-Length and no
+ * Transfer-Encoding: no body (6.3, rule 7). Upgrade: h2c (OWS around it) is
+ * the one upgrade let through: what follows it is read at a request start.
+ *
+ * h2c (RFC 9113 3.4): the 24-byte preface at a request start switches to
+ * frames for good. A HEADERS frame on an odd stream id above every one the
+ * client opened before starts a request; trailers (a HEADERS frame on an open
+ * stream), CONTINUATION and everything else do not.
+ *
+ * Why a table-driven automaton: the verifier walks a bounded loop once per
+ * byte position, through every branch the body has, so what it costs is 256
+ * times the code of one step. One step here is a class lookup, a transition
+ * lookup and a few rare actions (numbers, the end of a header block, an h2
+ * frame header); the literals (three header names, "h2c", the preface) are
+ * matched against one string by position. The rest of a line, where most
+ * header bytes are, is passed over 8 bytes at a time. Plain C otherwise: the
+ * unit tests compare it with a whole-buffer parser, libFuzzer splits random
+ * streams at random places.
+ */
+#ifndef IG_HTTP_H
+#define IG_HTTP_H
+
+#include "pure/hdr.h"
+
+/* Bytes per ig_http_feed() call; a power of two, so i & IG_HTTP_MASK is a
+ * bound the verifier sees without a comparison. */
+#define IG_HTTP_CHUNK 256
+#define IG_HTTP_MASK (IG_HTTP_CHUNK - 1)
+/* Cap of a length: more than any connection carries. */
+#define IG_HTTP_BIG (1ULL << 62)
+#define IG_HTTP_METHOD_MAX 16
+
+/* All zero: at the start of a request (a new connection). */
+struct ig_http_state {
+	__u64 left;  /* skip states: bytes still to skip */
+	__u64 val;   /* the number being read: Content-Length, chunk-size, h2 frame header */
+	__u64 cl;    /* h1: this request's Content-Length; h2: highest client stream id */
+	__u8 state;  /* enum ig_http_scan ^ IG_HS_START */
+	__u8 flags;  /* IG_HF_* of the request being read */
+	__u16 len;   /* ig_http_feed()'s len, through memory (IG_HTTP_FORGET) */
+	__u8 pad[4];
+};
+_Static_assert(sizeof(struct ig_http_state) == 32, "ig_http_state is half a cache line");
+
+#define IG_HF_CL 1	/* a Content-Length was read: cl holds it */
+#define IG_HF_CHUNKED 2 /* a Transfer-Encoding was read */
+
+/*
+ * The automaton's states. Opaque is 0 so that a transition the table leaves
+ * out is opaque (and opaque stays opaque: its row is all zero); a zeroed
+ * ig_http_state is at a request start because the state is stored xor'ed
+ * with IG_HS_START.
+ */
+enum ig_http_scan {
+	IG_HS_OPAQUE = 0,
+	IG_HS_START,				/* before a request: CR / LF skipped */
+	IG_HS_M1,				/* M1 + k - 1: k letters of a method read */
+	IG_HS_LINE = IG_HS_M1 + IG_HTTP_METHOD_MAX, /* the rest of a line, to HDR */
+	IG_HS_TE_LINE,				/* the rest of a Transfer-Encoding line */
+	IG_HS_EXT_LINE,				/* the rest of a chunk-size line */
+	IG_HS_TR_LINE,				/* the rest of a trailer line */
+	IG_HS_HDR,				/* at the start of a header line */
+	IG_HS_HDR_CR,
+	IG_HS_CN,				/* CN + k - 1: "content-length:" k letters in */
+	IG_HS_TN = IG_HS_CN + 14,		/* "transfer-encoding:" */
+	IG_HS_UN = IG_HS_TN + 17,		/* "upgrade:" */
+	IG_HS_PRE = IG_HS_UN + 7,		/* PRE + k - 1: k bytes of the h2 preface */
+	IG_HS_CL_OWS = IG_HS_PRE + 23,		/* Content-Length value: before the digits, */
+	IG_HS_CL_DIGIT,				/* just after a digit, */
+	IG_HS_CL_END,				/* after the digits */
+	IG_HS_UP_OWS,				/* Upgrade value: before "h2c", */
+	IG_HS_UP_H,
+	IG_HS_UP_H2,
+	IG_HS_UP_END,				/* after it */
+	IG_HS_SIZE,				/* a chunk-size, before its first digit */
+	IG_HS_SIZE_DIGIT,
+	IG_HS_DATA_CR,				/* after a chunk's data */
+	IG_HS_DATA_LF,
+	IG_HS_TRAILER,				/* at the start of a trailer line */
+	IG_HS_TRAILER_CR,
+	IG_HS_H2,				/* H2 + k: k bytes of an h2 frame header read */
+	IG_HS_SKIP_BODY = IG_HS_H2 + 9,		/* the skip states, the last: ig_http_feed() reads none */
+	IG_HS_SKIP_CHUNK,
+	IG_HS_SKIP_H2,
+	IG_HS_ROWS = 128,
+};
+_Static_assert(IG_HS_SKIP_H2 < IG_HS_ROWS, "every state has a row");
+
+#define IG_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define IG_H2_HEADERS 1
+
+/*
+ * Byte classes: what some transition tells apart. Every letter of a literal
+ * the scanner matches has a class of its own, in each case: methods are upper
+ * case and so is the preface, header names and "h2c" are in any case.
+ */
+enum {
+	IG_K_OTHER,
+	IG_K_CR,
+	IG_K_LF,
+	IG_K_SP,
+	IG_K_HT,
+	IG_K_DASH,
+	IG_K_COLON,
+	IG_K_SEMI,
+	IG_K_STAR,
+	IG_K_SLASH,
+	IG_K_DOT,
+	IG_K_0,
+	IG_K_2,
+	IG_K_DIGIT,	/* the other digits */
+	IG_K_UPPER,	/* the other letters */
+	IG_K_LOWER,
+	/* a b c d e f first: the hex digits are a range */
+	IG_K_a, IG_K_b, IG_K_c, IG_K_d, IG_K_e, IG_K_f, IG_K_g, IG_K_h, IG_K_i,
+	IG_K_l, IG_K_m, IG_K_n, IG_K_o, IG_K_p, IG_K_r, IG_K_s, IG_K_t, IG_K_u,
+	IG_K_A,		/* the same letters in upper case, in the same order */
+	IG_K_CASE = IG_K_A - IG_K_a,
+	IG_K_N = IG_K_A + IG_K_CASE,
+	IG_K_STRIDE = 64,
+};
+_Static_assert(IG_K_N <= IG_K_STRIDE, "classes fit a row");
+
+/* The class of a character constant (tables only: a chain of compares). */
+#define IG_KL(ch)                                                              \
+	((ch) == 'a' ? IG_K_a : (ch) == 'b' ? IG_K_b : (ch) == 'c' ? IG_K_c :  \
+	 (ch) == 'd' ? IG_K_d : (ch) == 'e' ? IG_K_e : (ch) == 'f' ? IG_K_f :  \
+	 (ch) == 'g' ? IG_K_g : (ch) == 'h' ? IG_K_h : (ch) == 'i' ? IG_K_i :  \
+	 (ch) == 'l' ? IG_K_l : (ch) == 'm' ? IG_K_m : (ch) == 'n' ? IG_K_n :  \
+	 (ch) == 'o' ? IG_K_o : (ch) == 'p' ? IG_K_p : (ch) == 'r' ? IG_K_r :  \
+	 (ch) == 's' ? IG_K_s : (ch) == 't' ? IG_K_t : (ch) == 'u' ? IG_K_u :  \
+	 (ch) == '\r' ? IG_K_CR : (ch) == '\n' ? IG_K_LF : (ch) == ' ' ? IG_K_SP : \
+	 (ch) == '-' ? IG_K_DASH : (ch) == ':' ? IG_K_COLON : (ch) == '*' ? IG_K_STAR : \
+	 (ch) == '/' ? IG_K_SLASH : (ch) == '.' ? IG_K_DOT : (ch) == '0' ? IG_K_0 : \
+	 (ch) == '2' ? IG_K_2 : IG_K_OTHER)
+/* ... of an upper-case letter of the literals, or any of the above */
+#define IG_KX(ch) ((ch) >= 'A' && (ch) <= 'Z' ? IG_KL((ch) | 0x20) + IG_K_CASE : IG_KL(ch))
+/* ... of the upper case of a lower-case letter, or of any other of the above */
+#define IG_KU(ch) ((ch) >= 'a' && (ch) <= 'z' ? IG_KL(ch) + IG_K_CASE : IG_KL(ch))
+
+/* A transition: the next state, an action (bits 8..14), a request starts
+ * (bit 15). */
+#define IG_E(next, act) ((__u16)((act) << 8 | (next)))
+#define IG_HA_COUNT 0x80
+enum {
+	IG_HA_NONE,
+	IG_HA_DEC,	/* a Content-Length digit */
+	IG_HA_HEX,	/* a chunk-size digit */
+	IG_HA_H2,	/* a byte of an h2 frame header */
+	IG_HA_CL,	/* a Content-Length value ends */
+	IG_HA_TE,	/* a Transfer-Encoding line ends */
+	IG_HA_HDR_END,	/* the header block ends: body? */
+	IG_HA_SIZE_END,	/* a chunk-size line ends: data or trailer? */
+	IG_HA_H2_END,	/* the last byte of an h2 frame header */
+};
+
+/*
+ * The bytes go in blocks of 8, the steps of one block unrolled. Natively the
+ * blocks are a plain loop. For BPF they are an open-coded iterator: the
+ * verifier walks a bounded loop once per iteration, and a path that branched
+ * off in one is merged back only into a state it kept for that very
+ * iteration, long evicted by the time the branch is walked (depth first): a
+ * byte loop with a step this size does not verify in a million instructions.
+ * An iterator's body is walked until its state repeats, two or three times.
+ * (bpf_iter_num: Linux 6.4; infergate needs 6.6.) One iterator call a block
+ * costs about 1.3 ns on a 2020s x86 core; a call a byte would double the cost.
+ * The state is read through volatile loads: the caller's loop over chunks
+ * then sees any state, not the constants one chunk's paths end with.
+ */
+#ifdef __bpf__
+extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end)
+	__attribute__((section(".ksyms")));
+extern int *bpf_iter_num_next(struct bpf_iter_num *it) __attribute__((section(".ksyms")));
+extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __attribute__((section(".ksyms")));
+#define IG_HTTP_BLOCK_VARS struct bpf_iter_num it__; int *blk__
+#define IG_HTTP_FOR_BLOCKS(i)                                                  \
+	bpf_iter_num_new(&it__, 0, IG_HTTP_CHUNK / 8);                          \
+	while ((blk__ = bpf_iter_num_next(&it__)) && ((i) = (__u32)*blk__ * 8, 1))
+#define IG_HTTP_END_BLOCKS bpf_iter_num_destroy(&it__)
+#define IG_HTTP_READ(x) (*(volatile typeof(x) *)&(x))
+#define IG_HTTP_OPAQUE_REG(x) asm volatile("" : "+r"(x))
+#define IG_HTTP_FORGET(st, s, val)                                             \
+	do {                                                                   \
+		(st)->state = (s);                                             \
+		(st)->val = (val);                                             \
+		(s) = IG_HTTP_READ((st)->state);                               \
+		(val) = IG_HTTP_READ((st)->val);                               \
+	} while (0)
+#define IG_HTTP_FORGET_LEN(st, len)                                            \
+	do {                                                                   \
+		(st)->len = (__u16)(len);                                      \
+		(len) = IG_HTTP_READ((st)->len);                               \
+	} while (0)
+#else
+#define IG_HTTP_BLOCK_VARS
+#define IG_HTTP_FOR_BLOCKS(i) for ((i) = 0; (i) < IG_HTTP_CHUNK; (i) += 8)
+#define IG_HTTP_END_BLOCKS do { } while (0)
+#define IG_HTTP_READ(x) (x)
+#define IG_HTTP_OPAQUE_REG(x) do { } while (0)
+#define IG_HTTP_FORGET(st, s, val) do { } while (0)
+#define IG_HTTP_FORGET_LEN(st, len) do { } while (0)
+#endif
+
+static __always_inline int ig_http_opaque(const struct ig_http_state *st)
+{
+	return (IG_HTTP_READ(st->state) ^ IG_HS_START) == IG_HS_OPAQUE;
+}
+
+/* Rows of the table: a default for every class, then the exceptions. */
+#define IG_ROW(st, dflt, ...) [st] = { [0 ... IG_K_N - 1] = (dflt), __VA_ARGS__ }
+#define IG_UPPERS(e) [IG_K_UPPER] = (e), [IG_K_A ... IG_K_N - 1] = (e)
+#define IG_DIGITS(e) [IG_K_0 ... IG_K_DIGIT] = (e)
+#define IG_HEXES(e) IG_DIGITS(e), [IG_K_a ... IG_K_f] = (e), [IG_K_a + IG_K_CASE ... IG_K_f + IG_K_CASE] = (e)
+#define IG_OWS(e) [IG_K_SP] = (e), [IG_K_HT] = (e)
+/* a header name's next letter, in either case; anything else is some other
+ * header, and an LF ends it */
+#define IG_NAME(st, ch, nx)                                                    \
+	IG_ROW(st, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),       \
+	       [IG_KL(ch)] = IG_E(nx, 0), [IG_KU(ch)] = IG_E(nx, 0))
+#define IG_NAME_NEXT(st, ch) IG_NAME(st, ch, (st) + 1)
+/* the preface's next byte, exactly */
+#define IG_PRE(k, ch, nx) IG_ROW(IG_HS_PRE + (k) - 1, 0, [IG_KX(ch)] = IG_E(nx, 0))
+#define IG_PRE_NEXT(k, ch) IG_PRE(k, ch, IG_HS_PRE + (k))
+#define IG_METHOD(k) IG_ROW(IG_HS_M1 + (k) - 1, 0, IG_UPPERS(IG_E(IG_HS_M1 + (k), 0)), \
+			    [IG_K_SP] = IG_E(IG_HS_LINE, 0))
+/* "P", "PR", "PRI" were the first letters of a method after all */
+#define IG_PRE_METHOD(k) IG_UPPERS(IG_E(IG_HS_M1 + (k), IG_HA_COUNT)), \
+			 [IG_K_SP] = IG_E(IG_HS_LINE, IG_HA_COUNT)
+#define IG_H2_BYTE(k, a) IG_ROW(IG_HS_H2 + (k), IG_E(IG_HS_H2 + (k) + 1, a))
+
+/*
+ * One byte c of the stream, in state *s: the transition, and what goes with
+ * it. Returns 1 when it enters a skip state (then the caller stops).
+ */
+static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u64 *valp,
+					__u32 *np, __u8 c)
+{
+#ifdef __clang__
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Winitializer-overrides"
+#else
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+#endif
+	static const __u8 cls[256] = {
+		['A' ... 'Z'] = IG_K_UPPER, ['a' ... 'z'] = IG_K_LOWER, ['0' ... '9'] = IG_K_DIGIT,
+		['\r'] = IG_K_CR, ['\n'] = IG_K_LF, [' '] = IG_K_SP, ['\t'] = IG_K_HT,
+		['-'] = IG_K_DASH, [':'] = IG_K_COLON, [';'] = IG_K_SEMI, ['*'] = IG_K_STAR,
+		['/'] = IG_K_SLASH, ['.'] = IG_K_DOT, ['0'] = IG_K_0, ['2'] = IG_K_2,
+#define IG_LETTER(ch) [ch] = IG_KL(ch), [(ch) & ~0x20] = IG_KL(ch) + IG_K_CASE
+		IG_LETTER('a'), IG_LETTER('b'), IG_LETTER('c'), IG_LETTER('d'), IG_LETTER('e'),
+		IG_LETTER('f'), IG_LETTER('g'), IG_LETTER('h'), IG_LETTER('i'), IG_LETTER('l'),
+		IG_LETTER('m'), IG_LETTER('n'), IG_LETTER('o'), IG_LETTER('p'), IG_LETTER('r'),
+		IG_LETTER('s'), IG_LETTER('t'), IG_LETTER('u'),
+#undef IG_LETTER
+	};
+	/* what a row leaves out is 0: opaque */
+	static const __u16 step[IG_HS_ROWS][IG_K_STRIDE] = {
+		IG_ROW(IG_HS_START, 0, [IG_K_CR] = IG_E(IG_HS_START, 0),
+		       [IG_K_LF] = IG_E(IG_HS_START, 0), IG_UPPERS(IG_E(IG_HS_M1, IG_HA_COUNT)),
+		       [IG_KX('P')] = IG_E(IG_HS_PRE, 0)),
+		IG_METHOD(1), IG_METHOD(2), IG_METHOD(3), IG_METHOD(4), IG_METHOD(5),
+		IG_METHOD(6), IG_METHOD(7), IG_METHOD(8), IG_METHOD(9), IG_METHOD(10),
+		IG_METHOD(11), IG_METHOD(12), IG_METHOD(13), IG_METHOD(14), IG_METHOD(15),
+		IG_ROW(IG_HS_M1 + 15, 0, [IG_K_SP] = IG_E(IG_HS_LINE, 0)),
+		IG_ROW(IG_HS_LINE, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0)),
+		IG_ROW(IG_HS_TE_LINE, IG_E(IG_HS_TE_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_TE)),
+		IG_ROW(IG_HS_EXT_LINE, IG_E(IG_HS_EXT_LINE, 0),
+		       [IG_K_LF] = IG_E(IG_HS_EXT_LINE, IG_HA_SIZE_END)),
+		IG_ROW(IG_HS_TR_LINE, IG_E(IG_HS_TR_LINE, 0), [IG_K_LF] = IG_E(IG_HS_TRAILER, 0)),
+		/* a line that starts with whitespace is obs-fold: opaque */
+		IG_ROW(IG_HS_HDR, IG_E(IG_HS_LINE, 0), [IG_K_CR] = IG_E(IG_HS_HDR_CR, 0),
+		       [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_HDR_END), IG_OWS(0),
+		       [IG_K_c] = IG_E(IG_HS_CN, 0), [IG_K_c + IG_K_CASE] = IG_E(IG_HS_CN, 0),
+		       [IG_K_t] = IG_E(IG_HS_TN, 0), [IG_K_t + IG_K_CASE] = IG_E(IG_HS_TN, 0),
+		       [IG_K_u] = IG_E(IG_HS_UN, 0), [IG_K_u + IG_K_CASE] = IG_E(IG_HS_UN, 0)),
+		IG_ROW(IG_HS_HDR_CR, 0, [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_HDR_END)),
+		IG_NAME_NEXT(IG_HS_CN + 0, 'o'), IG_NAME_NEXT(IG_HS_CN + 1, 'n'),
+		IG_NAME_NEXT(IG_HS_CN + 2, 't'), IG_NAME_NEXT(IG_HS_CN + 3, 'e'),
+		IG_NAME_NEXT(IG_HS_CN + 4, 'n'), IG_NAME_NEXT(IG_HS_CN + 5, 't'),
+		IG_NAME_NEXT(IG_HS_CN + 6, '-'), IG_NAME_NEXT(IG_HS_CN + 7, 'l'),
+		IG_NAME_NEXT(IG_HS_CN + 8, 'e'), IG_NAME_NEXT(IG_HS_CN + 9, 'n'),
+		IG_NAME_NEXT(IG_HS_CN + 10, 'g'), IG_NAME_NEXT(IG_HS_CN + 11, 't'),
+		IG_NAME_NEXT(IG_HS_CN + 12, 'h'), IG_NAME(IG_HS_CN + 13, ':', IG_HS_CL_OWS),
+		IG_NAME_NEXT(IG_HS_TN + 0, 'r'), IG_NAME_NEXT(IG_HS_TN + 1, 'a'),
+		IG_NAME_NEXT(IG_HS_TN + 2, 'n'), IG_NAME_NEXT(IG_HS_TN + 3, 's'),
+		IG_NAME_NEXT(IG_HS_TN + 4, 'f'), IG_NAME_NEXT(IG_HS_TN + 5, 'e'),
+		IG_NAME_NEXT(IG_HS_TN + 6, 'r'), IG_NAME_NEXT(IG_HS_TN + 7, '-'),
+		IG_NAME_NEXT(IG_HS_TN + 8, 'e'), IG_NAME_NEXT(IG_HS_TN + 9, 'n'),
+		IG_NAME_NEXT(IG_HS_TN + 10, 'c'), IG_NAME_NEXT(IG_HS_TN + 11, 'o'),
+		IG_NAME_NEXT(IG_HS_TN + 12, 'd'), IG_NAME_NEXT(IG_HS_TN + 13, 'i'),
+		IG_NAME_NEXT(IG_HS_TN + 14, 'n'), IG_NAME_NEXT(IG_HS_TN + 15, 'g'),
+		IG_NAME(IG_HS_TN + 16, ':', IG_HS_TE_LINE),
+		IG_NAME_NEXT(IG_HS_UN + 0, 'p'), IG_NAME_NEXT(IG_HS_UN + 1, 'g'),
+		IG_NAME_NEXT(IG_HS_UN + 2, 'r'), IG_NAME_NEXT(IG_HS_UN + 3, 'a'),
+		IG_NAME_NEXT(IG_HS_UN + 4, 'd'), IG_NAME_NEXT(IG_HS_UN + 5, 'e'),
+		IG_NAME(IG_HS_UN + 6, ':', IG_HS_UP_OWS),
+		IG_ROW(IG_HS_PRE + 0, 0, IG_PRE_METHOD(1), [IG_KX('R')] = IG_E(IG_HS_PRE + 1, 0)),
+		IG_ROW(IG_HS_PRE + 1, 0, IG_PRE_METHOD(2), [IG_KX('I')] = IG_E(IG_HS_PRE + 2, 0)),
+		/* "PRI " is the preface's */
+		IG_ROW(IG_HS_PRE + 2, 0, IG_UPPERS(IG_E(IG_HS_M1 + 3, IG_HA_COUNT)),
+		       [IG_K_SP] = IG_E(IG_HS_PRE + 3, 0)),
+		IG_PRE_NEXT(4, '*'), IG_PRE_NEXT(5, ' '), IG_PRE_NEXT(6, 'H'),
+		IG_PRE_NEXT(7, 'T'), IG_PRE_NEXT(8, 'T'), IG_PRE_NEXT(9, 'P'),
+		IG_PRE_NEXT(10, '/'), IG_PRE_NEXT(11, '2'), IG_PRE_NEXT(12, '.'),
+		IG_PRE_NEXT(13, '0'), IG_PRE_NEXT(14, '\r'), IG_PRE_NEXT(15, '\n'),
+		IG_PRE_NEXT(16, '\r'), IG_PRE_NEXT(17, '\n'), IG_PRE_NEXT(18, 'S'),
+		IG_PRE_NEXT(19, 'M'), IG_PRE_NEXT(20, '\r'), IG_PRE_NEXT(21, '\n'),
+		IG_PRE_NEXT(22, '\r'), IG_PRE(23, '\n', IG_HS_H2),
+		IG_ROW(IG_HS_CL_OWS, 0, IG_OWS(IG_E(IG_HS_CL_OWS, 0)),
+		       IG_DIGITS(IG_E(IG_HS_CL_DIGIT, IG_HA_DEC))),
+		IG_ROW(IG_HS_CL_DIGIT, 0, IG_DIGITS(IG_E(IG_HS_CL_DIGIT, IG_HA_DEC)),
+		       IG_OWS(IG_E(IG_HS_CL_END, 0)), [IG_K_CR] = IG_E(IG_HS_CL_END, 0),
+		       [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_CL)),
+		IG_ROW(IG_HS_CL_END, 0, IG_OWS(IG_E(IG_HS_CL_END, 0)), [IG_K_CR] = IG_E(IG_HS_CL_END, 0),
+		       [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_CL)),
+		IG_ROW(IG_HS_UP_OWS, 0, IG_OWS(IG_E(IG_HS_UP_OWS, 0)),
+		       [IG_K_h] = IG_E(IG_HS_UP_H, 0), [IG_K_h + IG_K_CASE] = IG_E(IG_HS_UP_H, 0)),
+		IG_ROW(IG_HS_UP_H, 0, [IG_K_2] = IG_E(IG_HS_UP_H2, 0)),
+		IG_ROW(IG_HS_UP_H2, 0, [IG_K_c] = IG_E(IG_HS_UP_END, 0),
+		       [IG_K_c + IG_K_CASE] = IG_E(IG_HS_UP_END, 0)),
+		IG_ROW(IG_HS_UP_END, 0, IG_OWS(IG_E(IG_HS_UP_END, 0)), [IG_K_CR] = IG_E(IG_HS_UP_END, 0),
+		       [IG_K_LF] = IG_E(IG_HS_HDR, 0)),
+		IG_ROW(IG_HS_SIZE, 0, IG_HEXES(IG_E(IG_HS_SIZE_DIGIT, IG_HA_HEX))),
+		IG_ROW(IG_HS_SIZE_DIGIT, 0, IG_HEXES(IG_E(IG_HS_SIZE_DIGIT, IG_HA_HEX)),
+		       IG_OWS(IG_E(IG_HS_EXT_LINE, 0)), [IG_K_SEMI] = IG_E(IG_HS_EXT_LINE, 0),
+		       [IG_K_CR] = IG_E(IG_HS_EXT_LINE, 0),
+		       [IG_K_LF] = IG_E(IG_HS_EXT_LINE, IG_HA_SIZE_END)),
+		IG_ROW(IG_HS_DATA_CR, 0, [IG_K_CR] = IG_E(IG_HS_DATA_LF, 0),
+		       [IG_K_LF] = IG_E(IG_HS_SIZE, 0)),
+		IG_ROW(IG_HS_DATA_LF, 0, [IG_K_LF] = IG_E(IG_HS_SIZE, 0)),
+		IG_ROW(IG_HS_TRAILER, IG_E(IG_HS_TR_LINE, 0), [IG_K_CR] = IG_E(IG_HS_TRAILER_CR, 0),
+		       [IG_K_LF] = IG_E(IG_HS_START, 0)),
+		IG_ROW(IG_HS_TRAILER_CR, 0, [IG_K_LF] = IG_E(IG_HS_START, 0)),
+		/* byte 4, the flags, is of no interest */
+		IG_H2_BYTE(0, IG_HA_H2), IG_H2_BYTE(1, IG_HA_H2), IG_H2_BYTE(2, IG_HA_H2),
+		IG_H2_BYTE(3, IG_HA_H2), IG_H2_BYTE(4, 0), IG_H2_BYTE(5, IG_HA_H2),
+		IG_H2_BYTE(6, IG_HA_H2), IG_H2_BYTE(7, IG_HA_H2),
+		IG_ROW(IG_HS_H2 + 8, IG_E(IG_HS_H2, IG_HA_H2_END)),
+	};
+#ifdef __clang__
+#pragma clang diagnostic pop
+#else
+#pragma GCC diagnostic pop
+#endif
+	__u64 val = *valp, w;
+	__u32 e, a, d;
+	__u8 s;
+
+	/* (the mask is the verifier's bound: the compiler, which knows s, must
+	 * not drop it) */
+	e = (__u32)(*sp & (IG_HS_ROWS - 1)) * IG_K_STRIDE + (cls[c] & (IG_K_STRIDE - 1));
+	IG_HTTP_OPAQUE_REG(e);
+	e = (&step[0][0])[e & (IG_HS_ROWS * IG_K_STRIDE - 1)];
+	s = e & (IG_HS_ROWS - 1);
+	*np += e >> 15;
+	a = (e >> 8) & 0x7f;
+	/* a digit's value: c & 0xf for '0'..'9', 9 more for letters */
+	d = (c & 0xf) + 9 * (c >> 6);
+	/* from 2^58 on a number is taken as 2^62 (below it, ten times it plus a
+	 * digit stays below 2^62); by a mask: a branch on a constant val would
+	 * make it precise */
+	w = 0ULL - (((val >> 58) + 63) >> 6);
+	switch (a) {
+	case IG_HA_NONE:
+		break;
+	case IG_HA_DEC:
+		val = ((val * 10 + d) & ~w) | (IG_HTTP_BIG & w);
+		break;
+	case IG_HA_HEX:
+		val = ((val << 4 | d) & ~w) | (IG_HTTP_BIG & w);
+		break;
+	case IG_HA_H2:
+		val = val << 8 | c;
+		break;
+	case IG_HA_CL:
+		if ((st->flags & IG_HF_CL) && st->cl != val)
+			s = IG_HS_OPAQUE;
+		st->cl = val;
+		st->flags |= IG_HF_CL;
+		val = 0;
+		break;
+	case IG_HA_TE:
+		st->flags |= IG_HF_CHUNKED;
+		break;
+	case IG_HA_HDR_END:
+		a = st->flags;
+		st->flags = 0;
+		s = IG_HS_START;
+		if (a & IG_HF_CHUNKED) {
+			s = IG_HS_SIZE;
+		} else if ((a & IG_HF_CL) && st->cl) {
+			st->left = st->cl;
+			s = IG_HS_SKIP_BODY;
+		}
+		st->cl = 0;
+		break;
+	case IG_HA_SIZE_END:
+		s = IG_HS_TRAILER;
+		if (val) {
+			st->left = val;
+			s = IG_HS_SKIP_CHUNK;
+		}
+		val = 0;
+		break;
+	case IG_HA_H2_END:
+		/* val: length 24 bits, type 8, stream id 32 (R bit on top) */
+		val = val << 8 | c;
+		d = (__u32)val & 0x7fffffff;
+		if (((val >> 32) & 0xff) == IG_H2_HEADERS && (d & 1) && d > st->cl) {
+			*np += 1;
+			st->cl = d;
+		}
+		st->left = val >> 40;
+		val = 0;
+		if (st->left)
+			s = IG_HS_SKIP_H2;
+		break;
+	}
+	*sp = s;
+	*valp = val;
+	return s >= IG_HS_SKIP_BODY;
+}
+
+/*
+ * Feed up to len bytes of the stream (len <= IG_HTTP_CHUNK; buf holds
+ * IG_HTTP_CHUNK readable bytes, of which the first len are the stream's, and
+ * is 8-byte aligned: in a map value, as the BPF stack needs that alignment of
+ * every 8-byte load; st in a map value too, see IG_HTTP_FORGET). Adds the
+ * requests that start in them to *requests. Returns the bytes consumed: all of
+ * them, or fewer when a body, a chunk's data or a frame payload begins
+ * (ig_http_skip() passes over it; in a skip state this consumes nothing).
+ * Opaque: consumes everything and counts nothing.
+ */
+static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *buf, __u32 len,
+					  __u32 *requests)
+{
+	__u64 val = IG_HTTP_READ(st->val), w;
+	__u32 n = 0, i = 0, end, j;
+	__u8 s = IG_HTTP_READ(st->state) ^ IG_HS_START;
+	IG_HTTP_BLOCK_VARS;
+
+	if (len > IG_HTTP_CHUNK)
+		len = IG_HTTP_CHUNK;
+	/* a caller that gave len to a helper as a size made it precise, and
+	 * so did the clamp: each path's range of it would be a state of its own */
+	IG_HTTP_FORGET_LEN(st, len);
+	if (s == IG_HS_OPAQUE)
+		return len;
+	if (s >= IG_HS_SKIP_BODY)
+		return 0;
+	end = len;
+	/* the whole blocks */
+	IG_HTTP_FOR_BLOCKS(i) {
+		if (i + 8 > len)
+			break;
+		/* the rest of a line: a block without an LF at once */
+		if ((__u8)(s - IG_HS_LINE) <= IG_HS_TR_LINE - IG_HS_LINE) {
+#ifdef __bpf__
+			w = *(const __u64 *)(buf + (i & (IG_HTTP_MASK & ~7)));
+#else
+			__builtin_memcpy(&w, buf + i, 8);
+#endif
+			w ^= 0x0a0a0a0a0a0a0a0aULL;
+			if (!((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+				continue;
+		}
+#pragma unroll
+		for (j = 0; j < 8; j++) {
+			if (ig_http_step(st, &s, &val, &n, buf[(i + j) & IG_HTTP_MASK])) {
+				end = i + j + 1;
+				break;
+			}
+		}
+		if (s >= IG_HS_SKIP_BODY)
+			break;
+		IG_HTTP_FORGET(st, s, val);
+	}
+	IG_HTTP_END_BLOCKS;
+	/* the last len % 8 */
+	if (s < IG_HS_SKIP_BODY) {
+		i = len & ~7U;
+#pragma unroll
+		for (j = 0; j < 7; j++) {
+			if (i + j >= len)
+				break;
+			if (ig_http_step(st, &s, &val, &n, buf[(i + j) & IG_HTTP_MASK])) {
+				end = i + j + 1;
+				break;
+			}
+		}
+	}
+	st->state = s ^ IG_HS_START;
+	st->val = val;
+	*requests += n;
+	return s == IG_HS_OPAQUE ? len : end;
+}
+
+/*
+ * In a skip state, pass over min(left, avail) bytes without reading them and
+ * return how many; 0 in any other state. The caller calls it before each
+ * ig_http_feed(), with what is left of the segment.
+ */
+static __always_inline __u64 ig_http_skip(struct ig_http_state *st, __u64 avail)
+{
+	__u8 s = IG_HTTP_READ(st->state) ^ IG_HS_START;
+	__u64 n = st->left;
+
+	if (s < IG_HS_SKIP_BODY || s > IG_HS_SKIP_H2)
+		return 0;
+	if (n > avail)
+		n = avail;
+	st->left -= n;
+	if (!st->left)
+		st->state = (s == IG_HS_SKIP_BODY ? IG_HS_START :
+			     s == IG_HS_SKIP_CHUNK ? IG_HS_DATA_CR : IG_HS_H2) ^ IG_HS_START;
+	return n;
+}
+
+#endif /* IG_HTTP_H */
