@@ -22,6 +22,7 @@
 #include "reply_tx.h"
 #include "breaker.h"
 #include "fairshare.h"
+#include "request.h"
 
 /* Bytes of the skb the program can read: `pkt - pkt_end` in asm, as in
  * ctx_wire_len(). */
@@ -89,6 +90,8 @@ static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct i
 	return err ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT;
 }
 
+IG_STAGE(ig_stage_request, ig_stage_parse, return ig_req_in(ctx, hook, p))
+
 /* The fast path: IG_OUT(slot, a reason or a request for a stage), see
  * stages.h. *now is set when the clock was read (a charge), for the caller to
  * reuse. */
@@ -123,6 +126,23 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		slot |= IG_OUT_CLOSE >> 8;
 
 	switch (pol->unit) {
+	case IG_UNIT_REQUEST:
+		/* UDP has no requests: as `packet` */
+		if (p->proto != IG_PROTO_TCP) {
+			cost = 1;
+			break;
+		}
+		/* a pure ACK costs a compare, unless a 429 went out lately (it
+		 * may be the refused client's, which closes the server's side) */
+		if (p->ip_len <= (__u32)p->payload_off - p->l3_off &&
+		    !(p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) && !ig_req_teardown_due(pol->slot))
+			return IG_OUT(slot, IG_R_PASS_FREE);
+		res = IG_CALL_STAGE(ig_stage_request, ctx, hook, 0);
+		if ((res & 0xff) != IG_NEED_CHARGE)
+			return IG_OUT(slot, res & 0xff);
+		cost = ((__u32)res >> 8) & 0xff;
+		slot |= IG_OUT_REQ >> 8;
+		break;
 	case IG_UNIT_CONN:
 		/* Only a connection's opening SYN pays; on UDP a `conn` unit makes
 		 * no sense and is treated as `packet`. */
@@ -181,6 +201,13 @@ static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 }
 
 IG_STAGE(ig_stage_reject, ig_parse_here, return ig_reply(ctx, hook, p))
+/* its own stage, parsed by the global parser: with the reject stage's inline
+ * parse, the builders' loops were verified once per kind of frame (past the
+ * verifier's limit) */
+IG_STAGE(ig_stage_429, ig_stage_parse,
+	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
+		ig_reply_429(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_HTTP)
+IG_STAGE(ig_stage_req_refused, ig_stage_parse, return ig_req_refused(p, arg))
 IG_STAGE(ig_stage_charge, ig_stage_parse, return ig_hier_stage(p, arg))
 IG_STAGE(ig_stage_close, ig_stage_parse, return ig_conns_in(ctx, hook, p))
 IG_STAGE(ig_stage_steer, ig_parse_here, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
@@ -206,16 +233,31 @@ IG_STAGE(ig_stage_rst, ig_stage_parse,
 	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
 		ig_reply_rst(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_OPEN)
 
-/* A reply, the limiter's (rst 0) or the breaker's (rst 1), if the budget
- * pays for it; a sender the stage may not answer gets the token back. */
-static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, int rst)
+enum ig_reply_kind {
+	IG_REPLY_LIMIT = 0, /* the limiter's: RST or ICMP unreachable */
+	IG_REPLY_OPEN = 1,  /* the breaker's RST */
+	IG_REPLY_429 = 2,   /* the limiter's on a `request` port */
+};
+
+/* A reply if the budget pays for it; a sender the stage may not answer gets
+ * the token back. A refused request's framing is taken back when no 429 goes
+ * out (its segment is dropped and comes again), else marked for teardown,
+ * before the frame becomes the reply (the stage reads the client's frame). */
+static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, enum ig_reply_kind kind)
 {
 	struct ig_refund rf = {};
 	int r = ig_reject_admit(ctx, hook, &rf);
 
+	if (kind == IG_REPLY_429)
+		IG_CALL_STAGE(ig_stage_req_refused, ctx, hook, !r);
 	if (r)
 		return r;
-	r = rst ? IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0) : IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
+	if (kind == IG_REPLY_OPEN)
+		r = IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
+	else if (kind == IG_REPLY_429)
+		r = IG_CALL_STAGE(ig_stage_429, ctx, hook, 0);
+	else
+		r = IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
 	if (r == IG_R_DROP_NO_REPLY)
 		ig_refund(&rf);
 	return r;
@@ -226,7 +268,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	__u32 len = ctx_wire_len(ctx, hook);
 	struct ig_pkt p;
 	__u32 slot, cost = 0, level = IG_L_SOURCE;
-	int out, r;
+	int out, r, req;
 	__u64 now = 0;
 
 	/* clang would otherwise spill the fields a path leaves unset, and the
@@ -235,6 +277,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	__builtin_memset(&p, 0, sizeof(p));
 	p.proto = IG_PROTO_MAX; /* stays so unless the parser finds TCP or UDP */
 	out = ig_limit(ctx, hook, &p, &now, &cost);
+	req = out & IG_OUT_REQ;
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
 	if (out & IG_OUT_CLOSE) {
@@ -254,7 +297,11 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	    r == IG_R_DRY_REJECT || r == IG_R_DROP_DENY)
 		ig_level_count(slot, level);
 	if (r == IG_NEED_REJECT) {
-		r = ig_reply_out(ctx, hook, 0);
+		r = ig_reply_out(ctx, hook, req ? IG_REPLY_429 : IG_REPLY_LIMIT);
+	} else if (req &&
+		   (r == IG_R_DROP_LIMIT || r == IG_R_DROP_DENY || r == IG_R_DROP_CONTENDED)) {
+		/* dropped: counted again when the client sends it again */
+		IG_CALL_STAGE(ig_stage_req_refused, ctx, hook, 0);
 	} else if (p.proto == IG_PROTO_TCP &&
 		   (r == IG_R_PASS_OTHER || r == IG_R_PASS_FREE || r == IG_R_PASS_ADMITTED)) {
 		__u32 port = p.dport;
@@ -265,7 +312,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 			r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, r);
 			/* a refusal is a reply like any other: the budget caps it */
 			if (r == IG_NEED_RST)
-				r = ig_reply_out(ctx, hook, 1);
+				r = ig_reply_out(ctx, hook, IG_REPLY_OPEN);
 		}
 	}
 	/* ig_verdict() takes r < IG_R_MAX only */

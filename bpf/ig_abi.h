@@ -13,6 +13,7 @@
 #else
 #include <linux/types.h>
 #endif
+#include "pure/http.h" /* struct ig_http_state */
 
 /* Where an instance lives unless --pin-dir says otherwise. */
 #define IG_DEFAULT_PIN_DIR "/sys/fs/bpf/infergate"
@@ -33,6 +34,7 @@ enum ig_unit {
 	IG_UNIT_CONN = 0,   /* a TCP SYN without ACK; the rest of the connection is free */
 	IG_UNIT_PACKET = 1, /* every packet */
 	IG_UNIT_BYTE = 2,   /* the packet's length on the wire (from the Ethernet header) */
+	IG_UNIT_REQUEST = 3, /* an HTTP request a client starts (HTTP/1.x, h2c streams); TCP */
 	IG_UNIT_MAX,
 };
 
@@ -319,6 +321,12 @@ enum ig_reason {
 				  * packet went to a group (broadcast, multicast, ...) */
 	IG_R_DROP_V4MAPPED = 22, /* IPv6 from ::ffff:0:0/96: no sender uses it on the wire, and
 				  * it would spend the IPv4 address's state */
+	/* `request` unit (struct ig_http_conn) */
+	IG_R_REJECT_HTTP = 23,   /* over the limit: answered 429 on the connection, then FIN */
+	IG_R_DROP_UNFRAMED = 24, /* data ahead of where the request framing has been followed
+				  * (out of order): dropped, the client sends it again in order */
+	IG_R_PASS_TEARDOWN = 25, /* the client's next segment after a 429, turned into the RST
+				  * that closes the server's side of the connection */
 	IG_R_MAX,
 };
 
@@ -337,11 +345,14 @@ enum ig_verdict {
 	 IG_REASON_BIT(IG_R_PASS_FRAGMENT) | IG_REASON_BIT(IG_R_PASS_FREE) |                 \
 	 IG_REASON_BIT(IG_R_PASS_ADMITTED) | IG_REASON_BIT(IG_R_STEERED) |                   \
 	 IG_REASON_BIT(IG_R_PASS_PROBE) | IG_REASON_BIT(IG_R_DRY_DROP) |                      \
-	 IG_REASON_BIT(IG_R_DRY_REJECT) | IG_REASON_BIT(IG_R_PASS_ALLOW))
+	 IG_REASON_BIT(IG_R_DRY_REJECT) | IG_REASON_BIT(IG_R_PASS_ALLOW) |                  \
+	 IG_REASON_BIT(IG_R_PASS_TEARDOWN))
 /* Reasons worth a sampled event (ring buffer `events`): what was refused, or
  * would have been. */
 #define IG_REASONS_DRY (IG_REASON_BIT(IG_R_DRY_DROP) | IG_REASON_BIT(IG_R_DRY_REJECT))
-#define IG_REASONS_TX (IG_REASON_BIT(IG_R_REJECT) | IG_REASON_BIT(IG_R_REJECT_OPEN))
+#define IG_REASONS_TX                                                                      \
+	(IG_REASON_BIT(IG_R_REJECT) | IG_REASON_BIT(IG_R_REJECT_OPEN) |                       \
+	 IG_REASON_BIT(IG_R_REJECT_HTTP))
 
 static inline enum ig_verdict ig_reason_verdict(enum ig_reason r)
 {
@@ -352,10 +363,14 @@ static inline enum ig_verdict ig_reason_verdict(enum ig_reason r)
 	return (bit & IG_REASONS_TX) ? IG_V_TX : IG_V_DROP;
 }
 
+/* Room for reasons in the counters: a layout that new reasons do not change
+ * (0.4's, sized by IG_R_MAX, is replaced at attach: counters restart). */
+#define IG_R_SLOTS 32
+
 /* Per-CPU counters of one slot, map `port_stats` (PERCPU_ARRAY[IG_MAX_SLOTS]). */
 struct ig_stats {
-	__u64 packets[IG_R_MAX];
-	__u64 bytes[IG_R_MAX];
+	__u64 packets[IG_R_SLOTS];
+	__u64 bytes[IG_R_SLOTS];
 };
 
 /* Global tunables, map `globals` (ARRAY[1], key 0). */
@@ -457,6 +472,7 @@ enum ig_flow_dir {
 	IG_DIR_CLIENT = 0, /* key.server_port is the port the client dialed */
 	IG_DIR_REPLY = 1,  /* key.server_port is the fallback port replies come from */
 	IG_DIR_COUNTED = 2, /* map `conns`: key.server_port is the protected port */
+	IG_DIR_HTTP = 3,    /* map `http_conns`: key.server_port is the protected port */
 };
 
 struct ig_flow_key {
@@ -570,6 +586,27 @@ struct ig_pending {
 #define IG_PEND_F_CONNS 0x4   /* a max-conns port: to be counted when it completes */
 #define IG_DEFAULT_PENDING 65536
 
+/*
+ * A connection on a `request` port, map `http_conns` (LRU_HASH, key struct
+ * ig_flow_key with dir IG_DIR_HTTP): how far the client's byte stream has been
+ * followed (`next_seq`, and the framing scanner's state there), and the same
+ * before the last charged segment, which a refused charge restores. Made
+ * only for a segment of a connection the kernel holds (not for spoofed
+ * segments); an LRU, so a flood of real connections pushes out the least
+ * recently active, whose next segment then starts afresh (see bpf/README.md).
+ */
+struct ig_http_conn {
+	struct ig_http_state scan;
+	struct ig_http_state prev_scan;
+	__u32 next_seq;
+	__u32 prev_seq;
+	__u32 refused_seq; /* IG_HC_F_REFUSED: the server's rcv_nxt, for the closing RST */
+	__u32 flags;       /* IG_HC_F_* */
+};
+
+#define IG_HC_F_REFUSED 0x1 /* answered 429: the client's next segment closes the server's side */
+#define IG_DEFAULT_HTTP_CONNS 262144
+
 /* TC filters are identified by (handle, priority) when attached via netlink. */
 #define IG_TC_HANDLE 0x1a7e
 #define IG_TC_PRIORITY 0xc0de
@@ -584,7 +621,8 @@ IG_STATIC_ASSERT(sizeof(struct ig_policy) == 32, "ig_policy layout");
 IG_STATIC_ASSERT(sizeof(struct ig_source) == 16, "ig_source layout");
 IG_STATIC_ASSERT(sizeof(struct ig_source_set) == 64, "one set, one cache line");
 IG_STATIC_ASSERT(sizeof(struct ig_bucket) == 8, "ig_bucket layout");
-IG_STATIC_ASSERT(sizeof(struct ig_stats) == 16 * IG_R_MAX, "ig_stats layout");
+IG_STATIC_ASSERT(sizeof(struct ig_stats) == 16 * IG_R_SLOTS, "ig_stats layout");
+IG_STATIC_ASSERT(IG_R_MAX <= IG_R_SLOTS, "a counter for every reason");
 IG_STATIC_ASSERT(sizeof(struct ig_globals) == 16, "ig_globals layout");
 IG_STATIC_ASSERT(sizeof(struct ig_seed) == 8, "ig_seed layout");
 IG_STATIC_ASSERT(sizeof(struct ig_config) == 32, "ig_config layout");
@@ -607,5 +645,7 @@ IG_STATIC_ASSERT(sizeof(struct ig_token_state) == 16, "ig_token_state layout");
 IG_STATIC_ASSERT(sizeof(struct ig_conn) == 16, "ig_conn layout");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 IG_STATIC_ASSERT(sizeof(struct ig_pending) == 16, "ig_pending layout");
+IG_STATIC_ASSERT(sizeof(struct ig_http_conn) == 2 * sizeof(struct ig_http_state) + 16,
+		 "ig_http_conn layout");
 
 #endif /* IG_ABI_H */

@@ -276,4 +276,22 @@ struct {
 	__type(value, struct ig_pending);
 } pending SEC(".maps");
 
+/* Request framing per connection of a `request` port (struct ig_http_conn). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IG_DEFAULT_HTTP_CONNS);
+	__type(key, struct ig_flow_key);
+	__type(value, struct ig_http_conn);
+} http_conns SEC(".maps");
+
+/* When each slot last answered a 429 (data-path ns): until a few seconds
+ * after, its pure ACKs are looked up (one may be a refused client's). Not
+ * pinned: a lost time only delays one teardown to the client's FIN. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} http_refused SEC(".maps");
+
 #endif /* IG_MAPS_H */

@@ -35,12 +35,16 @@ enum ig_need {
 	IG_NEED_RST = IG_R_MAX + 2,    /* breaker open without fallback: refuse with a RST */
 	IG_NEED_REFUSE = IG_R_MAX + 3, /* the charge stage refused: the port's action decides */
 	IG_NEED_HIER = IG_R_MAX + 4,   /* a fair-share port: the charge stage decides */
+	IG_NEED_CHARGE = IG_R_MAX + 5, /* the request stage: charge the count above it */
 };
 _Static_assert(IG_NEED_HIER <= 0xff, "a request fits the low byte");
 
 #define IG_OUT(above, r) (((above) << 8) | (r))
 /* and a segment without SYN to a max-conns port: the close stage (ig_conns_in) */
 #define IG_OUT_CLOSE (1 << 16)
+/* and the charge was for requests the request stage counted: a refusal takes
+ * its framing state back, a reply to it is a 429 (request.h) */
+#define IG_OUT_REQ (1 << 17)
 
 /*
  * How a stage parses: ig_stage_parse, a global function too, verified once,

@@ -26,6 +26,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "lib/names.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -341,18 +342,13 @@ static void run_case(struct bcase *c, int round, __u32 repeat)
 /* What an off-path case's packets did instead, from its counters. */
 static void report_off_path(FILE *o, const struct bcase *c)
 {
-	static const char *const names[IG_R_MAX] = {
-		"pass_other", "pass_unparsed", "pass_fragment", "pass_free", "admitted",
-		"drop_limit", "reject", "drop_budget", "drop_contended", "drop_reply_fail",
-		"steered", "probe", "reject_open", "drop_steer_fail", "would_drop", "would_reject",
-	};
 	int r;
 
 	fprintf(o, "- %s/%u: %llu bad rounds, %llu of %llu timed packets on path; "
 		   "slot %u counters since load:",
 		c->name, c->sources, c->bad_rounds, c->on_path, c->timed, c->slot);
 	for (r = 0; r < IG_R_MAX && c->stats_fd >= 0; r++)
-		fprintf(o, " %s=%llu", names[r],
+		fprintf(o, " %s=%llu", ig_reason_name((enum ig_reason)r),
 			(unsigned long long)stats_sum(c->stats_fd, c->slot, r));
 	fprintf(o, "\n");
 }
@@ -712,9 +708,11 @@ int main(int argc, char **argv)
 	int i, r, ncase, bad = 0;
 	FILE *md;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: bench OUTDIR\n");
-		return 2;
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: bench OUTDIR\n"
+				"  the BPF_PROG_TEST_RUN bench; results go to OUTDIR;\n"
+				"  IG_BENCH_ROUNDS, IG_BENCH_REPEAT, IG_BENCH_CPU tune it\n");
+		return argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 2;
 	}
 	outdir = argv[1];
 	if (geteuid() != 0)

@@ -12,6 +12,7 @@
 /* Indexed by the ABI's values: the index is what the parser stores. */
 static const char *const units[IG_UNIT_MAX + 1] = {
 	[IG_UNIT_CONN] = "conn", [IG_UNIT_PACKET] = "packet", [IG_UNIT_BYTE] = "byte",
+	[IG_UNIT_REQUEST] = "request",
 };
 static const char *const actions[IG_ACTION_MAX + 1] = {
 	[IG_ACTION_DROP] = "drop", [IG_ACTION_REJECT] = "reject",
@@ -48,11 +49,15 @@ static const struct ig_opt limit_opts[] = {
 		       "(default: one second of rate)"),
 	IG_OPT("unit", IG_OPT_ENUM, struct limit_cfg, unit, .values = units, .what = "unit",
 	       .help = "what a unit is: a new TCP connection (SYN; default for\n"
-		       "tcp), a packet (default for udp) or a byte"),
+		       "tcp), a packet (default for udp), a byte, or an HTTP\n"
+		       "request (tcp: HTTP/1.x and h2c; keep-alive and pipelined\n"
+		       "requests each count; TLS cannot be seen into: use conn)"),
 	IG_OPT("action", IG_OPT_ENUM, struct limit_cfg, action, .values = actions,
 	       .what = "action",
-	       .help = "over the limit: drop silently (default), or answer with a\n"
-		       "TCP RST / ICMP port unreachable within the reject budget"),
+	       .help = "over the limit: drop silently (default; on a request port\n"
+		       "the client's TCP sends it again later: a delay), or answer\n"
+		       "within the reject budget: TCP RST / ICMP port unreachable,\n"
+		       "and on a request port HTTP 429 with Retry-After"),
 	IG_OPT("dry-run", IG_OPT_BOOL, struct limit_cfg, dry_run,
 	       .help = "refuse nothing: count what the action would have done\n"
 		       "(reasons would_drop, would_reject; sampled for top)"),
@@ -109,8 +114,9 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 		pol.unit = (enum ig_unit)c->unit;
 	else
 		pol.unit = proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
-	if (proto == IG_PROTO_UDP && pol.unit == IG_UNIT_CONN)
-		return ig_cli_usage("limit", "%s", "unit conn needs TCP: use packet or byte for UDP");
+	if (proto == IG_PROTO_UDP && (pol.unit == IG_UNIT_CONN || pol.unit == IG_UNIT_REQUEST))
+		return ig_cli_usage("limit", "unit %s needs TCP: use packet or byte for UDP",
+				    units[pol.unit]);
 	if (pol.unit == IG_UNIT_BYTE && pol.burst < 1514)
 		ig_warn("burst %llu bytes is below one full-size frame: such frames will never "
 			"be admitted", (unsigned long long)pol.burst);

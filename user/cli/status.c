@@ -153,6 +153,13 @@ static int print_json(const struct status *s, FILE *out)
 	ig_json_ku64(&j, "pass_other", s->other.packets[IG_R_PASS_OTHER]);
 	ig_json_ku64(&j, "pass_unparsed", s->other.packets[IG_R_PASS_UNPARSED]);
 	ig_json_ku64(&j, "pass_fragment", s->other.packets[IG_R_PASS_FRAGMENT]);
+	/* and what else happened to it: the parser's drops (deep, fragment,
+	 * unread, v4mapped) land here too */
+	ig_json_key(&j, "reasons");
+	ig_json_obj_open(&j);
+	for (int k = 0; k < IG_R_MAX; k++)
+		ig_json_ku64(&j, ig_reason_name((enum ig_reason)k), s->other.packets[k]);
+	ig_json_obj_close(&j);
 	ig_json_obj_close(&j);
 	ig_json_key(&j, "breakers");
 	err = ig_cli_breakers_json(&s->in, &j);
@@ -254,6 +261,18 @@ static int print_table(const struct status *s, FILE *out)
 		(unsigned long long)other->packets[IG_R_PASS_OTHER],
 		(unsigned long long)other->packets[IG_R_PASS_UNPARSED],
 		(unsigned long long)other->packets[IG_R_PASS_FRAGMENT]);
+	if (sum_reasons(other, IG_V_DROP).pkts) {
+		fprintf(out, "other traffic dropped: %llu (",
+			(unsigned long long)sum_reasons(other, IG_V_DROP).pkts);
+		for (int k = 0, first = 1; k < IG_R_MAX; k++) {
+			if (ig_reason_verdict((enum ig_reason)k) != IG_V_DROP || !other->packets[k])
+				continue;
+			fprintf(out, "%s%s %llu", first ? "" : ", ", ig_reason_name((enum ig_reason)k),
+				(unsigned long long)other->packets[k]);
+			first = 0;
+		}
+		fputs(")\n", out);
+	}
 	fputc('\n', out);
 	return ig_breakers_print(&s->in, 0, out);
 }

@@ -159,7 +159,7 @@ int ig_parse_unit(const char *s, enum ig_unit *unit)
 			*unit = (enum ig_unit)i;
 			return 0;
 		}
-	args_err("invalid unit '%s': expected conn, packet or byte", s);
+	args_err("invalid unit '%s': expected conn, packet, byte or request", s);
 	return -EINVAL;
 }
 

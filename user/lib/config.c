@@ -533,8 +533,10 @@ static int validate(struct load_state *st)
 				p->limit.burst = p->limit.rate < IG_MAX_BURST ? p->limit.rate : IG_MAX_BURST;
 			if (!st->unit_given[i])
 				p->limit.unit = p->proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
-			if (p->proto == IG_PROTO_UDP && p->limit.unit == IG_UNIT_CONN)
-				return fail(st, "[port %u/udp]: unit conn needs TCP", p->port);
+			if (p->proto == IG_PROTO_UDP &&
+			    (p->limit.unit == IG_UNIT_CONN || p->limit.unit == IG_UNIT_REQUEST))
+				return fail(st, "[port %u/udp]: unit %s needs TCP", p->port,
+					    ig_unit_name(p->limit.unit));
 			if (p->limit.unit == IG_UNIT_BYTE) {
 				char where[320];
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /* A small HTTP client (libcurl) for the command line's talks with the agent. */
-#ifndef IG_HTTP_H
-#define IG_HTTP_H
+#ifndef IG_LIB_HTTP_H
+#define IG_LIB_HTTP_H
 
 #include <stddef.h>
 #include <stdio.h>

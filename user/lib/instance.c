@@ -43,6 +43,7 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_CONN_COUNTS] = { "conn_counts", sizeof(struct ig_client_key), sizeof(__s64) },
 	[IG_MAP_FLEET_COUNTS] = { "fleet_counts", sizeof(struct ig_client_key), sizeof(__u64) },
 	[IG_MAP_FLEET_BLOCK] = { "fleet_block", sizeof(struct ig_client_key), sizeof(__u64) },
+	[IG_MAP_HTTP_CONNS] = { "http_conns", sizeof(struct ig_flow_key), sizeof(struct ig_http_conn) },
 };
 
 const char *ig_map_name(enum ig_map_id id)

@@ -152,11 +152,10 @@ static __u32 ig_sets_for(__u64 n)
 	return sets;
 }
 
-/* max_entries of the map pinned as pin_dir/name. */
-static int pinned_max_entries(const char *pin_dir, const char *name, __u32 *n)
+/* What the kernel says of the map pinned as pin_dir/name. */
+static int pinned_info(const char *pin_dir, const char *name, struct bpf_map_info *info)
 {
-	struct bpf_map_info info;
-	__u32 len = sizeof(info);
+	__u32 len = sizeof(*info);
 	char path[512];
 	int fd, err;
 
@@ -169,14 +168,51 @@ static int pinned_max_entries(const char *pin_dir, const char *name, __u32 *n)
 		ig_err("cannot open pinned map %s: %s", path, strerror(-err));
 		return err;
 	}
-	memset(&info, 0, sizeof(info));
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	memset(info, 0, sizeof(*info));
+	err = bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
 	close(fd);
-	if (err) {
+	if (err)
 		ig_err("cannot inspect pinned map %s: %s", path, strerror(-err));
+	return err;
+}
+
+static int pinned_max_entries(const char *pin_dir, const char *name, __u32 *n)
+{
+	struct bpf_map_info info;
+	int err = pinned_info(pin_dir, name, &info);
+
+	if (!err)
+		*n = info.max_entries;
+	return err;
+}
+
+/*
+ * The counters of an instance made by 0.4 or older (sized by the reasons
+ * that release had) cannot be reused: they are replaced, and restart from
+ * zero. Nothing that limits anyone is kept in them.
+ */
+static int replace_old_counters(const char *pin_dir, struct pin_plan *plan)
+{
+	struct bpf_map_info info;
+	char path[512];
+	int err;
+
+	if (!plan->existed[IG_MAP_PORT_STATS])
+		return 0;
+	err = pinned_info(pin_dir, "port_stats", &info);
+	if (err || info.value_size == sizeof(struct ig_stats))
+		return err;
+	err = ig_path(path, sizeof(path), pin_dir, "port_stats");
+	if (err)
+		return err;
+	if (unlink(path)) {
+		err = -errno;
+		ig_err("cannot replace the old counters %s: %s", path, strerror(-err));
 		return err;
 	}
-	*n = info.max_entries;
+	ig_warn("%s: counters of an older release (%u bytes per port) replaced; they restart "
+		"from zero", path, info.value_size);
+	plan->existed[IG_MAP_PORT_STATS] = 0;
 	return 0;
 }
 
@@ -204,6 +240,10 @@ static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig
 			return err;
 		}
 	}
+
+	err = replace_old_counters(pin_dir, plan);
+	if (err)
+		return err;
 
 	/* The sources map keeps its size across attaches: state is reused, so a
 	 * different size means a different instance. */

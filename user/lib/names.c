@@ -13,6 +13,7 @@ static const char *const unit_names[] = {
 	[IG_UNIT_CONN] = "conn",
 	[IG_UNIT_PACKET] = "packet",
 	[IG_UNIT_BYTE] = "byte",
+	[IG_UNIT_REQUEST] = "request",
 };
 
 static const char *const action_names[] = {
@@ -44,6 +45,9 @@ static const char *const reason_names[] = {
 	[IG_R_DROP_UNREAD] = "drop_unread",
 	[IG_R_DROP_NO_REPLY] = "drop_no_reply",
 	[IG_R_DROP_V4MAPPED] = "drop_v4mapped",
+	[IG_R_REJECT_HTTP] = "reject_429",
+	[IG_R_DROP_UNFRAMED] = "drop_unframed",
+	[IG_R_PASS_TEARDOWN] = "teardown",
 };
 
 static const char *const clock_names[] = {

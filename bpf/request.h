@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The `request` unit: one token per HTTP request a client starts on a TCP
+ * port, found by following the request framing of each connection
+ * (pure/http.h) in sequence-number order; and the answers that go with it:
+ * an HTTP 429 on the connection, then the RST that closes the server's side.
+ *
+ * Per connection (map `http_conns`, struct ig_http_conn): where in the
+ * client's byte stream the framing has been followed to (`next_seq`) and the
+ * scanner's state there. A segment is looked at from next_seq on: bytes
+ * before it were counted already (a retransmission costs nothing again), a
+ * body is skipped by arithmetic, never read, and header bytes go through the
+ * scanner 256 at a time (ig_req_feed(), a global function: verified once,
+ * where inlined in the loop over chunks it would be verified per chunk).
+ *
+ * Ordering: the state is advanced before the charge (the stage cannot see
+ * the charge), and the charge's refusal takes it back (ig_req_refused()), so
+ * a dropped request is counted again when its segment comes back.
+ */
+#ifndef IG_REQUEST_H
+#define IG_REQUEST_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "ig_abi.h"
+#include "pure/hdr.h"
+#include "pure/parse.h"
+#include "pure/steer.h"
+#include "pure/http.h"
+#include "pure/http_reply.h"
+#include "pure/sources.h"
+#include "cfg.h"
+#include "ctx.h"
+#include "maps.h"
+#include "reply_tx.h"
+#include "stages.h"
+
+/* Chunks of header bytes one segment may feed the scanner: 40 x 256 bytes
+ * covers a jumbo frame; a GRO'd skb holding more header bytes than that is
+ * dropped as unframed (its segments come again, one at a time). */
+#define IG_REQ_MAX_CHUNKS 160
+
+/* A port whose last refusal is older than this does not look at its pure
+ * ACKs: only the client's first segment after a 429 needs its connection's
+ * state, and it comes one round trip later. */
+#define IG_REQ_TEARDOWN_NS (3ULL * 1000000000ULL)
+
+struct ig_req_scratch {
+	__u8 buf[IG_HTTP_CHUNK];
+	struct ig_http_state st;
+	__u32 requests;
+	__u32 reply_sum;
+	struct ig_flow_key key;
+	/* off the stack: the entry, this stage and the scanner share 512 bytes */
+	struct ig_http_conn fresh;
+	struct ig_pkt q;
+	__u8 l2[IG_MAX_L2 + 2];
+	__u8 reply[IG_HTTP_429_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_req_scratch);
+} req_scratch SEC(".maps");
+
+static __always_inline struct ig_req_scratch *ig_req_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&req_scratch, &zero);
+}
+
+/* The scanner over one chunk in s->buf. */
+__noinline int ig_req_feed(struct ig_req_scratch *s, __u32 len)
+{
+	if (!s)
+		return 0;
+	if (len > IG_HTTP_CHUNK)
+		len = IG_HTTP_CHUNK;
+	return (int)ig_http_feed(&s->st, s->buf, len, &s->requests);
+}
+
+static __always_inline int ig_req_load(void *ctx, enum ig_hook hook, __u32 off, __u8 *buf,
+				       __u32 len)
+{
+	if (!len || len > IG_HTTP_CHUNK)
+		return -1;
+	/* 1 .. IG_HTTP_CHUNK in the very register the helper gets */
+	len = ig_clamp(len - 1, IG_HTTP_CHUNK - 1) + 1;
+	if (hook == IG_HOOK_XDP)
+		return (int)bpf_xdp_load_bytes((struct xdp_md *)ctx, off, buf, len);
+	return (int)bpf_skb_load_bytes(ctx, off, buf, len);
+}
+
+/* Follow the framing over the payload bytes [off, end) from s->st. 0, or -1
+ * when the segment holds more header bytes than one pass reads. */
+static __always_inline int ig_req_scan(void *ctx, enum ig_hook hook, struct ig_req_scratch *s,
+				       __u32 off, __u32 end)
+{
+	int i;
+
+	for (i = 0; i < IG_REQ_MAX_CHUNKS; i++) {
+		__u32 len;
+		int used;
+
+		if (off >= end)
+			return 0;
+		off += (__u32)ig_http_skip(&s->st, end - off);
+		if (off >= end || ig_http_opaque(&s->st))
+			return 0;
+		len = end - off;
+		if (len > IG_HTTP_CHUNK)
+			len = IG_HTTP_CHUNK;
+		if (ig_req_load(ctx, hook, off, s->buf, len))
+			return -1;
+		used = ig_req_feed(s, len);
+		if (used <= 0 && !ig_http_opaque(&s->st))
+			return -1; /* no progress: never expected, never loop */
+		off += (__u32)used;
+	}
+	return off >= end ? 0 : -1;
+}
+
+/* Does the kernel hold a connection for this segment (not merely a listener)?
+ * Only then may it get state: a spoofed segment would otherwise push real
+ * connections' state out of the LRU. */
+static __always_inline int ig_req_has_conn(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+{
+	struct bpf_sock_tuple t;
+	struct bpf_sock *sk;
+	int live;
+	__u32 n = ig_sock_tuple(p, 0, 0, &t);
+
+	if (hook == IG_HOOK_XDP)
+		sk = bpf_skc_lookup_tcp((struct xdp_md *)ctx, &t, n, BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_skc_lookup_tcp((struct __sk_buff *)ctx, &t, n, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	live = sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_CLOSE;
+	bpf_sk_release(sk);
+	return live;
+}
+
+/* The segment, in place, as the RST (seq = the server's rcv_nxt) that closes
+ * the server's side of a connection refused with a 429. Same direction, same
+ * MACs: it goes up the stack as if the client had sent it. */
+static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+					     struct ig_pkt *q, __u32 seq)
+{
+	struct ig_tcp_seg sg = { .ack = seq, .flags = IG_TCP_ACK };
+	void *data = ctx_data(ctx, hook);
+	void *end = ctx_data_end(ctx, hook);
+	__u32 l3 = p->l3_off;
+	__u8 *dst;
+
+	if (l3 > IG_MAX_L2)
+		return -1;
+	l3 = ig_clamp(l3, 31);
+	/* the builder answers q: with q's ends swapped, its answer is p's way */
+	*q = *p;
+	__builtin_memcpy(q->saddr, p->daddr, 16);
+	__builtin_memcpy(q->daddr, p->saddr, 16);
+	q->sport = p->dport;
+	q->dport = p->sport;
+	dst = (__u8 *)data + l3;
+	if (!p->ipv6) {
+		struct ig_rst4 r;
+
+		if (dst + sizeof(r) > (__u8 *)end)
+			return -1;
+		ig_build_rst4(q, &sg, &r);
+		__builtin_memcpy(dst, &r, sizeof(r));
+		return ctx_set_len(ctx, hook, l3 + sizeof(r));
+	} else {
+		struct ig_rst6 r;
+
+		if (dst + sizeof(r) > (__u8 *)end)
+			return -1;
+		ig_build_rst6(q, &sg, &r);
+		__builtin_memcpy(dst, &r, sizeof(r));
+		return ctx_set_len(ctx, hook, l3 + sizeof(r));
+	}
+}
+
+static __always_inline __u32 ig_req_payload_len(const struct ig_pkt *p)
+{
+	__u32 hdrs = (__u32)p->payload_off - p->l3_off;
+
+	return p->ip_len > hdrs ? p->ip_len - hdrs : 0;
+}
+
+/*
+ * The stage: what this client segment on a `request` port costs. A reason
+ * when it costs nothing (or is refused here), else IG_OUT(n, IG_NEED_CHARGE):
+ * charge n units (the requests it starts; 1 for a data segment of a stream
+ * that is not HTTP). The state is advanced already; see ig_req_refused().
+ */
+static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+{
+	struct ig_req_scratch *s = ig_req_scratch();
+	__u32 plen = ig_req_payload_len(p), seq = p->seq, next, n;
+	struct ig_http_conn *c;
+	__s32 ahead;
+	int err;
+
+	if (!s)
+		return IG_R_DROP_REPLY_FAIL;
+	ig_flow_key_make(&s->key, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_HTTP);
+	c = bpf_map_lookup_elem(&http_conns, &s->key);
+	if (c && (c->flags & IG_HC_F_REFUSED)) {
+		/* answered 429 already: whatever the client sends now closes the
+		 * server's side (at most once: then the state goes) */
+		__u32 rst_seq = c->refused_seq;
+
+		bpf_map_delete_elem(&http_conns, &s->key);
+		if (p->tcp_flags & IG_TCP_RST)
+			return IG_R_PASS_FREE;
+		return ig_req_rst_server(ctx, hook, p, &s->q, rst_seq) ? IG_R_DROP_REPLY_FAIL
+								 : IG_R_PASS_TEARDOWN;
+	}
+	if (p->tcp_flags & (IG_TCP_RST | IG_TCP_SYN)) {
+		if (c && (p->tcp_flags & IG_TCP_RST))
+			bpf_map_delete_elem(&http_conns, &s->key);
+		return IG_R_PASS_FREE;
+	}
+	if (!plen) {
+		if (c && (p->tcp_flags & IG_TCP_FIN))
+			bpf_map_delete_elem(&http_conns, &s->key);
+		return IG_R_PASS_FREE;
+	}
+	if (!c) {
+		if (!ig_req_has_conn(ctx, hook, p))
+			return IG_R_PASS_FREE; /* the kernel refuses it: costs the server nothing */
+		__builtin_memset(&s->fresh, 0, sizeof(s->fresh));
+		s->fresh.next_seq = seq;
+		if (bpf_map_update_elem(&http_conns, &s->key, &s->fresh, BPF_NOEXIST) &&
+		    bpf_map_update_elem(&http_conns, &s->key, &s->fresh, BPF_ANY))
+			return IG_R_DROP_REPLY_FAIL;
+		c = bpf_map_lookup_elem(&http_conns, &s->key);
+		if (!c)
+			return IG_R_DROP_REPLY_FAIL;
+	}
+	next = c->next_seq;
+	ahead = (__s32)(seq - next);
+	if ((__s32)(seq + plen - next) <= 0)
+		return IG_R_PASS_FREE; /* all of it counted before: a retransmission */
+	if (ahead > 0) {
+		/* out of order: fine inside a body being skipped, else where it
+		 * lies in the framing is not known yet */
+		if (c->scan.state >= IG_HS_SKIP_BODY && c->scan.state <= IG_HS_SKIP_H2 &&
+		    (__u64)ahead + plen <= c->scan.left)
+			return IG_R_PASS_FREE;
+		return IG_R_DROP_UNFRAMED;
+	}
+
+	s->st = c->scan;
+	s->requests = 0;
+	err = ig_req_scan(ctx, hook, s, p->payload_off + (__u32)(-ahead), p->payload_off + plen);
+	if (err)
+		return IG_R_DROP_UNFRAMED;
+	n = s->requests;
+	if (ig_http_opaque(&s->st) && !n)
+		n = 1; /* not HTTP (TLS, garbage): each data segment pays */
+	c->prev_scan = c->scan;
+	c->prev_seq = next;
+	c->scan = s->st;
+	c->next_seq = seq + plen;
+	if (!n)
+		return IG_R_PASS_FREE;
+	if (n > 0xff)
+		n = 0xff;
+	return IG_OUT(n, IG_NEED_CHARGE);
+}
+
+/*
+ * The charge refused the segment: take the state back (a dropped segment is
+ * counted again when it comes back), and with a 429 on its way mark the
+ * connection so that the client's next segment closes the server's side.
+ */
+static __always_inline int ig_req_refused(const struct ig_pkt *p, int answered)
+{
+	struct ig_req_scratch *s = ig_req_scratch();
+	struct ig_http_conn *c;
+
+	if (!s)
+		return 0;
+	ig_flow_key_make(&s->key, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_HTTP);
+	c = bpf_map_lookup_elem(&http_conns, &s->key);
+	if (!c)
+		return 0;
+	c->scan = c->prev_scan;
+	c->next_seq = c->prev_seq;
+	if (answered) {
+		__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
+		struct ig_policy *pol = bpf_map_lookup_elem(&port_policy, &idx);
+		__u32 slot = pol ? pol->slot : 0;
+		__u64 *last = bpf_map_lookup_elem(&http_refused, &slot);
+
+		c->refused_seq = c->prev_seq;
+		c->flags |= IG_HC_F_REFUSED;
+		if (last)
+			*last = ig_now();
+	}
+	return 0;
+}
+
+/* Is the port's last 429 recent enough that its pure ACKs must be looked at? */
+static __always_inline int ig_req_teardown_due(__u32 slot)
+{
+	__u64 *last = bpf_map_lookup_elem(&http_refused, &slot);
+
+	return last && *last && ig_now() - *last < IG_REQ_TEARDOWN_NS;
+}
+
+/*
+ * When a source's bucket will admit one more unit: for the 429's Retry-After.
+ * The source's own bucket at the port's rate; a refusal by another level
+ * (prefix, port, tier) is told the port's spacing, 1/rate.
+ */
+static __always_inline __u64 ig_req_wait(const struct ig_pkt *p, __u64 now)
+{
+	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
+	struct ig_policy *pol = bpf_map_lookup_elem(&port_policy, &idx);
+	struct ig_source_set *set;
+	__u64 h, ident, spacing, wait = 0;
+	__u32 si;
+	int i;
+
+	if (!pol || !pol->rate)
+		return IG_NSEC_PER_SEC;
+	spacing = IG_NSEC_PER_SEC / pol->rate;
+	h = ig_source_hash(p->saddr, p->dport, p->proto, ig_cfg.hash_seed);
+	si = (__u32)h & ig_cfg.set_mask;
+	set = bpf_map_lookup_elem(&sources, &si);
+	ident = ig_source_ident(h, p->dport, p->proto);
+	if (set) {
+#pragma unroll
+		for (i = 0; i < IG_WAYS; i++) {
+			__u64 tat = set->way[i].tat, room;
+
+			if (*ig_way_ident(&set->way[i]) != ident)
+				continue;
+			room = pol->burst > 1 ? (pol->burst - 1) * spacing : 0;
+			if (tat > now + room)
+				wait = tat - now - room;
+		}
+	}
+	return wait ? wait : spacing;
+}
+
+/* The 429's text into s->reply, its length returned and its sum in
+ * s->reply_sum. A global function: its loops are verified once, not once per
+ * way the stage got there. */
+__noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns)
+{
+	__u32 len;
+
+	if (!s)
+		return 0;
+	len = ig_http_429(s->reply, wait_ns);
+	if (len > IG_HTTP_429_MAX)
+		return 0;
+	s->reply_sum = ig_http_sum(s->reply, len);
+	return (int)len;
+}
+
+/*
+ * The frame at `want` bytes. A longer one grows at the tail, or where the
+ * driver left no tailroom (veth's XDP, for a frame it got linear from the
+ * peer's skb), at the head, the L2 header moved along.
+ */
+static __always_inline int ig_req_resize(void *ctx, enum ig_hook hook, struct ig_req_scratch *s,
+					 __u32 want)
+{
+	__u32 cur = ctx_wire_len(ctx, hook);
+	void *data, *end;
+
+	if (want <= cur || !ctx_set_len(ctx, hook, want))
+		return want <= cur ? ctx_set_len(ctx, hook, want) : 0;
+	if (want - cur > 512)
+		return -1;
+	data = ctx_data(ctx, hook);
+	end = ctx_data_end(ctx, hook);
+	if ((__u8 *)data + IG_MAX_L2 > (__u8 *)end)
+		return -1;
+	__builtin_memcpy(s->l2, data, IG_MAX_L2);
+	if (ctx_grow_head(ctx, hook, want - cur))
+		return -1;
+	data = ctx_data(ctx, hook);
+	end = ctx_data_end(ctx, hook);
+	if ((__u8 *)data + IG_MAX_L2 > (__u8 *)end)
+		return -1;
+	__builtin_memcpy(data, s->l2, IG_MAX_L2);
+	return 0;
+}
+
+/* The refused request's segment, in place, as the 429 to the client: the
+ * response, then FIN, acknowledging the request so that it is not sent again. */
+static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+{
+	struct ig_req_scratch *s = ig_req_scratch();
+	__u32 l3 = p->l3_off, l4 = p->l4_off, hl, len, plen = ig_req_payload_len(p);
+	void *data = ctx_data(ctx, hook), *end = ctx_data_end(ctx, hook);
+	struct ig_tcp_out o = {};
+	struct ig_tcp *th;
+	__u8 *dst;
+
+	if (!s || l3 > IG_MAX_L2 || l4 > IG_MAX_L4_OFF || l4 < l3)
+		return -1;
+	l3 = ig_clamp(l3, 31);
+	l4 = ig_clamp(l4, 1023);
+	th = (struct ig_tcp *)((__u8 *)data + l4);
+	if ((void *)(th + 1) > end)
+		return -1;
+	o.seq = ig_ntohl(th->ack_seq); /* ours: where the server's stream stands */
+	o.ack = ig_ntohl(th->seq) + plen + !!(th->flags & IG_TCP_FIN);
+	o.flags = IG_TCP_PSH | IG_TCP_ACK | IG_TCP_FIN;
+	/* a window of 0 would hold back the client's FIN */
+	o.window = 0xffff;
+
+	len = (__u32)ig_req_build_429(s, ig_req_wait(p, ig_now()));
+	if (!len || len > IG_HTTP_429_MAX)
+		return -1;
+	o.payload_len = len;
+	o.payload_sum = s->reply_sum;
+	hl = p->ipv6 ? sizeof(struct ig_seg6) : sizeof(struct ig_seg4);
+	if (ig_req_resize(ctx, hook, s, l3 + hl + len))
+		return -1;
+
+	data = ctx_data(ctx, hook);
+	end = ctx_data_end(ctx, hook);
+	if ((__u8 *)data + IG_ETH_ALEN * 2 > (__u8 *)end)
+		return -1;
+	ig_swap_macs(data);
+	dst = (__u8 *)data + l3;
+	if (!p->ipv6) {
+		struct ig_seg4 r;
+
+		if (dst + sizeof(r) > (__u8 *)end)
+			return -1;
+		ig_build_seg4(p, &o, &r);
+		__builtin_memcpy(dst, &r, sizeof(r));
+	} else {
+		struct ig_seg6 r;
+
+		if (dst + sizeof(r) > (__u8 *)end)
+			return -1;
+		ig_build_seg6(p, &o, &r);
+		__builtin_memcpy(dst, &r, sizeof(r));
+	}
+	len = ig_clamp(len - 1, IG_HTTP_429_MAX - 1) + 1; /* checked above; for the verifier */
+	if (hook == IG_HOOK_XDP)
+		return (int)bpf_xdp_store_bytes((struct xdp_md *)ctx, l3 + hl, s->reply, len);
+	return (int)bpf_skb_store_bytes(ctx, l3 + hl, s->reply, len, 0);
+}
+
+#endif /* IG_REQUEST_H */
