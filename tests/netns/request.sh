@@ -418,6 +418,43 @@ t_drop() {
 		"slowest $(secs "$(ck lat_max)")s; $(jq_py 'j["samples"]' "$poll") /stats samples within the bucket"
 }
 
+# The request unit through the fair-share hierarchy: a port-wide level
+# (1/s, burst 4) above generous per-source buckets. Two addresses share the
+# port's 4 + t; every refusal is a 429 counted at level "port".
+t_port_level() {
+	local lo hi ok2 total by_port
+	setup --rate 100/s --burst 100 --port-rate 1/s --port-burst 4 --unit request --action reject
+	curl_keepalive "http://$S4:$PORT/v1/chat/completions" 6 "$C4" 1
+	echo "client 1: $CK dur=${CK_DUR}s"
+	curl_keepalive "http://$S4:$PORT/v1/chat/completions" 6 "$C4B" 1
+	echo "client 2: $CK dur=${CK_DUR}s"
+	ok2=$(ck ok)
+	total=$(api 'j["requests"]')
+	read -r lo hi <<<"$(ig_expect_window 4 1 "$(ig_calc "$CK_DUR * 2")")"
+	ig_assert_range "$total" "$lo" "$((hi + 1))" "requests the backend saw from both addresses"
+	ig_assert_range "$ok2" 0 2 "requests of the second address once the port's burst is spent"
+	by_port=$(ig_json 'port('"$PORT"')["refused_by_level"]["port"]')
+	ig_assert_eq "$by_port" "$((12 - total))" "refusals counted at level port"
+	ig_assert_eq "$(ig_json "reason($PORT, 'tcp', 'reject_429')")" "$((12 - total))" \
+		"refusals answered 429"
+	echo "measured: port level 1/s burst 4, 2 addresses x 6 requests: backend saw $total," \
+		"$by_port refused at level port"
+}
+
+# Dry run: nothing is refused, what would have been is counted.
+t_dry() {
+	local lo hi would
+	setup --rate 1/s --burst 3 --unit request --action reject --dry-run
+	curl_keepalive "http://$S4:$PORT/v1/chat/completions" 10 "$C4" 1
+	echo "client 1: $CK dur=${CK_DUR}s"
+	ig_assert_eq "$(ck ok)" 10 "requests served on a dry-run port"
+	ig_assert_eq "$(api 'j["requests"]')" 10 "requests the backend saw"
+	would=$(ig_json "reason($PORT, 'tcp', 'would_reject')")
+	read -r lo hi <<<"$(ig_expect_window 3 1 "$CK_DUR")"
+	ig_assert_range "$would" "$((10 - hi))" "$((10 - lo))" "requests counted would_reject"
+	echo "measured: dry run 1/s burst 3: 10 of 10 served, $would would have been refused"
+}
+
 t_curl4() { t_curl 4; }
 t_curl6() { t_curl 6; }
 t_python6() { t_python 6; }
@@ -429,4 +466,6 @@ for HOOK in xdp tc; do
 	run_test "$HOOK/request-sdk-burst" t_sdk_burst
 	run_test "$HOOK/request-sdk-retry6" t_sdk_retry
 	run_test "$HOOK/request-drop" t_drop
+	run_test "$HOOK/request-port-level" t_port_level
+	run_test "$HOOK/request-dry-run" t_dry
 done
