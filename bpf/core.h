@@ -23,6 +23,7 @@
 #include "breaker.h"
 #include "fairshare.h"
 #include "request.h"
+#include "cookie.h"
 
 /* Bytes of the skb the program can read: `pkt - pkt_end` in asm, as in
  * ctx_wire_len(). */
@@ -91,6 +92,7 @@ static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct i
 }
 
 IG_STAGE(ig_stage_request, ig_stage_parse, return ig_req_in(ctx, hook, p))
+IG_STAGE(ig_stage_cookie, ig_stage_parse, return ig_cookie_in(ctx, hook, p))
 
 /* The fast path: IG_OUT(slot, a reason or a request for a stage), see
  * stages.h. *now is set when the clock was read (a charge), for the caller to
@@ -147,8 +149,19 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		/* Only a connection's opening SYN pays; on UDP a `conn` unit makes
 		 * no sense and is treated as `packet`. */
 		if (p->proto == IG_PROTO_TCP &&
-		    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) != IG_TCP_SYN)
+		    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) != IG_TCP_SYN) {
+			/* action 429: the rest of a connection its SYN cookie
+			 * opened (only a compare unless a cookie went out lately) */
+			if (pol->action == IG_ACTION_429 && ig_req_teardown_due(pol->slot)) {
+				res = IG_CALL_STAGE(ig_stage_cookie, ctx, hook, 0);
+				if (res == IG_NEED_REJECT)
+					slot |= IG_OUT_REQ >> 8;
+				return IG_OUT(slot, res & 0xff);
+			}
 			return IG_OUT(slot, IG_R_PASS_FREE);
+		}
+		if (pol->action == IG_ACTION_429 && p->proto == IG_PROTO_TCP)
+			slot |= IG_OUT_COOKIE >> 8;
 		cost = 1;
 		break;
 	case IG_UNIT_BYTE:
@@ -173,8 +186,8 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 	/* a refused charge wrote nothing, so a dry-run port counts exactly what
 	 * enforcing would refuse */
 	if (pol->flags & IG_POL_F_DRY_RUN)
-		return IG_OUT(slot, pol->action == IG_ACTION_REJECT ? IG_R_DRY_REJECT : IG_R_DRY_DROP);
-	if (pol->action != IG_ACTION_REJECT)
+		return IG_OUT(slot, pol->action != IG_ACTION_DROP ? IG_R_DRY_REJECT : IG_R_DRY_DROP);
+	if (pol->action == IG_ACTION_DROP)
 		return IG_OUT(slot, IG_R_DROP_LIMIT);
 	return IG_OUT(slot, IG_NEED_REJECT);
 }
@@ -193,10 +206,10 @@ static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 	if (!pol)
 		return IG_OUT(level, IG_R_DROP_LIMIT);
 	if (pol->flags & IG_POL_F_DRY_RUN)
-		r = r == IG_NEED_REFUSE && pol->action == IG_ACTION_REJECT ? IG_R_DRY_REJECT
+		r = r == IG_NEED_REFUSE && pol->action != IG_ACTION_DROP ? IG_R_DRY_REJECT
 									   : IG_R_DRY_DROP;
 	else if (r == IG_NEED_REFUSE)
-		r = pol->action == IG_ACTION_REJECT ? IG_NEED_REJECT : IG_R_DROP_LIMIT;
+		r = pol->action != IG_ACTION_DROP ? IG_NEED_REJECT : IG_R_DROP_LIMIT;
 	return IG_OUT(level, r);
 }
 
@@ -208,6 +221,9 @@ IG_STAGE(ig_stage_429, ig_stage_parse,
 	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
 		ig_reply_429(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_HTTP)
 IG_STAGE(ig_stage_req_refused, ig_stage_parse, return ig_req_refused(p, arg))
+IG_STAGE(ig_stage_synack, ig_stage_parse,
+	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
+		ig_cookie_synack(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_COOKIE)
 IG_STAGE(ig_stage_charge, ig_stage_parse, return ig_hier_stage(p, arg))
 IG_STAGE(ig_stage_close, ig_stage_parse, return ig_conns_in(ctx, hook, p))
 IG_STAGE(ig_stage_steer, ig_parse_here, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
@@ -236,7 +252,8 @@ IG_STAGE(ig_stage_rst, ig_stage_parse,
 enum ig_reply_kind {
 	IG_REPLY_LIMIT = 0, /* the limiter's: RST or ICMP unreachable */
 	IG_REPLY_OPEN = 1,  /* the breaker's RST */
-	IG_REPLY_429 = 2,   /* the limiter's on a `request` port */
+	IG_REPLY_429 = 2,   /* the limiter's on a `request` port, or to a cookie connection */
+	IG_REPLY_SYNACK = 3, /* action 429 on a `conn` port: the SYN's cookie */
 };
 
 /* A reply if the budget pays for it; a sender the stage may not answer gets
@@ -254,6 +271,8 @@ static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, enum ig_re
 		return r;
 	if (kind == IG_REPLY_OPEN)
 		r = IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
+	else if (kind == IG_REPLY_SYNACK)
+		r = IG_CALL_STAGE(ig_stage_synack, ctx, hook, 0);
 	else if (kind == IG_REPLY_429)
 		r = IG_CALL_STAGE(ig_stage_429, ctx, hook, 0);
 	else
@@ -268,7 +287,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	__u32 len = ctx_wire_len(ctx, hook);
 	struct ig_pkt p;
 	__u32 slot, cost = 0, level = IG_L_SOURCE;
-	int out, r, req;
+	int out, r, req, cookie;
 	__u64 now = 0;
 
 	/* clang would otherwise spill the fields a path leaves unset, and the
@@ -278,6 +297,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	p.proto = IG_PROTO_MAX; /* stays so unless the parser finds TCP or UDP */
 	out = ig_limit(ctx, hook, &p, &now, &cost);
 	req = out & IG_OUT_REQ;
+	cookie = out & IG_OUT_COOKIE;
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
 	if (out & IG_OUT_CLOSE) {
@@ -297,7 +317,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	    r == IG_R_DRY_REJECT || r == IG_R_DROP_DENY)
 		ig_level_count(slot, level);
 	if (r == IG_NEED_REJECT) {
-		r = ig_reply_out(ctx, hook, req ? IG_REPLY_429 : IG_REPLY_LIMIT);
+		r = ig_reply_out(ctx, hook, req ? IG_REPLY_429 : cookie ? IG_REPLY_SYNACK : IG_REPLY_LIMIT);
 	} else if (req &&
 		   (r == IG_R_DROP_LIMIT || r == IG_R_DROP_DENY || r == IG_R_DROP_CONTENDED)) {
 		/* dropped: counted again when the client sends it again */

@@ -41,7 +41,10 @@ enum ig_unit {
 /* What happens to a packet over its limit. */
 enum ig_action {
 	IG_ACTION_DROP = 0,
-	IG_ACTION_REJECT = 1, /* TCP RST or ICMP port unreachable, within the reject budget */
+	IG_ACTION_REJECT = 1, /* TCP RST or ICMP port unreachable, within the reject budget;
+			       * HTTP 429 on a `request` port */
+	IG_ACTION_429 = 2,    /* HTTP 429: on a `conn` port the SYN is answered with a SYN
+			       * cookie and the request that follows with the 429 (TCP only) */
 	IG_ACTION_MAX,
 };
 
@@ -327,6 +330,10 @@ enum ig_reason {
 				  * (out of order): dropped, the client sends it again in order */
 	IG_R_PASS_TEARDOWN = 25, /* the client's next segment after a 429, turned into the RST
 				  * that closes the server's side of the connection */
+	/* action 429 on a `conn` port (cookie.h) */
+	IG_R_REJECT_COOKIE = 26, /* over the limit: the SYN answered with a SYN cookie */
+	IG_R_DROP_COOKIE_ACK = 27, /* a cookie connection's segment other than its request
+				    * (the handshake's ACK): no socket may be made of it */
 	IG_R_MAX,
 };
 
@@ -352,7 +359,7 @@ enum ig_verdict {
 #define IG_REASONS_DRY (IG_REASON_BIT(IG_R_DRY_DROP) | IG_REASON_BIT(IG_R_DRY_REJECT))
 #define IG_REASONS_TX                                                                      \
 	(IG_REASON_BIT(IG_R_REJECT) | IG_REASON_BIT(IG_R_REJECT_OPEN) |                       \
-	 IG_REASON_BIT(IG_R_REJECT_HTTP))
+	 IG_REASON_BIT(IG_R_REJECT_HTTP) | IG_REASON_BIT(IG_R_REJECT_COOKIE))
 
 static inline enum ig_verdict ig_reason_verdict(enum ig_reason r)
 {

@@ -55,6 +55,8 @@ struct ig_req_scratch {
 	struct ig_http_conn fresh;
 	struct ig_pkt q;
 	__u8 l2[IG_MAX_L2 + 2];
+	__u8 th[64]; /* cookie.h: the segment's TCP and IP headers */
+	__u8 ip[64];
 	__u8 reply[IG_HTTP_429_MAX];
 };
 
@@ -82,16 +84,23 @@ __noinline int ig_req_feed(struct ig_req_scratch *s, __u32 len)
 	return (int)ig_http_feed(&s->st, s->buf, len, &s->requests);
 }
 
-static __always_inline int ig_req_load(void *ctx, enum ig_hook hook, __u32 off, __u8 *buf,
-				       __u32 len)
+/* len (1 .. max, max a power of two) bytes of the frame at off into buf. */
+static __always_inline int ig_req_load_n(void *ctx, enum ig_hook hook, __u32 off, __u8 *buf,
+					 __u32 len, __u32 max)
 {
-	if (!len || len > IG_HTTP_CHUNK)
+	if (!len || len > max)
 		return -1;
-	/* 1 .. IG_HTTP_CHUNK in the very register the helper gets */
-	len = ig_clamp(len - 1, IG_HTTP_CHUNK - 1) + 1;
+	/* 1 .. max in the very register the helper gets */
+	len = ig_clamp(len - 1, max - 1) + 1;
 	if (hook == IG_HOOK_XDP)
 		return (int)bpf_xdp_load_bytes((struct xdp_md *)ctx, off, buf, len);
 	return (int)bpf_skb_load_bytes(ctx, off, buf, len);
+}
+
+static __always_inline int ig_req_load(void *ctx, enum ig_hook hook, __u32 off, __u8 *buf,
+				       __u32 len)
+{
+	return ig_req_load_n(ctx, hook, off, buf, len, IG_HTTP_CHUNK);
 }
 
 /* Follow the framing over the payload bytes [off, end) from s->st. 0, or -1

@@ -45,6 +45,8 @@ _Static_assert(IG_NEED_HIER <= 0xff, "a request fits the low byte");
 /* and the charge was for requests the request stage counted: a refusal takes
  * its framing state back, a reply to it is a 429 (request.h) */
 #define IG_OUT_REQ (1 << 17)
+/* and a SYN to a `conn` port with action 429: a reply to it is a SYN cookie */
+#define IG_OUT_COOKIE (1 << 18)
 
 /*
  * How a stage parses: ig_stage_parse, a global function too, verified once,

@@ -455,7 +455,40 @@ t_dry() {
 	echo "measured: dry run 1/s burst 3: 10 of 10 served, $would would have been refused"
 }
 
+# --unit conn --action 429: each new connection over the limit gets a real
+# 429 (its SYN a SYN cookie, its request the 429) and the backend never sees
+# it: neither the request nor the connection.
+t_cookie() { # FAMILY
+	local host src i codes=() ok=0 n429=0 other=0 conns code
+	setup --rate 1/s --burst 2 --unit conn --action 429
+	if [ "$1" = 6 ]; then host="[$S6]" src=$C6; else host=$S4 src=$C4; fi
+	for ((i = 0; i < 8; i++)); do
+		code=$(ig_cli curl -q -s -o /dev/null --noproxy '*' --http1.1 --interface "$src" \
+			--connect-timeout 2 -m 5 -w '%{http_code}|%header{retry-after-ms}' \
+			-H 'Content-Type: application/json' -d "$REQ_JSON" \
+			"http://$host:$PORT/v1/chat/completions" || true)
+		codes+=("$code")
+		case $code in
+		200*) ok=$((ok + 1)) ;;
+		429\|[1-9]*) n429=$((n429 + 1)) ;;
+		*) other=$((other + 1)) ;;
+		esac
+	done
+	echo "codes: ${codes[*]}"
+	ig_assert_range "$ok" 2 3 "new connections admitted (burst 2 at 1/s)"
+	ig_assert_eq "$other" 0 "answers that were neither 200 nor 429 with retry-after-ms"
+X
+	ig_assert_eq "$(ig_json "reason($PORT, 'tcp', 'synack_cookie')")" "$n429" "SYNs answered with a cookie"
+	ig_assert_eq "$(ig_json "reason($PORT, 'tcp', 'reject_429')")" "$n429" "requests answered 429"
+	status_note
+	assert_no_leftovers
+	echo "measured: action 429 on a conn port, IPv$1, 1/s burst 2: $ok of 8 connections admitted," \
+		"$n429 answered 429 without reaching the server"
+}
+
 t_curl4() { t_curl 4; }
+t_cookie4() { t_cookie 4; }
+t_cookie6() { t_cookie 6; }
 t_curl6() { t_curl 6; }
 t_python6() { t_python 6; }
 
@@ -468,4 +501,6 @@ for HOOK in xdp tc; do
 	run_test "$HOOK/request-drop" t_drop
 	run_test "$HOOK/request-port-level" t_port_level
 	run_test "$HOOK/request-dry-run" t_dry
+	run_test "$HOOK/conn-429-cookie4" t_cookie4
+	run_test "$HOOK/conn-429-cookie6" t_cookie6
 done

@@ -15,7 +15,7 @@ static const char *const units[IG_UNIT_MAX + 1] = {
 	[IG_UNIT_REQUEST] = "request",
 };
 static const char *const actions[IG_ACTION_MAX + 1] = {
-	[IG_ACTION_DROP] = "drop", [IG_ACTION_REJECT] = "reject",
+	[IG_ACTION_DROP] = "drop", [IG_ACTION_REJECT] = "reject", [IG_ACTION_429] = "429",
 };
 
 struct limit_cfg {
@@ -57,7 +57,9 @@ static const struct ig_opt limit_opts[] = {
 	       .help = "over the limit: drop silently (default; on a request port\n"
 		       "the client's TCP sends it again later: a delay), or answer\n"
 		       "within the reject budget: TCP RST / ICMP port unreachable,\n"
-		       "and on a request port HTTP 429 with Retry-After"),
+		       "and on a request port HTTP 429 with Retry-After; 429: an\n"
+		       "HTTP 429 on a conn port too (the SYN gets a SYN cookie, the\n"
+		       "request the 429; the server never sees the connection)"),
 	IG_OPT("dry-run", IG_OPT_BOOL, struct limit_cfg, dry_run,
 	       .help = "refuse nothing: count what the action would have done\n"
 		       "(reasons would_drop, would_reject; sampled for top)"),
@@ -117,6 +119,10 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	if (proto == IG_PROTO_UDP && (pol.unit == IG_UNIT_CONN || pol.unit == IG_UNIT_REQUEST))
 		return ig_cli_usage("limit", "unit %s needs TCP: use packet or byte for UDP",
 				    units[pol.unit]);
+	if (pol.action == IG_ACTION_429 &&
+	    (proto != IG_PROTO_TCP || (pol.unit != IG_UNIT_CONN && pol.unit != IG_UNIT_REQUEST)))
+		return ig_cli_usage("limit", "%s", "action 429 answers HTTP requests: it needs a TCP "
+				    "port with --unit conn or request (use reject for the others)");
 	if (pol.unit == IG_UNIT_BYTE && pol.burst < 1514)
 		ig_warn("burst %llu bytes is below one full-size frame: such frames will never "
 			"be admitted", (unsigned long long)pol.burst);

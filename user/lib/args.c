@@ -170,7 +170,7 @@ int ig_parse_action(const char *s, enum ig_action *action)
 			*action = (enum ig_action)i;
 			return 0;
 		}
-	args_err("invalid action '%s': expected drop or reject", s);
+	args_err("invalid action '%s': expected drop, reject or 429", s);
 	return -EINVAL;
 }
 

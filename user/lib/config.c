@@ -533,6 +533,12 @@ static int validate(struct load_state *st)
 				p->limit.burst = p->limit.rate < IG_MAX_BURST ? p->limit.rate : IG_MAX_BURST;
 			if (!st->unit_given[i])
 				p->limit.unit = p->proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
+			if (p->limit.action == IG_ACTION_429 &&
+			    (p->proto != IG_PROTO_TCP || (p->limit.unit != IG_UNIT_CONN &&
+							  p->limit.unit != IG_UNIT_REQUEST)))
+				return fail(st, "[port %u/%s]: action 429 answers HTTP requests: it "
+					    "needs tcp and unit conn or request", p->port,
+					    ig_proto_name(p->proto));
 			if (p->proto == IG_PROTO_UDP &&
 			    (p->limit.unit == IG_UNIT_CONN || p->limit.unit == IG_UNIT_REQUEST))
 				return fail(st, "[port %u/udp]: unit %s needs TCP", p->port,

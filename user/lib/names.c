@@ -19,6 +19,7 @@ static const char *const unit_names[] = {
 static const char *const action_names[] = {
 	[IG_ACTION_DROP] = "drop",
 	[IG_ACTION_REJECT] = "reject",
+	[IG_ACTION_429] = "429",
 };
 
 static const char *const reason_names[] = {
@@ -48,6 +49,8 @@ static const char *const reason_names[] = {
 	[IG_R_REJECT_HTTP] = "reject_429",
 	[IG_R_DROP_UNFRAMED] = "drop_unframed",
 	[IG_R_PASS_TEARDOWN] = "teardown",
+	[IG_R_REJECT_COOKIE] = "synack_cookie",
+	[IG_R_DROP_COOKIE_ACK] = "drop_cookie_ack",
 };
 
 static const char *const clock_names[] = {
