@@ -85,6 +85,27 @@ static int ref_value(const unsigned char *v, size_t n, int complete, int digits,
 	return complete ? 1 : -1;
 }
 
+/* At a line start: an empty line (LF, or CR LF) ends a header block or a
+ * trailer. 1 (and *p past it) if it is one, 0 if the line is not empty, -1 if
+ * the stream ends first, -2 for a CR without its LF. */
+static int ref_empty_line(const unsigned char *b, size_t n, size_t *p)
+{
+	if (*p >= n)
+		return -1;
+	if (b[*p] == '\n') {
+		*p += 1;
+		return 1;
+	}
+	if (b[*p] != '\r')
+		return 0;
+	if (*p + 1 >= n)
+		return -1;
+	if (b[*p + 1] != '\n')
+		return -2;
+	*p += 2;
+	return 1;
+}
+
 static struct ref ref_parse(const unsigned char *b, size_t n)
 {
 	static const char preface[] = IG_H2_PREFACE;
@@ -153,20 +174,13 @@ static struct ref ref_parse(const unsigned char *b, size_t n)
 		for (;;) {
 			const unsigned char *line = b + p, *num;
 			size_t len, nlen;
-			int complete, ok;
+			int complete, ok, end;
 
-			NEED(1);
-			if (b[p] == '\n') {
-				p++;
+			end = ref_empty_line(b, n, &p);
+			if (end < 0)
+				return end == -2 ? (r.opaque = 1, r) : r;
+			if (end)
 				break;
-			}
-			if (b[p] == '\r') {
-				NEED(2);
-				if (b[p + 1] != '\n')
-					OPAQUE();
-				p += 2;
-				break;
-			}
 			if (ows(b[p]))
 				OPAQUE(); /* obs-fold */
 			lf = memchr(line, '\n', n - p);
@@ -234,18 +248,12 @@ static struct ref ref_parse(const unsigned char *b, size_t n)
 		}
 		/* trailer lines, to the empty one */
 		for (;;) {
-			NEED(1);
-			if (b[p] == '\n') {
-				p++;
+			int end = ref_empty_line(b, n, &p);
+
+			if (end < 0)
+				return end == -2 ? (r.opaque = 1, r) : r;
+			if (end)
 				break;
-			}
-			if (b[p] == '\r') {
-				NEED(2);
-				if (b[p + 1] != '\n')
-					OPAQUE();
-				p += 2;
-				break;
-			}
 			lf = memchr(b + p, '\n', n - p);
 			if (!lf)
 				return r;
