@@ -37,15 +37,26 @@
  * client opened before starts a request; trailers (a HEADERS frame on an open
  * stream), CONTINUATION and everything else do not.
  *
- * Why a table-driven automaton: the verifier walks a bounded loop once per
- * byte position, through every branch the body has, so what it costs is 256
- * times the code of one step. One step here is a class lookup, a transition
- * lookup and a few rare actions (numbers, the end of a header block, an h2
- * frame header); the literals (three header names, "h2c", the preface) are
- * matched against one string by position. The rest of a line, where most
- * header bytes are, is passed over 8 bytes at a time. Plain C otherwise: the
- * unit tests compare it with a whole-buffer parser, libFuzzer splits random
- * streams at random places.
+ * How it is built is the verifier's doing. A bounded byte loop with a branchy
+ * body does not verify in a million instructions: the verifier walks it once
+ * per position, and a branch it walks late finds the states it could merge
+ * into evicted. So every byte is one lookup in a transition table (byte
+ * class x state): each letter of the literals matched (three header names,
+ * "h2c", the preface) has a class of its own, so a literal is a run of
+ * states, and what a table cannot do is an action on the transition (a digit,
+ * the end of a header block, of a chunk-size line, of an h2 frame header).
+ * The bytes go in blocks of 8, the 8 steps unrolled, the blocks an open-coded
+ * iterator for BPF (walked until its state repeats, not once per block); in
+ * the rest of a line, where most header bytes are, the bytes before the LF
+ * are passed over at once (the whole block if it has none). The actions have
+ * no branches, and what the verifier would tell apart on each path goes
+ * through memory (IG_HTTP_FORGET). On 6.18 a loop of 8 calls that is itself
+ * an iterator verifies in 59k instructions, one call alone in 35k to 70k
+ * (the caller's code around it counts); a plain loop of 8 calls exceeds the
+ * million.
+ *
+ * Plain C otherwise: the unit tests compare it with a line-at-a-time model,
+ * libFuzzer splits random streams at random places.
  */
 #ifndef IG_HTTP_H
 #define IG_HTTP_H
@@ -67,7 +78,7 @@ struct ig_http_state {
 	__u64 cl;    /* h1: this request's Content-Length; h2: highest client stream id */
 	__u8 state;  /* enum ig_http_scan ^ IG_HS_START */
 	__u8 flags;  /* IG_HF_* of the request being read */
-	__u16 len;   /* ig_http_feed()'s len, through memory (IG_HTTP_FORGET) */
+	__u16 len;   /* ig_http_feed()'s lengths, through memory (IG_HTTP_FORGET) */
 	__u8 pad[4];
 };
 _Static_assert(sizeof(struct ig_http_state) == 32, "ig_http_state is half a cache line");
@@ -185,17 +196,17 @@ enum {
 };
 
 /*
- * The bytes go in blocks of 8, the steps of one block unrolled. Natively the
- * blocks are a plain loop. For BPF they are an open-coded iterator: the
- * verifier walks a bounded loop once per iteration, and a path that branched
- * off in one is merged back only into a state it kept for that very
- * iteration, long evicted by the time the branch is walked (depth first): a
- * byte loop with a step this size does not verify in a million instructions.
- * An iterator's body is walked until its state repeats, two or three times.
- * (bpf_iter_num: Linux 6.4; infergate needs 6.6.) One iterator call a block
- * costs about 1.3 ns on a 2020s x86 core; a call a byte would double the cost.
- * The state is read through volatile loads: the caller's loop over chunks
- * then sees any state, not the constants one chunk's paths end with.
+ * For BPF only:
+ * - the blocks are an open-coded iterator (bpf_iter_num: Linux 6.4; infergate
+ *   needs 6.6). One iterator call costs about 1.3 ns on this x86 VM, one a
+ *   block is 0.16 ns a byte.
+ * - The state, the number being read, len and what is left of a block go
+ *   through memory (the state in a map value): read back, each is any value,
+ *   where a register would hold one constant per path, or a range per path
+ *   (len, which a caller that gave it to a helper as a size made precise),
+ *   and the verifier would keep a state for each.
+ * - IG_HTTP_OPAQUE_REG hides a value from the compiler, so that it keeps a
+ *   mask the verifier needs as a bound.
  */
 #ifdef __bpf__
 extern int bpf_iter_num_new(struct bpf_iter_num *it, int start, int end)
@@ -230,6 +241,16 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __attribute__((section
 #define IG_HTTP_FORGET(st, s, val) do { } while (0)
 #define IG_HTTP_FORGET_LEN(st, len) do { } while (0)
 #endif
+
+/* Where a header block leads, by (cl != 0) << 2 | IG_HF_*: chunked, a body,
+ * or the next request. */
+#define IG_HTTP_HDR_END                                                        \
+	((__u64)IG_HS_START | (__u64)IG_HS_START << 8 | (__u64)IG_HS_SIZE << 16 |   \
+	 (__u64)IG_HS_SIZE << 24 | (__u64)IG_HS_START << 32 |                      \
+	 (__u64)IG_HS_SKIP_BODY << 40 | (__u64)IG_HS_SIZE << 48 | (__u64)IG_HS_SIZE << 56)
+
+/* 1 if x is not 0, without a branch */
+#define IG_HTTP_NZ(x) (((__u64)(x) | (0 - (__u64)(x))) >> 63)
 
 static __always_inline int ig_http_opaque(const struct ig_http_state *st)
 {
@@ -373,7 +394,7 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 #else
 #pragma GCC diagnostic pop
 #endif
-	__u64 val = *valp, w;
+	__u64 val = *valp, w, x;
 	__u32 e, a, d;
 	__u8 s;
 
@@ -385,15 +406,21 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 	s = e & (IG_HS_ROWS - 1);
 	*np += e >> 15;
 	a = (e >> 8) & 0x7f;
+	*sp = s;
+	if (!a)
+		return 0;
+	/*
+	 * The actions have no branch but the one on a: a state or a number
+	 * that a branch on one path makes a constant, the verifier keeps apart
+	 * from the same on the others. Truth values are 0 / 1, hidden from the
+	 * compiler, which would make branches of them.
+	 */
 	/* a digit's value: c & 0xf for '0'..'9', 9 more for letters */
 	d = (c & 0xf) + 9 * (c >> 6);
 	/* from 2^58 on a number is taken as 2^62 (below it, ten times it plus a
-	 * digit stays below 2^62); by a mask: a branch on a constant val would
-	 * make it precise */
+	 * digit stays below 2^62) */
 	w = 0ULL - (((val >> 58) + 63) >> 6);
 	switch (a) {
-	case IG_HA_NONE:
-		break;
 	case IG_HA_DEC:
 		val = ((val * 10 + d) & ~w) | (IG_HTTP_BIG & w);
 		break;
@@ -404,8 +431,10 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		val = val << 8 | c;
 		break;
 	case IG_HA_CL:
-		if ((st->flags & IG_HF_CL) && st->cl != val)
-			s = IG_HS_OPAQUE;
+		/* a second value must repeat the first: else opaque (state 0) */
+		x = (st->flags & IG_HF_CL) & IG_HTTP_NZ(st->cl ^ val);
+		IG_HTTP_OPAQUE_REG(x);
+		s &= (__u8)(x - 1);
 		st->cl = val;
 		st->flags |= IG_HF_CL;
 		val = 0;
@@ -414,37 +443,38 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		st->flags |= IG_HF_CHUNKED;
 		break;
 	case IG_HA_HDR_END:
-		a = st->flags;
+		/* byte (cl != 0) << 2 | IG_HF_* of IG_HTTP_HDR_END: where the
+		 * block leads (a u64, not a table: clang 14 puts an 8-byte
+		 * table in .rodata.cst8, with BTF the kernel refuses) */
+		x = (st->flags & 3) | IG_HTTP_NZ(st->cl) << 2;
+		IG_HTTP_OPAQUE_REG(x);
+		s = (__u8)(IG_HTTP_HDR_END >> (8 * (x & 7)));
+		st->left = st->cl; /* read only in a skip state */
 		st->flags = 0;
-		s = IG_HS_START;
-		if (a & IG_HF_CHUNKED) {
-			s = IG_HS_SIZE;
-		} else if ((a & IG_HF_CL) && st->cl) {
-			st->left = st->cl;
-			s = IG_HS_SKIP_BODY;
-		}
 		st->cl = 0;
 		break;
 	case IG_HA_SIZE_END:
-		s = IG_HS_TRAILER;
-		if (val) {
-			st->left = val;
-			s = IG_HS_SKIP_CHUNK;
-		}
+		x = IG_HTTP_NZ(val);
+		IG_HTTP_OPAQUE_REG(x);
+		s = (__u8)(IG_HS_TRAILER + x * (IG_HS_SKIP_CHUNK - IG_HS_TRAILER));
+		st->left = val;
 		val = 0;
 		break;
 	case IG_HA_H2_END:
-		/* val: length 24 bits, type 8, stream id 32 (R bit on top) */
+		/* val: length 24 bits, type 8, stream id 32 (R bit on top); a
+		 * HEADERS frame on an odd stream above all before starts one */
 		val = val << 8 | c;
-		d = (__u32)val & 0x7fffffff;
-		if (((val >> 32) & 0xff) == IG_H2_HEADERS && (d & 1) && d > st->cl) {
-			*np += 1;
-			st->cl = d;
-		}
+		w = val & 0x7fffffff;
+		x = (1 - IG_HTTP_NZ(((val >> 32) & 0xff) ^ IG_H2_HEADERS)) & w &
+		    ((st->cl - w) >> 63);
+		IG_HTTP_OPAQUE_REG(x);
+		*np += (__u32)x;
+		st->cl += (w - st->cl) & (0 - x);
 		st->left = val >> 40;
+		x = IG_HTTP_NZ(st->left);
+		IG_HTTP_OPAQUE_REG(x);
+		s = (__u8)(IG_HS_H2 + x * (IG_HS_SKIP_H2 - IG_HS_H2));
 		val = 0;
-		if (st->left)
-			s = IG_HS_SKIP_H2;
 		break;
 	}
 	*sp = s;
@@ -453,20 +483,21 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 }
 
 /*
- * Feed up to len bytes of the stream (len <= IG_HTTP_CHUNK; buf holds
- * IG_HTTP_CHUNK readable bytes, of which the first len are the stream's, and
- * is 8-byte aligned: in a map value, as the BPF stack needs that alignment of
- * every 8-byte load; st in a map value too, see IG_HTTP_FORGET). Adds the
- * requests that start in them to *requests. Returns the bytes consumed: all of
- * them, or fewer when a body, a chunk's data or a frame payload begins
- * (ig_http_skip() passes over it; in a skip state this consumes nothing).
- * Opaque: consumes everything and counts nothing.
+ * Feed the next len bytes of the stream (len <= IG_HTTP_CHUNK), the first len
+ * of buf's IG_HTTP_CHUNK (8-byte aligned). Adds the requests that start in
+ * them to *requests. Returns the bytes consumed: all of them, or fewer when a
+ * body, a chunk's data or a frame payload begins (ig_http_skip() passes over
+ * it; in a skip state this consumes nothing). Opaque: consumes everything,
+ * counts nothing. For BPF, st and buf lie in map values (the verifier must
+ * not know what st holds; the stack wants every 8-byte load aligned), and a
+ * loop of calls over a segment's chunks is best an iterator or bpf_loop too:
+ * a plain loop of 8 calls does not verify in a million instructions.
  */
 static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *buf, __u32 len,
 					  __u32 *requests)
 {
 	__u64 val = IG_HTTP_READ(st->val), w;
-	__u32 n = 0, i = 0, end, j;
+	__u32 n = 0, i = 0, end, left, from;
 	__u8 s = IG_HTTP_READ(st->state) ^ IG_HS_START;
 	IG_HTTP_BLOCK_VARS;
 
@@ -480,46 +511,61 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 	if (s >= IG_HS_SKIP_BODY)
 		return 0;
 	end = len;
-	/* the whole blocks */
 	IG_HTTP_FOR_BLOCKS(i) {
-		if (i + 8 > len)
+		if (i >= len)
 			break;
-		/* the rest of a line: a block without an LF at once */
-		if ((__u8)(s - IG_HS_LINE) <= IG_HS_TR_LINE - IG_HS_LINE) {
+		left = len - i;
+		/* in the rest of a line, the bytes before its LF change
+		 * nothing: passed over at once, the whole block if it has none */
+		from = 0;
+		if ((__u8)(s - IG_HS_LINE) <= IG_HS_TR_LINE - IG_HS_LINE && left >= 8) {
 #ifdef __bpf__
 			w = *(const __u64 *)(buf + (i & (IG_HTTP_MASK & ~7)));
 #else
 			__builtin_memcpy(&w, buf + i, 8);
 #endif
 			w ^= 0x0a0a0a0a0a0a0a0aULL;
-			if (!((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+			/* 0x80 in each byte that is an LF, and maybe in some
+			 * after the first (a borrow), never before it */
+			w = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+			if (!w)
 				continue;
+			/* the bytes before the first: one 1 bit each, summed */
+			w = (((w & (0 - w)) - 1) >> 7) & 0x0101010101010101ULL;
+			from = (__u32)((w * 0x0101010101010101ULL) >> 56);
 		}
-#pragma unroll
-		for (j = 0; j < 8; j++) {
-			if (ig_http_step(st, &s, &val, &n, buf[(i + j) & IG_HTTP_MASK])) {
-				end = i + j + 1;
-				break;
-			}
+		/* entered at byte `from`: one branch, not one a byte (to the
+		 * verifier each is another path); the last block may be short
+		 * (what left is goes through memory: else the compare above
+		 * decides the ones below, and each decision splits the paths) */
+		IG_HTTP_FORGET_LEN(st, left);
+#define IG_HTTP_STEP(j)                                                        \
+	case j:                                                                \
+		if ((j) >= left)                                               \
+			break;                                                 \
+		if (ig_http_step(st, &s, &val, &n, buf[(i + (j)) & IG_HTTP_MASK])) { \
+			end = i + (j) + 1;                                     \
+			break;                                                 \
+		}                                                              \
+		__attribute__((fallthrough))
+		switch (from) {
+		IG_HTTP_STEP(0);
+		IG_HTTP_STEP(1);
+		IG_HTTP_STEP(2);
+		IG_HTTP_STEP(3);
+		IG_HTTP_STEP(4);
+		IG_HTTP_STEP(5);
+		IG_HTTP_STEP(6);
+		IG_HTTP_STEP(7);
+		default:
+			break;
 		}
+#undef IG_HTTP_STEP
 		if (s >= IG_HS_SKIP_BODY)
 			break;
 		IG_HTTP_FORGET(st, s, val);
 	}
 	IG_HTTP_END_BLOCKS;
-	/* the last len % 8 */
-	if (s < IG_HS_SKIP_BODY) {
-		i = len & ~7U;
-#pragma unroll
-		for (j = 0; j < 7; j++) {
-			if (i + j >= len)
-				break;
-			if (ig_http_step(st, &s, &val, &n, buf[(i + j) & IG_HTTP_MASK])) {
-				end = i + j + 1;
-				break;
-			}
-		}
-	}
 	st->state = s ^ IG_HS_START;
 	st->val = val;
 	*requests += n;

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The 429 of per-request limiting (bpf/pure/http_reply.h) read back with a
+ * parser of the tests' own: status, headers, a Content-Length that is the
+ * body, the OpenAI error object, waits rounded up; and sent as a TCP segment
+ * built by reply.h, its checksums verified with tests/lib/frames.c's own
+ * RFC 1071 code.
+ */
+#include <stdlib.h>
+#include <strings.h>
+#include "pure/http_reply.h"
+#include "pure/reply.h"
+#include "frames.h"
+#include "harness.h"
+
+static unsigned long long rng_state = 0x9e3779b97f4a7c15ULL;
+
+static unsigned rnd(unsigned n)
+{
+	return (unsigned)(ig_rnd(&rng_state) % n);
+}
+
+/* The value of header `name` in a response head (CRLF lines), OWS trimmed. */
+static int header(const char *head, const char *name, char *out, size_t outlen)
+{
+	size_t nl = strlen(name);
+	const char *l = strstr(head, "\r\n");
+
+	while (l && strncmp(l, "\r\n\r\n", 4)) {
+		const char *e, *v;
+
+		l += 2;
+		e = strstr(l, "\r\n");
+		if (e && !strncasecmp(l, name, nl) && l[nl] == ':') {
+			for (v = l + nl + 1; *v == ' '; v++)
+				;
+			while (e > v && e[-1] == ' ')
+				e--;
+			snprintf(out, outlen, "%.*s", (int)(e - v), v);
+			return 0;
+		}
+		l = e;
+	}
+	return -1;
+}
+
+static void check_429(__u64 wait_ns, unsigned long want_s, unsigned long want_ms)
+{
+	static __u8 buf[IG_HTTP_429_MAX] __attribute__((aligned(8)));
+	char text[IG_HTTP_429_MAX + 1], v[64], msg[256];
+	const char *body;
+	__u32 len;
+
+	memset(buf, 0xee, sizeof(buf));
+	len = ig_http_429(buf, wait_ns);
+	ASSERT_LE(len, IG_HTTP_429_MAX, "fits");
+	ASSERT_EQ(len, IG_HTTP_429_LEN, "a fixed length");
+	memcpy(text, buf, len);
+	text[len] = 0;
+	ASSERT_EQ(strlen(text), len, "no NUL inside");
+	ASSERT_TRUE(!strncmp(text, "HTTP/1.1 429 Too Many Requests\r\n", 32), "status line");
+	body = strstr(text, "\r\n\r\n");
+	ASSERT_TRUE(body != NULL, "end of the head");
+	body += 4;
+	ASSERT_OK(header(text, "Content-Type", v, sizeof(v)), "Content-Type");
+	ASSERT_STREQ(v, "application/json", "Content-Type");
+	ASSERT_OK(header(text, "Connection", v, sizeof(v)), "Connection");
+	ASSERT_STREQ(v, "close", "Connection");
+	ASSERT_OK(header(text, "Content-Length", v, sizeof(v)), "Content-Length");
+	ASSERT_EQ(strtoul(v, NULL, 10), len - (size_t)(body - text), "Content-Length is the body");
+	ASSERT_OK(header(text, "Retry-After", v, sizeof(v)), "Retry-After");
+	ASSERT_EQ(strspn(v, "0123456789"), strlen(v), "Retry-After: digits");
+	ASSERT_EQ(strtoul(v, NULL, 10), want_s, "Retry-After");
+	ASSERT_OK(header(text, "retry-after-ms", v, sizeof(v)), "retry-after-ms");
+	ASSERT_EQ(strtoul(v, NULL, 10), want_ms, "retry-after-ms");
+	/* the body: one JSON object (then only whitespace) of the OpenAI shape */
+	snprintf(msg, sizeof(msg),
+		 "{\"error\":{\"message\":\"Rate limit reached: retry after %lu ms\","
+		 "\"type\":\"rate_limit_exceeded\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
+		 want_ms);
+	ASSERT_TRUE(!strncmp(body, msg, strlen(msg)), "the error object");
+	ASSERT_EQ(strspn(body + strlen(msg), " \t\r\n"), strlen(body + strlen(msg)),
+		  "whitespace after it");
+}
+
+IG_TEST(http_429_rounds_waits_up)
+{
+	check_429(0, 1, 1);
+	check_429(1, 1, 1);
+	check_429(999999, 1, 1);
+	check_429(1000001, 1, 2);
+	check_429(1500000000ULL, 2, 1500);
+	check_429(1000000000ULL, 1, 1000);
+	check_429(3000000000ULL, 3, 3000);
+	check_429(59999999999ULL, 60, 60000);
+	check_429(86400ULL * 1000000000ULL, 86400, 86400000);
+	check_429(~0ULL, 86400, 86400000); /* clamped to a day */
+	for (int i = 0; i < 2000; i++) {
+		__u64 w = ig_rnd(&rng_state) >> rnd(64);
+		__u64 c = w > 86400000000000ULL ? 86400000000000ULL : w;
+
+		check_429(w, (unsigned long)(c ? (c + 999999999) / 1000000000 : 1),
+			  (unsigned long)(c ? (c + 999999) / 1000000 : 1));
+	}
+}
+
+/* The reply as a TCP segment: headers from reply.h, the payload's sum from
+ * ig_http_sum(); checksums verified by frames.c. */
+IG_TEST(http_429_segment_checksums)
+{
+	static __u8 seg[60 + IG_HTTP_429_MAX] __attribute__((aligned(8)));
+
+	for (int i = 0; i < 2000; i++) {
+		struct ig_frame_spec s;
+		struct ig_frame f;
+		struct ig_pkt p;
+		struct ig_tcp_out o;
+		__u8 payload[IG_HTTP_429_MAX] __attribute__((aligned(8)));
+		__u32 len, l3, odd = (__u32)(i & 1);
+		int v6 = (i >> 1) & 1;
+
+		ig_frame_defaults(&s, v6, IG_F_TCP);
+		for (int b = 0; b < 16; b++) {
+			s.saddr[b] = (__u8)ig_rnd(&rng_state);
+			s.daddr[b] = (__u8)ig_rnd(&rng_state);
+		}
+		s.sport = (__u16)ig_rnd(&rng_state);
+		s.dport = (__u16)ig_rnd(&rng_state);
+		s.tcp_flags = IG_TCP_ACK | IG_TCP_PSH;
+		f = IG_FRAME(&s);
+		ASSERT_EQ(ig_parse(f.buf, f.buf + f.len, &p), IG_PARSE_OK, "parse");
+		len = ig_http_429(payload, ig_rnd(&rng_state) >> rnd(64)) - odd; /* odd lengths too */
+		memset(&o, 0, sizeof(o));
+		o.seq = (__u32)ig_rnd(&rng_state);
+		o.ack = (__u32)ig_rnd(&rng_state);
+		o.flags = IG_TCP_PSH | IG_TCP_ACK | IG_TCP_FIN;
+		o.window = (__u16)ig_rnd(&rng_state);
+		o.payload_len = len;
+		o.payload_sum = ig_http_sum(payload, len);
+		if (v6) {
+			ig_build_seg6(&p, &o, (struct ig_seg6 *)seg);
+			l3 = 40;
+		} else {
+			ig_build_seg4(&p, &o, (struct ig_seg4 *)seg);
+			l3 = 20;
+			ASSERT_TRUE(ig_ipv4_csum_ok(seg), "IPv4 header checksum");
+			ASSERT_EQ(ig_get16(seg + 2), 40 + len, "total length");
+		}
+		memcpy(seg + l3 + 20, payload, len);
+		if (v6)
+			ASSERT_EQ(ig_get16(seg + 4), 20 + len, "payload length");
+		ASSERT_EQ(ig_get16(seg + l3), s.dport, "source port = the port dialed");
+		ASSERT_EQ(ig_get16(seg + l3 + 2), s.sport, "destination port = the client's");
+		ASSERT_EQ(ig_get32(seg + l3 + 4), o.seq, "seq");
+		ASSERT_EQ(ig_get32(seg + l3 + 8), o.ack, "ack");
+		ASSERT_EQ(seg[l3 + 13], IG_TCP_PSH | IG_TCP_ACK | IG_TCP_FIN, "flags");
+		ASSERT_EQ(ig_get16(seg + l3 + 14), o.window, "window");
+		ASSERT_TRUE(ig_l4_csum_ok(seg, seg + l3, 20 + len, IG_F_TCP),
+			    "TCP checksum over header and payload");
+	}
+}
