@@ -259,7 +259,8 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	if (ahead > 0) {
 		/* out of order: fine inside a body being skipped, else where it
 		 * lies in the framing is not known yet */
-		if (c->scan.state >= IG_HS_SKIP_BODY && c->scan.state <= IG_HS_SKIP_H2 &&
+		if ((__u8)(c->scan.state ^ IG_HS_START) >= IG_HS_SKIP_BODY &&
+		    (__u8)(c->scan.state ^ IG_HS_START) <= IG_HS_SKIP_H2 &&
 		    (__u64)ahead + plen <= c->scan.left)
 			return IG_R_PASS_FREE;
 		return IG_R_DROP_UNFRAMED;

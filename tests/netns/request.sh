@@ -459,7 +459,7 @@ t_dry() {
 # 429 (its SYN a SYN cookie, its request the 429) and the backend never sees
 # it: neither the request nor the connection.
 t_cookie() { # FAMILY
-	local host src i codes=() ok=0 n429=0 other=0 conns code
+	local host src i codes=() ok=0 n429=0 other=0 code
 	setup --rate 1/s --burst 2 --unit conn --action 429
 	if [ "$1" = 6 ]; then host="[$S6]" src=$C6; else host=$S4 src=$C4; fi
 	for ((i = 0; i < 8; i++)); do
@@ -477,7 +477,10 @@ t_cookie() { # FAMILY
 	echo "codes: ${codes[*]}"
 	ig_assert_range "$ok" 2 3 "new connections admitted (burst 2 at 1/s)"
 	ig_assert_eq "$other" 0 "answers that were neither 200 nor 429 with retry-after-ms"
-X
+	# the backend counts connections it accepted; this query is one of them
+	ig_assert_eq "$(api "j.get('connections', -1)")" "$((ok + 1))" \
+		"connections the backend accepted (+1: this query)"
+	ig_assert_eq "$(api 'j["requests"]')" "$ok" "requests the backend saw"
 	ig_assert_eq "$(ig_json "reason($PORT, 'tcp', 'synack_cookie')")" "$n429" "SYNs answered with a cookie"
 	ig_assert_eq "$(ig_json "reason($PORT, 'tcp', 'reject_429')")" "$n429" "requests answered 429"
 	status_note
