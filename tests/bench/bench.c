@@ -33,6 +33,7 @@
 
 #include "ig_abi.h"
 #include "benchlib.h"
+#include "bench_req.h"
 #include "bench.skel.h"
 #include "infergate.skel.h"
 
@@ -64,6 +65,10 @@
 #define TARGET_ACK_NS 10.0
 #define TARGET_DROP_1M_NS 200.0
 #define TARGET_BYTES_PER_SRC 100.0
+/* Targets of the `request` unit. */
+#define TARGET_ACK_REQ_NS 15.0 /* a pure ACK, above one on a conn port */
+#define TARGET_429_RATIO 2.0   /* a 429 against a RST, repeat 1 */
+#define TARGET_REQ_NS 40.0     /* an admitted request, above an admitted SYN, repeat 1 */
 
 /* A timed run counts only if this share of its packets took the case's path. */
 /*
@@ -76,6 +81,8 @@
  */
 #define MIN_ON_PATH 0.995
 #define MAX_ATTEMPTS 3
+/* Repeat-1 cases: runs per round, per IG_BENCH_REPEAT packets. */
+#define SINGLES_PER_REPEAT 100
 
 static int ncpus, bench_cpu;
 static volatile __u64 thrash_sink;
@@ -163,6 +170,23 @@ static void setup_hierarchy(struct bench *s)
 	}
 }
 
+static struct req_frames reqf;
+
+/* The `request` ports (bench_req.h) and their connections' entries; the 429
+ * is checked to be one before anything is timed. */
+static void setup_request(struct bench *s)
+{
+	int pol = bpf_map__fd(s->maps.port_policy);
+
+	set_policy(pol, PORT_REQ, SLOT_REQ, IG_UNIT_REQUEST, IG_ACTION_DROP);
+	set_policy(pol, PORT_REQ_OPAQUE, SLOT_REQ_OPAQUE, IG_UNIT_REQUEST, IG_ACTION_DROP);
+	set_policy(pol, PORT_REQ_429, SLOT_REQ_429, IG_UNIT_REQUEST, IG_ACTION_REJECT);
+	set_policy_full(pol, PORT_REQ_ADMIT, SLOT_REQ_ADMIT, IG_UNIT_REQUEST, IG_ACTION_DROP,
+			1000000000, 0);
+	req_frames_init(&reqf, bpf_map__fd(s->maps.http_conns));
+	req_check(&reqf, bpf_program__fd(s->progs.bench_ig));
+}
+
 /* A budget that never runs out during the bench, so every over-limit packet
  * of the reject case gets a reply. */
 static void set_reject_budget(int fd)
@@ -193,6 +217,16 @@ enum target {
 	T_ADMIT_1,  /* admitted SYN, one bucket */
 	T_ADMIT_H,  /* admitted SYN, every fair-share level */
 	T_DROP_H,   /* drop at the source level, through the hierarchy */
+	/* not targets: what other cases are measured against */
+	T_BARE0,    /* XDP_DROP only */
+	T_TC_BARE,  /* TC_ACT_UNSPEC only */
+	T_BARE1,    /* the baseline, one packet per run */
+	/* the `request` unit */
+	T_ACK_REQ,  /* a pure ACK on a request port */
+	T_429,      /* a request answered 429, repeat 1 */
+	T_RST1,     /* a SYN answered RST, repeat 1 */
+	T_REQ1,     /* an admitted request, repeat 1 */
+	T_SYN1,     /* an admitted SYN, repeat 1 */
 };
 
 struct bcase {
@@ -201,15 +235,21 @@ struct bcase {
 	__u32 sources;
 	int prog_fd;
 	const __u8 *frame;
+	__u32 len;      /* of the frame; 0: FRAME_LEN */
 	__u32 warm;     /* sources to exhaust before each timed run (0: none) */
 	int ctr_fd;     /* the instance's bench_ctr, when warm > repeat */
 	int stats_fd;   /* -1: no check */
 	__u32 slot;
 	enum ig_reason want;
 	__u32 want_ret;
-	struct bcase *base; /* what "above" is measured against; NULL: bare */
+	enum target base_t; /* what "above" is measured against; T_NONE: bare */
+	struct bcase *base;
+	const struct req_entry *entry; /* put into http_conns before every run */
+	bool keep;      /* the timed run must leave the entry as it was put */
+	bool single;    /* timed one packet per run: see run_single() */
 	double *ns;
 	unsigned long long timed, on_path, bad_rounds, reruns;
+	unsigned long long changed; /* rounds whose run changed the entry (keep) */
 	/* results */
 	double med, p25, p75, above;
 };
@@ -296,14 +336,60 @@ static void warm_case(const struct bcase *c, __u32 repeat)
 {
 	__u32 c0;
 
+	if (c->entry)
+		req_entry_put(c->entry);
 	if (c->warm <= repeat) {
-		test_run(c->prog_fd, c->frame, c->warm, NULL); /* a full cycle */
+		test_run_len(c->prog_fd, c->frame, c->len, c->warm, NULL); /* a full cycle */
 		return;
 	}
 	c0 = ctr_get(c->ctr_fd);
-	test_run(c->prog_fd, c->frame, repeat, NULL);
+	test_run_len(c->prog_fd, c->frame, c->len, repeat, NULL);
 	ctr_set(c->ctr_fd, c0);
 	thrash_caches();
+}
+
+/*
+ * A case timed one packet per run (c->single), because its packet changes
+ * what the next one would meet (a 429 rewrites the frame in place and marks
+ * its connection for teardown). Each run starts from the case's entry and
+ * frame again (a test run copies the frame in anew) and counts with the
+ * kernel's own `duration` of it, which includes one clock read and one pass of
+ * the test-run loop: such figures compare with each other and with the
+ * repeat-1 baseline only. A round's figure is the median of n runs.
+ */
+static void run_single(struct bcase *c, int round, __u32 n)
+{
+	double *d = malloc(n * sizeof(*d));
+	__u64 before = 0, on = n;
+	bool wrong = true;
+	__u32 k, dur;
+	int attempt;
+
+	if (!d)
+		die("out of memory");
+	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+		if (c->warm)
+			warm_case(c, n);
+		if (c->stats_fd >= 0)
+			before = stats_sum(c->stats_fd, c->slot, c->want);
+		for (k = 0, wrong = false; k < n; k++) {
+			req_entry_put(c->entry);
+			wrong |= test_run_once(c->prog_fd, c->frame, c->len, &dur, NULL) != c->want_ret;
+			d[k] = dur;
+		}
+		if (c->stats_fd >= 0)
+			on = stats_sum(c->stats_fd, c->slot, c->want) - before;
+		if (!wrong && on >= MIN_ON_PATH * n)
+			break;
+		c->reruns++;
+	}
+	sort_doubles(d, (int)n);
+	c->ns[round] = quantile(d, (int)n, 0.5);
+	free(d);
+	c->timed += n;
+	c->on_path += on;
+	if (wrong || on < MIN_ON_PATH * n)
+		c->bad_rounds++;
 }
 
 /*
@@ -315,27 +401,37 @@ static void warm_case(const struct bcase *c, __u32 repeat)
 static void run_case(struct bcase *c, int round, __u32 repeat)
 {
 	__u64 before = 0, after, on;
+	bool kept = true;
 	int attempt;
 	__u32 ret;
 
+	if (c->single) {
+		run_single(c, round, repeat / SINGLES_PER_REPEAT);
+		return;
+	}
 	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
 		if (c->warm)
 			warm_case(c, repeat);
+		if (c->entry)
+			req_entry_put(c->entry);
 		if (c->stats_fd >= 0)
 			before = stats_sum(c->stats_fd, c->slot, c->want);
-		ret = test_run(c->prog_fd, c->frame, repeat, &c->ns[round]);
+		ret = test_run_len(c->prog_fd, c->frame, c->len, repeat, &c->ns[round]);
 		on = repeat;
 		if (c->stats_fd >= 0) {
 			after = stats_sum(c->stats_fd, c->slot, c->want);
 			on = after - before;
 		}
-		if (ret == c->want_ret && on >= MIN_ON_PATH * repeat)
+		/* every repeat met what the first did */
+		kept = !c->keep || req_entry_kept(c->entry);
+		if (ret == c->want_ret && on >= MIN_ON_PATH * repeat && kept)
 			break;
 		c->reruns++;
 	}
 	c->timed += repeat;
 	c->on_path += on;
-	if (ret != c->want_ret || on < MIN_ON_PATH * repeat)
+	c->changed += !kept;
+	if (ret != c->want_ret || on < MIN_ON_PATH * repeat || !kept)
 		c->bad_rounds++;
 }
 
@@ -344,9 +440,9 @@ static void report_off_path(FILE *o, const struct bcase *c)
 {
 	int r;
 
-	fprintf(o, "- %s/%u: %llu bad rounds, %llu of %llu timed packets on path; "
-		   "slot %u counters since load:",
-		c->name, c->sources, c->bad_rounds, c->on_path, c->timed, c->slot);
+	fprintf(o, "- %s/%u: %llu bad rounds, %llu of %llu timed packets on path, "
+		   "%llu rounds changed the connection's entry; slot %u counters since load:",
+		c->name, c->sources, c->bad_rounds, c->on_path, c->timed, c->changed, c->slot);
 	for (r = 0; r < IG_R_MAX && c->stats_fd >= 0; r++)
 		fprintf(o, " %s=%llu", ig_reason_name((enum ig_reason)r),
 			(unsigned long long)stats_sum(c->stats_fd, c->slot, r));
@@ -490,6 +586,41 @@ static struct bcase *find_target(struct bcase *cases, int ncase, enum target t)
 	die("no case for target %d", t);
 }
 
+/* The `request` unit's targets (rows of the targets table), then what the
+ * repeat-1 figures mean. */
+static void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singles)
+{
+	struct bcase *ack = find_target(cases, ncase, T_ACK);
+	struct bcase *ackr = find_target(cases, ncase, T_ACK_REQ);
+	struct bcase *b1 = find_target(cases, ncase, T_BARE1);
+	struct bcase *r429 = find_target(cases, ncase, T_429);
+	struct bcase *rst = find_target(cases, ncase, T_RST1);
+	struct bcase *req = find_target(cases, ncase, T_REQ1);
+	struct bcase *syn = find_target(cases, ncase, T_SYN1);
+	double d_ack = ackr->med - ack->med, ratio = r429->med / rst->med;
+	double d_req = req->med - syn->med;
+
+	fprintf(o, "| ACK on a request port, above an ACK on a conn port | %+.1f ns | %.0f ns "
+		   "| %s |\n", d_ack, TARGET_ACK_REQ_NS,
+		target_word(case_ok(ack) && case_ok(ackr) && d_ack <= TARGET_ACK_REQ_NS));
+	fprintf(o, "| 429 / RST, repeat 1 | x%.2f | x%.0f | %s |\n", ratio, TARGET_429_RATIO,
+		target_word(case_ok(r429) && case_ok(rst) && ratio <= TARGET_429_RATIO));
+	fprintf(o, "| admitted request segment, above an admitted SYN, repeat 1 | %+.1f ns | "
+		   "%.0f ns | %s |\n", d_req, TARGET_REQ_NS,
+		target_word(case_ok(req) && case_ok(syn) && d_req <= TARGET_REQ_NS));
+	fprintf(o, "\nRequests: rows marked \"repeat 1\" are the kernel's own `duration` of "
+		   "single test runs (%lu a round, their median, then the median over rounds), "
+		   "each with the connection's entry and the frame put back first. Each such "
+		   "duration includes a clock read (ktime_get_ns) and one pass of the test-run "
+		   "loop, which is what the repeat-1 bare row measures (%.1f ns); \"above bare\" "
+		   "of the other repeat-1 rows is above it. A 429 costs %.1f ns against %.1f ns "
+		   "for a RST: x%.2f (above the repeat-1 bare: %.1f against %.1f ns, x%.2f). An "
+		   "admitted request segment (a %u-byte request read by the scanner) costs "
+		   "%.1f ns against %.1f ns for an admitted SYN: %+.1f ns.\n", singles, b1->med,
+		r429->med, rst->med, ratio, r429->above, rst->above,
+		r429->above / rst->above, reqf.request_len, req->med, syn->med, d_req);
+}
+
 struct memory {
 	__u32 small_entries, big_entries;
 	double small, big, marginal, worst; /* bytes per entry */
@@ -505,7 +636,8 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 	int i, bad = 0;
 
 	fprintf(o, "## infergate data path, BPF_PROG_TEST_RUN\n\n");
-	fprintf(o, "%lu interleaved rounds x %lu packets per case; 64-byte IPv4 TCP frames; "
+	fprintf(o, "%lu interleaved rounds x %lu packets per case; IPv4 TCP frames of 64 bytes "
+		   "(with a payload: 54 + payload); "
 		   "CPU %lu pinned; thread CPU time per packet, median over rounds; "
 		   "%s. \"above bare\" is the median minus the baseline's median.\n\n",
 		rounds, repeat, cpu, hzsrc);
@@ -535,6 +667,7 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 		target_word(case_ok(d1m) && d1m->above <= TARGET_DROP_1M_NS));
 	fprintf(o, "| memory per tracked source | %.1f B | %.0f B | %s |\n", mem->worst,
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
+	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT);
 	{
 		struct bcase *a1 = find_target(cases, ncase, T_ADMIT_1);
 		struct bcase *ah = find_target(cases, ncase, T_ADMIT_H);
@@ -614,6 +747,8 @@ static struct inst insts[NINST] = {
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
 static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
 
+#define MAX_CASES 32
+
 /* Fills cases[]; returns how many. */
 static int build_cases(struct bcase *cases, struct infergate *prod)
 {
@@ -628,7 +763,8 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		{ .name = "bare: pre-work + XDP_DROP (baseline)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_bare), .frame = syn_conn, .stats_fd = -1,
 		  .want_ret = XDP_DROP_RC },
-		{ .name = "bare0: XDP_DROP only", .sources = 1, .prog_fd = P(I_T1, bench_bare0),
+		{ .name = "bare0: XDP_DROP only", .target = T_BARE0, .sources = 1,
+		  .prog_fd = P(I_T1, bench_bare0),
 		  .frame = syn_conn, .stats_fd = -1, .want_ret = XDP_DROP_RC },
 		{ .name = "pass: unprotected port", .sources = 1, .prog_fd = P(I_T1, bench_ig),
 		  .frame = syn_open, .stats_fd = ST(I_T1), .slot = 0, .want = IG_R_PASS_OTHER,
@@ -664,34 +800,82 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .slot = SLOT_HDROP, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
 		/* Egress (TC): against a TC program that does nothing. Every reply
 		 * the server sends pays the first; the second is a steered reply. */
-		{ .name = "tc bare: TC_ACT_UNSPEC (egress baseline)", .sources = 1,
+		{ .name = "tc bare: TC_ACT_UNSPEC (egress baseline)", .target = T_TC_BARE, .sources = 1,
 		  .prog_fd = P(I_T1, bench_tc_bare), .frame = reply_open, .stats_fd = -1,
 		  .want_ret = TC_UNSPEC_RC },
 		{ .name = "egress: reply from a port without breaker (above tc bare)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_tc_egress), .frame = reply_open, .stats_fd = -1,
-		  .want_ret = TC_UNSPEC_RC },
+		  .want_ret = TC_UNSPEC_RC, .base_t = T_TC_BARE },
 		{ .name = "egress: reply of a steered connection (above tc bare)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_tc_egress), .frame = reply_steer, .stats_fd = -1,
-		  .want_ret = TC_UNSPEC_RC },
+		  .want_ret = TC_UNSPEC_RC, .base_t = T_TC_BARE },
 		/* The unmodified production program: no pre-work, so its
 		 * baseline is bare0. */
 		{ .name = "drop, production ig_xdp (above bare0)", .sources = 1,
 		  .prog_fd = bpf_program__fd(prod->progs.ig_xdp), .frame = syn_conn, .warm = 1,
 		  .stats_fd = bpf_map__fd(prod->maps.port_stats), .slot = SLOT_CONN,
-		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC, .base_t = T_BARE0 },
+		/* The `request` unit (setup_request()). Each port's connection has
+		 * its entry in http_conns, put in before every run. */
+		{ .name = "ACK on a request port", .target = T_ACK_REQ, .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.ack, .len = reqf.ack_len,
+		  .entry = &reqf.body_e, .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ,
+		  .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC },
+		/* A data segment inside a body being skipped, ahead of next_seq
+		 * (as after a lost segment): the entry's lookup and a compare, no
+		 * byte read and nothing written, so every repeat meets the same
+		 * entry. A body segment in order also advances the entry. */
+		{ .name = "body segment on a request port (inside a skipped body)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.body, .len = reqf.body_len,
+		  .entry = &reqf.body_e, .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ,
+		  .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC },
+		/* The stage advances the entry, the refused charge takes it back:
+		 * every repeat is charged and refused alike. */
+		{ .name = "request segment, opaque connection, dropped", .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.opaque, .len = reqf.opaque_len,
+		  .warm = 1, .entry = &reqf.opaque_e, .keep = true, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_OPAQUE, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		/* One packet per run (run_single()), against a baseline run alike;
+		 * those without an entry of their own put another connection's,
+		 * so that all do the same between runs. */
+		{ .name = "bare (repeat 1; baseline of the repeat-1 rows)", .target = T_BARE1,
+		  .single = true, .sources = 1, .prog_fd = P(I_T1, bench_bare), .frame = syn_conn,
+		  .entry = &reqf.other_e, .stats_fd = -1, .want_ret = XDP_DROP_RC },
+		{ .name = "reject (RST), tick clock (repeat 1)", .target = T_RST1, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = syn_rej, .warm = 1,
+		  .entry = &reqf.other_e, .stats_fd = ST(I_T1), .slot = SLOT_REJECT,
+		  .want = IG_R_REJECT, .want_ret = XDP_TX_RC, .base_t = T_BARE1 },
+		{ .name = "request answered 429 (repeat 1)", .target = T_429, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.r429,
+		  .len = reqf.r429_len, .warm = 1, .entry = &reqf.r429_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_429, .want = IG_R_REJECT_HTTP, .want_ret = XDP_TX_RC,
+		  .base_t = T_BARE1 },
+		{ .name = "admitted SYN, one bucket (repeat 1)", .target = T_SYN1, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = syn_admit,
+		  .entry = &reqf.other_e, .stats_fd = ST(I_T1), .slot = SLOT_ADMIT,
+		  .want = IG_R_PASS_ADMITTED, .want_ret = XDP_PASS_RC, .base_t = T_BARE1 },
+		{ .name = "request segment admitted (repeat 1)", .target = T_REQ1, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.admit,
+		  .len = reqf.admit_len, .entry = &reqf.admit_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_ADMIT, .want = IG_R_PASS_ADMITTED, .want_ret = XDP_PASS_RC,
+		  .base_t = T_BARE1 },
 	};
 #undef DROPC
 #undef P
 #undef ST
-	int n = sizeof(list) / sizeof(list[0]);
+	int i, n = sizeof(list) / sizeof(list[0]);
 
+	if (n > MAX_CASES)
+		die("%d cases: raise MAX_CASES", n);
 	memcpy(cases, list, sizeof(list));
-	cases[n - 1].base = &cases[1];
-	cases[n - 2].base = cases[n - 3].base = &cases[n - 4];
+	for (i = 0; i < n; i++) {
+		if (!cases[i].len)
+			cases[i].len = FRAME_LEN;
+		if (cases[i].base_t != T_NONE)
+			cases[i].base = find_target(cases, n, cases[i].base_t);
+	}
 	return n;
 }
-
-#define MAX_CASES 24
 
 int main(int argc, char **argv)
 {
@@ -748,6 +932,7 @@ int main(int argc, char **argv)
 	prod = load_prod(tick_ns);
 	setup_steering(&insts[I_T1]);
 	setup_hierarchy(insts[I_T1].skel);
+	setup_request(insts[I_T1].skel);
 	ncase = build_cases(cases, prod);
 	for (i = 0; i < ncase; i++) {
 		cases[i].ns = calloc(rounds, sizeof(double));
@@ -761,8 +946,12 @@ int main(int argc, char **argv)
 	 * that pass is not what is measured. Later passes visit the sources with
 	 * a large step (bench_step), so consecutive packets touch unrelated sets. */
 	for (i = 0; i < ncase; i++)
-		if (cases[i].warm)
-			test_run(cases[i].prog_fd, cases[i].frame, cases[i].warm, NULL);
+		if (cases[i].warm) {
+			if (cases[i].entry)
+				req_entry_put(cases[i].entry);
+			test_run_len(cases[i].prog_fd, cases[i].frame, cases[i].len, cases[i].warm,
+				     NULL);
+		}
 	for (i = 0; i < NINST; i++)
 		insts[i].skel->data->bench_step = spread_step(insts[i].nsrc);
 	for (r = 0; r < (int)rounds; r++)
