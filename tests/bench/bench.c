@@ -13,6 +13,10 @@
  * Each timed run is checked afterwards against the port counters: a case only
  * counts if (nearly) every packet took the path the case is named after.
  *
+ * A packet that changes what the next one meets (a 429) cannot be repeated on
+ * one frame: such cases run one packet per test run and take the kernel's own
+ * timing of it, against a baseline timed alike (bench_run.c: run_single()).
+ *
  * Knobs (environment): IG_BENCH_ROUNDS (31), IG_BENCH_REPEAT (200000 packets
  * per timed run), IG_BENCH_CPU (the last online CPU).
  */
@@ -23,9 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
-#include <zlib.h>
 #include "lib/names.h"
 
 #include <bpf/bpf.h>
@@ -33,7 +35,7 @@
 
 #include "ig_abi.h"
 #include "benchlib.h"
-#include "bench_req.h"
+#include "bench.h"
 #include "bench.skel.h"
 #include "infergate.skel.h"
 
@@ -65,57 +67,6 @@
 #define TARGET_ACK_NS 10.0
 #define TARGET_DROP_1M_NS 200.0
 #define TARGET_BYTES_PER_SRC 100.0
-/* Targets of the `request` unit. */
-#define TARGET_ACK_REQ_NS 15.0 /* a pure ACK, above one on a conn port */
-#define TARGET_429_RATIO 2.0   /* a 429 against a RST, repeat 1 */
-#define TARGET_REQ_NS 40.0     /* an admitted request, above an admitted SYN, repeat 1 */
-
-/* A timed run counts only if this share of its packets took the case's path. */
-/*
- * Share of a timed run's packets that must take the case's path. Not 100 %:
- * with every one of N sources in debt at once (the worst case, which the
- * many-source drop cases build), the few sets of the 4-way source table that
- * hold more than 4 of them keep replacing each other, and those sources are
- * admitted as new. The table is sized at 4 ways per source, where that is
- * ~0.2 % of packets; the report prints the share for every case.
- */
-#define MIN_ON_PATH 0.995
-#define MAX_ATTEMPTS 3
-/* Repeat-1 cases: runs per round, per IG_BENCH_REPEAT packets. */
-#define SINGLES_PER_REPEAT 100
-
-static int ncpus, bench_cpu;
-static volatile __u64 thrash_sink;
-
-/* Nanoseconds per jiffy, from the running kernel's CONFIG_HZ. gzopen() reads
- * plain files too, so /boot/config-* works as a fallback. */
-static __u64 tick_ns_from_config(char *src, size_t srclen)
-{
-	char paths[2][300], line[256];
-	struct utsname u;
-	int i;
-
-	uname(&u);
-	snprintf(paths[0], sizeof(paths[0]), "/proc/config.gz");
-	snprintf(paths[1], sizeof(paths[1]), "/boot/config-%s", u.release);
-	for (i = 0; i < 2; i++) {
-		gzFile f = gzopen(paths[i], "rb");
-		unsigned long hz = 0;
-
-		if (!f)
-			continue;
-		while (gzgets(f, line, sizeof(line)))
-			if (sscanf(line, "CONFIG_HZ=%lu", &hz) == 1)
-				break;
-		gzclose(f);
-		if (hz >= 24 && hz <= 10000) {
-			snprintf(src, srclen, "CONFIG_HZ=%lu from %s", hz, paths[i]);
-			return 1000000000ULL / hz;
-		}
-	}
-	snprintf(src, srclen, "CONFIG_HZ not found; assuming 250");
-	return 4000000ULL;
-}
 
 static void set_policy_full(int fd, __u16 port, __u32 slot, enum ig_unit unit,
 			    enum ig_action action, __u64 rate, __u32 flags)
@@ -207,266 +158,6 @@ struct inst {
 	struct bench *skel;
 	unsigned long long memlock;
 };
-
-/* Which target from the issue a case is judged against. */
-enum target {
-	T_NONE,
-	T_DROP_1,   /* drop path, 1 source */
-	T_ACK,      /* non-SYN on a conn port */
-	T_DROP_1M,  /* drop path, 1M sources */
-	T_ADMIT_1,  /* admitted SYN, one bucket */
-	T_ADMIT_H,  /* admitted SYN, every fair-share level */
-	T_DROP_H,   /* drop at the source level, through the hierarchy */
-	/* not targets: what other cases are measured against */
-	T_BARE0,    /* XDP_DROP only */
-	T_TC_BARE,  /* TC_ACT_UNSPEC only */
-	T_BARE1,    /* the baseline, one packet per run */
-	/* the `request` unit */
-	T_ACK_REQ,  /* a pure ACK on a request port */
-	T_429,      /* a request answered 429, repeat 1 */
-	T_RST1,     /* a SYN answered RST, repeat 1 */
-	T_REQ1,     /* an admitted request, repeat 1 */
-	T_SYN1,     /* an admitted SYN, repeat 1 */
-};
-
-struct bcase {
-	const char *name;
-	enum target target;
-	__u32 sources;
-	int prog_fd;
-	const __u8 *frame;
-	__u32 len;      /* of the frame; 0: FRAME_LEN */
-	__u32 warm;     /* sources to exhaust before each timed run (0: none) */
-	int ctr_fd;     /* the instance's bench_ctr, when warm > repeat */
-	int stats_fd;   /* -1: no check */
-	__u32 slot;
-	enum ig_reason want;
-	__u32 want_ret;
-	enum target base_t; /* what "above" is measured against; T_NONE: bare */
-	struct bcase *base;
-	const struct req_entry *entry; /* put into http_conns before every run */
-	bool keep;      /* the timed run must leave the entry as it was put */
-	bool single;    /* timed one packet per run: see run_single() */
-	double *ns;
-	unsigned long long timed, on_path, bad_rounds, reruns;
-	unsigned long long changed; /* rounds whose run changed the entry (keep) */
-	/* results */
-	double med, p25, p75, above;
-};
-
-static __u64 stats_sum(int fd, __u32 slot, enum ig_reason r)
-{
-	struct ig_stats *v = calloc(ncpus, sizeof(*v));
-	__u64 sum = 0;
-	int i;
-
-	if (!v)
-		die("out of memory");
-	if (bpf_map_lookup_elem(fd, &slot, v))
-		die("port_stats lookup: %s", strerror(errno));
-	for (i = 0; i < ncpus; i++)
-		sum += v[i].packets[r];
-	free(v);
-	return sum;
-}
-
-static __u32 ctr_get(int fd)
-{
-	__u32 zero = 0, *v = calloc(ncpus, sizeof(__u64));
-
-	if (!v)
-		die("out of memory");
-	if (bpf_map_lookup_elem(fd, &zero, v))
-		die("bench_ctr lookup: %s", strerror(errno));
-	zero = v[bench_cpu * 2]; /* per-CPU values are 8-byte slots */
-	free(v);
-	return zero;
-}
-
-static void ctr_set(int fd, __u32 val)
-{
-	__u32 zero = 0, *v = calloc(ncpus, sizeof(__u64));
-	int i;
-
-	if (!v)
-		die("out of memory");
-	for (i = 0; i < ncpus; i++)
-		v[i * 2] = val;
-	if (bpf_map_update_elem(fd, &zero, v, BPF_ANY))
-		die("bench_ctr update: %s", strerror(errno));
-	free(v);
-}
-
-/*
- * Evict the caches and the TLB the way a walk over all other sources would:
- * read a buffer several times the size of the last-level cache.
- */
-static void thrash_caches(void)
-{
-	static volatile __u64 *buf;
-	static size_t words;
-	__u64 sum = 0;
-	size_t i;
-
-	if (!buf) {
-		long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-		size_t bytes = (l3 > 0 ? (size_t)l3 : 32u << 20) * 4;
-
-		buf = malloc(bytes);
-		if (!buf)
-			die("out of memory");
-		words = bytes / sizeof(__u64);
-		for (i = 0; i < words; i++)
-			buf[i] = i;
-	}
-	for (i = 0; i < words; i += 8)
-		sum += buf[i];
-	thrash_sink = sum;
-}
-
-/*
- * Exhaust the sources the timed run will see, so that it measures the drop
- * path: each source is admitted once (burst 1) and then refused until a
- * second has passed (rate 1). When there are more sources than one timed run
- * visits, only the visited ones are exhausted (a full pass could outlast that
- * second), and the caches are then thrashed so that their state is as cold as
- * after a pass over all the others.
- */
-static void warm_case(const struct bcase *c, __u32 repeat)
-{
-	__u32 c0;
-
-	if (c->entry)
-		req_entry_put(c->entry);
-	if (c->warm <= repeat) {
-		test_run_len(c->prog_fd, c->frame, c->len, c->warm, NULL); /* a full cycle */
-		return;
-	}
-	c0 = ctr_get(c->ctr_fd);
-	test_run_len(c->prog_fd, c->frame, c->len, repeat, NULL);
-	ctr_set(c->ctr_fd, c0);
-	thrash_caches();
-}
-
-/*
- * A case timed one packet per run (c->single), because its packet changes
- * what the next one would meet (a 429 rewrites the frame in place and marks
- * its connection for teardown). Each run starts from the case's entry and
- * frame again (a test run copies the frame in anew) and counts with the
- * kernel's own `duration` of it, which includes one clock read and one pass of
- * the test-run loop: such figures compare with each other and with the
- * repeat-1 baseline only. A round's figure is the median of n runs.
- */
-static void run_single(struct bcase *c, int round, __u32 n)
-{
-	double *d = malloc(n * sizeof(*d));
-	__u64 before = 0, on = n;
-	bool wrong = true;
-	__u32 k, dur;
-	int attempt;
-
-	if (!d)
-		die("out of memory");
-	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		if (c->warm)
-			warm_case(c, n);
-		if (c->stats_fd >= 0)
-			before = stats_sum(c->stats_fd, c->slot, c->want);
-		for (k = 0, wrong = false; k < n; k++) {
-			req_entry_put(c->entry);
-			wrong |= test_run_once(c->prog_fd, c->frame, c->len, &dur, NULL) != c->want_ret;
-			d[k] = dur;
-		}
-		if (c->stats_fd >= 0)
-			on = stats_sum(c->stats_fd, c->slot, c->want) - before;
-		if (!wrong && on >= MIN_ON_PATH * n)
-			break;
-		c->reruns++;
-	}
-	sort_doubles(d, (int)n);
-	c->ns[round] = quantile(d, (int)n, 0.5);
-	free(d);
-	c->timed += n;
-	c->on_path += on;
-	if (wrong || on < MIN_ON_PATH * n)
-		c->bad_rounds++;
-}
-
-/*
- * One timed run of a case. A drop case whose sources were still exhausted
- * from an earlier run when it warmed them can see them refill during the
- * timed run (the warm-up then refused them instead of restarting their
- * second); such a run measured the admitted path, so it is run again.
- */
-static void run_case(struct bcase *c, int round, __u32 repeat)
-{
-	__u64 before = 0, after, on;
-	bool kept = true;
-	int attempt;
-	__u32 ret;
-
-	if (c->single) {
-		run_single(c, round, repeat / SINGLES_PER_REPEAT);
-		return;
-	}
-	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		if (c->warm)
-			warm_case(c, repeat);
-		if (c->entry)
-			req_entry_put(c->entry);
-		if (c->stats_fd >= 0)
-			before = stats_sum(c->stats_fd, c->slot, c->want);
-		ret = test_run_len(c->prog_fd, c->frame, c->len, repeat, &c->ns[round]);
-		on = repeat;
-		if (c->stats_fd >= 0) {
-			after = stats_sum(c->stats_fd, c->slot, c->want);
-			on = after - before;
-		}
-		/* every repeat met what the first did */
-		kept = !c->keep || req_entry_kept(c->entry);
-		if (ret == c->want_ret && on >= MIN_ON_PATH * repeat && kept)
-			break;
-		c->reruns++;
-	}
-	c->timed += repeat;
-	c->on_path += on;
-	c->changed += !kept;
-	if (ret != c->want_ret || on < MIN_ON_PATH * repeat || !kept)
-		c->bad_rounds++;
-}
-
-/* What an off-path case's packets did instead, from its counters. */
-static void report_off_path(FILE *o, const struct bcase *c)
-{
-	int r;
-
-	fprintf(o, "- %s/%u: %llu bad rounds, %llu of %llu timed packets on path, "
-		   "%llu rounds changed the connection's entry; slot %u counters since load:",
-		c->name, c->sources, c->bad_rounds, c->on_path, c->timed, c->changed, c->slot);
-	for (r = 0; r < IG_R_MAX && c->stats_fd >= 0; r++)
-		fprintf(o, " %s=%llu", ig_reason_name((enum ig_reason)r),
-			(unsigned long long)stats_sum(c->stats_fd, c->slot, r));
-	fprintf(o, "\n");
-}
-
-static void summarise(struct bcase *c, int rounds)
-{
-	double *s = malloc(rounds * sizeof(*s));
-
-	if (!s)
-		die("out of memory");
-	memcpy(s, c->ns, rounds * sizeof(*s));
-	sort_doubles(s, rounds);
-	c->med = quantile(s, rounds, 0.5);
-	c->p25 = quantile(s, rounds, 0.25);
-	c->p75 = quantile(s, rounds, 0.75);
-	free(s);
-}
-
-static bool case_ok(const struct bcase *c)
-{
-	return !c->bad_rounds;
-}
 
 static struct inst *load_inst(struct inst *in, __u64 tick_ns)
 {
@@ -571,56 +262,6 @@ static void setup_steering(struct inst *in)
 		die("egress rewrote a reply it should not touch");
 }
 
-static const char *target_word(bool ok)
-{
-	return ok ? "PASS" : "MISS";
-}
-
-static struct bcase *find_target(struct bcase *cases, int ncase, enum target t)
-{
-	int i;
-
-	for (i = 0; i < ncase; i++)
-		if (cases[i].target == t)
-			return &cases[i];
-	die("no case for target %d", t);
-}
-
-/* The `request` unit's targets (rows of the targets table), then what the
- * repeat-1 figures mean. */
-static void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singles)
-{
-	struct bcase *ack = find_target(cases, ncase, T_ACK);
-	struct bcase *ackr = find_target(cases, ncase, T_ACK_REQ);
-	struct bcase *b1 = find_target(cases, ncase, T_BARE1);
-	struct bcase *r429 = find_target(cases, ncase, T_429);
-	struct bcase *rst = find_target(cases, ncase, T_RST1);
-	struct bcase *req = find_target(cases, ncase, T_REQ1);
-	struct bcase *syn = find_target(cases, ncase, T_SYN1);
-	double d_ack = ackr->med - ack->med, ratio = r429->med / rst->med;
-	double d_req = req->med - syn->med;
-
-	fprintf(o, "| ACK on a request port, above an ACK on a conn port | %+.1f ns | %.0f ns "
-		   "| %s |\n", d_ack, TARGET_ACK_REQ_NS,
-		target_word(case_ok(ack) && case_ok(ackr) && d_ack <= TARGET_ACK_REQ_NS));
-	fprintf(o, "| 429 / RST, repeat 1 | x%.2f | x%.0f | %s |\n", ratio, TARGET_429_RATIO,
-		target_word(case_ok(r429) && case_ok(rst) && ratio <= TARGET_429_RATIO));
-	fprintf(o, "| admitted request segment, above an admitted SYN, repeat 1 | %+.1f ns | "
-		   "%.0f ns | %s |\n", d_req, TARGET_REQ_NS,
-		target_word(case_ok(req) && case_ok(syn) && d_req <= TARGET_REQ_NS));
-	fprintf(o, "\nRequests: rows marked \"repeat 1\" are the kernel's own `duration` of "
-		   "single test runs (%lu a round, their median, then the median over rounds), "
-		   "each with the connection's entry and the frame put back first. Each such "
-		   "duration includes a clock read (ktime_get_ns) and one pass of the test-run "
-		   "loop, which is what the repeat-1 bare row measures (%.1f ns); \"above bare\" "
-		   "of the other repeat-1 rows is above it. A 429 costs %.1f ns against %.1f ns "
-		   "for a RST: x%.2f (above the repeat-1 bare: %.1f against %.1f ns, x%.2f). An "
-		   "admitted request segment (a %u-byte request read by the scanner) costs "
-		   "%.1f ns against %.1f ns for an admitted SYN: %+.1f ns.\n", singles, b1->med,
-		r429->med, rst->med, ratio, r429->above, rst->above,
-		r429->above / rst->above, reqf.request_len, req->med, syn->med, d_req);
-}
-
 struct memory {
 	__u32 small_entries, big_entries;
 	double small, big, marginal, worst; /* bytes per entry */
@@ -667,7 +308,7 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 		target_word(case_ok(d1m) && d1m->above <= TARGET_DROP_1M_NS));
 	fprintf(o, "| memory per tracked source | %.1f B | %.0f B | %s |\n", mem->worst,
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
-	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT);
+	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT, reqf.request_len);
 	{
 		struct bcase *a1 = find_target(cases, ncase, T_ADMIT_1);
 		struct bcase *ah = find_target(cases, ncase, T_ADMIT_H);
@@ -831,10 +472,18 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC },
 		/* The stage advances the entry, the refused charge takes it back:
 		 * every repeat is charged and refused alike. */
-		{ .name = "request segment, opaque connection, dropped", .sources = 1,
+		{ .name = "request segment, opaque connection, dropped", .target = T_OPAQUE,
+		  .sources = 1,
 		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.opaque, .len = reqf.opaque_len,
 		  .warm = 1, .entry = &reqf.opaque_e, .keep = true, .stats_fd = ST(I_T1),
 		  .slot = SLOT_REQ_OPAQUE, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		/* The same with the scanner reading the request each time: what
+		 * it costs with everything in the caches. */
+		{ .name = "request segment (the 100-byte request), dropped", .target = T_REQ_DROP,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.drop,
+		  .len = reqf.drop_len, .warm = 1, .entry = &reqf.drop_e, .keep = true,
+		  .stats_fd = ST(I_T1), .slot = SLOT_REQ, .want = IG_R_DROP_LIMIT,
+		  .want_ret = XDP_DROP_RC },
 		/* One packet per run (run_single()), against a baseline run alike;
 		 * those without an entry of their own put another connection's,
 		 * so that all do the same between runs. */
@@ -858,6 +507,18 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.admit,
 		  .len = reqf.admit_len, .entry = &reqf.admit_e, .stats_fd = ST(I_T1),
 		  .slot = SLOT_REQ_ADMIT, .want = IG_R_PASS_ADMITTED, .want_ret = XDP_PASS_RC,
+		  .base_t = T_BARE1 },
+		/* Where that goes: the stage without the scanner and the charge,
+		 * and the scanner without the hot caches of the repeated row. */
+		{ .name = "request segment counted before (repeat 1)", .target = T_RETX1,
+		  .single = true, .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.admit,
+		  .len = reqf.admit_len, .entry = &reqf.retx_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_ADMIT, .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC,
+		  .base_t = T_BARE1 },
+		{ .name = "request segment, dropped (repeat 1)", .target = T_REQ_DROP1,
+		  .single = true, .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.drop,
+		  .len = reqf.drop_len, .warm = 1, .entry = &reqf.drop_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC,
 		  .base_t = T_BARE1 },
 	};
 #undef DROPC

@@ -6,9 +6,15 @@
 #include <bpf/bpf.h>
 
 #include "pure/steer.h"
-#include "bench_req.h"
+#include "bench.h"
+
+/* Targets of the `request` unit. */
+#define TARGET_ACK_REQ_NS 15.0 /* a pure ACK, above one on a conn port */
+#define TARGET_429_RATIO 2.0   /* a 429 against a RST, repeat 1 */
+#define TARGET_REQ_NS 40.0     /* an admitted request, above an admitted SYN, repeat 1 */
 
 #define CLIENT_PORT 40000
+#define CLIENT_PORT_2 40001 /* a second connection to PORT_REQ */
 
 /* A request as an OpenAI SDK sends it, cut to ~100 bytes of header. */
 static const char request[] = "POST /v1/chat/completions HTTP/1.1\r\n"
@@ -59,17 +65,21 @@ void req_frames_init(struct req_frames *rf, int conns_fd)
 					  rlen);
 	rf->admit_len = make_frame_payload(rf->admit, CLIENT_PORT, PORT_REQ_ADMIT, data,
 					   request, rlen);
+	rf->drop_len = make_frame_payload(rf->drop, CLIENT_PORT_2, PORT_REQ, data, request, rlen);
 
 	/* the body segment lies BODY_GAP bytes ahead of next_seq, inside a body
 	 * whose end is far away: passed after a lookup and a compare, and the
 	 * entry stays as it is (the stage only reads it) */
 	entry_init(&rf->body_e, conns_fd, CLIENT_PORT, PORT_REQ, FRAME_SEQ - BODY_GAP,
 		   IG_HS_SKIP_BODY, 1ULL << 40);
+	entry_init(&rf->drop_e, conns_fd, CLIENT_PORT_2, PORT_REQ, FRAME_SEQ, IG_HS_START, 0);
 	entry_init(&rf->opaque_e, conns_fd, CLIENT_PORT, PORT_REQ_OPAQUE, FRAME_SEQ,
 		   IG_HS_OPAQUE, 0);
 	entry_init(&rf->r429_e, conns_fd, CLIENT_PORT, PORT_REQ_429, FRAME_SEQ, IG_HS_START, 0);
 	entry_init(&rf->admit_e, conns_fd, CLIENT_PORT, PORT_REQ_ADMIT, FRAME_SEQ, IG_HS_START,
 		   0);
+	entry_init(&rf->retx_e, conns_fd, CLIENT_PORT, PORT_REQ_ADMIT, FRAME_SEQ + rlen,
+		   IG_HS_START, 0);
 	entry_init(&rf->other_e, conns_fd, 1, PORT_REQ_ADMIT, FRAME_SEQ, IG_HS_START, 0);
 }
 
@@ -115,4 +125,50 @@ void req_check(const struct req_frames *rf, int prog_fd)
 	    v.next_seq != FRAME_SEQ + sizeof(request) - 1 ||
 	    v.scan.state != (__u8)(IG_HS_START ^ IG_HS_START))
 		die("the admitted request was not followed to its end");
+}
+
+void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singles,
+		    __u32 request_len)
+{
+	struct bcase *ack = find_target(cases, ncase, T_ACK);
+	struct bcase *ackr = find_target(cases, ncase, T_ACK_REQ);
+	struct bcase *b1 = find_target(cases, ncase, T_BARE1);
+	struct bcase *r429 = find_target(cases, ncase, T_429);
+	struct bcase *rst = find_target(cases, ncase, T_RST1);
+	struct bcase *req = find_target(cases, ncase, T_REQ1);
+	struct bcase *syn = find_target(cases, ncase, T_SYN1);
+	struct bcase *retx = find_target(cases, ncase, T_RETX1);
+	struct bcase *drop1 = find_target(cases, ncase, T_REQ_DROP1);
+	struct bcase *drop = find_target(cases, ncase, T_REQ_DROP);
+	struct bcase *opq = find_target(cases, ncase, T_OPAQUE);
+	double d_ack = ackr->med - ack->med, ratio = r429->med / rst->med;
+	double d_req = req->med - syn->med;
+
+	fprintf(o, "| ACK on a request port, above an ACK on a conn port | %+.1f ns | %.0f ns "
+		   "| %s |\n", d_ack, TARGET_ACK_REQ_NS,
+		target_word(case_ok(ack) && case_ok(ackr) && d_ack <= TARGET_ACK_REQ_NS));
+	fprintf(o, "| 429 / RST, repeat 1 | x%.2f | x%.0f | %s |\n", ratio, TARGET_429_RATIO,
+		target_word(case_ok(r429) && case_ok(rst) && ratio <= TARGET_429_RATIO));
+	fprintf(o, "| admitted request segment, above an admitted SYN, repeat 1 | %+.1f ns | "
+		   "%.0f ns | %s |\n", d_req, TARGET_REQ_NS,
+		target_word(case_ok(req) && case_ok(syn) && d_req <= TARGET_REQ_NS));
+	fprintf(o, "\nRequests: rows marked \"repeat 1\" are the kernel's own `duration` of "
+		   "single test runs (%lu a round, their median, then the median over rounds), "
+		   "each with the connection's entry and the frame put back first. Each such "
+		   "duration includes a clock read (ktime_get_ns) and one pass of the test-run "
+		   "loop, which is what the repeat-1 bare row measures (%.1f ns); \"above bare\" "
+		   "of the other repeat-1 rows is above it. A 429 costs %.1f ns against %.1f ns "
+		   "for a RST: x%.2f (above the repeat-1 bare: %.1f against %.1f ns, x%.2f). An "
+		   "admitted request segment (a %u-byte request read by the scanner) costs "
+		   "%.1f ns against %.1f ns for an admitted SYN: %+.1f ns.\n", singles, b1->med,
+		r429->med, rst->med, ratio, r429->above, rst->above,
+		r429->above / rst->above, request_len, req->med, syn->med, d_req);
+	fprintf(o, "\nWhere it goes, above the repeat-1 bare: the stage for a segment counted "
+		   "before (its call and parse, the entry's lookup, a compare) %.1f ns, where an "
+		   "admitted SYN costs %.1f ns in all; the request admitted %.1f ns, dropped "
+		   "%.1f ns, answered 429 %.1f ns (the reply: %+.1f ns). Repeated, with the "
+		   "caches hot: the request dropped %.1f ns above bare, an opaque connection's "
+		   "segment (no byte read) %.1f ns: %+.1f ns for the scanner.\n",
+		retx->above, syn->above, req->above, drop1->above, r429->above,
+		r429->med - drop1->med, drop->above, opq->above, drop->med - opq->med);
 }

@@ -15,9 +15,9 @@
 #include "ig_abi.h"
 #include "benchlib.h"
 
-/* Ports and slots: one port per kind of entry, and the 429's port alone, since
- * for seconds after a 429 its port looks its pure ACKs up. */
-#define PORT_REQ 8005        /* request, rate 1, drop: pure ACK, body segment */
+/* Ports and slots: the 429's port alone, since for seconds after a 429 its
+ * port looks its pure ACKs up. */
+#define PORT_REQ 8005        /* request, rate 1, drop: pure ACK, body segment, request */
 #define PORT_REQ_OPAQUE 8006 /* request, rate 1, drop: an opaque connection */
 #define PORT_REQ_429 8007    /* request, rate 1, reject */
 #define PORT_REQ_ADMIT 8008  /* request, a rate never reached */
@@ -35,15 +35,17 @@ struct req_entry {
 
 struct req_frames {
 	__u8 ack[FRAME_MAX], body[FRAME_MAX], opaque[FRAME_MAX], r429[FRAME_MAX];
-	__u8 admit[FRAME_MAX];
-	__u32 ack_len, body_len, opaque_len, r429_len, admit_len;
+	__u8 admit[FRAME_MAX], drop[FRAME_MAX];
+	__u32 ack_len, body_len, opaque_len, r429_len, admit_len, drop_len;
 	__u32 request_len; /* the request's bytes (r429, admit) */
-	/* PORT_REQ's connection mid-body (the ACK and the body segment);
-	 * PORT_REQ_OPAQUE's opaque one; PORT_REQ_429's and PORT_REQ_ADMIT's at
-	 * the start of a request; and one of no case's connections (what the
-	 * repeat-1 cases without an entry put instead, so that every repeat-1
-	 * case does the same before its run). */
-	struct req_entry body_e, opaque_e, r429_e, admit_e, other_e;
+	/* PORT_REQ's connection mid-body (the ACK and the body segment) and
+	 * another at the start of a request (drop); PORT_REQ_OPAQUE's opaque
+	 * one; PORT_REQ_429's and PORT_REQ_ADMIT's at the start of a request,
+	 * and the latter's again past it (retx: the request was counted); and
+	 * one of no case's connections (what the repeat-1 cases without an
+	 * entry put instead, so that every repeat-1 case does the same before
+	 * its run). */
+	struct req_entry body_e, drop_e, opaque_e, r429_e, admit_e, retx_e, other_e;
 };
 
 /* Frames and entries, for the instance whose http_conns is conns_fd. */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
+#include <zlib.h>
 
 #include <bpf/bpf.h>
 
@@ -38,6 +40,36 @@ unsigned long env_ul(const char *name, unsigned long def, unsigned long min, uns
 	if (errno || *end || v < min || v > max)
 		die("%s=%s: want an integer in [%lu, %lu]", name, s, min, max);
 	return v;
+}
+
+/* Nanoseconds per jiffy, from the running kernel's CONFIG_HZ. gzopen() reads
+ * plain files too, so /boot/config-* works as a fallback. */
+__u64 tick_ns_from_config(char *src, size_t srclen)
+{
+	char paths[2][300], line[256];
+	struct utsname u;
+	int i;
+
+	uname(&u);
+	snprintf(paths[0], sizeof(paths[0]), "/proc/config.gz");
+	snprintf(paths[1], sizeof(paths[1]), "/boot/config-%s", u.release);
+	for (i = 0; i < 2; i++) {
+		gzFile f = gzopen(paths[i], "rb");
+		unsigned long hz = 0;
+
+		if (!f)
+			continue;
+		while (gzgets(f, line, sizeof(line)))
+			if (sscanf(line, "CONFIG_HZ=%lu", &hz) == 1)
+				break;
+		gzclose(f);
+		if (hz >= 24 && hz <= 10000) {
+			snprintf(src, srclen, "CONFIG_HZ=%lu from %s", hz, paths[i]);
+			return 1000000000ULL / hz;
+		}
+	}
+	snprintf(src, srclen, "CONFIG_HZ not found; assuming 250");
+	return 4000000ULL;
 }
 
 static __u16 csum16(const void *p, size_t len)

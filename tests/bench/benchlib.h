@@ -21,6 +21,9 @@
 #define FRAME_OUT 4096 /* room for what a program leaves (a reply built in place) */
 #define FRAME_SEQ 0x01020304u /* the TCP sequence number of every bench frame */
 
+/* Nanoseconds per jiffy, from the running kernel's CONFIG_HZ; src gets where
+ * that came from. */
+__u64 tick_ns_from_config(char *src, size_t srclen);
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 unsigned long env_ul(const char *name, unsigned long def, unsigned long min, unsigned long max);
 void make_frame(__u8 *f, __u16 sport, __u16 dport, __u8 flags);
