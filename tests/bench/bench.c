@@ -219,12 +219,9 @@ static void make_reply(__u8 *f, __u16 sport, __u16 dport)
 /* Source port of what one run of `prog` on `frame` leaves behind. */
 static __u16 run_sport(int prog, const __u8 *frame)
 {
-	__u8 out[FRAME_LEN];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = FRAME_LEN,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	__u8 out[FRAME_OUT];
 
-	if (bpf_prog_test_run_opts(prog, &o))
-		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	test_run_once(prog, frame, FRAME_LEN, NULL, out);
 	return (__u16)(out[34] << 8 | out[35]);
 }
 
