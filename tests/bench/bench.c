@@ -13,6 +13,10 @@
  * Each timed run is checked afterwards against the port counters: a case only
  * counts if (nearly) every packet took the path the case is named after.
  *
+ * A packet that changes what the next one meets (a 429) cannot be repeated on
+ * one frame: such cases run one packet per test run and take the kernel's own
+ * timing of it, against a baseline timed alike (bench_run.c: run_single()).
+ *
  * Knobs (environment): IG_BENCH_ROUNDS (31), IG_BENCH_REPEAT (200000 packets
  * per timed run), IG_BENCH_CPU (the last online CPU).
  */
@@ -23,9 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
-#include <zlib.h>
 #include "lib/names.h"
 
 #include <bpf/bpf.h>
@@ -33,6 +35,7 @@
 
 #include "ig_abi.h"
 #include "benchlib.h"
+#include "bench.h"
 #include "bench.skel.h"
 #include "infergate.skel.h"
 
@@ -64,51 +67,6 @@
 #define TARGET_ACK_NS 10.0
 #define TARGET_DROP_1M_NS 200.0
 #define TARGET_BYTES_PER_SRC 100.0
-
-/* A timed run counts only if this share of its packets took the case's path. */
-/*
- * Share of a timed run's packets that must take the case's path. Not 100 %:
- * with every one of N sources in debt at once (the worst case, which the
- * many-source drop cases build), the few sets of the 4-way source table that
- * hold more than 4 of them keep replacing each other, and those sources are
- * admitted as new. The table is sized at 4 ways per source, where that is
- * ~0.2 % of packets; the report prints the share for every case.
- */
-#define MIN_ON_PATH 0.995
-#define MAX_ATTEMPTS 3
-
-static int ncpus, bench_cpu;
-static volatile __u64 thrash_sink;
-
-/* Nanoseconds per jiffy, from the running kernel's CONFIG_HZ. gzopen() reads
- * plain files too, so /boot/config-* works as a fallback. */
-static __u64 tick_ns_from_config(char *src, size_t srclen)
-{
-	char paths[2][300], line[256];
-	struct utsname u;
-	int i;
-
-	uname(&u);
-	snprintf(paths[0], sizeof(paths[0]), "/proc/config.gz");
-	snprintf(paths[1], sizeof(paths[1]), "/boot/config-%s", u.release);
-	for (i = 0; i < 2; i++) {
-		gzFile f = gzopen(paths[i], "rb");
-		unsigned long hz = 0;
-
-		if (!f)
-			continue;
-		while (gzgets(f, line, sizeof(line)))
-			if (sscanf(line, "CONFIG_HZ=%lu", &hz) == 1)
-				break;
-		gzclose(f);
-		if (hz >= 24 && hz <= 10000) {
-			snprintf(src, srclen, "CONFIG_HZ=%lu from %s", hz, paths[i]);
-			return 1000000000ULL / hz;
-		}
-	}
-	snprintf(src, srclen, "CONFIG_HZ not found; assuming 250");
-	return 4000000ULL;
-}
 
 static void set_policy_full(int fd, __u16 port, __u32 slot, enum ig_unit unit,
 			    enum ig_action action, __u64 rate, __u32 flags)
@@ -163,6 +121,23 @@ static void setup_hierarchy(struct bench *s)
 	}
 }
 
+static struct req_frames reqf;
+
+/* The `request` ports (bench_req.h) and their connections' entries; the 429
+ * is checked to be one before anything is timed. */
+static void setup_request(struct bench *s)
+{
+	int pol = bpf_map__fd(s->maps.port_policy);
+
+	set_policy(pol, PORT_REQ, SLOT_REQ, IG_UNIT_REQUEST, IG_ACTION_DROP);
+	set_policy(pol, PORT_REQ_OPAQUE, SLOT_REQ_OPAQUE, IG_UNIT_REQUEST, IG_ACTION_DROP);
+	set_policy(pol, PORT_REQ_429, SLOT_REQ_429, IG_UNIT_REQUEST, IG_ACTION_REJECT);
+	set_policy_full(pol, PORT_REQ_ADMIT, SLOT_REQ_ADMIT, IG_UNIT_REQUEST, IG_ACTION_DROP,
+			1000000000, 0);
+	req_frames_init(&reqf, bpf_map__fd(s->maps.http_conns));
+	req_check(&reqf, bpf_program__fd(s->progs.bench_ig));
+}
+
 /* A budget that never runs out during the bench, so every over-limit packet
  * of the reject case gets a reply. */
 static void set_reject_budget(int fd)
@@ -183,194 +158,6 @@ struct inst {
 	struct bench *skel;
 	unsigned long long memlock;
 };
-
-/* Which target from the issue a case is judged against. */
-enum target {
-	T_NONE,
-	T_DROP_1,   /* drop path, 1 source */
-	T_ACK,      /* non-SYN on a conn port */
-	T_DROP_1M,  /* drop path, 1M sources */
-	T_ADMIT_1,  /* admitted SYN, one bucket */
-	T_ADMIT_H,  /* admitted SYN, every fair-share level */
-	T_DROP_H,   /* drop at the source level, through the hierarchy */
-};
-
-struct bcase {
-	const char *name;
-	enum target target;
-	__u32 sources;
-	int prog_fd;
-	const __u8 *frame;
-	__u32 warm;     /* sources to exhaust before each timed run (0: none) */
-	int ctr_fd;     /* the instance's bench_ctr, when warm > repeat */
-	int stats_fd;   /* -1: no check */
-	__u32 slot;
-	enum ig_reason want;
-	__u32 want_ret;
-	struct bcase *base; /* what "above" is measured against; NULL: bare */
-	double *ns;
-	unsigned long long timed, on_path, bad_rounds, reruns;
-	/* results */
-	double med, p25, p75, above;
-};
-
-static __u64 stats_sum(int fd, __u32 slot, enum ig_reason r)
-{
-	struct ig_stats *v = calloc(ncpus, sizeof(*v));
-	__u64 sum = 0;
-	int i;
-
-	if (!v)
-		die("out of memory");
-	if (bpf_map_lookup_elem(fd, &slot, v))
-		die("port_stats lookup: %s", strerror(errno));
-	for (i = 0; i < ncpus; i++)
-		sum += v[i].packets[r];
-	free(v);
-	return sum;
-}
-
-static __u32 ctr_get(int fd)
-{
-	__u32 zero = 0, *v = calloc(ncpus, sizeof(__u64));
-
-	if (!v)
-		die("out of memory");
-	if (bpf_map_lookup_elem(fd, &zero, v))
-		die("bench_ctr lookup: %s", strerror(errno));
-	zero = v[bench_cpu * 2]; /* per-CPU values are 8-byte slots */
-	free(v);
-	return zero;
-}
-
-static void ctr_set(int fd, __u32 val)
-{
-	__u32 zero = 0, *v = calloc(ncpus, sizeof(__u64));
-	int i;
-
-	if (!v)
-		die("out of memory");
-	for (i = 0; i < ncpus; i++)
-		v[i * 2] = val;
-	if (bpf_map_update_elem(fd, &zero, v, BPF_ANY))
-		die("bench_ctr update: %s", strerror(errno));
-	free(v);
-}
-
-/*
- * Evict the caches and the TLB the way a walk over all other sources would:
- * read a buffer several times the size of the last-level cache.
- */
-static void thrash_caches(void)
-{
-	static volatile __u64 *buf;
-	static size_t words;
-	__u64 sum = 0;
-	size_t i;
-
-	if (!buf) {
-		long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-		size_t bytes = (l3 > 0 ? (size_t)l3 : 32u << 20) * 4;
-
-		buf = malloc(bytes);
-		if (!buf)
-			die("out of memory");
-		words = bytes / sizeof(__u64);
-		for (i = 0; i < words; i++)
-			buf[i] = i;
-	}
-	for (i = 0; i < words; i += 8)
-		sum += buf[i];
-	thrash_sink = sum;
-}
-
-/*
- * Exhaust the sources the timed run will see, so that it measures the drop
- * path: each source is admitted once (burst 1) and then refused until a
- * second has passed (rate 1). When there are more sources than one timed run
- * visits, only the visited ones are exhausted (a full pass could outlast that
- * second), and the caches are then thrashed so that their state is as cold as
- * after a pass over all the others.
- */
-static void warm_case(const struct bcase *c, __u32 repeat)
-{
-	__u32 c0;
-
-	if (c->warm <= repeat) {
-		test_run(c->prog_fd, c->frame, c->warm, NULL); /* a full cycle */
-		return;
-	}
-	c0 = ctr_get(c->ctr_fd);
-	test_run(c->prog_fd, c->frame, repeat, NULL);
-	ctr_set(c->ctr_fd, c0);
-	thrash_caches();
-}
-
-/*
- * One timed run of a case. A drop case whose sources were still exhausted
- * from an earlier run when it warmed them can see them refill during the
- * timed run (the warm-up then refused them instead of restarting their
- * second); such a run measured the admitted path, so it is run again.
- */
-static void run_case(struct bcase *c, int round, __u32 repeat)
-{
-	__u64 before = 0, after, on;
-	int attempt;
-	__u32 ret;
-
-	for (attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-		if (c->warm)
-			warm_case(c, repeat);
-		if (c->stats_fd >= 0)
-			before = stats_sum(c->stats_fd, c->slot, c->want);
-		ret = test_run(c->prog_fd, c->frame, repeat, &c->ns[round]);
-		on = repeat;
-		if (c->stats_fd >= 0) {
-			after = stats_sum(c->stats_fd, c->slot, c->want);
-			on = after - before;
-		}
-		if (ret == c->want_ret && on >= MIN_ON_PATH * repeat)
-			break;
-		c->reruns++;
-	}
-	c->timed += repeat;
-	c->on_path += on;
-	if (ret != c->want_ret || on < MIN_ON_PATH * repeat)
-		c->bad_rounds++;
-}
-
-/* What an off-path case's packets did instead, from its counters. */
-static void report_off_path(FILE *o, const struct bcase *c)
-{
-	int r;
-
-	fprintf(o, "- %s/%u: %llu bad rounds, %llu of %llu timed packets on path; "
-		   "slot %u counters since load:",
-		c->name, c->sources, c->bad_rounds, c->on_path, c->timed, c->slot);
-	for (r = 0; r < IG_R_MAX && c->stats_fd >= 0; r++)
-		fprintf(o, " %s=%llu", ig_reason_name((enum ig_reason)r),
-			(unsigned long long)stats_sum(c->stats_fd, c->slot, r));
-	fprintf(o, "\n");
-}
-
-static void summarise(struct bcase *c, int rounds)
-{
-	double *s = malloc(rounds * sizeof(*s));
-
-	if (!s)
-		die("out of memory");
-	memcpy(s, c->ns, rounds * sizeof(*s));
-	sort_doubles(s, rounds);
-	c->med = quantile(s, rounds, 0.5);
-	c->p25 = quantile(s, rounds, 0.25);
-	c->p75 = quantile(s, rounds, 0.75);
-	free(s);
-}
-
-static bool case_ok(const struct bcase *c)
-{
-	return !c->bad_rounds;
-}
 
 static struct inst *load_inst(struct inst *in, __u64 tick_ns)
 {
@@ -432,12 +219,9 @@ static void make_reply(__u8 *f, __u16 sport, __u16 dport)
 /* Source port of what one run of `prog` on `frame` leaves behind. */
 static __u16 run_sport(int prog, const __u8 *frame)
 {
-	__u8 out[FRAME_LEN];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = FRAME_LEN,
-		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
+	__u8 out[FRAME_OUT];
 
-	if (bpf_prog_test_run_opts(prog, &o))
-		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	test_run_once(prog, frame, FRAME_LEN, NULL, out);
 	return (__u16)(out[34] << 8 | out[35]);
 }
 
@@ -475,21 +259,6 @@ static void setup_steering(struct inst *in)
 		die("egress rewrote a reply it should not touch");
 }
 
-static const char *target_word(bool ok)
-{
-	return ok ? "PASS" : "MISS";
-}
-
-static struct bcase *find_target(struct bcase *cases, int ncase, enum target t)
-{
-	int i;
-
-	for (i = 0; i < ncase; i++)
-		if (cases[i].target == t)
-			return &cases[i];
-	die("no case for target %d", t);
-}
-
 struct memory {
 	__u32 small_entries, big_entries;
 	double small, big, marginal, worst; /* bytes per entry */
@@ -505,7 +274,8 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 	int i, bad = 0;
 
 	fprintf(o, "## infergate data path, BPF_PROG_TEST_RUN\n\n");
-	fprintf(o, "%lu interleaved rounds x %lu packets per case; 64-byte IPv4 TCP frames; "
+	fprintf(o, "%lu interleaved rounds x %lu packets per case; IPv4 TCP frames of 64 bytes "
+		   "(with a payload: 54 + payload); "
 		   "CPU %lu pinned; thread CPU time per packet, median over rounds; "
 		   "%s. \"above bare\" is the median minus the baseline's median.\n\n",
 		rounds, repeat, cpu, hzsrc);
@@ -535,6 +305,7 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 		target_word(case_ok(d1m) && d1m->above <= TARGET_DROP_1M_NS));
 	fprintf(o, "| memory per tracked source | %.1f B | %.0f B | %s |\n", mem->worst,
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
+	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT, reqf.request_len);
 	{
 		struct bcase *a1 = find_target(cases, ncase, T_ADMIT_1);
 		struct bcase *ah = find_target(cases, ncase, T_ADMIT_H);
@@ -614,6 +385,8 @@ static struct inst insts[NINST] = {
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
 static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
 
+#define MAX_CASES 32
+
 /* Fills cases[]; returns how many. */
 static int build_cases(struct bcase *cases, struct infergate *prod)
 {
@@ -628,7 +401,8 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		{ .name = "bare: pre-work + XDP_DROP (baseline)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_bare), .frame = syn_conn, .stats_fd = -1,
 		  .want_ret = XDP_DROP_RC },
-		{ .name = "bare0: XDP_DROP only", .sources = 1, .prog_fd = P(I_T1, bench_bare0),
+		{ .name = "bare0: XDP_DROP only", .target = T_BARE0, .sources = 1,
+		  .prog_fd = P(I_T1, bench_bare0),
 		  .frame = syn_conn, .stats_fd = -1, .want_ret = XDP_DROP_RC },
 		{ .name = "pass: unprotected port", .sources = 1, .prog_fd = P(I_T1, bench_ig),
 		  .frame = syn_open, .stats_fd = ST(I_T1), .slot = 0, .want = IG_R_PASS_OTHER,
@@ -664,34 +438,102 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .slot = SLOT_HDROP, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
 		/* Egress (TC): against a TC program that does nothing. Every reply
 		 * the server sends pays the first; the second is a steered reply. */
-		{ .name = "tc bare: TC_ACT_UNSPEC (egress baseline)", .sources = 1,
+		{ .name = "tc bare: TC_ACT_UNSPEC (egress baseline)", .target = T_TC_BARE, .sources = 1,
 		  .prog_fd = P(I_T1, bench_tc_bare), .frame = reply_open, .stats_fd = -1,
 		  .want_ret = TC_UNSPEC_RC },
 		{ .name = "egress: reply from a port without breaker (above tc bare)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_tc_egress), .frame = reply_open, .stats_fd = -1,
-		  .want_ret = TC_UNSPEC_RC },
+		  .want_ret = TC_UNSPEC_RC, .base_t = T_TC_BARE },
 		{ .name = "egress: reply of a steered connection (above tc bare)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_tc_egress), .frame = reply_steer, .stats_fd = -1,
-		  .want_ret = TC_UNSPEC_RC },
+		  .want_ret = TC_UNSPEC_RC, .base_t = T_TC_BARE },
 		/* The unmodified production program: no pre-work, so its
 		 * baseline is bare0. */
 		{ .name = "drop, production ig_xdp (above bare0)", .sources = 1,
 		  .prog_fd = bpf_program__fd(prod->progs.ig_xdp), .frame = syn_conn, .warm = 1,
 		  .stats_fd = bpf_map__fd(prod->maps.port_stats), .slot = SLOT_CONN,
-		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC, .base_t = T_BARE0 },
+		/* The `request` unit (setup_request()). Each port's connection has
+		 * its entry in http_conns, put in before every run. */
+		{ .name = "ACK on a request port", .target = T_ACK_REQ, .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.ack, .len = reqf.ack_len,
+		  .entry = &reqf.body_e, .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ,
+		  .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC },
+		/* A data segment inside a body being skipped, ahead of next_seq
+		 * (as after a lost segment): the entry's lookup and a compare, no
+		 * byte read and nothing written, so every repeat meets the same
+		 * entry. A body segment in order also advances the entry. */
+		{ .name = "body segment on a request port (inside a skipped body)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.body, .len = reqf.body_len,
+		  .entry = &reqf.body_e, .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ,
+		  .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC },
+		/* The stage advances the entry, the refused charge takes it back:
+		 * every repeat is charged and refused alike. */
+		{ .name = "request segment, opaque connection, dropped", .target = T_OPAQUE,
+		  .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.opaque, .len = reqf.opaque_len,
+		  .warm = 1, .entry = &reqf.opaque_e, .keep = true, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_OPAQUE, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		/* The same with the scanner reading the request each time: what
+		 * it costs with everything in the caches. */
+		{ .name = "request segment (the 100-byte request), dropped", .target = T_REQ_DROP,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.drop,
+		  .len = reqf.drop_len, .warm = 1, .entry = &reqf.drop_e, .keep = true,
+		  .stats_fd = ST(I_T1), .slot = SLOT_REQ, .want = IG_R_DROP_LIMIT,
+		  .want_ret = XDP_DROP_RC },
+		/* One packet per run (run_single()), against a baseline run alike;
+		 * those without an entry of their own put another connection's,
+		 * so that all do the same between runs. */
+		{ .name = "bare (repeat 1; baseline of the repeat-1 rows)", .target = T_BARE1,
+		  .single = true, .sources = 1, .prog_fd = P(I_T1, bench_bare), .frame = syn_conn,
+		  .entry = &reqf.other_e, .stats_fd = -1, .want_ret = XDP_DROP_RC },
+		{ .name = "reject (RST), tick clock (repeat 1)", .target = T_RST1, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = syn_rej, .warm = 1,
+		  .entry = &reqf.other_e, .stats_fd = ST(I_T1), .slot = SLOT_REJECT,
+		  .want = IG_R_REJECT, .want_ret = XDP_TX_RC, .base_t = T_BARE1 },
+		{ .name = "request answered 429 (repeat 1)", .target = T_429, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.r429,
+		  .len = reqf.r429_len, .warm = 1, .entry = &reqf.r429_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_429, .want = IG_R_REJECT_HTTP, .want_ret = XDP_TX_RC,
+		  .base_t = T_BARE1 },
+		{ .name = "admitted SYN, one bucket (repeat 1)", .target = T_SYN1, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = syn_admit,
+		  .entry = &reqf.other_e, .stats_fd = ST(I_T1), .slot = SLOT_ADMIT,
+		  .want = IG_R_PASS_ADMITTED, .want_ret = XDP_PASS_RC, .base_t = T_BARE1 },
+		{ .name = "request segment admitted (repeat 1)", .target = T_REQ1, .single = true,
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.admit,
+		  .len = reqf.admit_len, .entry = &reqf.admit_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_ADMIT, .want = IG_R_PASS_ADMITTED, .want_ret = XDP_PASS_RC,
+		  .base_t = T_BARE1 },
+		/* Where that goes: the stage without the scanner and the charge,
+		 * and the scanner without the hot caches of the repeated row. */
+		{ .name = "request segment counted before (repeat 1)", .target = T_RETX1,
+		  .single = true, .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.admit,
+		  .len = reqf.admit_len, .entry = &reqf.retx_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ_ADMIT, .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC,
+		  .base_t = T_BARE1 },
+		{ .name = "request segment, dropped (repeat 1)", .target = T_REQ_DROP1,
+		  .single = true, .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = reqf.drop,
+		  .len = reqf.drop_len, .warm = 1, .entry = &reqf.drop_e, .stats_fd = ST(I_T1),
+		  .slot = SLOT_REQ, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC,
+		  .base_t = T_BARE1 },
 	};
 #undef DROPC
 #undef P
 #undef ST
-	int n = sizeof(list) / sizeof(list[0]);
+	int i, n = sizeof(list) / sizeof(list[0]);
 
+	if (n > MAX_CASES)
+		die("%d cases: raise MAX_CASES", n);
 	memcpy(cases, list, sizeof(list));
-	cases[n - 1].base = &cases[1];
-	cases[n - 2].base = cases[n - 3].base = &cases[n - 4];
+	for (i = 0; i < n; i++) {
+		if (!cases[i].len)
+			cases[i].len = FRAME_LEN;
+		if (cases[i].base_t != T_NONE)
+			cases[i].base = find_target(cases, n, cases[i].base_t);
+	}
 	return n;
 }
-
-#define MAX_CASES 24
 
 int main(int argc, char **argv)
 {
@@ -748,6 +590,7 @@ int main(int argc, char **argv)
 	prod = load_prod(tick_ns);
 	setup_steering(&insts[I_T1]);
 	setup_hierarchy(insts[I_T1].skel);
+	setup_request(insts[I_T1].skel);
 	ncase = build_cases(cases, prod);
 	for (i = 0; i < ncase; i++) {
 		cases[i].ns = calloc(rounds, sizeof(double));
@@ -761,8 +604,12 @@ int main(int argc, char **argv)
 	 * that pass is not what is measured. Later passes visit the sources with
 	 * a large step (bench_step), so consecutive packets touch unrelated sets. */
 	for (i = 0; i < ncase; i++)
-		if (cases[i].warm)
-			test_run(cases[i].prog_fd, cases[i].frame, cases[i].warm, NULL);
+		if (cases[i].warm) {
+			if (cases[i].entry)
+				req_entry_put(cases[i].entry);
+			test_run_len(cases[i].prog_fd, cases[i].frame, cases[i].len, cases[i].warm,
+				     NULL);
+		}
 	for (i = 0; i < NINST; i++)
 		insts[i].skel->data->bench_step = spread_step(insts[i].nsrc);
 	for (r = 0; r < (int)rounds; r++)

@@ -18,7 +18,7 @@ B := $(BUILD)/tests/bench
 
 BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 		    -I$(BUILD) -Ibpf
-BENCH_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Werror -MMD -MP \
+BENCH_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -Werror -MMD -MP \
 		-I$(B) -I$(BUILD) -Ibpf -Iuser
 
 .PHONY: bench bench-build bench-veth bench-protect
@@ -61,10 +61,16 @@ $(B)/bench.o: tests/bench/bench.c $(B)/bench.skel.h $(BUILD)/infergate.skel.h | 
 $(B)/benchlib.o: tests/bench/benchlib.c | $(B)
 	$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
+$(B)/bench_req.o: tests/bench/bench_req.c | $(B)
+	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(B)/bench_run.o: tests/bench/bench_run.c | $(B)
+	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
 $(B)/names.o: user/lib/names.c | $(B)
 	$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
-$(B)/bench: $(B)/bench.o $(B)/benchlib.o $(B)/names.o
+$(B)/bench: $(B)/bench.o $(B)/benchlib.o $(B)/bench_req.o $(B)/bench_run.o $(B)/names.o
 	$(CC) $^ -lbpf -lelf -lz -o $@
 
 -include $(wildcard $(B)/*.d)

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
+#include <zlib.h>
 
 #include <bpf/bpf.h>
 
@@ -40,6 +42,36 @@ unsigned long env_ul(const char *name, unsigned long def, unsigned long min, uns
 	return v;
 }
 
+/* Nanoseconds per jiffy, from the running kernel's CONFIG_HZ. gzopen() reads
+ * plain files too, so /boot/config-* works as a fallback. */
+__u64 tick_ns_from_config(char *src, size_t srclen)
+{
+	char paths[2][300], line[256];
+	struct utsname u;
+	int i;
+
+	uname(&u);
+	snprintf(paths[0], sizeof(paths[0]), "/proc/config.gz");
+	snprintf(paths[1], sizeof(paths[1]), "/boot/config-%s", u.release);
+	for (i = 0; i < 2; i++) {
+		gzFile f = gzopen(paths[i], "rb");
+		unsigned long hz = 0;
+
+		if (!f)
+			continue;
+		while (gzgets(f, line, sizeof(line)))
+			if (sscanf(line, "CONFIG_HZ=%lu", &hz) == 1)
+				break;
+		gzclose(f);
+		if (hz >= 24 && hz <= 10000) {
+			snprintf(src, srclen, "CONFIG_HZ=%lu from %s", hz, paths[i]);
+			return 1000000000ULL / hz;
+		}
+	}
+	snprintf(src, srclen, "CONFIG_HZ not found; assuming 250");
+	return 4000000ULL;
+}
+
 static __u16 csum16(const void *p, size_t len)
 {
 	const __u8 *b = p;
@@ -55,22 +87,29 @@ static __u16 csum16(const void *p, size_t len)
 	return (__u16)~sum;
 }
 
-/* An untagged IPv4/TCP frame without options, padded to FRAME_LEN. The
- * programs rewrite the source address on every run. */
-void make_frame(__u8 *f, __u16 sport, __u16 dport, __u8 flags)
+/* An untagged IPv4/TCP frame without options carrying `plen` bytes of
+ * payload, padded to FRAME_LEN; returns its length. The programs rewrite the
+ * source address on every run. */
+__u32 make_frame_payload(__u8 *f, __u16 sport, __u16 dport, __u8 flags, const void *payload,
+			 __u32 plen)
 {
 	struct ig_eth *eth = (struct ig_eth *)f;
 	struct ig_ipv4 *ip = (struct ig_ipv4 *)(eth + 1);
 	struct ig_tcp *th = (struct ig_tcp *)(ip + 1);
 	static const __u8 dmac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const __u8 smac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	__u32 len = sizeof(*eth) + sizeof(*ip) + sizeof(*th) + plen;
 
-	memset(f, 0, FRAME_LEN);
+	if (len > FRAME_MAX)
+		die("a bench frame of %u bytes: at most %u", len, FRAME_MAX);
+	if (len < FRAME_LEN)
+		len = FRAME_LEN;
+	memset(f, 0, len);
 	memcpy(eth->dst, dmac, 6);
 	memcpy(eth->src, smac, 6);
 	eth->proto = ig_htons(IG_ETH_P_IP);
 	ip->ver_ihl = 0x45;
-	ip->tot_len = ig_htons(sizeof(*ip) + sizeof(*th));
+	ip->tot_len = ig_htons(sizeof(*ip) + sizeof(*th) + plen);
 	ip->id = ig_htons(1);
 	ip->frag_off = ig_htons(IG_IP_DF);
 	ip->ttl = 64;
@@ -80,12 +119,20 @@ void make_frame(__u8 *f, __u16 sport, __u16 dport, __u8 flags)
 	ip->check = ig_htons(csum16(ip, sizeof(*ip)));
 	th->source = ig_htons(sport);
 	th->dest = ig_htons(dport);
-	th->seq = ig_htonl(0x01020304);
+	th->seq = ig_htonl(FRAME_SEQ);
 	th->ack_seq = ig_htonl(flags & IG_TCP_ACK ? 0x0a0b0c0d : 0);
 	th->doff_res = 5 << 4;
 	th->flags = flags;
 	th->window = ig_htons(64240);
 	/* The TCP checksum is not looked at by anything here. */
+	if (plen)
+		memcpy(th + 1, payload, plen);
+	return len;
+}
+
+void make_frame(__u8 *f, __u16 sport, __u16 dport, __u8 flags)
+{
+	make_frame_payload(f, sport, dport, flags, NULL, 0);
 }
 
 /* memlock of a map as the kernel accounts it (fdinfo). */
@@ -116,10 +163,10 @@ static double thread_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-__u32 test_run(int prog_fd, const __u8 *frame, __u32 repeat, double *ns)
+__u32 test_run_len(int prog_fd, const __u8 *frame, __u32 len, __u32 repeat, double *ns)
 {
-	__u8 out[FRAME_LEN];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = FRAME_LEN,
+	__u8 out[FRAME_OUT];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = (int)repeat);
 	double t0, t1;
 	int err;
@@ -131,6 +178,24 @@ __u32 test_run(int prog_fd, const __u8 *frame, __u32 repeat, double *ns)
 		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
 	if (ns)
 		*ns = (t1 - t0) / repeat;
+	return o.retval;
+}
+
+__u32 test_run(int prog_fd, const __u8 *frame, __u32 repeat, double *ns)
+{
+	return test_run_len(prog_fd, frame, FRAME_LEN, repeat, ns);
+}
+
+__u32 test_run_once(int prog_fd, const __u8 *frame, __u32 len, __u32 *duration, __u8 *out)
+{
+	__u8 buf[FRAME_OUT];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len,
+		    .data_out = out ? out : buf, .data_size_out = FRAME_OUT, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog_fd, &o))
+		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	if (duration)
+		*duration = o.duration;
 	return o.retval;
 }
 
