@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* limit, unlimit, reject-budget: per-port policies and the reply budget. */
+#include <dirent.h>
 #include <errno.h>
 #include <string.h>
 #include "cli/cli.h"
@@ -17,6 +18,21 @@ static const char *const units[IG_UNIT_MAX + 1] = {
 static const char *const actions[IG_ACTION_MAX + 1] = {
 	[IG_ACTION_DROP] = "drop", [IG_ACTION_REJECT] = "reject", [IG_ACTION_429] = "429",
 };
+
+/* Does the instance drive some interface from the tc hook (a pinned link_tc_*)? */
+static int pinned_tc_link(const char *pin_dir)
+{
+	struct dirent *e;
+	DIR *d = opendir(pin_dir);
+	int tc = 0;
+
+	if (!d)
+		return 0;
+	while (!tc && (e = readdir(d)))
+		tc = !strncmp(e->d_name, "link_tc_", 8);
+	closedir(d);
+	return tc;
+}
 
 struct limit_cfg {
 	__u64 rate, burst;
@@ -123,9 +139,6 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	    (proto != IG_PROTO_TCP || (pol.unit != IG_UNIT_CONN && pol.unit != IG_UNIT_REQUEST)))
 		return ig_cli_usage("limit", "%s", "action 429 answers HTTP requests: it needs a TCP "
 				    "port with --unit conn or request (use reject for the others)");
-	if (pol.unit == IG_UNIT_BYTE && pol.burst < 1514)
-		ig_warn("burst %llu bytes is below one full-size frame: such frames will never "
-			"be admitted", (unsigned long long)pol.burst);
 	if (ig_levels_finish(&lim, c->given))
 		return 2;
 	if (lim.max_conns && proto != IG_PROTO_TCP)
@@ -133,6 +146,10 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 
 	if (ig_cli_open(&in))
 		return 1;
+	/* what a byte burst must hold depends on the hook: a GRO aggregate
+	 * (64 KiB) on tc, a frame on xdp */
+	if (pol.unit == IG_UNIT_BYTE)
+		ig_byte_burst_warn(pol.burst, pinned_tc_link(in.pin_dir), "");
 	/* policy, levels and flags in the order the data path needs, or nothing;
 	 * a changed limit keeps every source's state as it is (no rescale: the
 	 * agent's reload rescales, an operator's limit is taken as written) */
