@@ -93,14 +93,11 @@ static __always_inline int ig_cookie_synack(void *ctx, enum ig_hook hook, const 
 	if (c < 0)
 		return -1;
 	l3 = ig_clamp(l3, 31);
-	if (ig_req_resize(ctx, hook, s, l3 + (p->ipv6 ? sizeof(struct ig_synack6)
-							: sizeof(struct ig_synack4))))
+	data = ig_req_reframe(ctx, hook, s,
+			      l3 + (p->ipv6 ? sizeof(struct ig_synack6) : sizeof(struct ig_synack4)));
+	if (!data)
 		return -1;
-	data = ctx_data(ctx, hook);
 	end = ctx_data_end(ctx, hook);
-	if ((__u8 *)data + IG_ETH_ALEN * 2 > (__u8 *)end)
-		return -1;
-	ig_swap_macs(data);
 	if (!p->ipv6) {
 		struct ig_synack4 *r = (struct ig_synack4 *)((__u8 *)data + l3);
 

@@ -44,6 +44,34 @@ static __always_inline int ig_reply_may(void *ctx, enum ig_hook hook, const stru
 	return ig_reply_allowed(p, data[0] | data[IG_ETH_ALEN]);
 }
 
+/* The RST that answers p (ig_build_rst4/6()) written at l3 (already
+ * bounded by the caller), the frame cut to its end. */
+static __always_inline int ig_put_rst(void *ctx, enum ig_hook hook, __u32 l3,
+				      const struct ig_pkt *p, const struct ig_tcp_seg *s)
+{
+	void *data = ctx_data(ctx, hook);
+	void *end = ctx_data_end(ctx, hook);
+	__u8 *dst = (__u8 *)data + ig_clamp(l3, 31);
+
+	if (!p->ipv6) {
+		struct ig_rst4 r;
+
+		if (dst + sizeof(r) > (__u8 *)end)
+			return -1;
+		ig_build_rst4(p, s, &r);
+		__builtin_memcpy(dst, &r, sizeof(r));
+		return ctx_set_len(ctx, hook, l3 + sizeof(r));
+	} else {
+		struct ig_rst6 r;
+
+		if (dst + sizeof(r) > (__u8 *)end)
+			return -1;
+		ig_build_rst6(p, s, &r);
+		__builtin_memcpy(dst, &r, sizeof(r));
+		return ctx_set_len(ctx, hook, l3 + sizeof(r));
+	}
+}
+
 static __always_inline int ig_reply_rst(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
 	void *data = ctx_data(ctx, hook);
@@ -51,7 +79,6 @@ static __always_inline int ig_reply_rst(void *ctx, enum ig_hook hook, const stru
 	__u32 l3 = p->l3_off, l4 = p->l4_off, hdrs;
 	struct ig_tcp_seg s;
 	struct ig_tcp *th;
-	__u8 *dst;
 
 	if (l3 > IG_MAX_L2 || l4 > IG_MAX_L4_OFF || l4 < l3)
 		return -1;
@@ -70,25 +97,7 @@ static __always_inline int ig_reply_rst(void *ctx, enum ig_hook hook, const stru
 	if ((__u8 *)data + IG_ETH_ALEN * 2 > (__u8 *)end)
 		return -1;
 	ig_swap_macs(data);
-
-	dst = (__u8 *)data + l3;
-	if (!p->ipv6) {
-		struct ig_rst4 r;
-
-		if (dst + sizeof(r) > (__u8 *)end)
-			return -1;
-		ig_build_rst4(p, &s, &r);
-		__builtin_memcpy(dst, &r, sizeof(r));
-		return ctx_set_len(ctx, hook, l3 + sizeof(r));
-	} else {
-		struct ig_rst6 r;
-
-		if (dst + sizeof(r) > (__u8 *)end)
-			return -1;
-		ig_build_rst6(p, &s, &r);
-		__builtin_memcpy(dst, &r, sizeof(r));
-		return ctx_set_len(ctx, hook, l3 + sizeof(r));
-	}
+	return ig_put_rst(ctx, hook, l3, p, &s);
 }
 
 /* One's-complement sum of `len` bytes (even) of the frame from `off`. */

@@ -160,10 +160,7 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 					     struct ig_pkt *q, __u32 seq)
 {
 	struct ig_tcp_seg sg = { .ack = seq, .flags = IG_TCP_ACK };
-	void *data = ctx_data(ctx, hook);
-	void *end = ctx_data_end(ctx, hook);
 	__u32 l3 = p->l3_off;
-	__u8 *dst;
 
 	if (l3 > IG_MAX_L2)
 		return -1;
@@ -174,24 +171,7 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 	__builtin_memcpy(q->daddr, p->saddr, 16);
 	q->sport = p->dport;
 	q->dport = p->sport;
-	dst = (__u8 *)data + l3;
-	if (!p->ipv6) {
-		struct ig_rst4 r;
-
-		if (dst + sizeof(r) > (__u8 *)end)
-			return -1;
-		ig_build_rst4(q, &sg, &r);
-		__builtin_memcpy(dst, &r, sizeof(r));
-		return ctx_set_len(ctx, hook, l3 + sizeof(r));
-	} else {
-		struct ig_rst6 r;
-
-		if (dst + sizeof(r) > (__u8 *)end)
-			return -1;
-		ig_build_rst6(q, &sg, &r);
-		__builtin_memcpy(dst, &r, sizeof(r));
-		return ctx_set_len(ctx, hook, l3 + sizeof(r));
-	}
+	return ig_put_rst(ctx, hook, l3, q, &sg);
 }
 
 static __always_inline __u32 ig_req_payload_len(const struct ig_pkt *p)
@@ -407,6 +387,23 @@ static __always_inline int ig_req_resize(void *ctx, enum ig_hook hook, struct ig
 	return 0;
 }
 
+/* The frame at `want` bytes, turned round (MACs swapped) for a reply: its
+ * start, or NULL. */
+static __always_inline void *ig_req_reframe(void *ctx, enum ig_hook hook,
+					    struct ig_req_scratch *s, __u32 want)
+{
+	void *data, *end;
+
+	if (ig_req_resize(ctx, hook, s, want))
+		return 0;
+	data = ctx_data(ctx, hook);
+	end = ctx_data_end(ctx, hook);
+	if ((__u8 *)data + IG_ETH_ALEN * 2 > (__u8 *)end)
+		return 0;
+	ig_swap_macs(data);
+	return data;
+}
+
 /* The refused request's segment, in place, as the 429 to the client: the
  * response, then FIN, acknowledging the request so that it is not sent again. */
 static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
@@ -437,14 +434,10 @@ static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const stru
 	o.payload_len = len;
 	o.payload_sum = s->reply_sum;
 	hl = p->ipv6 ? sizeof(struct ig_seg6) : sizeof(struct ig_seg4);
-	if (ig_req_resize(ctx, hook, s, l3 + hl + len))
+	data = ig_req_reframe(ctx, hook, s, l3 + hl + len);
+	if (!data)
 		return -1;
-
-	data = ctx_data(ctx, hook);
 	end = ctx_data_end(ctx, hook);
-	if ((__u8 *)data + IG_ETH_ALEN * 2 > (__u8 *)end)
-		return -1;
-	ig_swap_macs(data);
 	dst = (__u8 *)data + l3;
 	if (!p->ipv6) {
 		struct ig_seg4 r;
