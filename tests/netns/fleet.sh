@@ -210,7 +210,8 @@ t_fleet_malformed_key_does_not_stop_sync() {
 	spray 2 >/dev/null
 	ig_assert_eq "$(rcli TYPE "$key")" string "the list at the key, overwritten"
 	no_outage 1
-	fleet_up_is 1 1 || ig_fail "infergate_fleet_up is not 1"
+	# the gauge is served by the agent between syncs: asked until it answers
+	ig_wait_for 5 "infergate_fleet_up 1" fleet_up_is 1 1
 	# a debt no bucket could run up: held to an hour, no overflow
 	rcli SET "$key" 1e300 >/dev/null
 	spray 1 >/dev/null
