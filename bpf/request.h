@@ -236,15 +236,12 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	ahead = (__s32)(seq - next);
 	if ((__s32)(seq + plen - next) <= 0)
 		return IG_R_PASS_FREE; /* all of it counted before: a retransmission */
-	if (ahead > 0) {
-		/* out of order: fine inside a body being skipped, else where it
-		 * lies in the framing is not known yet */
-		if ((__u8)(c->scan.state ^ IG_HS_START) >= IG_HS_SKIP_BODY &&
-		    (__u8)(c->scan.state ^ IG_HS_START) <= IG_HS_SKIP_H2 &&
-		    (__u64)ahead + plen <= c->scan.left)
-			return IG_R_PASS_FREE;
+	/* Ahead of the followed point: dropped, even inside a body being
+	 * skipped. The kernel would queue it, and its retransmission, whole
+	 * or coalesced with what is missing, is not sent again; what follows
+	 * the gap could never be framed (and passing it let requests by). */
+	if (ahead > 0)
 		return IG_R_DROP_UNFRAMED;
-	}
 
 	s->st = c->scan;
 	s->requests = 0;

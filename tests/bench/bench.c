@@ -459,11 +459,11 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.ack, .len = reqf.ack_len,
 		  .entry = &reqf.body_e, .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ,
 		  .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC },
-		/* A data segment inside a body being skipped, ahead of next_seq
-		 * (as after a lost segment): the entry's lookup and a compare, no
-		 * byte read and nothing written, so every repeat meets the same
-		 * entry. A body segment in order also advances the entry. */
-		{ .name = "body segment on a request port (inside a skipped body)", .sources = 1,
+		/* A data segment counted before (a retransmission): the entry's
+		 * lookup and a compare, no byte read and nothing written, so every
+		 * repeat meets the same entry. A body segment in order costs that
+		 * and the skip's arithmetic and the entry's update. */
+		{ .name = "retransmitted segment on a request port (lookup, compare)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_ig), .frame = reqf.body, .len = reqf.body_len,
 		  .entry = &reqf.body_e, .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ,
 		  .want = IG_R_PASS_FREE, .want_ret = XDP_PASS_RC },

@@ -67,10 +67,10 @@ void req_frames_init(struct req_frames *rf, int conns_fd)
 					   request, rlen);
 	rf->drop_len = make_frame_payload(rf->drop, CLIENT_PORT_2, PORT_REQ, data, request, rlen);
 
-	/* the body segment lies BODY_GAP bytes ahead of next_seq, inside a body
-	 * whose end is far away: passed after a lookup and a compare, and the
-	 * entry stays as it is (the stage only reads it) */
-	entry_init(&rf->body_e, conns_fd, CLIENT_PORT, PORT_REQ, FRAME_SEQ - BODY_GAP,
+	/* the segment lies wholly before next_seq (BODY_GAP bytes past its
+	 * end), inside a body whose end is far away: passed after a lookup and
+	 * a compare, and the entry stays as it is (the stage only reads it) */
+	entry_init(&rf->body_e, conns_fd, CLIENT_PORT, PORT_REQ, FRAME_SEQ + 2000 + BODY_GAP,
 		   IG_HS_SKIP_BODY, 1ULL << 40);
 	entry_init(&rf->drop_e, conns_fd, CLIENT_PORT_2, PORT_REQ, FRAME_SEQ, IG_HS_START, 0);
 	entry_init(&rf->opaque_e, conns_fd, CLIENT_PORT, PORT_REQ_OPAQUE, FRAME_SEQ,
