@@ -258,26 +258,27 @@ t_duplicates() {
 		"pass_free $(grown pass_free), admitted $(grown admitted), drop_unframed $(grown drop_unframed)"
 }
 
-# 4b. Reordering: about half the segments held back ~5 ms. What arrives ahead of
-# the framing is dropped (drop_unframed) and sent again by TCP; every request
-# is served once and charged once.
+# 4b. Reordering: about half the segments held back ~5 ms, on connections
+# past their first request (a first segment overtaken is 4c's case). What
+# arrives ahead of the framing is dropped (drop_unframed) and sent again by
+# TCP; every request is served once and charged once. Four connections from
+# four addresses, each 1 + 10 requests in 4 pieces each, then the fill.
 t_reorder() {
-	local retrans=0 unframed
+	local src retrans=0 unframed
 	setup --rate 1/s --burst 12 --unit request --action reject
 	reorder_segments
 	mark
-	att stream "$C4" --n 10 --pieces 4 --timeout 20
-	ig_assert_eq "$(at '["statuses"].count(200)')" 10 "requests served"
-	ig_assert_eq "$(seen "$C4")" "$((10 + $(at '["fill_ok"]')))" "requests the backend saw"
-	assert_charge "$C4" "reordered"
-	retrans=$(at '["retrans"]')
-	att stream "$C6" --n 6 --pieces 3 --timeout 20
-	ig_assert_eq "$(at '["statuses"].count(200)')" 6 "requests served (IPv6)"
-	assert_charge "$C6" "reordered IPv6"
+	for src in "$C4" "$C4B" "$C6" "$C6B"; do
+		att stream "$src" --n 10 --pieces 4 --timeout 20
+		ig_assert_eq "$(at '["statuses"].count(200)')" 10 "requests served"
+		ig_assert_eq "$(seen "$src")" "$((1 + 10 + $(at '["fill_ok"]')))" \
+			"requests the backend saw (the warm-up, 10, the fill's)"
+		assert_charge "$src" "reordered"
+		retrans=$((retrans + $(at '["retrans"]')))
+	done
 	unframed=$(grown drop_unframed)
-	echo "measured: reordered (htb, seq bit 6 held back): 10 + 6 requests served once, charged once;" \
-		"drop_unframed $unframed, client retransmissions $((retrans + $(at '["retrans"]')))," \
-		"$(at '["dur"]')s for the IPv6 six"
+	echo "measured: reordered (htb, seq bit 6 held back): 4 x 10 requests served once," \
+		"charged once; drop_unframed $unframed, client retransmissions $retrans"
 	ig_assert_ge "$unframed" 1 "drop_unframed (the reordering reached the data path)"
 }
 
@@ -411,6 +412,81 @@ t_conn_flood() {
 		"0 after 150 FIN + 150 RST"
 }
 
+# The raw client (lib/req_rawtcp.py) from SRC: the first request cut at
+# --cuts and its pieces sent in --order, then --pipeline requests in one
+# segment, each resent until acknowledged (3 times at most). Sets AT. The
+# client's kernel must not reset the connection it does not know: its RSTs
+# from the raw sources are dropped (nft, client side).
+rawtcp() { # SRC ARGS...
+	local src=$1 dst=$S4
+	shift
+	[[ "$src" == *:* ]] && dst=$S6
+	AT=$(ig_cli "$SCAPY_PY" "$IG_LIB/req_rawtcp.py" "$VC" "$(mac_of ig_cli "$VC")" \
+		"$(mac_of ig_srv "$VS")" "$src" "$dst" "$PORT" "$@") ||
+		ig_fail "req_rawtcp.py failed: $AT"
+	echo "raw from $src ($*): $AT"
+}
+
+quiet_raw_sources() { # ADDR...
+	local a
+	ig_cli nft add table inet igraw
+	ig_cli nft add chain inet igraw out '{ type filter hook output priority 0; policy accept; }'
+	for a in "$@"; do
+		ig_cli nft add rule inet igraw out "$([[ "$a" == *:* ]] && echo ip6 || echo ip)" \
+			saddr "$a" tcp flags rst drop
+	done
+}
+
+# 4c. The first data segment of a connection arriving out of order: its tail
+# (from byte 45, inside "Host: backend") before its head. The data path must
+# not start following the framing mid-request: with 1/s burst 3, the first
+# request costs 1 and the next segment's 3 pipelined requests are refused
+# with a 429, as they are when the first segment comes in order (the
+# control, from another address).
+t_desync() { # FAMILY
+	local ctl src
+	"$SCAPY_PY" -c 'import scapy' 2>/dev/null || ig_skip "python3-scapy not installed"
+	command -v nft >/dev/null || ig_skip "nft not installed"
+	setup --rate 1/s --burst 3 --unit request --action reject
+	if [ "$1" = 6 ]; then ctl=$C6 src=$C6B; else ctl=$C4C src=$C4D; fi
+	quiet_raw_sources "$ctl" "$src"
+	mark
+	rawtcp "$ctl" --pipeline 3
+	ig_assert_eq "$(at '["first"]')" "[200]" "control: the first request"
+	ig_assert_eq "$(at '["statuses"]')" "[429]" "control: 3 pipelined requests past burst 3 - 1"
+	ig_assert_eq "$(seen "$ctl")" 1 "control: requests the backend saw"
+	rawtcp "$src" --cuts 45 --order 1,0 --pipeline 3
+	ig_assert_eq "$(at '["first"]')" "[200]" "the first request, its tail first"
+	echo "measured: first segment out of order (IPv$1): tail acknowledged first: $(at '["acks"][0] is not None')," \
+		"then 3 pipelined requests got $(at '["statuses"]'), backend saw $(seen "$src");" \
+		"admitted +$(grown admitted), reject_429 +$(grown reject_429)"
+	ig_assert_eq "$(at '["statuses"]')" "[429]" "3 pipelined requests past burst 3 - 1"
+	ig_assert_eq "$(seen "$src")" 1 "requests the backend saw"
+}
+
+# 4d. Reordering inside a body: a 600-byte body in three segments, the last
+# one first. Lying inside the body, it may pass (the server's kernel queues
+# it); then it is never sent again, and the framing must still get past it:
+# the request is answered and so is the next one on the connection. Chunked:
+# the chunk's data in four pieces, the third first.
+t_body_gap() { # FAMILY [chunked]
+	local src args=(--body 600 --cuts=-400,-200 --order 0,2,1)
+	"$SCAPY_PY" -c 'import scapy' 2>/dev/null || ig_skip "python3-scapy not installed"
+	command -v nft >/dev/null || ig_skip "nft not installed"
+	setup --rate 1/s --burst 3 --unit request --action reject
+	if [ "$1" = 6 ]; then src=$C6B; else src=$C4D; fi
+	[ "${2:-}" = chunked ] && args=(--body 600 --chunked --cuts=-412,-212,-12 --order 0,2,1,3)
+	quiet_raw_sources "$src"
+	mark
+	rawtcp "$src" "${args[@]}" --pipeline 1
+	echo "measured: ${2:-length} body piece out of order (IPv$1): acks after each piece" \
+		"$(at '["acks"]'), resent $(at '["resent"]'); first request $(at '["first"]')," \
+		"next $(at '["statuses"]'); drop_unframed +$(grown drop_unframed)"
+	ig_assert_eq "$(at '["first"]')" "[200]" "the request whose body came out of order"
+	ig_assert_eq "$(at '["statuses"]')" "[200]" "the next request on the connection"
+	ig_assert_eq "$(seen "$src")" 2 "requests the backend saw"
+}
+
 # 6. After its 429 the connection is over: the server's side is reset (no
 # socket left), and a client that sends another request on it anyway gets a
 # RST; the backend never sees that request.
@@ -443,6 +519,12 @@ t_after_429() { # FAMILY
 
 t_split4() { t_split 4; }
 t_split6() { t_split 6; }
+t_desync4() { t_desync 4; }
+t_desync6() { t_desync 6; }
+t_body_gap4() { t_body_gap 4; }
+t_body_gap6() { t_body_gap 6; }
+t_chunk_gap4() { t_body_gap 4 chunked; }
+t_chunk_gap6() { t_body_gap 6 chunked; }
 t_after4() { t_after_429 4; }
 t_after6() { t_after_429 6; }
 
@@ -453,6 +535,12 @@ for HOOK in xdp tc; do
 	run_test "$HOOK/attack-bodies" t_bodies
 	run_test "$HOOK/attack-duplicates" t_duplicates
 	run_test "$HOOK/attack-reorder" t_reorder
+	run_test "$HOOK/attack-desync4" t_desync4
+	run_test "$HOOK/attack-desync6" t_desync6
+	run_test "$HOOK/attack-body-gap4" t_body_gap4
+	run_test "$HOOK/attack-body-gap6" t_body_gap6
+	run_test "$HOOK/attack-chunk-gap4" t_chunk_gap4
+	run_test "$HOOK/attack-chunk-gap6" t_chunk_gap6
 	run_test "$HOOK/attack-spoof-flood" t_spoof_flood
 	run_test "$HOOK/attack-conn-flood" t_conn_flood
 	run_test "$HOOK/attack-after-429-4" t_after4
