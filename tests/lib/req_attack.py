@@ -130,14 +130,18 @@ class Conn:
         self.s.close()
 
 
+TINY = b"GET / HTTP/1.1\r\n\r\n"
+
+
 def fill(a, c, t0, out, limit=None):
     """Requests one at a time on c (reopened after a close) until a 429: out
-    gets fill_ok, the 429's headers and the charge they imply."""
+    gets fill_ok, the 429's headers and the charge they imply. --tiny: the
+    shortest request there is, in an 84-byte frame."""
     ok, limit = 0, limit or a.burst + 5
     for _ in range(limit):
         if c is None:
             c = Conn(a)
-        c.send(request(), wait=False)
+        c.send(TINY if a.tiny else request(), wait=False)
         r = c.response()
         if r["status"] == 200:
             ok += 1
@@ -345,6 +349,7 @@ ap.add_argument("--n", type=int, default=3)
 ap.add_argument("--pieces", type=int, default=4)
 ap.add_argument("--gap", type=float, default=0.2)
 ap.add_argument("--timeout", type=float, default=5)
+ap.add_argument("--tiny", action="store_true")
 ap.add_argument("--ready", default="")
 ap.add_argument("--release", default="")
 args = ap.parse_args()

@@ -18,22 +18,17 @@
 # shellcheck disable=SC2031,SC2119
 # shellcheck source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
+# shellcheck source=../lib/req_common.sh
+. "$(dirname "$0")/../lib/req_common.sh"
 
 PORT=8000
 SCAPY_PY=/usr/bin/python3
-
-req_preflight() {
-	local help
-	help=$("$IG_BIN" limit --help 2>&1 || true)
-	grep -Eq -- '--unit [^ ]*request' <<<"$help" ||
-		ig_skip "infergate limit --help names no --unit request (not built yet)"
-}
 
 # Namespaces, the sink on $PORT, infergate on $HOOK with the limit given, and
 # client addresses $C4 $C4B $C4C $C4D (IPv4), $C6 $C6B (IPv6): a scenario per
 # address, each with a bucket of its own.
 setup() { # LIMIT ARGS...
-	local out
+	local out a
 	req_preflight
 	ig_make_pair
 	C4B=${C4%.*}.3 C4C=${C4%.*}.4 C4D=${C4%.*}.5 C6B=fd00::3
@@ -51,15 +46,6 @@ setup() { # LIMIT ARGS...
 	RATE=$(ig_json "port($PORT)['rate']") BURST=$(ig_json "port($PORT)['burst']")
 }
 
-# A python expression over j = the JSON document given.
-jq_py() { # EXPR JSON
-	"$IG_PY" -c '
-import json, sys
-j = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1" "$2"
-}
-
 # What the backend saw: an expression over j = GET /stats, asked over the
 # server namespace's loopback (no limiter there).
 api() { # EXPR
@@ -70,13 +56,6 @@ api() { # EXPR
 }
 
 seen() { api "j['by_peer'].get('$1', 0)"; } # ADDR: requests the backend saw from it
-
-# The port's per-reason packet counters as one JSON object; reason NAME [JSON].
-reasons() { ig_json "port($PORT)['reasons']"; }
-reason() { jq_py "j['$1']" "${2:-$(reasons)}"; }
-# NAME: the counter's growth since REASONS0 (set by mark)
-mark() { REASONS0=$(reasons); }
-grown() { echo $(($(reason "$1") - $(reason "$1" "$REASONS0"))); }
 
 # A scenario of req_attack.py from the client namespace, from SRC to the
 # server's address of SRC's family. Sets AT (its JSON line).
@@ -111,20 +90,6 @@ assert_charge() { # SRC WHAT
 conns_entries() {
 	ig_srv bpftool -j map dump pinned "$PIN/http_conns" |
 		"$IG_PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'
-}
-
-# No established or close-wait socket left on the server's port (2 s).
-assert_no_leftovers() {
-	local end left
-	end=$(($(ig_now_us) + 2000000))
-	while :; do
-		left=$(ig_srv ss -Htn state established state close-wait "( sport = :$PORT )") ||
-			ig_fail "ss failed in the server namespace"
-		[ -n "$left" ] || break
-		[ "$(ig_now_us)" -lt "$end" ] ||
-			ig_fail "sockets left on the server's port after 2 s: $(tr '\n' ';' <<<"$left")"
-		sleep 0.02
-	done
 }
 
 server_sockets() { # established sockets on the server's port
@@ -329,10 +294,6 @@ print(sent, round(time.time() - t0, 3))
 EOF
 }
 
-mac_of() { # ig_cli|ig_srv DEV
-	"$1" ip -o link show dev "$2" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'
-}
-
 # 5a. 5000+ spoofed data segments per family while a real keep-alive client
 # sends its requests: no entry in http_conns for any of them, nothing at the
 # backend, and the client's count exact.
@@ -489,15 +450,18 @@ t_body_gap() { # FAMILY [chunked]
 
 # 6. After its 429 the connection is over: the server's side is reset (no
 # socket left), and a client that sends another request on it anyway gets a
-# RST; the backend never sees that request.
-t_after_429() { # FAMILY
-	local src dst ready=$IG_TMP/ready release=$IG_TMP/release pid
+# RST; the backend never sees that request. tiny: the requests are the
+# shortest there are ("GET / HTTP/1.1" CRLF CRLF, an 84-byte IPv4 frame):
+# the 429 must grow the frame by 260 bytes, and is due all the same.
+t_after_429() { # FAMILY [tiny]
+	local src dst ready=$IG_TMP/ready release=$IG_TMP/release pid tiny=()
 	setup --rate 1/s --burst 3 --unit request --action reject
 	if [ "$1" = 6 ]; then src=$C6 dst=$S6; else src=$C4 dst=$S4; fi
+	[ "${2:-}" = tiny ] && tiny=(--tiny)
 	mark
 	ig_cli "$IG_PY" "$IG_LIB/req_attack.py" after429 --host "$dst" \
 		--port "$PORT" --src "$src" --burst "$BURST" --rate "$RATE" --ready "$ready" \
-		--release "$release" >"$IG_TMP/after.out" &
+		--release "$release" "${tiny[@]}" >"$IG_TMP/after.out" &
 	pid=$!
 	IG_PIDS+=("$pid")
 	ig_wait_for 10 "the 429" test -e "$ready"
@@ -506,6 +470,9 @@ t_after_429() { # FAMILY
 	wait "$pid" || ig_fail "the client failed"
 	AT=$(cat "$IG_TMP/after.out")
 	echo "client: $AT"
+	echo "measured: after the 429 ($src${2:+, $2 requests}): the 429 $(at '.get("r429") is not None')," \
+		"the next request got '$(at '.get("after")')'; reject_429 +$(grown reject_429)," \
+		"drop_reply_fail +$(grown drop_reply_fail), teardown +$(grown teardown)"
 	ig_assert_eq "$(at '["fill_ok"]')" 3 "requests admitted (burst 3)"
 	assert_charge "$src" "before the 429"
 	ig_assert_eq "$(at '["after_reset"]')" True "the request sent after the 429 ended in a RST"
@@ -513,8 +480,6 @@ t_after_429() { # FAMILY
 	ig_assert_eq "$(grown reject_429)" 1 "reject_429"
 	ig_assert_eq "$(grown teardown)" 1 "teardown (the server's side reset)"
 	assert_no_leftovers
-	echo "measured: after the 429 ($src): server socket gone, the next request got" \
-		"'$(at '["after"]')'; reject_429 +1, teardown +1"
 }
 
 t_split4() { t_split 4; }
@@ -527,6 +492,8 @@ t_chunk_gap4() { t_body_gap 4 chunked; }
 t_chunk_gap6() { t_body_gap 6 chunked; }
 t_after4() { t_after_429 4; }
 t_after6() { t_after_429 6; }
+t_after_tiny4() { t_after_429 4 tiny; }
+t_after_tiny6() { t_after_429 6 tiny; }
 
 for HOOK in xdp tc; do
 	run_test "$HOOK/attack-pipeline" t_pipeline
@@ -545,4 +512,6 @@ for HOOK in xdp tc; do
 	run_test "$HOOK/attack-conn-flood" t_conn_flood
 	run_test "$HOOK/attack-after-429-4" t_after4
 	run_test "$HOOK/attack-after-429-6" t_after6
+	run_test "$HOOK/attack-after-429-tiny4" t_after_tiny4
+	run_test "$HOOK/attack-after-429-tiny6" t_after_tiny6
 done
