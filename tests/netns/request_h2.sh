@@ -89,7 +89,7 @@ h2load_run() { # TIMEOUT ARGS...
 			if ($(i + 1) ~ /^failed/) f = $i; if ($(i + 1) ~ /^errored/) e = $i
 		}
 		print d + 0, s + 0, f + 0, e + 0 }' <<<"$H2")"
-	echo "h2load $* (rc $H2_RC, ${H2_DUR}s): $(grep -E '^(requests|status codes):' <<<"$H2" | tr '\n' ';')"
+	echo "h2load $* (rc $H2_RC, ${H2_DUR}s, $H2_DONE done): $(grep -E '^(requests|status codes):' <<<"$H2" | tr '\n' ';')"
 }
 
 # 1. One connection, one stream at a time (h2load -m 1), 10 requests at 1/s
@@ -135,9 +135,10 @@ t_h2load_concurrent() { # FAMILY M N
 }
 
 # 3. Several URLs on one connection: nghttp sends their HEADERS frames
-# together (one segment); 4 at burst 5 go through at once. curl does them
+# together (one segment): 4 at burst 5 go through at once. curl does them
 # one after the other, from curl 8.0 on (7.88 cannot reuse a prior-knowledge
-# connection: curl#10634): 8 URLs at burst 5, drop: 5 at once, 3 later.
+# connection: curl#10634, its second transfer fails with "Error in the HTTP2
+# framing layer"): 8 URLs from a second address, 5 at once, 3 as tokens come.
 t_several_urls() { # FAMILY
 	local urls=() i cv out lo hi t0 dur
 	setup --rate 1/s --burst 5 --unit request --action drop
@@ -146,14 +147,14 @@ t_several_urls() { # FAMILY
 	echo "$out" | tail -n 6
 	ig_assert_eq "$(grep -cE ' 200 +6 /index.html' <<<"$out")" 4 "nghttp: 4 URLs answered"
 	ig_assert_eq "$(srv_got)" 4 "streams nghttpd got"
-	# 4 of the source's 5 are spent: the next one costs a refill
 
-	cv=$(curl --version | awk 'NR == 1 { split($2, v, "."); print v[1] }')
-	if [ "$cv" -lt 8 ]; then
-		echo "measured: nghttp, 4 URLs on one connection (IPv$1): all 4 answered; curl $(curl --version |
-			awk 'NR == 1 { print $2 }') skipped (curl#10634)"
+	cv=$(curl --version | awk 'NR == 1 { print $2 }')
+	if [ "${cv%%.*}" -lt 8 ]; then
+		echo "measured: nghttp, 4 URLs on one connection (IPv$1): all 4 answered; curl $cv" \
+			"not run (curl#10634)"
 		return 0
 	fi
+	if [ "$1" = 6 ]; then use_source "$C6B"; else use_source "$C4B"; fi
 	urls=()
 	for i in $(seq 1 8); do urls+=(-o /dev/null "$(url "$1" "index.html?c$i")"); done
 	t0=$(ig_now)
@@ -163,9 +164,10 @@ t_several_urls() { # FAMILY
 	echo "curl: $(tr '\n' ';' <<<"$out")"
 	ig_assert_eq "$(grep -c '^200 2 ' <<<"$out")" 8 "curl: 8 URLs answered over HTTP/2"
 	ig_assert_eq "$(awk '{ n += $3 } END { print n }' <<<"$out")" 1 "curl: connections opened"
-	read -r lo hi <<<"$(ig_expect_window 1 1 "$dur")"
-	ig_assert_range 8 "$lo" "$((hi + 7))" "8 streams in ${dur}s with 1 token left, 1/s"
-	echo "measured: nghttp 4 URLs at once, then curl 8 URLs on one connection (IPv$1):" \
+	ig_assert_eq "$(srv_got)" 12 "streams nghttpd got"
+	read -r lo hi <<<"$(ig_expect_window 5 1 "$dur")"
+	ig_assert_range 8 "$lo" "$hi" "8 streams in ${dur}s at 1/s burst 5"
+	echo "measured: nghttp 4 URLs at once, curl $cv 8 URLs on one connection (IPv$1):" \
 		"all answered, curl's in $(secs "$dur")s"
 }
 
