@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Helpers of the per-request suites (request_attack.sh, request_h2.sh):
+# sourced after netns.sh, never run. They use $PORT (the limited port) and
+# the per-test names netns.sh sets.
+# shellcheck shell=bash
+
+# The unit is named on the --unit line of the help ("request" alone also
+# appears in --tokens-per-min's text).
+req_preflight() {
+	local help
+	help=$("$IG_BIN" limit --help 2>&1 || true)
+	grep -Eq -- '--unit [^ ]*request' <<<"$help" ||
+		ig_skip "infergate limit --help names no --unit request (not built yet)"
+}
+
+# A python expression over j = the JSON document given.
+jq_py() { # EXPR JSON
+	"$IG_PY" -c '
+import json, sys
+j = json.loads(sys.argv[2])
+v = eval(sys.argv[1])
+print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1" "$2"
+}
+
+# The port's per-reason packet counters as one JSON object; reason NAME [JSON].
+reasons() { ig_json "port($PORT)['reasons']"; }
+reason() { jq_py "j['$1']" "${2:-$(reasons)}"; }
+# NAME: the counter's growth since REASONS0 (set by mark)
+mark() { REASONS0=$(reasons); }
+grown() { echo $(($(reason "$1") - $(reason "$1" "$REASONS0"))); }
+
+# No established or close-wait socket left on the server's port (2 s).
+assert_no_leftovers() {
+	local end left
+	end=$(($(ig_now_us) + 2000000))
+	while :; do
+		left=$(ig_srv ss -Htn state established state close-wait "( sport = :$PORT )") ||
+			ig_fail "ss failed in the server namespace"
+		[ -n "$left" ] || break
+		[ "$(ig_now_us)" -lt "$end" ] ||
+			ig_fail "sockets left on the server's port after 2 s: $(tr '\n' ';' <<<"$left")"
+		sleep 0.02
+	done
+}
+
+mac_of() { # ig_cli|ig_srv DEV
+	"$1" ip -o link show dev "$2" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'
+}
