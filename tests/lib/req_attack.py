@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """HTTP/1.1 clients that shape their own TCP segments, for the per-request
-attack tests (tests/netns/request_attack.sh). python3 stdlib only.
+attack tests (tests/netns/request_attack.slow.sh). python3 stdlib only.
 
     req_attack.py SCENARIO --host H --port P --src S --burst B --rate R [...]
 
@@ -251,7 +251,7 @@ def sc_stream(a, out):
     c = Conn(a)
     t0 = time.time()
     # one request alone first: a connection's first data segment overtaken
-    # by its successors is a case of its own (request_attack.sh's desync)
+    # by its successors is a case of its own (request_attack.slow.sh's desync)
     c.send(request())
     out["warmup"] = c.response()["status"]
     i0 = c.info()
