@@ -30,27 +30,6 @@
 #include "reply_tx.h"
 #include "request.h"
 
-/* The TCP header of p in the frame, with its length, or NULL. */
-static __always_inline struct tcphdr *ig_cookie_tcp(void *ctx, enum ig_hook hook,
-						    const struct ig_pkt *p, __u32 *len)
-{
-	void *data = ctx_data(ctx, hook), *end = ctx_data_end(ctx, hook);
-	__u32 l4 = p->l4_off, n;
-	__u8 *th;
-
-	if (l4 > IG_MAX_L4_OFF)
-		return 0;
-	th = (__u8 *)data + ig_clamp(l4, 1023);
-	if (th + sizeof(struct ig_tcp) > (__u8 *)end)
-		return 0;
-	n = ((struct ig_tcp *)th)->doff_res >> 4;
-	n = ig_clamp(n, 15) * 4;
-	if (n < sizeof(struct ig_tcp) || th + n > (__u8 *)end)
-		return 0;
-	*len = n;
-	return (struct tcphdr *)th;
-}
-
 /*
  * Copies of the frame's IP and TCP headers for the cookie helpers, which read
  * exactly their sizes: in the frame, the verifier forgets a variable bound
@@ -62,7 +41,7 @@ static __always_inline int ig_cookie_copy(void *ctx, enum ig_hook hook, const st
 {
 	__u32 n = 0;
 
-	if (!ig_cookie_tcp(ctx, hook, p, &n) || n < 20 || n > sizeof(s->th))
+	if (!ig_req_tcp(ctx, hook, p, &n) || n < 20 || n > sizeof(s->th))
 		return -1;
 	*thlen = n;
 	if (ig_req_load_n(ctx, hook, p->l4_off, s->th, n, sizeof(s->th)))

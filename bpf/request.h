@@ -401,24 +401,41 @@ static __always_inline void *ig_req_reframe(void *ctx, enum ig_hook hook,
 	return data;
 }
 
+/* The TCP header of p in the frame, with its length, or NULL. */
+static __always_inline struct tcphdr *ig_req_tcp(void *ctx, enum ig_hook hook,
+						 const struct ig_pkt *p, __u32 *len)
+{
+	void *data = ctx_data(ctx, hook), *end = ctx_data_end(ctx, hook);
+	__u32 l4 = p->l4_off, n;
+	__u8 *th;
+
+	if (l4 > IG_MAX_L4_OFF)
+		return 0;
+	th = (__u8 *)data + ig_clamp(l4, 1023);
+	if (th + sizeof(struct ig_tcp) > (__u8 *)end)
+		return 0;
+	n = ((struct ig_tcp *)th)->doff_res >> 4;
+	n = ig_clamp(n, 15) * 4;
+	if (n < sizeof(struct ig_tcp) || th + n > (__u8 *)end)
+		return 0;
+	*len = n;
+	return (struct tcphdr *)th;
+}
+
 /* The refused request's segment, in place, as the 429 to the client: the
  * response, then FIN, acknowledging the request so that it is not sent again. */
 static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
 	struct ig_req_scratch *s = ig_req_scratch();
-	__u32 l3 = p->l3_off, l4 = p->l4_off, hl, len, plen = ig_req_payload_len(p);
-	void *data = ctx_data(ctx, hook), *end = ctx_data_end(ctx, hook);
+	__u32 l3 = p->l3_off, hl, len, thlen = 0, plen = ig_req_payload_len(p);
+	void *data, *end;
 	struct ig_tcp_out o = {};
-	struct ig_tcp *th;
+	struct ig_tcp *th = (struct ig_tcp *)ig_req_tcp(ctx, hook, p, &thlen);
 	__u8 *dst;
 
-	if (!s || l3 > IG_MAX_L2 || l4 > IG_MAX_L4_OFF || l4 < l3)
+	if (!s || !th || l3 > IG_MAX_L2)
 		return -1;
 	l3 = ig_clamp(l3, 31);
-	l4 = ig_clamp(l4, 1023);
-	th = (struct ig_tcp *)((__u8 *)data + l4);
-	if ((void *)(th + 1) > end)
-		return -1;
 	o.seq = ig_ntohl(th->ack_seq); /* ours: where the server's stream stands */
 	o.ack = ig_ntohl(th->seq) + plen + !!(th->flags & IG_TCP_FIN);
 	o.flags = IG_TCP_PSH | IG_TCP_ACK | IG_TCP_FIN;

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Helpers of the per-request suites (request_attack.slow.sh, request_h2.slow.sh):
+# Helpers of the per-request suites (request.sh, request_attack.slow.sh, request_h2.slow.sh):
 # sourced after netns.sh, never run. They use $PORT (the limited port) and
 # the per-test names netns.sh sets.
 # shellcheck shell=bash

@@ -19,19 +19,15 @@
 # shellcheck disable=SC2031,SC2119
 # shellcheck source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
+# req_preflight, jq_py, assert_no_leftovers (a refused request's backend side is
+# reset within a round trip: no socket may be left, polled 2 s)
+. "$(dirname "$0")/../lib/req_common.sh"
 
 PORT=8000
 REQ_JSON='{"model":"infergate-test","messages":[{"role":"user","content":"hello"}]}'
 
 # The unit is named on the --unit line of the help ("request" alone also
 # appears in --tokens-per-min's text).
-req_preflight() {
-	local help
-	help=$("$IG_BIN" limit --help 2>&1 || true)
-	grep -Eq -- '--unit [^ ]*request' <<<"$help" ||
-		ig_skip "infergate limit --help names no --unit request (not built yet)"
-}
-
 sdk_preflight() {
 	command -v node >/dev/null || ig_skip "node not installed (make deps)"
 	[ -e "$IG_LIB/node_modules/openai/package.json" ] ||
@@ -72,34 +68,9 @@ api() { # EXPR
 	jq_py "$1" "$js"
 }
 
-# A python expression over j = the JSON document given.
-jq_py() { # EXPR JSON
-	"$IG_PY" -c '
-import json, sys
-j = json.loads(sys.argv[2])
-v = eval(sys.argv[1])
-print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1" "$2"
-}
-
 # infergate's own counters for the port, for the log (names not asserted).
 status_note() {
 	echo "status reasons: $( (ig_json 'port('"$PORT"')["reasons"]') 2>&1 || true)"
-}
-
-# No established or close-wait socket left on the server's port: a refused
-# request's backend side must be reset (one round trip), an admitted one's
-# closed when its client went away. Polled, at most 2 s.
-assert_no_leftovers() {
-	local end left
-	end=$(($(ig_now_us) + 2000000))
-	while :; do
-		left=$(ig_srv ss -Htn state established state close-wait "( sport = :$PORT )") ||
-			ig_fail "ss failed in the server namespace"
-		[ -n "$left" ] || break
-		[ "$(ig_now_us)" -lt "$end" ] ||
-			ig_fail "sockets left on the server's port after 2 s: $(tr '\n' ';' <<<"$left")"
-		sleep 0.02
-	done
 }
 
 # The test-side helper, written once per test: checks of 429 answers, a
