@@ -29,7 +29,9 @@
  * second, and was admitted again 0.3 s after a burst of 1.) So after an
  * admission the next one at the same burst comes 1/rate later, less < 2 ns;
  * a new source gets exactly `burst`, and over any interval t a source is
- * admitted at most burst + rate * t units, + 1 for a grid step. (Above 5e8
+ * admitted at most burst + rate * t units, + 1 for a grid step (a charge
+ * above the burst, admitted from a full bucket only, raises that to the
+ * charge + rate * t). (Above 5e8
  * units/s the grid is the 1/rate one, finer than 2 ns; above 1e9 units/s it is
  * finer than a ns, and the debt read back is high by < 1 ns per charge.)
  *
@@ -88,7 +90,8 @@ static __always_inline int ig_gcra_over(__u64 debt, __u64 rate, __u64 room)
 /*
  * Decide one charge against a bucket whose TAT is `tat`: the next TAT when
  * admitted, 0 when refused (an admitted TAT is > now, never 0). `cost` is
- * 1 .. 2^16 (a frame length), so cost * 1e9 fits easily; cost 0 is refused.
+ * 1 .. 2^16 (a frame length), so cost * 1e9 fits easily; cost 0 is refused,
+ * and so is everything against a burst of 0.
  *
  * In BPF a global function: the verifier checks it once, on its own, rather
  * than at each of the places the CAS loops inline it (half the verifier work
@@ -110,9 +113,19 @@ static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, _
 		return 0;
 	budget = burst * IG_NSEC_PER_SEC;
 	need = cost * IG_NSEC_PER_SEC;
-	if (need - 1 >= budget) /* need > budget, or cost 0 */
+	if (!cost || !burst)
 		return 0;
 	k = ig_gcra_shift(rate);
+	/* A charge above the whole burst (a segment starting more requests, a
+	 * GRO train of more packets or bytes) is admitted from a full bucket
+	 * only, and leaves the source owing the excess: refused forever, its
+	 * sender would resend it forever; capped at the burst, it would buy
+	 * more than it paid. (cost <= 2^16: need - frac stays far from 2^64.) */
+	if (need > budget) {
+		if (debt)
+			return 0;
+		return now + (need - ig_gcra_frac(now, rate, k) - 1) / rate + 1;
+	}
 	/* a source in debt past any fraction is refused before the divisions:
 	 * what a flood from one source costs (<= budget - need + 1e9: no overflow) */
 	room = budget - need + ((IG_NSEC_PER_SEC - 1) >> k);

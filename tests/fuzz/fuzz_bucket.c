@@ -3,9 +3,10 @@
  * libFuzzer target for the token-bucket math (bpf/bucket.h): one bucket, one
  * policy, a sequence of charges (arrival gaps, costs, refunds) read from the
  * input. Invariants:
- *   - admitted units never exceed burst + elapsed * rate (+ 1 for a grid
- *     step), from any starting state;
- *   - an admitted TAT lies past now, never wraps, and owes at most a burst;
+ *   - admitted units never exceed max(burst, largest cost) + elapsed * rate
+ *     (+ 1 for a grid step), from any starting state;
+ *   - an admitted TAT lies past now, never wraps, and owes at most a burst,
+ *     or a charge above the burst admitted from a full bucket;
  *     a refused charge writes nothing; a refund restores what it took;
  *   - from a new bucket at rates up to 1e8/s, every decision is the exact
  *     token bucket's, away from its boundaries (where < 2 ns may decide);
@@ -27,6 +28,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	__u64 now = fz_u64(&in) >> 4, t0 = now, tat = mode & 2 ? fz_u64(&in) : 0;
 	int model_on = !(mode & 2) && rate <= 100000000;
 	u128 admitted = 0, model = 0; /* the exact TAT times rate */
+	__u64 maxcost = 0; /* the largest cost admitted */
 
 	if (burst > IG_MAX_BURST)
 		burst = IG_MAX_BURST;
@@ -56,14 +58,21 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		} else {
 			next = tat;
 			FZ_CHECK(next > now && (old <= now || next > old));
-			/* owes at most a burst: ceil(burst * 1e9 / rate) ns */
-			FZ_CHECK((u128)(next - now - 1) * rate < (u128)burst * NS);
+			/* owes at most a burst: ceil(burst * 1e9 / rate) ns; a
+			 * charge above it only from a full bucket, owing it all */
+			if (cost <= burst)
+				FZ_CHECK((u128)(next - now - 1) * rate < (u128)burst * NS);
+			else
+				FZ_CHECK(old <= now && (u128)(next - now - 1) * rate < (u128)cost * NS);
 			FZ_CHECK(rf.tat == &tat && rf.inc == next - (old > now ? old : now));
 			admitted += cost;
+			if (cost > maxcost)
+				maxcost = cost;
 		}
 		if (model_on && !skip) {
 			u128 nr = (u128)now * rate, base = model > nr ? model : nr;
-			int want = base - nr + (u128)cost * NS <= (u128)burst * NS;
+			int want = base - nr + (u128)cost * NS <= (u128)burst * NS ||
+				   (cost > burst && burst && base == nr);
 
 			FZ_CHECK(want == (r == IG_CHARGE_OK));
 			if (want)
@@ -82,7 +91,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 				model -= (u128)cost * NS;
 		}
 		/* never more than burst + elapsed * rate, and one unit of the grid */
-		FZ_CHECK(admitted * NS <= (u128)burst * NS + (u128)(now - t0) * rate + NS);
+		FZ_CHECK(admitted * NS <= (u128)(burst > maxcost ? burst : maxcost) * NS +
+				       (u128)(now - t0) * rate + NS);
 	}
 	{
 		__u64 nrate = fz_scaled(&in, 9), nburst = fz_scaled(&in, 6);

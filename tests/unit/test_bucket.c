@@ -243,16 +243,22 @@ IG_TEST(bucket_burst_above_max_refuses)
 		  "largest frame at rate 1 with IG_MAX_BURST");
 }
 
-IG_TEST(bucket_cost_above_burst_is_never_admitted)
+IG_TEST(bucket_cost_above_burst_only_from_full)
 {
 	__u64 next;
 
 	for (int i = 0; i < 100000; i++) {
-		__u64 burst = rnd_range(0, 65534), cost = rnd_range(burst + 1, 65535);
-		__u64 rate = rnd_range(1, ~0ULL), now = rnd_range(0, 1ULL << 62);
+		__u64 burst = rnd_range(1, 65534), cost = rnd_range(burst + 1, 65535);
+		__u64 rate = rnd_range(1, 1000000), now = rnd_range(1ULL << 40, 1ULL << 62);
+		__u64 ns = (cost * IG_NSEC_PER_SEC + rate - 1) / rate;
 
-		ASSERT_EQ(ig_gcra(0, now, cost, rate, burst, &next), 0, "cost > burst, new source");
-		ASSERT_EQ(ig_gcra(now, now, cost, rate, burst, &next), 0, "cost > burst, full bucket");
+		ASSERT_EQ(ig_gcra(0, now, cost, rate, burst, &next), 1, "cost > burst, new source");
+		/* the whole cost owed, less < 2 ns of the grid */
+		ASSERT_EQ(next - now <= ns && next - now + 2 >= ns, 1, "... owes the whole cost");
+		ASSERT_EQ(ig_gcra(now, now, cost, rate, burst, &next), 1, "cost > burst, full bucket");
+		ASSERT_EQ(ig_gcra(now + 1, now, cost, rate, burst, &next), 0,
+			  "cost > burst, a bucket not full");
+		ASSERT_EQ(ig_gcra(0, now, cost, rate, 0, &next), 0, "burst 0 admits nothing");
 	}
 }
 

@@ -59,9 +59,9 @@ IG_TEST(sources_refusal_writes_nothing)
 	before = set;
 	ASSERT_EQ(ig_source_charge(&set, a, T0, 1, 1, 2), IG_CHARGE_REFUSED, "over the limit");
 	ASSERT_MEMEQ(&set, &before, sizeof(set), "a refused charge leaves the set untouched");
-	ASSERT_EQ(ig_source_charge(&set, ident_of(9, 1, 0, 1), T0, 5, 1, 2), IG_CHARGE_REFUSED,
-		  "a new source whose first charge exceeds the burst");
-	ASSERT_MEMEQ(&set, &before, sizeof(set), "... takes no way");
+	ASSERT_EQ(ig_source_charge(&set, a, T0, 5, 1, 2), IG_CHARGE_REFUSED,
+		  "a charge above the burst, from a bucket not full");
+	ASSERT_MEMEQ(&set, &before, sizeof(set), "... leaves the set untouched");
 }
 
 IG_TEST(sources_full_set_of_talking_sources_refuses_a_newcomer)

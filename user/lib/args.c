@@ -145,7 +145,7 @@ int ig_byte_burst_warn(__u64 burst, int tc, const char *where)
 
 	if (burst >= need)
 		return 0;
-	ig_warn("%sburst %llu bytes is below %s (%llu bytes): such packets will never be admitted%s",
+	ig_warn("%sburst %llu bytes is below %s (%llu bytes): such packets are admitted only from a full bucket, and leave the source owing the rest%s",
 		where, (unsigned long long)burst,
 		tc ? "a GRO aggregate, which tc charges whole" : "one full-size frame",
 		(unsigned long long)need, tc ? " (or turn GRO off: ethtool -K DEV gro off)" : "");
