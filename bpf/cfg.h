@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The load-time config and the data path's clock. Both are globals of the
+ * The load-time config and the data path's clock (and the place of a source's
+ * bucket, which the config's seed and mask decide). Both are globals of the
  * object (.rodata and .bss), not maps: the loader and the tests set them
  * through the skeleton, and a const volatile .rodata value lets the verifier
  * prune the branches of switches that are off.
@@ -12,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include "ig_abi.h"
 #include "maps.h"
+#include "pure/sources.h"
 
 /* Load-time switches (see struct ig_config); the loader fills them in. */
 const volatile struct ig_config ig_cfg = {
@@ -36,6 +38,18 @@ static __always_inline __u64 ig_now(void)
 	if (ig_cfg.clock == IG_CLOCK_TEST)
 		return ig_test_now_ns;
 	return bpf_ktime_get_coarse_ns();
+}
+
+/* The set of `sources` that holds addr's bucket on port/proto (NULL: none),
+ * and its identity there in *ident. */
+static __always_inline struct ig_source_set *ig_source_set_of(const __u8 *addr, __u16 port,
+							      __u8 proto, __u64 *ident)
+{
+	__u64 h = ig_source_hash(addr, port, proto, ig_cfg.hash_seed);
+	__u32 idx = (__u32)h & ig_cfg.set_mask;
+
+	*ident = ig_source_ident(h, port, proto);
+	return bpf_map_lookup_elem(&sources, &idx);
 }
 
 #endif /* IG_CFG_H */

@@ -39,17 +39,12 @@ static __always_inline __u32 ig_ctx_linear(struct __sk_buff *skb)
 static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
 					    __u64 cost, __u64 now)
 {
-	struct ig_source_set *set;
-	__u64 h;
-	__u32 idx;
+	__u64 ident;
+	struct ig_source_set *set = ig_source_set_of(p->saddr, p->dport, p->proto, &ident);
 
-	h = ig_source_hash(p->saddr, p->dport, p->proto, ig_cfg.hash_seed);
-	idx = (__u32)h & ig_cfg.set_mask;
-	set = bpf_map_lookup_elem(&sources, &idx);
 	if (!set)
 		return IG_CHARGE_CONTENDED;
-	return ig_source_charge(set, ig_source_ident(h, p->dport, p->proto), now, cost,
-				pol->rate, pol->burst);
+	return ig_source_charge(set, ident, now, cost, pol->rate, pol->burst);
 }
 
 /*
@@ -273,9 +268,11 @@ static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, enum ig_re
 		r = IG_CALL_STAGE(ig_stage_rst, ctx, hook, 0);
 	else if (kind == IG_REPLY_SYNACK)
 		r = IG_CALL_STAGE(ig_stage_synack, ctx, hook, 0);
-	else if (kind == IG_REPLY_429)
+	else if (kind == IG_REPLY_429) {
 		r = IG_CALL_STAGE(ig_stage_429, ctx, hook, 0);
-	else
+		if (r != IG_R_REJECT_HTTP)
+			IG_CALL_STAGE(ig_stage_req_refused, ctx, hook, IG_REQ_UNANSWERED);
+	} else
 		r = IG_CALL_STAGE(ig_stage_reject, ctx, hook, 0);
 	if (r == IG_R_DROP_NO_REPLY)
 		ig_refund(&rf);

@@ -261,10 +261,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	}
 
 	/* the source; a source without state first pays the newcomer budget */
-	h = ig_source_hash(p->saddr, p->dport, p->proto, ig_cfg.hash_seed);
-	ident = ig_source_ident(h, p->dport, p->proto);
-	set_idx = (__u32)h & ig_cfg.set_mask;
-	set = bpf_map_lookup_elem(&sources, &set_idx);
+	set = ig_source_set_of(p->saddr, p->dport, p->proto, &ident);
 	if (!set)
 		return IG_OUT(0, IG_R_DROP_CONTENDED);
 	res = ig_source_charge_rf(set, ident, now, cost, rate, burst,

@@ -126,6 +126,9 @@ ig_on_err() { # RC LINE CMD
 # prints "ok   NAME", "FAIL NAME" + indented output, or "skip NAME: reason".
 run_test() {
 	local name=$1 func=$2 log rc
+	# IG_TEST=GLOB: only the tests whose name matches (e.g. 'xdp/attack-first*')
+	# shellcheck disable=SC2053
+	[ -z "${IG_TEST:-}" ] || [[ "$name" == $IG_TEST ]] || return 0
 	ig_seq=$((ig_seq + 1))
 	log=$IG_RUN_DIR/log.$ig_seq
 	IG_SKIP_FILE=$IG_RUN_DIR/skip.$ig_seq
