@@ -30,26 +30,6 @@
 #include "reply_tx.h"
 #include "request.h"
 
-/*
- * Copies of the frame's IP and TCP headers for the cookie helpers, which read
- * exactly their sizes: in the frame, the verifier forgets a variable bound
- * (the TCP header's length) and merges the two families' ranges into the
- * smaller one. 0, or -1 when the headers are out of reach.
- */
-static __always_inline int ig_cookie_copy(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
-					  struct ig_req_scratch *s, __u32 *thlen)
-{
-	__u32 n = 0;
-
-	if (!ig_req_tcp(ctx, hook, p, &n) || n < 20 || n > sizeof(s->th))
-		return -1;
-	*thlen = n;
-	if (ig_req_load_n(ctx, hook, p->l4_off, s->th, n, sizeof(s->th)))
-		return -1;
-	return ig_req_load_n(ctx, hook, p->l3_off, s->ip,
-			     p->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr), sizeof(s->ip));
-}
-
 /* The over-limit SYN, in place, as the SYN-ACK with a cookie. */
 static __always_inline int ig_cookie_synack(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
 {
@@ -59,7 +39,7 @@ static __always_inline int ig_cookie_synack(void *ctx, enum ig_hook hook, const 
 	void *data, *end;
 	__s64 c;
 
-	if (!s || l3 > IG_MAX_L2 || ig_cookie_copy(ctx, hook, p, s, &thlen))
+	if (!s || l3 > IG_MAX_L2 || ig_req_copy_hdrs(ctx, hook, p, s, &thlen))
 		return -1;
 	thlen = ig_clamp(thlen - 20, 63) + 20;
 	if (thlen > sizeof(s->th))
@@ -113,7 +93,7 @@ static __always_inline int ig_cookie_in(void *ctx, enum ig_hook hook, const stru
 	long bad;
 
 	if ((p->tcp_flags & (IG_TCP_ACK | IG_TCP_SYN | IG_TCP_RST)) != IG_TCP_ACK || !s ||
-	    ig_cookie_copy(ctx, hook, p, s, &thlen))
+	    ig_req_copy_hdrs(ctx, hook, p, s, &thlen))
 		return IG_R_PASS_FREE;
 	if (!p->ipv6)
 		bad = bpf_tcp_raw_check_syncookie_ipv4((struct iphdr *)s->ip, (struct tcphdr *)s->th);
@@ -124,6 +104,7 @@ static __always_inline int ig_cookie_in(void *ctx, enum ig_hook hook, const stru
 		return IG_R_PASS_FREE;
 	if (!ig_req_payload_len(p))
 		return IG_R_DROP_COOKIE_ACK;
+	s->h2_stream = 0; /* not followed: the 429 goes in HTTP/1.1 */
 	return IG_NEED_REJECT;
 }
 

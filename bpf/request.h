@@ -50,6 +50,10 @@ struct ig_req_scratch {
 	struct ig_http_state st;
 	__u32 requests;
 	__u32 reply_sum;
+	/* this segment's, for the 429: on h2c the first stream it opens (0 on
+	 * HTTP/1.x) */
+	__u32 h2_stream;
+	__u32 pad;
 	struct ig_flow_key key;
 	/* off the stack: the entry, this stage and the scanner share 512 bytes */
 	struct ig_http_conn fresh;
@@ -132,14 +136,85 @@ static __always_inline int ig_req_scan(void *ctx, enum ig_hook hook, struct ig_r
 	return off >= end ? 0 : -1;
 }
 
-/* Does the kernel hold a connection for this segment (not merely a listener)?
- * Only then may it get state: a spoofed segment would otherwise push real
- * connections' state out of the LRU. */
-static __always_inline int ig_req_has_conn(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+/* The TCP header of p in the frame, with its length, or NULL. */
+static __always_inline struct tcphdr *ig_req_tcp(void *ctx, enum ig_hook hook,
+						 const struct ig_pkt *p, __u32 *len)
+{
+	void *data = ctx_data(ctx, hook), *end = ctx_data_end(ctx, hook);
+	__u32 l4 = p->l4_off, n;
+	__u8 *th;
+
+	if (l4 > IG_MAX_L4_OFF)
+		return 0;
+	th = (__u8 *)data + ig_clamp(l4, 1023);
+	if (th + sizeof(struct ig_tcp) > (__u8 *)end)
+		return 0;
+	n = ((struct ig_tcp *)th)->doff_res >> 4;
+	n = ig_clamp(n, 15) * 4;
+	if (n < sizeof(struct ig_tcp) || th + n > (__u8 *)end)
+		return 0;
+	*len = n;
+	return (struct tcphdr *)th;
+}
+
+/*
+ * Copies of the frame's IP and TCP headers for the cookie helpers, which read
+ * exactly their sizes: in the frame, the verifier forgets a variable bound
+ * (the TCP header's length) and merges the two families' ranges into the
+ * smaller one. 0, or -1 when the headers are out of reach.
+ */
+static __always_inline int ig_req_copy_hdrs(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+					    struct ig_req_scratch *s, __u32 *thlen)
+{
+	__u32 n = 0;
+
+	if (!ig_req_tcp(ctx, hook, p, &n) || n < 20 || n > sizeof(s->th))
+		return -1;
+	*thlen = n;
+	if (ig_req_load_n(ctx, hook, p->l4_off, s->th, n, sizeof(s->th)))
+		return -1;
+	return ig_req_load_n(ctx, hook, p->l3_off, s->ip,
+			     p->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr), sizeof(s->ip));
+}
+
+/* Does the listener sk take this segment as the end of a handshake it
+ * answered with a SYN cookie (the kernel's own, under a SYN flood)? */
+static __always_inline int ig_req_kernel_cookie(void *ctx, enum ig_hook hook,
+						const struct ig_pkt *p, struct ig_req_scratch *s,
+						struct bpf_sock *sk)
+{
+	__u32 thlen = 0;
+
+	if ((p->tcp_flags & (IG_TCP_ACK | IG_TCP_SYN | IG_TCP_RST)) != IG_TCP_ACK ||
+	    ig_req_copy_hdrs(ctx, hook, p, s, &thlen))
+		return 0;
+	thlen = ig_clamp(thlen - 20, 63) + 20;
+	if (thlen > sizeof(s->th))
+		return 0;
+	return !bpf_tcp_check_syncookie(sk, s->ip,
+					p->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr),
+					(struct tcphdr *)s->th, thlen);
+}
+
+/*
+ * Where the client's byte stream stands in the kernel for this segment's
+ * connection (its rcv_nxt): the framing of a connection new to http_conns is
+ * followed from there, never from the segment, which may have overtaken the
+ * ones before it (framed from the middle of a request, the requests in front
+ * would pass as a retransmission). 1 with *start set, or 0 when the kernel
+ * holds no connection for it (a listener, a TIME_WAIT, nothing): then it
+ * gets no state, or a spoofed segment would push real connections' state
+ * out of the LRU. A listener's segment that completes a kernel SYN cookie
+ * makes a connection whose stream starts at the segment.
+ */
+static __always_inline int ig_req_conn_start(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+					     struct ig_req_scratch *s, __u32 *start)
 {
 	struct bpf_sock_tuple t;
 	struct bpf_sock *sk;
-	int live;
+	struct tcp_sock *tp;
+	struct tcp_request_sock *rq;
+	int ok = 0;
 	__u32 n = ig_sock_tuple(p, 0, 0, &t);
 
 	if (hook == IG_HOOK_XDP)
@@ -148,9 +223,26 @@ static __always_inline int ig_req_has_conn(void *ctx, enum ig_hook hook, const s
 		sk = bpf_skc_lookup_tcp((struct __sk_buff *)ctx, &t, n, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return 0;
-	live = sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_CLOSE;
+	if (sk->state == BPF_TCP_LISTEN) {
+		ok = ig_req_kernel_cookie(ctx, hook, p, s, sk);
+		*start = p->seq;
+	} else if (sk->state == BPF_TCP_NEW_SYN_RECV) {
+		/* the handshake's ACK was lost or skipped: this segment makes
+		 * the socket, from the request sock's point */
+		rq = bpf_skc_to_tcp_request_sock(sk);
+		if (rq) {
+			*start = rq->rcv_nxt;
+			ok = 1;
+		}
+	} else {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (tp && sk->state != BPF_TCP_CLOSE) {
+			*start = tp->rcv_nxt;
+			ok = 1;
+		}
+	}
 	bpf_sk_release(sk);
-	return live;
+	return ok;
 }
 
 /* The segment, in place, as the RST (seq = the server's rcv_nxt) that closes
@@ -221,10 +313,12 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 		return IG_R_PASS_FREE;
 	}
 	if (!c) {
-		if (!ig_req_has_conn(ctx, hook, p))
+		__u32 start = 0;
+
+		if (!ig_req_conn_start(ctx, hook, p, s, &start))
 			return IG_R_PASS_FREE; /* the kernel refuses it: costs the server nothing */
 		__builtin_memset(&s->fresh, 0, sizeof(s->fresh));
-		s->fresh.next_seq = seq;
+		s->fresh.next_seq = start;
 		if (bpf_map_update_elem(&http_conns, &s->key, &s->fresh, BPF_NOEXIST) &&
 		    bpf_map_update_elem(&http_conns, &s->key, &s->fresh, BPF_ANY))
 			return IG_R_DROP_REPLY_FAIL;
@@ -244,11 +338,13 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 		return IG_R_DROP_UNFRAMED;
 
 	s->st = c->scan;
+	s->st.first = 0;
 	s->requests = 0;
 	err = ig_req_scan(ctx, hook, s, p->payload_off + (__u32)(-ahead), p->payload_off + plen);
 	if (err)
 		return IG_R_DROP_UNFRAMED;
 	n = s->requests;
+	s->h2_stream = ig_http_is_h2(&s->st) ? s->st.first : 0;
 	if (ig_http_opaque(&s->st) && !n)
 		n = 1; /* not HTTP (TLS, garbage): each data segment pays */
 	c->prev_scan = c->scan;
@@ -261,6 +357,9 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 		n = 0xff;
 	return IG_OUT(n, IG_NEED_CHARGE);
 }
+
+/* ig_req_refused()'s `answered` after the 429 failed to go out */
+#define IG_REQ_UNANSWERED 2
 
 /*
  * The charge refused the segment: take the state back (a dropped segment is
@@ -278,6 +377,12 @@ static __always_inline int ig_req_refused(const struct ig_pkt *p, int answered)
 	c = bpf_map_lookup_elem(&http_conns, &s->key);
 	if (!c)
 		return 0;
+	if (answered == IG_REQ_UNANSWERED) {
+		/* the 429 could not be made after all: the segment is merely
+		 * dropped, and its retransmission is framed again */
+		c->flags &= ~IG_HC_F_REFUSED;
+		return 0;
+	}
 	c->scan = c->prev_scan;
 	c->next_seq = c->prev_seq;
 	if (answered) {
@@ -312,17 +417,13 @@ static __always_inline __u64 ig_req_wait(const struct ig_pkt *p, __u64 now)
 	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
 	struct ig_policy *pol = bpf_map_lookup_elem(&port_policy, &idx);
 	struct ig_source_set *set;
-	__u64 h, ident, spacing, wait = 0;
-	__u32 si;
+	__u64 ident, spacing, wait = 0;
 	int i;
 
 	if (!pol || !pol->rate)
 		return IG_NSEC_PER_SEC;
 	spacing = IG_NSEC_PER_SEC / pol->rate;
-	h = ig_source_hash(p->saddr, p->dport, p->proto, ig_cfg.hash_seed);
-	si = (__u32)h & ig_cfg.set_mask;
-	set = bpf_map_lookup_elem(&sources, &si);
-	ident = ig_source_ident(h, p->dport, p->proto);
+	set = ig_source_set_of(p->saddr, p->dport, p->proto, &ident);
 	if (set) {
 #pragma unroll
 		for (i = 0; i < IG_WAYS; i++) {
@@ -338,16 +439,28 @@ static __always_inline __u64 ig_req_wait(const struct ig_pkt *p, __u64 now)
 	return wait ? wait : spacing;
 }
 
+enum ig_req_429 {
+	IG_429_FULL = 0,
+	IG_429_BRIEF = 1, /* its head only */
+	IG_429_H2 = 2,	  /* on h2c: HEADERS :status 429, GOAWAY */
+};
+
 /* The 429's text into s->reply, its length returned and its sum in
  * s->reply_sum. A global function: its loops are verified once, not once per
  * way the stage got there. */
-__noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns)
+__noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns, int form)
 {
 	__u32 len;
 
 	if (!s)
 		return 0;
-	len = ig_http_429(s->reply, wait_ns);
+	if (form == IG_429_H2) {
+		len = ig_h2_429(s->reply, wait_ns, s->h2_stream);
+	} else {
+		len = ig_http_429(s->reply, wait_ns);
+		if (form == IG_429_BRIEF)
+			len = ig_http_429_brief(s->reply);
+	}
 	if (len > IG_HTTP_429_MAX)
 		return 0;
 	s->reply_sum = ig_http_sum(s->reply, len);
@@ -384,15 +497,11 @@ static __always_inline int ig_req_resize(void *ctx, enum ig_hook hook, struct ig
 	return 0;
 }
 
-/* The frame at `want` bytes, turned round (MACs swapped) for a reply: its
- * start, or NULL. */
-static __always_inline void *ig_req_reframe(void *ctx, enum ig_hook hook,
-					    struct ig_req_scratch *s, __u32 want)
+/* The frame, turned round (MACs swapped) for a reply: its start, or NULL. */
+static __always_inline void *ig_req_turn(void *ctx, enum ig_hook hook)
 {
 	void *data, *end;
 
-	if (ig_req_resize(ctx, hook, s, want))
-		return 0;
 	data = ctx_data(ctx, hook);
 	end = ctx_data_end(ctx, hook);
 	if ((__u8 *)data + IG_ETH_ALEN * 2 > (__u8 *)end)
@@ -401,25 +510,13 @@ static __always_inline void *ig_req_reframe(void *ctx, enum ig_hook hook,
 	return data;
 }
 
-/* The TCP header of p in the frame, with its length, or NULL. */
-static __always_inline struct tcphdr *ig_req_tcp(void *ctx, enum ig_hook hook,
-						 const struct ig_pkt *p, __u32 *len)
+/* The frame at `want` bytes, turned round: its start, or NULL. */
+static __always_inline void *ig_req_reframe(void *ctx, enum ig_hook hook,
+					    struct ig_req_scratch *s, __u32 want)
 {
-	void *data = ctx_data(ctx, hook), *end = ctx_data_end(ctx, hook);
-	__u32 l4 = p->l4_off, n;
-	__u8 *th;
-
-	if (l4 > IG_MAX_L4_OFF)
+	if (ig_req_resize(ctx, hook, s, want))
 		return 0;
-	th = (__u8 *)data + ig_clamp(l4, 1023);
-	if (th + sizeof(struct ig_tcp) > (__u8 *)end)
-		return 0;
-	n = ((struct ig_tcp *)th)->doff_res >> 4;
-	n = ig_clamp(n, 15) * 4;
-	if (n < sizeof(struct ig_tcp) || th + n > (__u8 *)end)
-		return 0;
-	*len = n;
-	return (struct tcphdr *)th;
+	return ig_req_turn(ctx, hook);
 }
 
 /* The refused request's segment, in place, as the 429 to the client: the
@@ -428,6 +525,8 @@ static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const stru
 {
 	struct ig_req_scratch *s = ig_req_scratch();
 	__u32 l3 = p->l3_off, hl, len, thlen = 0, plen = ig_req_payload_len(p);
+	__u64 wait;
+	int form;
 	void *data, *end;
 	struct ig_tcp_out o = {};
 	struct ig_tcp *th = (struct ig_tcp *)ig_req_tcp(ctx, hook, p, &thlen);
@@ -442,13 +541,24 @@ static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const stru
 	/* a window of 0 would hold back the client's FIN */
 	o.window = 0xffff;
 
-	len = (__u32)ig_req_build_429(s, ig_req_wait(p, ig_now()));
-	if (!len || len > IG_HTTP_429_MAX)
+	wait = ig_req_wait(p, ig_now());
+	hl = p->ipv6 ? sizeof(struct ig_seg6) : sizeof(struct ig_seg4);
+	/* the whole 429, or where the frame cannot grow that far (XDP behind a
+	 * request of < ~130 bytes), its head; on h2c, its frames (73 bytes) */
+	form = s->h2_stream ? IG_429_H2 : IG_429_FULL;
+	len = (__u32)ig_req_build_429(s, wait, form);
+	if (!len || ig_req_resize(ctx, hook, s, l3 + hl + len)) {
+		if (form == IG_429_H2)
+			return -1;
+		len = (__u32)ig_req_build_429(s, wait, IG_429_BRIEF);
+		if (!len || ig_req_resize(ctx, hook, s, l3 + hl + len))
+			return -1;
+	}
+	if (len > IG_HTTP_429_MAX)
 		return -1;
 	o.payload_len = len;
 	o.payload_sum = s->reply_sum;
-	hl = p->ipv6 ? sizeof(struct ig_seg6) : sizeof(struct ig_seg4);
-	data = ig_req_reframe(ctx, hook, s, l3 + hl + len);
+	data = ig_req_turn(ctx, hook);
 	if (!data)
 		return -1;
 	end = ctx_data_end(ctx, hook);

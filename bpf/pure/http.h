@@ -79,7 +79,7 @@ struct ig_http_state {
 	__u8 state;  /* enum ig_http_scan ^ IG_HS_START */
 	__u8 flags;  /* IG_HF_* of the request being read */
 	__u16 len;   /* ig_http_feed()'s lengths, through memory (IG_HTTP_FORGET) */
-	__u8 pad[4];
+	__u32 first; /* h2: the first stream a HEADERS opened since the caller zeroed it */
 };
 _Static_assert(sizeof(struct ig_http_state) == 32, "ig_http_state is half a cache line");
 
@@ -255,6 +255,15 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __attribute__((section
 static __always_inline int ig_http_opaque(const struct ig_http_state *st)
 {
 	return (IG_HTTP_READ(st->state) ^ IG_HS_START) == IG_HS_OPAQUE;
+}
+
+/* Is the connection past the h2 preface (between frames, in a frame header
+ * or skipping a frame's payload)? */
+static __always_inline int ig_http_is_h2(const struct ig_http_state *st)
+{
+	__u8 d = st->state ^ IG_HS_START;
+
+	return (d >= IG_HS_H2 && d <= IG_HS_H2 + 8) || d == IG_HS_SKIP_H2;
 }
 
 /* Rows of the table: a default for every class, then the exceptions. */
@@ -470,6 +479,7 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		IG_HTTP_OPAQUE_REG(x);
 		*np += (__u32)x;
 		st->cl += (w - st->cl) & (0 - x);
+		st->first += (__u32)w & (0 - (__u32)(x & (1 - IG_HTTP_NZ(st->first))));
 		st->left = val >> 40;
 		x = IG_HTTP_NZ(st->left);
 		IG_HTTP_OPAQUE_REG(x);

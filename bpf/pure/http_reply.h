@@ -53,6 +53,11 @@
 #define IG_HTTP_429_NUM_AT (sizeof(IG_HTTP_429_HEAD) - 1)
 #define IG_HTTP_429_LEN (IG_HTTP_429_NUM_AT + IG_HTTP_429_MS_DIGITS + sizeof(IG_HTTP_429_BODY_TAIL) - 1)
 
+/* The brief form: the same head to Connection, no body. */
+#define IG_HTTP_429_CL_AT (IG_HTTP_429_MS_AT + IG_HTTP_429_MS_DIGITS + sizeof("\r\nConnection: close\r\n") - 1)
+#define IG_HTTP_429_BRIEF_END "Content-Length: 0\r\n\r\n"
+#define IG_HTTP_429_BRIEF_LEN (IG_HTTP_429_CL_AT + sizeof(IG_HTTP_429_BRIEF_END) - 1)
+
 _Static_assert(IG_HTTP_429_BODY_LEN == 138, "the Content-Length written in IG_HTTP_429_HEAD");
 _Static_assert(IG_HTTP_429_LEN <= IG_HTTP_429_MAX, "the reply fits its buffer");
 
@@ -117,6 +122,90 @@ static __always_inline __u32 ig_http_429(__u8 *buf, __u64 wait_ns)
 	__builtin_memcpy(buf + IG_HTTP_429_NUM_AT + (nd & 15), IG_HTTP_429_BODY_TAIL,
 			 sizeof(IG_HTTP_429_BODY_TAIL) - 1);
 	return IG_HTTP_429_LEN;
+}
+
+/*
+ * The 429 ig_http_429() wrote in buf, cut to its head, Content-Length 0: its
+ * length (IG_HTTP_429_BRIEF_LEN). For a frame that cannot grow by the whole
+ * reply (XDP's headroom behind a short request): the waits are all there,
+ * only the error object is missing, which the OpenAI SDKs do without.
+ */
+static __always_inline __u32 ig_http_429_brief(__u8 *buf)
+{
+	__builtin_memcpy(buf + IG_HTTP_429_CL_AT, IG_HTTP_429_BRIEF_END,
+			 sizeof(IG_HTTP_429_BRIEF_END) - 1);
+	return IG_HTTP_429_BRIEF_LEN;
+}
+
+/*
+ * The 429 on an h2c connection (RFC 9113), IG_H2_429_LEN bytes, whatever the
+ * numbers: an empty SETTINGS frame (the server's first frame, if the request
+ * came with the preface; one more changes nothing otherwise), a HEADERS frame
+ * ending the refused stream with :status 429, retry-after and
+ * retry-after-ms, then GOAWAY NO_ERROR with that stream as the last: the
+ * client's streams above it were not processed and may be sent again (after
+ * the wait) on a new connection. The header fields are HPACK literals without
+ * indexing (the client's dynamic table stays the server's); the numbers are
+ * zero-padded to fixed widths (1*DIGIT allows it) so that every offset is a
+ * constant.
+ */
+#define IG_H2_429_HPACK_LEN (5 + 3 + IG_HTTP_429_S_DIGITS + 17 + IG_HTTP_429_MS_DIGITS)
+#define IG_H2_429_HEADERS_AT 9
+#define IG_H2_429_GOAWAY_AT (IG_H2_429_HEADERS_AT + 9 + IG_H2_429_HPACK_LEN)
+#define IG_H2_429_LEN (IG_H2_429_GOAWAY_AT + 17)
+_Static_assert(IG_H2_429_LEN <= IG_HTTP_429_MAX, "the h2 reply fits its buffer");
+
+static __always_inline void ig_h2_u32(__u8 *b, __u32 v)
+{
+	b[0] = (__u8)(v >> 24);
+	b[1] = (__u8)(v >> 16);
+	b[2] = (__u8)(v >> 8);
+	b[3] = (__u8)v;
+}
+
+/* v's last n decimal digits (n <= 8), zero-padded, at b. */
+static __always_inline void ig_h2_digits(__u8 *b, __u64 v, __u32 n)
+{
+#pragma unroll
+	for (int k = 7; k >= 0; k--) {
+		if ((__u32)k < n)
+			b[k] = (__u8)('0' + v % 10);
+		if ((__u32)k < n)
+			v /= 10;
+	}
+}
+
+static __always_inline __u32 ig_h2_429(__u8 *buf, __u64 wait_ns, __u32 stream)
+{
+	__u64 ms, s;
+	__u8 *h = buf + IG_H2_429_HEADERS_AT + 9, *g = buf + IG_H2_429_GOAWAY_AT;
+
+	if (wait_ns > IG_HTTP_429_WAIT_MAX)
+		wait_ns = IG_HTTP_429_WAIT_MAX;
+	ms = (wait_ns + IG_HTTP_NS_PER_MS - 1) / IG_HTTP_NS_PER_MS;
+	s = (wait_ns + IG_NSEC_PER_SEC - 1) / IG_NSEC_PER_SEC;
+	ms += !ms;
+	s += !s;
+	/* SETTINGS: length 0, type 4, no flags, stream 0 */
+	__builtin_memcpy(buf, "\0\0\0\4\0\0\0\0\0", 9);
+	/* HEADERS: END_STREAM | END_HEADERS */
+	buf[IG_H2_429_HEADERS_AT] = 0;
+	buf[IG_H2_429_HEADERS_AT + 1] = 0;
+	buf[IG_H2_429_HEADERS_AT + 2] = IG_H2_429_HPACK_LEN;
+	buf[IG_H2_429_HEADERS_AT + 3] = 1;
+	buf[IG_H2_429_HEADERS_AT + 4] = 5;
+	ig_h2_u32(buf + IG_H2_429_HEADERS_AT + 5, stream & 0x7fffffff);
+	/* :status (static index 8), retry-after (53: 15 + 38), retry-after-ms
+	 * (a new name) */
+	__builtin_memcpy(h, "\x08\x03" "429" "\x0f\x26\x05", 8);
+	ig_h2_digits(h + 8, s, IG_HTTP_429_S_DIGITS);
+	__builtin_memcpy(h + 8 + IG_HTTP_429_S_DIGITS, "\x00\x0eretry-after-ms\x08", 17);
+	ig_h2_digits(h + 25 + IG_HTTP_429_S_DIGITS, ms, IG_HTTP_429_MS_DIGITS);
+	/* GOAWAY: length 8, type 7, stream 0; last-stream-id, NO_ERROR */
+	__builtin_memcpy(g, "\0\0\x08\x07\0\0\0\0\0", 9);
+	ig_h2_u32(g + 9, stream & 0x7fffffff);
+	ig_h2_u32(g + 13, 0);
+	return IG_H2_429_LEN;
 }
 
 /*

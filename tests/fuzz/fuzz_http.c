@@ -106,6 +106,23 @@ static void check_429(__u64 wait_ns)
 	FZ_CHECK(strstr(body, want) != NULL);
 	last = strrchr(body, '}');
 	FZ_CHECK(body[0] == '{' && last && strspn(last + 1, " ") == strlen(last + 1));
+	/* the brief form: the same head, cut after Content-Length 0 */
+	len = ig_http_429_brief(buf);
+	FZ_CHECK(len == IG_HTTP_429_BRIEF_LEN && !memcmp(buf + len - 4, "\r\n\r\n", 4));
+	memcpy(text, buf, len);
+	text[len] = 0;
+	FZ_CHECK(strlen(text) == len && strstr(text, "\r\n\r\n") == text + len - 4);
+	FZ_CHECK(field(text, "\r\nContent-Length: ") == 0);
+	FZ_CHECK(field(text, "\r\nRetry-After: ") == s);
+	FZ_CHECK(field(text, "\r\nretry-after-ms: ") == ms);
+	/* h2c: fixed length, the numbers zero-padded in their slots */
+	FZ_CHECK(ig_h2_429(buf, wait_ns, (__u32)wait_ns | 1) == IG_H2_429_LEN);
+	memcpy(text, buf + IG_H2_429_HEADERS_AT + 9 + 8, IG_HTTP_429_S_DIGITS);
+	text[IG_HTTP_429_S_DIGITS] = 0;
+	FZ_CHECK(strtol(text, NULL, 10) == s);
+	memcpy(text, buf + IG_H2_429_GOAWAY_AT - IG_HTTP_429_MS_DIGITS, IG_HTTP_429_MS_DIGITS);
+	text[IG_HTTP_429_MS_DIGITS] = 0;
+	FZ_CHECK(strtol(text, NULL, 10) == ms);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

@@ -5,9 +5,10 @@ order is the test's, not the kernel's. Needs the client kernel kept from
 resetting the connection it does not know (the test drops its RSTs).
 
     req_rawtcp.py IFACE SMAC DMAC SRC DST PORT [--body N] [--chunked]
-                  [--cuts=A,B,..] [--order I,J,..] [--pipeline M]
+                  [--cuts=A,B,..] [--order I,J,..] [--pipeline M] [--no-ack]
 
-1. handshake; 2. the first request (its JSON body padded to N bytes; with
+1. handshake (--no-ack: without its last ACK, which the first data segment
+carries: the server's kernel makes the socket of that segment); 2. the first request (its JSON body padded to N bytes; with
 --chunked in one chunk) cut at the offsets given (negative: from its end), the
 pieces sent in the order given, each as one segment, what the server
 acknowledges after each noted, then what is missing resent like TCP would;
@@ -149,6 +150,7 @@ def main():
     ap.add_argument("--cuts", default="")
     ap.add_argument("--order", default="")
     ap.add_argument("--pipeline", type=int, default=3)
+    ap.add_argument("--no-ack", action="store_true")
     a = ap.parse_args()
     c = RawConn(a)
     out = {"cuts": a.cuts, "order": a.order, "pipeline": a.pipeline, "chunked": a.chunked}
@@ -158,7 +160,8 @@ def main():
         out["error"] = "no SYN-ACK"
         print(json.dumps(out))
         return
-    c.send("A", c.snd)
+    if not a.no_ack:
+        c.send("A", c.snd)
 
     req = request(a.body, a.chunked)
     cuts = sorted(int(x) % len(req) for x in a.cuts.split(",") if x)

@@ -44,6 +44,11 @@ static int header(const char *head, const char *name, char *out, size_t outlen)
 	return -1;
 }
 
+static __u32 be32(const __u8 *b)
+{
+	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+}
+
 static void check_429(__u64 wait_ns, unsigned long want_s, unsigned long want_ms)
 {
 	static __u8 buf[IG_HTTP_429_MAX] __attribute__((aligned(8)));
@@ -101,6 +106,129 @@ IG_TEST(http_429_rounds_waits_up)
 
 		check_429(w, (unsigned long)(c ? (c + 999999999) / 1000000000 : 1),
 			  (unsigned long)(c ? (c + 999999) / 1000000 : 1));
+	}
+}
+
+/* The brief 429 (a frame that cannot grow by the whole one): the same head,
+ * waits included, Content-Length 0, nothing after the blank line. */
+IG_TEST(http_429_brief_is_the_head_alone)
+{
+	static __u8 buf[IG_HTTP_429_MAX] __attribute__((aligned(8)));
+	char text[IG_HTTP_429_MAX + 1], v[64];
+	__u32 len;
+
+	for (int i = 0; i < 200; i++) {
+		__u64 w = i ? ig_rnd(&rng_state) >> rnd(64) : 1500000000ULL;
+		__u64 c = w > 86400000000000ULL ? 86400000000000ULL : w;
+
+		memset(buf, 0xee, sizeof(buf));
+		ig_http_429(buf, w);
+		len = ig_http_429_brief(buf);
+		ASSERT_EQ(len, IG_HTTP_429_BRIEF_LEN, "a fixed length");
+		ASSERT_LE(len, 150, "grows a tiny request's frame by < 130 bytes");
+		memcpy(text, buf, len);
+		text[len] = 0;
+		ASSERT_EQ(strlen(text), len, "no NUL inside");
+		ASSERT_TRUE(!strncmp(text, "HTTP/1.1 429 Too Many Requests\r\n", 32), "status line");
+		ASSERT_TRUE(strstr(text, "\r\n\r\n") == text + len - 4, "the head ends it");
+		ASSERT_OK(header(text, "Content-Length", v, sizeof(v)), "Content-Length");
+		ASSERT_STREQ(v, "0", "Content-Length");
+		ASSERT_OK(header(text, "Connection", v, sizeof(v)), "Connection");
+		ASSERT_STREQ(v, "close", "Connection");
+		ASSERT_OK(header(text, "Retry-After", v, sizeof(v)), "Retry-After");
+		ASSERT_EQ(strtoul(v, NULL, 10), c ? (c + 999999999) / 1000000000 : 1, "Retry-After");
+		ASSERT_OK(header(text, "retry-after-ms", v, sizeof(v)), "retry-after-ms");
+		ASSERT_EQ(strtoul(v, NULL, 10), c ? (c + 999999) / 1000000 : 1, "retry-after-ms");
+	}
+}
+
+/* An HPACK integer with an n-bit prefix at *b (RFC 7541 5.1). */
+static __u32 hpack_int(const __u8 **b, int n)
+{
+	__u32 v = **b & ((1u << n) - 1), m = 0;
+
+	if (v == (1u << n) - 1) {
+		do {
+			(*b)++;
+			v += (**b & 0x7fu) << m;
+			m += 7;
+		} while (**b & 0x80);
+	}
+	(*b)++;
+	return v;
+}
+
+/* The h2c 429, read back as frames: SETTINGS, HEADERS ending the stream with
+ * the three fields (HPACK literals without indexing, decoded here by the
+ * RFC's rules), GOAWAY NO_ERROR with the last stream. */
+IG_TEST(http_429_h2_frames)
+{
+	static __u8 buf[IG_HTTP_429_MAX] __attribute__((aligned(8)));
+
+	for (int i = 0; i < 500; i++) {
+		__u64 w = i ? ig_rnd(&rng_state) >> rnd(64) : 1500000000ULL;
+		__u64 c = w > 86400000000000ULL ? 86400000000000ULL : w;
+		__u32 stream = (__u32)(ig_rnd(&rng_state) >> 33) | 1;
+		const __u8 *f = buf, *h, *end;
+		char names[3][32] = {}, vals[3][32] = {};
+		__u32 len, flen, k = 0;
+
+		len = ig_h2_429(buf, w, stream);
+		ASSERT_EQ(len, IG_H2_429_LEN, "a fixed length");
+		/* SETTINGS */
+		ASSERT_EQ(f[0] << 16 | f[1] << 8 | f[2], 0, "SETTINGS: empty");
+		ASSERT_EQ(f[3], 4, "SETTINGS: type");
+		ASSERT_EQ(be32(f + 5), 0, "SETTINGS: stream 0");
+		f += 9;
+		/* HEADERS */
+		flen = (__u32)(f[0] << 16 | f[1] << 8 | f[2]);
+		ASSERT_EQ(f[3], 1, "HEADERS: type");
+		ASSERT_EQ(f[4], 5, "HEADERS: END_STREAM | END_HEADERS");
+		ASSERT_EQ(be32(f + 5), stream, "HEADERS: the refused stream");
+		h = f + 9;
+		end = h + flen;
+		while (h < end && k < 3) {
+			__u32 idx, n;
+
+			ASSERT_EQ(*h & 0xf0, 0, "a literal without indexing");
+			idx = hpack_int(&h, 4);
+			if (idx == 8)
+				strcpy(names[k], ":status");
+			else if (idx == 53)
+				strcpy(names[k], "retry-after");
+			else {
+				ASSERT_EQ(idx, 0, "a static name or a new one");
+				ASSERT_EQ(*h & 0x80, 0, "no Huffman");
+				n = hpack_int(&h, 7);
+				ASSERT_LE(n, 31, "name length");
+				memcpy(names[k], h, n);
+				h += n;
+			}
+			ASSERT_EQ(*h & 0x80, 0, "no Huffman");
+			n = hpack_int(&h, 7);
+			ASSERT_LE(n, 31, "value length");
+			memcpy(vals[k], h, n);
+			h += n;
+			k++;
+		}
+		ASSERT_TRUE(h == end, "the block ends with the frame");
+		ASSERT_STREQ(names[0], ":status", "first field");
+		ASSERT_STREQ(vals[0], "429", ":status");
+		ASSERT_STREQ(names[1], "retry-after", "second field");
+		ASSERT_EQ(strspn(vals[1], "0123456789"), strlen(vals[1]), "retry-after: digits");
+		ASSERT_EQ(strtoul(vals[1], NULL, 10), c ? (c + 999999999) / 1000000000 : 1,
+			  "retry-after");
+		ASSERT_STREQ(names[2], "retry-after-ms", "third field");
+		ASSERT_EQ(strtoul(vals[2], NULL, 10), c ? (c + 999999) / 1000000 : 1,
+			  "retry-after-ms");
+		f = end;
+		/* GOAWAY */
+		ASSERT_EQ(f[0] << 16 | f[1] << 8 | f[2], 8, "GOAWAY: length");
+		ASSERT_EQ(f[3], 7, "GOAWAY: type");
+		ASSERT_EQ(be32(f + 5), 0, "GOAWAY: stream 0");
+		ASSERT_EQ(be32(f + 9), stream, "GOAWAY: the refused stream is the last");
+		ASSERT_EQ(be32(f + 13), 0, "GOAWAY: NO_ERROR");
+		ASSERT_TRUE(f + 17 == buf + len, "nothing after it");
 	}
 }
 
