@@ -22,12 +22,11 @@ itself, so the backend must never count them. Peers are counted by address
 (IPv4-mapped IPv6 shown as IPv4). Nothing is logged per request.
 """
 import argparse
-import http.server
 import json
-import socket
-import sys
 import threading
 import time
+
+from http_backend import Handler, peer_of, serve
 
 MODEL = "infergate-test"
 WORDS = ["Hello", " from", " the", " stand-in", " backend."]
@@ -39,11 +38,6 @@ args = ap.parse_args()
 
 lock = threading.Lock()
 stats = {"requests": 0, "by_peer": {}, "streamed": 0, "models": 0, "connections": 0}
-
-
-def peer_of(addr):
-    host = addr[0]
-    return host[7:] if host.startswith("::ffff:") else host
 
 
 def count(key, peer=None):
@@ -61,43 +55,11 @@ def usage(messages):
             "total_tokens": prompt + len(WORDS)}
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class OpenAIHandler(Handler):
     server_version = "openai-standin/1"
 
-    def setup(self):
-        super().setup()
-        # replies go out as soon as they are written, like a real server's
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def connected(self):
         count("connections")
-
-    def log_message(self, *a):
-        pass
-
-    def read_body(self):
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            body = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    # trailers, up to the empty line
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return body
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def send_json(self, code, obj, extra=()):
-        data = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in extra:
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
 
     def error(self, code, message, typ):
         self.send_json(code, {"error": {"message": message, "type": typ,
@@ -118,7 +80,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = self.path.split("?")[0]
-        body = self.read_body()
+        _, body = self.read_body()
         if path != "/v1/chat/completions":
             self.error(404, "no route %s" % path, "invalid_request_error")
             return
@@ -179,27 +141,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
 
-class Server(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6
-    daemon_threads = True
-    allow_reuse_address = True
-    # socketserver's default backlog is 5: a client reconnecting after each
-    # refusal would overflow it and pay a 1 s SYN retransmission
-    request_queue_size = 1024
-
-    def server_bind(self):
-        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        super().server_bind()
-
-    def handle_error(self, request, client_address):
-        # a connection reset under a request (what the data path does to the
-        # backend's side of a refused one) is expected, not worth a traceback
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
-
-
-try:
-    Server(("::", args.port), Handler).serve_forever()
-except KeyboardInterrupt:
-    sys.exit(0)
+serve(args.port, OpenAIHandler)
