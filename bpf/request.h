@@ -451,6 +451,7 @@ enum ig_req_429 {
 __noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns, int form)
 {
 	__u32 len;
+	__s64 sum;
 
 	if (!s)
 		return 0;
@@ -461,9 +462,18 @@ __noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns, int for
 		if (form == IG_429_BRIEF)
 			len = ig_http_429_brief(s->reply);
 	}
-	if (len > IG_HTTP_429_MAX)
+	if (len > IG_HTTP_429_MAX - 4)
 		return 0;
-	s->reply_sum = ig_http_sum(s->reply, len);
+	/* the kernel's csum_partial over whole words (the bytes past the end
+	 * zeroed), folded to 16 bits: a third of the cost of ig_http_sum()'s
+	 * loop, which the unit tests check the result against */
+	__builtin_memset(s->reply + len, 0, 3);
+	sum = bpf_csum_diff(0, 0, (__be32 *)s->reply, (len + 3) & ~3U, 0);
+	if (sum < 0)
+		return 0;
+	sum = (sum & 0xffff) + ((__u64)sum >> 16);
+	sum = (sum & 0xffff) + ((__u64)sum >> 16);
+	s->reply_sum = (__u32)sum;
 	return (int)len;
 }
 
