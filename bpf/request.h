@@ -465,8 +465,9 @@ __noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns, int for
 	if (len > IG_HTTP_429_MAX - 4)
 		return 0;
 	/* the kernel's csum_partial over whole words (the bytes past the end
-	 * zeroed), folded to 16 bits: a third of the cost of ig_http_sum()'s
-	 * loop, which the unit tests check the result against */
+	 * zeroed), folded to 16 bits: ~60 ns less than ig_http_sum()'s loop
+	 * (bench, a 429 at repeat 1: 846 -> 787 ns); test_request.c checks the
+	 * checksums it gives */
 	__builtin_memset(s->reply + len, 0, 3);
 	sum = bpf_csum_diff(0, 0, (__be32 *)s->reply, (len + 3) & ~3U, 0);
 	if (sum < 0)

@@ -16,6 +16,14 @@
 #               sources at most 200/s port-wide)
 # Each tool is configured in its own unit (nginx limits requests, infergate
 # connections); the abusive source is ~100x over infergate's limit.
+# Then the keep-alive abuser (ka_*): one source on 64 keep-alive connections
+# sending requests as fast as they are answered, no flood; both tools limit
+# requests, 200/s per address, burst 200 (the legitimate clients send 160/s):
+#   ka_none       no protection
+#   ka_limit_req  nginx limit_req (429 from nginx)
+#   ka_infergate  infergate --unit request --action reject in XDP (429 from
+#                 the kernel; the server never sees a refused request)
+# The nginx worker's CPU time over each run is read from /proc.
 # Output: $BUILD/bench/protect.{md,csv}. Everything lives in namespaces made
 # here and is removed on exit.
 set -eEuo pipefail
@@ -25,7 +33,8 @@ IG=$(cd "$build" && pwd)/infergate
 OUT=$build/bench
 ROUNDS=${IG_PROTECT_ROUNDS:-3}
 DUR=${IG_PROTECT_SECONDS:-8}
-SCENARIOS=(baseline none limit_req infergate)
+# shellcheck disable=SC2206 # a list of words
+SCENARIOS=(${IG_PROTECT_SCENARIOS:-baseline none limit_req infergate ka_none ka_limit_req ka_infergate})
 # The generator and the abusive client stand for the attackers' machines: they
 # get a CPU of their own (refused at once, the abusive client reconnects in a
 # tight loop and would otherwise take the server's CPU time, which no real
@@ -175,12 +184,30 @@ function done(summary, latency, requests)
 		summary.requests, e.connect, e.status, e.timeout))
 end
 EOF
+# the keep-alive abuser: as abuse.lua, without Connection: close (wrk
+# reconnects when the server closes, as after a 429 from the kernel)
+grep -v '"Connection"' "$TMP/abuse.lua" >"$TMP/abuse_ka.lua"
 
-setup_infergate() {
+setup_infergate() { # SCENARIO
 	inS "$IG" --pin-dir "$PIN" attach "$VS" --hook xdp --xdp-mode native >/dev/null
 	inS "$IG" --pin-dir "$PIN" attach "$VSA" --hook xdp --xdp-mode native >/dev/null
-	inS "$IG" --pin-dir "$PIN" limit 8080 --rate 20/s --burst 40 --action reject \
-		--newcomer-rate 200/s --newcomer-burst 200 >/dev/null
+	if [ "$1" = ka_infergate ]; then
+		inS "$IG" --pin-dir "$PIN" limit 8080 --unit request --rate 200/s --burst 200 \
+			--action reject >/dev/null
+	else
+		inS "$IG" --pin-dir "$PIN" limit 8080 --rate 20/s --burst 40 --action reject \
+			--newcomer-rate 200/s --newcomer-burst 200 >/dev/null
+	fi
+}
+
+# CPU time (ticks) of the nginx worker(s) so far
+nginx_ticks() {
+	local m w t=0
+	m=$(cat "$TMP/nginx.pid")
+	for w in $(cat "/proc/$m/task/$m/children" 2>/dev/null); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$w/stat")))
+	done
+	echo "$t"
 }
 teardown_infergate() {
 	inS "$IG" --pin-dir "$PIN" detach "$VS" >/dev/null
@@ -188,10 +215,21 @@ teardown_infergate() {
 }
 
 run_scenario() { # ROUND SCENARIO
-	local r=$1 sc=$2 attack=1 gen_pid="" ab_pid="" legit abuse
+	local r=$1 sc=$2 attack=1 gen_pid="" ab_pid="" legit abuse t0 ticks refused
 	[ "$sc" = baseline ] && attack=0
-	start_nginx "$([ "$sc" = limit_req ] && echo 1 || echo 0)"
-	[ "$sc" = infergate ] && setup_infergate
+	case "$sc" in
+	limit_req | ka_limit_req) start_nginx 1 ;;
+	*) start_nginx 0 ;;
+	esac
+	case "$sc" in infergate | ka_infergate) setup_infergate "$sc" ;; esac
+	t0=$(nginx_ticks)
+	if [ "${sc#ka_}" != "$sc" ]; then
+		attack=0
+		inA taskset -c "$FLOOD_CPU" wrk -t1 -c64 -d"${DUR}s" --timeout 1s -s "$TMP/abuse_ka.lua" \
+			"http://[fd00:f1::1]:8080/" >"$TMP/abuse.out" 2>&1 &
+		ab_pid=$!
+		PIDS+=("$ab_pid")
+	fi
 	if [ "$attack" = 1 ]; then
 		inA timeout $((DUR + 10)) taskset -c "$FLOOD_CPU" "$GEN" gen "$VA" "$MAC" fd00:f1::1 8080 \
 			1048576 fd00:bad::1:0 $((DUR * 5000000)) >"$TMP/gen.out" 2>&1 &
@@ -212,19 +250,31 @@ run_scenario() { # ROUND SCENARIO
 	legit=$(grep '^{' "$TMP/legit.out" | tail -n1)
 	abuse=$( [ -n "$ab_pid" ] && grep '^{' "$TMP/abuse.out" | tail -n1 || echo '{}')
 	[ -n "$legit" ] || { echo "protect bench: wrk gave no result:"; cat "$TMP/legit.out"; exit 1; } >&2
-	[ "$sc" = infergate ] && teardown_infergate
+	ticks=$(($(nginx_ticks) - t0))
+	# what the data path refused (the 429s, and past the reply budget, drops):
+	# the abuser's attempts wrk does not count (each 429 closes its connection)
+	refused=0
+	if [ "$sc" = ka_infergate ]; then
+		refused=$(inS "$IG" --pin-dir "$PIN" status --json | python3 -c '
+import json, sys
+p = [p for p in json.load(sys.stdin)["ports"] if p["port"] == 8080][0]["reasons"]
+print("protect bench: ka_infergate:", {k: v for k, v in p.items() if v}, file=sys.stderr)
+print(sum(p.get(k, 0) for k in ("reject_429", "drop_budget", "drop_limit", "drop_no_reply")))')
+	fi
+	case "$sc" in infergate | ka_infergate) teardown_infergate ;; esac
 	stop_nginx
 	python3 -c '
 import json, sys
 r, sc, legit, abuse, dur = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4] or "{}"), float(sys.argv[5])
 fail = legit["connect"] + legit["read"] + legit["write"] + legit["status"] + legit["timeout"]
-print("%s,%s,%d,%d,%d,%d,%d,%d,%d" % (r, sc, legit["requests"], fail, legit["p50_us"], legit["p90_us"],
-      legit["p99_us"], abuse.get("requests", 0), abuse.get("requests", 0) - abuse.get("status", 0)))
-' "$r" "$sc" "$legit" "$abuse" "$DUR" >>"$csv"
+print("%s,%s,%d,%d,%d,%d,%d,%d,%d,%s,%s" % (r, sc, legit["requests"], fail, legit["p50_us"], legit["p90_us"],
+      legit["p99_us"], abuse.get("requests", 0), abuse.get("requests", 0) - abuse.get("status", 0), sys.argv[6],
+      sys.argv[7]))
+' "$r" "$sc" "$legit" "$abuse" "$DUR" "$ticks" "$refused" >>"$csv"
 }
 
 csv=$OUT/protect.csv
-echo "round,scenario,legit_requests,legit_failed,p50_us,p90_us,p99_us,abusive_requests,abusive_2xx" >"$csv"
+echo "round,scenario,legit_requests,legit_failed,p50_us,p90_us,p99_us,abusive_requests,abusive_2xx,nginx_ticks,kernel_refused" >"$csv"
 echo "protect bench: ${#SCENARIOS[@]} scenarios x $ROUNDS rounds x ${DUR} s" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	for sc in "${SCENARIOS[@]}"; do
