@@ -318,7 +318,8 @@ enum ig_reason {
 	 * passed each would reach a limited port uncharged. */
 	IG_R_DROP_DEEP = 18,     /* more VLAN tags (2) or IPv6 extension headers (6) than walked */
 	IG_R_DROP_FRAGMENT = 19, /* a first fragment without the whole TCP/UDP header, or a
-				  * later fragment that would overlap it (RFC 1858, 7112) */
+				  * later fragment that would overlap it (RFC 1858, 7112);
+				  * on a request port, any first fragment with data */
 	IG_R_DROP_UNREAD = 20,   /* TC: the headers lie past the skb's linear part */
 	IG_R_DROP_NO_REPLY = 21, /* a reply was due, but the sender is no single host or the
 				  * packet went to a group (broadcast, multicast, ...) */

@@ -312,6 +312,11 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 			bpf_map_delete_elem(&http_conns, &s->key);
 		return IG_R_PASS_FREE;
 	}
+	/* IP-fragmented: the rest of the segment comes in fragments without a
+	 * header, which pass unread; requests in them would never be counted.
+	 * TCP never sends it so (PMTU discovery): refused. */
+	if (p->first_frag)
+		return IG_R_DROP_FRAGMENT;
 	if (!c) {
 		__u32 start = 0;
 

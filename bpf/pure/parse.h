@@ -84,6 +84,9 @@ struct ig_pkt {
 	__u8 proto;  /* enum ig_proto */
 	__u8 tcp_flags;
 	__u8 nvlan;
+	/* the first of several IP fragments: its transport payload goes on in
+	 * fragments that carry no header (a request port refuses it) */
+	__u8 first_frag;
 };
 
 static __always_inline void ig_map_v4(__u8 *dst, __be32 a)
@@ -173,6 +176,7 @@ static __always_inline int ig_parse_ipv4(struct ig_cursor *c, struct ig_pkt *p, 
 	/* the rest of the header would come with a later fragment, unjudged */
 	if (res == IG_PARSE_BAD && (frag & IG_IP_MF))
 		return IG_PARSE_TINY_FRAG;
+	p->first_frag = !!(frag & IG_IP_MF);
 	return res;
 }
 
@@ -269,6 +273,7 @@ static __always_inline int ig_parse_ipv6(struct ig_cursor *c, struct ig_pkt *p, 
 	res = ig_parse_l4(c, nexthdr, p, data);
 	if (res == IG_PARSE_BAD && first_frag)
 		return IG_PARSE_TINY_FRAG;
+	p->first_frag = (__u8)first_frag;
 	return res;
 }
 

@@ -96,24 +96,36 @@ static const __u8 *reply_ok(const struct ig_frame *out, int v6, size_t req_len, 
 	return th + 20;
 }
 
+/* At burst 1, a data segment of the connection in state st admitted, then
+ * refused with reject: the reply's payload (reply_ok()), and the skeleton. */
+static const __u8 *refused_reply(enum hook h, int v6, const void *payload, size_t len,
+				 enum ig_http_scan st, struct ig_frame *out, size_t *n)
+{
+	struct infergate *skel = dp_load();
+	struct ig_frame f = data_frame(v6, payload, len);
+	const __u8 *pl;
+
+	dp_limit(skel, IG_PROTO_TCP, 8000, 1, 1, IG_UNIT_REQUEST, IG_ACTION_REJECT);
+	conn_put(skel, v6, st);
+	ASSERT_EQ(dp_run(skel, h, f.buf, f.len, out), rc_pass[h], "the first admitted");
+	conn_put(skel, v6, st);
+	ASSERT_EQ(dp_run(skel, h, f.buf, f.len, out), rc_tx[h], "the second: a 429");
+	pl = reply_ok(out, v6, len, n);
+	conn_del(skel, v6);
+	return pl;
+}
+
 IG_TEST(request_429_leaves_with_right_checksums)
 {
 	for (int h = 0; h < NHOOKS; h++) {
 		for (int v6 = 0; v6 < 2; v6++) {
-			struct infergate *skel = dp_load();
-			struct ig_frame f = data_frame(v6, req, sizeof(req) - 1), out;
-			const __u8 *pl;
+			struct ig_frame out;
 			size_t n;
+			const __u8 *pl = refused_reply(h, v6, req, sizeof(req) - 1, IG_HS_START,
+						       &out, &n);
 
-			dp_limit(skel, IG_PROTO_TCP, 8000, 1, 1, IG_UNIT_REQUEST, IG_ACTION_REJECT);
-			conn_put(skel, v6, IG_HS_START);
-			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_pass[h], "the first admitted");
-			conn_put(skel, v6, IG_HS_START);
-			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_tx[h], "the second: a 429");
-			pl = reply_ok(&out, v6, sizeof(req) - 1, &n);
 			ASSERT_EQ(n, IG_HTTP_429_LEN, "the whole 429");
 			ASSERT_TRUE(!memcmp(pl, "HTTP/1.1 429 Too Many Requests\r\n", 32), "status line");
-			conn_del(skel, v6);
 		}
 	}
 }
@@ -122,23 +134,16 @@ IG_TEST(request_h2c_429_is_frames_on_the_refused_stream)
 {
 	for (int h = 0; h < NHOOKS; h++) {
 		for (int v6 = 0; v6 < 2; v6++) {
-			struct infergate *skel = dp_load();
-			struct ig_frame f = data_frame(v6, h2_headers, sizeof(h2_headers)), out;
-			const __u8 *pl;
+			struct ig_frame out;
 			size_t n;
+			const __u8 *pl = refused_reply(h, v6, h2_headers, sizeof(h2_headers),
+						       IG_HS_H2, &out, &n);
 
-			dp_limit(skel, IG_PROTO_TCP, 8000, 1, 1, IG_UNIT_REQUEST, IG_ACTION_REJECT);
-			conn_put(skel, v6, IG_HS_H2);
-			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_pass[h], "the first admitted");
-			conn_put(skel, v6, IG_HS_H2);
-			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_tx[h], "the second: a 429");
-			pl = reply_ok(&out, v6, sizeof(h2_headers), &n);
 			ASSERT_EQ(n, IG_H2_429_LEN, "the h2 429");
 			ASSERT_EQ(pl[IG_H2_429_HEADERS_AT + 3], 1, "a HEADERS frame");
 			ASSERT_EQ(ig_get32(pl + IG_H2_429_HEADERS_AT + 5), 13, "on stream 13");
 			ASSERT_EQ(pl[IG_H2_429_GOAWAY_AT + 3], 7, "then GOAWAY");
 			ASSERT_EQ(ig_get32(pl + IG_H2_429_GOAWAY_AT + 9), 13, "naming stream 13");
-			conn_del(skel, v6);
 		}
 	}
 }
@@ -165,5 +170,39 @@ IG_TEST(request_segment_above_the_burst_is_admitted_into_debt)
 		conn_put(skel, 0, IG_HS_START);
 		ASSERT_EQ(dp_run(skel, h, one.buf, one.len, &out), rc_drop[h], "then one more: owed");
 		conn_del(skel, 0);
+	}
+}
+
+/* An IP-fragmented data segment: its first fragment holds one request, the
+ * others (no TCP header, passed unread) could hold any number more, which
+ * the kernel would reassemble uncounted. Refused, both families; a whole
+ * segment with the same request is admitted (the control). */
+IG_TEST(request_first_fragment_is_refused)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		for (int v6 = 0; v6 < 2; v6++) {
+			struct infergate *skel = dp_load();
+			struct ig_frame_spec s;
+			struct ig_frame f, whole = data_frame(v6, req, sizeof(req) - 1), out;
+
+			ig_frame_defaults(&s, v6, IG_F_TCP);
+			s.tcp_flags = IG_TCP_ACK | IG_TCP_PSH;
+			s.seq = SEQ;
+			s.ack = ACK;
+			s.payload = req;
+			s.payload_len = sizeof(req) - 1;
+			if (v6)
+				ig_frame_add_frag(&s, 0, 1);
+			else
+				s.frag_off = IG_F_MF;
+			f = IG_FRAME(&s);
+			dp_limit(skel, IG_PROTO_TCP, 8000, 1, 5, IG_UNIT_REQUEST, IG_ACTION_DROP);
+			conn_put(skel, v6, IG_HS_START);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_drop[h], "a first fragment");
+			ASSERT_EQ(dp_count(skel, 1, IG_R_DROP_FRAGMENT), 1, "counted drop_fragment");
+			ASSERT_EQ(dp_run(skel, h, whole.buf, whole.len, &out), rc_pass[h],
+				  "the same request unfragmented");
+			conn_del(skel, v6);
+		}
 	}
 }
