@@ -94,6 +94,18 @@ static __always_inline __u64 ig_http_dec(__u64 v, __u32 *nd)
 	return str;
 }
 
+/* The wait announced, in seconds and in milliseconds: rounded up, at least
+ * 1 (a client that waits as told is admitted), at most a day. */
+static __always_inline void ig_http_waits(__u64 wait_ns, __u64 *s, __u64 *ms)
+{
+	if (wait_ns > IG_HTTP_429_WAIT_MAX)
+		wait_ns = IG_HTTP_429_WAIT_MAX;
+	*ms = (wait_ns + IG_HTTP_NS_PER_MS - 1) / IG_HTTP_NS_PER_MS;
+	*s = (wait_ns + IG_NSEC_PER_SEC - 1) / IG_NSEC_PER_SEC;
+	*ms += !*ms;
+	*s += !*s;
+}
+
 /*
  * Write the whole response into buf (IG_HTTP_429_MAX bytes) and return its
  * length, IG_HTTP_429_LEN. wait_ns: until the client's bucket admits one more
@@ -105,12 +117,7 @@ static __always_inline __u32 ig_http_429(__u8 *buf, __u64 wait_ns)
 	__u64 ms, s, str;
 	__u32 nd;
 
-	if (wait_ns > IG_HTTP_429_WAIT_MAX)
-		wait_ns = IG_HTTP_429_WAIT_MAX;
-	ms = (wait_ns + IG_HTTP_NS_PER_MS - 1) / IG_HTTP_NS_PER_MS;
-	s = (wait_ns + IG_NSEC_PER_SEC - 1) / IG_NSEC_PER_SEC;
-	ms += !ms;
-	s += !s;
+	ig_http_waits(wait_ns, &s, &ms);
 	__builtin_memcpy(buf, IG_HTTP_429_HEAD, IG_HTTP_429_NUM_AT);
 	/* the body's padding first: the tail below lands on part of it */
 	__builtin_memcpy(buf + IG_HTTP_429_LEN - 8, "        ", 8);
@@ -180,12 +187,7 @@ static __always_inline __u32 ig_h2_429(__u8 *buf, __u64 wait_ns, __u32 stream)
 	__u64 ms, s;
 	__u8 *h = buf + IG_H2_429_HEADERS_AT + 9, *g = buf + IG_H2_429_GOAWAY_AT;
 
-	if (wait_ns > IG_HTTP_429_WAIT_MAX)
-		wait_ns = IG_HTTP_429_WAIT_MAX;
-	ms = (wait_ns + IG_HTTP_NS_PER_MS - 1) / IG_HTTP_NS_PER_MS;
-	s = (wait_ns + IG_NSEC_PER_SEC - 1) / IG_NSEC_PER_SEC;
-	ms += !ms;
-	s += !s;
+	ig_http_waits(wait_ns, &s, &ms);
 	/* SETTINGS: length 0, type 4, no flags, stream 0 */
 	__builtin_memcpy(buf, "\0\0\0\4\0\0\0\0\0", 9);
 	/* HEADERS: END_STREAM | END_HEADERS */

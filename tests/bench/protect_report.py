@@ -10,6 +10,16 @@ import csv
 import statistics
 import sys
 
+
+
+def legit(rs):
+    """The legitimate clients over rounds: requests, failures, success %, median p50."""
+    req = sum(int(r["legit_requests"]) for r in rs)
+    fail = sum(int(r["legit_failed"]) for r in rs)
+    return (req, fail, 100.0 * (req - fail) / req if req else 0.0,
+            statistics.median(int(r["p50_us"]) for r in rs))
+
+
 rows = list(csv.DictReader(open(sys.argv[1])))
 dur = float(sys.argv[3])
 order = ["baseline", "none", "limit_req", "infergate"]
@@ -32,10 +42,7 @@ for s in order:
     rs = by[s]
     if not rs:
         continue
-    req = sum(int(r["legit_requests"]) for r in rs)
-    fail = sum(int(r["legit_failed"]) for r in rs)
-    succ = 100.0 * (req - fail) / req if req else 0.0
-    p50 = statistics.median(int(r["p50_us"]) for r in rs)
+    req, fail, succ, p50 = legit(rs)
     p90 = statistics.median(int(r["p90_us"]) for r in rs)
     p99 = statistics.median(int(r["p99_us"]) for r in rs)
     ab = statistics.median(int(r["abusive_2xx"]) for r in rs) / dur
@@ -76,10 +83,7 @@ if any(by[s] for s in ka):
         rs = by[s_]
         if not rs:
             continue
-        req = sum(int(r["legit_requests"]) for r in rs)
-        fail = sum(int(r["legit_failed"]) for r in rs)
-        succ = 100.0 * (req - fail) / req if req else 0.0
-        p50 = statistics.median(int(r["p50_us"]) for r in rs)
+        req, fail, succ, p50 = legit(rs)
         # wrk counts the responses it read; the kernel's refusals close the
         # connection under it: those are the data path's count
         sent = statistics.median(int(r["abusive_requests"]) + int(r.get("kernel_refused") or 0)
