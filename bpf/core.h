@@ -214,7 +214,7 @@ IG_STAGE(ig_stage_reject, ig_parse_here, return ig_reply(ctx, hook, p))
  * verifier's limit) */
 IG_STAGE(ig_stage_429, ig_stage_parse,
 	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
-		ig_reply_429(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_HTTP)
+		ig_reply_429(ctx, hook, p, arg) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_HTTP)
 IG_STAGE(ig_stage_req_refused, ig_stage_parse, return ig_req_refused(p, arg))
 IG_STAGE(ig_stage_synack, ig_stage_parse,
 	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
@@ -255,7 +255,8 @@ enum ig_reply_kind {
  * the token back. A refused request's framing is taken back when no 429 goes
  * out (its segment is dropped and comes again), else marked for teardown,
  * before the frame becomes the reply (the stage reads the client's frame). */
-static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, enum ig_reply_kind kind)
+static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, enum ig_reply_kind kind,
+					int level)
 {
 	struct ig_refund rf = {};
 	int r = ig_reject_admit(ctx, hook, &rf);
@@ -269,7 +270,7 @@ static __always_inline int ig_reply_out(void *ctx, enum ig_hook hook, enum ig_re
 	else if (kind == IG_REPLY_SYNACK)
 		r = IG_CALL_STAGE(ig_stage_synack, ctx, hook, 0);
 	else if (kind == IG_REPLY_429) {
-		r = IG_CALL_STAGE(ig_stage_429, ctx, hook, 0);
+		r = IG_CALL_STAGE(ig_stage_429, ctx, hook, level);
 		if (r != IG_R_REJECT_HTTP)
 			IG_CALL_STAGE(ig_stage_req_refused, ctx, hook, IG_REQ_UNANSWERED);
 	} else
@@ -314,7 +315,8 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	    r == IG_R_DRY_REJECT || r == IG_R_DROP_DENY)
 		ig_level_count(slot, level);
 	if (r == IG_NEED_REJECT) {
-		r = ig_reply_out(ctx, hook, req ? IG_REPLY_429 : cookie ? IG_REPLY_SYNACK : IG_REPLY_LIMIT);
+		r = ig_reply_out(ctx, hook, req ? IG_REPLY_429 : cookie ? IG_REPLY_SYNACK : IG_REPLY_LIMIT,
+				 (int)level);
 	} else if (req &&
 		   (r == IG_R_DROP_LIMIT || r == IG_R_DROP_DENY || r == IG_R_DROP_CONTENDED)) {
 		/* dropped: counted again when the client sends it again */
@@ -329,7 +331,7 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 			r = IG_CALL_STAGE(ig_stage_steer, ctx, hook, r);
 			/* a refusal is a reply like any other: the budget caps it */
 			if (r == IG_NEED_RST)
-				r = ig_reply_out(ctx, hook, IG_REPLY_OPEN);
+				r = ig_reply_out(ctx, hook, IG_REPLY_OPEN, 0);
 		}
 	}
 	/* ig_verdict() takes r < IG_R_MAX only */
@@ -360,7 +362,7 @@ __noinline int ig_stage_egress_tc(struct __sk_buff *ctx, int arg)
 	asm volatile("" : : "r"(arg));
 	if (!ctx || ig_stage_parse_tc(ctx, &pkt))
 		return 0;
-	return ig_hier_egress(ctx, &pkt);
+	return ig_hier_egress(ctx, &pkt, arg);
 }
 
 /* The egress program's core (TC only: XDP has no egress). Steered replies get
@@ -388,7 +390,7 @@ static __always_inline int ig_handle_egress(struct __sk_buff *skb)
 	idx = IG_PORT_INDEX(p.proto, p.sport);
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
 	if (rw > 0 || (pol && (pol->flags & (IG_POL_F_CONNS | IG_POL_F_TOKENS))))
-		ig_stage_egress_tc(skb, ig_opaque(0));
+		ig_stage_egress_tc(skb, ig_opaque(local));
 	return TC_ACT_UNSPEC;
 }
 

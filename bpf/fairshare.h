@@ -456,9 +456,11 @@ static __always_inline void ig_tokens_spend(struct ig_hier_scratch *s, const str
 }
 
 /* What the egress program does for a fair-share port's reply: the token
- * charge; for a SYN-ACK, what the client's ACK must acknowledge; for a
- * server's FIN or RST, the connection's slot back. */
-static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig_pkt *p)
+ * charge (local: the server's own; not the replies the data path sent from
+ * ingress, whose 429 would add to the very debt it announces); for a
+ * SYN-ACK, what the client's ACK must acknowledge; for a server's FIN or
+ * RST, the connection's slot back. */
+static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig_pkt *p, int local)
 {
 	__u32 idx = IG_PORT_INDEX(p->proto, p->sport), slot;
 	struct ig_hier_scratch *s = ig_hier_scratch();
@@ -483,7 +485,7 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 							     p->l4_off));
 		}
 	}
-	if ((pol->flags & IG_POL_F_TOKENS) && lim->tokens_per_min) {
+	if (local && (pol->flags & IG_POL_F_TOKENS) && lim->tokens_per_min) {
 		/* skb->len: a TSO train's header still says one segment */
 		len = ig_ctx_u32(skb, struct __sk_buff, len);
 		off = p->proto == IG_PROTO_TCP ? p->payload_off : p->l4_off + 8;

@@ -55,6 +55,7 @@ struct ig_req_scratch {
 	__u32 h2_stream;
 	__u32 pad;
 	struct ig_flow_key key;
+	struct ig_client_key client;
 	/* off the stack: the entry, this stage and the scanner share 512 bytes */
 	struct ig_http_conn fresh;
 	struct ig_pkt q;
@@ -412,12 +413,33 @@ static __always_inline int ig_req_teardown_due(__u32 slot)
 	return last && *last && ig_now() - *last < IG_REQ_TEARDOWN_NS;
 }
 
+/* Until the client's LLM-token debt is paid (fairshare.h refuses while its
+ * tat is a window or more ahead): 0 when it has none. */
+static __always_inline __u64 ig_req_token_wait(struct ig_req_scratch *s, const struct ig_pkt *p,
+					       __u64 now)
+{
+	struct ig_token_state *ts;
+	__u64 tat;
+
+	__builtin_memset(&s->client, 0, sizeof(s->client));
+	__builtin_memcpy(s->client.addr, p->saddr, 16);
+	s->client.port = p->dport;
+	s->client.proto = p->proto;
+	ts = bpf_map_lookup_elem(&tokens, &s->client);
+	if (!ts)
+		return 0;
+	tat = *(volatile __u64 *)&ts->tat;
+	return tat >= now + IG_TOKEN_WINDOW_NS ? tat - now - IG_TOKEN_WINDOW_NS + 1 : 0;
+}
+
 /*
- * When a source's bucket will admit one more unit: for the 429's Retry-After.
- * The source's own bucket at the port's rate; a refusal by another level
+ * When the client will be admitted again: for the 429's Retry-After. Refused
+ * for its token debt, when that is paid; else when the source's own bucket
+ * at the port's rate admits one more unit; a refusal by another level
  * (prefix, port, tier) is told the port's spacing, 1/rate.
  */
-static __always_inline __u64 ig_req_wait(const struct ig_pkt *p, __u64 now)
+static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct ig_pkt *p,
+					 __u64 now, int level)
 {
 	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
 	struct ig_policy *pol = bpf_map_lookup_elem(&port_policy, &idx);
@@ -425,6 +447,11 @@ static __always_inline __u64 ig_req_wait(const struct ig_pkt *p, __u64 now)
 	__u64 ident, spacing, wait = 0;
 	int i;
 
+	if (level == IG_L_TOKENS) {
+		wait = ig_req_token_wait(s, p, now);
+		if (wait)
+			return wait;
+	}
 	if (!pol || !pol->rate)
 		return IG_NSEC_PER_SEC;
 	spacing = IG_NSEC_PER_SEC / pol->rate;
@@ -537,7 +564,8 @@ static __always_inline void *ig_req_reframe(void *ctx, enum ig_hook hook,
 
 /* The refused request's segment, in place, as the 429 to the client: the
  * response, then FIN, acknowledging the request so that it is not sent again. */
-static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+					int level)
 {
 	struct ig_req_scratch *s = ig_req_scratch();
 	__u32 l3 = p->l3_off, hl, len, thlen = 0, plen = ig_req_payload_len(p);
@@ -557,7 +585,7 @@ static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const stru
 	/* a window of 0 would hold back the client's FIN */
 	o.window = 0xffff;
 
-	wait = ig_req_wait(p, ig_now());
+	wait = ig_req_wait(s, p, ig_now(), level);
 	hl = p->ipv6 ? sizeof(struct ig_seg6) : sizeof(struct ig_seg4);
 	/* the whole 429, or where the frame cannot grow that far (XDP behind a
 	 * request of < ~130 bytes), its head; on h2c, its frames (73 bytes) */

@@ -354,6 +354,33 @@ t_sdk_retry() {
 	echo "measured: streamed: 3 calls, $(sj '["statuses"].get("429", 0)') answered 429"
 }
 
+# A client in LLM-token debt (issue 19's refusal): charged 6100 tokens on a
+# budget of 6000 a minute, it owes ~1 s past the minute's allowance. Its next
+# call gets a 429 whose retry-after-ms is that debt (not the port's 10 ms
+# spacing, which sent the SDK's retries back too soon: all three refused),
+# the SDK waits it out, and the retry succeeds; another address is untouched.
+t_token_debt() {
+	local ra
+	sdk_preflight
+	setup --rate 100/s --burst 100 --unit request --action reject --tokens-per-min 6000
+	ig charge "$C4" "$PORT" 6100 >/dev/null
+	sdk --base-url "http://$S4:$PORT/v1" --calls 1 --concurrency 1
+	ra=$(sj '["retry_after"]["min_ms"]')
+	echo "measured: 6100 tokens charged on 6000/min: the call got $(sj '["statuses"]')," \
+		"retry-after-ms $ra..$(sj '["retry_after"]["max_ms"]'), waits" \
+		"$(sj '["retries"]["min_slack_ms"]')..$(sj '["retries"]["max_slack_ms"]') ms past them"
+	ig_assert_eq "$(sj '["ok"]')" 1 "the call, after its wait"
+	ig_assert_eq "$(sj '["statuses"].get("429", 0)')" 1 "429s on the way (one)"
+	# (node starts in a few hundred ms of it; the port's spacing would be 10)
+	ig_fcmp "$ra >= 100 && $ra <= 1100" || ig_fail "retry-after-ms $ra is not the debt (< 1 s)"
+	ig_fcmp "$(sj '["retries"]["min_slack_ms"]') >= -1.5" ||
+		ig_fail "the retry came before the retry-after-ms it was given: $(sj '["retries"]')"
+	ig_assert_eq "$(api "j['by_peer'].get('$C4', 0)")" 1 "calls the backend saw"
+	sdk --base-url "http://[$S6]:$PORT/v1" --calls 1 --concurrency 1 --max-retries 0
+	ig_assert_eq "$(sj '["ok"]')" 1 "a call from another address"
+	assert_no_leftovers
+}
+
 # --action drop: nothing is refused; a request over the limit loses its
 # segment and the client's TCP sends it again until a token is there. 3
 # keep-alive clients x 3 requests at 2/s burst 2: all succeed, later, and
@@ -472,6 +499,7 @@ for HOOK in xdp tc; do
 	run_test "$HOOK/request-python6-keepalive" t_python6
 	run_test "$HOOK/request-sdk-burst" t_sdk_burst
 	run_test "$HOOK/request-sdk-retry6" t_sdk_retry
+	run_test "$HOOK/request-token-debt" t_token_debt
 	run_test "$HOOK/request-drop" t_drop
 	run_test "$HOOK/request-port-level" t_port_level
 	run_test "$HOOK/request-dry-run" t_dry
