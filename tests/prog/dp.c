@@ -221,6 +221,16 @@ __u32 dp_run(struct infergate *skel, enum hook h, const void *frame, size_t len,
 	return dp_run_prog(h == XDP ? skel->progs.ig_xdp : skel->progs.ig_tc, frame, len, out);
 }
 
+__u32 dp_run_tc_gro(struct infergate *skel, const void *frame, size_t len, __u32 segs)
+{
+	struct __sk_buff ctx = { .gso_segs = segs, .gso_size = 1448 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ig_tc), &opts), "test run");
+	return opts.retval;
+}
+
 __u32 dp_run_egress(struct infergate *skel, const void *frame, size_t len, struct ig_frame *out)
 {
 	return dp_run_prog(skel->progs.ig_tc_egress, frame, len, out);

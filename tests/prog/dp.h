@@ -49,6 +49,9 @@ __u64 dp_count(struct infergate *skel, __u32 slot, enum ig_reason reason);
  * left it in *out. */
 __u32 dp_run(struct infergate *skel, enum hook h, const void *frame, size_t len,
 	     struct ig_frame *out);
+/* Run one frame through the TC ingress program as an skb that GRO made of
+ * `segs` segments (gso_segs; gso_size 1448). */
+__u32 dp_run_tc_gro(struct infergate *skel, const void *frame, size_t len, __u32 segs);
 /* Run one frame through the TC egress program. */
 __u32 dp_run_egress(struct infergate *skel, const void *frame, size_t len, struct ig_frame *out);
 /* Events waiting in the ring buffer, consumed: up to max copied to out;

@@ -148,17 +148,24 @@ IG_TEST(request_h2c_429_is_frames_on_the_refused_stream)
 	}
 }
 
+/* Three requests back to back (pipelined) in buf: their length. */
+static size_t three_requests(char *buf)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		memcpy(buf + n, req, sizeof(req) - 1);
+		n += sizeof(req) - 1;
+	}
+	return n;
+}
+
 /* Three requests in one segment at burst 2: admitted from the full bucket,
  * the source then owes one; the next request is refused. */
 IG_TEST(request_segment_above_the_burst_is_admitted_into_debt)
 {
 	char three[3 * sizeof(req)];
-	size_t n = 0;
-
-	for (int i = 0; i < 3; i++) {
-		memcpy(three + n, req, sizeof(req) - 1);
-		n += sizeof(req) - 1;
-	}
+	size_t n = three_requests(three);
 	for (int h = 0; h < NHOOKS; h++) {
 		struct infergate *skel = dp_load();
 		struct ig_frame f = data_frame(0, three, n), one = data_frame(0, req, sizeof(req) - 1);
@@ -207,17 +214,6 @@ IG_TEST(request_first_fragment_is_refused)
 	}
 }
 
-/* One TC run of an skb that GRO made of `segs` segments. */
-static __u32 run_tc_gro(struct infergate *skel, const struct ig_frame *f, __u32 segs)
-{
-	struct __sk_buff ctx = { .gso_segs = segs, .gso_size = 1448 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->buf, .data_size_in = (__u32)f->len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ig_tc), &opts), "test run");
-	return opts.retval;
-}
-
 /* A GRO train on TC holding three requests (three segments of one each,
  * coalesced): charged three, so at burst 4 the next train of three is over
  * the limit; with reject it cannot become one 429 (a train is no single
@@ -226,12 +222,7 @@ static __u32 run_tc_gro(struct infergate *skel, const struct ig_frame *f, __u32 
 IG_TEST(request_gro_train_on_tc_counts_each_request)
 {
 	char three[3 * sizeof(req)];
-	size_t n = 0;
-
-	for (int i = 0; i < 3; i++) {
-		memcpy(three + n, req, sizeof(req) - 1);
-		n += sizeof(req) - 1;
-	}
+	size_t n = three_requests(three);
 	for (int action = 0; action < 2; action++) {
 		struct infergate *skel = dp_load();
 		struct ig_frame f = data_frame(0, three, n);
@@ -241,12 +232,12 @@ IG_TEST(request_gro_train_on_tc_counts_each_request)
 		dp_limit(skel, IG_PROTO_TCP, 8000, 1, 4, IG_UNIT_REQUEST,
 			 action ? IG_ACTION_REJECT : IG_ACTION_DROP);
 		conn_put(skel, 0, IG_HS_START);
-		ASSERT_EQ(run_tc_gro(skel, &f, 3), rc_pass[TC], "a train of 3 requests at burst 4");
+		ASSERT_EQ(dp_run_tc_gro(skel, f.buf, f.len, 3), rc_pass[TC], "a train of 3 requests at burst 4");
 		ASSERT_OK(bpf_map__lookup_elem(skel->maps.http_conns, &k, sizeof(k), &v, sizeof(v), 0),
 			  "the entry");
 		ASSERT_EQ(v.next_seq, SEQ + n, "followed past the train");
 		conn_put(skel, 0, IG_HS_START);
-		ASSERT_EQ(run_tc_gro(skel, &f, 3), rc_drop[TC], "the same 3 again: 1 token left");
+		ASSERT_EQ(dp_run_tc_gro(skel, f.buf, f.len, 3), rc_drop[TC], "the same 3 again: 1 token left");
 		ASSERT_OK(bpf_map__lookup_elem(skel->maps.http_conns, &k, sizeof(k), &v, sizeof(v), 0),
 			  "the entry");
 		ASSERT_EQ(v.next_seq, SEQ, "the refused train's framing taken back");

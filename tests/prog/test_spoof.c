@@ -557,17 +557,6 @@ IG_TEST(spoof_low_rate_source_gets_no_second_unit_before_its_interval)
 
 /* ------------------------------------------------ the byte unit on TC */
 
-/* One run of the TC program on an skb that GRO made of `segs` segments. */
-static __u32 run_tc_gro(struct infergate *skel, const struct ig_frame *f, __u32 segs)
-{
-	struct __sk_buff ctx = { .gso_segs = segs, .gso_size = 1448 };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = f->buf, .data_size_in = (__u32)f->len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-
-	ASSERT_OK(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.ig_tc), &opts), "test run");
-	return opts.retval;
-}
-
 /* A GRO aggregate of n segments was n frames on the wire, each with its
  * headers: the byte unit charges what the wire carried, so that TC and XDP
  * count the same traffic alike (skb->len has one set of headers). */
@@ -593,8 +582,8 @@ IG_TEST(spoof_tc_gro_aggregate_is_charged_its_wire_bytes)
 
 			dp_limit(skel, udp ? IG_PROTO_UDP : IG_PROTO_TCP, PORT, 1, burst, IG_UNIT_BYTE,
 				 IG_ACTION_DROP);
-			ASSERT_EQ(run_tc_gro(skel, &f, 3), TC_UNSPEC_RC, "the first");
-			ASSERT_EQ(run_tc_gro(skel, &f, 3), burst < 2 * wire ? TC_SHOT_RC : TC_UNSPEC_RC,
+			ASSERT_EQ(dp_run_tc_gro(skel, f.buf, f.len, 3), TC_UNSPEC_RC, "the first");
+			ASSERT_EQ(dp_run_tc_gro(skel, f.buf, f.len, 3), burst < 2 * wire ? TC_SHOT_RC : TC_UNSPEC_RC,
 				  burst < 2 * wire ? "a burst 1 byte short of twice the wire bytes"
 						   : "twice the wire bytes");
 		}
