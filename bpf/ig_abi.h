@@ -14,6 +14,7 @@
 #include <linux/types.h>
 #endif
 #include "pure/http.h" /* struct ig_http_state */
+#include "pure/resp.h" /* struct ig_resp_state, enum ig_token_count */
 
 /* Where an instance lives unless --pin-dir says otherwise. */
 #define IG_DEFAULT_PIN_DIR "/sys/fs/bpf/infergate"
@@ -81,6 +82,12 @@ struct ig_policy {
  * `fleet_counts` for the agent to publish, and sources the fleet has spent
  * are refused while `fleet_block` says so. Needs IG_POL_F_HIER. */
 #define IG_POL_F_FLEET 0x10
+/* How a token-budget port's replies are counted (enum ig_token_count), two
+ * bits of the flags so that a policy written by 0.6 (0: usage) keeps its
+ * layout; 3 is read as bytes. */
+#define IG_POL_COUNT_SHIFT 5
+#define IG_POL_COUNT_MASK (3U << IG_POL_COUNT_SHIFT)
+#define IG_POL_COUNT(flags) (((flags) & IG_POL_COUNT_MASK) >> IG_POL_COUNT_SHIFT)
 
 /*
  * The levels of fair share, map `port_limits` (ARRAY[IG_MAX_SLOTS], indexed by
@@ -214,7 +221,8 @@ struct ig_client_key {
  * run ahead of now without bound (a debt). Spending t tokens moves `tat` by
  * t * 60e9 / tokens_per_min ns; the balance is a minute's worth minus the
  * debt, so new connections are refused while tat >= now + 60 s, and admitted
- * again once it has refilled past zero. `spent` only ever grows (for status).
+ * again once it has refilled past zero. `spent`: tokens charged so far (for
+ * status), less what a usage report gave back.
  */
 struct ig_token_state {
 	__u64 tat;
@@ -222,6 +230,14 @@ struct ig_token_state {
 };
 
 #define IG_TOKEN_WINDOW_NS (60ULL * 1000000000ULL)
+
+/* What the replies of a token-budget port were counted by, per CPU, map
+ * `token_rules` (PERCPU_ARRAY by slot): responses whose count ended under
+ * each rule, and the tokens charged under it (corrections included). */
+struct ig_token_rules {
+	__u64 responses[IG_TC_MAX];
+	__u64 tokens[IG_TC_MAX];
+};
 #define IG_DEFAULT_TOKEN_CLIENTS 65536
 
 /* max-conns: one entry per counted connection, map `conns` (HASH, key struct
@@ -651,6 +667,8 @@ IG_STATIC_ASSERT(sizeof(struct ig_rate) == 16, "ig_rate layout");
 IG_STATIC_ASSERT(sizeof(struct ig_client_key) == 20, "ig_client_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_token_state) == 16, "ig_token_state layout");
 IG_STATIC_ASSERT(sizeof(struct ig_conn) == 16, "ig_conn layout");
+IG_STATIC_ASSERT(sizeof(struct ig_token_rules) == 16 * IG_TC_MAX, "ig_token_rules layout");
+IG_STATIC_ASSERT((IG_TC_MAX - 1) <= (IG_POL_COUNT_MASK >> IG_POL_COUNT_SHIFT), "rule fits its bits");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 IG_STATIC_ASSERT(sizeof(struct ig_pending) == 16, "ig_pending layout");
 IG_STATIC_ASSERT(sizeof(struct ig_http_conn) == 2 * sizeof(struct ig_http_state) + 16,

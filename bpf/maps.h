@@ -185,6 +185,24 @@ struct {
 	__type(value, struct ig_token_state);
 } tokens SEC(".maps");
 
+/* How each server socket's responses are being read for the token count
+ * (pure/resp.h). Socket storage: it lives and dies with the socket, so a
+ * flood of connections costs the server its sockets before it costs this. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ig_resp_state);
+} resp_socks SEC(".maps");
+
+/* Which rule counted the replies of each token-budget port (by slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_token_rules);
+} token_rules SEC(".maps");
+
 /* max-conns: the counted connections, and the count per client. Plain hashes,
  * not LRU: an evicted entry would never be uncounted. Only a completed
  * handshake makes an entry, a count goes at zero, and when either is full a
