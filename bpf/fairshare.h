@@ -25,6 +25,7 @@
 #include "ctx.h"
 #include "maps.h"
 #include "stages.h"
+#include "tokens.h"
 
 /* Per-CPU room for the stage's keys (maps.h): it shares 512 bytes of stack
  * with the entry point. */
@@ -418,42 +419,8 @@ static __always_inline void ig_conns_synack(struct ig_hier_scratch *s, const str
 	bpf_map_update_elem(&pending, &s->flow, &fresh, BPF_ANY);
 }
 
-/*
- * Charge a reply's payload to its client's token budget: bytes / bytes-per-
- * token tokens, i.e. tat moves by bytes * 60e9 / (tokens_per_min * bpt) ns.
- * Never refused: a client may go as deep into debt as its answers take.
- */
-static __always_inline void ig_tokens_spend(struct ig_hier_scratch *s, const struct ig_pkt *p,
-					    const struct ig_limits *lim, __u64 bytes, __u64 now)
-{
-	__u64 bpt = lim->bytes_per_token ? lim->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN;
-	__u64 inc = bytes * (IG_TOKEN_WINDOW_NS / bpt) / lim->tokens_per_min;
-	struct ig_token_state *ts, fresh = {};
-	int i;
-
-	if (!inc)
-		return;
-	ig_client_key_make(&s->client, p->daddr, p->sport, p->proto);
-	ts = bpf_map_lookup_elem(&tokens, &s->client);
-	if (!ts) {
-		bpf_map_update_elem(&tokens, &s->client, &fresh, BPF_NOEXIST);
-		ts = bpf_map_lookup_elem(&tokens, &s->client);
-		if (!ts)
-			return;
-	}
-	__sync_fetch_and_add(&ts->spent, bytes / bpt);
-#pragma unroll
-	for (i = 0; i < IG_CAS_TRIES; i++) {
-		__u64 old = *(volatile __u64 *)&ts->tat;
-
-		if (old >= now) { /* in use: debt adds up, no race to lose */
-			__sync_fetch_and_add(&ts->tat, inc);
-			return;
-		}
-		if (__sync_val_compare_and_swap(&ts->tat, old, now + inc) == old)
-			return;
-	}
-}
+/* ig_hier_egress(): the reply is to be read for its tokens */
+#define IG_EGRESS_READ 1
 
 /* What the egress program does for a fair-share port's reply: the token
  * charge (local: the server's own; not the replies the data path sent from
@@ -486,12 +453,44 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 		}
 	}
 	if (local && (pol->flags & IG_POL_F_TOKENS) && lim->tokens_per_min) {
+		__u32 mode = IG_POL_COUNT(pol->flags);
+
 		/* skb->len: a TSO train's header still says one segment */
 		len = ig_ctx_u32(skb, struct __sk_buff, len);
 		off = p->proto == IG_PROTO_TCP ? p->payload_off : p->l4_off + 8;
-		if (len > off)
-			ig_tokens_spend(s, p, lim, len - off, ig_now());
+		if (len <= off)
+			return 0;
+		ig_client_key_make(&s->client, p->daddr, p->sport, p->proto);
+		if (p->proto == IG_PROTO_TCP && mode < IG_TC_BYTES) {
+			s->tok_seq = p->seq;
+			s->tok_off = off;
+			s->tok_len = len - off;
+			s->tok_slot = slot;
+			s->tok_mode = mode;
+			return IG_EGRESS_READ;
+		}
+		ig_tokens_spend(&s->client, lim, len - off, ig_now());
 	}
+	return 0;
+}
+
+/* The reply segment ig_hier_egress() left in the scratch, read for its
+ * tokens (called from the egress entry itself: the reading's calls go four
+ * frames deep, which the stage's own frame would push past 512 bytes). */
+__noinline int ig_stage_tokens_tc(struct __sk_buff *skb, int arg)
+{
+	struct ig_hier_scratch *s = ig_hier_scratch();
+	struct ig_limits *lim;
+	__u32 slot;
+
+	asm volatile("" : : "r"(arg));
+	if (!skb || !s)
+		return 0;
+	slot = s->tok_slot & (IG_MAX_SLOTS - 1);
+	lim = bpf_map_lookup_elem(&port_limits, &slot);
+	if (lim && lim->tokens_per_min)
+		ig_tokens_count(skb, &s->client, lim, slot, s->tok_mode, s->tok_seq, s->tok_off,
+				s->tok_len, ig_now());
 	return 0;
 }
 

@@ -276,6 +276,12 @@ struct ig_hier_scratch {
 	struct ig_flow_key flow;
 	struct ig_client_key client;
 	struct ig_lpm_key lpm;
+	/* a reply segment for the token stage (its own frame: see core.h) */
+	__u32 tok_seq;
+	__u32 tok_off;
+	__u32 tok_len;
+	__u32 tok_slot;
+	__u32 tok_mode;
 };
 
 struct {

@@ -1,0 +1,784 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Token counting: what a server's HTTP/1.x responses cost in LLM tokens, read
+ * off its socket's stream as it leaves (TC egress), per socket in a struct
+ * ig_resp_state (pure/resp.h).
+ *
+ * Read byte by byte: the status line and the header block (Content-Type,
+ * Content-Encoding, Content-Length, Transfer-Encoding), chunk-size lines and
+ * trailers. Skipped by arithmetic: bodies and chunk data, except
+ *  - the first bytes of each chunk of a text/event-stream, which say whether
+ *    it is a `data:` event (one token; `data: [DONE]` is none),
+ *  - the last bytes of each such chunk, and for a stream's chunk that ends in
+ *    "}}" (the usage event of vLLM, TGI, llama.cpp and OpenAI ends so; a
+ *    content event ends "]}" or "\"}") its last IG_RESP_TAIL_SSE bytes,
+ *  - the last IG_RESP_TAIL bytes of an application/json body (or of each of
+ *    its chunks), where the engines put "usage".
+ * Those windows go through a matcher for `"usage"` ws `:` ws `{ ... }` that
+ * reads prompt_tokens, completion_tokens and total_tokens at the object's
+ * first level. JSON escapes every '"' inside a string, so the text of a
+ * completion (which a client can steer) never matches: `"usage"` followed by
+ * ':' and '{' only occurs as a key whose value is an object.
+ *
+ * The charge follows the response: the prompt (the bytes the socket received
+ * since the last response began, / bytes-per-token) when the head is read;
+ * then one token per event of a stream, the body's bytes / bytes-per-token
+ * otherwise (one token per byte when compressed: asking for gzip earns no
+ * discount); and when a usage object is read, the response's charge is set to
+ * its total (the difference charged or given back). A response that ends
+ * without one keeps what it was charged. What cannot be framed (not HTTP/1.x,
+ * h2, TLS, a bad Content-Length or chunk size, a body up to the close) turns
+ * the socket opaque for good: every byte by the bytes rule.
+ *
+ * One function of this file runs per call of the caller's loop (ig_resp_step);
+ * the caller defines IG_RESP_LOAD(src, off, dst, len) (a copy of len bytes at
+ * payload offset off, 0 on success) and IG_RESP_FN (how the functions are
+ * linked: BPF global functions are verified once each, not once per caller).
+ */
+#ifndef IG_RESP_SCAN_H
+#define IG_RESP_SCAN_H
+
+#include "pure/hdr.h" /* __always_inline, natively too */
+#include "pure/resp.h"
+
+#ifndef IG_RESP_FN
+#define IG_RESP_FN static inline
+#endif
+#ifndef IG_RESP_SRC
+/* natively, the payload in memory */
+#define IG_RESP_SRC const __u8
+#define IG_RESP_LOAD(src, io, off, dst, len) \
+	(__builtin_memcpy((dst), (src) + (io)->poff + (off), (len)), 0)
+#endif
+
+/* Bytes per IG_RESP_LOAD into the scratch buffer: a power of two. */
+#define IG_RESP_BUF 256
+/* The windows. OpenAI's usage object (with its *_details) starts ~350 bytes
+ * before the end of a reply, llama.cpp's (timings follow it) ~500. */
+#define IG_RESP_TAIL 768
+#define IG_RESP_TAIL_SSE 512
+/* How many bytes of a chunk decide whether it is an event. */
+#define IG_RESP_HEAD_PEEK 12
+/* Numbers past these are not what an engine reports: capped. */
+#define IG_RESP_NUM_MAX 0x7fffffffU
+#define IG_RESP_SIZE_MAX (1ULL << 40)
+
+/* IG_RF_*: ig_resp_state.flags, of the response being read. */
+#define IG_RF_SP 0x1	     /* the status line's first space was read */
+#define IG_RF_CL 0x2	     /* a Content-Length was read (in left) */
+#define IG_RF_CHUNKED 0x4    /* a Transfer-Encoding was read */
+#define IG_RF_BAD 0x8	     /* a framing header that cannot be trusted */
+#define IG_RF_VAL_ANY 0x10   /* the header value has begun */
+#define IG_RF_VAL_END 0x20   /* its first token has ended */
+#define IG_RF_DIGITS 0x40    /* a digit of the number being read */
+#define IG_RF_USAGE 0x80     /* a usage object set the charge */
+#define IG_RF_USAGE_NEW 0x100 /* ...just now: the caller settles it */
+#define IG_RF_DSTART 0x200   /* at the start of a chunk's data */
+#define IG_RF_GAP 0x400	     /* bytes were skipped since the matcher last read */
+#define IG_RF_SSE 0x800	     /* Content-Type: text/event-stream */
+#define IG_RF_JSON 0x1000    /* Content-Type: application/json */
+#define IG_RF_PACKED 0x2000  /* Content-Encoding other than identity */
+
+/* Which header's value is read. */
+enum { IG_RH_OTHER = 0, IG_RH_CL, IG_RH_TE, IG_RH_CT, IG_RH_CE };
+
+/* The usage matcher: 0..6 bytes of "\"usage\"" matched, then these. */
+enum {
+	IG_UM_LIT_END = 7, /* after the key: whitespace, then ':' */
+	IG_UM_COLON,	   /* after ':': whitespace, then '{' */
+	IG_UM_OBJ,	   /* inside the object, between strings */
+	IG_UM_STR,	   /* inside a string of the object */
+	IG_UM_ESC,	   /* after a backslash in one */
+};
+
+/* What ig_resp_byte() tells the step. */
+enum {
+	IG_RE_NONE = 0,
+	IG_RE_HEAD,   /* the header block ended */
+	IG_RE_CHUNK,  /* a chunk-size line ended (size in val) */
+	IG_RE_END,    /* the last chunk's trailers ended: the response is over */
+	IG_RE_OPAQUE, /* cannot be framed */
+};
+
+/* FNV-1a, lower case: header names, media types and usage keys are told
+ * apart by it (they come from the server, not from a client). */
+#define IG_FNV_INIT 2166136261U
+static __always_inline __u32 ig_fnv(__u32 h, __u32 c)
+{
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	return (h ^ c) * 16777619U;
+}
+
+/* The names, values and keys the counter cares about, hashed so (the unit
+ * tests check each against ig_fnv() of its text). */
+#define IG_H_CL 0x4df9451dU	    /* content-length */
+#define IG_H_TE 0xddb4744cU	    /* transfer-encoding */
+#define IG_H_CT 0xfcf70995U	    /* content-type */
+#define IG_H_CE 0x03e2ed88U	    /* content-encoding */
+#define IG_V_SSE 0x19805eccU	    /* text/event-stream */
+#define IG_V_JSON 0x69e8e6a8U	    /* application/json */
+#define IG_V_IDENTITY 0xa945349bU   /* identity */
+#define IG_K_PROMPT 0x16ca672eU	    /* prompt_tokens */
+#define IG_K_COMPLETION 0x56aa314aU /* completion_tokens */
+#define IG_K_TOTAL 0xe13df7e0U	    /* total_tokens */
+
+/* Literals matched a byte at a time, packed little end first: no memory to
+ * bound-check in BPF. */
+#define IG_LIT_HTTP 0x2f50545448ULL	/* "HTTP/" */
+#define IG_LIT_USAGE 0x22656761737522ULL /* "\"usage\"" */
+#define IG_LIT_AT(lit, i) ((__u32)(((lit) >> (((i) & 7) * 8)) & 0xff))
+
+static __always_inline int ig_is_ows(__u32 c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static __always_inline int ig_hexval(__u32 c)
+{
+	if (c >= '0' && c <= '9')
+		return (int)(c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (int)(c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (int)(c - 'A' + 10);
+	return -1;
+}
+
+/* A header value's last byte was read: what it means for the response. */
+static __always_inline int ig_resp_value_end(struct ig_resp_state *st)
+{
+	switch (st->hdr) {
+	case IG_RH_CL:
+		/* every Content-Length the same, digits only: else untrusted */
+		if (!(st->flags & IG_RF_DIGITS) || ((st->flags & IG_RF_CL) && st->left != st->val))
+			st->flags |= IG_RF_BAD;
+		st->left = st->val;
+		st->flags |= IG_RF_CL;
+		break;
+	case IG_RH_TE:
+		st->flags |= IG_RF_CHUNKED;
+		break;
+	case IG_RH_CT:
+		if (st->hash == IG_V_SSE)
+			st->flags |= IG_RF_SSE;
+		else if (st->hash == IG_V_JSON)
+			st->flags |= IG_RF_JSON;
+		break;
+	case IG_RH_CE:
+		if (st->hash != IG_V_IDENTITY)
+			st->flags |= IG_RF_PACKED;
+		break;
+	}
+	st->phase = IG_RP_LINE;
+	return IG_RE_NONE;
+}
+
+static __always_inline int ig_resp_value(struct ig_resp_state *st, __u32 c)
+{
+	if (c == '\r')
+		return IG_RE_NONE;
+	if (c == '\n')
+		return ig_resp_value_end(st);
+	if (ig_is_ows(c) || (c == ';' && st->hdr == IG_RH_CT)) {
+		if (st->flags & IG_RF_VAL_ANY)
+			st->flags |= IG_RF_VAL_END;
+		return IG_RE_NONE;
+	}
+	if (st->flags & IG_RF_VAL_END) {
+		/* "12 34" is no length; the rest of a media type is parameters */
+		if (st->hdr == IG_RH_CL)
+			st->flags |= IG_RF_BAD;
+		return IG_RE_NONE;
+	}
+	st->flags |= IG_RF_VAL_ANY;
+	if (st->hdr == IG_RH_CL) {
+		if (c < '0' || c > '9' || st->val > IG_RESP_SIZE_MAX) {
+			st->flags |= IG_RF_BAD;
+			return IG_RE_NONE;
+		}
+		st->val = st->val * 10 + (c - '0');
+		st->flags |= IG_RF_DIGITS;
+	} else {
+		st->hash = ig_fnv(st->hash, c);
+	}
+	return IG_RE_NONE;
+}
+
+static __always_inline int ig_resp_name_end(struct ig_resp_state *st)
+{
+	__u32 h = st->hash;
+
+	st->hdr = h == IG_H_CL ? IG_RH_CL :
+		  h == IG_H_TE ? IG_RH_TE :
+		  h == IG_H_CT ? IG_RH_CT :
+		  h == IG_H_CE ? IG_RH_CE : IG_RH_OTHER;
+	st->hash = IG_FNV_INIT;
+	st->val = 0;
+	st->flags &= ~(IG_RF_VAL_ANY | IG_RF_VAL_END | IG_RF_DIGITS);
+	st->phase = IG_RP_VALUE;
+	return IG_RE_NONE;
+}
+
+/* A completed usage object: the caller settles the charge. */
+static __always_inline void ig_usage_done(struct ig_resp_state *st)
+{
+	if (st->usage[2] || st->usage[0] || st->usage[1])
+		st->flags |= IG_RF_USAGE_NEW;
+	st->m = 0;
+}
+
+static __always_inline void ig_usage_commit(struct ig_resp_state *st)
+{
+	__u32 k = (__u32)st->key - 1;
+
+	if (k < 3 && (st->flags & IG_RF_DIGITS))
+		st->usage[k] = st->num;
+	st->key = 0;
+	st->num = 0;
+	st->flags &= ~IG_RF_DIGITS;
+}
+
+/* One byte of a body window through the usage matcher. */
+static __always_inline int ig_usage_byte(struct ig_resp_state *st, __u32 c)
+{
+	__u32 m = st->m;
+
+	if (m < IG_UM_LIT_END) {
+		if (c == IG_LIT_AT(IG_LIT_USAGE, m))
+			st->m = m + 1;
+		else
+			st->m = c == '"';
+		return IG_RE_NONE;
+	}
+	if (m == IG_UM_LIT_END || m == IG_UM_COLON) {
+		if (ig_is_ows(c) || c == '\r' || c == '\n')
+			return IG_RE_NONE;
+		if (m == IG_UM_LIT_END && c == ':') {
+			st->m = IG_UM_COLON;
+		} else if (m == IG_UM_COLON && c == '{') {
+			st->m = IG_UM_OBJ;
+			st->depth = 1;
+			st->key = 0;
+			st->num = 0;
+			st->usage[0] = st->usage[1] = st->usage[2] = 0;
+			st->flags &= ~IG_RF_DIGITS;
+		} else {
+			st->m = c == '"';
+		}
+		return IG_RE_NONE;
+	}
+	if (m == IG_UM_ESC) {
+		st->m = IG_UM_STR;
+		return IG_RE_NONE;
+	}
+	if (m == IG_UM_STR) {
+		if (c == '\\') {
+			st->m = IG_UM_ESC;
+		} else if (c == '"') {
+			st->m = IG_UM_OBJ;
+			if (st->depth == 1) {
+				__u32 h = st->hash;
+
+				st->key = h == IG_K_PROMPT ? 1 : h == IG_K_COMPLETION ? 2 :
+					  h == IG_K_TOTAL ? 3 : 0;
+				st->num = 0;
+				st->flags &= ~IG_RF_DIGITS;
+			}
+		} else if (st->depth == 1) {
+			st->hash = ig_fnv(st->hash, c);
+		}
+		return IG_RE_NONE;
+	}
+	/* IG_UM_OBJ */
+	if (c == '"') {
+		st->m = IG_UM_STR;
+		st->hash = IG_FNV_INIT;
+	} else if (c == '{' || c == '[') {
+		if (st->depth >= 16) /* nothing an engine reports: start over */
+			st->m = 0;
+		else
+			st->depth++;
+	} else if (c == '}' || c == ']') {
+		if (st->depth == 1)
+			ig_usage_commit(st);
+		if (--st->depth == 0)
+			ig_usage_done(st);
+	} else if (c == ',') {
+		if (st->depth == 1)
+			ig_usage_commit(st);
+	} else if (c >= '0' && c <= '9') {
+		if (st->depth == 1 && st->key) {
+			__u64 n = (__u64)st->num * 10 + (c - '0');
+
+			st->num = n > IG_RESP_NUM_MAX ? IG_RESP_NUM_MAX : (__u32)n;
+			st->flags |= IG_RF_DIGITS;
+		}
+	}
+	return IG_RE_NONE;
+}
+
+/* One byte of the stream in a phase read byte by byte (in BODY and DATA: one
+ * byte of a window, for the usage matcher). */
+IG_RESP_FN int ig_resp_byte(struct ig_resp_state *st, __u32 c)
+{
+	int d;
+
+	if (!st)
+		return IG_RE_OPAQUE;
+	switch (st->phase) {
+	case IG_RP_STATUS:
+		if (st->val < 5) {
+			/* "HTTP/": anything else is not a response this reads */
+			if (c != IG_LIT_AT(IG_LIT_HTTP, st->val))
+				return IG_RE_OPAQUE;
+			st->val++;
+			return IG_RE_NONE;
+		}
+		if (c == '\n') {
+			st->phase = IG_RP_LINE;
+		} else if (c == ' ' && !(st->flags & IG_RF_SP)) {
+			st->flags |= IG_RF_SP;
+			st->val = 5;
+		} else if (st->flags & IG_RF_SP && st->val < 8 && c >= '0' && c <= '9') {
+			st->status = (__u16)(st->status * 10 + (c - '0'));
+			st->val++;
+		} else if (st->flags & IG_RF_SP) {
+			st->val = 8; /* the code is over */
+		}
+		return IG_RE_NONE;
+	case IG_RP_LINE:
+		if (c == '\r')
+			return IG_RE_NONE;
+		if (c == '\n')
+			return IG_RE_HEAD;
+		st->hash = ig_fnv(IG_FNV_INIT, c);
+		st->phase = IG_RP_NAME;
+		return IG_RE_NONE;
+	case IG_RP_NAME:
+		if (c == ':')
+			return ig_resp_name_end(st);
+		if (c == '\n') { /* no colon: not a field a server sends */
+			st->phase = IG_RP_LINE;
+			return IG_RE_NONE;
+		}
+		if (c != '\r')
+			st->hash = ig_fnv(st->hash, c);
+		return IG_RE_NONE;
+	case IG_RP_VALUE:
+		return ig_resp_value(st, c);
+	case IG_RP_SIZE:
+		d = ig_hexval(c);
+		if (d >= 0) {
+			if (st->val >= IG_RESP_SIZE_MAX)
+				return IG_RE_OPAQUE;
+			st->val = st->val * 16 + (__u64)d;
+			st->flags |= IG_RF_DIGITS;
+			return IG_RE_NONE;
+		}
+		if (c == ';' || ig_is_ows(c)) {
+			st->phase = IG_RP_SIZE_EXT;
+			return IG_RE_NONE;
+		}
+		if (c == '\r')
+			return IG_RE_NONE;
+		if (c != '\n')
+			return IG_RE_OPAQUE;
+		return (st->flags & IG_RF_DIGITS) ? IG_RE_CHUNK : IG_RE_OPAQUE;
+	case IG_RP_SIZE_EXT:
+		if (c != '\n')
+			return IG_RE_NONE;
+		return (st->flags & IG_RF_DIGITS) ? IG_RE_CHUNK : IG_RE_OPAQUE;
+	case IG_RP_DATA_END:
+		if (c == '\r')
+			return IG_RE_NONE;
+		if (c != '\n')
+			return IG_RE_OPAQUE;
+		st->phase = IG_RP_SIZE;
+		st->val = 0;
+		st->flags &= ~IG_RF_DIGITS;
+		return IG_RE_NONE;
+	case IG_RP_TRAILER:
+		if (c == '\r')
+			return IG_RE_NONE;
+		if (c == '\n')
+			return IG_RE_END;
+		st->phase = IG_RP_TRAILER_REST;
+		return IG_RE_NONE;
+	case IG_RP_TRAILER_REST:
+		if (c == '\n')
+			st->phase = IG_RP_TRAILER;
+		return IG_RE_NONE;
+	case IG_RP_BODY:
+	case IG_RP_DATA:
+		return ig_usage_byte(st, c);
+	}
+	return IG_RE_OPAQUE;
+}
+
+/* What one segment's reading amounts to. */
+struct ig_resp_out {
+	__s64 add;			 /* tokens to charge (< 0: to give back) */
+	__u32 responses[IG_TC_MAX];	 /* responses that ended, by the rule that counted them */
+	__u32 _pad;
+	__s64 tokens[IG_TC_MAX];	 /* tokens charged, by rule */
+};
+
+/* The scratch of one segment's reading (the caller's per-CPU memory). */
+struct ig_resp_io {
+	__u8 buf[IG_RESP_BUF];
+	__u32 poff; /* where the payload starts in the packet (for IG_RESP_LOAD) */
+	__u32 ev;   /* what the last byte read said (IG_RE_*) */
+	__u32 pos;  /* the next payload byte to read */
+	__u32 end;  /* payload length */
+	__u32 bpt;  /* bytes per token */
+	__u32 mode; /* enum ig_token_count: IG_TC_USAGE or IG_TC_EVENTS */
+	__u64 rx;   /* the socket's bytes_received */
+	struct ig_resp_out out;
+};
+
+/* Up to IG_RESP_BUF bytes of io->buf through ig_resp_byte(); stops after the
+ * byte that has something to say (in io->ev). Returns the bytes read. (The
+ * buffer is reached through io: a global function's pointer argument is as
+ * big as its type.) */
+IG_RESP_FN int ig_resp_bytes(struct ig_resp_state *st, struct ig_resp_io *io, __u32 n)
+{
+	__u32 i, e = IG_RE_NONE;
+
+	if (!st || !io)
+		return 0;
+	for (i = 0; i < IG_RESP_BUF; i++) {
+		if (i >= n)
+			break;
+		e = (__u32)ig_resp_byte(st, io->buf[i & (IG_RESP_BUF - 1)]);
+		if (e != IG_RE_NONE) {
+			i++;
+			break;
+		}
+	}
+	io->ev = e;
+	return (int)i;
+}
+
+static __always_inline void ig_resp_charge(struct ig_resp_state *st, struct ig_resp_io *io,
+					   __s64 t)
+{
+	__u32 rule = (st->flags & IG_RF_USAGE) ? IG_TC_USAGE :
+		     st->kind == IG_RK_SSE ? IG_TC_EVENTS : IG_TC_BYTES;
+
+	io->out.add += t;
+	io->out.tokens[rule % IG_TC_MAX] += t;
+	st->charged += (__u32)t;
+}
+
+/* At the start of the next response. */
+static __always_inline void ig_resp_reset(struct ig_resp_state *st)
+{
+	st->phase = IG_RP_STATUS;
+	st->val = 0;
+	st->left = 0;
+	st->charged = 0;
+	st->status = 0;
+	st->flags = 0;
+	st->kind = IG_RK_OTHER;
+	st->m = 0;
+}
+
+/* The response is over: count it by the rule that set its charge. */
+static __always_inline void ig_resp_end(struct ig_resp_state *st, struct ig_resp_io *io)
+{
+	__u32 rule = (st->flags & IG_RF_USAGE) ? IG_TC_USAGE :
+		     st->kind == IG_RK_SSE ? IG_TC_EVENTS : IG_TC_BYTES;
+
+	io->out.responses[rule % IG_TC_MAX]++;
+	ig_resp_reset(st);
+}
+
+static __always_inline void ig_resp_opaque(struct ig_resp_state *st, struct ig_resp_io *io)
+{
+	if (st->phase != IG_RP_STATUS || st->val)
+		ig_resp_end(st, io); /* a response under way is over for the count */
+	st->phase = IG_RP_OPAQUE;
+}
+
+/* The usage object was read: the response costs what it says. */
+static __always_inline void ig_resp_settle(struct ig_resp_state *st, struct ig_resp_io *io)
+{
+	__u32 total = st->usage[2] ? st->usage[2] : st->usage[0] + st->usage[1];
+	__s64 delta = (__s64)total - (__s64)st->charged;
+
+	io->out.add += delta;
+	io->out.tokens[IG_TC_USAGE] += delta;
+	/* what the other rules charged for it is the usage's now */
+	if (!(st->flags & IG_RF_USAGE)) {
+		__u32 was = st->kind == IG_RK_SSE ? IG_TC_EVENTS : IG_TC_BYTES;
+
+		io->out.tokens[was] -= (__s64)st->charged;
+		io->out.tokens[IG_TC_USAGE] += (__s64)st->charged;
+	}
+	st->flags = (st->flags & ~IG_RF_USAGE_NEW) | IG_RF_USAGE;
+	st->charged = total;
+}
+
+/* The head is read: what the body is, how it is framed, and the prompt. */
+static __always_inline void ig_resp_head(struct ig_resp_state *st, struct ig_resp_io *io)
+{
+	__u16 f = st->flags;
+	__u64 prompt;
+
+	if (st->status >= 100 && st->status < 200) {
+		if (st->status == 101) { /* switching protocols: no longer HTTP/1.x */
+			ig_resp_opaque(st, io);
+			return;
+		}
+		ig_resp_reset(st); /* an interim response; the real one follows */
+		return;
+	}
+	/* a stream is read as events in chunks, as the engines send it */
+	st->kind = (f & IG_RF_PACKED) ? IG_RK_PACKED :
+		   (f & IG_RF_SSE) && (f & IG_RF_CHUNKED) ? IG_RK_SSE :
+		   (f & IG_RF_JSON) ? IG_RK_JSON : IG_RK_OTHER;
+	prompt = io->rx - st->rx_mark;
+	st->rx_mark = io->rx;
+	if (prompt < (1ULL << 40))
+		ig_resp_charge(st, io, (__s64)(prompt / io->bpt));
+	st->val = 0;
+	st->m = 0;
+	st->flags &= ~(IG_RF_DIGITS | IG_RF_VAL_ANY | IG_RF_VAL_END);
+	if (f & IG_RF_BAD) {
+		ig_resp_opaque(st, io);
+	} else if (st->status == 204 || st->status == 304) {
+		ig_resp_end(st, io);
+	} else if (f & IG_RF_CHUNKED) {
+		st->phase = IG_RP_SIZE;
+	} else if (f & IG_RF_CL) {
+		st->phase = IG_RP_BODY;
+		if (!st->left)
+			ig_resp_end(st, io);
+	} else {
+		ig_resp_opaque(st, io); /* a body up to the close: bytes */
+	}
+}
+
+/* Body bytes that are charged by size (not an event stream). */
+static __always_inline void ig_resp_body_bytes(struct ig_resp_state *st, struct ig_resp_io *io,
+					       __u32 k)
+{
+	/* an event stream pays per event; after its usage, a body pays nothing more */
+	if (st->kind == IG_RK_SSE || (st->flags & IG_RF_USAGE))
+		return;
+	ig_resp_charge(st, io, (__s64)(st->kind == IG_RK_PACKED ? k : k / io->bpt));
+}
+
+/* Feed payload bytes [from, to) to the matcher, a buffer at a time. */
+static __always_inline int ig_resp_window(IG_RESP_SRC *src, struct ig_resp_state *st,
+					  struct ig_resp_io *io, __u32 from, __u32 to)
+{
+	__u32 i;
+
+	if (st->flags & IG_RF_GAP) {
+		st->m = 0;
+		st->flags &= ~IG_RF_GAP;
+	}
+	for (i = 0; i < (IG_RESP_TAIL + IG_RESP_BUF - 1) / IG_RESP_BUF; i++) {
+		__u32 n = to - from;
+
+		if (from >= to)
+			break;
+		if (n > IG_RESP_BUF)
+			n = IG_RESP_BUF;
+		if (IG_RESP_LOAD(src, io, from, io->buf, n))
+			return -1;
+		ig_resp_bytes(st, io, n);
+		if (st->flags & IG_RF_USAGE_NEW)
+			ig_resp_settle(st, io);
+		from += n;
+	}
+	return 0;
+}
+
+/* A stream's chunk begins here: is it a `data:` event (and not [DONE])? */
+static __always_inline void ig_resp_event(IG_RESP_SRC *src, struct ig_resp_state *st,
+					  struct ig_resp_io *io, __u32 k)
+{
+	__u8 *b = io->buf;
+	__u32 n = k < IG_RESP_HEAD_PEEK ? k : IG_RESP_HEAD_PEEK, o;
+
+	__builtin_memset(b, 0, 16);
+	if (!n || IG_RESP_LOAD(src, io, io->pos, b, n & 15))
+		return;
+	if (b[0] != 'd' || b[1] != 'a' || b[2] != 't' || b[3] != 'a' || b[4] != ':')
+		return;
+	/* "data: [DONE]" ends the stream: no event opens with '[' (and after
+	 * the usage event nothing more is charged: it said what all cost) */
+	o = b[5] == ' ' ? 6 : 5;
+	if (b[o] == '[' || (st->flags & IG_RF_USAGE))
+		return;
+	ig_resp_charge(st, io, 1);
+}
+
+/* A stream's chunk ends at payload offset `to`: a usage event ends "}}". */
+static __always_inline int ig_resp_event_end(IG_RESP_SRC *src, struct ig_resp_state *st,
+					     struct ig_resp_io *io, __u32 from, __u32 to)
+{
+	__u8 *b = io->buf;
+	__u32 n = to - from, i, last = 0, prev = 0;
+
+	if (n > 8)
+		n = 8;
+	if (!n || IG_RESP_LOAD(src, io, to - n, b, n & 15))
+		return 0;
+	for (i = 0; i < 8; i++) {
+		__u8 c = b[i];
+
+		if (i >= n)
+			break;
+		if (c != '\r' && c != '\n') {
+			prev = last;
+			last = c;
+		}
+	}
+	if (last != '}' || prev != '}')
+		return 0;
+	st->flags |= IG_RF_GAP; /* every event is a window of its own */
+	return ig_resp_window(src, st, io, to - from > IG_RESP_TAIL_SSE ?
+				to - IG_RESP_TAIL_SSE : from, to);
+}
+
+/* Body or chunk data: `left` bytes to come, k of them in this segment. */
+static __always_inline int ig_resp_data(IG_RESP_SRC *src, struct ig_resp_state *st,
+					struct ig_resp_io *io, __u32 k)
+{
+	__u32 from = io->pos, to = io->pos + k, tail = IG_RESP_TAIL;
+	int usage = io->mode == IG_TC_USAGE, sse = st->kind == IG_RK_SSE;
+
+	/* charged before the window is read: a usage object settles it */
+	ig_resp_body_bytes(st, io, k);
+	if (sse) {
+		int start = st->flags & IG_RF_DSTART;
+
+		if (start) {
+			ig_resp_event(src, st, io, k);
+			st->flags = (st->flags & ~IG_RF_DSTART) | IG_RF_GAP;
+		}
+		if (start && k == st->left) {
+			/* the whole event is here: read only one that ends "}}" */
+			if (usage && ig_resp_event_end(src, st, io, from, to))
+				return -1;
+			usage = 0;
+		}
+		tail = IG_RESP_TAIL_SSE; /* one cut by the segment: its window as it passes */
+	} else if (st->kind != IG_RK_JSON) {
+		usage = 0;
+	}
+	if (usage) {
+		__u64 skip = st->left > tail ? st->left - tail : 0;
+
+		if (skip)
+			st->flags |= IG_RF_GAP;
+		if (skip < k && ig_resp_window(src, st, io, from + (__u32)skip, to))
+			return -1;
+	}
+	st->left -= k;
+	io->pos = to;
+	if (st->left)
+		return 0;
+	if (st->phase == IG_RP_BODY)
+		ig_resp_end(st, io);
+	else
+		st->phase = IG_RP_DATA_END;
+	return 0;
+}
+
+/*
+ * One step of reading a segment's payload from io->pos: a run of bytes read
+ * one by one up to an event, or a body's part skipped or windowed. Returns 1
+ * while there is more to read, 0 when the segment is done.
+ */
+IG_RESP_FN int ig_resp_step(IG_RESP_SRC *src, struct ig_resp_state *st, struct ig_resp_io *io)
+{
+	__u32 n, k;
+	int r;
+
+	if (!st || !io || io->pos >= io->end)
+		return 0;
+	n = io->end - io->pos;
+	switch (st->phase) {
+	case IG_RP_OPAQUE:
+		io->out.add += n / io->bpt;
+		io->out.tokens[IG_TC_BYTES] += n / io->bpt;
+		io->pos = io->end;
+		return 0;
+	case IG_RP_BODY:
+	case IG_RP_DATA:
+		k = st->left < n ? (__u32)st->left : n;
+		if (ig_resp_data(src, st, io, k)) {
+			ig_resp_opaque(st, io);
+			return 1;
+		}
+		return 1;
+	}
+	k = n < IG_RESP_BUF ? n : IG_RESP_BUF;
+	if (IG_RESP_LOAD(src, io, io->pos, io->buf, k)) {
+		ig_resp_opaque(st, io);
+		return 1;
+	}
+	r = ig_resp_bytes(st, io, k);
+	io->pos += (__u32)r;
+	switch (io->ev) {
+	case IG_RE_HEAD:
+		ig_resp_head(st, io);
+		break;
+	case IG_RE_CHUNK:
+		if (st->val) {
+			st->left = st->val;
+			st->phase = IG_RP_DATA;
+			st->flags |= IG_RF_DSTART;
+		} else {
+			st->phase = IG_RP_TRAILER;
+		}
+		break;
+	case IG_RE_END:
+		ig_resp_end(st, io);
+		break;
+	case IG_RE_OPAQUE:
+		if (r > 0) /* the byte that lost the thread is counted as bytes too */
+			io->pos -= 1;
+		ig_resp_opaque(st, io);
+		break;
+	}
+	return 1;
+}
+
+/*
+ * Where a segment (TCP sequence seq, plen payload bytes) starts the reading.
+ * A retransmission is not read twice; a stream first seen in the middle is
+ * read from a status line, else opaque. Returns the payload offset to read
+ * from, or plen when there is nothing new.
+ */
+static __always_inline __u32 ig_resp_begin(struct ig_resp_state *st, struct ig_resp_io *io,
+					   __u32 seq, __u32 plen, int fresh)
+{
+	__s32 d;
+
+	if (st->phase == IG_RP_NEW) {
+		st->phase = IG_RP_STATUS;
+		st->next_seq = seq;
+		/* the first response of a connection: every byte received is its
+		 * request's; seen first later: the prompt before is unknown */
+		st->rx_mark = fresh ? 0 : io->rx;
+	}
+	d = (__s32)(seq - st->next_seq);
+	if (d > 0) { /* a hole: the bytes in it were never read */
+		if (st->phase != IG_RP_OPAQUE)
+			ig_resp_opaque(st, io);
+		st->next_seq = seq + plen;
+		return 0;
+	}
+	if ((__u32)(-d) >= plen)
+		return plen;
+	st->next_seq = seq + plen;
+	return (__u32)(-d);
+}
+
+#endif /* IG_RESP_SCAN_H */

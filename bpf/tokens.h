@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * LLM-token budgets, the egress half (TC only): what a server's replies cost
+ * its client, charged to `tokens` (struct ig_token_state). By bytes (0.6's
+ * rule, `--token-count bytes`), or by reading the responses off the server's
+ * socket (pure/resp_scan.h): the engine's usage object, a stream's events.
+ * The ingress half (refusing a client in debt) is in fairshare.h.
+ */
+#ifndef IG_TOKENS_H
+#define IG_TOKENS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "ig_abi.h"
+#include "pure/bucket.h" /* IG_CAS_TRIES */
+#include "ctx.h"
+#include "maps.h"
+#include "cfg.h"
+
+/* At most a scratch buffer's worth (256), at least a byte: each bound its
+ * own check on the register the helper gets (clang would fold the two into
+ * one unsigned compare of len - 1, which bounds a copy, not len). */
+static __always_inline int ig_resp_load(struct __sk_buff *skb, __u32 off, void *dst, __u32 len)
+{
+	asm volatile("" : "+r"(len));
+	if (len > 256)
+		return -1;
+	asm volatile("" : "+r"(len));
+	if (len == 0)
+		return -1;
+	return bpf_skb_load_bytes(skb, off, dst, len);
+}
+
+/* Global functions: the verifier reads each once, whatever calls it. */
+#define IG_RESP_SRC struct __sk_buff
+#define IG_RESP_FN __noinline
+#define IG_RESP_LOAD(src, io, off, dst, len) ig_resp_load((src), (io)->poff + (off), (dst), (len))
+#include "pure/resp_scan.h"
+
+/* Steps per segment: a 64 KiB TSO train of one-event chunks takes about two
+ * per event; a train with more is read by bytes from there on. */
+#define IG_RESP_STEPS 1024
+/* Tokens per call: a bound that keeps tokens * 60e9 in 64 bits. */
+#define IG_TOKENS_MAX (1LL << 24)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_resp_io);
+} resp_scratch SEC(".maps");
+
+static __always_inline struct ig_token_state *ig_tokens_of(const struct ig_client_key *key)
+{
+	struct ig_token_state *ts = bpf_map_lookup_elem(&tokens, key), fresh = {};
+
+	if (!ts) {
+		bpf_map_update_elem(&tokens, key, &fresh, BPF_NOEXIST);
+		ts = bpf_map_lookup_elem(&tokens, key);
+	}
+	return ts;
+}
+
+/* Move a budget's tat by inc ns: a charge may run into debt without bound
+ * (it is never refused: the reply is already on its way). */
+static __always_inline void ig_tokens_tat_add(struct ig_token_state *ts, __u64 inc, __u64 now)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < IG_CAS_TRIES; i++) {
+		__u64 old = *(volatile __u64 *)&ts->tat;
+
+		if (old >= now) { /* in use: debt adds up, no race to lose */
+			__sync_fetch_and_add(&ts->tat, inc);
+			return;
+		}
+		if (__sync_val_compare_and_swap(&ts->tat, old, now + inc) == old)
+			return;
+	}
+}
+
+/* Give back dec ns, not below now: what was charged over a usage report's
+ * count, never credit beyond a full budget. */
+static __always_inline void ig_tokens_tat_sub(struct ig_token_state *ts, __u64 dec, __u64 now)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < IG_CAS_TRIES; i++) {
+		__u64 old = *(volatile __u64 *)&ts->tat, want;
+
+		if (old <= now)
+			return;
+		want = old - now > dec ? old - dec : now;
+		if (__sync_val_compare_and_swap(&ts->tat, old, want) == old)
+			return;
+	}
+}
+
+/*
+ * The bytes rule: bytes / bytes-per-token tokens, i.e. tat moves by
+ * bytes * 60e9 / (tokens_per_min * bpt) ns (fractions of a token kept).
+ */
+static __always_inline void ig_tokens_spend(const struct ig_client_key *key,
+					    const struct ig_limits *lim, __u64 bytes, __u64 now)
+{
+	__u64 bpt = lim->bytes_per_token ? lim->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN;
+	__u64 inc = bytes * (IG_TOKEN_WINDOW_NS / bpt) / lim->tokens_per_min;
+	struct ig_token_state *ts;
+
+	if (!inc)
+		return;
+	ts = ig_tokens_of(key);
+	if (!ts)
+		return;
+	__sync_fetch_and_add(&ts->spent, bytes / bpt);
+	ig_tokens_tat_add(ts, inc, now);
+}
+
+/* Charge t tokens (t < 0: give them back). */
+static __always_inline void ig_tokens_add(const struct ig_client_key *key,
+					  const struct ig_limits *lim, __s64 t, __u64 now)
+{
+	__u64 per = IG_TOKEN_WINDOW_NS / lim->tokens_per_min;
+	struct ig_token_state *ts;
+
+	if (!t)
+		return;
+	if (t > IG_TOKENS_MAX)
+		t = IG_TOKENS_MAX;
+	if (t < -IG_TOKENS_MAX)
+		t = -IG_TOKENS_MAX;
+	ts = ig_tokens_of(key);
+	if (!ts)
+		return;
+	__sync_fetch_and_add(&ts->spent, (__u64)t);
+	if (t > 0)
+		ig_tokens_tat_add(ts, (__u64)t * per, now);
+	else
+		ig_tokens_tat_sub(ts, (__u64)(-t) * per, now);
+}
+
+/* One segment's reading, a step at a time (each step is a global function:
+ * the verifier reads its body once, this loop's a thousand times cheaply). */
+__noinline int ig_resp_run(struct __sk_buff *skb, struct ig_resp_state *st,
+			   struct ig_resp_io *io)
+{
+	int i;
+
+	if (!skb || !st || !io)
+		return 0;
+	for (i = 0; i < IG_RESP_STEPS; i++)
+		if (!ig_resp_step(skb, st, io))
+			return 0;
+	/* a train longer than the steps: the rest, and what follows, by bytes */
+	if (io->pos < io->end) {
+		ig_resp_opaque(st, io);
+		ig_resp_step(skb, st, io);
+	}
+	return 0;
+}
+
+/*
+ * A reply segment of a token-budget port (sequence seq, payload at poff,
+ * plen bytes) with
+ * the rule `mode` (usage or events): read off its socket's stream and
+ * charged to key's budget. Without a socket to keep the reading in (a reply
+ * not from a local socket): by bytes.
+ */
+static __always_inline void ig_tokens_count(struct __sk_buff *skb, const struct ig_client_key *key,
+					    const struct ig_limits *lim, __u32 slot, __u32 mode,
+					    __u32 seq, __u32 poff, __u32 plen, __u64 now)
+{
+	__u64 bpt = lim->bytes_per_token ? lim->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN;
+	struct ig_token_rules *rules;
+	struct ig_resp_state *st;
+	struct ig_resp_io *io;
+	struct bpf_sock *sk;
+	struct tcp_sock *tp;
+	__u32 zero = 0, i;
+
+	sk = skb->sk;
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+	st = tp ? bpf_sk_storage_get(&resp_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+	io = bpf_map_lookup_elem(&resp_scratch, &zero);
+	if (!st || !io) {
+		ig_tokens_spend(key, lim, plen, now);
+		return;
+	}
+	__builtin_memset(&io->out, 0, sizeof(io->out));
+	io->poff = poff;
+	io->bpt = (__u32)bpt;
+	io->mode = mode;
+	io->rx = tp->bytes_received;
+	/* the connection's first reply: nothing acknowledged yet */
+	io->pos = ig_resp_begin(st, io, seq, plen, tp->bytes_acked == 0);
+	io->end = plen;
+	ig_resp_run(skb, st, io);
+
+	ig_tokens_add(key, lim, io->out.add, now);
+	rules = bpf_map_lookup_elem(&token_rules, &slot);
+	if (!rules)
+		return;
+#pragma unroll
+	for (i = 0; i < IG_TC_MAX; i++) {
+		rules->responses[i] += io->out.responses[i];
+		rules->tokens[i] += (__u64)io->out.tokens[i];
+	}
+}
+
+#endif /* IG_TOKENS_H */
