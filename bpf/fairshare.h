@@ -462,6 +462,9 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 			return 0;
 		ig_client_key_make(&s->client, p->daddr, p->sport, p->proto);
 		if (p->proto == IG_PROTO_TCP && mode < IG_TC_BYTES) {
+			/* the request side's key of this connection (tokens.h) */
+			ig_flow_key_make(&s->flow, p->daddr, p->saddr, p->dport, p->sport,
+					 IG_DIR_HTTP);
 			s->tok_seq = p->seq;
 			s->tok_off = off;
 			s->tok_len = len - off;

@@ -624,7 +624,13 @@ struct ig_http_conn {
 	struct ig_http_state prev_scan;
 	__u32 next_seq;
 	__u32 prev_seq;
-	__u32 refused_seq; /* IG_HC_F_REFUSED: the server's rcv_nxt, for the closing RST */
+	union {
+		__u32 refused_seq; /* IG_HC_F_REFUSED: the server's rcv_nxt, for the closing RST */
+		/* otherwise: request-body bytes admitted since the server last
+		 * began a response; the token counter takes them as the prompt
+		 * (exchanging 0 in: the two sides never lose each other's) */
+		__u32 body;
+	};
 	__u32 flags;       /* IG_HC_F_* */
 };
 

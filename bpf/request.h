@@ -53,7 +53,7 @@ struct ig_req_scratch {
 	/* this segment's, for the 429: on h2c the first stream it opens (0 on
 	 * HTTP/1.x) */
 	__u32 h2_stream;
-	__u32 pad;
+	__u32 body; /* body bytes the scan passed over (the token counter's prompt) */
 	struct ig_flow_key key;
 	struct ig_client_key client;
 	/* off the stack: the entry, this stage and the scanner share 512 bytes */
@@ -121,7 +121,9 @@ static __always_inline int ig_req_scan(void *ctx, enum ig_hook hook, struct ig_r
 
 		if (off >= end)
 			return 0;
-		off += (__u32)ig_http_skip(&s->st, end - off);
+		used = (int)ig_http_skip(&s->st, end - off);
+		s->body += (__u32)used;
+		off += (__u32)used;
 		if (off >= end || ig_http_opaque(&s->st))
 			return 0;
 		len = end - off;
@@ -346,6 +348,7 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	s->st = c->scan;
 	s->st.first = 0;
 	s->requests = 0;
+	s->body = 0;
 	err = ig_req_scan(ctx, hook, s, p->payload_off + (__u32)(-ahead), p->payload_off + plen);
 	if (err)
 		return IG_R_DROP_UNFRAMED;
@@ -357,6 +360,8 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	c->prev_seq = next;
 	c->scan = s->st;
 	c->next_seq = seq + plen;
+	if (s->body)
+		__sync_fetch_and_add(&c->body, s->body);
 	if (!n)
 		return IG_R_PASS_FREE;
 	if (n > 0xff)
@@ -387,10 +392,13 @@ static __always_inline int ig_req_refused(const struct ig_pkt *p, int answered)
 		/* the 429 could not be made after all: the segment is merely
 		 * dropped, and its retransmission is framed again */
 		c->flags &= ~IG_HC_F_REFUSED;
+		c->body = 0; /* it held refused_seq: the prompts before are lost */
 		return 0;
 	}
 	c->scan = c->prev_scan;
 	c->next_seq = c->prev_seq;
+	/* its body comes again with it (or never: refused_seq takes the place) */
+	__sync_fetch_and_add(&c->body, -(__s32)(s->body < c->body ? s->body : c->body));
 	if (answered) {
 		__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
 		struct ig_policy *pol = bpf_map_lookup_elem(&port_policy, &idx);

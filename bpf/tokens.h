@@ -31,6 +31,12 @@ static __always_inline int ig_resp_load(struct __sk_buff *skb, __u32 off, void *
 	return bpf_skb_load_bytes(skb, off, dst, len);
 }
 
+/* The prompt of the response beginning: see ig_resp_prompt() below. */
+struct ig_resp_state;
+struct ig_resp_io;
+static __always_inline __u64 ig_resp_prompt(struct ig_resp_state *st, struct ig_resp_io *io);
+#define IG_RESP_PROMPT(st, io) ig_resp_prompt((st), (io))
+
 /* Global functions: the verifier reads each once, whatever calls it. */
 #define IG_RESP_SRC struct __sk_buff
 #define IG_RESP_FN __noinline
@@ -49,6 +55,25 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ig_resp_io);
 } resp_scratch SEC(".maps");
+
+/*
+ * The prompt's bytes: on a request port, the bodies of the requests the
+ * scanner admitted on this connection since the last response began (its
+ * http_conns entry; the reply's flow key is in the fair-share scratch); else
+ * every byte the socket received since then, request headers included.
+ */
+static __always_inline __u64 ig_resp_prompt(struct ig_resp_state *st, struct ig_resp_io *io)
+{
+	struct ig_hier_scratch *s;
+	struct ig_http_conn *c;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&hier_scratch, &zero);
+	c = s ? bpf_map_lookup_elem(&http_conns, &s->flow) : NULL;
+	if (c && !(c->flags & IG_HC_F_REFUSED))
+		return __sync_lock_test_and_set(&c->body, 0);
+	return io->rx - st->rx_mark;
+}
 
 static __always_inline struct ig_token_state *ig_tokens_of(const struct ig_client_key *key)
 {

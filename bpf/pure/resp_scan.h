@@ -20,8 +20,10 @@
  * completion (which a client can steer) never matches: `"usage"` followed by
  * ':' and '{' only occurs as a key whose value is an object.
  *
- * The charge follows the response: the prompt (the bytes the socket received
- * since the last response began, / bytes-per-token) when the head is read;
+ * The charge follows the response: the prompt (IG_RESP_PROMPT: the request
+ * bodies' bytes where the request scanner framed them, else all the socket
+ * received since the last response began; / bytes-per-token) when the head
+ * is read;
  * then one token per event of a stream, the body's bytes / bytes-per-token
  * otherwise (one token per byte when compressed: asking for gzip earns no
  * discount); and when a usage object is read, the response's charge is set to
@@ -49,6 +51,11 @@
 #define IG_RESP_SRC const __u8
 #define IG_RESP_LOAD(src, io, off, dst, len) \
 	(__builtin_memcpy((dst), (src) + (io)->poff + (off), (len)), 0)
+#endif
+#ifndef IG_RESP_PROMPT
+/* The request's bytes: all the socket received since the last response
+ * began (headers too). The caller may know the body's length better. */
+#define IG_RESP_PROMPT(st, io) ((io)->rx - (st)->rx_mark)
 #endif
 
 /* Bytes per IG_RESP_LOAD into the scratch buffer: a power of two. */
@@ -538,7 +545,7 @@ static __always_inline void ig_resp_head(struct ig_resp_state *st, struct ig_res
 	st->kind = (f & IG_RF_PACKED) ? IG_RK_PACKED :
 		   (f & IG_RF_SSE) && (f & IG_RF_CHUNKED) ? IG_RK_SSE :
 		   (f & IG_RF_JSON) ? IG_RK_JSON : IG_RK_OTHER;
-	prompt = io->rx - st->rx_mark;
+	prompt = IG_RESP_PROMPT(st, io);
 	st->rx_mark = io->rx;
 	if (prompt < (1ULL << 40))
 		ig_resp_charge(st, io, (__s64)(prompt / io->bpt));

@@ -7,12 +7,16 @@ HTTP/1.1 with keep-alive on [::]:PORT (dual stack), python3 stdlib only:
 
   POST /v1/chat/completions   a chat.completion with `choices` and `usage`; with
                               "stream": true, text/event-stream (chunked): a role
-                              chunk, a few content chunks, the finish chunk, a
-                              usage chunk when stream_options.include_usage, then
-                              `data: [DONE]`
+                              chunk, one content chunk per token, the finish
+                              chunk, a usage chunk when
+                              stream_options.include_usage, then `data: [DONE]`.
+                              max_tokens tokens (default 5); the prompt counts
+                              a token per 4 characters of its messages' content
   GET  /v1/models             one model
   GET  /stats                 {"requests": completions seen, "by_peer": {addr: n},
-                               "streamed": n, "models": n, "connections": n}
+                               "streamed": n, "models": n, "connections": n,
+                               "tokens": the usage totals of every completion
+                               answered in full, "tokens_by_peer": {addr: n}}
 
 A completion is counted as soon as its request has been read, before
 --delay-ms (the wait before answering each completion): a test that polls
@@ -37,7 +41,8 @@ ap.add_argument("--delay-ms", type=int, default=0)
 args = ap.parse_args()
 
 lock = threading.Lock()
-stats = {"requests": 0, "by_peer": {}, "streamed": 0, "models": 0, "connections": 0}
+stats = {"requests": 0, "by_peer": {}, "streamed": 0, "models": 0, "connections": 0,
+         "tokens": 0, "tokens_by_peer": {}}
 
 
 def count(key, peer=None):
@@ -48,11 +53,17 @@ def count(key, peer=None):
         return stats[key]
 
 
-def usage(messages):
-    prompt = sum(len(str(m.get("content", "")).split()) for m in messages
-                 if isinstance(m, dict)) + 1
-    return {"prompt_tokens": prompt, "completion_tokens": len(WORDS),
-            "total_tokens": prompt + len(WORDS)}
+def served(peer, use):
+    with lock:
+        stats["tokens"] += use["total_tokens"]
+        stats["tokens_by_peer"][peer] = stats["tokens_by_peer"].get(peer, 0) + use["total_tokens"]
+
+
+def usage(messages, completion):
+    prompt = sum(len(str(m.get("content", ""))) for m in messages
+                 if isinstance(m, dict)) // 4 + 1
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}
 
 
 class OpenAIHandler(Handler):
@@ -96,21 +107,26 @@ class OpenAIHandler(Handler):
             time.sleep(args.delay_ms / 1000.0)
         cid = "chatcmpl-%d" % n
         model = req.get("model") or MODEL
-        use = usage(req.get("messages") or [])
+        want = req.get("max_tokens") or req.get("max_completion_tokens") or len(WORDS)
+        words = [WORDS[i % len(WORDS)] for i in range(max(1, min(int(want), 4096)))]
+        use = usage(req.get("messages") or [], len(words))
+        peer = peer_of(self.client_address)
         if req.get("stream"):
             count("streamed")
-            self.stream(cid, model, use,
+            self.stream(cid, model, use, words,
                         bool((req.get("stream_options") or {}).get("include_usage")))
+            served(peer, use)
             return
         self.send_json(200, {
             "id": cid, "object": "chat.completion", "created": int(time.time()),
             "model": model, "system_fingerprint": None,
             "choices": [{"index": 0, "logprobs": None, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": "".join(WORDS),
+                         "message": {"role": "assistant", "content": "".join(words),
                                      "refusal": None}}],
             "usage": use})
+        served(peer, use)
 
-    def stream(self, cid, model, use, include_usage):
+    def stream(self, cid, model, use, words, include_usage):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -132,7 +148,7 @@ class OpenAIHandler(Handler):
             event(json.dumps(c).encode())
 
         chunk({"role": "assistant", "content": ""})
-        for w in WORDS:
+        for w in words:
             chunk({"content": w})
         chunk({}, "stop")
         if include_usage:

@@ -4,7 +4,8 @@
 // through its own keep-alive connection pool, as an application would.
 //
 //   node sdk_client.mjs --base-url URL [--calls N] [--duration S]
-//        [--concurrency C] [--max-retries R] [--stream] [--timeout-ms T] [--detail]
+//        [--concurrency C] [--max-retries R] [--stream | --mix] [--max-tokens M]
+//        [--prompt-chars P] [--timeout-ms T] [--detail]
 //
 // C workers make calls back to back until N calls have been started or S
 // seconds have passed (whichever comes first; at least one of the two). Every
@@ -19,24 +20,32 @@
 //   retries{count, after_429, early, min_slack_ms, max_slack_ms}
 //   retry_after{count, missing, min_ms, max_ms, min_s, max_s}
 //   error_types{} (the `type` of refused calls' error bodies)
-//   chunks usage_seen (with --stream) first_ok_ms last_ok_ms wall_s
+//   chunks usage_seen usage_tokens (the total_tokens of the usage the SDK got)
+//   kinds{json, stream_usage, stream_bare} (calls of each kind that succeeded)
+//   first_ok_ms last_ok_ms wall_s
 //   first_attempt_ms last_attempt_ms (the span a limiter saw requests in: the
 //     wall time also holds node's and the SDK's start-up, ~0.1-0.4 s)
 //   detail[] (with --detail: each call's attempts and waits)
 // "wasted" attempts are those of a call that did not return its completion:
 // a call that succeeded after one 429 wasted one.
+// --stream: every call streams with stream_options.include_usage; --mix:
+// calls take turns: not streamed, streamed with include_usage, streamed
+// without it (as an application mixing them would). --max-tokens M asks for M
+// completion tokens (default 16); --prompt-chars P pads the prompt to P
+// characters.
 import OpenAI from 'openai';
 import { performance } from 'node:perf_hooks';
 
 function usage(msg) {
 	if (msg) console.error(`sdk_client: ${msg}`);
 	console.error('usage: node sdk_client.mjs --base-url URL [--calls N] [--duration S] ' +
-		'[--concurrency C] [--max-retries R] [--stream] [--timeout-ms T] [--detail]');
+		'[--concurrency C] [--max-retries R] [--stream | --mix] [--max-tokens M] ' +
+		'[--prompt-chars P] [--timeout-ms T] [--detail]');
 	process.exit(2);
 }
 
 const opt = { baseURL: '', calls: 0, duration: 0, concurrency: 1, maxRetries: 2,
-	stream: false, timeoutMs: 30000, detail: false };
+	stream: false, mix: false, maxTokens: 16, promptChars: 0, timeoutMs: 30000, detail: false };
 {
 	const a = process.argv.slice(2);
 	const num = (i) => {
@@ -53,6 +62,9 @@ const opt = { baseURL: '', calls: 0, duration: 0, concurrency: 1, maxRetries: 2,
 		case '--max-retries': opt.maxRetries = Math.floor(num(i++)); break;
 		case '--timeout-ms': opt.timeoutMs = Math.floor(num(i++)); break;
 		case '--stream': opt.stream = true; break;
+		case '--mix': opt.mix = true; break;
+		case '--max-tokens': opt.maxTokens = Math.max(1, Math.floor(num(i++))); break;
+		case '--prompt-chars': opt.promptChars = Math.floor(num(i++)); break;
 		case '--detail': opt.detail = true; break;
 		case '-h': case '--help': usage(); break;
 		default: usage(`unknown argument ${a[i]}`);
@@ -103,7 +115,8 @@ const out = {
 	calls: 0, ok: 0,
 	errors: { RateLimitError: 0, APIConnectionError: 0, other: 0 },
 	error_names: {}, error_types: {}, other_errors: [],
-	chunks: 0, usage_seen: 0, first_ok_ms: null, last_ok_ms: null,
+	chunks: 0, usage_seen: 0, usage_tokens: 0,
+	kinds: { json: 0, stream_usage: 0, stream_bare: 0 }, first_ok_ms: null, last_ok_ms: null,
 };
 const calls = [];
 let started = 0;
@@ -113,25 +126,35 @@ async function oneCall(id) {
 	const call = { id, start: now(), attempts: [] };
 	attempts.set(key, call.attempts);
 	calls.push(call);
+	let content = `call ${id}: say hello`;
+	while (content.length < opt.promptChars) content += ' and tell me more about it';
 	const body = {
 		model: 'infergate-test',
-		messages: [{ role: 'user', content: `call ${id}: say hello` }],
-		max_tokens: 16,
+		messages: [{ role: 'user', content: content.slice(0, Math.max(opt.promptChars, 20)) }],
+		max_tokens: opt.maxTokens,
 	};
 	const ropt = { headers: { 'x-ig-call': key } };
+	const kind = opt.mix ? ['json', 'stream_usage', 'stream_bare'][id % 3] :
+		opt.stream ? 'stream_usage' : 'json';
 	try {
-		if (opt.stream) {
+		if (kind !== 'json') {
+			const extra = kind === 'stream_usage' ? { stream_options: { include_usage: true } } : {};
 			const stream = await client.chat.completions.create(
-				{ ...body, stream: true, stream_options: { include_usage: true } }, ropt);
+				{ ...body, stream: true, ...extra }, ropt);
 			for await (const chunk of stream) {
 				out.chunks++;
-				if (chunk.usage) out.usage_seen++;
+				if (chunk.usage) {
+					out.usage_seen++;
+					out.usage_tokens += chunk.usage.total_tokens;
+				}
 			}
 		} else {
 			const r = await client.chat.completions.create(body, ropt);
 			if (!r.choices?.length || !r.usage) throw new Error('completion without choices or usage');
 			out.usage_seen++;
+			out.usage_tokens += r.usage.total_tokens;
 		}
+		out.kinds[kind]++;
 		call.ok = true;
 		call.end = now();
 		out.ok++;
