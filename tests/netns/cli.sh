@@ -183,3 +183,135 @@ t_max_flows() {
 	ig_assert_eq "$(ig_json 'j["max_flows"]')" 4096 "kept by an attach without the option"
 }
 run_test max-flows t_max_flows
+
+# ---------------------------------------------------------------- token count
+
+# One field of a pinned map's value, BTF-formatted by bpftool.
+bt_field() { # MAP FIELD KEY-HEX-BYTES...
+	ig_srv bpftool -j map lookup pinned "$PIN/$1" key hex "${@:3}" | "$IG_PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d.get("formatted", d)["value"][sys.argv[1]])' "$2"
+}
+
+policy_flags() { bt_field port_policy flags $(ig_hex_le "$1" 4); } # PORT (tcp)
+map_id() { ig_srv bpftool -j map show pinned "$PIN/$1" | "$IG_PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+
+ZERO_RULES='{"usage": {"responses": 0, "tokens": 0}, "events": {"responses": 0, "tokens": 0}, "bytes": {"responses": 0, "tokens": 0}}'
+
+# --token-count is stored in the policy's flags (bits 5-6: usage 0, events 1,
+# bytes 2) beside the level flags (HIER 2, TOKENS 8, dry run 1), read back by
+# status; a re-limit without it is usage again; the refusals change nothing.
+t_token_count_cli() {
+	local before
+	ig_make_pair
+	ig_attach >/dev/null
+	ig limit 8000 --rate 5/s --tokens-per-min 600 --token-count events >/dev/null
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5)) "flags: HIER|TOKENS|events"
+	ig_assert_eq "$(ig_json 'port(8000)["levels"]["token_count"]')" events "status --json"
+	ig_assert_eq "$(ig_json 'port(8000)["token_rules"]')" "$ZERO_RULES" "token_rules in status --json"
+	ig status | grep "8000/tcp levels: tokens 600/min at 4 B/token (0 clients, 0 in debt), counted by events;" >/dev/null ||
+		ig_fail "status table: $(ig status)"
+	ig status | grep "8000/tcp tokens by rule: usage 0 responses 0 tokens; events 0 responses 0 tokens; bytes 0 responses 0 tokens" >/dev/null ||
+		ig_fail "status table: $(ig status)"
+	ig limit 8000 --rate 5/s --tokens-per-min 600 --token-count bytes --dry-run >/dev/null
+	ig_assert_eq "$(policy_flags 8000)" $((1 | 2 | 8 | 2 << 5)) "flags: dry run, bytes"
+	ig_assert_eq "$(ig_json 'port(8000)["levels"]["token_count"]')" bytes "bytes"
+	# as --dry-run, an option not given is its default again
+	ig limit 8000 --rate 5/s --tokens-per-min 600 >/dev/null
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8)) "flags: usage (0) again"
+	ig_assert_eq "$(ig_json 'port(8000)["levels"]["token_count"]')" usage "usage by default"
+	# a tier coming and going recomputes the level flags: the rule stays
+	ig limit 8000 --rate 5/s --tokens-per-min 600 --token-count events >/dev/null
+	ig tier add 198.18.200.0/24 deny >/dev/null
+	ig tier del 198.18.200.0/24 >/dev/null
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5)) "rule kept across the tiers' flag refresh"
+	# a port without a token budget has no rule to show
+	ig limit 8001 --rate 5/s >/dev/null
+	ig status | grep "8001/tcp tokens by rule" >/dev/null && ig_fail "8001 has no token budget: $(ig status)"
+	ig_assert_eq "$(ig_json 'port(8001)["levels"]["token_count"]')" usage "8001"
+
+	before=$(ig_json 'j["ports"]')
+	ig_expect_error 2 "--token-count without --tokens-per-min" --pin-dir "$PIN" \
+		limit 8001 --rate 1/s --token-count events
+	grep -q "token-count .*needs --tokens-per-min" "$IG_TMP/err" || ig_fail "message: $(cat "$IG_TMP/err")"
+	ig_expect_error 2 "--token-count words" --pin-dir "$PIN" \
+		limit 8001 --rate 1/s --tokens-per-min 60 --token-count words
+	grep -q "invalid --token-count 'words': expected usage, events or bytes" "$IG_TMP/err" ||
+		ig_fail "message: $(cat "$IG_TMP/err")"
+	ig_assert_eq "$(ig_json 'j["ports"]')" "$before" "ports after refused commands"
+}
+
+# token_rules and resp_socks (socket storage) are pinned, reused by the next
+# attach, and an instance pinned without them (as 0.6.0 left it) is refused
+# with what to do until an attach creates them, keeping the policies.
+t_token_maps_pinned_and_upgraded() {
+	local rules socks
+	ig_make_pair
+	ig_attach >/dev/null
+	ig limit 8000 --rate 5/s --tokens-per-min 600 --token-count events >/dev/null
+	ig_srv bpftool -j map show pinned "$PIN/resp_socks" | grep -q '"type":"sk_storage"' ||
+		ig_fail "resp_socks: $(ig_srv bpftool map show pinned "$PIN/resp_socks")"
+	ig_srv bpftool -j map show pinned "$PIN/token_rules" | grep -q '"type":"percpu_array"' ||
+		ig_fail "token_rules: $(ig_srv bpftool map show pinned "$PIN/token_rules")"
+	rules=$(map_id token_rules) socks=$(map_id resp_socks)
+	ig_attach >/dev/null
+	ig_assert_eq "$(map_id token_rules)" "$rules" "token_rules reused by a second attach"
+	ig_assert_eq "$(map_id resp_socks)" "$socks" "resp_socks reused by a second attach"
+	# as 0.6.0 left it: neither pinned
+	rm "$PIN/token_rules" "$PIN/resp_socks"
+	ig_expect_error 1 "status on an instance without token_rules" --pin-dir "$PIN" status
+	grep -q "made by an older infergate (no map token_rules): 'infergate attach IFACE' upgrades it" \
+		"$IG_TMP/err" || ig_fail "message: $(cat "$IG_TMP/err")"
+	ig_attach >/dev/null
+	[ -e "$PIN/token_rules" ] && [ -e "$PIN/resp_socks" ] || ig_fail "not created: $(ls "$PIN")"
+	ig_assert_eq "$(ig_json 'port(8000)["levels"]["token_count"]')" events "policy kept by the upgrade"
+	ig_assert_eq "$(ig_json 'port(8000)["token_rules"]')" "$ZERO_RULES" "fresh token_rules"
+	ig detach "$VS" --purge >/dev/null
+	[ ! -e "$PIN" ] || ig_fail "left after --purge: $(ls -A "$PIN")"
+}
+
+METRICS=127.0.0.1:9464
+scrape() { ig_srv curl -q -s --noproxy '*' -m 5 "http://$METRICS/metrics"; }
+token_count_is() { [ "$(ig_json 'port(8000)["levels"]["token_count"]')" = "$1" ]; }
+
+# The agent: token_count from the config, changed by a reload; the metrics
+# carry every rule of every token port (and nothing for the others).
+t_token_count_agent_metrics() {
+	ig_make_pair
+	cat >"$IG_TMP/agent.conf" <<-CONF
+	[agent]
+	interface = $VS
+	metrics = $METRICS
+	control = off
+	[port 8000]
+	rate = 5/s
+	tokens_per_minute = 600
+	token_count = events
+	[port 8001]
+	rate = 5/s
+	CONF
+	ig_start_agent
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5)) "flags from the config"
+	scrape >"$IG_TMP/metrics.txt"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$IG_TMP/metrics.txt" || ig_fail "promtool check metrics failed"
+	fi
+	for m in infergate_token_responses_total infergate_tokens_charged_total; do
+		ig_assert_eq "$(grep -c "^$m{" "$IG_TMP/metrics.txt")" 3 "$m: three rules of one port"
+		for rule in usage events bytes; do
+			grep -qx "$m{port=\"8000\",proto=\"tcp\",rule=\"$rule\"} 0" "$IG_TMP/metrics.txt" ||
+				ig_fail "$m $rule: $(grep "$m" "$IG_TMP/metrics.txt")"
+		done
+	done
+	sed -i 's/^token_count = events/token_count = bytes/' "$IG_TMP/agent.conf"
+	kill -HUP "$IG_AGENT_PID"
+	ig_wait_for 5 "the reload to apply token_count = bytes" token_count_is bytes
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 2 << 5)) "flags after the reload"
+	grep -q "reload: 8000/tcp .*tokens counted by bytes" "$IG_TMP/agent.log" ||
+		ig_fail "reload log: $(grep reload: "$IG_TMP/agent.log")"
+}
+
+run_test token-count-cli t_token_count_cli
+run_test token-maps-pinned-and-upgraded t_token_maps_pinned_and_upgraded
+run_test token-count-agent-metrics t_token_count_agent_metrics

@@ -169,7 +169,7 @@ import json, sys
 l = json.load(open(sys.argv[1]))
 want = {"prefix_rate": 50, "prefix_burst": 50, "prefix_len": [28, 56], "port_rate": 1,
         "port_burst": 50, "newcomer_rate": 20, "newcomer_burst": 20, "max_conns": 9,
-        "tokens_per_minute": 1200, "bytes_per_token": 3, "fleet": False}
+        "tokens_per_minute": 1200, "token_count": "usage", "bytes_per_token": 3, "fleet": False}
 assert l == want, (l, want)
 EOF
 	ig status | grep "8000/tcp levels: prefix /28,/56 50/s burst 50; port 1/s burst 50;" >/dev/null ||
@@ -217,7 +217,7 @@ t_charges_and_debtors_in_status() {
 		$(ig_hex_le 8000 2) 0 0)" 150 "spent grows"
 	ig_assert_eq "$(ig_json 'port(8000)["token_clients"]')" 2 "two clients"
 	ig_assert_eq "$(ig_json 'port(8000)["token_debtors"]')" 1 "one in debt"
-	ig status | grep "tokens 600/min at 4 B/token (2 clients, 1 in debt)" >/dev/null ||
+	ig status | grep "tokens 600/min at 4 B/token (2 clients, 1 in debt), counted by usage;" >/dev/null ||
 		ig_fail "status table: $(ig status | grep tokens)"
 }
 

@@ -91,7 +91,9 @@ IG_TEST(config_fair_share_tiers_and_cluster)
 			    "[cluster]\nredis = unix:/run/redis.sock\ninterval = 250ms\n"
 			    "[port 8000]\nrate = 10/s\nprefix_rate = 100/s\nprefix_len = 20,48\n"
 			    "port_rate = 1k/s\nport_burst = 2k\nnewcomer_rate = 50/s\nmax_conns = 8\n"
-			    "tokens_per_minute = 60000\nbytes_per_token = 3\nfleet_rate = 30/s\n"), err);
+			    "tokens_per_minute = 60000\nbytes_per_token = 3\nfleet_rate = 30/s\n"
+			    "token_count = events\n"
+			    "[port 8001]\nrate = 1/s\ntokens_per_minute = 600\n"), err);
 	ASSERT_STREQ(cfg.control, "/run/ig.sock", "control socket");
 	ASSERT_TRUE(cfg.has_tiers, "tiers");
 	ASSERT_EQ(cfg.ntiers, 4, "four prefixes");
@@ -113,6 +115,10 @@ IG_TEST(config_fair_share_tiers_and_cluster)
 	ASSERT_EQ(p->fleet_burst, 30, "fleet burst defaults to its rate");
 	ASSERT_EQ(p->limit.flags & (IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS | IG_POL_F_FLEET),
 		  IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS | IG_POL_F_FLEET, "flags");
+	/* the rule is in the policy's flags, and survives the level flags */
+	ASSERT_EQ(IG_POL_COUNT(p->limit.flags), IG_TC_EVENTS, "token_count = events");
+	ASSERT_EQ(IG_POL_COUNT(cfg.ports[1].limit.flags), IG_TC_USAGE, "token_count defaults to usage");
+	ASSERT_TRUE(cfg.ports[1].limit.flags & IG_POL_F_TOKENS, "8001: tokens");
 }
 
 /* Each broken file, and the line and words its error must carry. */
@@ -159,6 +165,12 @@ static const struct {
 	  ":5: invalid tokens_per_minute" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nbytes_per_token = 3\n",
 	  ":3: [port 8000/tcp]: bytes_per_token needs tokens_per_minute" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\ntoken_count = events\n",
+	  ":3: [port 8000/tcp]: token_count needs tokens_per_minute" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\ntokens_per_minute = 60\ntoken_count = words\n",
+	  ":6: invalid token_count 'words': expected usage, events or bytes" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\ntokens_per_minute = 60\ntoken_count = Usage\n",
+	  ":6: invalid token_count 'Usage'" },
 	{ "[agent]\ninterface = v0\n[tiers]\ngold = 10.0.0.0/8 fd00::/129\n", ":4: invalid CIDR 'fd00::/129'" },
 	{ "[agent]\ninterface = v0\n[tiers]\nabcdefghijklmnopqrstuvwxyz = 10.0.0.0/8\n",
 	  ":4: invalid tier 'abcdefghijklmnopqrstuvwxyz'" },

@@ -2,8 +2,11 @@
 /* The words for the ABI's enums (user/lib/names.c): the sizes are asserted at
  * compile time; here, that no value in range lacks its word (a hole in a
  * designated table) and that no two values share one. */
+#include <errno.h>
 #include <string.h>
+#include "lib/args.h"
 #include "lib/names.h"
+#include "lib/tokens.h"
 #include "harness.h"
 
 static void check(const char *what, int n, const char *(*name)(int), const char *fallback)
@@ -27,6 +30,7 @@ NAME_FN(ig_brk_state_name, enum ig_brk_state)
 NAME_FN(ig_brk_force_name, enum ig_brk_force)
 NAME_FN(ig_http_class_name, enum ig_http_class)
 NAME_FN(ig_route_name, enum ig_route)
+NAME_FN(ig_token_count_name, enum ig_token_count)
 
 IG_TEST(names_every_enum_value_has_its_own_word)
 {
@@ -40,8 +44,36 @@ IG_TEST(names_every_enum_value_has_its_own_word)
 	check("breaker forces", IG_FORCE_MAX, ig_brk_force_name_i, "unknown");
 	check("HTTP classes", IG_HTTP_MAX, ig_http_class_name_i, "unknown");
 	check("routes", IG_ROUTE_MAX, ig_route_name_i, "unknown");
+	check("token count rules", IG_TC_MAX, ig_token_count_name_i, "unknown");
 	/* a tier's kind: the word a named tier is shown by is also the fallback */
 	ASSERT_STREQ(ig_tier_kind_name(IG_TIER_ALLOW), "allow", "allow");
 	ASSERT_STREQ(ig_tier_kind_name(IG_TIER_DENY), "deny", "deny");
 	ASSERT_STREQ(ig_tier_kind_name(IG_TIER_LIMIT), "tier", "a named tier");
+}
+
+/* The option's table is the names' own, NULL-terminated; the parser reads
+ * back every word and refuses the rest with what it expects. */
+IG_TEST(names_token_count_words_parse_back)
+{
+	enum ig_token_count c = IG_TC_MAX;
+	char msg[256];
+
+	ASSERT_TRUE(ig_token_count_names[IG_TC_MAX] == NULL, "NULL-terminated");
+	for (int i = 0; i < IG_TC_MAX; i++) {
+		ASSERT_STREQ(ig_token_count_names[i], ig_token_count_name((enum ig_token_count)i),
+			     "the table is the names");
+		ASSERT_OK(ig_parse_token_count(ig_token_count_name((enum ig_token_count)i), &c),
+			  "a name parses");
+		ASSERT_EQ(c, i, "to its value");
+	}
+	ASSERT_STREQ(ig_token_count_name(IG_TC_USAGE), "usage", "0 is usage (0.6's policies)");
+	ig_args_capture(msg, sizeof(msg));
+	ASSERT_EQ(ig_parse_token_count("tokens", &c), -EINVAL, "an unknown word");
+	ig_args_capture(NULL, 0);
+	ASSERT_STREQ(msg, "invalid token_count 'tokens': expected usage, events or bytes", "message");
+	ASSERT_EQ(ig_token_count_of(IG_POL_COUNT_MASK), IG_TC_BYTES, "3 is read as bytes");
+	ASSERT_EQ(ig_token_count_of(ig_token_count_flags(IG_POL_F_TOKENS, IG_TC_EVENTS)),
+		  IG_TC_EVENTS, "flags round trip");
+	ASSERT_EQ(ig_token_count_flags(IG_POL_COUNT_MASK | IG_POL_F_DRY_RUN, IG_TC_USAGE),
+		  IG_POL_F_DRY_RUN, "usage clears the bits, keeps the rest");
 }

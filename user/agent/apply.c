@@ -13,6 +13,7 @@
 #include "lib/policy.h"
 #include "lib/port.h"
 #include "lib/tiers.h"
+#include "lib/tokens.h"
 
 static const struct ig_cfg_port *find_port(const struct ig_cfg_file *cfg, enum ig_proto proto,
 					   __u16 port)
@@ -107,11 +108,15 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 				return n;
 		}
 		if (limit_changed && old)
-			ig_info("reload: %u/%s %llu/s burst %llu per %s, %s%s (%d source(s) rescaled)",
-				p->port, ig_proto_name(p->proto), (unsigned long long)p->limit.rate,
-				(unsigned long long)p->limit.burst, ig_unit_name(p->limit.unit),
-				ig_action_name(p->limit.action),
-				p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "", n);
+			ig_info("reload: %u/%s %llu/s burst %llu per %s, %s%s%s%s (%d source(s) "
+				"rescaled)", p->port, ig_proto_name(p->proto),
+				(unsigned long long)p->limit.rate, (unsigned long long)p->limit.burst,
+				ig_unit_name(p->limit.unit), ig_action_name(p->limit.action),
+				p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "",
+				p->levels.tokens_per_min ? ", tokens counted by " : "",
+				p->levels.tokens_per_min ?
+					ig_token_count_name(ig_token_count_of(p->limit.flags)) : "",
+				n);
 		/* levels change in place: their buckets (port_state) are kept */
 		if (levels_changed && old)
 			ig_info("reload: %u/%s fair-share levels changed", p->port,

@@ -178,6 +178,23 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 					rows[k].port, ig_proto_name(rows[k].proto),
 					(unsigned long long)rows[k].token_debtors);
 	}
+	/* every rule of every token port, zeros too: a port that changes rule
+	 * keeps its series (each rule's count stays) */
+	for (int tokens = 0; tokens < 2; tokens++) {
+		const char *name = tokens ? "infergate_tokens_charged_total" :
+					    "infergate_token_responses_total";
+
+		head(o, name, "counter", tokens ?
+		     "LLM tokens charged for the replies of a port with a token budget, by the rule that counted them (corrections included)." :
+		     "Replies of a port with a token budget whose count ended, by the rule that counted them.");
+		for (int k = 0; k < n; k++)
+			for (int c = 0; rows[k].lim.tokens_per_min && c < IG_TC_MAX; c++)
+				fprintf(o, "%s{port=\"%u\",proto=\"%s\",rule=\"%s\"} %llu\n", name,
+					rows[k].port, ig_proto_name(rows[k].proto),
+					ig_token_count_name((enum ig_token_count)c),
+					(unsigned long long)(tokens ? rows[k].tr.tokens[c] :
+								      rows[k].tr.responses[c]));
+	}
 	{
 		int tiers = ig_tiers_count(m->in);
 

@@ -41,6 +41,7 @@ struct limit_cfg {
 	int dry_run;
 	struct ig_limits lim;
 	unsigned int given; /* the level bursts given (ig_levels_parse) */
+	int token_count;    /* enum ig_token_count; -1: not given (usage) */
 };
 
 /* A fair-share level: .what is its key in the config file, whose parser
@@ -93,10 +94,20 @@ static const struct ig_opt limit_opts[] = {
 	      .help = "(default: one second of newcomer-rate)"),
 	LEVEL("max-conns", "N", "max_conns", .help = "simultaneous connections per source (TCP)"),
 	LEVEL("tokens-per-min", "N", "tokens_per_minute",
-	      .help = "LLM-token budget per source: replies are charged at\n"
-		      "--bytes-per-token, and `infergate charge` what a request cost"),
+	      .help = "LLM-token budget per source: replies are charged (as\n"
+		      "--token-count says), and `infergate charge` what a request cost"),
 	LEVEL("bytes-per-token", "N", "bytes_per_token",
-	      .help = "bytes of a reply charged as one token (default 4)"),
+	      .help = "bytes charged as one token where bytes are counted (default 4)"),
+	/* not a level: a rule of the policy (its flags), so not in LEVEL() */
+	IG_OPT("token-count", IG_OPT_ENUM, struct limit_cfg, token_count,
+	       .values = ig_token_count_names, .what = "--token-count", .detail = 1,
+	       .help = "how replies are counted against --tokens-per-min.\n"
+		       "usage (default): the engine's own \"usage\" object (JSON\n"
+		       "replies; streams with stream_options.include_usage), exact;\n"
+		       "until it comes, a stream pays a token per data: event, other\n"
+		       "replies by bytes, the prompt by the request's bytes.\n"
+		       "events: a token per data: event of a stream, the rest by\n"
+		       "bytes. bytes: every reply byte / --bytes-per-token (0.6)."),
 	{}
 };
 
@@ -126,6 +137,9 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	pol.action = (enum ig_action)c->action;
 	if (c->dry_run)
 		pol.flags |= IG_POL_F_DRY_RUN;
+	/* like --dry-run, a re-limit without it goes back to the default */
+	if (c->token_count >= 0)
+		pol.flags = ig_token_count_flags(pol.flags, (enum ig_token_count)c->token_count);
 	if (!pol.burst)
 		pol.burst = pol.rate < IG_MAX_BURST ? pol.rate : IG_MAX_BURST;
 	if (c->unit >= 0)
@@ -143,6 +157,9 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 		return 2;
 	if (lim.max_conns && proto != IG_PROTO_TCP)
 		return ig_cli_usage("limit", "%s", "--max-conns counts TCP connections");
+	if (c->token_count >= 0 && !lim.tokens_per_min)
+		return ig_cli_usage("limit", "%s", "--token-count says how a token budget is "
+				    "charged: it needs --tokens-per-min");
 
 	if (ig_cli_open(&in))
 		return 1;
@@ -162,10 +179,12 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	}
 	ig_instance_close(&in);
 	if (!err && ig_limits_any(&lim))
-		ig_info("%u/%s levels:%s%s%s%s%s", port, ig_proto_name(proto),
+		ig_info("%u/%s levels:%s%s%s%s%s%s%s", port, ig_proto_name(proto),
 			lim.prefix_rate ? " prefix" : "", lim.port_rate ? " port" : "",
 			lim.newcomer_rate ? " newcomer" : "", lim.max_conns ? " max-conns" : "",
-			lim.tokens_per_min ? " tokens" : "");
+			lim.tokens_per_min ? " tokens (counted by " : "",
+			lim.tokens_per_min ? ig_token_count_name(ig_token_count_of(pol.flags)) : "",
+			lim.tokens_per_min ? ")" : "");
 	if (!err)
 		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s%s", port,
 			ig_proto_name(proto), (unsigned long long)pol.rate,
@@ -227,7 +246,8 @@ static int cmd_reject_budget(const void *cfg, int argc, char **argv)
 
 const struct ig_cmd ig_limit_cmds[] = {
 	IG_CMD("limit", cmd_limit, limit_opts, struct limit_cfg, .args = "PORT[/tcp|/udp]",
-	       .defaults = &(const struct limit_cfg){ .unit = -1, .action = IG_ACTION_DROP },
+	       .defaults = &(const struct limit_cfg){ .unit = -1, .action = IG_ACTION_DROP,
+						      .token_count = -1 },
 	       .doc = "Limit each source address on PORT (tcp unless /udp) to N units a second.\n"
 		      "Applies to the next packet; changing a limit keeps every source's state."),
 	IG_CMD("unlimit", cmd_unlimit, NULL, char, .args = "PORT[/tcp|/udp]",

@@ -76,6 +76,7 @@ static void json_levels(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_ku64(j, "newcomer_burst", l->newcomer_burst);
 	ig_json_ku64(j, "max_conns", l->max_conns);
 	ig_json_ku64(j, "tokens_per_minute", l->tokens_per_min);
+	ig_json_kstr(j, "token_count", ig_token_count_name(ig_token_count_of(r->pol.flags)));
 	ig_json_ku64(j, "bytes_per_token",
 		     l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN);
 	ig_json_kbool(j, "fleet", r->pol.flags & IG_POL_F_FLEET);
@@ -111,6 +112,18 @@ static void json_port(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_obj_close(j);
 	ig_json_ku64(j, "token_clients", r->token_clients);
 	ig_json_ku64(j, "token_debtors", r->token_debtors);
+	/* which rule counted the replies (a port changes rule at a re-limit:
+	 * each keeps what it counted) */
+	ig_json_key(j, "token_rules");
+	ig_json_obj_open(j);
+	for (int c = 0; c < IG_TC_MAX; c++) {
+		ig_json_key(j, ig_token_count_name((enum ig_token_count)c));
+		ig_json_obj_open(j);
+		ig_json_ku64(j, "responses", r->tr.responses[c]);
+		ig_json_ku64(j, "tokens", r->tr.tokens[c]);
+		ig_json_obj_close(j);
+	}
+	ig_json_obj_close(j);
 	ig_json_obj_close(j);
 }
 
@@ -168,6 +181,24 @@ static int print_json(const struct status *s, FILE *out)
 	return err;
 }
 
+/* What each counting rule charged on a port with a token budget (or that
+ * had one: its counts stay until the slot is handed to another port). */
+static void print_token_rules(const struct ig_port_row *r, FILE *out)
+{
+	__u64 any = 0;
+
+	for (int c = 0; c < IG_TC_MAX; c++)
+		any |= r->tr.responses[c] | r->tr.tokens[c];
+	if (!r->lim.tokens_per_min && !any)
+		return;
+	fprintf(out, "%u/%s tokens by rule:", r->port, ig_proto_name(r->proto));
+	for (int c = 0; c < IG_TC_MAX; c++)
+		fprintf(out, "%s %s %llu responses %llu tokens", c ? ";" : "",
+			ig_token_count_name((enum ig_token_count)c),
+			(unsigned long long)r->tr.responses[c], (unsigned long long)r->tr.tokens[c]);
+	fputc('\n', out);
+}
+
 /* A port's fair-share levels and what they refused, when it has any. */
 static void print_levels(const struct ig_port_row *r, FILE *out)
 {
@@ -190,10 +221,12 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 		if (l->max_conns)
 			fprintf(out, " max-conns %u;", l->max_conns);
 		if (l->tokens_per_min)
-			fprintf(out, " tokens %llu/min at %u B/token (%llu clients, %llu in debt);",
+			fprintf(out, " tokens %llu/min at %u B/token (%llu clients, %llu in debt), "
+				     "counted by %s;",
 				(unsigned long long)l->tokens_per_min,
 				l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN,
-				(unsigned long long)r->token_clients, (unsigned long long)r->token_debtors);
+				(unsigned long long)r->token_clients, (unsigned long long)r->token_debtors,
+				ig_token_count_name(ig_token_count_of(r->pol.flags)));
 		if (r->pol.flags & IG_POL_F_FLEET)
 			fprintf(out, " fleet-wide limit (agent, Redis);");
 		fputc('\n', out);
@@ -209,6 +242,7 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 	}
 	if (any)
 		fputc('\n', out);
+	print_token_rules(r, out);
 }
 
 static int print_table(const struct status *s, FILE *out)

@@ -174,6 +174,17 @@ int ig_parse_action(const char *s, enum ig_action *action)
 	return -EINVAL;
 }
 
+int ig_parse_token_count(const char *s, enum ig_token_count *c)
+{
+	for (int i = 0; i < IG_TC_MAX; i++)
+		if (!strcmp(s, ig_token_count_name((enum ig_token_count)i))) {
+			*c = (enum ig_token_count)i;
+			return 0;
+		}
+	args_err("invalid token_count '%s': expected usage, events or bytes", s);
+	return -EINVAL;
+}
+
 int ig_parse_duration(const char *s, const char *what, __u64 min_ms, __u64 max_ms, __u64 *ms)
 {
 	static const struct { const char *sfx; __u64 ms; } units[] = {

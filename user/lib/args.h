@@ -19,6 +19,8 @@ void ig_args_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 *out);
 int ig_parse_unit(const char *s, enum ig_unit *unit);
 int ig_parse_action(const char *s, enum ig_action *action);
+/* usage, events or bytes (the config's token_count). */
+int ig_parse_token_count(const char *s, enum ig_token_count *c);
 
 /* A duration: 500ms, 10s, 5m, 1h; a bare number is seconds. */
 int ig_parse_duration(const char *s, const char *what, __u64 min_ms, __u64 max_ms, __u64 *ms);

@@ -30,6 +30,7 @@ struct load_state {
 	int fleet_burst_given[IG_CFG_MAX_PORTS];
 	unsigned int levels_given[IG_CFG_MAX_PORTS];
 	int unit_given[IG_CFG_MAX_PORTS], burst_given[IG_CFG_MAX_PORTS];
+	int token_count_given[IG_CFG_MAX_PORTS];
 	const char *path;
 	char section[256];       /* the section of the last entry */
 	int header_line;         /* line of the last [section] header */
@@ -370,6 +371,16 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 	}
 	if (!strcmp(name, "action"))
 		return !PARSE(st, ig_parse_action(value, &p->limit.action));
+	if (!strcmp(name, "token_count")) {
+		enum ig_token_count c;
+
+		st->token_count_given[i] = 1;
+		if (PARSE(st, ig_parse_token_count(value, &c)))
+			return 0;
+		/* a rule of the policy, kept in its flags (not a level) */
+		p->limit.flags = ig_token_count_flags(p->limit.flags, c);
+		return 1;
+	}
 	{
 		char m[256];
 		int r;
@@ -527,6 +538,9 @@ static int validate(struct load_state *st)
 		st->line = p->line;
 		if (!p->has_limit && !p->has_breaker)
 			return fail(st, "[port %u/%s] sets neither a rate nor a breaker", p->port,
+				    ig_proto_name(p->proto));
+		if (st->token_count_given[i] && !p->levels.tokens_per_min)
+			return fail(st, "[port %u/%s]: token_count needs tokens_per_minute", p->port,
 				    ig_proto_name(p->proto));
 		if (p->has_limit) {
 			if (!st->burst_given[i])

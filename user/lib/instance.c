@@ -44,6 +44,8 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_FLEET_COUNTS] = { "fleet_counts", sizeof(struct ig_client_key), sizeof(__u64) },
 	[IG_MAP_FLEET_BLOCK] = { "fleet_block", sizeof(struct ig_client_key), sizeof(__u64) },
 	[IG_MAP_HTTP_CONNS] = { "http_conns", sizeof(struct ig_flow_key), sizeof(struct ig_http_conn) },
+	[IG_MAP_TOKEN_RULES] = { "token_rules", sizeof(__u32), sizeof(struct ig_token_rules) },
+	[IG_MAP_RESP_SOCKS] = { "resp_socks", sizeof(int), sizeof(struct ig_resp_state) },
 };
 
 const char *ig_map_name(enum ig_map_id id)
@@ -127,7 +129,13 @@ int ig_instance_open(struct ig_instance *in, const char *pin_dir)
 		in->fd[i] = bpf_obj_get(path);
 		if (in->fd[i] < 0) {
 			err = -errno;
-			if (err == -ENOENT)
+			/* the first map is there but a later one is not: an
+			 * instance made before that map existed */
+			if (err == -ENOENT && i > 0)
+				ig_err("the instance in %s was made by an older infergate (no map "
+				       "%s): 'infergate attach IFACE' upgrades it in place", pin_dir,
+				       map_desc[i].name);
+			else if (err == -ENOENT)
 				ig_err("no infergate instance in %s (map %s missing): run "
 				       "'infergate attach IFACE' first", pin_dir, map_desc[i].name);
 			else

@@ -33,6 +33,8 @@ enum ig_map_id {
 	IG_MAP_FLEET_COUNTS,
 	IG_MAP_FLEET_BLOCK,
 	IG_MAP_HTTP_CONNS,
+	IG_MAP_TOKEN_RULES,
+	IG_MAP_RESP_SOCKS, /* socket storage: pinned so a reload keeps it; never read here */
 	IG_MAP_COUNT,
 };
 

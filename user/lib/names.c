@@ -95,6 +95,15 @@ static const char *const route_names[] = {
 	[IG_ROUTE_FALLBACK] = "fallback",
 };
 
+/* Sized, so the asserts below cannot see a rule without a word: the
+ * command line's option takes it NULL-terminated (tests/unit/test_names.c
+ * finds a hole). */
+const char *const ig_token_count_names[IG_TC_MAX + 1] = {
+	[IG_TC_USAGE] = "usage",
+	[IG_TC_EVENTS] = "events",
+	[IG_TC_BYTES] = "bytes",
+};
+
 #define N(tab) (sizeof(tab) / sizeof((tab)[0]))
 _Static_assert(N(proto_names) == IG_PROTO_MAX, "a protocol without a name");
 _Static_assert(N(unit_names) == IG_UNIT_MAX, "a unit without a name");
@@ -121,3 +130,8 @@ const char *ig_brk_state_name(enum ig_brk_state s) { return NAME_OR(brk_state_na
 const char *ig_brk_force_name(enum ig_brk_force f) { return NAME_OR(brk_force_names, f, "unknown"); }
 const char *ig_http_class_name(enum ig_http_class c) { return NAME_OR(http_class_names, c, "unknown"); }
 const char *ig_route_name(enum ig_route r) { return NAME_OR(route_names, r, "unknown"); }
+const char *ig_token_count_name(enum ig_token_count c)
+{
+	return (unsigned)c < IG_TC_MAX && ig_token_count_names[c] ? ig_token_count_names[c]
+								   : "unknown";
+}

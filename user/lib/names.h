@@ -24,5 +24,10 @@ const char *ig_brk_state_name(enum ig_brk_state state);
 const char *ig_brk_force_name(enum ig_brk_force force);
 const char *ig_http_class_name(enum ig_http_class c);
 const char *ig_route_name(enum ig_route route);
+/* How a token port's replies are counted (limit --token-count, token_count =). */
+const char *ig_token_count_name(enum ig_token_count c);
+/* The same words, NULL-terminated and indexed by value: what the command
+ * line's enum option and the parser take. */
+extern const char *const ig_token_count_names[IG_TC_MAX + 1];
 
 #endif

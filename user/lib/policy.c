@@ -53,6 +53,8 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 			err = ig_levels_get(in, all[i].slot, &r[k].lim);
 		if (!err && all[i].slot < IG_MAX_SLOTS)
 			err = ig_level_stats_read(in, all[i].slot, &r[k].ls);
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_token_rules_read(in, all[i].slot, &r[k].tr);
 		k++;
 	}
 	free(all);

@@ -42,9 +42,11 @@ static int apply_new(const struct ig_instance *in, enum ig_proto proto, __u16 po
 		       ig_proto_name(proto), IG_MAX_SLOTS - 1);
 		return err;
 	}
-	/* A recycled slot must not inherit the counters, levels or port-wide
-	 * buckets of its last port. */
+	/* A recycled slot must not inherit the counters (by reason and by
+	 * token rule), levels or port-wide buckets of its last port. */
 	err = ig_stats_clear(in, next.slot);
+	if (!err)
+		err = ig_token_rules_clear(in, next.slot);
 	if (!err)
 		err = ig_levels_clear_slot(in, next.slot);
 	if (!err)

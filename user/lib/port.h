@@ -15,9 +15,9 @@
 #include "lib/instance.h"
 
 struct ig_port_limit {
-	/* rate, burst, unit, action and the flags IG_POL_F_DRY_RUN and
-	 * IG_POL_F_FLEET; the slot and the level flags (HIER, CONNS, TOKENS)
-	 * are ig_port_apply's to set */
+	/* rate, burst, unit, action and the flags IG_POL_F_DRY_RUN,
+	 * IG_POL_F_FLEET and the token count rule (IG_POL_COUNT_MASK); the slot
+	 * and the level flags (HIER, CONNS, TOKENS) are ig_port_apply's to set */
 	struct ig_policy policy;
 	struct ig_limits levels; /* all 0: no levels */
 	/* an already limited port whose rate, burst or unit changes keeps every
