@@ -10,8 +10,10 @@ HTTP/1.1 with keep-alive on [::]:PORT (dual stack), python3 stdlib only:
                               chunk, one content chunk per token, the finish
                               chunk, a usage chunk when
                               stream_options.include_usage, then `data: [DONE]`.
-                              max_tokens tokens (default 5); the prompt counts
-                              a token per 4 characters of its messages' content
+                              max_tokens tokens (default 5; a prompt
+                              "echo: TEXT" makes each token TEXT); the prompt
+                              counts a token per 4 characters of its messages'
+                              content
   GET  /v1/models             one model
   GET  /stats                 {"requests": completions seen, "by_peer": {addr: n},
                                "streamed": n, "models": n, "connections": n,
@@ -108,7 +110,11 @@ class OpenAIHandler(Handler):
         cid = "chatcmpl-%d" % n
         model = req.get("model") or MODEL
         want = req.get("max_tokens") or req.get("max_completion_tokens") or len(WORDS)
-        words = [WORDS[i % len(WORDS)] for i in range(max(1, min(int(want), 4096)))]
+        msgs = req.get("messages") or []
+        last = str(msgs[-1].get("content", "")) if msgs and isinstance(msgs[-1], dict) else ""
+        # "echo: TEXT" makes every token TEXT: a client that steers the output
+        pool = [last[5:]] if last.startswith("echo:") else WORDS
+        words = [pool[i % len(pool)] for i in range(max(1, min(int(want), 4096)))]
         use = usage(req.get("messages") or [], len(words))
         peer = peer_of(self.client_address)
         if req.get("stream"):

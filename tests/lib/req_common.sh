@@ -46,3 +46,27 @@ assert_no_leftovers() {
 mac_of() { # ig_cli|ig_srv DEV
 	"$1" ip -o link show dev "$2" | awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'
 }
+
+# The openai SDK client (tests/lib/sdk_client.mjs) can run.
+sdk_preflight() {
+	command -v node >/dev/null || ig_skip "node not installed (make deps)"
+	[ -e "$IG_LIB/node_modules/openai/package.json" ] ||
+		ig_skip "the openai SDK is not installed: make deps (npm ci --prefix tests/lib)"
+}
+
+# What the stand-in API (openai_server.py) saw: a python expression over
+# j = GET /stats, asked over the server namespace's loopback (no limiter there).
+api() { # EXPR
+	local js
+	js=$(ig_srv curl -q -s --noproxy '*' -m 5 "http://127.0.0.1:$PORT/stats") ||
+		ig_fail "GET /stats failed"
+	jq_py "$1" "$js"
+}
+
+# One run of the SDK client from the client namespace; its JSON line in SDK.
+sdk() { # ARGS...
+	SDK=$(ig_cli node "$IG_LIB/sdk_client.mjs" "$@") || ig_fail "sdk_client.mjs failed: $SDK"
+	echo "sdk $*: $SDK"
+}
+
+sj() { jq_py "j$1" "$SDK"; }

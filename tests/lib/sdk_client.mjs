@@ -4,8 +4,8 @@
 // through its own keep-alive connection pool, as an application would.
 //
 //   node sdk_client.mjs --base-url URL [--calls N] [--duration S]
-//        [--concurrency C] [--max-retries R] [--stream | --mix] [--max-tokens M]
-//        [--prompt-chars P] [--timeout-ms T] [--detail]
+//        [--concurrency C] [--max-retries R] [--stream | --stream-bare | --mix]
+//        [--max-tokens M] [--prompt-chars P] [--prompt TEXT] [--timeout-ms T] [--detail]
 //
 // C workers make calls back to back until N calls have been started or S
 // seconds have passed (whichever comes first; at least one of the two). Every
@@ -28,24 +28,25 @@
 //   detail[] (with --detail: each call's attempts and waits)
 // "wasted" attempts are those of a call that did not return its completion:
 // a call that succeeded after one 429 wasted one.
-// --stream: every call streams with stream_options.include_usage; --mix:
+// --stream: every call streams with stream_options.include_usage;
+// --stream-bare: streams without it; --mix:
 // calls take turns: not streamed, streamed with include_usage, streamed
 // without it (as an application mixing them would). --max-tokens M asks for M
 // completion tokens (default 16); --prompt-chars P pads the prompt to P
-// characters.
+// characters; --prompt TEXT is the prompt.
 import OpenAI from 'openai';
 import { performance } from 'node:perf_hooks';
 
 function usage(msg) {
 	if (msg) console.error(`sdk_client: ${msg}`);
 	console.error('usage: node sdk_client.mjs --base-url URL [--calls N] [--duration S] ' +
-		'[--concurrency C] [--max-retries R] [--stream | --mix] [--max-tokens M] ' +
-		'[--prompt-chars P] [--timeout-ms T] [--detail]');
+		'[--concurrency C] [--max-retries R] [--stream | --stream-bare | --mix] ' +
+		'[--max-tokens M] [--prompt-chars P] [--prompt TEXT] [--timeout-ms T] [--detail]');
 	process.exit(2);
 }
 
 const opt = { baseURL: '', calls: 0, duration: 0, concurrency: 1, maxRetries: 2,
-	stream: false, mix: false, maxTokens: 16, promptChars: 0, timeoutMs: 30000, detail: false };
+	stream: false, streamBare: false, mix: false, prompt: null, maxTokens: 16, promptChars: 0, timeoutMs: 30000, detail: false };
 {
 	const a = process.argv.slice(2);
 	const num = (i) => {
@@ -62,7 +63,9 @@ const opt = { baseURL: '', calls: 0, duration: 0, concurrency: 1, maxRetries: 2,
 		case '--max-retries': opt.maxRetries = Math.floor(num(i++)); break;
 		case '--timeout-ms': opt.timeoutMs = Math.floor(num(i++)); break;
 		case '--stream': opt.stream = true; break;
+		case '--stream-bare': opt.streamBare = true; break;
 		case '--mix': opt.mix = true; break;
+		case '--prompt': opt.prompt = a[++i] ?? usage('--prompt needs a text'); break;
 		case '--max-tokens': opt.maxTokens = Math.max(1, Math.floor(num(i++))); break;
 		case '--prompt-chars': opt.promptChars = Math.floor(num(i++)); break;
 		case '--detail': opt.detail = true; break;
@@ -126,16 +129,16 @@ async function oneCall(id) {
 	const call = { id, start: now(), attempts: [] };
 	attempts.set(key, call.attempts);
 	calls.push(call);
-	let content = `call ${id}: say hello`;
+	let content = opt.prompt ?? `call ${id}: say hello`;
 	while (content.length < opt.promptChars) content += ' and tell me more about it';
 	const body = {
 		model: 'infergate-test',
-		messages: [{ role: 'user', content: content.slice(0, Math.max(opt.promptChars, 20)) }],
+		messages: [{ role: 'user', content: opt.promptChars ? content.slice(0, opt.promptChars) : content }],
 		max_tokens: opt.maxTokens,
 	};
 	const ropt = { headers: { 'x-ig-call': key } };
 	const kind = opt.mix ? ['json', 'stream_usage', 'stream_bare'][id % 3] :
-		opt.stream ? 'stream_usage' : 'json';
+		opt.stream ? 'stream_usage' : opt.streamBare ? 'stream_bare' : 'json';
 	try {
 		if (kind !== 'json') {
 			const extra = kind === 'stream_usage' ? { stream_options: { include_usage: true } } : {};

@@ -26,14 +26,6 @@
 PORT=8000
 REQ_JSON='{"model":"infergate-test","messages":[{"role":"user","content":"hello"}]}'
 
-# The unit is named on the --unit line of the help ("request" alone also
-# appears in --tokens-per-min's text).
-sdk_preflight() {
-	command -v node >/dev/null || ig_skip "node not installed (make deps)"
-	[ -e "$IG_LIB/node_modules/openai/package.json" ] ||
-		ig_skip "the openai SDK is not installed: make deps (npm ci --prefix tests/lib)"
-}
-
 # Namespaces, the stand-in API on $PORT, infergate on $HOOK with the limit
 # given (ARGS after the port), and a second client address on the client's
 # veth ($C4B, $C6B) whose bucket must stay its own. Clients use the second
@@ -57,15 +49,6 @@ setup() { # LIMIT ARGS...
 		grep -q "unit 'request'" <<<"$out" && ig_skip "the CLI refuses --unit request: $out"
 		ig_fail "ig limit $PORT/tcp $*: $out"
 	fi
-}
-
-# What the backend saw: a python expression over j = GET /stats, asked over
-# the server namespace's loopback (no limiter there).
-api() { # EXPR
-	local js
-	js=$(ig_srv curl -q -s --noproxy '*' -m 5 "http://127.0.0.1:$PORT/stats") ||
-		ig_fail "GET /stats failed"
-	jq_py "$1" "$js"
 }
 
 # infergate's own counters for the port, for the log (names not asserted).
@@ -287,12 +270,6 @@ t_python() { # FAMILY
 		"$(secs "$dur")s (window $lo..$hi), $n429 answered 429, $conns connections"
 }
 
-sdk() { # ARGS... -> the client's JSON line in SDK
-	SDK=$(ig_cli node "$IG_LIB/sdk_client.mjs" "$@") || ig_fail "sdk_client.mjs failed: $SDK"
-	echo "sdk $*: $SDK"
-}
-
-sj() { jq_py "j$1" "$SDK"; }
 
 # The SDK without retries, 4 concurrent calls back to back for 3 s, far
 # above 1/s burst 5: the admitted fit the bucket, every refusal is a
