@@ -48,7 +48,7 @@ rm -f "$ctmp"
 # default 12: 72 s for the six), from its seeds in tests/fuzz/corpus/NAME
 # (read only: what the run finds goes to a temporary directory).
 if [ -z "$filter" ] || [[ fuzz == *"$filter"* ]]; then
-	for fuzzer in parse bucket sources steer reply http; do
+	for fuzzer in parse bucket sources steer reply http resp; do
 		echo "== fuzz_$fuzzer (${IG_FUZZ_SECONDS:-12} s)"
 		fdir=$(mktemp -d)
 		if "$IG_BUILD/tests/fuzz_$fuzzer" -max_total_time="${IG_FUZZ_SECONDS:-12}" \
