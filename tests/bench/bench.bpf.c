@@ -97,4 +97,80 @@ int bench_tc_egress(struct __sk_buff *skb)
 	return ig_handle_egress(skb);
 }
 
+/*
+ * Token counting: a reply segment read (bench_tok_read) or charged by its
+ * bytes (bench_tok_bytes), from a reading state put back from the template
+ * the frame's destination port names (bench_tok.h) before each.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, struct ig_resp_state);
+} bench_resp_tmpl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_resp_state);
+} bench_resp_st SEC(".maps");
+
+struct ig_limits bench_tok_lim = { .tokens_per_min = 1000000, .bytes_per_token = 4 };
+struct ig_client_key bench_tok_key = { .port = 41000 };
+
+/* Untagged IPv4, no options: the payload is at 54, the TCP dport at 36. */
+#define BENCH_TOK_POFF 54
+
+static __always_inline struct ig_resp_state *bench_tok_state(struct __sk_buff *skb, __u32 *plen)
+{
+	struct ig_resp_state *tmpl, *st;
+	__u32 zero = 0, idx;
+	__be16 dport;
+
+	if (bpf_skb_load_bytes(skb, 36, &dport, 2))
+		return NULL;
+	idx = ig_ntohs(dport) & 7;
+	tmpl = bpf_map_lookup_elem(&bench_resp_tmpl, &idx);
+	st = bpf_map_lookup_elem(&bench_resp_st, &zero);
+	if (!tmpl || !st)
+		return NULL;
+	*st = *tmpl;
+	*plen = skb->len - BENCH_TOK_POFF;
+	return st;
+}
+
+SEC("tc")
+int bench_tok_bytes(struct __sk_buff *skb)
+{
+	__u32 plen;
+
+	if (bench_tok_state(skb, &plen))
+		ig_tokens_spend(&bench_tok_key, &bench_tok_lim, plen, ig_now());
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int bench_tok_read(struct __sk_buff *skb)
+{
+	struct ig_resp_state *st;
+	struct ig_resp_io *io;
+	__u32 plen, zero = 0;
+
+	st = bench_tok_state(skb, &plen);
+	io = bpf_map_lookup_elem(&resp_scratch, &zero);
+	if (!st || !io)
+		return TC_ACT_UNSPEC;
+	__builtin_memset(&io->out, 0, sizeof(io->out));
+	io->poff = BENCH_TOK_POFF;
+	io->bpt = 4;
+	io->mode = IG_TC_USAGE;
+	io->rx = 0;
+	io->pos = 0;
+	io->end = plen;
+	ig_resp_run(skb, st, io);
+	ig_tokens_add(&bench_tok_key, &bench_tok_lim, io->out.add, ig_now());
+	return TC_ACT_UNSPEC;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -122,6 +122,7 @@ static void setup_hierarchy(struct bench *s)
 }
 
 static struct req_frames reqf;
+static struct tok_frames tokf;
 
 /* The `request` ports (bench_req.h) and their connections' entries; the 429
  * is checked to be one before anything is timed. */
@@ -136,6 +137,8 @@ static void setup_request(struct bench *s)
 			1000000000, 0);
 	req_frames_init(&reqf, bpf_map__fd(s->maps.http_conns));
 	req_check(&reqf, bpf_program__fd(s->progs.bench_ig));
+	tok_frames_init(&tokf, bpf_map__fd(s->maps.bench_resp_tmpl));
+	tok_check(&tokf, bpf_program__fd(s->progs.bench_tok_read), bpf_map__fd(s->maps.tokens));
 }
 
 /* A budget that never runs out during the bench, so every over-limit packet
@@ -306,6 +309,7 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 	fprintf(o, "| memory per tracked source | %.1f B | %.0f B | %s |\n", mem->worst,
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
 	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT, reqf.request_len);
+	report_tokens(o, cases, ncase);
 	{
 		struct bcase *a1 = find_target(cases, ncase, T_ADMIT_1);
 		struct bcase *ah = find_target(cases, ncase, T_ADMIT_H);
@@ -385,7 +389,7 @@ static struct inst insts[NINST] = {
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
 static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
 
-#define MAX_CASES 32
+#define MAX_CASES 48
 
 /* Fills cases[]; returns how many. */
 static int build_cases(struct bcase *cases, struct infergate *prod)
@@ -453,6 +457,20 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .prog_fd = bpf_program__fd(prod->progs.ig_xdp), .frame = syn_conn, .warm = 1,
 		  .stats_fd = bpf_map__fd(prod->maps.port_stats), .slot = SLOT_CONN,
 		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC, .base_t = T_BARE0 },
+		/* Token counting (bench_tok.h): a reply segment read, against the
+		 * same segment charged by its bytes. */
+#define TOKC(nm, t, c, prog) { .name = nm, .target = t, .sources = 1,                          \
+		.prog_fd = P(I_T1, prog), .frame = tokf.f[c], .len = tokf.len[c], .stats_fd = -1, \
+		.want_ret = TC_UNSPEC_RC }
+		TOKC("tokens: a streamed event's segment charged by bytes", T_TOK_BYTES, TOK_EVENT,
+		     bench_tok_bytes),
+		TOKC("tokens: a streamed event's segment read", T_TOK_EVENT, TOK_EVENT, bench_tok_read),
+		TOKC("tokens: a stream's usage event read", T_TOK_USAGE, TOK_USAGE, bench_tok_read),
+		TOKC("tokens: a JSON body's last 1000 bytes read (usage)", T_TOK_TAIL, TOK_TAIL,
+		     bench_tok_read),
+		TOKC("tokens: 1000 bytes amid a JSON body read", T_TOK_MIDDLE, TOK_MIDDLE,
+		     bench_tok_read),
+#undef TOKC
 		/* The `request` unit (setup_request()). Each port's connection has
 		 * its entry in http_conns, put in before every run. */
 		{ .name = "ACK on a request port", .target = T_ACK_REQ, .sources = 1,

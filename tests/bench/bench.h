@@ -12,6 +12,7 @@
 
 #include "ig_abi.h"
 #include "bench_req.h"
+#include "bench_tok.h"
 
 /*
  * Share of a timed run's packets that must take the case's path. Not 100 %:
@@ -49,6 +50,12 @@ enum target {
 	T_REQ_DROP, /* a request segment, dropped */
 	T_RETX1,    /* a request segment counted before, repeat 1 */
 	T_REQ_DROP1, /* a request segment, dropped, repeat 1 */
+	/* token counting (bench_tok.h) */
+	T_TOK_BYTES,  /* a reply segment charged by bytes: the baseline */
+	T_TOK_EVENT,  /* a streamed event read */
+	T_TOK_USAGE,  /* a stream's usage event read */
+	T_TOK_TAIL,   /* a JSON body's end read */
+	T_TOK_MIDDLE, /* a JSON body's middle */
 };
 
 struct bcase {

@@ -64,13 +64,16 @@ $(B)/benchlib.o: tests/bench/benchlib.c | $(B)
 $(B)/bench_req.o: tests/bench/bench_req.c | $(B)
 	$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
+$(B)/bench_tok.o: tests/bench/bench_tok.c | $(B)
+	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
 $(B)/bench_run.o: tests/bench/bench_run.c | $(B)
 	$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
 $(B)/names.o: user/lib/names.c | $(B)
 	$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
-$(B)/bench: $(B)/bench.o $(B)/benchlib.o $(B)/bench_req.o $(B)/bench_run.o $(B)/names.o
+$(B)/bench: $(B)/bench.o $(B)/benchlib.o $(B)/bench_req.o $(B)/bench_tok.o $(B)/bench_run.o $(B)/names.o
 	$(CC) $^ -lbpf -lelf -lz -o $@
 
 -include $(wildcard $(B)/*.d)

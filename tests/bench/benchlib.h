@@ -17,7 +17,7 @@
 #define DST_ADDR 0xc6120001u /* 198.18.0.1 */
 
 #define FRAME_LEN 64 /* minimum Ethernet frame: headers + padding */
-#define FRAME_MAX 512 /* the largest frame the bench sends */
+#define FRAME_MAX 1514 /* the largest frame the bench sends (an MTU) */
 #define FRAME_OUT 4096 /* room for what a program leaves (a reply built in place) */
 #define FRAME_SEQ 0x01020304u /* the TCP sequence number of every bench frame */
 
