@@ -40,10 +40,7 @@ setup() { # LIMIT ARGS...
 	ig_cli ip -6 addr add "$C6B/64" dev "$VC" nodad preferred_lft 0
 	ig_wait_for 5 "$C6B usable" ig_link_usable "$CLI" "$VC" "$C6B"
 	write_tool
-	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/openai_server.py" "$PORT" \
-		>"$IG_TMP/api.log" 2>&1 &
-	IG_PIDS+=("$!")
-	ig_wait_for 5 "the stand-in API on port $PORT" ig_listening -Hltn "$PORT"
+	start_backend openai_server.py api
 	ig_attach
 	if ! out=$(ig limit "$PORT/tcp" "$@" 2>&1); then
 		grep -q "unit 'request'" <<<"$out" && ig_skip "the CLI refuses --unit request: $out"

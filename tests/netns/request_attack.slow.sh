@@ -37,10 +37,7 @@ setup() { # LIMIT ARGS...
 	done
 	ig_cli ip -6 addr add "$C6B/64" dev "$VC" nodad preferred_lft 0
 	ig_wait_for 5 "$C6B usable" ig_link_usable "$CLI" "$VC" "$C6B"
-	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/req_sink.py" "$PORT" \
-		>"$IG_TMP/sink.log" 2>&1 &
-	IG_PIDS+=("$!")
-	ig_wait_for 5 "the sink on port $PORT" ig_listening -Hltn "$PORT"
+	start_backend req_sink.py sink
 	ig_attach
 	out=$(ig limit "$PORT/tcp" "$@" 2>&1) || ig_fail "ig limit $PORT/tcp $*: $out"
 	RATE=$(ig_json "port($PORT)['rate']") BURST=$(ig_json "port($PORT)['burst']")

@@ -23,10 +23,7 @@ setup() { # LIMIT ARGS...
 	req_preflight
 	sdk_preflight
 	ig_make_pair
-	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/openai_server.py" "$PORT" \
-		>"$IG_TMP/api.log" 2>&1 &
-	IG_PIDS+=("$!")
-	ig_wait_for 5 "the stand-in API on port $PORT" ig_listening -Hltn "$PORT"
+	start_backend openai_server.py api
 	ig_attach
 	out=$(ig limit "$PORT/tcp" "$@" 2>&1) || ig_fail "ig limit $PORT/tcp $*: $out"
 }

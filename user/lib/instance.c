@@ -217,43 +217,49 @@ fail:
 	return err;
 }
 
-int ig_stats_read(const struct ig_instance *in, __u32 slot, struct ig_stats *sum)
+int ig_percpu_sum(const struct ig_instance *in, enum ig_map_id id, __u32 key, __u64 *sum,
+		  size_t words)
 {
-	struct ig_stats *percpu;
+	__u64 *v = calloc((size_t)in->ncpus, words * sizeof(*v));
 	int err = 0;
 
-	memset(sum, 0, sizeof(*sum));
-	percpu = calloc((size_t)in->ncpus, sizeof(*percpu));
-	if (!percpu)
+	memset(sum, 0, words * sizeof(*sum));
+	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(in->fd[IG_MAP_PORT_STATS], &slot, percpu)) {
+	if (bpf_map_lookup_elem(in->fd[id], &key, v)) {
 		err = -errno;
-		ig_err("cannot read counters of slot %u: %s", slot, strerror(-err));
-		goto out;
+		ig_err("cannot read %s[%u]: %s", ig_map_name(id), key, strerror(-err));
 	}
-	for (int c = 0; c < in->ncpus; c++)
-		for (int r = 0; r < IG_R_MAX; r++) {
-			sum->packets[r] += percpu[c].packets[r];
-			sum->bytes[r] += percpu[c].bytes[r];
-		}
-out:
-	free(percpu);
+	for (size_t c = 0; !err && c < (size_t)in->ncpus; c++)
+		for (size_t w = 0; w < words; w++)
+			sum[w] += v[c * words + w];
+	free(v);
 	return err;
 }
 
-int ig_stats_clear(const struct ig_instance *in, __u32 slot)
+int ig_percpu_zero(const struct ig_instance *in, enum ig_map_id id, __u32 key, size_t size)
 {
-	struct ig_stats *zero = calloc((size_t)in->ncpus, sizeof(*zero));
+	void *zero = calloc((size_t)in->ncpus, size);
 	int err = 0;
 
 	if (!zero)
 		return -ENOMEM;
-	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_STATS], &slot, zero, BPF_ANY)) {
+	if (bpf_map_update_elem(in->fd[id], &key, zero, BPF_ANY)) {
 		err = -errno;
-		ig_err("cannot clear counters of slot %u: %s", slot, strerror(-err));
+		ig_err("cannot clear %s[%u]: %s", ig_map_name(id), key, strerror(-err));
 	}
 	free(zero);
 	return err;
+}
+
+int ig_stats_read(const struct ig_instance *in, __u32 slot, struct ig_stats *sum)
+{
+	return ig_percpu_sum(in, IG_MAP_PORT_STATS, slot, (__u64 *)sum, sizeof(*sum) / 8);
+}
+
+int ig_stats_clear(const struct ig_instance *in, __u32 slot)
+{
+	return ig_percpu_zero(in, IG_MAP_PORT_STATS, slot, sizeof(struct ig_stats));
 }
 
 int ig_sources_walk(const struct ig_instance *in,

@@ -146,21 +146,7 @@ int ig_levels_clear_slot(const struct ig_instance *in, __u32 slot)
 
 int ig_level_stats_read(const struct ig_instance *in, __u32 slot, struct ig_level_stats *sum)
 {
-	struct ig_level_stats *v = calloc((size_t)in->ncpus, sizeof(*v));
-	int err = 0;
-
-	memset(sum, 0, sizeof(*sum));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(in->fd[IG_MAP_LEVEL_STATS], &slot, v)) {
-		err = -errno;
-		ig_err("cannot read level_stats[%u]: %s", slot, strerror(-err));
-	}
-	for (int c = 0; !err && c < in->ncpus; c++)
-		for (int l = 0; l < IG_L_MAX; l++)
-			sum->refused[l] += v[c].refused[l];
-	free(v);
-	return err;
+	return ig_percpu_sum(in, IG_MAP_LEVEL_STATS, slot, (__u64 *)sum, sizeof(*sum) / 8);
 }
 
 __u32 ig_policy_flags(__u32 flags, const struct ig_limits *lim, int tiers)

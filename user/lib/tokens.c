@@ -101,38 +101,10 @@ int ig_tokens_count(const struct ig_instance *in, struct ig_port_row *rows, int 
 
 int ig_token_rules_read(const struct ig_instance *in, __u32 slot, struct ig_token_rules *sum)
 {
-	struct ig_token_rules *v = calloc((size_t)in->ncpus, sizeof(*v));
-	int err = 0;
-
-	memset(sum, 0, sizeof(*sum));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(in->fd[IG_MAP_TOKEN_RULES], &slot, v)) {
-		err = -errno;
-		ig_err("cannot read token_rules[%u]: %s", slot, strerror(-err));
-	}
-	/* modulo 2^64: a correction taken back on another CPU than its charge
-	 * leaves that CPU's word "negative", and the sum right */
-	for (int c = 0; !err && c < in->ncpus; c++)
-		for (int r = 0; r < IG_TC_MAX; r++) {
-			sum->responses[r] += v[c].responses[r];
-			sum->tokens[r] += v[c].tokens[r];
-		}
-	free(v);
-	return err;
+	return ig_percpu_sum(in, IG_MAP_TOKEN_RULES, slot, (__u64 *)sum, sizeof(*sum) / 8);
 }
 
 int ig_token_rules_clear(const struct ig_instance *in, __u32 slot)
 {
-	struct ig_token_rules *zero = calloc((size_t)in->ncpus, sizeof(*zero));
-	int err = 0;
-
-	if (!zero)
-		return -ENOMEM;
-	if (bpf_map_update_elem(in->fd[IG_MAP_TOKEN_RULES], &slot, zero, BPF_ANY)) {
-		err = -errno;
-		ig_err("cannot clear token_rules[%u]: %s", slot, strerror(-err));
-	}
-	free(zero);
-	return err;
+	return ig_percpu_zero(in, IG_MAP_TOKEN_RULES, slot, sizeof(struct ig_token_rules));
 }
