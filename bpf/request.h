@@ -54,6 +54,11 @@ struct ig_req_scratch {
 	 * HTTP/1.x) */
 	__u32 h2_stream;
 	__u32 body; /* body bytes the scan passed over (the token counter's prompt) */
+	/* the 429's x-ratelimit-*: the refusing budget a minute, and whether
+	 * it is of tokens (ig_req_wait()) */
+	__u64 rl_limit;
+	__u32 rl_tokens;
+	__u32 pad;
 	struct ig_flow_key key;
 	struct ig_client_key client;
 	/* off the stack: the entry, this stage and the scanner share 512 bytes */
@@ -444,7 +449,8 @@ static __always_inline __u64 ig_req_token_wait(struct ig_req_scratch *s, const s
  * When the client will be admitted again: for the 429's Retry-After. Refused
  * for its token debt, when that is paid; else when the source's own bucket
  * at the port's rate admits one more unit; a refusal by another level
- * (prefix, port, tier) is told the port's spacing, 1/rate.
+ * (prefix, port, tier) is told the port's spacing, 1/rate. And which budget
+ * x-ratelimit-* names (s->rl_*): the tokens a minute, or the requests.
  */
 static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct ig_pkt *p,
 					 __u64 now, int level)
@@ -455,10 +461,18 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 	__u64 ident, spacing, wait = 0;
 	int i;
 
+	s->rl_tokens = 0;
+	s->rl_limit = pol ? pol->rate * 60 : 0;
 	if (level == IG_L_TOKENS) {
 		wait = ig_req_token_wait(s, p, now);
-		if (wait)
+		if (wait) {
+			__u32 slot = pol ? pol->slot & (IG_MAX_SLOTS - 1) : 0;
+			struct ig_limits *lim = bpf_map_lookup_elem(&port_limits, &slot);
+
+			s->rl_tokens = 1;
+			s->rl_limit = lim ? lim->tokens_per_min : 0;
 			return wait;
+		}
 	}
 	if (!pol || !pol->rate)
 		return IG_NSEC_PER_SEC;
@@ -485,25 +499,35 @@ enum ig_req_429 {
 	IG_429_H2 = 2,	  /* on h2c: HEADERS :status 429, GOAWAY */
 };
 
-/* The 429's text into s->reply, its length returned and its sum in
- * s->reply_sum. A global function: its loops are verified once, not once per
- * way the stage got there. */
+/* The 429's text into s->reply, its length returned. A global function: its
+ * loops are verified once, not once per way the stage got there; and the
+ * three below are siblings, not nested, since the stage and its callers
+ * leave them ~90 bytes of BPF's 512 of stack. */
 __noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns, int form)
 {
-	__u32 len;
-	__s64 sum;
-
 	if (!s)
 		return 0;
-	if (form == IG_429_H2) {
-		len = ig_h2_429(s->reply, wait_ns, s->h2_stream);
-	} else {
-		len = ig_http_429(s->reply, wait_ns);
-		if (form == IG_429_BRIEF)
-			len = ig_http_429_brief(s->reply);
-	}
-	if (len > IG_HTTP_429_MAX - 4)
-		return 0;
+	if (form == IG_429_H2)
+		return (int)ig_h2_429(s->reply, wait_ns, s->h2_stream);
+	ig_http_429(s->reply, wait_ns);
+	return form == IG_429_BRIEF ? (int)ig_http_429_brief(s->reply) : (int)IG_HTTP_429_LEN;
+}
+
+/* The full form's x-ratelimit-*, of the budget ig_req_wait() named. */
+__noinline int ig_req_rl_429(struct ig_req_scratch *s, __u64 wait_ns)
+{
+	if (s)
+		ig_http_429_rl(s->reply, wait_ns, s->rl_limit, s->rl_tokens);
+	return 0;
+}
+
+/* The sum of the 429's len bytes into s->reply_sum; 0, or -1. */
+__noinline int ig_req_sum_429(struct ig_req_scratch *s, __u32 len)
+{
+	__s64 sum;
+
+	if (!s || len > IG_HTTP_429_MAX - 4)
+		return -1;
 	/* the kernel's csum_partial over whole words (the bytes past the end
 	 * zeroed), folded to 16 bits: ~60 ns less than ig_http_sum()'s loop
 	 * (bench, a 429 at repeat 1: 846 -> 787 ns); test_request.c checks the
@@ -511,11 +535,23 @@ __noinline int ig_req_build_429(struct ig_req_scratch *s, __u64 wait_ns, int for
 	__builtin_memset(s->reply + len, 0, 3);
 	sum = bpf_csum_diff(0, 0, (__be32 *)s->reply, (len + 3) & ~3U, 0);
 	if (sum < 0)
-		return 0;
+		return -1;
 	sum = (sum & 0xffff) + ((__u64)sum >> 16);
 	sum = (sum & 0xffff) + ((__u64)sum >> 16);
 	s->reply_sum = (__u32)sum;
-	return (int)len;
+	return 0;
+}
+
+/* The 429 in the form asked, summed: its length, or 0. */
+static __always_inline __u32 ig_req_make_429(struct ig_req_scratch *s, __u64 wait_ns, int form)
+{
+	int len = ig_req_build_429(s, wait_ns, form);
+
+	if (form == IG_429_FULL)
+		ig_req_rl_429(s, wait_ns);
+	if (len <= 0 || ig_req_sum_429(s, (__u32)len))
+		return 0;
+	return (__u32)len;
 }
 
 /*
@@ -598,11 +634,11 @@ static __always_inline int ig_reply_429(void *ctx, enum ig_hook hook, const stru
 	/* the whole 429, or where the frame cannot grow that far (XDP behind a
 	 * request of < ~130 bytes), its head; on h2c, its frames (73 bytes) */
 	form = s->h2_stream ? IG_429_H2 : IG_429_FULL;
-	len = (__u32)ig_req_build_429(s, wait, form);
+	len = ig_req_make_429(s, wait, form);
 	if (!len || ig_req_resize(ctx, hook, s, l3 + hl + len)) {
 		if (form == IG_429_H2)
 			return -1;
-		len = (__u32)ig_req_build_429(s, wait, IG_429_BRIEF);
+		len = ig_req_make_429(s, wait, IG_429_BRIEF);
 		if (!len || ig_req_resize(ctx, hook, s, l3 + hl + len))
 			return -1;
 	}

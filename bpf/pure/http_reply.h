@@ -37,6 +37,29 @@
 	"\"code\":\"rate_limit_exceeded\"}}"
 #define IG_HTTP_429_BODY_LEN                                                   \
 	(sizeof(IG_HTTP_429_BODY_HEAD) - 1 + IG_HTTP_429_MS_DIGITS + sizeof(IG_HTTP_429_BODY_TAIL) - 1)
+/*
+ * OpenAI's x-ratelimit-* trio, of the requests or of the tokens (whichever
+ * refused): the limit a minute, nothing remaining, the reset as a duration
+ * in ms, numbers zero-padded. Both trios the same length, so every offset
+ * after them is one constant; only the full form has them (after
+ * Connection, where the brief form ends).
+ */
+#define IG_HTTP_429_RL_REQ                                                     \
+	"x-ratelimit-limit-requests: 00000000\r\n"                              \
+	"x-ratelimit-remaining-requests: 0\r\n"                                 \
+	"x-ratelimit-reset-requests: 00000000ms\r\n"
+#define IG_HTTP_429_RL_TOK                                                     \
+	"x-ratelimit-limit-tokens: 0000000000\r\n"                              \
+	"x-ratelimit-remaining-tokens: 000\r\n"                                 \
+	"x-ratelimit-reset-tokens: 0000000000ms\r\n"
+#define IG_HTTP_429_RL_LEN (sizeof(IG_HTTP_429_RL_REQ) - 1)
+/* the last 8 digits of the limit and of the reset, from the trio's start:
+ * the same in both (the tokens' shorter names take two more zeros, not
+ * spaces, which some clients keep in the value) */
+#define IG_HTTP_429_RL_LIMIT_AT 28
+#define IG_HTTP_429_RL_RESET_AT (38 + 35 + 28)
+#define IG_HTTP_429_RL_MAX 99999999ULL /* what 8 digits hold */
+
 /* The head, each slot a run of spaces. */
 #define IG_HTTP_429_HEAD                                                       \
 	"HTTP/1.1 429 Too Many Requests\r\n"                                   \
@@ -44,6 +67,7 @@
 	"Retry-After:      \r\n"                                               \
 	"retry-after-ms:         \r\n"                                         \
 	"Connection: close\r\n"                                                \
+	IG_HTTP_429_RL_REQ                                                     \
 	"Content-Length: 138\r\n"                                              \
 	"\r\n" IG_HTTP_429_BODY_HEAD
 #define IG_HTTP_429_S_AT (sizeof("HTTP/1.1 429 Too Many Requests\r\n"          \
@@ -59,6 +83,7 @@
 #define IG_HTTP_429_BRIEF_LEN (IG_HTTP_429_CL_AT + sizeof(IG_HTTP_429_BRIEF_END) - 1)
 
 _Static_assert(IG_HTTP_429_BODY_LEN == 138, "the Content-Length written in IG_HTTP_429_HEAD");
+_Static_assert(sizeof(IG_HTTP_429_RL_TOK) == sizeof(IG_HTTP_429_RL_REQ), "one length, either trio");
 _Static_assert(IG_HTTP_429_LEN <= IG_HTTP_429_MAX, "the reply fits its buffer");
 
 /*
@@ -94,6 +119,18 @@ static __always_inline __u64 ig_http_dec(__u64 v, __u32 *nd)
 	return str;
 }
 
+/* v's last n decimal digits (n <= 8), zero-padded, at b. */
+static __always_inline void ig_http_digits(__u8 *b, __u64 v, __u32 n)
+{
+#pragma unroll
+	for (int k = 7; k >= 0; k--) {
+		if ((__u32)k < n)
+			b[k] = (__u8)('0' + v % 10);
+		if ((__u32)k < n)
+			v /= 10;
+	}
+}
+
 /* The wait announced, in seconds and in milliseconds: rounded up, at least
  * 1 (a client that waits as told is admitted), at most a day. */
 static __always_inline void ig_http_waits(__u64 wait_ns, __u64 *s, __u64 *ms)
@@ -110,7 +147,8 @@ static __always_inline void ig_http_waits(__u64 wait_ns, __u64 *s, __u64 *ms)
  * Write the whole response into buf (IG_HTTP_429_MAX bytes) and return its
  * length, IG_HTTP_429_LEN. wait_ns: until the client's bucket admits one more
  * request; the seconds and the milliseconds announced are rounded up, and at
- * least 1, so a client that waits as told is admitted.
+ * least 1, so a client that waits as told is admitted. The x-ratelimit-*
+ * trio is the requests' with zeros in it: ig_http_429_rl() writes it.
  */
 static __always_inline __u32 ig_http_429(__u8 *buf, __u64 wait_ns)
 {
@@ -129,6 +167,26 @@ static __always_inline __u32 ig_http_429(__u8 *buf, __u64 wait_ns)
 	__builtin_memcpy(buf + IG_HTTP_429_NUM_AT + (nd & 15), IG_HTTP_429_BODY_TAIL,
 			 sizeof(IG_HTTP_429_BODY_TAIL) - 1);
 	return IG_HTTP_429_LEN;
+}
+
+/*
+ * The x-ratelimit-* trio of the 429 ig_http_429() wrote in buf: limit, the
+ * refusing budget a minute (requests, or with `tokens` LLM tokens); the reset
+ * is the wait. Fixed widths, zero-padded (a duration may have leading
+ * zeros): no digit count to keep. Apart from ig_http_429() so that a BPF
+ * caller reads its arguments after that, not holding them on a stack that
+ * the 429's stage and its callers already fill to 8 bytes under 512.
+ */
+static __always_inline void ig_http_429_rl(__u8 *buf, __u64 wait_ns, __u64 limit, int tokens)
+{
+	__u64 ms, s;
+
+	ig_http_waits(wait_ns, &s, &ms);
+	if (tokens)
+		__builtin_memcpy(buf + IG_HTTP_429_CL_AT, IG_HTTP_429_RL_TOK, IG_HTTP_429_RL_LEN);
+	ig_http_digits(buf + IG_HTTP_429_CL_AT + IG_HTTP_429_RL_LIMIT_AT,
+		       limit < IG_HTTP_429_RL_MAX ? limit : IG_HTTP_429_RL_MAX, 8);
+	ig_http_digits(buf + IG_HTTP_429_CL_AT + IG_HTTP_429_RL_RESET_AT, ms, 8);
 }
 
 /*
@@ -170,18 +228,6 @@ static __always_inline void ig_h2_u32(__u8 *b, __u32 v)
 	b[3] = (__u8)v;
 }
 
-/* v's last n decimal digits (n <= 8), zero-padded, at b. */
-static __always_inline void ig_h2_digits(__u8 *b, __u64 v, __u32 n)
-{
-#pragma unroll
-	for (int k = 7; k >= 0; k--) {
-		if ((__u32)k < n)
-			b[k] = (__u8)('0' + v % 10);
-		if ((__u32)k < n)
-			v /= 10;
-	}
-}
-
 static __always_inline __u32 ig_h2_429(__u8 *buf, __u64 wait_ns, __u32 stream)
 {
 	__u64 ms, s;
@@ -200,9 +246,9 @@ static __always_inline __u32 ig_h2_429(__u8 *buf, __u64 wait_ns, __u32 stream)
 	/* :status (static index 8), retry-after (53: 15 + 38), retry-after-ms
 	 * (a new name) */
 	__builtin_memcpy(h, "\x08\x03" "429" "\x0f\x26\x05", 8);
-	ig_h2_digits(h + 8, s, IG_HTTP_429_S_DIGITS);
+	ig_http_digits(h + 8, s, IG_HTTP_429_S_DIGITS);
 	__builtin_memcpy(h + 8 + IG_HTTP_429_S_DIGITS, "\x00\x0eretry-after-ms\x08", 17);
-	ig_h2_digits(h + 25 + IG_HTTP_429_S_DIGITS, ms, IG_HTTP_429_MS_DIGITS);
+	ig_http_digits(h + 25 + IG_HTTP_429_S_DIGITS, ms, IG_HTTP_429_MS_DIGITS);
 	/* GOAWAY: length 8, type 7, stream 0; last-stream-id, NO_ERROR */
 	__builtin_memcpy(g, "\0\0\x08\x07\0\0\0\0\0", 9);
 	ig_h2_u32(g + 9, stream & 0x7fffffff);

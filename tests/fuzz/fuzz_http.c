@@ -92,6 +92,8 @@ static void check_429(__u64 wait_ns)
 	const char *body, *last;
 	__u32 len = ig_http_429(buf, wait_ns);
 
+	ig_http_429_rl(buf, wait_ns, wait_ns >> 7, (int)(wait_ns & 1));
+
 	FZ_CHECK(len == IG_HTTP_429_LEN && len <= IG_HTTP_429_MAX);
 	memcpy(text, buf, len);
 	text[len] = 0;

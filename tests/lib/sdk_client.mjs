@@ -23,6 +23,7 @@
 //   chunks usage_seen usage_tokens (the total_tokens of the usage the SDK got)
 //   kinds{json, stream_usage, stream_bare} (calls of each kind that succeeded)
 //   first_ok_ms last_ok_ms wall_s
+//   ratelimit{} (the x-ratelimit-* headers of the last 429, without the prefix)
 //   first_attempt_ms last_attempt_ms (the span a limiter saw requests in: the
 //     wall time also holds node's and the SDK's start-up, ~0.1-0.4 s)
 //   detail[] (with --detail: each call's attempts and waits)
@@ -84,6 +85,7 @@ const now = () => Math.round((performance.now() - t0) * 10) / 10;
 // attempts of each call, by the id the call sends in x-ig-call
 const attempts = new Map();
 
+let lastRateLimit = null; // the x-ratelimit-* of the last 429, names without the prefix
 async function tracingFetch(url, init) {
 	const h = new Headers(init?.headers);
 	const id = h.get('x-ig-call');
@@ -97,6 +99,10 @@ async function tracingFetch(url, init) {
 			rec.retry_after = res.headers.get('retry-after');
 			rec.retry_after_ms = res.headers.get('retry-after-ms');
 			rec.content_type = res.headers.get('content-type');
+			const rl = {};
+			for (const [k, v] of res.headers)
+				if (k.startsWith('x-ratelimit-')) rl[k.slice(12)] = v;
+			lastRateLimit = rl;
 		}
 		return res;
 	} catch (e) {
@@ -237,6 +243,6 @@ for (const c of calls) {
 }
 Object.assign(out, { attempts: nattempts, statuses, wasted_attempts: wasted,
 	max_wasted_per_call: maxWasted, wasted_hist: hist, retries: rw, retry_after: ra,
-	first_attempt_ms: firstAt, last_attempt_ms: lastAt });
+	first_attempt_ms: firstAt, last_attempt_ms: lastAt, ratelimit: lastRateLimit });
 if (opt.detail) out.detail = calls;
 console.log(JSON.stringify(out));

@@ -286,6 +286,11 @@ t_sdk_burst() {
 	ig_assert_eq "$(sj '["error_types"].get("rate_limit_exceeded", 0)')" "$((calls - ok))" \
 		"refusals whose error type is rate_limit_exceeded"
 	ig_assert_eq "$(sj '["retry_after"]["missing"]')" 0 "429s without Retry-After/retry-after-ms"
+	# OpenAI's x-ratelimit-* of the request budget: 1/s is 60 a minute
+	ig_assert_eq "$(sj '["ratelimit"]["limit-requests"]')" 00000060 "x-ratelimit-limit-requests"
+	ig_assert_eq "$(sj '["ratelimit"]["remaining-requests"]')" 0 "x-ratelimit-remaining-requests"
+	grep -Eq '^[0-9]{8}ms$' <<<"$(sj '["ratelimit"]["reset-requests"]')" ||
+		ig_fail "x-ratelimit-reset-requests: $(sj '["ratelimit"]')"
 	ig_assert_eq "$(api "j['by_peer'].get('$C4', 0)")" "$ok" "calls the backend saw"
 	status_note
 	assert_no_leftovers

@@ -122,6 +122,11 @@ t_debt() {
 	ig_assert_eq "$(sj '["retries"]["early"]')" 0 "retries before the advised time"
 	# a debt is paid at 100 tokens/s: a call's ~1100 tokens take ~11 s
 	ig_fcmp "$ra >= 1000 && $ra <= 12000" || ig_fail "retry-after-ms $ra is not a debt's wait"
+	# what OpenAI's clients read besides: the budget that refused, by name
+	ig_assert_eq "$(jq_py 'int(j["ratelimit"]["limit-tokens"])' "$SDK")" 6000 "x-ratelimit-limit-tokens"
+	ig_assert_eq "$(jq_py 'int(j["ratelimit"]["remaining-tokens"])' "$SDK")" 0 "x-ratelimit-remaining-tokens"
+	ig_assert_eq "$(sj '["ratelimit"]["reset-tokens"]')" "$(printf '%010dms' "${ra%.*}")" \
+		"x-ratelimit-reset-tokens (the wait)"
 	calls=$(api 'j["requests"]')
 	ig_assert_eq "$calls" 7 "calls the backend saw (none refused reached it)"
 	echo "measured: 6000 tokens/min, calls of ~1100 tokens: 5 of 5 under the budget" \

@@ -52,12 +52,16 @@ static __u32 be32(const __u8 *b)
 static void check_429(__u64 wait_ns, unsigned long want_s, unsigned long want_ms)
 {
 	static __u8 buf[IG_HTTP_429_MAX] __attribute__((aligned(8)));
-	char text[IG_HTTP_429_MAX + 1], v[64], msg[256];
-	const char *body;
+	char text[IG_HTTP_429_MAX + 1], v[64], msg[256], name[64];
+	/* the budget named: requests or tokens, limits of every width */
+	int tok = (int)(wait_ns & 1);
+	__u64 limit = ig_rnd(&rng_state) >> rnd(64);
+	const char *body, *what = tok ? "tokens" : "requests";
 	__u32 len;
 
 	memset(buf, 0xee, sizeof(buf));
 	len = ig_http_429(buf, wait_ns);
+	ig_http_429_rl(buf, wait_ns, limit, tok);
 	ASSERT_LE(len, IG_HTTP_429_MAX, "fits");
 	ASSERT_EQ(len, IG_HTTP_429_LEN, "a fixed length");
 	memcpy(text, buf, len);
@@ -78,6 +82,20 @@ static void check_429(__u64 wait_ns, unsigned long want_s, unsigned long want_ms
 	ASSERT_EQ(strtoul(v, NULL, 10), want_s, "Retry-After");
 	ASSERT_OK(header(text, "retry-after-ms", v, sizeof(v)), "retry-after-ms");
 	ASSERT_EQ(strtoul(v, NULL, 10), want_ms, "retry-after-ms");
+	/* x-ratelimit-*, of the budget that refused, as OpenAI sends them */
+	snprintf(name, sizeof(name), "x-ratelimit-limit-%s", what);
+	ASSERT_OK(header(text, name, v, sizeof(v)), name);
+	ASSERT_EQ(strspn(v, "0123456789"), strlen(v), "the limit: digits alone");
+	ASSERT_EQ(strtoull(v, NULL, 10), limit < 99999999 ? limit : 99999999, name);
+	snprintf(name, sizeof(name), "x-ratelimit-remaining-%s", what);
+	ASSERT_OK(header(text, name, v, sizeof(v)), name);
+	ASSERT_EQ(strspn(v, "0"), strlen(v), name); /* zeros */
+	snprintf(name, sizeof(name), "x-ratelimit-reset-%s", what);
+	ASSERT_OK(header(text, name, v, sizeof(v)), name);
+	snprintf(msg, sizeof(msg), "%0*lums", tok ? 10 : 8, want_ms);
+	ASSERT_STREQ(v, msg, name);
+	snprintf(name, sizeof(name), "x-ratelimit-limit-%s", tok ? "requests" : "tokens");
+	ASSERT_TRUE(header(text, name, v, sizeof(v)) != 0, "not the other budget's");
 	/* the body: one JSON object (then only whitespace) of the OpenAI shape */
 	snprintf(msg, sizeof(msg),
 		 "{\"error\":{\"message\":\"Rate limit reached: retry after %lu ms\","
@@ -123,6 +141,7 @@ IG_TEST(http_429_brief_is_the_head_alone)
 
 		memset(buf, 0xee, sizeof(buf));
 		ig_http_429(buf, w);
+		ig_http_429_rl(buf, w, 6000, i & 1);
 		len = ig_http_429_brief(buf);
 		ASSERT_EQ(len, IG_HTTP_429_BRIEF_LEN, "a fixed length");
 		ASSERT_LE(len, 150, "grows a tiny request's frame by < 130 bytes");
