@@ -232,8 +232,9 @@ struct ig_token_state {
 #define IG_TOKEN_WINDOW_NS (60ULL * 1000000000ULL)
 
 /* What the replies of a token-budget port were counted by, per CPU, map
- * `token_rules` (PERCPU_ARRAY by slot): responses whose count ended under
- * each rule, and the tokens charged under it (corrections included). */
+ * `token_rules` (PERCPU_ARRAY by slot): the responses whose count each rule
+ * ended, and what they finally cost (a usage report's correction included),
+ * with the bytes of what could not be read under bytes. Both only grow. */
 struct ig_token_rules {
 	__u64 responses[IG_TC_MAX];
 	__u64 tokens[IG_TC_MAX];

@@ -430,7 +430,8 @@ struct ig_resp_out {
 	__s64 add;			 /* tokens to charge (< 0: to give back) */
 	__u32 responses[IG_TC_MAX];	 /* responses that ended, by the rule that counted them */
 	__u32 _pad;
-	__s64 tokens[IG_TC_MAX];	 /* tokens charged, by rule */
+	__s64 tokens[IG_TC_MAX];	 /* what the responses that ended cost, by rule (and
+					  * opaque bytes, by bytes) */
 };
 
 /* The scratch of one segment's reading (the caller's per-CPU memory). */
@@ -472,11 +473,7 @@ IG_RESP_FN int ig_resp_bytes(struct ig_resp_state *st, struct ig_resp_io *io, __
 static __always_inline void ig_resp_charge(struct ig_resp_state *st, struct ig_resp_io *io,
 					   __s64 t)
 {
-	__u32 rule = (st->flags & IG_RF_USAGE) ? IG_TC_USAGE :
-		     st->kind == IG_RK_SSE ? IG_TC_EVENTS : IG_TC_BYTES;
-
 	io->out.add += t;
-	io->out.tokens[rule % IG_TC_MAX] += t;
 	st->charged += (__u32)t;
 }
 
@@ -499,7 +496,10 @@ static __always_inline void ig_resp_end(struct ig_resp_state *st, struct ig_resp
 	__u32 rule = (st->flags & IG_RF_USAGE) ? IG_TC_USAGE :
 		     st->kind == IG_RK_SSE ? IG_TC_EVENTS : IG_TC_BYTES;
 
+	/* counted when it ends, as what it finally cost: the counts only grow
+	 * (a usage report moves what a response was charged, not them) */
 	io->out.responses[rule % IG_TC_MAX]++;
+	io->out.tokens[rule % IG_TC_MAX] += st->charged;
 	ig_resp_reset(st);
 }
 
@@ -517,14 +517,6 @@ static __always_inline void ig_resp_settle(struct ig_resp_state *st, struct ig_r
 	__s64 delta = (__s64)total - (__s64)st->charged;
 
 	io->out.add += delta;
-	io->out.tokens[IG_TC_USAGE] += delta;
-	/* what the other rules charged for it is the usage's now */
-	if (!(st->flags & IG_RF_USAGE)) {
-		__u32 was = st->kind == IG_RK_SSE ? IG_TC_EVENTS : IG_TC_BYTES;
-
-		io->out.tokens[was] -= (__s64)st->charged;
-		io->out.tokens[IG_TC_USAGE] += (__s64)st->charged;
-	}
 	st->flags = (st->flags & ~IG_RF_USAGE_NEW) | IG_RF_USAGE;
 	st->charged = total;
 }

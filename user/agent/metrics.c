@@ -185,7 +185,7 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 					    "infergate_token_responses_total";
 
 		head(o, name, "counter", tokens ?
-		     "LLM tokens charged for the replies of a port with a token budget, by the rule that counted them (corrections included)." :
+		     "LLM tokens the replies of a port with a token budget finally cost, by the rule that counted them (counted when a reply ends, its usage's correction included)." :
 		     "Replies of a port with a token budget whose count ended, by the rule that counted them.");
 		for (int k = 0; k < n; k++)
 			for (int c = 0; rows[k].lim.tokens_per_min && c < IG_TC_MAX; c++)

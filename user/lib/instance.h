@@ -78,9 +78,8 @@ int ig_array_read_all(int fd, const char *name, __u32 n, size_t vsize, void *val
 int ig_flows_count(const struct ig_instance *in, __u64 *n);
 
 /* Sum of one slot's per-CPU counters. */
-/* The sum over CPUs of a per-CPU array's value at key, `words` u64s, added
- * modulo 2^64 (a count taken back on another CPU than it was added on leaves
- * that CPU's word "negative", and the sum right); and zeroing one. */
+/* The sum over CPUs of a per-CPU array's value at key, `words` u64s; and
+ * zeroing one. */
 int ig_percpu_sum(const struct ig_instance *in, enum ig_map_id id, __u32 key, __u64 *sum,
 		  size_t words);
 int ig_percpu_zero(const struct ig_instance *in, enum ig_map_id id, __u32 key, size_t size);
