@@ -3,7 +3,7 @@
  * LLM-token budgets, the egress half (TC only): what a server's replies cost
  * its client, charged to `tokens` (struct ig_token_state). By bytes (0.6's
  * rule, `--token-count bytes`), or by reading the responses off the server's
- * socket (pure/resp_scan.h): the engine's usage object, a stream's events.
+ * socket (pure/resp_read.h): the engine's usage object, a stream's events.
  * The ingress half (refusing a client in debt) is in fairshare.h.
  */
 #ifndef IG_TOKENS_H
@@ -41,7 +41,7 @@ static __always_inline __u64 ig_resp_prompt(struct ig_resp_state *st, struct ig_
 #define IG_RESP_SRC struct __sk_buff
 #define IG_RESP_FN __noinline
 #define IG_RESP_LOAD(src, io, off, dst, len) ig_resp_load((src), (io)->poff + (off), (dst), (len))
-#include "pure/resp_scan.h"
+#include "pure/resp_read.h"
 
 /* Steps per segment: a 64 KiB TSO train of one-event chunks takes about two
  * per event; a train with more is read by bytes from there on. */

@@ -5,7 +5,7 @@
 
 #include <bpf/bpf.h>
 
-#include "pure/resp_scan.h"
+#include "pure/resp_read.h"
 #include "bench.h"
 #include "bench_tok.h"
 

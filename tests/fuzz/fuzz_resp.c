@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * libFuzzer target for the token counter's reading of responses
- * (bpf/pure/resp_scan.h), fed as the egress program feeds it: segments cut
+ * (bpf/pure/resp_read.h, resp_scan.h), fed as the egress program feeds it: segments cut
  * anywhere, each in a buffer of exactly its size (a read past it is a heap
  * overflow ASan reports), some of them sent twice or overlapping (TCP
  * retransmissions), with both reading rules and any bytes per token:
@@ -16,7 +16,7 @@
  * segments come twice (a bit each), then the stream.
  */
 #include <stdio.h>
-#include "pure/resp_scan.h"
+#include "pure/resp_read.h"
 #include "fuzz_input.h"
 
 static __s64 feed(struct ig_resp_state *st, const unsigned char *seg, size_t n, __u32 seq,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The token counter's reading of responses (bpf/pure/resp_scan.h), natively:
+ * The token counter's reading of responses (bpf/pure/resp_read.h, resp_scan.h), natively:
  * each stream is fed as the egress program sees it, in segments cut at every
  * place (or at random places), and what it charged is compared with what the
  * response says it cost.
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-#include "pure/resp_scan.h"
+#include "pure/resp_read.h"
 #include "harness.h"
 
 static unsigned long long rng_state = 0x2545f4914f6cdd1dULL;
