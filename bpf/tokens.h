@@ -188,8 +188,7 @@ __noinline int ig_resp_run(struct __sk_buff *skb, struct ig_resp_state *st,
 
 /*
  * A reply segment of a token-budget port (sequence seq, payload at poff,
- * plen bytes) with
- * the rule `mode` (usage or events): read off its socket's stream and
+ * plen bytes) with the rule `mode` (usage or events): read off its socket's stream and
  * charged to key's budget. Without a socket to keep the reading in (a reply
  * not from a local socket): by bytes.
  */
@@ -226,6 +225,10 @@ static __always_inline void ig_tokens_count(struct __sk_buff *skb, const struct 
 	ig_resp_run(skb, st, io);
 
 	ig_tokens_add(key, lim, io->out.add, now);
+	/* most segments end no response: no counter to touch */
+	if (!(io->out.responses[IG_TC_USAGE] | io->out.responses[IG_TC_EVENTS] |
+	      io->out.responses[IG_TC_BYTES] | io->out.tokens[IG_TC_BYTES]))
+		return;
 	rules = bpf_map_lookup_elem(&token_rules, &slot);
 	if (!rules)
 		return;

@@ -301,9 +301,8 @@ static __always_inline int ig_resp_data(IG_RESP_SRC *src, struct ig_resp_state *
 	if (st->phase == IG_RP_BODY) {
 		ig_resp_end(st, io);
 	} else if (st->flags & IG_RF_CRLF) {
-		st->flags &= ~(IG_RF_CRLF | IG_RF_DIGITS);
-		st->phase = IG_RP_SIZE;
-		st->val = 0;
+		st->flags &= ~IG_RF_CRLF;
+		ig_resp_to_size(st);
 		io->pos += 2;
 	} else {
 		st->phase = IG_RP_DATA_END;

@@ -316,6 +316,14 @@ static __always_inline int ig_usage_byte(struct ig_resp_state *st, __u32 c)
 	return IG_RE_NONE;
 }
 
+/* A chunk's data and its CRLF are over: the next chunk-size line. */
+static __always_inline void ig_resp_to_size(struct ig_resp_state *st)
+{
+	st->phase = IG_RP_SIZE;
+	st->val = 0;
+	st->flags &= ~IG_RF_DIGITS;
+}
+
 /* One byte of the stream in a phase read byte by byte (in BODY and DATA: one
  * byte of a window, for the usage matcher). */
 IG_RESP_FN int ig_resp_byte(struct ig_resp_state *st, __u32 c)
@@ -392,9 +400,7 @@ IG_RESP_FN int ig_resp_byte(struct ig_resp_state *st, __u32 c)
 			return IG_RE_NONE;
 		if (c != '\n')
 			return IG_RE_OPAQUE;
-		st->phase = IG_RP_SIZE;
-		st->val = 0;
-		st->flags &= ~IG_RF_DIGITS;
+		ig_resp_to_size(st);
 		return IG_RE_NONE;
 	case IG_RP_TRAILER:
 		if (c == '\r')
