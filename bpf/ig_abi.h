@@ -88,6 +88,10 @@ struct ig_policy {
 #define IG_POL_COUNT_SHIFT 5
 #define IG_POL_COUNT_MASK (3U << IG_POL_COUNT_SHIFT)
 #define IG_POL_COUNT(flags) (((flags) & IG_POL_COUNT_MASK) >> IG_POL_COUNT_SHIFT)
+/* Response times (issue 15): the egress program reads this port's replies
+ * for when each response began, its first token came and it ended (map
+ * `timing`). The CLI sets it on every `request` port and token-budget port. */
+#define IG_POL_F_TIMED 0x80
 
 /*
  * The levels of fair share, map `port_limits` (ARRAY[IG_MAX_SLOTS], indexed by
@@ -240,6 +244,68 @@ struct ig_token_rules {
 	__u64 tokens[IG_TC_MAX];
 };
 #define IG_DEFAULT_TOKEN_CLIENTS 65536
+
+/*
+ * Response times of a timed port (IG_POL_F_TIMED), map `timing` (PERCPU_ARRAY
+ * by slot), as Prometheus histograms: bucket k (k < IG_TIME_BUCKETS - 1)
+ * counts times <= 2^k ms, the last one the rest (+Inf); not cumulative here.
+ * A time runs from the request's arrival (the socket's last received data
+ * when the response began) to the response's first byte, or for an event
+ * stream to its first event (ttft), and to its end where the framing says
+ * where that is (dur). The data path's clock is jiffies: times are whole
+ * ticks (4 ms at HZ=250).
+ */
+#define IG_TIME_BUCKETS 18 /* 1 ms .. 65.536 s, +Inf */
+struct ig_timing {
+	__u64 ttft[IG_TIME_BUCKETS];
+	__u64 dur[IG_TIME_BUCKETS];
+	__u64 ttft_sum_ns;
+	__u64 dur_sum_ns;
+	__u64 slow;	/* responses whose duration reached timing_cfg's slow_ns */
+	__u64 _pad;
+};
+_Static_assert(sizeof(struct ig_timing) == 320, "ig_timing layout");
+
+/* What a timed port's slow call is, map `timing_cfg` (ARRAY by slot), written
+ * by the agent from a breaker's slow_call_duration; 0: none is counted. */
+struct ig_timing_cfg {
+	__u64 slow_ns;
+};
+
+/*
+ * Adaptive admission (issue 15), map `adaptive` (ARRAY by slot): what the
+ * agent concluded for a port whose port-level rate it drives, and from what.
+ * Written by the agent only, read by status, top and metrics; the data path
+ * never reads it (the rate itself goes to port_limits).
+ */
+enum ig_adaptive_mode {
+	IG_AD_OFF = 0,
+	IG_AD_ENGINE = 1,  /* from the engine's own metrics (queue, KV cache) */
+	IG_AD_LATENCY = 2, /* from the kernel-measured time to first token */
+	IG_AD_MODE_MAX,
+};
+
+enum ig_adaptive_state {
+	IG_AS_TRACKING = 0, /* inputs fresh: the rate follows them */
+	IG_AS_FROZEN = 1,   /* inputs older than 1 s: the rate held */
+	IG_AS_STATIC = 2,   /* inputs older than 5 s (or none yet): the static limit */
+	IG_AS_STATE_MAX,
+};
+
+struct ig_adaptive {
+	__u64 rate;	     /* the port rate set (units/s) */
+	__u64 static_rate;   /* the configured port rate, the fallback */
+	__u64 updated_ms;    /* CLOCK_REALTIME ms of the agent's last decision */
+	__u32 mode;	     /* enum ig_adaptive_mode */
+	__u32 state;	     /* enum ig_adaptive_state */
+	__u32 queue_milli;   /* the engine's waiting requests, x1000 */
+	__u32 running_milli; /* its running requests, x1000 */
+	__u32 kv_milli;	     /* its KV-cache use, x1000 (0..1000) */
+	__u32 ttft_p50_us;   /* kernel-measured, over the last interval */
+	__u32 ttft_p99_us;
+	__u32 _pad;
+};
+_Static_assert(sizeof(struct ig_adaptive) == 56, "ig_adaptive layout");
 
 /* max-conns: one entry per counted connection, map `conns` (HASH, key struct
  * ig_flow_key with dir IG_DIR_COUNTED); the count per client in `conn_counts`

@@ -203,6 +203,30 @@ struct {
 	__type(value, struct ig_token_rules);
 } token_rules SEC(".maps");
 
+/* Response-time histograms of each timed port (by slot), and what counts as
+ * a slow call there (ig_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_timing);
+} timing SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_timing_cfg);
+} timing_cfg SEC(".maps");
+
+/* Adaptive admission's decisions, by slot: the agent's, for status. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_adaptive);
+} adaptive SEC(".maps");
+
 /* max-conns: the counted connections, and the count per client. Plain hashes,
  * not LRU: an evicted entry would never be uncounted. Only a completed
  * handshake makes an entry, a count goes at zero, and when either is full a

@@ -64,8 +64,17 @@ struct ig_resp_state {
 	__u8 m;		/* the usage matcher's state (IG_UM_*) */
 	__u8 depth;	/* nesting inside the usage object */
 	__u8 key;	/* which usage number the key being read names (1..3, 0: none) */
-	__u8 _pad[10];
+	__u8 tflags;	/* IG_RT_*: the response's times (issue 15) */
+	__u8 _pad1;
+	__u32 t_req;	/* jiffies (low 32 bits) the request of the response being read
+			 * arrived: the socket's last received data when it began */
+	__u8 _pad[4];
 };
 _Static_assert(sizeof(struct ig_resp_state) == 72, "ig_resp_state layout");
+
+/* IG_RT_*: ig_resp_state.tflags. */
+#define IG_RT_BEGUN 0x1 /* the response's first byte was seen (t_req is its request's) */
+#define IG_RT_FIRST 0x2 /* its time to first token was taken */
+#define IG_RT_LOST 0x4	/* its framing was lost: it ends, but not when it says */
 
 #endif /* IG_RESP_H */

@@ -46,6 +46,9 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_HTTP_CONNS] = { "http_conns", sizeof(struct ig_flow_key), sizeof(struct ig_http_conn) },
 	[IG_MAP_TOKEN_RULES] = { "token_rules", sizeof(__u32), sizeof(struct ig_token_rules) },
 	[IG_MAP_RESP_SOCKS] = { "resp_socks", sizeof(int), sizeof(struct ig_resp_state) },
+	[IG_MAP_TIMING] = { "timing", sizeof(__u32), sizeof(struct ig_timing) },
+	[IG_MAP_TIMING_CFG] = { "timing_cfg", sizeof(__u32), sizeof(struct ig_timing_cfg) },
+	[IG_MAP_ADAPTIVE] = { "adaptive", sizeof(__u32), sizeof(struct ig_adaptive) },
 };
 
 const char *ig_map_name(enum ig_map_id id)

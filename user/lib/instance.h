@@ -35,6 +35,9 @@ enum ig_map_id {
 	IG_MAP_HTTP_CONNS,
 	IG_MAP_TOKEN_RULES,
 	IG_MAP_RESP_SOCKS, /* socket storage: pinned so a reload keeps it; never read here */
+	IG_MAP_TIMING,
+	IG_MAP_TIMING_CFG,
+	IG_MAP_ADAPTIVE,
 	IG_MAP_COUNT,
 };
 
