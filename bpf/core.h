@@ -389,8 +389,11 @@ static __always_inline int ig_handle_egress(struct __sk_buff *skb)
 	/* a steered reply now carries the dialed port: the stage reads it back */
 	idx = IG_PORT_INDEX(p.proto, p.sport);
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
-	if ((rw > 0 || (pol && (pol->flags & (IG_POL_F_CONNS | IG_POL_F_TOKENS)))) &&
-	    ig_stage_egress_tc(skb, ig_opaque(local)) == IG_EGRESS_READ)
+	if ((rw > 0 ||
+	     (pol && (pol->flags & (IG_POL_F_CONNS | IG_POL_F_TOKENS | IG_POL_F_TIMED)))) &&
+	    ig_stage_egress_tc(skb, ig_opaque((local ? IG_EGRESS_LOCAL : 0) |
+					      (rw > 0 ? IG_EGRESS_STEERED : 0))) ==
+		    IG_EGRESS_READ)
 		ig_stage_tokens_tc(skb, 0);
 	return TC_ACT_UNSPEC;
 }

@@ -419,21 +419,26 @@ static __always_inline void ig_conns_synack(struct ig_hier_scratch *s, const str
 	bpf_map_update_elem(&pending, &s->flow, &fresh, BPF_ANY);
 }
 
-/* ig_hier_egress(): the reply is to be read for its tokens */
+/* ig_hier_egress(): the reply is to be read for its tokens or times */
 #define IG_EGRESS_READ 1
+/* its arg: the reply is the server's own (not one the data path sent from
+ * ingress, whose 429 would add to the very debt it announces); it was
+ * steered (a fallback's, the dialed port put back) */
+#define IG_EGRESS_LOCAL 0x1
+#define IG_EGRESS_STEERED 0x2
 
 /* What the egress program does for a fair-share port's reply: the token
- * charge (local: the server's own; not the replies the data path sent from
- * ingress, whose 429 would add to the very debt it announces); for a
+ * charge and the reading for times (of the server's own replies: see
+ * IG_EGRESS_LOCAL); for a
  * SYN-ACK, what the client's ACK must acknowledge; for a server's FIN or
  * RST, the connection's slot back. */
-static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig_pkt *p, int local)
+static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig_pkt *p, int arg)
 {
-	__u32 idx = IG_PORT_INDEX(p->proto, p->sport), slot;
+	__u32 idx = IG_PORT_INDEX(p->proto, p->sport), slot, len, off, mode;
 	struct ig_hier_scratch *s = ig_hier_scratch();
+	int charge, timed, read;
 	struct ig_limits *lim;
 	struct ig_policy *pol;
-	__u32 len, off;
 
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
 	if (!s || !pol || !pol->slot)
@@ -452,27 +457,35 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 							     p->l4_off));
 		}
 	}
-	if (local && (pol->flags & IG_POL_F_TOKENS) && lim->tokens_per_min) {
-		__u32 mode = IG_POL_COUNT(pol->flags);
-
-		/* skb->len: a TSO train's header still says one segment */
-		len = ig_ctx_u32(skb, struct __sk_buff, len);
-		off = p->proto == IG_PROTO_TCP ? p->payload_off : p->l4_off + 8;
-		if (len <= off)
-			return 0;
+	if (!(arg & IG_EGRESS_LOCAL))
+		return 0;
+	charge = (pol->flags & IG_POL_F_TOKENS) && lim->tokens_per_min;
+	/* a steered reply is the fallback's: its times are not the port's */
+	timed = (pol->flags & IG_POL_F_TIMED) && !(arg & IG_EGRESS_STEERED) &&
+		p->proto == IG_PROTO_TCP;
+	if (!charge && !timed)
+		return 0;
+	/* skb->len: a TSO train's header still says one segment */
+	len = ig_ctx_u32(skb, struct __sk_buff, len);
+	off = p->proto == IG_PROTO_TCP ? p->payload_off : p->l4_off + 8;
+	if (len <= off)
+		return 0;
+	mode = IG_POL_COUNT(pol->flags);
+	read = charge && p->proto == IG_PROTO_TCP && mode < IG_TC_BYTES;
+	if (charge)
 		ig_client_key_make(&s->client, p->daddr, p->sport, p->proto);
-		if (p->proto == IG_PROTO_TCP && mode < IG_TC_BYTES) {
-			/* the request side's key of this connection (tokens.h) */
-			ig_flow_key_make(&s->flow, p->daddr, p->saddr, p->dport, p->sport,
-					 IG_DIR_HTTP);
-			s->tok_seq = p->seq;
-			s->tok_off = off;
-			s->tok_len = len - off;
-			s->tok_slot = slot;
-			s->tok_mode = mode;
-			return IG_EGRESS_READ;
-		}
+	if (charge && !read)
 		ig_tokens_spend(&s->client, lim, len - off, ig_now());
+	if (read || timed) {
+		/* the request side's key of this connection (tokens.h) */
+		ig_flow_key_make(&s->flow, p->daddr, p->saddr, p->dport, p->sport, IG_DIR_HTTP);
+		s->tok_seq = p->seq;
+		s->tok_off = off;
+		s->tok_len = len - off;
+		s->tok_slot = slot;
+		s->tok_mode = (read ? mode | IG_TOK_CHARGE : IG_TC_USAGE) |
+			      (timed ? IG_TOK_TIMED : 0);
+		return IG_EGRESS_READ;
 	}
 	return 0;
 }
@@ -491,7 +504,7 @@ __noinline int ig_stage_tokens_tc(struct __sk_buff *skb, int arg)
 		return 0;
 	slot = s->tok_slot & (IG_MAX_SLOTS - 1);
 	lim = bpf_map_lookup_elem(&port_limits, &slot);
-	if (lim && lim->tokens_per_min)
+	if (lim)
 		ig_tokens_count(skb, &s->client, lim, slot, s->tok_mode, s->tok_seq, s->tok_off,
 				s->tok_len, ig_now());
 	return 0;

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include "ig_abi.h"
 #include "pure/bucket.h" /* IG_CAS_TRIES */
+#include "pure/timing.h"
 #include "ctx.h"
 #include "maps.h"
 #include "cfg.h"
@@ -186,17 +187,66 @@ __noinline int ig_resp_run(struct __sk_buff *skb, struct ig_resp_state *st,
 	return 0;
 }
 
+/* The times a segment took (pure/resp_read.h's out), into the slot's
+ * histograms. Only segments that begin, first-token or end a response get
+ * here: one lookup, a division, a few adds. A global function: its frame is
+ * not added to the reader's, which is near the 512 bytes of stack already. */
+__noinline int ig_timing_add(__u32 slot, struct ig_resp_io *io)
+{
+	struct ig_resp_out *o;
+	struct ig_timing *t;
+	__u64 tick = ig_cfg.tick_ns, ns;
+	__u32 k;
+
+	if (!io)
+		return 0;
+	o = &io->out;
+	t = bpf_map_lookup_elem(&timing, &slot);
+	if (!t || !tick)
+		return 0;
+	if (o->nttft) {
+		ns = (__u64)o->ttft_j * tick;
+		k = ig_time_bucket(ns);
+		asm volatile("" : "+r"(k)); /* the bound below is the verifier's, kept */
+		if (k < IG_TIME_BUCKETS)
+			t->ttft[k] += o->nttft;
+		t->ttft_sum_ns += ns * o->nttft;
+	}
+	if (o->ndur) {
+		struct ig_timing_cfg *c = bpf_map_lookup_elem(&timing_cfg, &slot);
+
+		ns = (__u64)o->dur_j * tick;
+		k = ig_time_bucket(ns);
+		asm volatile("" : "+r"(k));
+		if (k < IG_TIME_BUCKETS)
+			t->dur[k] += o->ndur;
+		t->dur_sum_ns += ns * o->ndur;
+		/* a client that reads slowly makes its own calls long: were those
+		 * slow calls, it could open the breaker for everyone */
+		if (c && c->slow_ns && ns >= c->slow_ns && !o->dur_client)
+			t->slow += o->ndur;
+	}
+	return 0;
+}
+
+/* ig_tokens_count()'s `how`: the mode (enum ig_token_count) in the low bits */
+#define IG_TOK_MODE_MASK 0xf
+#define IG_TOK_CHARGE 0x10 /* a token budget is charged from the reading */
+#define IG_TOK_TIMED 0x20  /* the port's response times are taken (IG_POL_F_TIMED) */
+
 /*
- * A reply segment of a token-budget port (sequence seq, payload at poff,
- * plen bytes) with the rule `mode` (usage or events): read off its socket's stream and
- * charged to key's budget. Without a socket to keep the reading in (a reply
- * not from a local socket): by bytes.
+ * A reply segment (sequence seq, payload at poff, plen bytes) of a port whose
+ * replies are read (`how`): charged to key's budget by the rule in how's mode
+ * (usage or events) where IG_TOK_CHARGE, timed where IG_TOK_TIMED. Read off
+ * its socket's stream; without a socket to keep the reading in (a reply not
+ * from a local socket): charged by bytes, and not timed.
  */
 static __always_inline void ig_tokens_count(struct __sk_buff *skb, const struct ig_client_key *key,
-					    const struct ig_limits *lim, __u32 slot, __u32 mode,
+					    const struct ig_limits *lim, __u32 slot, __u32 how,
 					    __u32 seq, __u32 poff, __u32 plen, __u64 now)
 {
 	__u64 bpt = lim->bytes_per_token ? lim->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN;
+	int charge = (how & IG_TOK_CHARGE) && lim->tokens_per_min;
 	struct ig_token_rules *rules;
 	struct ig_resp_state *st;
 	struct ig_resp_io *io;
@@ -211,19 +261,32 @@ static __always_inline void ig_tokens_count(struct __sk_buff *skb, const struct 
 	st = tp ? bpf_sk_storage_get(&resp_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
 	io = bpf_map_lookup_elem(&resp_scratch, &zero);
 	if (!st || !io) {
-		ig_tokens_spend(key, lim, plen, now);
+		if (charge)
+			ig_tokens_spend(key, lim, plen, now);
 		return;
 	}
 	__builtin_memset(&io->out, 0, sizeof(io->out));
 	io->poff = poff;
 	io->bpt = (__u32)bpt;
-	io->mode = mode;
+	io->mode = how & IG_TOK_MODE_MASK;
 	io->rx = tp->bytes_received;
+	/* jiffies, not the data path's clock: the socket stamps its data with
+	 * them (free to read, where ktime would cost ~40 ns a segment) */
+	io->jnow = (__u32)bpf_jiffies64();
+	io->jrcv = tp->inet_conn.icsk_ack.lrcvtime;
+	/* time limited by the client's window: what ended, and what runs now */
+	io->jrwnd = tp->chrono_stat[TCP_CHRONO_RWND_LIMITED - 1];
+	if (tp->chrono_type == TCP_CHRONO_RWND_LIMITED)
+		io->jrwnd += io->jnow - tp->chrono_start;
 	/* the connection's first reply: nothing acknowledged yet */
 	io->pos = ig_resp_begin(st, io, seq, plen, tp->bytes_acked == 0);
 	io->end = plen;
 	ig_resp_run(skb, st, io);
 
+	if ((how & IG_TOK_TIMED) && (io->out.nttft | io->out.ndur))
+		ig_timing_add(slot, io);
+	if (!charge)
+		return;
 	ig_tokens_add(key, lim, io->out.add, now);
 	/* most segments end no response: no counter to touch */
 	if (!(io->out.responses[IG_TC_USAGE] | io->out.responses[IG_TC_EVENTS] |

@@ -68,7 +68,8 @@ struct ig_resp_state {
 	__u8 _pad1;
 	__u32 t_req;	/* jiffies (low 32 bits) the request of the response being read
 			 * arrived: the socket's last received data when it began */
-	__u8 _pad[4];
+	__u32 t_rwnd;	/* the socket's time limited by the client's window when it
+			 * began (tcp_sock chrono_stat), in jiffies */
 };
 _Static_assert(sizeof(struct ig_resp_state) == 72, "ig_resp_state layout");
 

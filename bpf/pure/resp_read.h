@@ -33,6 +33,16 @@ struct ig_resp_out {
 	__u32 _pad;
 	__s64 tokens[IG_TC_MAX];	 /* what the responses that ended cost, by rule (and
 					  * opaque bytes, by bytes) */
+	/* response times (issue 15), in jiffies from each one's request: the
+	 * number of first tokens and of ends taken in this segment, and the
+	 * time of the last of each (several in one segment are pipelined
+	 * small ones: they share the segment's time anyway) */
+	__u32 nttft, ttft_j;
+	__u32 ndur, dur_j;
+	/* the last end's response was held back by its client's receive window
+	 * at some point: its duration is the client's doing, not a slow call */
+	__u32 dur_client;
+	__u32 _pad2;
 };
 
 /* The scratch of one segment's reading (the caller's per-CPU memory). */
@@ -45,6 +55,10 @@ struct ig_resp_io {
 	__u32 bpt;  /* bytes per token */
 	__u32 mode; /* enum ig_token_count: IG_TC_USAGE or IG_TC_EVENTS */
 	__u64 rx;   /* the socket's bytes_received */
+	__u32 jnow; /* jiffies now (low 32 bits) */
+	__u32 jrcv; /* jiffies the socket last received data: a request's arrival */
+	__u32 jrwnd; /* jiffies the socket has been limited by the client's window */
+	__u32 _pad;
 	struct ig_resp_out out;
 };
 
@@ -91,11 +105,30 @@ static __always_inline void ig_resp_reset(struct ig_resp_state *st)
 	st->m = 0;
 }
 
+/* Its first token: for an event stream its first event, else its head (the
+ * time a server takes to say anything at all). Once per response. */
+static __always_inline void ig_resp_first(struct ig_resp_state *st, struct ig_resp_io *io)
+{
+	if ((st->tflags & (IG_RT_BEGUN | IG_RT_FIRST)) != IG_RT_BEGUN)
+		return;
+	st->tflags |= IG_RT_FIRST;
+	io->out.nttft++;
+	io->out.ttft_j = io->jnow - st->t_req;
+}
+
 /* The response is over: count it by the rule that set its charge. */
 static __always_inline void ig_resp_end(struct ig_resp_state *st, struct ig_resp_io *io)
 {
 	__u32 rule = (st->flags & IG_RF_USAGE) ? IG_TC_USAGE :
 		     st->kind == IG_RK_SSE ? IG_TC_EVENTS : IG_TC_BYTES;
+
+	/* timed where its framing said where it ends (not where it was lost) */
+	if ((st->tflags & (IG_RT_BEGUN | IG_RT_LOST)) == IG_RT_BEGUN) {
+		io->out.ndur++;
+		io->out.dur_j = io->jnow - st->t_req;
+		io->out.dur_client = io->jrwnd != st->t_rwnd;
+	}
+	st->tflags = 0;
 
 	/* counted when it ends, as what it finally cost: the counts only grow
 	 * (a usage report moves what a response was charged, not them) */
@@ -106,6 +139,7 @@ static __always_inline void ig_resp_end(struct ig_resp_state *st, struct ig_resp
 
 static __always_inline void ig_resp_opaque(struct ig_resp_state *st, struct ig_resp_io *io)
 {
+	st->tflags |= IG_RT_LOST;
 	if (st->phase != IG_RP_STATUS || st->val)
 		ig_resp_end(st, io); /* a response under way is over for the count */
 	st->phase = IG_RP_OPAQUE;
@@ -140,6 +174,9 @@ static __always_inline void ig_resp_head(struct ig_resp_state *st, struct ig_res
 	st->kind = (f & IG_RF_PACKED) ? IG_RK_PACKED :
 		   (f & IG_RF_SSE) && (f & IG_RF_CHUNKED) ? IG_RK_SSE :
 		   (f & IG_RF_JSON) ? IG_RK_JSON : IG_RK_OTHER;
+	/* a stream's head goes out before the model produced anything */
+	if (st->kind != IG_RK_SSE)
+		ig_resp_first(st, io);
 	prompt = IG_RESP_PROMPT(st, io);
 	st->rx_mark = io->rx;
 	if (prompt < (1ULL << 40))
@@ -349,6 +386,8 @@ static __always_inline int ig_resp_chunk_fast(IG_RESP_SRC *src, struct ig_resp_s
 		st->left = size;
 		st->phase = IG_RP_DATA;
 		st->flags |= IG_RF_DSTART;
+		if (st->kind == IG_RK_SSE)
+			ig_resp_first(st, io);
 		/* the event's first bytes came with its size line: no load for them */
 		if (st->kind == IG_RK_SSE && i + 2 + 7 <= k) {
 			st->flags &= ~IG_RF_DSTART;
@@ -397,6 +436,12 @@ IG_RESP_FN int ig_resp_step(IG_RESP_SRC *src, struct ig_resp_state *st, struct i
 					       !(st->flags & IG_RF_DIGITS))) &&
 	    ig_resp_chunk_fast(src, st, io, n))
 		return 1;
+	/* a response's first byte: its request is the socket's last data */
+	if (st->phase == IG_RP_STATUS && !(st->tflags & IG_RT_BEGUN)) {
+		st->tflags |= IG_RT_BEGUN;
+		st->t_req = io->jrcv;
+		st->t_rwnd = io->jrwnd;
+	}
 	/* framing lines are short: a head is worth a buffer */
 	k = st->phase >= IG_RP_SIZE ? 32 : IG_RESP_BUF;
 	k = n < k ? n : k;
@@ -415,6 +460,8 @@ IG_RESP_FN int ig_resp_step(IG_RESP_SRC *src, struct ig_resp_state *st, struct i
 			st->left = st->val;
 			st->phase = IG_RP_DATA;
 			st->flags |= IG_RF_DSTART;
+			if (st->kind == IG_RK_SSE)
+				ig_resp_first(st, io);
 		} else {
 			st->phase = IG_RP_TRAILER;
 		}

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """A stand-in OpenAI-compatible inference server for the per-request tests.
 
-    openai_server.py PORT [--delay-ms N]
+    openai_server.py PORT [--delay-ms N] [--first-ms N] [--token-ms N]
 
 HTTP/1.1 with keep-alive on [::]:PORT (dual stack), python3 stdlib only:
 
@@ -19,6 +19,13 @@ HTTP/1.1 with keep-alive on [::]:PORT (dual stack), python3 stdlib only:
                                "streamed": n, "models": n, "connections": n,
                                "tokens": the usage totals of every completion
                                answered in full, "tokens_by_peer": {addr: n}}
+
+Times (for the response-time tests): --delay-ms waits before anything is
+sent; --first-ms, for a stream, sends the head at once and the first event
+N ms later (as engines do: the head before the model produced anything),
+for a completion not streamed it adds to --delay-ms; --token-ms waits
+between a stream's events. `POST /admin {"delay_ms": N}` changes --delay-ms
+from then on (a backend that turns slow) and answers the settings.
 
 A completion is counted as soon as its request has been read, before
 --delay-ms (the wait before answering each completion): a test that polls
@@ -40,6 +47,8 @@ WORDS = ["Hello", " from", " the", " stand-in", " backend."]
 ap = argparse.ArgumentParser()
 ap.add_argument("port", type=int)
 ap.add_argument("--delay-ms", type=int, default=0)
+ap.add_argument("--first-ms", type=int, default=0)
+ap.add_argument("--token-ms", type=int, default=0)
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -94,6 +103,17 @@ class OpenAIHandler(Handler):
     def do_POST(self):
         path = self.path.split("?")[0]
         _, body = self.read_body()
+        if path == "/admin":
+            try:
+                req = json.loads(body or b"{}")
+                with lock:
+                    args.delay_ms = int(req.get("delay_ms", args.delay_ms))
+            except (ValueError, TypeError, AttributeError) as e:
+                self.error(400, "bad admin body: %s" % e, "invalid_request_error")
+                return
+            self.send_json(200, {"delay_ms": args.delay_ms, "first_ms": args.first_ms,
+                                 "token_ms": args.token_ms})
+            return
         if path != "/v1/chat/completions":
             self.error(404, "no route %s" % path, "invalid_request_error")
             return
@@ -119,10 +139,13 @@ class OpenAIHandler(Handler):
         peer = peer_of(self.client_address)
         if req.get("stream"):
             count("streamed")
+            # the head goes before the first token (see stream())
             self.stream(cid, model, use, words,
                         bool((req.get("stream_options") or {}).get("include_usage")))
             served(peer, use)
             return
+        if args.first_ms:
+            time.sleep(args.first_ms / 1000.0)
         self.send_json(200, {
             "id": cid, "object": "chat.completion", "created": int(time.time()),
             "model": model, "system_fingerprint": None,
@@ -153,8 +176,12 @@ class OpenAIHandler(Handler):
                 c.setdefault("usage", None)
             event(json.dumps(c).encode())
 
+        if args.first_ms:
+            time.sleep(args.first_ms / 1000.0)
         chunk({"role": "assistant", "content": ""})
-        for w in words:
+        for i, w in enumerate(words):
+            if i and args.token_ms:
+                time.sleep(args.token_ms / 1000.0)
             chunk({"content": w})
         chunk({}, "stop")
         if include_usage:

@@ -71,10 +71,13 @@ sdk() { # ARGS...
 
 sj() { jq_py "j$1" "$SDK"; }
 
-# A backend script of tests/lib on [::]:$PORT in the server namespace, its
-# output in $IG_TMP/NAME.log, stopped with the test.
-start_backend() { # SCRIPT NAME
-	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/$1" "$PORT" >"$IG_TMP/$2.log" 2>&1 &
+# A backend script of tests/lib on [::]:$PORT in the server namespace (with
+# ARGS), its output in $IG_TMP/NAME.log, stopped with the test.
+start_backend() { # SCRIPT NAME [ARGS...]
+	local script=$1 name=$2
+	shift 2
+	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/$script" "$PORT" "$@" \
+		>"$IG_TMP/$name.log" 2>&1 &
 	IG_PIDS+=("$!")
-	ig_wait_for 5 "$1 on port $PORT" ig_listening -Hltn "$PORT"
+	ig_wait_for 5 "$script on port $PORT" ig_listening -Hltn "$PORT"
 }

@@ -100,7 +100,8 @@ IG_TEST(port_apply_in_place_keeps_the_slot_and_sets_the_flags)
 	ASSERT_EQ(ig_port_apply(&in, IG_PROTO_TCP, PORT, &l), 0, "levels on");
 	ASSERT_EQ(pol_get(&in, PORT).slot, slot, "same slot");
 	ASSERT_EQ(pol_get(&in, PORT).flags,
-		  IG_POL_F_DRY_RUN | IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS, "flags");
+		  IG_POL_F_DRY_RUN | IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS |
+			  IG_POL_F_TIMED, "flags (a token port is timed)");
 	ASSERT_EQ(levels_of(&in, PORT).max_conns, 4, "levels written");
 	l = conn_limit(20, 20);
 	ASSERT_EQ(ig_port_apply(&in, IG_PROTO_TCP, PORT, &l), 0, "levels off");

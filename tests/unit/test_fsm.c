@@ -103,3 +103,37 @@ IG_TEST(fsm_adopted_open_state_gets_a_full_period)
 	ig_fsm_init(&fsm, &cfg, (enum ig_brk_state)9, 1000);
 	ASSERT_EQ(fsm.state, IG_BRK_CLOSED, "unknown state adopted as closed");
 }
+
+/* Resilience4j's slow-call rule (issue 15): the window's share of slow calls
+ * among those the kernel timed, from min_requests of them; off without
+ * slow_call_ms; a slow call while half-open reopens. */
+IG_TEST(fsm_slow_call_rate_opens)
+{
+	struct ig_fsm_cfg c = { .window_ms = 5000, .min_requests = 4, .failure_pct = 50,
+				.open_ms = 1000, .max_open_ms = 8000, .half_open_probes = 2,
+				.slow_call_pct = 50, .slow_call_ms = 1000 };
+	static struct ig_fsm f;
+	struct ig_fsm_change ch;
+
+	ig_fsm_init(&f, &c, IG_BRK_CLOSED, 0);
+	/* answered fine (2xx), but 1 of 3 slow: under min_requests, and under 50 % */
+	ASSERT_EQ(ig_fsm_observe_calls(&f, 100, 3, 0, 3, 1, &ch), 0, "3 timed calls");
+	ASSERT_EQ(ig_fsm_observe_calls(&f, 200, 1, 0, 1, 0, &ch), 0, "1 of 4 slow");
+	ASSERT_EQ(ig_fsm_observe_calls(&f, 300, 2, 0, 2, 2, &ch), 1, "3 of 6 slow: 50 %");
+	ASSERT_EQ(ch.to, IG_BRK_OPEN, "opened");
+	ASSERT_EQ(ch.cause, IG_CAUSE_SLOW_CALLS, "by the slow-call rule");
+	ASSERT_TRUE(strstr(ch.reason, "slow-call rate 50%") != NULL, "the reason says it");
+	/* half-open: a slow call is a failure */
+	ASSERT_EQ(ig_fsm_tick(&f, 1300, &ch), 1, "half-open");
+	ASSERT_EQ(ig_fsm_observe_calls(&f, 1400, 1, 0, 1, 1, &ch), 1, "a slow probe call");
+	ASSERT_EQ(ch.cause, IG_CAUSE_RELAPSED, "relapsed");
+	/* the rule off: slow calls are nobody's business */
+	c.slow_call_ms = 0;
+	ig_fsm_init(&f, &c, IG_BRK_CLOSED, 0);
+	ASSERT_EQ(ig_fsm_observe_calls(&f, 100, 10, 0, 10, 10, &ch), 0, "rule off");
+	/* old slow calls leave the window */
+	c.slow_call_ms = 1000;
+	ig_fsm_init(&f, &c, IG_BRK_CLOSED, 0);
+	ASSERT_EQ(ig_fsm_observe_calls(&f, 100, 0, 0, 3, 3, &ch), 0, "3 slow, under min");
+	ASSERT_EQ(ig_fsm_observe_calls(&f, 6000, 0, 0, 3, 0, &ch), 0, "the slow ones left");
+}

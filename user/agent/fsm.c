@@ -51,6 +51,19 @@ void ig_fsm_window(const struct ig_fsm *f, __u64 now_ms, __u64 *total, __u64 *fa
 	}
 }
 
+void ig_fsm_window_slow(const struct ig_fsm *f, __u64 now_ms, __u64 *timed, __u64 *slow)
+{
+	*timed = *slow = 0;
+	for (__u32 i = 0; i < f->count; i++) {
+		const struct ig_fsm_sample *s = &f->ring[(f->head + i) % IG_FSM_MAX_SAMPLES];
+
+		if (s->t_ms + f->cfg.window_ms <= now_ms)
+			continue;
+		*timed += s->timed;
+		*slow += s->slow;
+	}
+}
+
 static void window_clear(struct ig_fsm *f)
 {
 	f->head = f->count = 0;
@@ -85,6 +98,7 @@ const char *ig_fsm_cause_name(enum ig_fsm_cause c)
 		[IG_CAUSE_OPEN_ELAPSED] = "open_elapsed",
 		[IG_CAUSE_RECOVERED] = "recovered",
 		[IG_CAUSE_RELAPSED] = "relapsed",
+		[IG_CAUSE_SLOW_CALLS] = "slow_call_rate",
 	};
 
 	return (unsigned)c < IG_CAUSE_MAX ? names[c] : "unknown";
@@ -106,8 +120,16 @@ static int open_for(struct ig_fsm *f, __u64 now_ms, enum ig_fsm_cause cause,
 int ig_fsm_observe(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed,
 		   struct ig_fsm_change *ch)
 {
+	return ig_fsm_observe_calls(f, now_ms, ok, failed, 0, 0, ch);
+}
+
+int ig_fsm_observe_calls(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed, __u64 timed,
+			 __u64 slow, struct ig_fsm_change *ch)
+{
 	__u64 total, bad;
 
+	if (!f->cfg.slow_call_ms)
+		timed = slow = 0;
 	if (f->state == IG_BRK_OPEN)
 		return 0; /* the primary only has leftover connections: no signal */
 	if (f->state == IG_BRK_HALF_OPEN) {
@@ -117,24 +139,32 @@ int ig_fsm_observe(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed,
 				 (unsigned long long)failed);
 			return open_for(f, now_ms, IG_CAUSE_RELAPSED, ch);
 		}
+		if (slow) {
+			snprintf(ch->reason, sizeof(ch->reason),
+				 "%llu slow call(s) (>= %llu ms) to the primary while half-open",
+				 (unsigned long long)slow, (unsigned long long)f->cfg.slow_call_ms);
+			return open_for(f, now_ms, IG_CAUSE_RELAPSED, ch);
+		}
 		f->half_ok += (__u32)(ok < 1000000 ? ok : 1000000);
 		goto half_open_done;
 	}
 
-	if (ok || failed) {
+	if (ok || failed || timed) {
 		struct ig_fsm_sample *last = f->count ?
 			&f->ring[(f->head + f->count - 1) % IG_FSM_MAX_SAMPLES] : NULL;
 
 		if (last && last->t_ms == now_ms) {
 			last->ok += ok;
 			last->failed += failed;
+			last->timed += timed;
+			last->slow += slow;
 		} else {
 			if (f->count == IG_FSM_MAX_SAMPLES) { /* oldest goes */
 				f->head = (f->head + 1) % IG_FSM_MAX_SAMPLES;
 				f->count--;
 			}
 			f->ring[(f->head + f->count) % IG_FSM_MAX_SAMPLES] =
-				(struct ig_fsm_sample){ now_ms, ok, failed };
+				(struct ig_fsm_sample){ now_ms, ok, failed, timed, slow };
 			f->count++;
 		}
 	}
@@ -147,6 +177,16 @@ int ig_fsm_observe(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed,
 			 (unsigned long long)total, (unsigned long long)f->cfg.window_ms,
 			 f->cfg.failure_pct);
 		return open_for(f, now_ms, IG_CAUSE_FAILURE_RATE, ch);
+	}
+	ig_fsm_window_slow(f, now_ms, &total, &bad);
+	if (f->cfg.slow_call_ms && total && total >= f->cfg.min_requests &&
+	    bad * 100 >= (__u64)f->cfg.slow_call_pct * total) {
+		snprintf(ch->reason, sizeof(ch->reason),
+			 "slow-call rate %llu%% (%llu of %llu calls >= %llu ms in %llu ms) >= %u%%",
+			 (unsigned long long)(bad * 100 / total), (unsigned long long)bad,
+			 (unsigned long long)total, (unsigned long long)f->cfg.slow_call_ms,
+			 (unsigned long long)f->cfg.window_ms, f->cfg.slow_call_pct);
+		return open_for(f, now_ms, IG_CAUSE_SLOW_CALLS, ch);
 	}
 	return 0;
 

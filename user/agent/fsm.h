@@ -27,7 +27,9 @@ struct ig_fsm_cfg {
 	__u64 open_ms;        /* first open period */
 	__u64 max_open_ms;    /* cap of the doubling */
 	__u32 half_open_probes; /* K */
-	__u32 _pad;
+	__u32 slow_call_pct;  /* trip at or above this share of slow calls (1..100) */
+	__u64 slow_call_ms;   /* a call at least this long is slow (kernel-measured);
+			       * 0 = the slow-call rule is off */
 };
 
 /* Passive counts per tick, kept for the window (a ring of tick buckets). */
@@ -37,6 +39,8 @@ struct ig_fsm_sample {
 	__u64 t_ms;
 	__u64 ok;
 	__u64 failed;
+	__u64 timed; /* calls whose duration the kernel measured */
+	__u64 slow;  /* ...of them slow */
 };
 
 struct ig_fsm {
@@ -57,6 +61,7 @@ enum ig_fsm_cause {
 	IG_CAUSE_OPEN_ELAPSED = 2,  /* open -> half_open */
 	IG_CAUSE_RECOVERED = 3,     /* half_open -> closed */
 	IG_CAUSE_RELAPSED = 4,      /* half_open -> open */
+	IG_CAUSE_SLOW_CALLS = 5,    /* closed -> open: the window's slow-call rate */
 	IG_CAUSE_MAX,
 };
 
@@ -75,6 +80,12 @@ void ig_fsm_init(struct ig_fsm *f, const struct ig_fsm_cfg *cfg, enum ig_brk_sta
 /* Passive counts since the last call. Returns 1 and fills *ch on a change. */
 int ig_fsm_observe(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed,
 		   struct ig_fsm_change *ch);
+/* The same with the calls the kernel timed since the last call, and how many
+ * of them were slow (Resilience4j's slow-call rule: slow_call_ms,
+ * slow_call_pct over the window, min_requests timed calls at least; while
+ * half-open a slow call is a failure). */
+int ig_fsm_observe_calls(struct ig_fsm *f, __u64 now_ms, __u64 ok, __u64 failed, __u64 timed,
+			 __u64 slow, struct ig_fsm_change *ch);
 /* An active probe's result; `detail` says what happened ("HTTP 503", "timeout"). */
 int ig_fsm_probe(struct ig_fsm *f, __u64 now_ms, int success, const char *detail,
 		 struct ig_fsm_change *ch);
@@ -82,6 +93,8 @@ int ig_fsm_probe(struct ig_fsm *f, __u64 now_ms, int success, const char *detail
 int ig_fsm_tick(struct ig_fsm *f, __u64 now_ms, struct ig_fsm_change *ch);
 /* Requests and failures in the window ending at now_ms. */
 void ig_fsm_window(const struct ig_fsm *f, __u64 now_ms, __u64 *total, __u64 *failed);
+/* Timed calls and slow ones in the window ending at now_ms. */
+void ig_fsm_window_slow(const struct ig_fsm *f, __u64 now_ms, __u64 *timed, __u64 *slow);
 /* The open period the next trip would get. */
 __u64 ig_fsm_open_period(const struct ig_fsm *f, __u32 trips);
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "agent/metrics.h"
+#include "pure/timing.h"
 #include "agent/fleet.h"
 #include "lib/tiers.h"
 #include "lib/tokens.h"
@@ -43,12 +44,12 @@ struct ig_metrics {
 static const enum ig_brk_state cause_from[IG_CAUSE_MAX] = {
 	[IG_CAUSE_FAILURE_RATE] = IG_BRK_CLOSED, [IG_CAUSE_PROBES] = IG_BRK_CLOSED,
 	[IG_CAUSE_OPEN_ELAPSED] = IG_BRK_OPEN, [IG_CAUSE_RECOVERED] = IG_BRK_HALF_OPEN,
-	[IG_CAUSE_RELAPSED] = IG_BRK_HALF_OPEN,
+	[IG_CAUSE_RELAPSED] = IG_BRK_HALF_OPEN, [IG_CAUSE_SLOW_CALLS] = IG_BRK_CLOSED,
 };
 static const enum ig_brk_state cause_to[IG_CAUSE_MAX] = {
 	[IG_CAUSE_FAILURE_RATE] = IG_BRK_OPEN, [IG_CAUSE_PROBES] = IG_BRK_OPEN,
 	[IG_CAUSE_OPEN_ELAPSED] = IG_BRK_HALF_OPEN, [IG_CAUSE_RECOVERED] = IG_BRK_CLOSED,
-	[IG_CAUSE_RELAPSED] = IG_BRK_OPEN,
+	[IG_CAUSE_RELAPSED] = IG_BRK_OPEN, [IG_CAUSE_SLOW_CALLS] = IG_BRK_OPEN,
 };
 
 /* The counters of `port`, made on first use; NULL when the table is full. */
@@ -118,6 +119,53 @@ void ig_metrics_probe(struct ig_metrics *m, __u16 port, int success)
 static void head(FILE *o, const char *name, const char *type, const char *help)
 {
 	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+
+/* One Prometheus histogram per timed port: cumulative buckets in seconds. */
+static void render_histogram(FILE *o, const char *name, const struct ig_port_row *r,
+			     const __u64 *b, __u64 sum_ns)
+{
+	__u64 cum = 0;
+
+	for (__u32 k = 0; k < IG_TIME_BUCKETS; k++) {
+		cum += b[k];
+		if (k + 1 < IG_TIME_BUCKETS)
+			fprintf(o, "%s_bucket{port=\"%u\",proto=\"%s\",le=\"%g\"} %llu\n", name,
+				r->port, ig_proto_name(r->proto), (double)ig_time_le_ms(k) / 1e3,
+				(unsigned long long)cum);
+		else
+			fprintf(o, "%s_bucket{port=\"%u\",proto=\"%s\",le=\"+Inf\"} %llu\n", name,
+				r->port, ig_proto_name(r->proto), (unsigned long long)cum);
+	}
+	fprintf(o, "%s_sum{port=\"%u\",proto=\"%s\"} %.6f\n", name, r->port,
+		ig_proto_name(r->proto), (double)sum_ns / 1e9);
+	fprintf(o, "%s_count{port=\"%u\",proto=\"%s\"} %llu\n", name, r->port,
+		ig_proto_name(r->proto), (unsigned long long)cum);
+}
+
+/* Response times of the timed ports, measured by the kernel (issue 15). */
+static void render_timing(FILE *o, const struct ig_port_row *rows, int n)
+{
+	head(o, "infergate_time_to_first_token_seconds", "histogram",
+	     "From a request's arrival to its response's first event (streams) or first byte, measured in the kernel (1/HZ resolution).");
+	for (int k = 0; k < n; k++)
+		if (rows[k].pol.flags & IG_POL_F_TIMED)
+			render_histogram(o, "infergate_time_to_first_token_seconds", &rows[k],
+					 rows[k].tm.ttft, rows[k].tm.ttft_sum_ns);
+	head(o, "infergate_request_duration_seconds", "histogram",
+	     "From a request's arrival to its response's last byte where the framing says where that is, measured in the kernel.");
+	for (int k = 0; k < n; k++)
+		if (rows[k].pol.flags & IG_POL_F_TIMED)
+			render_histogram(o, "infergate_request_duration_seconds", &rows[k],
+					 rows[k].tm.dur, rows[k].tm.dur_sum_ns);
+	head(o, "infergate_slow_calls_total", "counter",
+	     "Responses of a port with a slow-call breaker rule that took slow_call_duration or more.");
+	for (int k = 0; k < n; k++)
+		if (rows[k].pol.flags & IG_POL_F_TIMED)
+			fprintf(o, "infergate_slow_calls_total{port=\"%u\",proto=\"%s\"} %llu\n",
+				rows[k].port, ig_proto_name(rows[k].proto),
+				(unsigned long long)rows[k].tm.slow);
 }
 
 static int render_ports(struct ig_metrics *m, FILE *o)
@@ -195,6 +243,7 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 					(unsigned long long)(tokens ? rows[k].tr.tokens[c] :
 								      rows[k].tr.responses[c]));
 	}
+	render_timing(o, rows, n);
 	{
 		int tiers = ig_tiers_count(m->in);
 

@@ -25,6 +25,8 @@ struct ig_watched {
 	const struct ig_cfg_port *cfg;
 	struct ig_fsm fsm;
 	__u64 seen_ok, seen_failed; /* counters at the last tick */
+	__u64 seen_timed, seen_slow; /* the kernel's timed and slow calls, likewise */
+	__u32 slow_slot;            /* the slot whose timing_cfg holds our slow time */
 	enum ig_brk_force force;    /* as last read from the map */
 	struct ig_probe probe;
 	__u64 next_probe_ms;

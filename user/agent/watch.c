@@ -10,6 +10,8 @@
 #include "agent/parts.h"
 #include "lib/breakers.h"
 #include "lib/log.h"
+#include "lib/policy.h"
+#include "lib/timing.h"
 
 /* Write a decided change into the map and say why. */
 static int apply_change(struct ig_agent *a, struct ig_watched *w, const struct ig_fsm_change *ch)
@@ -22,6 +24,31 @@ static int apply_change(struct ig_agent *a, struct ig_watched *w, const struct i
 	return ig_breaker_set_state(&a->in, w->cfg->port, ch->to, probes);
 }
 
+/*
+ * The calls the kernel timed on a breaker's port, and the slow ones (issue
+ * 15): its slot's `timing`, whose slow count the data path keeps against
+ * timing_cfg, written here each tick (a re-limit may have moved the port to
+ * another slot; the write is one word).
+ */
+static void calls_read(struct ig_agent *a, struct ig_watched *w, __u64 *timed, __u64 *slow)
+{
+	struct ig_policy pol;
+	struct ig_timing t;
+
+	if (ig_policy_get(&a->in, IG_PROTO_TCP, w->cfg->port, &pol) || !pol.slot ||
+	    pol.slot >= IG_MAX_SLOTS)
+		return;
+	if (pol.slot != w->slow_slot) {
+		if (ig_timing_set_slow(&a->in, pol.slot, w->cfg->fsm.slow_call_ms * 1000000ULL))
+			return;
+		w->slow_slot = pol.slot;
+	}
+	if (ig_timing_read(&a->in, pol.slot, &t))
+		return;
+	*timed = ig_timing_count(t.dur);
+	*slow = t.slow;
+}
+
 /* One tick of one breaker: the operator's force, then the passive counters,
  * then time. */
 static void tick_one(struct ig_agent *a, struct ig_watched *w, __u64 now)
@@ -29,12 +56,14 @@ static void tick_one(struct ig_agent *a, struct ig_watched *w, __u64 now)
 	struct ig_fsm_change ch;
 	struct ig_health h;
 	struct ig_breaker b;
-	__u64 ok, failed;
+	__u64 ok, failed, timed = 0, slow = 0;
 
 	if (ig_breaker_get(&a->in, w->cfg->port, &b) || ig_health_read(&a->in, w->cfg->port, &h))
 		return;
 	ok = ig_health_ok(&h);
 	failed = ig_health_failed(&h);
+	if (w->cfg->fsm.slow_call_ms)
+		calls_read(a, w, &timed, &slow);
 	if (b.force != w->force) {
 		ig_info("breaker %u/tcp: forced %s by an operator%s", w->cfg->port,
 			ig_brk_force_name(b.force),
@@ -46,14 +75,19 @@ static void tick_one(struct ig_agent *a, struct ig_watched *w, __u64 now)
 	/* counters can only grow; a smaller value means the map was recreated */
 	if (ok < w->seen_ok || failed < w->seen_failed)
 		w->seen_ok = w->seen_failed = 0;
+	if (timed < w->seen_timed || slow < w->seen_slow)
+		w->seen_timed = w->seen_slow = 0;
 	if (b.force == IG_FORCE_AUTO) {
-		if (ig_fsm_observe(&w->fsm, now, ok - w->seen_ok, failed - w->seen_failed, &ch))
+		if (ig_fsm_observe_calls(&w->fsm, now, ok - w->seen_ok, failed - w->seen_failed,
+					 timed - w->seen_timed, slow - w->seen_slow, &ch))
 			apply_change(a, w, &ch);
 		if (ig_fsm_tick(&w->fsm, now, &ch))
 			apply_change(a, w, &ch);
 	}
 	w->seen_ok = ok;
 	w->seen_failed = failed;
+	w->seen_timed = timed;
+	w->seen_slow = slow;
 }
 
 /* Room for cfg's breakers: a watched breaker carries its window (~100 KB), so
@@ -92,6 +126,9 @@ static int watch_breakers(struct ig_agent *a, const struct ig_cfg_file *cfg, str
 			w[nw].fsm.cfg = p->fsm; /* new thresholds, same state */
 			w[nw].seen_ok = prev->seen_ok;
 			w[nw].seen_failed = prev->seen_failed;
+			w[nw].seen_timed = prev->seen_timed;
+			w[nw].seen_slow = prev->seen_slow;
+			w[nw].slow_slot = 0; /* the slow time may have changed: written again */
 			w[nw].force = prev->force;
 			nw++;
 			continue;
@@ -103,6 +140,8 @@ static int watch_breakers(struct ig_agent *a, const struct ig_cfg_file *cfg, str
 		w[nw].force = b.force;
 		w[nw].seen_ok = ig_health_ok(&h);
 		w[nw].seen_failed = ig_health_failed(&h);
+		if (p->fsm.slow_call_ms) /* calls timed before the agent came count not */
+			calls_read(a, &w[nw], &w[nw].seen_timed, &w[nw].seen_slow);
 		ig_info("breaker %u/tcp: %s%s%s, fallback %s%u, probe %s", p->port,
 			ig_brk_state_name(b.state), b.force != IG_FORCE_AUTO ? ", forced " : "",
 			b.force != IG_FORCE_AUTO ? ig_brk_force_name(b.force) : "",

@@ -15,6 +15,8 @@
 #include "lib/log.h"
 #include "lib/policy.h"
 #include "lib/status.h"
+#include "lib/timing.h"
+#include "pure/timing.h"
 
 #define IG_MAX_ATTACHMENTS 64
 
@@ -83,6 +85,46 @@ static void json_levels(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_obj_close(j);
 }
 
+/* One histogram: count, mean, p50/p90/p99 in seconds, and the buckets. */
+static void json_histogram(struct ig_json *j, const char *key, const __u64 *b, __u64 sum_ns)
+{
+	__u64 n = ig_timing_count(b);
+
+	ig_json_key(j, key);
+	ig_json_obj_open(j);
+	ig_json_ku64(j, "count", n);
+	ig_json_kdouble(j, "sum_seconds", (double)sum_ns / 1e9);
+	ig_json_kdouble(j, "p50_seconds", ig_time_quantile_ms(b, 0.5) / 1e3);
+	ig_json_kdouble(j, "p90_seconds", ig_time_quantile_ms(b, 0.9) / 1e3);
+	ig_json_kdouble(j, "p99_seconds", ig_time_quantile_ms(b, 0.99) / 1e3);
+	/* by upper bound in ms, not cumulative; "inf" the rest */
+	ig_json_key(j, "buckets_ms");
+	ig_json_obj_open(j);
+	for (__u32 k = 0; k < IG_TIME_BUCKETS; k++) {
+		char le[24];
+
+		if (k + 1 < IG_TIME_BUCKETS)
+			snprintf(le, sizeof(le), "%llu", (unsigned long long)ig_time_le_ms(k));
+		else
+			snprintf(le, sizeof(le), "inf");
+		ig_json_ku64(j, le, b[k]);
+	}
+	ig_json_obj_close(j);
+	ig_json_obj_close(j);
+}
+
+/* Response times, on a timed port (issue 15). */
+static void json_timing(struct ig_json *j, const struct ig_port_row *r)
+{
+	ig_json_kbool(j, "timed", !!(r->pol.flags & IG_POL_F_TIMED));
+	ig_json_key(j, "timing");
+	ig_json_obj_open(j);
+	json_histogram(j, "time_to_first_token", r->tm.ttft, r->tm.ttft_sum_ns);
+	json_histogram(j, "request_duration", r->tm.dur, r->tm.dur_sum_ns);
+	ig_json_ku64(j, "slow_calls", r->tm.slow);
+	ig_json_obj_close(j);
+}
+
 static void json_port(struct ig_json *j, const struct ig_port_row *r)
 {
 	ig_json_obj_open(j);
@@ -124,6 +166,7 @@ static void json_port(struct ig_json *j, const struct ig_port_row *r)
 		ig_json_obj_close(j);
 	}
 	ig_json_obj_close(j);
+	json_timing(j, r);
 	ig_json_obj_close(j);
 }
 
@@ -199,6 +242,24 @@ static void print_token_rules(const struct ig_port_row *r, FILE *out)
 	fputc('\n', out);
 }
 
+/* Response times, on a timed port that has answered anything. */
+static void print_timing(const struct ig_port_row *r, FILE *out)
+{
+	__u64 nt = ig_timing_count(r->tm.ttft), nd = ig_timing_count(r->tm.dur);
+
+	if (!nt && !nd)
+		return;
+	fprintf(out, "%u/%s times: first token p50 %.0f ms p99 %.0f ms (%llu); "
+		     "duration p50 %.0f ms p99 %.0f ms (%llu)",
+		r->port, ig_proto_name(r->proto), ig_time_quantile_ms(r->tm.ttft, 0.5),
+		ig_time_quantile_ms(r->tm.ttft, 0.99), (unsigned long long)nt,
+		ig_time_quantile_ms(r->tm.dur, 0.5), ig_time_quantile_ms(r->tm.dur, 0.99),
+		(unsigned long long)nd);
+	if (r->tm.slow)
+		fprintf(out, "; %llu slow", (unsigned long long)r->tm.slow);
+	fputc('\n', out);
+}
+
 /* A port's fair-share levels and what they refused, when it has any. */
 static void print_levels(const struct ig_port_row *r, FILE *out)
 {
@@ -243,6 +304,7 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 	if (any)
 		fputc('\n', out);
 	print_token_rules(r, out);
+	print_timing(r, out);
 }
 
 static int print_table(const struct status *s, FILE *out)

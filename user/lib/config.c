@@ -169,6 +169,7 @@ static int section_start(struct load_state *st, const char *section)
 		.open_ms = IG_CFG_DEFAULT_OPEN_MS,
 		.max_open_ms = IG_CFG_DEFAULT_MAX_OPEN_MS,
 		.half_open_probes = IG_CFG_DEFAULT_PROBES,
+		.slow_call_pct = IG_CFG_DEFAULT_SLOW_CALL_PCT,
 	};
 	p->probe_interval_ms = IG_CFG_DEFAULT_PROBE_INTERVAL_MS;
 	p->probe_timeout_ms = IG_CFG_DEFAULT_PROBE_TIMEOUT_MS;
@@ -444,6 +445,11 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 						 &p->fsm.min_requests));
 	if (!strcmp(name, "failure_rate"))
 		return !PARSE(st, ig_parse_percent(value, "failure_rate", &p->fsm.failure_pct));
+	if (!strcmp(name, "slow_call_duration"))
+		return !PARSE(st, ig_parse_duration(value, "slow_call_duration", 1, 3600000,
+						    &p->fsm.slow_call_ms));
+	if (!strcmp(name, "slow_call_rate"))
+		return !PARSE(st, ig_parse_percent(value, "slow_call_rate", &p->fsm.slow_call_pct));
 	if (!strcmp(name, "consecutive_failures")) {
 		if (PARSE(st, ig_parse_count(value, "consecutive_failures", 0, 1000, &v)))
 			return 0;
@@ -603,6 +609,13 @@ static int validate(struct load_state *st)
 			if (p->fsm.window_ms / cfg->tick_ms > IG_FSM_MAX_SAMPLES)
 				return fail(st, "[port %u/tcp]: window is more than %d ticks", p->port,
 					    IG_FSM_MAX_SAMPLES);
+			/* the kernel times calls only where it follows requests */
+			if (p->fsm.slow_call_ms &&
+			    !(p->has_limit && (p->limit.unit == IG_UNIT_REQUEST ||
+					       p->levels.tokens_per_min)))
+				return fail(st, "[port %u/tcp]: slow_call_duration needs the port's "
+					    "call times: a limit with unit = request (or a token "
+					    "budget)", p->port);
 		}
 	}
 	return 1;

@@ -72,6 +72,7 @@ struct ig_cfg_file {
 #define IG_CFG_DEFAULT_OPEN_MS 5000
 #define IG_CFG_DEFAULT_MAX_OPEN_MS 300000
 #define IG_CFG_DEFAULT_PROBES 3
+#define IG_CFG_DEFAULT_SLOW_CALL_PCT 100 /* Resilience4j's: every call in the window slow */
 #define IG_CFG_DEFAULT_PROBE_INTERVAL_MS 1000
 #define IG_CFG_DEFAULT_PROBE_TIMEOUT_MS 1000
 

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "lib/policy.h"
+#include "lib/timing.h"
 #include "lib/args.h"
 #include "lib/log.h"
 #include "lib/loader.h"
@@ -55,6 +56,8 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 			err = ig_level_stats_read(in, all[i].slot, &r[k].ls);
 		if (!err && all[i].slot < IG_MAX_SLOTS)
 			err = ig_token_rules_read(in, all[i].slot, &r[k].tr);
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_timing_read(in, all[i].slot, &r[k].tm);
 		k++;
 	}
 	free(all);
@@ -86,9 +89,16 @@ int ig_policy_put(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		  const struct ig_policy *pol)
 {
 	__u32 idx = IG_PORT_INDEX(proto, port);
+	struct ig_policy p = *pol;
 
+	/* Times are taken wherever requests are followed (issue 15): on every
+	 * `request` port and every token-budget port, TCP. */
+	p.flags &= ~(__u32)IG_POL_F_TIMED;
+	if (p.slot && proto == IG_PROTO_TCP &&
+	    (p.unit == IG_UNIT_REQUEST || (p.flags & IG_POL_F_TOKENS)))
+		p.flags |= IG_POL_F_TIMED;
 	/* One update: the data path sees either the old policy or the new one. */
-	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, pol, BPF_ANY)) {
+	if (bpf_map_update_elem(in->fd[IG_MAP_PORT_POLICY], &idx, &p, BPF_ANY)) {
 		int err = -errno;
 
 		ig_err("cannot write the policy of %u/%s: %s", port, ig_proto_name(proto),

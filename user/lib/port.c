@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/policy.h"
+#include "lib/timing.h"
 
 #define LEVEL_FLAGS (IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS)
 
@@ -47,6 +48,8 @@ static int apply_new(const struct ig_instance *in, enum ig_proto proto, __u16 po
 	err = ig_stats_clear(in, next.slot);
 	if (!err)
 		err = ig_token_rules_clear(in, next.slot);
+	if (!err)
+		err = ig_timing_clear(in, next.slot);
 	if (!err)
 		err = ig_levels_clear_slot(in, next.slot);
 	if (!err)
