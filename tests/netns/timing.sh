@@ -109,6 +109,9 @@ t_metrics() {
 		"durations, +Inf"
 	ig_assert_eq "$(metric "$IG_TMP/metrics.txt" "infergate_request_duration_seconds_count{$l}")" \
 		"$(tm "['request_duration']['count']")" "metrics and status agree"
+	ig top --metrics "$METRICS" >"$IG_TMP/top.txt" || ig_fail "top failed"
+	grep -q "^8000/tcp times: first token p50 [0-9]* ms p99 [0-9]* ms.* 5 calls, 0 slow" \
+		"$IG_TMP/top.txt" || ig_fail "top shows no times: $(cat "$IG_TMP/top.txt")"
 }
 
 state() { ig breaker "$PORT" --json | "$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)["effective"])'; }
@@ -172,7 +175,7 @@ t_slow_breaker() {
 is_open() { [ "$(state)" = open ]; }
 
 # An attacker who reads slowly: a receive buffer of 4 KiB and 16 KiB read
-# every 100 ms of a 150 KB stream makes each of its calls last seconds. Its
+# every 100 ms of a 100 KB stream makes each of its calls last seconds. Its
 # client window held the server back, so none is a slow call: with the
 # breaker of t_slow_breaker, it never opens. The same calls read at once are
 # short (the positive control of the measure).
@@ -197,7 +200,7 @@ t_slow_reader() {
 	ig_start_agent
 	ig_cli "$IG_PY" - "$S4" "$PORT" <<'PYEOF' || ig_fail "slow reader failed"
 import socket, sys, time
-body = b'{"model":"m","stream":true,"max_tokens":600,"messages":[{"role":"user","content":"hi"}]}'
+body = b'{"model":"m","stream":true,"max_tokens":400,"messages":[{"role":"user","content":"hi"}]}'
 req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
        b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 def call(slow):

@@ -78,6 +78,17 @@ IG_TEST(config_breaker_defaults)
 	ASSERT_EQ(cfg.ports[0].limit.flags & IG_POL_F_DRY_RUN, IG_POL_F_DRY_RUN, "enforce = false: dry run");
 	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nbreaker = on\n"), err);
 	ASSERT_EQ(cfg.ports[0].fallback, 0, "no fallback: refuse while open");
+	ASSERT_EQ(cfg.ports[0].fsm.slow_call_ms, 0, "no slow-call rule by default");
+	/* the slow-call rule on a request port; its rate defaults to 100 % */
+	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nrate = 9/s\nunit = request\n"
+			    "slow_call_duration = 1500ms\n"), err);
+	ASSERT_EQ(cfg.ports[0].fsm.slow_call_ms, 1500, "slow_call_duration");
+	ASSERT_EQ(cfg.ports[0].fsm.slow_call_pct, 100, "slow_call_rate's default");
+	ASSERT_TRUE(cfg.ports[0].has_breaker, "a slow-call rule makes a breaker");
+	ASSERT_OK(load_text("[agent]\ninterface = v0\n[port 8000]\nrate = 9/s\n"
+			    "tokens_per_minute = 6000\nslow_call_duration = 2s\nslow_call_rate = 50%\n"),
+		  err);
+	ASSERT_EQ(cfg.ports[0].fsm.slow_call_pct, 50, "slow_call_rate, on a token port");
 }
 
 IG_TEST(config_fair_share_tiers_and_cluster)
@@ -135,6 +146,13 @@ static const struct {
 	  ":5: 'fallback': breakers are for TCP ports only" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nfallback = 8000\n", ":4: fallback 8000 is the port itself" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nfailure_rate = 150%\n", ":4: invalid failure_rate '150%'" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nslow_call_rate = 0%\n", ":4: invalid slow_call_rate '0%'" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nslow_call_duration = soon\n",
+	  ":4: invalid slow_call_duration" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nslow_call_duration = 1s\n",
+	  ":3: [port 8000/tcp]: slow_call_duration needs the port's call times" },
+	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 5/s\nslow_call_duration = 1s\n",
+	  ":3: [port 8000/tcp]: slow_call_duration needs the port's call times" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nwindow = 10 parsecs\n", ":4: invalid window" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nhealth_url = ftp://x/\n", ":4: invalid health_url" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nhealth_tcp = localhost\n", ":4: invalid health_tcp" },

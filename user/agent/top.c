@@ -13,6 +13,8 @@
 #include "lib/names.h"
 #include "lib/log.h"
 #include "lib/policy.h"
+#include "lib/timing.h"
+#include "pure/timing.h"
 #include "pure/sources.h"
 
 #define IG_TOP_SLOTS 4096 /* sources remembered; beyond, new ones are not */
@@ -300,6 +302,28 @@ static void render_text(const struct row *rows, int nr, int n, __u64 ms, FILE *o
 			(unsigned long long)(IG_EVENT_INTERVAL_NS / 1000));
 }
 
+/* The timed ports' response times above the offenders (text): what the
+ * server itself is going through while they are refused. Since each port was
+ * limited; status --json has the buckets. */
+static void render_times(const struct ig_top *t, const struct ig_policy *all, FILE *out)
+{
+	for (__u32 i = 0; i < IG_POLICY_ENTRIES; i++) {
+		struct ig_timing tm;
+		__u64 n;
+
+		if (!(all[i].flags & IG_POL_F_TIMED) || !all[i].slot || all[i].slot >= IG_MAX_SLOTS ||
+		    ig_timing_read(t->in, all[i].slot, &tm))
+			continue;
+		n = ig_timing_count(tm.dur);
+		fprintf(out, "%u/%s times: first token p50 %.0f ms p99 %.0f ms; duration p50 %.0f ms "
+			     "p99 %.0f ms; %llu calls, %llu slow\n",
+			i & 0xffff, ig_proto_name((enum ig_proto)(i >> 16)),
+			ig_time_quantile_ms(tm.ttft, 0.5), ig_time_quantile_ms(tm.ttft, 0.99),
+			ig_time_quantile_ms(tm.dur, 0.5), ig_time_quantile_ms(tm.dur, 0.99),
+			(unsigned long long)n, (unsigned long long)tm.slow);
+	}
+}
+
 int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 {
 	struct row *rows = calloc(IG_TOP_SLOTS, sizeof(*rows));
@@ -337,6 +361,8 @@ int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 	else
 		render_text(rows, nr, n, ms, out);
 	pthread_mutex_unlock(&t->lock);
+	if (!json)
+		render_times(t, all, out);
 out:
 	free(all);
 	free(rows);
