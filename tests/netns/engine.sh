@@ -10,7 +10,7 @@
 # server namespace, the clients in the other.
 #
 # Per-test state lives in run_test's subshell (see netns.sh):
-# shellcheck disable=SC2031,SC2119
+# shellcheck disable=SC2031,SC2119,SC2120
 # shellcheck source=../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
 # shellcheck source=../lib/req_common.sh
@@ -26,7 +26,7 @@ start_engine() { # ARGS...
 		>"$IG_TMP/engine.log" 2>&1 &
 	IG_PIDS+=("$!")
 	ig_wait_for 5 "engine.py on port $PORT" ig_listening -Hltn "$PORT"
-	echo "$(head -n1 "$IG_TMP/engine.log")"
+	head -n1 "$IG_TMP/engine.log"
 }
 
 # POST /admin JSON over the server's loopback
