@@ -86,13 +86,16 @@ KV_TOKENS = args.kv_blocks * BLOCK
 
 
 class Req:
-    __slots__ = ("peer", "prompt", "want", "t_arrival", "generated", "reserved")
+    __slots__ = ("peer", "prompt", "want", "t_arrival", "generated", "reserved", "admitted",
+                 "cv")
 
     def __init__(self, peer, prompt, want):
         self.peer, self.prompt, self.want = peer, prompt, want
         self.t_arrival = time.monotonic()
         self.generated = 0
         self.reserved = prompt + want
+        self.admitted = False
+        self.cv = None
 
 
 class Aborted(Exception):
@@ -101,7 +104,7 @@ class Aborted(Exception):
 
 class Engine:
     def __init__(self):
-        self.cv = threading.Condition()
+        self.lock = threading.Lock()
         self.waiting = collections.deque()
         self.running = 0
         self.kv_used = 0       # tokens in the cache (running requests)
@@ -134,32 +137,41 @@ class Engine:
         # a request larger than the whole cache runs alone rather than never
         return self.kv_reserved + r.reserved <= KV_TOKENS or self.running == 0
 
-    def admit(self, r, gone):
-        """Waits in the FIFO queue for a slot; gone() says the client left."""
-        with self.cv:
-            self.seq += 1
-            n = self.seq
-            self.waiting.append(r)
-            while not (self.waiting[0] is r and self.running < args.slots and self._fits(r)):
-                # woken by every change; the timeout only paces the check for
-                # a client that went away
-                self.cv.wait(0.25)
-                if self.waiting[0] is not r or self.running >= args.slots:
-                    if gone():
-                        self.waiting.remove(r)
-                        self.aborted += 1
-                        self.cv.notify_all()
-                        raise Aborted()
-            self.waiting.popleft()
+    def _dispatch(self):
+        """Gives free slots to the head of the queue (the lock held): only
+        the requests that can run are woken, no herd of waiters."""
+        while self.waiting and self.running < args.slots and self._fits(self.waiting[0]):
+            r = self.waiting.popleft()
             self.running += 1
             self.kv_reserved += r.reserved
             self.kv_used += r.prompt
+            r.admitted = True
+            r.cv.notify()
+
+    def admit(self, r, gone):
+        """Waits in the FIFO queue for a slot; gone() says the client left
+        (asked every 0.5 s while waiting, and once more before starting)."""
+        with self.lock:
+            self.seq += 1
+            n = self.seq
+            r.cv = threading.Condition(self.lock)
+            self.waiting.append(r)
+            self._dispatch()
+            while not r.admitted:
+                r.cv.wait(0.5)
+                if not r.admitted and gone():
+                    self.waiting.remove(r)
+                    self.aborted += 1
+                    self._dispatch()
+                    raise Aborted()
             delay = self.delay_ms
-            self.cv.notify_all()
+        if gone():
+            self.finish(r, False)
+            raise Aborted()
         return n, delay
 
     def token(self, r):
-        with self.cv:
+        with self.lock:
             r.generated += 1
             self.kv_used += 1
             if r.generated == 1:
@@ -177,7 +189,7 @@ class Engine:
                     self.recent.popleft()
 
     def finish(self, r, ok):
-        with self.cv:
+        with self.lock:
             self.running -= 1
             self.kv_reserved -= r.reserved
             self.kv_used -= r.prompt + r.generated
@@ -186,10 +198,10 @@ class Engine:
                 self.by_peer[r.peer] = self.by_peer.get(r.peer, 0) + 1
             else:
                 self.aborted += 1
-            self.cv.notify_all()
+            self._dispatch()
 
     def stats(self):
-        with self.cv:
+        with self.lock:
             now = time.monotonic()
             while self.recent and self.recent[0][0] < now - 1.0:
                 self.recent.popleft()
@@ -205,7 +217,7 @@ class Engine:
 
     def metrics(self):
         m = 'model_name="%s"' % args.model
-        with self.cv:
+        with self.lock:
             out = [
                 "# HELP vllm:num_requests_running Number of requests in model execution batches.",
                 "# TYPE vllm:num_requests_running gauge",
@@ -233,7 +245,7 @@ class Engine:
         return ("\n".join(out) + "\n").encode()
 
     def admin(self, req):
-        with self.cv:
+        with self.lock:
             if "delay_ms" in req:
                 self.delay_ms = max(0.0, float(req["delay_ms"]))
             if req.get("reset"):
