@@ -21,11 +21,16 @@ BENCH_BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -W
 BENCH_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -Werror -MMD -MP \
 		-I$(B) -I$(BUILD) -Ibpf -Iuser
 
-.PHONY: bench bench-build bench-veth bench-protect
+.PHONY: bench bench-build bench-veth bench-protect bench-step
 bench: $(B)/bench $(B)/vethgen
 	$(B)/bench $(BUILD)/bench
 	bash tests/bench/veth.sh $(BUILD)
 	bash tests/bench/protect.sh $(BUILD)
+	bash tests/bench/step.sh $(BUILD) $(BUILD)/bench
+
+# the step test (issue 15): $(BUILD)/bench/step.{md,png}; IG_STEP_SCENARIOS
+bench-step:
+	bash tests/bench/step.sh $(BUILD) $(BUILD)/bench
 
 bench-protect: $(B)/vethgen
 	bash tests/bench/protect.sh $(BUILD)
