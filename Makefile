@@ -31,7 +31,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror 
 # user/ is three rooms: cli/ (the command line), agent/ (the daemon), lib/ (what
 # both use). Includes name the room ("lib/policy.h"), so a file shows what it may call.
 USER_INC := -I$(BUILD) -Ibpf -Iuser
-LIBS     := -lbpf -lelf -lz -linih -lcurl -lmicrohttpd -lhiredis -lpthread
+LIBS     := -lbpf -lelf -lz -linih -lcurl -lmicrohttpd -lhiredis -lpthread -lm
 
 BPF_SRCS  := bpf/infergate.bpf.c
 USER_SRCS := $(wildcard user/lib/*.c user/agent/*.c user/cli/*.c)

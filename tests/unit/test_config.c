@@ -133,6 +133,10 @@ IG_TEST(config_fair_share_tiers_and_cluster)
 }
 
 /* Each broken file, and the line and words its error must carry. */
+/* a port adaptive admission accepts, but for the key under test */
+#define AD_HEAD "[agent]\ninterface = v0\n[port 8000]\n"
+#define AD_RATE "rate = 2/s\nunit = request\nport_rate = 40/s\n"
+
 static const struct {
 	const char *text, *want;
 } broken[] = {
@@ -205,6 +209,27 @@ static const struct {
 	  ":3: [port 8000/tcp]: fleet_rate needs a [cluster] section" },
 	{ "[agent]\ninterface = v0\n[cluster]\nredis = h:6379\n[port 8000]\nfallback = 9\nfleet_rate = 5/s\n",
 	  ":5: [port 8000/tcp]: burst, unit and fleet_rate need a rate" },
+	/* adaptive admission */
+	{ AD_HEAD "adaptive = sometimes\n", ":4: invalid adaptive 'sometimes': expected off, engine or latency" },
+	{ AD_HEAD "adaptive = engine\n" AD_RATE "", ":3: [port 8000/tcp]: adaptive = engine needs engine_metrics" },
+	{ AD_HEAD "adaptive = latency\nrate = 2k/s\nunit = byte\nport_rate = 40k/s\n",
+	  ":3: [port 8000/tcp]: adaptive needs a rate with unit = request (or conn)" },
+	{ AD_HEAD "adaptive = latency\nrate = 2/s\nunit = packet\nport_rate = 40/s\n",
+	  ":3: [port 8000/tcp]: adaptive needs a rate with unit = request (or conn)" },
+	{ AD_HEAD "adaptive = latency\nrate = 2/s\nunit = request\n",
+	  ":3: [port 8000/tcp]: adaptive needs a static port_rate" },
+	{ AD_HEAD "adaptive = latency\nfallback = 8001\n",
+	  ":3: [port 8000/tcp]: adaptive needs a rate with unit = request (or conn)" },
+	{ AD_HEAD AD_RATE "queue_target = 3\n", ":3: [port 8000/tcp]: engine_metrics, adaptive_interval, queue_target" },
+	{ AD_HEAD "adaptive = engine\nengine_metrics = https://h:1/metrics\n",
+	  ":5: invalid engine_metrics 'https://h:1/metrics': expected http://HOST:PORT/PATH" },
+	{ AD_HEAD "kv_ceiling = 1.5\n", ":4: invalid kv_ceiling '1.5': expected a number from 0.05 to 1" },
+	{ AD_HEAD "queue_target = five\n", ":4: invalid queue_target 'five'" },
+	{ AD_HEAD "adaptive_interval = 10ms\n", ":4: invalid adaptive_interval '10ms'" },
+	{ AD_HEAD "adaptive = latency\n" AD_RATE "adaptive_min = 50/s\n",
+	  ":3: [port 8000/tcp]: adaptive_min 50/s and adaptive_max 160/s must hold port_rate 40/s" },
+	{ AD_HEAD "adaptive = latency\n" AD_RATE "adaptive_max = 20/s\n",
+	  ":3: [port 8000/tcp]: adaptive_min 1/s and adaptive_max 20/s must hold port_rate 40/s" },
 };
 
 IG_TEST(config_mistakes_are_rejected_with_their_line)
@@ -214,6 +239,34 @@ IG_TEST(config_mistakes_are_rejected_with_their_line)
 		if (strncmp(err, broken[i].want, strlen(broken[i].want)))
 			ASSERT_STREQ(err, broken[i].want, "error message starts with");
 	}
+}
+
+IG_TEST(config_adaptive_defaults_and_keys)
+{
+	const struct ig_adaptive_cfg *a = &cfg.ports[0].adaptive;
+
+	ASSERT_OK(load_text(AD_HEAD AD_RATE), err);
+	ASSERT_EQ(a->mode, IG_AD_OFF, "off by default");
+	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = engine\n"
+			    "engine_metrics = http://127.0.0.1:8000/metrics\n"), err);
+	ASSERT_EQ(a->mode, IG_AD_ENGINE, "engine");
+	ASSERT_STREQ(a->engine_metrics, "http://127.0.0.1:8000/metrics", "endpoint");
+	ASSERT_EQ(a->interval_ms, IG_AD_DEFAULT_INTERVAL_MS, "interval 250 ms");
+	ASSERT_EQ(a->queue_target_milli, 5000, "queue target 5");
+	ASSERT_EQ(a->kv_ceiling_milli, 800, "KV ceiling 0.8");
+	ASSERT_EQ(a->min_rate, 1, "min: 1/s");
+	ASSERT_EQ(a->max_rate, 160, "max: 4 x port_rate");
+	ASSERT_OK(load_text(AD_HEAD "rate = 2/s\nunit = conn\nport_rate = 40/s\nadaptive = latency\n"
+			    "adaptive_interval = 100ms\nqueue_target = 2.5\nkv_ceiling = 0.9\n"
+			    "adaptive_min = 10/s\nadaptive_max = 40/s\n"), err);
+	ASSERT_EQ(a->mode, IG_AD_LATENCY, "latency, conn unit");
+	ASSERT_EQ(a->interval_ms, 100, "interval");
+	ASSERT_EQ(a->queue_target_milli, 2500, "queue target");
+	ASSERT_EQ(a->kv_ceiling_milli, 900, "KV ceiling");
+	ASSERT_EQ(a->min_rate, 10, "min");
+	ASSERT_EQ(a->max_rate, 40, "max (= port_rate: allowed)");
+	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = off\n"), err);
+	ASSERT_EQ(a->mode, IG_AD_OFF, "off said");
 }
 
 IG_TEST(config_missing_file_is_a_clear_error)

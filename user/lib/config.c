@@ -31,6 +31,7 @@ struct load_state {
 	unsigned int levels_given[IG_CFG_MAX_PORTS];
 	int unit_given[IG_CFG_MAX_PORTS], burst_given[IG_CFG_MAX_PORTS];
 	int token_count_given[IG_CFG_MAX_PORTS];
+	int adaptive_keys[IG_CFG_MAX_PORTS]; /* adaptive keys other than `adaptive` */
 	const char *path;
 	char section[256];       /* the section of the last entry */
 	int header_line;         /* line of the last [section] header */
@@ -173,6 +174,7 @@ static int section_start(struct load_state *st, const char *section)
 	};
 	p->probe_interval_ms = IG_CFG_DEFAULT_PROBE_INTERVAL_MS;
 	p->probe_timeout_ms = IG_CFG_DEFAULT_PROBE_TIMEOUT_MS;
+	ig_adaptive_cfg_init(&p->adaptive);
 	st->cur = p;
 	return 1;
 }
@@ -397,6 +399,20 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 			return 1;
 		}
 	}
+	{
+		char m[256];
+		int r;
+
+		ig_args_capture(m, sizeof(m));
+		r = ig_adaptive_cfg_parse(&p->adaptive, name, value);
+		ig_args_capture(NULL, 0);
+		if (r == -EINVAL)
+			return fail(st, "%s", m);
+		if (!r) {
+			st->adaptive_keys[i] |= strcmp(name, "adaptive") != 0;
+			return 1;
+		}
+	}
 	if (!strcmp(name, "fleet_rate"))
 		return !PARSE(st, ig_parse_rate(value, &p->fleet_rate));
 	if (!strcmp(name, "fleet_burst")) {
@@ -598,6 +614,17 @@ static int validate(struct load_state *st)
 		} else if (st->burst_given[i] || st->unit_given[i] || p->fleet_rate) {
 			return fail(st, "[port %u/%s]: burst, unit and fleet_rate need a rate", p->port,
 				    ig_proto_name(p->proto));
+		}
+		{
+			char m[256];
+			int bad;
+
+			ig_args_capture(m, sizeof(m));
+			bad = ig_adaptive_cfg_finish(&p->adaptive, st->adaptive_keys[i], p->has_limit,
+						     p->limit.unit, p->levels.port_rate);
+			ig_args_capture(NULL, 0);
+			if (bad)
+				return fail(st, "[port %u/%s]: %s", p->port, ig_proto_name(p->proto), m);
 		}
 		if (p->has_breaker) {
 			if (p->fsm.max_open_ms < p->fsm.open_ms)

@@ -14,6 +14,7 @@
 #include "agent/fsm.h"
 #include "agent/fleet.h"
 #include "lib/tiers.h"
+#include "lib/adaptive_cfg.h"
 
 #define IG_CFG_MAX_PORTS 256
 #define IG_CFG_MAX_TIER_PREFIXES 4096
@@ -41,6 +42,7 @@ struct ig_cfg_port {
 	struct ig_limits levels;   /* fair share: prefix, port, newcomer, conns, tokens */
 	__u64 fleet_rate;          /* 0: no fleet-wide limit */
 	__u64 fleet_burst;
+	struct ig_adaptive_cfg adaptive; /* mode IG_AD_OFF: the port rate is static */
 };
 
 struct ig_cfg_file {

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Adaptive admission's controller: see adapt_ctl.h for the design. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "agent/adapt_ctl.h"
+
+/* The queue error is drained in 1/KP seconds; KI removes what the
+ * feed-forward's lag leaves, ten times slower so the two do not fight. */
+#define KP 0.5
+#define KI 0.05
+#define PRESSED_SHARE 0.9   /* admitted/rate at which demand presses on the limit */
+#define LAT_BUFFER 1.25     /* Envoy's 25 % over the minimum */
+#define LAT_QUANTILE 0.9
+#define LAT_MIN_SAMPLES 3   /* fewer responses in an interval say nothing */
+
+void ig_actl_init(struct ig_actl *c, const struct ig_actl_cfg *cfg, __u64 now_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = *cfg;
+	c->rate = cfg->static_rate;
+	c->state = IG_AS_STATIC;
+	c->completed = NAN;
+	c->done_rate = NAN;
+	c->epoch_ms = now_ms;
+}
+
+double ig_actl_quantile(const __u64 *b, double q)
+{
+	__u64 n = 0, acc = 0;
+	double want;
+
+	for (int k = 0; k < IG_TIME_BUCKETS; k++)
+		n += b[k];
+	if (!n)
+		return 0;
+	want = q * (double)n;
+	for (int k = 0; k < IG_TIME_BUCKETS; k++) {
+		double lo = k ? ldexp(1, k - 1) : 0, hi = ldexp(1, k);
+
+		if (!b[k] || (double)(acc + b[k]) < want) {
+			acc += b[k];
+			continue;
+		}
+		if (k == IG_TIME_BUCKETS - 1) /* +Inf: the last bound is all we know */
+			return lo;
+		return lo + (hi - lo) * (want - (double)acc) / (double)b[k];
+	}
+	return ldexp(1, IG_TIME_BUCKETS - 2);
+}
+
+static double clamp(double v, double lo, double hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* engine: feed-forward + PI on the queue, KV brake. Returns the rate wanted;
+ * *dI is what this step adds to the integral (kept only if unclamped). */
+static double engine_want(struct ig_actl *c, const struct ig_actl_in *in, double dt,
+			  struct ig_actl_out *out, double *dI)
+{
+	double e, ff, want;
+
+	if (!isnan(in->completed)) {
+		if (!isnan(c->completed) && in->completed >= c->completed &&
+		    in->seen_ms > c->completed_ms) {
+			double r = (in->completed - c->completed) * 1000.0 /
+				   (double)(in->seen_ms - c->completed_ms);
+
+			c->done_rate = isnan(c->done_rate) ? r : 0.5 * c->done_rate + 0.5 * r;
+		}
+		c->completed = in->completed; /* a smaller counter: the engine restarted */
+		c->completed_ms = in->seen_ms;
+	}
+	if (isnan(in->queue))
+		return c->rate;
+	e = in->queue - c->cfg.queue_target;
+	/* only while in control: an idle port's negative error would wind up */
+	*dI = (e > 0 || out->pressed) ? e * dt : 0;
+	ff = isnan(c->done_rate) ? c->rate : c->done_rate;
+	want = ff - KP * e - KI * (c->integral + *dI);
+	if (e <= 0 && want < c->rate)
+		want = c->rate; /* under target: the engine has room; nothing to cut */
+	if (!isnan(in->kv) && in->kv > c->cfg.kv_ceiling) {
+		double over = (in->kv - c->cfg.kv_ceiling) / (1.0 - c->cfg.kv_ceiling + 1e-9);
+		double brake = c->rate * clamp(1.0 - 2.0 * over, 0.5, 1.0);
+
+		out->braked = 1;
+		if (want > brake)
+			want = brake;
+	}
+	snprintf(out->why, sizeof(out->why), "queue %.1f (target %.1f), kv %.2f, done %.1f/s, "
+		 "running %.1f", in->queue, c->cfg.queue_target, in->kv, c->done_rate, in->running);
+	return want;
+}
+
+/* latency: Envoy's gradient of the minimum over the sampled TTFT. */
+static double latency_want(struct ig_actl *c, const struct ig_actl_in *in, __u64 now,
+			   struct ig_actl_out *out)
+{
+	double p, minv, g;
+
+	if (now - c->epoch_ms >= IG_ACTL_EPOCH_MS) {
+		c->min_ttft[1] = c->min_ttft[0];
+		c->min_ttft[0] = 0;
+		c->epoch_ms = now;
+	}
+	p = c->ttft_p90;
+	if (p <= 0)
+		return c->rate;
+	if (!c->min_ttft[0] || p < c->min_ttft[0])
+		c->min_ttft[0] = p;
+	minv = c->min_ttft[0];
+	if (c->min_ttft[1] && c->min_ttft[1] < minv)
+		minv = c->min_ttft[1];
+	g = clamp(minv * LAT_BUFFER / p, 0.5, 2.0);
+	snprintf(out->why, sizeof(out->why), "ttft p90 %.1f ms, min %.1f ms, gradient %.2f", p,
+		 minv, g);
+	return c->rate * g + sqrt(c->rate);
+}
+
+void ig_actl_step(struct ig_actl *c, __u64 now, const struct ig_actl_in *in,
+		  struct ig_actl_out *out)
+{
+	double dt = c->last_ms && now > c->last_ms ? (double)(now - c->last_ms) / 1000.0 : 0;
+	__u64 age = in->seen_ms && now >= in->seen_ms ? now - in->seen_ms : ~0ULL;
+	double want, lo, hi, dI = 0;
+	int fresh = in->fresh;
+
+	memset(out, 0, sizeof(*out));
+	c->last_ms = now;
+	if (age > IG_ACTL_STATIC_MS) {
+		/* too old to steer by: the operator's rate, and a clean start */
+		c->state = IG_AS_STATIC;
+		c->rate = c->cfg.static_rate;
+		c->integral = 0;
+		c->done_rate = NAN;
+		c->completed = NAN;
+		snprintf(out->why, sizeof(out->why), "%s", in->seen_ms ? "inputs older than 5 s" :
+			 "no inputs yet");
+		goto done;
+	}
+	if (age > IG_ACTL_FREEZE_MS) {
+		c->state = IG_AS_FROZEN;
+		snprintf(out->why, sizeof(out->why), "inputs older than 1 s");
+		goto done;
+	}
+	c->state = IG_AS_TRACKING;
+	if (c->cfg.mode == IG_AD_LATENCY) {
+		__u64 n = 0;
+
+		for (int k = 0; k < IG_TIME_BUCKETS; k++)
+			n += in->ttft[k];
+		fresh = fresh && n >= LAT_MIN_SAMPLES;
+		if (fresh) {
+			c->ttft_p50 = ig_actl_quantile(in->ttft, 0.5);
+			c->ttft_p90 = ig_actl_quantile(in->ttft, LAT_QUANTILE);
+			c->ttft_p99 = ig_actl_quantile(in->ttft, 0.99);
+		}
+	}
+	if (!fresh || dt <= 0)
+		goto done; /* nothing new: the rate holds */
+	out->pressed = in->refused > 0 ||
+		       (double)in->admitted >= PRESSED_SHARE * c->rate * dt;
+	want = c->cfg.mode == IG_AD_LATENCY ? latency_want(c, in, now, out)
+					    : engine_want(c, in, dt, out, &dI);
+	lo = c->rate / 2;
+	hi = c->rate + sqrt(c->rate);
+	if (!out->pressed || out->braked)
+		hi = c->rate;
+	lo = clamp(lo, c->cfg.min_rate, c->cfg.max_rate);
+	hi = clamp(hi, c->cfg.min_rate, c->cfg.max_rate);
+	if (want >= lo && want <= hi) {
+		c->integral = clamp(c->integral + dI, -10 * (c->cfg.queue_target + 1),
+				    10 * (c->cfg.queue_target + 1));
+		c->rate = want;
+	} else {
+		c->rate = want < lo ? lo : hi; /* at a bound: no wind-up */
+	}
+done:
+	out->rate = c->rate;
+	out->state = c->state;
+}
