@@ -272,11 +272,13 @@ static const struct ig_agent_part pid_part = {
  * Started in this order, stopped in the reverse; stepped in this order. The
  * maps come first (every part reads them); metrics after top (it serves the
  * top table) and before the breakers (they count into it); the breakers
- * before the fleet (a node publishes their state of this tick).
+ * before the fleet (a node publishes their state of this tick); adaptive
+ * admission after the breakers (their step drains the finished transfers,
+ * its scrapes among them, whose results it reads).
  */
 static const struct ig_agent_part *const parts[] = {
 	&ig_part_maps, &prober_part, &ctl_part, &top_part, &metrics_part,
-	&ig_part_breakers, &fleet_part, &pid_part,
+	&ig_part_breakers, &ig_part_adaptive, &fleet_part, &pid_part,
 };
 #define NPARTS ((int)(sizeof(parts) / sizeof(parts[0])))
 

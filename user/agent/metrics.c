@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stddef.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <microhttpd.h>
 #include "agent/metrics.h"
 #include "pure/timing.h"
+#include "lib/adaptive_cfg.h"
 #include "agent/fleet.h"
 #include "lib/tiers.h"
 #include "lib/tokens.h"
@@ -168,6 +170,50 @@ static void render_timing(FILE *o, const struct ig_port_row *rows, int n)
 				(unsigned long long)rows[k].tm.slow);
 }
 
+/* Adaptive admission (issue 15): the rate it set and what it set it from. */
+static void render_adaptive(FILE *o, const struct ig_port_row *rows, int n)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+		double scale;
+	} g[] = {
+		{ "infergate_adaptive_rate", "Port rate adaptive admission set, units per second.",
+		  offsetof(struct ig_adaptive, rate), 0 },
+		{ "infergate_adaptive_static_rate", "The configured port rate it falls back to.",
+		  offsetof(struct ig_adaptive, static_rate), 0 },
+		{ "infergate_adaptive_queue", "The engine's waiting requests at the last decision.",
+		  offsetof(struct ig_adaptive, queue_milli), 1e3 },
+		{ "infergate_adaptive_running", "The engine's running requests at the last decision.",
+		  offsetof(struct ig_adaptive, running_milli), 1e3 },
+		{ "infergate_adaptive_kv_cache", "The engine's KV-cache use (0..1) at the last decision.",
+		  offsetof(struct ig_adaptive, kv_milli), 1e3 },
+		{ "infergate_adaptive_ttft_p99_seconds", "Kernel-measured TTFT p99 over the last interval.",
+		  offsetof(struct ig_adaptive, ttft_p99_us), 1e6 },
+	};
+
+	for (size_t i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		head(o, g[i].name, "gauge", g[i].help);
+		for (int k = 0; k < n; k++) {
+			const char *f = (const char *)&rows[k].ad + g[i].off;
+			double v = g[i].scale ? *(const __u32 *)f / g[i].scale
+					      : (double)*(const __u64 *)f;
+
+			if (rows[k].ad.mode != IG_AD_OFF)
+				fprintf(o, "%s{port=\"%u\",proto=\"%s\"} %g\n", g[i].name, rows[k].port,
+					ig_proto_name(rows[k].proto), v);
+		}
+	}
+	head(o, "infergate_adaptive_state", "gauge",
+	     "1 for the state adaptive admission is in (tracking, frozen: inputs older than 1 s, static: older than 5 s or none).");
+	for (int k = 0; k < n; k++)
+		for (int s = 0; rows[k].ad.mode != IG_AD_OFF && s < IG_AS_STATE_MAX; s++)
+			fprintf(o, "infergate_adaptive_state{port=\"%u\",proto=\"%s\",mode=\"%s\",state=\"%s\"} %d\n",
+				rows[k].port, ig_proto_name(rows[k].proto),
+				ig_adaptive_mode_name(rows[k].ad.mode),
+				ig_adaptive_state_name((enum ig_adaptive_state)s), rows[k].ad.state == (__u32)s);
+}
+
 static int render_ports(struct ig_metrics *m, FILE *o)
 {
 	struct ig_port_row *rows = NULL;
@@ -244,6 +290,7 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 								      rows[k].tr.responses[c]));
 	}
 	render_timing(o, rows, n);
+	render_adaptive(o, rows, n);
 	{
 		int tiers = ig_tiers_count(m->in);
 

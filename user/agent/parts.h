@@ -10,6 +10,7 @@
 #define IG_AGENT_PARTS_H
 
 #include <linux/types.h>
+#include "agent/adapt_ctl.h"
 #include "agent/agent.h"
 #include "agent/ctl.h"
 #include "agent/fleet.h"
@@ -32,6 +33,26 @@ struct ig_watched {
 	__u64 next_probe_ms;
 };
 
+/* One port whose rate adaptive admission drives (adaptive.c). */
+struct ig_adapted {
+	const struct ig_cfg_port *cfg;
+	struct ig_actl ctl;
+	struct ig_probe scrape;     /* engine: the /metrics fetch */
+	int scrape_failing;         /* said once, not every interval */
+	__u64 next_ms;              /* the next scrape (engine) or reading (latency) */
+	__u64 decided_ms;           /* the last decision */
+	__u64 seen_ms;              /* the newest good reading (0: none) */
+	int fresh;                  /* a reading since the last decision */
+	double queue, running, kv, completed; /* the newest reading (NAN: unknown) */
+	__u64 seen_admitted, seen_refused, seen_ttft[IG_TIME_BUCKETS];
+	__u32 slot;                 /* of the baselines above (0: none yet) */
+	double logged_rate;         /* the rate of the last log line */
+	enum ig_adaptive_state logged_state;
+	__u64 written_rate;         /* what port_limits holds from us (0: write) */
+	__u64 active;               /* sources admitted in the last second */
+	__u64 written_src_rate;     /* the per-source rate written (0: write) */
+};
+
 struct ig_agent {
 	struct ig_agent_opts opts;
 	char pin_dir[256], config_path[512], pid_path[300];
@@ -48,6 +69,9 @@ struct ig_agent {
 	struct ig_ctl *ctl;
 	struct ig_watched *w;   /* the breakers watched */
 	int nw;
+	struct ig_adapted *ad;  /* the ports adaptive admission drives */
+	int nad;
+	__u64 fair_next_ms;     /* the next count of active sources */
 	int pid_written;
 };
 
@@ -78,5 +102,8 @@ extern const struct ig_agent_part ig_part_maps;
 
 /* watch.c: the breakers, their state machines and probes. */
 extern const struct ig_agent_part ig_part_breakers;
+
+/* adaptive.c: adaptive admission, the port rates that follow the engine. */
+extern const struct ig_agent_part ig_part_adaptive;
 
 #endif

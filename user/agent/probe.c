@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 #include "agent/probe.h"
@@ -35,6 +36,55 @@ static size_t discard(char *ptr, size_t size, size_t n, void *user)
 	(void)ptr;
 	(void)user;
 	return size * n;
+}
+
+static size_t keep(char *ptr, size_t size, size_t n, void *user)
+{
+	struct ig_probe *p = user;
+	size_t len = size * n, room = p->body_cap - p->body_len;
+
+	/* past the cap the rest is dropped, not an error: what fits is parsed */
+	memcpy(p->body + p->body_len, ptr, len < room ? len : room);
+	p->body_len += len < room ? len : room;
+	return len;
+}
+
+int ig_probe_fetch(struct ig_prober *pr, struct ig_probe *p, const char *url, __u64 timeout_ms,
+		   size_t max_body)
+{
+	int err;
+
+	if (!p->body || p->body_cap != max_body) {
+		char *b = realloc(p->body, max_body);
+
+		if (!b) {
+			ig_err("cannot fetch %s: out of memory", url);
+			return -ENOMEM;
+		}
+		p->body = b;
+		p->body_cap = max_body;
+	}
+	ig_probe_reset(p);
+	err = ig_probe_start(pr, p, IG_PROBE_HTTP, url, timeout_ms);
+	if (!err) {
+		curl_easy_setopt(p->easy, CURLOPT_WRITEFUNCTION, keep);
+		curl_easy_setopt(p->easy, CURLOPT_WRITEDATA, p);
+		curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "infergate-adaptive");
+	}
+	return err;
+}
+
+void ig_probe_reset(struct ig_probe *p)
+{
+	p->body_len = 0;
+	p->finished = p->ok = 0;
+}
+
+void ig_probe_free(struct ig_probe *p)
+{
+	free(p->body);
+	p->body = NULL;
+	p->body_cap = p->body_len = 0;
 }
 
 int ig_probe_start(struct ig_prober *pr, struct ig_probe *p, enum ig_probe_kind kind,
@@ -133,6 +183,8 @@ struct ig_probe *ig_prober_done(struct ig_prober *pr, int *success, char *detail
 		curl_multi_remove_handle(pr->multi, m->easy_handle);
 		curl_easy_cleanup(m->easy_handle);
 		p->easy = NULL;
+		p->finished = 1;
+		p->ok = p->body ? (code >= 200 && code < 300 && m->data.result == CURLE_OK) : *success;
 		break;
 	}
 	return p;

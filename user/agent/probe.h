@@ -14,6 +14,12 @@
 struct ig_probe {
 	void *easy;       /* CURL *, while a probe is in flight */
 	char errbuf[256];
+	/* a fetch (ig_probe_fetch) keeps the body, up to body_cap bytes */
+	char *body;
+	size_t body_len, body_cap;
+	/* how it ended, kept for an owner that does not read ig_prober_done
+	 * itself (the breakers drain it; adaptive admission reads these) */
+	int finished, ok;
 };
 
 struct ig_prober {
@@ -25,6 +31,15 @@ void ig_prober_free(struct ig_prober *pr);
 /* Start a probe (pr must outlive it); -errno when it cannot be started. */
 int ig_probe_start(struct ig_prober *pr, struct ig_probe *p, enum ig_probe_kind kind,
 		   const char *target, __u64 timeout_ms);
+/* A GET of url whose body is kept (up to max_body bytes, the rest
+ * dropped); the end is marked in p->finished and p->ok (a 2xx), for the
+ * owner to take with ig_probe_take_body(). */
+int ig_probe_fetch(struct ig_prober *pr, struct ig_probe *p, const char *url, __u64 timeout_ms,
+		   size_t max_body);
+/* Forget a finished probe's result and body (keeps the buffer). */
+void ig_probe_reset(struct ig_probe *p);
+/* Free a fetch's buffer (after ig_probe_cancel). */
+void ig_probe_free(struct ig_probe *p);
 static inline int ig_probe_busy(const struct ig_probe *p)
 {
 	return p->easy != 0;

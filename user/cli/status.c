@@ -16,6 +16,8 @@
 #include "lib/policy.h"
 #include "lib/status.h"
 #include "lib/timing.h"
+#include "lib/adaptive_cfg.h"
+#include <time.h>
 #include "pure/timing.h"
 
 #define IG_MAX_ATTACHMENTS 64
@@ -125,6 +127,49 @@ static void json_timing(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_obj_close(j);
 }
 
+/* Adaptive admission's last decision (issue 15): mode off when none. */
+static void json_adaptive(struct ig_json *j, const struct ig_port_row *r)
+{
+	const struct ig_adaptive *a = &r->ad;
+
+	ig_json_key(j, "adaptive");
+	ig_json_obj_open(j);
+	ig_json_kstr(j, "mode", ig_adaptive_mode_name(a->mode));
+	if (a->mode != IG_AD_OFF) {
+		ig_json_kstr(j, "state", ig_adaptive_state_name(a->state));
+		ig_json_ku64(j, "rate", a->rate);
+		ig_json_ku64(j, "static_rate", a->static_rate);
+		ig_json_ku64(j, "updated_ms", a->updated_ms);
+		ig_json_kdouble(j, "queue", a->queue_milli / 1000.0);
+		ig_json_kdouble(j, "running", a->running_milli / 1000.0);
+		ig_json_kdouble(j, "kv_cache", a->kv_milli / 1000.0);
+		ig_json_kdouble(j, "ttft_p50_seconds", a->ttft_p50_us / 1e6);
+		ig_json_kdouble(j, "ttft_p99_seconds", a->ttft_p99_us / 1e6);
+	}
+	ig_json_obj_close(j);
+}
+
+static void print_adaptive(const struct ig_port_row *r, FILE *out)
+{
+	const struct ig_adaptive *a = &r->ad;
+	struct timespec ts;
+	long long age;
+
+	if (a->mode == IG_AD_OFF)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	age = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (long long)a->updated_ms;
+	fprintf(out, "%u/%s adaptive (%s): %s, port rate %llu/s (static %llu/s)", r->port,
+		ig_proto_name(r->proto), ig_adaptive_mode_name(a->mode),
+		ig_adaptive_state_name(a->state), (unsigned long long)a->rate,
+		(unsigned long long)a->static_rate);
+	if (a->mode == IG_AD_ENGINE)
+		fprintf(out, "; queue %.1f, running %.1f, KV %.0f%%", a->queue_milli / 1000.0,
+			a->running_milli / 1000.0, a->kv_milli / 10.0);
+	fprintf(out, "; TTFT p50 %.1f ms p99 %.1f ms; decided %.1f s ago\n", a->ttft_p50_us / 1e3,
+		a->ttft_p99_us / 1e3, age / 1e3);
+}
+
 static void json_port(struct ig_json *j, const struct ig_port_row *r)
 {
 	ig_json_obj_open(j);
@@ -167,6 +212,7 @@ static void json_port(struct ig_json *j, const struct ig_port_row *r)
 	}
 	ig_json_obj_close(j);
 	json_timing(j, r);
+	json_adaptive(j, r);
 	ig_json_obj_close(j);
 }
 
@@ -305,6 +351,7 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 		fputc('\n', out);
 	print_token_rules(r, out);
 	print_timing(r, out);
+	print_adaptive(r, out);
 }
 
 static int print_table(const struct status *s, FILE *out)

@@ -58,6 +58,10 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 			err = ig_token_rules_read(in, all[i].slot, &r[k].tr);
 		if (!err && all[i].slot < IG_MAX_SLOTS)
 			err = ig_timing_read(in, all[i].slot, &r[k].tm);
+		/* adaptive admission's decision; none (mode off) where the agent
+		 * never drove the port or the instance predates the map */
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			ig_adaptive_get(in, all[i].slot, &r[k].ad);
 		k++;
 	}
 	free(all);

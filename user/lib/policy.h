@@ -21,6 +21,7 @@ struct ig_port_row {
 	struct ig_level_stats ls;    /* refusals by level, summed over CPUs */
 	struct ig_token_rules tr;    /* replies and tokens by counting rule, summed over CPUs */
 	struct ig_timing tm;         /* response times (timed ports), summed over CPUs */
+	struct ig_adaptive ad;       /* adaptive admission's decision (mode off: none) */
 	__u64 sources;       /* tracked sources: left 0, for the caller to fill */
 	/* clients with a token budget entry, and those of them in debt (new
 	 * connections refused): left 0, filled by ig_tokens_count() */

@@ -33,6 +33,35 @@ int ig_timing_set_slow(const struct ig_instance *in, __u32 slot, __u64 slow_ns)
 	return 0;
 }
 
+int ig_adaptive_get(const struct ig_instance *in, __u32 slot, struct ig_adaptive *ad)
+{
+	memset(ad, 0, sizeof(*ad));
+	if (in->fd[IG_MAP_ADAPTIVE] < 0 || slot >= IG_MAX_SLOTS)
+		return -ENOENT; /* an instance pinned before adaptive admission */
+	if (bpf_map_lookup_elem(in->fd[IG_MAP_ADAPTIVE], &slot, ad)) {
+		int err = -errno;
+
+		ig_err("cannot read the adaptive decision of slot %u (map adaptive): %s", slot,
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int ig_adaptive_put(const struct ig_instance *in, __u32 slot, const struct ig_adaptive *ad)
+{
+	if (in->fd[IG_MAP_ADAPTIVE] < 0 || slot >= IG_MAX_SLOTS)
+		return -ENOENT;
+	if (bpf_map_update_elem(in->fd[IG_MAP_ADAPTIVE], &slot, ad, BPF_ANY)) {
+		int err = -errno;
+
+		ig_err("cannot write the adaptive decision of slot %u (map adaptive): %s", slot,
+		       strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 __u64 ig_timing_count(const __u64 *buckets)
 {
 	__u64 n = 0;
