@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Adaptive admission (issue 15) end to end: the stand-in engine
+# (tests/lib/engine.py: 4 slots, 20 ms prefill, 16 tokens x 20 ms, ~11.8
+# requests/s) behind the agent with a static port rate of twice its capacity
+# (too much: its queue would grow without bound), and `adaptive = engine`
+# (or latency) driving the port rate from its /metrics. Open-loop load from
+# two source addresses (tests/lib/loadgen.py). A sampler in the server
+# namespace reads the engine's queue (/stats) and the agent's
+# infergate_adaptive_rate (/metrics) every 250 ms.
+#
+# Per-test state lives in run_test's subshell (see netns.sh):
+# shellcheck disable=SC2031,SC2119,SC2120
+# shellcheck source=../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+# shellcheck source=../lib/req_common.sh
+. "$(dirname "$0")/../lib/req_common.sh"
+
+PORT=8000
+CAP=11.765  # the engine's capacity, requests/s
+STATIC=24   # the static port rate: twice the capacity
+METRICS=127.0.0.1:9464
+
+setup() { # MODE
+	req_preflight
+	[ -f "$IG_LIB/engine.py" ] || ig_skip "no tests/lib/engine.py"
+	ig_make_pair
+	C4B=${C4%.2}.3
+	ig_cli ip addr add "$C4B/24" dev "$VC"
+	nsenter --net="/run/netns/$SRV" "$IG_PY" "$IG_LIB/engine.py" "$PORT" \
+		>"$IG_TMP/engine.log" 2>&1 &
+	IG_PIDS+=("$!")
+	ig_wait_for 5 "engine.py on port $PORT" ig_listening -Hltn "$PORT"
+	{
+		echo "[agent]"
+		echo "interface = $VS"
+		echo "hook = $HOOK"
+		echo "tick = 50ms"
+		echo "metrics = $METRICS"
+		echo "control = off"
+		echo "[port $PORT]"
+		echo "unit = request"
+		echo "action = reject"
+		echo "rate = 12/s"
+		echo "burst = 12"
+		echo "port_rate = $STATIC/s"
+		echo "port_burst = $STATIC"
+		echo "adaptive = $1"
+		[ "$1" != engine ] || echo "engine_metrics = http://127.0.0.1:$PORT/metrics"
+	} >"$IG_TMP/agent.conf"
+	ig_start_agent
+}
+
+admin() { # JSON
+	ig_srv curl -q -s --noproxy '*' -m 5 -d "$1" "http://127.0.0.1:$PORT/admin" >/dev/null ||
+		ig_fail "POST /admin $1 failed"
+}
+
+ad() { ig_json "port($PORT)['adaptive']$1"; }
+
+# The sampler: SECONDS of "t waiting rate state" lines into $IG_TMP/samples.
+sample() { # SECONDS
+	ig_srv "$IG_PY" -c '
+import json, sys, time, urllib.request
+end, t0 = time.time() + float(sys.argv[1]), time.time()
+out = open(sys.argv[2], "w")
+while time.time() < end:
+    w = r = s = "nan"
+    try:
+        w = json.load(urllib.request.urlopen(sys.argv[3], timeout=1))["waiting"]
+    except Exception:
+        pass
+    try:
+        for l in urllib.request.urlopen(sys.argv[4], timeout=1).read().decode().splitlines():
+            if l.startswith("infergate_adaptive_rate{"):
+                r = l.split()[-1]
+            if l.startswith("infergate_adaptive_state{") and l.endswith(" 1"):
+                s = l.split("state=\"")[1].split("\"")[0]
+    except Exception:
+        pass
+    out.write("%.2f %s %s %s\n" % (time.time() - t0, w, r, s))
+    out.flush()
+    time.sleep(0.25)' "$1" "$IG_TMP/samples" "http://127.0.0.1:$PORT/stats" \
+		"http://$METRICS/metrics" &
+	IG_PIDS+=("$!")
+	SAMPLER=$!
+}
+
+# A column's mean/max over the samples in [FROM, TO) s.
+stat() { # COLUMN mean|max FROM TO
+	awk -v c="$1" -v f="$2" -v a="$3" -v b="$4" '
+		$1 >= a && $1 < b && $c != "nan" { n++; s += $c; if ($c > m) m = $c }
+		END { if (!n) { print "nan"; exit } printf "%.2f\n", f == "max" ? m : s / n }' \
+		"$IG_TMP/samples"
+}
+
+# Two generators at 1.5x capacity each (3x together), streamed, from two
+# addresses, for SECONDS; their summaries in LA and LB.
+overload() { # SECONDS
+	local at rate
+	at=$("$IG_PY" -c 'import time; print(time.time() + 0.5)')
+	rate=$(ig_calc "$CAP * 1.5")
+	ig_cli timeout 120 "$IG_PY" "$IG_LIB/loadgen.py" "http://$S4:$PORT" --bind "$C4" \
+		--stream --schedule "$rate:$1" --conns 200 --timeout 30 --start-at "$at" \
+		--out "$IG_TMP/a.csv" --label a >"$IG_TMP/a.json" &
+	IG_PIDS+=("$!")
+	LOADA=$!
+	ig_cli timeout 120 "$IG_PY" "$IG_LIB/loadgen.py" "http://$S4:$PORT" --bind "$C4B" \
+		--stream --schedule "$rate:$1" --conns 200 --timeout 30 --start-at "$at" \
+		--out "$IG_TMP/b.csv" --label b >"$IG_TMP/b.json"
+	wait "$LOADA"
+	LA=$(cat "$IG_TMP/a.json")
+	LB=$(cat "$IG_TMP/b.json")
+}
+
+# 3x the capacity for 14 s: the agent cuts the port rate from twice the
+# capacity to about the capacity, the engine's queue stays near its target
+# (5) instead of growing to ~100, the rest is refused with 429 and a
+# Retry-After, the two clients get equal shares.
+t_engine() {
+	local q_mean q_max r_mean good a b ra
+	setup engine
+	sample 16
+	overload 14
+	wait "$SAMPLER"
+	q_mean=$(stat 2 mean 6 15)
+	q_max=$(stat 2 max 6 15)
+	r_mean=$(stat 3 mean 6 15)
+	good=$(ig_calc "($(jq_py 'j["total"]["goodput_s"]' "$LA") + $(jq_py 'j["total"]["goodput_s"]' "$LB"))")
+	a=$(jq_py 'j["total"]["admitted_s"]' "$LA")
+	b=$(jq_py 'j["total"]["admitted_s"]' "$LB")
+	ra=$(jq_py 'j["total"]["retry_after_min"]' "$LA")
+	grep "adaptive $PORT/tcp" "$IG_TMP/agent.log" | head -n 12
+	echo "samples (t waiting rate state):"
+	awk 'NR % 4 == 1' "$IG_TMP/samples"
+	grep -q "adaptive $PORT/tcp: rate $STATIC/s -> " "$IG_TMP/agent.log" ||
+		ig_fail "no log line of the rate leaving $STATIC/s"
+	ig_fcmp "$r_mean < $CAP * 1.5 && $r_mean > $CAP * 0.5" ||
+		ig_fail "adaptive rate $r_mean/s over the last 9 s (capacity $CAP)"
+	ig_fcmp "$q_mean <= 12" || ig_fail "the engine's queue averaged $q_mean (target 5)"
+	ig_fcmp "$q_max <= 30" || ig_fail "the engine's queue reached $q_max"
+	ig_assert_ge "$(jq_py 'j["total"]["statuses"].get("429", 0)' "$LA")" 20 "429s to client a"
+	[ "$ra" != None ] || ig_fail "429s without Retry-After"
+	ig_fcmp "$good >= $CAP * 0.8" || ig_fail "goodput $good/s (capacity $CAP)"
+	ig_fcmp "$a <= $b * 1.25 && $b <= $a * 1.25" || ig_fail "shares $a/s and $b/s"
+	ig_assert_eq "$(ad "['mode']")" engine "status: mode"
+	ig_assert_eq "$(ad "['state']")" tracking "status: state"
+	echo "measured: engine, 3x capacity ($CAP/s) for 14 s, static port rate $STATIC/s:" \
+		"adaptive rate mean $r_mean/s over 6-15 s, engine queue mean $q_mean max $q_max" \
+		"(target 5), goodput $good/s, admitted a $a/s b $b/s, TTFT p99 a" \
+		"$(jq_py 'j["total"]["ttft_p99"]' "$LA") s, Retry-After >= $ra s"
+}
+
+# /metrics stops answering while the load goes on: the rate holds (frozen)
+# after 1 s, the static rate is back after 5 s; answers again: tracking.
+t_stale() {
+	local before st rate load
+	setup engine
+	overload 22 >/dev/null &
+	load=$!
+	sleep 6
+	before=$(ad "['rate']")
+	ig_fcmp "$before < $STATIC" || ig_fail "the rate did not move under load ($before/s)"
+	admin '{"metrics": "hang"}'
+	sleep 2.5
+	st=$(ad "['state']")
+	rate=$(ad "['rate']")
+	ig_assert_eq "$st" frozen "state 2.5 s after /metrics hung"
+	ig_fcmp "$rate == $before" || ig_fail "frozen rate $rate/s, was $before/s"
+	sleep 5
+	ig_assert_eq "$(ad "['state']")" static "state 7.5 s after /metrics hung"
+	ig_assert_eq "$(ad "['rate']")" "$STATIC" "the static rate back"
+	ig_assert_eq "$(ig_json "port($PORT)['levels']['port_rate']")" "$STATIC" "port_limits' rate"
+	admin '{"metrics": "ok"}'
+	sleep 2
+	ig_assert_eq "$(ad "['state']")" tracking "state once /metrics answers again"
+	wait "$load"
+	grep "adaptive $PORT/tcp" "$IG_TMP/agent.log" | head -n 20
+	echo "measured: rate $before/s under load, held at $rate/s while /metrics hung 2.5 s," \
+		"$STATIC/s (static) after 7.5 s, tracking again once it answered"
+}
+
+# The agent stops: the static rates go back, no decision is left.
+t_stop() {
+	setup engine
+	overload 6
+	ig_fcmp "$(ig_json "port($PORT)['levels']['port_rate']") < $STATIC" ||
+		ig_fail "the rate did not move under load"
+	kill "$IG_AGENT_PID"
+	ig_wait_for 5 "the agent to stop" sh -c "! kill -0 $IG_AGENT_PID 2>/dev/null"
+	ig_assert_eq "$(ig_json "port($PORT)['levels']['port_rate']")" "$STATIC" "static port rate"
+	ig_assert_eq "$(ig_json "port($PORT)['rate']")" 12 "static per-source rate"
+	ig_assert_eq "$(ad "['mode']")" off "no decision left"
+}
+
+# adaptive = latency: the same load; the kernel's TTFT drives the rate.
+t_latency() {
+	local r_mean q_mean
+	setup latency
+	sample 16
+	overload 14
+	wait "$SAMPLER"
+	r_mean=$(stat 3 mean 6 15)
+	q_mean=$(stat 2 mean 6 15)
+	grep "adaptive $PORT/tcp" "$IG_TMP/agent.log" | head -n 12
+	ig_fcmp "$r_mean < $STATIC" || ig_fail "latency: rate $r_mean/s, not under $STATIC/s"
+	echo "measured: latency, 3x capacity for 14 s: adaptive rate mean $r_mean/s over 6-15 s," \
+		"engine queue mean $q_mean, goodput" \
+		"$(ig_calc "$(jq_py 'j["total"]["goodput_s"]' "$LA") + $(jq_py 'j["total"]["goodput_s"]' "$LB")")/s," \
+		"TTFT p99 a $(jq_py 'j["total"]["ttft_p99"]' "$LA") s"
+}
+
+HOOK=xdp
+run_test "$HOOK/adaptive-engine" t_engine
+run_test "$HOOK/adaptive-stale" t_stale
+run_test "$HOOK/adaptive-stop" t_stop
+run_test "$HOOK/adaptive-latency" t_latency
