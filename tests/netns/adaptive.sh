@@ -193,6 +193,30 @@ t_stop() {
 	ig_assert_eq "$(ad "['mode']")" off "no decision left"
 }
 
+# A reload that turns adaptive off puts the static rates back at once; one
+# that turns it on again starts from the static rate.
+t_reload() {
+	setup engine
+	overload 6
+	ig_fcmp "$(ig_json "port($PORT)['levels']['port_rate']") < $STATIC" ||
+		ig_fail "the rate did not move under load"
+	sed -i '/^adaptive\|^engine_metrics/d' "$IG_TMP/agent.conf"
+	kill -HUP "$IG_AGENT_PID"
+	ig_wait_for 5 "the reload" grep -q "reload: applied" "$IG_TMP/agent.log"
+	ig_assert_eq "$(ig_json "port($PORT)['levels']['port_rate']")" "$STATIC" "static port rate"
+	ig_assert_eq "$(ig_json "port($PORT)['rate']")" 12 "static per-source rate"
+	ig_assert_eq "$(ad "['mode']")" off "no decision left"
+	grep -q "adaptive $PORT/tcp: off; static port rate $STATIC/s" "$IG_TMP/agent.log" ||
+		ig_fail "no log line of the static rates back"
+	printf 'adaptive = engine\nengine_metrics = http://127.0.0.1:%s/metrics\n' "$PORT" \
+		>>"$IG_TMP/agent.conf"
+	kill -HUP "$IG_AGENT_PID"
+	ig_wait_for 5 "tracking again" sh -c "[ \"\$(grep -c 'reload: applied' '$IG_TMP/agent.log')\" = 2 ]"
+	sleep 1
+	ig_assert_eq "$(ad "['mode']")" engine "adaptive again"
+	ig_assert_eq "$(ad "['state']")" tracking "tracking again"
+}
+
 # adaptive = latency: the same load; the kernel's TTFT drives the rate.
 t_latency() {
 	local r_mean q_mean
@@ -214,4 +238,5 @@ HOOK=xdp
 run_test "$HOOK/adaptive-engine" t_engine
 run_test "$HOOK/adaptive-stale" t_stale
 run_test "$HOOK/adaptive-stop" t_stop
+run_test "$HOOK/adaptive-reload" t_reload
 run_test "$HOOK/adaptive-latency" t_latency

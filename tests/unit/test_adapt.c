@@ -178,17 +178,6 @@ IG_TEST(adapt_latency_gradient_cuts_on_slow_and_grows_on_fast)
 	}
 }
 
-IG_TEST(adapt_quantile_of_log2_buckets)
-{
-	__u64 b[IG_TIME_BUCKETS] = { 0 };
-
-	ASSERT_TRUE(ig_actl_quantile(b, 0.5) == 0, "empty");
-	b[4] = 10; /* 8..16 ms */
-	ASSERT_TRUE(fabs(ig_actl_quantile(b, 0.5) - 12) < 1e-9, "midpoint of its bucket");
-	b[IG_TIME_BUCKETS - 1] = 90;
-	ASSERT_TRUE(ig_actl_quantile(b, 0.99) == 65536, "+Inf: its lower bound");
-}
-
 /* ---------------------------------------------------------------- metrics text */
 
 static struct ig_engine_sample s;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "agent/adapt_ctl.h"
+#include "pure/timing.h"
 
 /* The queue error is drained in 1/KP seconds; KI removes what the
  * feed-forward's lag leaves, ten times slower so the two do not fight. */
@@ -23,30 +24,6 @@ void ig_actl_init(struct ig_actl *c, const struct ig_actl_cfg *cfg, __u64 now_ms
 	c->completed = NAN;
 	c->done_rate = NAN;
 	c->epoch_ms = now_ms;
-}
-
-double ig_actl_quantile(const __u64 *b, double q)
-{
-	__u64 n = 0, acc = 0;
-	double want;
-
-	for (int k = 0; k < IG_TIME_BUCKETS; k++)
-		n += b[k];
-	if (!n)
-		return 0;
-	want = q * (double)n;
-	for (int k = 0; k < IG_TIME_BUCKETS; k++) {
-		double lo = k ? ldexp(1, k - 1) : 0, hi = ldexp(1, k);
-
-		if (!b[k] || (double)(acc + b[k]) < want) {
-			acc += b[k];
-			continue;
-		}
-		if (k == IG_TIME_BUCKETS - 1) /* +Inf: the last bound is all we know */
-			return lo;
-		return lo + (hi - lo) * (want - (double)acc) / (double)b[k];
-	}
-	return ldexp(1, IG_TIME_BUCKETS - 2);
 }
 
 static double clamp(double v, double lo, double hi)
@@ -153,9 +130,9 @@ void ig_actl_step(struct ig_actl *c, __u64 now, const struct ig_actl_in *in,
 			n += in->ttft[k];
 		fresh = fresh && n >= LAT_MIN_SAMPLES;
 		if (fresh) {
-			c->ttft_p50 = ig_actl_quantile(in->ttft, 0.5);
-			c->ttft_p90 = ig_actl_quantile(in->ttft, LAT_QUANTILE);
-			c->ttft_p99 = ig_actl_quantile(in->ttft, 0.99);
+			c->ttft_p50 = ig_time_quantile_ms(in->ttft, 0.5);
+			c->ttft_p90 = ig_time_quantile_ms(in->ttft, LAT_QUANTILE);
+			c->ttft_p99 = ig_time_quantile_ms(in->ttft, 0.99);
 		}
 	}
 	if (!fresh || dt <= 0)

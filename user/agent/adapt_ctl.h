@@ -18,8 +18,8 @@
  * latency mode. Envoy's adaptive-concurrency gradient on a rate: gradient =
  * (min_ttft x 1.25) / sampled_ttft, clamped to [0.5, 2]; rate x gradient +
  * sqrt(rate). sampled: the interval's p90 TTFT (from the log2 histogram's
- * bucket deltas, interpolated); min: the smallest sample of the last two
- * 30-s epochs (it must forget: a slower model would otherwise be judged
+ * bucket deltas, interpolated: ig_time_quantile_ms); min: the smallest
+ * sample of the last two 30-s epochs (it must forget: a slower model would otherwise be judged
  * against the fast one forever).
  *
  * Both. A step lowers the rate to no less than half, raises it by no more
@@ -88,7 +88,5 @@ void ig_actl_init(struct ig_actl *c, const struct ig_actl_cfg *cfg, __u64 now_ms
 /* The rate for the next interval. */
 void ig_actl_step(struct ig_actl *c, __u64 now_ms, const struct ig_actl_in *in,
 		  struct ig_actl_out *out);
-/* The q-quantile (0..1) of a log2-ms histogram in ms (0 when empty). */
-double ig_actl_quantile(const __u64 *buckets, double q);
 
 #endif

@@ -32,6 +32,7 @@
 #include "lib/names.h"
 #include "lib/policy.h"
 #include "lib/timing.h"
+#include "pure/timing.h"
 
 #define SCRAPE_MAX_BODY (1u << 20) /* vLLM's /metrics is ~100 KB with its histograms */
 #define LOG_MOVE 0.2                /* a log line when the rate moves by more */
@@ -219,8 +220,8 @@ static void decide(struct ig_agent *a, struct ig_adapted *x, __u64 now)
 	rec.queue_milli = milli(x->queue);
 	rec.running_milli = milli(x->running);
 	rec.kv_milli = milli(x->kv);
-	rec.ttft_p50_us = milli(ig_actl_quantile(in.ttft, 0.5));
-	rec.ttft_p99_us = milli(ig_actl_quantile(in.ttft, 0.99));
+	rec.ttft_p50_us = milli(ig_time_quantile_ms(in.ttft, 0.5));
+	rec.ttft_p99_us = milli(ig_time_quantile_ms(in.ttft, 0.99));
 	ig_adaptive_put(&a->in, slot, &rec);
 }
 

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/policy.h"
 #include "lib/timing.h"
+#include "lib/adaptive_cfg.h"
 #include "pure/timing.h"
 #include "pure/sources.h"
 
@@ -321,6 +322,20 @@ static void render_times(const struct ig_top *t, const struct ig_policy *all, FI
 			ig_time_quantile_ms(tm.ttft, 0.5), ig_time_quantile_ms(tm.ttft, 0.99),
 			ig_time_quantile_ms(tm.dur, 0.5), ig_time_quantile_ms(tm.dur, 0.99),
 			(unsigned long long)n, (unsigned long long)tm.slow);
+	}
+	/* adaptive admission's rate next to the times it answers to */
+	for (__u32 i = 0; i < IG_POLICY_ENTRIES; i++) {
+		struct ig_adaptive ad;
+
+		if (!all[i].slot || all[i].slot >= IG_MAX_SLOTS ||
+		    ig_adaptive_get(t->in, all[i].slot, &ad) || ad.mode == IG_AD_OFF)
+			continue;
+		fprintf(out, "%u/%s adaptive (%s): %s, port rate %llu/s (static %llu/s); queue %.1f, "
+			     "KV %.0f%%; first token p99 %.0f ms\n",
+			i & 0xffff, ig_proto_name((enum ig_proto)(i >> 16)),
+			ig_adaptive_mode_name(ad.mode), ig_adaptive_state_name(ad.state),
+			(unsigned long long)ad.rate, (unsigned long long)ad.static_rate,
+			ad.queue_milli / 1000.0, ad.kv_milli / 10.0, ad.ttft_p99_us / 1000.0);
 	}
 }
 
