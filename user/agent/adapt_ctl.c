@@ -11,7 +11,11 @@
 #define KP 0.5
 #define KI 0.05
 #define PRESSED_SHARE 0.9   /* admitted/rate at which demand presses on the limit */
-#define LAT_BUFFER 1.25     /* Envoy's 25 % over the minimum */
+/* Envoy allows 25 % over the minimum; the kernel's TTFT comes in jiffies
+ * (4 ms) and log2 buckets, whose interpolated quantile can be off by up to a
+ * bucket's width (2x): 1.25 read that noise as congestion and kept the engine
+ * half idle (step bench: 47 % goodput at 3x, 61 % with 2.0) */
+#define LAT_BUFFER 2.0
 #define LAT_QUANTILE 0.9
 #define LAT_MIN_SAMPLES 3   /* fewer responses in an interval say nothing */
 
@@ -44,7 +48,11 @@ static double engine_want(struct ig_actl *c, const struct ig_actl_in *in, double
 			double r = (in->completed - c->completed) * 1000.0 /
 				   (double)(in->seen_ms - c->completed_ms);
 
-			c->done_rate = isnan(c->done_rate) ? r : 0.5 * c->done_rate + 0.5 * r;
+			/* a second's average: a few slots finish a handful of requests
+			 * per interval, too few to steer by one interval's count */
+			double w = clamp((double)(in->seen_ms - c->completed_ms) / 1000.0, 0.1, 1.0);
+
+			c->done_rate = isnan(c->done_rate) ? r : (1 - w) * c->done_rate + w * r;
 		}
 		c->completed = in->completed; /* a smaller counter: the engine restarted */
 		c->completed_ms = in->seen_ms;

@@ -16,8 +16,9 @@
  * about to preempt; its queue would say so too late) and forbids raises.
  *
  * latency mode. Envoy's adaptive-concurrency gradient on a rate: gradient =
- * (min_ttft x 1.25) / sampled_ttft, clamped to [0.5, 2]; rate x gradient +
- * sqrt(rate). sampled: the interval's p90 TTFT (from the log2 histogram's
+ * (min_ttft x 2) / sampled_ttft, clamped to [0.5, 2]; rate x gradient +
+ * sqrt(rate) (2, not Envoy's 1.25: the histogram's resolution, see
+ * LAT_BUFFER). sampled: the interval's p90 TTFT (from the log2 histogram's
  * bucket deltas, interpolated: ig_time_quantile_ms); min: the smallest
  * sample of the last two 30-s epochs (it must forget: a slower model would otherwise be judged
  * against the fast one forever).
