@@ -84,6 +84,8 @@ wait_for() { # SECONDS CMD...
 		sleep 0.05
 	done
 }
+# Background processes are started with nsenter itself, never through these
+# functions: $! must be the process, or killing it leaves the process behind.
 inS() { nsenter --net="/run/netns/$S" "$@"; }
 inC() { nsenter --net="/run/netns/$C" "$@"; }
 listening() { [ -n "$(inS ss -Hltn "sport = :$PORT")" ]; }
@@ -126,7 +128,7 @@ drop_hosts() {
 }
 
 start_engine() {
-	inS "$PY" "$LIB/engine.py" "$PORT" --slots $SLOTS --prefill-ms $PREFILL_MS \
+	nsenter --net="/run/netns/$S" "$PY" "$LIB/engine.py" "$PORT" --slots $SLOTS --prefill-ms $PREFILL_MS \
 		--token-ms $TOKEN_MS --max-tokens $MAX_TOKENS >"$TMP/engine.log" 2>&1 &
 	ENGINE_PID=$!
 	PIDS+=("$ENGINE_PID")
@@ -166,7 +168,8 @@ start_agent() { # SCENARIO
 		extra=IG_STEP_CONF_$sc
 		tr ';' '\n' <<<"${!extra:-}"
 	} >"$TMP/agent.conf"
-	inS "$IG" --pin-dir "$PIN" run --config "$TMP/agent.conf" --pid-file "$TMP/agent.pid" \
+	nsenter --net="/run/netns/$S" "$IG" --pin-dir "$PIN" run --config "$TMP/agent.conf" \
+		--pid-file "$TMP/agent.pid" \
 		>"$TMP/agent.log" 2>&1 &
 	AGENT_PID=$!
 	PIDS+=("$AGENT_PID")
@@ -188,7 +191,7 @@ stop_pid() { # PID
 # running, kv, completed, the engine's own TTFT p99 over the last second; and
 # with the agent, the port rate adaptive admission set (its /metrics).
 sampler() { # OUTFILE [AGENT_METRICS_URL]
-	inS "$PY" - "http://127.0.0.1:$PORT/stats" "$1" "${2:-}" <<'PYEOF' &
+	nsenter --net="/run/netns/$S" "$PY" - "http://127.0.0.1:$PORT/stats" "$1" "${2:-}" <<'PYEOF' &
 import json, os, sys, time, urllib.request
 url, out, agent = sys.argv[1], sys.argv[2], sys.argv[3]
 f = open(out, "w")
@@ -248,7 +251,8 @@ run_scenario() { # N SCENARIO
 	[ "$ARRIVALS" = poisson ] && how=(--poisson)
 	for c in a b; do
 		if [ "$c" = a ]; then addr=$CA seed=1; else addr=$CB seed=2; fi
-		inC timeout $((40 + TIMEOUT + 30)) "$PY" "$LIB/loadgen.py" "http://$SA:$PORT" --stream \
+		nsenter --net="/run/netns/$C" timeout $((40 + TIMEOUT + 30)) "$PY" "$LIB/loadgen.py" \
+			"http://$SA:$PORT" --stream \
 			--schedule "$SCHEDULE" --bind "$addr" --conns $CONNS --timeout "$TIMEOUT" \
 			--label "$c" --start-at "$start" --out "$OUT/step-$sc-$c.csv" "${how[@]}" --seed "$seed" \
 			>"$OUT/step-$sc-$c.json" &
