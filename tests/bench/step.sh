@@ -20,11 +20,13 @@
 # lines for a scenario: IG_STEP_CONF_<scenario>="key = value;key = value".
 # Sampled every 250 ms: the engine's queue (/stats); from the generators'
 # rows, over the last second: offered, admitted (200s/s, by completion) and
-# refused rates and the TTFT p99 of the completions.
+# refused rates and the TTFT p99 of the completions; with adaptive admission,
+# the port rate the agent set (its infergate_adaptive_rate).
 # First, unloaded: 2 requests/s evenly spaced for 5 s, the reference TTFT.
 # Output in OUTDIR: step-SCENARIO.csv (the samples), step-SCENARIO-{a,b}.csv
 # (every request), step.md (the summary), step.png (four panels over time:
-# offered load, admitted rate, engine queue, TTFT p99, a line per scenario).
+# offered load, admitted rate, engine queue, TTFT p99, a line per scenario;
+# a fifth, the port rate adaptive admission set, when a scenario had one).
 #   tests/bench/step.sh BUILD OUTDIR
 set -eEuo pipefail
 build=${1:-build}
@@ -82,6 +84,8 @@ wait_for() { # SECONDS CMD...
 		sleep 0.05
 	done
 }
+# Background processes are started with nsenter itself, never through these
+# functions: $! must be the process, or killing it leaves the process behind.
 inS() { nsenter --net="/run/netns/$S" "$@"; }
 inC() { nsenter --net="/run/netns/$C" "$@"; }
 listening() { [ -n "$(inS ss -Hltn "sport = :$PORT")" ]; }
@@ -124,7 +128,7 @@ drop_hosts() {
 }
 
 start_engine() {
-	inS "$PY" "$LIB/engine.py" "$PORT" --slots $SLOTS --prefill-ms $PREFILL_MS \
+	nsenter --net="/run/netns/$S" "$PY" "$LIB/engine.py" "$PORT" --slots $SLOTS --prefill-ms $PREFILL_MS \
 		--token-ms $TOKEN_MS --max-tokens $MAX_TOKENS >"$TMP/engine.log" 2>&1 &
 	ENGINE_PID=$!
 	PIDS+=("$ENGINE_PID")
@@ -164,7 +168,8 @@ start_agent() { # SCENARIO
 		extra=IG_STEP_CONF_$sc
 		tr ';' '\n' <<<"${!extra:-}"
 	} >"$TMP/agent.conf"
-	inS "$IG" --pin-dir "$PIN" run --config "$TMP/agent.conf" --pid-file "$TMP/agent.pid" \
+	nsenter --net="/run/netns/$S" "$IG" --pin-dir "$PIN" run --config "$TMP/agent.conf" \
+		--pid-file "$TMP/agent.pid" \
 		>"$TMP/agent.log" 2>&1 &
 	AGENT_PID=$!
 	PIDS+=("$AGENT_PID")
@@ -183,13 +188,14 @@ stop_pid() { # PID
 }
 
 # The engine's /stats every 250 ms until FILE.stop appears: epoch, waiting,
-# running, kv, completed, the engine's own TTFT p99 over the last second.
-sampler() { # OUTFILE
-	inS "$PY" - "http://127.0.0.1:$PORT/stats" "$1" <<'PYEOF' &
+# running, kv, completed, the engine's own TTFT p99 over the last second; and
+# with the agent, the port rate adaptive admission set (its /metrics).
+sampler() { # OUTFILE [AGENT_METRICS_URL]
+	nsenter --net="/run/netns/$S" "$PY" - "http://127.0.0.1:$PORT/stats" "$1" "${2:-}" <<'PYEOF' &
 import json, os, sys, time, urllib.request
-url, out = sys.argv[1], sys.argv[2]
+url, out, agent = sys.argv[1], sys.argv[2], sys.argv[3]
 f = open(out, "w")
-f.write("epoch,waiting,running,kv,completed,engine_ttft_p99_1s\n")
+f.write("epoch,waiting,running,kv,completed,engine_ttft_p99_1s,port_rate\n")
 nxt = time.time()
 end = nxt + 600
 while not os.path.exists(out + ".stop") and time.time() < end:
@@ -197,8 +203,16 @@ while not os.path.exists(out + ".stop") and time.time() < end:
     try:
         s = json.load(urllib.request.urlopen(url, timeout=1))
         p = s.get("ttft_p99_1s")
-        f.write("%.3f,%d,%d,%.4f,%d,%s\n" % (t, s["waiting"], s["running"], s["kv"],
-                                             s["completed"], "" if p is None else p))
+        rate = ""
+        if agent:
+            try:
+                for l in urllib.request.urlopen(agent, timeout=0.2).read().decode().splitlines():
+                    if l.startswith("infergate_adaptive_rate{"):
+                        rate = l.split()[-1]
+            except Exception:
+                pass
+        f.write("%.3f,%d,%d,%.4f,%d,%s,%s\n" % (t, s["waiting"], s["running"], s["kv"],
+                                                s["completed"], "" if p is None else p, rate))
         f.flush()
     except Exception:
         pass
@@ -226,14 +240,19 @@ run_scenario() { # N SCENARIO
 		[ "$rc" = 0 ] || exit 1
 	fi
 	rm -f "$OUT/step-$sc.skip"
-	sampler "$OUT/step-$sc-samples.csv"
+	if [ "$sc" = none ]; then
+		sampler "$OUT/step-$sc-samples.csv"
+	else
+		sampler "$OUT/step-$sc-samples.csv" http://127.0.0.1:9464/metrics
+	fi
 	start=$("$PY" -c 'import time; print("%.3f" % (time.time() + 1.5))')
 	echo "$start" >"$OUT/step-$sc.start"
 	local c addr seed pids=() how=()
 	[ "$ARRIVALS" = poisson ] && how=(--poisson)
 	for c in a b; do
 		if [ "$c" = a ]; then addr=$CA seed=1; else addr=$CB seed=2; fi
-		inC timeout $((40 + TIMEOUT + 30)) "$PY" "$LIB/loadgen.py" "http://$SA:$PORT" --stream \
+		nsenter --net="/run/netns/$C" timeout $((40 + TIMEOUT + 30)) "$PY" "$LIB/loadgen.py" \
+			"http://$SA:$PORT" --stream \
 			--schedule "$SCHEDULE" --bind "$addr" --conns $CONNS --timeout "$TIMEOUT" \
 			--label "$c" --start-at "$start" --out "$OUT/step-$sc-$c.csv" "${how[@]}" --seed "$seed" \
 			>"$OUT/step-$sc-$c.json" &

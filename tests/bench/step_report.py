@@ -21,7 +21,7 @@ import sys
 out, cap, scenarios = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 LOW_END, HIGH_END, END = 10.0, 30.0, 40.0
 COLS = ["t", "offered_rps", "admitted_rps", "refused_rps", "waiting", "running", "kv",
-        "ttft_p99_1s", "engine_ttft_p99_1s", "admitted_a", "admitted_b"]
+        "ttft_p99_1s", "engine_ttft_p99_1s", "admitted_a", "admitted_b", "port_rate"]
 
 
 def pct(vals, p):
@@ -59,7 +59,8 @@ def load(sc):
             samples.append({"t": float(s["epoch"]) - zero, "waiting": int(s["waiting"]),
                             "running": int(s["running"]), "kv": float(s["kv"]),
                             "engine_p99": float(s["engine_ttft_p99_1s"])
-                            if s["engine_ttft_p99_1s"] else None})
+                            if s["engine_ttft_p99_1s"] else None,
+                            "port_rate": float(s["port_rate"]) if s.get("port_rate") else None})
     return rows, samples
 
 
@@ -81,6 +82,7 @@ def series(rows, samples):
             "engine_ttft_p99_1s": s["engine_p99"],
             "admitted_a": sum(1 for r in ok if r["c"] == "a" and inw(r["done"])),
             "admitted_b": sum(1 for r in ok if r["c"] == "b" and inw(r["done"])),
+            "port_rate": s["port_rate"],
         })
     return res
 
@@ -171,18 +173,20 @@ print(md)
 
 # the chart: four panels over time, a line per scenario
 if data:
-    plots = lambda col: ", ".join(  # noqa: E731
-        "'%s' using 1:%d with lines lw 2 title '%s'"
-        % (os.path.join(out, "step-%s.csv" % sc), COLS.index(col) + 1, sc) for sc in data)
+    plots = lambda col, scs=list(data): ", ".join(  # noqa: E731
+        "'%s' using 1:%d with lines lw 2 lt %d title '%s'"
+        % (os.path.join(out, "step-%s.csv" % sc), COLS.index(col) + 1,
+           list(data).index(sc) + 1, sc) for sc in scs)
+    rated = [sc for sc, (_, ser) in data.items() if any(x["port_rate"] is not None for x in ser)]
     xmax = max(x["t"] for _, ser in data.values() for x in ser) if data else END
-    gp = """set terminal pngcairo size 1000,1300 font ',10'
+    gp = """set terminal pngcairo size 1000,%(height)d font ',10'
 set output '%(png)s'
 set datafile separator ','
 set datafile missing 'NaN'
 set key top right
 set grid
 set xrange [0:%(xmax).1f]
-set multiplot layout 4,1 title 'Step test: 0.5x / 3x / 0.5x the engine capacity (%(cap).1f req/s)'
+set multiplot layout %(panels)d,1 title 'Step test: 0.5x / 3x / 0.5x the engine capacity (%(cap).1f req/s)'
 set arrow 1 from 10, graph 0 to 10, graph 1 nohead dt 2
 set arrow 2 from 30, graph 0 to 30, graph 1 nohead dt 2
 set ylabel 'offered req/s'
@@ -192,13 +196,17 @@ plot %(adm)s, %(cap)f with lines dt 3 lc rgb 'black' title 'capacity'
 set ylabel 'engine queue (waiting)'
 plot %(q)s
 set ylabel 'TTFT p99, last 1 s (s)'
-set xlabel 'time (s)'
-set logscale y
+%(xl4)sset logscale y
 plot %(ttft)s
-unset multiplot
+unset logscale y
+%(p5)sunset multiplot
 """ % {"png": os.path.join(out, "step.png"), "xmax": xmax, "cap": cap,
        "off": plots("offered_rps"), "adm": plots("admitted_rps"), "q": plots("waiting"),
-       "ttft": plots("ttft_p99_1s")}
+       "ttft": plots("ttft_p99_1s"), "panels": 5 if rated else 4, "height": 1600 if rated else 1300,
+       "xl4": "" if rated else "set xlabel 'time (s)'\n",
+       "p5": ("set ylabel 'port rate set (req/s)'\nset xlabel 'time (s)'\nplot %s, %f with lines "
+              "dt 3 lc rgb 'black' title 'capacity'\n" % (plots("port_rate", rated), cap)
+              if rated else "")}
     with open(os.path.join(out, "step.gp"), "w") as f:
         f.write(gp)
     r = subprocess.run(["gnuplot", os.path.join(out, "step.gp")], capture_output=True, text=True)

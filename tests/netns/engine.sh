@@ -88,7 +88,8 @@ t_light() {
 t_overload() {
 	local maxq p99 n
 	start_engine
-	ig_srv "$IG_PY" -c '
+	# nsenter itself, not ig_srv: $! must be the sampler's PID
+	nsenter --net="/run/netns/$SRV" "$IG_PY" -c '
 import sys, time, urllib.request
 end, best = time.time() + 8, 0
 while time.time() < end:
