@@ -59,8 +59,10 @@ admin() { # JSON
 ad() { ig_json "port($PORT)['adaptive']$1"; }
 
 # The sampler: SECONDS of "t waiting rate state" lines into $IG_TMP/samples.
+# Background processes are nsenter's own children, not a shell function's:
+# $! must be what the cleanup can kill.
 sample() { # SECONDS
-	ig_srv "$IG_PY" -c '
+	nsenter --net="/run/netns/$SRV" "$IG_PY" -c '
 import json, sys, time, urllib.request
 end, t0 = time.time() + float(sys.argv[1]), time.time()
 out = open(sys.argv[2], "w")
@@ -100,7 +102,8 @@ overload() { # SECONDS
 	local at rate
 	at=$("$IG_PY" -c 'import time; print(time.time() + 0.5)')
 	rate=$(ig_calc "$CAP * 1.5")
-	ig_cli timeout 120 "$IG_PY" "$IG_LIB/loadgen.py" "http://$S4:$PORT" --bind "$C4" \
+	nsenter --net="/run/netns/$CLI" timeout 120 "$IG_PY" "$IG_LIB/loadgen.py" \
+		"http://$S4:$PORT" --bind "$C4" \
 		--stream --schedule "$rate:$1" --conns 200 --timeout 30 --start-at "$at" \
 		--out "$IG_TMP/a.csv" --label a >"$IG_TMP/a.json" &
 	IG_PIDS+=("$!")
@@ -158,8 +161,11 @@ t_engine() {
 t_stale() {
 	local before st rate load
 	setup engine
+	# the generators inside end by themselves (timeout 120, and at once
+	# when the namespaces go)
 	overload 22 >/dev/null &
 	load=$!
+	IG_PIDS+=("$load")
 	sleep 6
 	before=$(ad "['rate']")
 	ig_fcmp "$before < $STATIC" || ig_fail "the rate did not move under load ($before/s)"
