@@ -97,7 +97,9 @@ stat() { # COLUMN mean|max FROM TO
 }
 
 # Two generators at 1.5x capacity each (3x together), streamed, from two
-# addresses, for SECONDS; their summaries in LA and LB.
+# addresses, for SECONDS; their summaries in LA and LB. Poisson arrivals:
+# evenly spaced clients started together lock in phase with the port
+# bucket's refills, and one of them can take more than its share.
 overload() { # SECONDS
 	local at rate
 	at=$("$IG_PY" -c 'import time; print(time.time() + 0.5)')
@@ -105,12 +107,12 @@ overload() { # SECONDS
 	nsenter --net="/run/netns/$CLI" timeout 120 "$IG_PY" "$IG_LIB/loadgen.py" \
 		"http://$S4:$PORT" --bind "$C4" \
 		--stream --schedule "$rate:$1" --conns 200 --timeout 30 --start-at "$at" \
-		--out "$IG_TMP/a.csv" --label a >"$IG_TMP/a.json" &
+		--poisson --seed 1 --out "$IG_TMP/a.csv" --label a >"$IG_TMP/a.json" &
 	IG_PIDS+=("$!")
 	LOADA=$!
 	ig_cli timeout 120 "$IG_PY" "$IG_LIB/loadgen.py" "http://$S4:$PORT" --bind "$C4B" \
 		--stream --schedule "$rate:$1" --conns 200 --timeout 30 --start-at "$at" \
-		--out "$IG_TMP/b.csv" --label b >"$IG_TMP/b.json"
+		--poisson --seed 2 --out "$IG_TMP/b.csv" --label b >"$IG_TMP/b.json"
 	wait "$LOADA"
 	LA=$(cat "$IG_TMP/a.json")
 	LB=$(cat "$IG_TMP/b.json")
@@ -150,6 +152,12 @@ t_engine() {
 	ig_assert_eq "$(ad "['state']")" tracking "status: state"
 	ig status | grep "adaptive (engine): tracking, port rate" ||
 		ig_fail "status (text) has no adaptive line"
+	ig_srv curl -q -s --noproxy '*' -m 5 "http://$METRICS/metrics" >"$IG_TMP/metrics.txt"
+	grep "^infergate_adaptive_state{.*state=\"tracking\"} 1" "$IG_TMP/metrics.txt" ||
+		ig_fail "no tracking state gauge"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$IG_TMP/metrics.txt" || ig_fail "promtool check metrics failed"
+	fi
 	echo "measured: engine, 3x capacity ($CAP/s) for 14 s, static port rate $STATIC/s:" \
 		"adaptive rate mean $r_mean/s over 6-15 s, engine queue mean $q_mean max $q_max" \
 		"(target 5), goodput $good/s, admitted a $a/s b $b/s, TTFT p99 a" \
