@@ -178,6 +178,21 @@ IG_TEST(adapt_latency_gradient_cuts_on_slow_and_grows_on_fast)
 	}
 }
 
+IG_TEST(adapt_share_splits_the_port_rate_among_active_sources)
+{
+	ASSERT_EQ(ig_actl_share(12, 0, 12), 12, "nobody active: the configured rate");
+	ASSERT_EQ(ig_actl_share(12, 1, 12), 12, "one source: the configured rate");
+	ASSERT_EQ(ig_actl_share(12, 2, 12), 6, "two: half each");
+	ASSERT_EQ(ig_actl_share(13, 2, 12), 7, "rounded up: the shares cover the port");
+	ASSERT_EQ(ig_actl_share(100, 2, 12), 12, "never above the configured rate");
+	ASSERT_EQ(ig_actl_share(10, 1000, 12), 1, "never below 1/s");
+	ASSERT_FALSE(ig_actl_share_due(6, 6, 12), "unchanged");
+	ASSERT_TRUE(ig_actl_share_due(6, 0, 12), "first write");
+	ASSERT_FALSE(ig_actl_share_due(100, 105, 200), "a 5 % move is not worth a write");
+	ASSERT_TRUE(ig_actl_share_due(100, 120, 200), "a 17 % one is");
+	ASSERT_TRUE(ig_actl_share_due(12, 11, 12), "back to the configured rate: always");
+}
+
 /* ---------------------------------------------------------------- metrics text */
 
 static struct ig_engine_sample s;

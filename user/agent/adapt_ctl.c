@@ -166,3 +166,22 @@ done:
 	out->rate = c->rate;
 	out->state = c->state;
 }
+
+__u64 ig_actl_share(__u64 port_rate, __u64 active, __u64 source_rate)
+{
+	__u64 share;
+
+	if (active <= 1 || !port_rate)
+		return source_rate;
+	share = port_rate / active + (port_rate % active != 0);
+	return share < 1 ? 1 : share < source_rate ? share : source_rate;
+}
+
+int ig_actl_share_due(__u64 share, __u64 written, __u64 source_rate)
+{
+	if (share == written)
+		return 0;
+	if (!written || share == source_rate)
+		return 1;
+	return fabs((double)share - (double)written) > 0.1 * (double)written;
+}

@@ -85,6 +85,17 @@ struct ig_actl_out {
 	char why[160];
 };
 
+/*
+ * Per-source fairness inside the adaptive rate: each of `active` sources gets
+ * port_rate / active, rounded up (the shares cover the port), never above the
+ * configured per-source rate and never below 1/s. One source or none: the
+ * configured rate. And whether to write it over `written` (0: nothing
+ * written yet): moves of 10 % or less are not worth a write, the way back to
+ * the configured rate always is.
+ */
+__u64 ig_actl_share(__u64 port_rate, __u64 active, __u64 source_rate);
+int ig_actl_share_due(__u64 share, __u64 written, __u64 source_rate);
+
 void ig_actl_init(struct ig_actl *c, const struct ig_actl_cfg *cfg, __u64 now_ms);
 /* The rate for the next interval. */
 void ig_actl_step(struct ig_actl *c, __u64 now_ms, const struct ig_actl_in *in,

@@ -36,7 +36,6 @@
 
 #define SCRAPE_MAX_BODY (1u << 20) /* vLLM's /metrics is ~100 KB with its histograms */
 #define LOG_MOVE 0.2                /* a log line when the rate moves by more */
-#define SHARE_HYSTERESIS 0.1        /* per-source rate rewritten past this change */
 #define ACTIVE_NS IG_NSEC_PER_SEC   /* a source charged within this is active */
 
 static const char *proto_of(const struct ig_adapted *x)
@@ -295,20 +294,9 @@ static void fair_share(struct ig_agent *a, __u64 now)
 		return;
 	for (int i = 0; i < a->nad; i++) {
 		struct ig_adapted *x = &a->ad[i];
-		__u64 per = x->cfg->limit.rate, share;
+		__u64 per = ig_actl_share(x->written_rate, x->active, x->cfg->limit.rate);
 
-		if (x->active > 1 && x->written_rate) {
-			share = (x->written_rate + x->active - 1) / x->active; /* round up: the sum
-										* covers the port */
-			per = share < 1 ? 1 : share < per ? share : per;
-		}
-		if (per == x->written_src_rate)
-			continue;
-		/* small moves are not worth a write; the way back to the static
-		 * rate always is */
-		if (x->written_src_rate && per != x->cfg->limit.rate &&
-		    fabs((double)per - (double)x->written_src_rate) <=
-			    SHARE_HYSTERESIS * (double)x->written_src_rate)
+		if (!ig_actl_share_due(per, x->written_src_rate, x->cfg->limit.rate))
 			continue;
 		if (!write_source_rate(a, x->cfg, per)) {
 			ig_dbg("adaptive %u/%s: %llu active sources, %llu/s each", x->cfg->port,
