@@ -218,6 +218,8 @@ static const struct {
 	  ":3: [port 8000/tcp]: adaptive needs a rate with unit = request (or conn)" },
 	{ AD_HEAD "adaptive = latency\nrate = 2/s\nunit = request\n",
 	  ":3: [port 8000/tcp]: adaptive needs a static port_rate" },
+	{ AD_HEAD "adaptive = latency\nrate = 2/s\nunit = conn\nport_rate = 40/s\n",
+	  ":3: [port 8000/tcp]: adaptive = latency needs the port's times to first token" },
 	{ AD_HEAD "adaptive = latency\nfallback = 8001\n",
 	  ":3: [port 8000/tcp]: adaptive needs a rate with unit = request (or conn)" },
 	{ AD_HEAD AD_RATE "queue_target = 3\n", ":3: [port 8000/tcp]: engine_metrics, adaptive_interval, queue_target" },
@@ -256,15 +258,21 @@ IG_TEST(config_adaptive_defaults_and_keys)
 	ASSERT_EQ(a->kv_ceiling_milli, 800, "KV ceiling 0.8");
 	ASSERT_EQ(a->min_rate, 1, "min: 1/s");
 	ASSERT_EQ(a->max_rate, 160, "max: 4 x port_rate");
-	ASSERT_OK(load_text(AD_HEAD "rate = 2/s\nunit = conn\nport_rate = 40/s\nadaptive = latency\n"
+	ASSERT_OK(load_text(AD_HEAD "rate = 2/s\nunit = conn\nport_rate = 40/s\nadaptive = engine\n"
+			    "engine_metrics = http://[::1]:8000/metrics\n"
 			    "adaptive_interval = 100ms\nqueue_target = 2.5\nkv_ceiling = 0.9\n"
 			    "adaptive_min = 10/s\nadaptive_max = 40/s\n"), err);
-	ASSERT_EQ(a->mode, IG_AD_LATENCY, "latency, conn unit");
+	ASSERT_EQ(a->mode, IG_AD_ENGINE, "engine, conn unit");
 	ASSERT_EQ(a->interval_ms, 100, "interval");
 	ASSERT_EQ(a->queue_target_milli, 2500, "queue target");
 	ASSERT_EQ(a->kv_ceiling_milli, 900, "KV ceiling");
 	ASSERT_EQ(a->min_rate, 10, "min");
 	ASSERT_EQ(a->max_rate, 40, "max (= port_rate: allowed)");
+	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = latency\n"), err);
+	ASSERT_EQ(a->mode, IG_AD_LATENCY, "latency on a request port");
+	ASSERT_OK(load_text(AD_HEAD "rate = 2/s\nunit = conn\nport_rate = 40/s\n"
+			    "tokens_per_minute = 6000\nadaptive = latency\n"), err);
+	ASSERT_EQ(a->mode, IG_AD_LATENCY, "latency on a conn port with a token budget");
 	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = off\n"), err);
 	ASSERT_EQ(a->mode, IG_AD_OFF, "off said");
 }

@@ -71,7 +71,7 @@ int ig_adaptive_cfg_parse(struct ig_adaptive_cfg *c, const char *key, const char
 }
 
 int ig_adaptive_cfg_finish(struct ig_adaptive_cfg *c, int any_key, int has_limit,
-			   enum ig_unit unit, __u64 port_rate)
+			   enum ig_unit unit, int timed, __u64 port_rate)
 {
 	if (c->mode == IG_AD_OFF) {
 		if (any_key) {
@@ -89,6 +89,11 @@ int ig_adaptive_cfg_finish(struct ig_adaptive_cfg *c, int any_key, int has_limit
 	if (!port_rate) {
 		ig_args_error("adaptive needs a static port_rate: the port rate it starts from and "
 			      "falls back to when the inputs go stale");
+		return -EINVAL;
+	}
+	if (c->mode == IG_AD_LATENCY && !timed) {
+		ig_args_error("adaptive = latency needs the port's times to first token: unit = "
+			      "request (or a token budget)");
 		return -EINVAL;
 	}
 	if (c->mode == IG_AD_ENGINE && !c->engine_metrics[0]) {

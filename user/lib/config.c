@@ -621,7 +621,10 @@ static int validate(struct load_state *st)
 
 			ig_args_capture(m, sizeof(m));
 			bad = ig_adaptive_cfg_finish(&p->adaptive, st->adaptive_keys[i], p->has_limit,
-						     p->limit.unit, p->levels.port_rate);
+						     p->limit.unit,
+						     p->limit.unit == IG_UNIT_REQUEST ||
+							     p->levels.tokens_per_min != 0,
+						     p->levels.port_rate);
 			ig_args_capture(NULL, 0);
 			if (bad)
 				return fail(st, "[port %u/%s]: %s", p->port, ig_proto_name(p->proto), m);
