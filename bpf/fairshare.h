@@ -483,7 +483,7 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 		s->tok_off = off;
 		s->tok_len = len - off;
 		s->tok_slot = slot;
-		s->tok_mode = (read ? mode | IG_TOK_CHARGE : IG_TC_USAGE) |
+		s->tok_mode = (read ? mode | IG_TOK_CHARGE : IG_RESP_TIMES_ONLY) |
 			      (timed ? IG_TOK_TIMED : 0);
 		return IG_EGRESS_READ;
 	}

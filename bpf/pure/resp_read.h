@@ -26,6 +26,9 @@
 #define IG_RESP_PROMPT(st, io) ((io)->rx - (st)->rx_mark)
 #endif
 
+/* io->mode of a reading for the response times alone (no token budget). */
+#define IG_RESP_TIMES_ONLY IG_TC_MAX
+
 /* What one segment's reading amounts to. */
 struct ig_resp_out {
 	__s64 add;			 /* tokens to charge (< 0: to give back) */
@@ -53,7 +56,8 @@ struct ig_resp_io {
 	__u32 pos;  /* the next payload byte to read */
 	__u32 end;  /* payload length */
 	__u32 bpt;  /* bytes per token */
-	__u32 mode; /* enum ig_token_count: IG_TC_USAGE or IG_TC_EVENTS */
+	__u32 mode; /* enum ig_token_count: IG_TC_USAGE or IG_TC_EVENTS; or
+		     * IG_RESP_TIMES_ONLY: no charge, the framing followed for times */
 	__u64 rx;   /* the socket's bytes_received */
 	__u32 jnow; /* jiffies now (low 32 bits) */
 	__u32 jrcv; /* jiffies the socket last received data: a request's arrival */
@@ -309,7 +313,8 @@ static __always_inline int ig_resp_data(IG_RESP_SRC *src, struct ig_resp_state *
 	if (sse) {
 		int start = st->flags & (IG_RF_DSTART | IG_RF_PEEKED);
 
-		if (st->flags & IG_RF_DSTART)
+		/* only a charge needs to know what the event is */
+		if ((st->flags & IG_RF_DSTART) && io->mode < IG_RESP_TIMES_ONLY)
 			ig_resp_event(src, st, io, k);
 		if (start) /* every event is a window of its own */
 			st->flags = (st->flags & ~(IG_RF_DSTART | IG_RF_PEEKED)) | IG_RF_GAP;

@@ -150,8 +150,14 @@ int bench_tok_bytes(struct __sk_buff *skb)
 	return TC_ACT_UNSPEC;
 }
 
-SEC("tc")
-int bench_tok_read(struct __sk_buff *skb)
+/* A reply segment through the reader, then its charge (`mode`: the
+ * reading's; IG_RESP_TIMES_ONLY for a port timed without a token budget).
+ * `timed`: with the response times taken as the egress path takes them
+ * (tokens.h): jiffies now, and the histograms of slot 1 where the segment
+ * begins, first-tokens or ends a response. The socket's stamps are
+ * constants here (a test run has no socket; in the real path they are three
+ * loads from the tcp_sock the reader already holds). */
+static __always_inline int bench_read(struct __sk_buff *skb, __u32 mode, int timed)
 {
 	struct ig_resp_state *st;
 	struct ig_resp_io *io;
@@ -164,13 +170,39 @@ int bench_tok_read(struct __sk_buff *skb)
 	__builtin_memset(&io->out, 0, sizeof(io->out));
 	io->poff = BENCH_TOK_POFF;
 	io->bpt = 4;
-	io->mode = IG_TC_USAGE;
+	io->mode = mode;
 	io->rx = 0;
+	if (timed) {
+		io->jnow = (__u32)bpf_jiffies64();
+		io->jrcv = io->jnow - 75;
+		io->jrwnd = 0;
+	}
 	io->pos = 0;
 	io->end = plen;
 	ig_resp_run(skb, st, io);
-	ig_tokens_add(&bench_tok_key, &bench_tok_lim, io->out.add, ig_now());
+	if (timed && (io->out.nttft | io->out.ndur))
+		ig_timing_add(1, io);
+	if (mode < IG_RESP_TIMES_ONLY)
+		ig_tokens_add(&bench_tok_key, &bench_tok_lim, io->out.add, ig_now());
 	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int bench_tok_read(struct __sk_buff *skb)
+{
+	return bench_read(skb, IG_TC_USAGE, 0);
+}
+
+SEC("tc")
+int bench_tok_timed(struct __sk_buff *skb)
+{
+	return bench_read(skb, IG_TC_USAGE, 1);
+}
+
+SEC("tc")
+int bench_times_only(struct __sk_buff *skb)
+{
+	return bench_read(skb, IG_RESP_TIMES_ONLY, 1);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

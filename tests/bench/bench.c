@@ -310,6 +310,7 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
 	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT, reqf.request_len);
 	report_tokens(o, cases, ncase);
+	report_timing(o, cases, ncase);
 	{
 		struct bcase *a1 = find_target(cases, ncase, T_ADMIT_1);
 		struct bcase *ah = find_target(cases, ncase, T_ADMIT_H);
@@ -389,7 +390,7 @@ static struct inst insts[NINST] = {
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
 static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
 
-#define MAX_CASES 48
+#define MAX_CASES 56
 
 /* Fills cases[]; returns how many. */
 static int build_cases(struct bcase *cases, struct infergate *prod)
@@ -470,6 +471,14 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		     bench_tok_read),
 		TOKC("tokens: 1000 bytes amid a JSON body read", T_TOK_MIDDLE, TOK_MIDDLE,
 		     bench_tok_read),
+		TOKC("times: a streamed event read, timed", T_TIME_EVENT, TOK_EVENT, bench_tok_timed),
+		TOKC("times: a stream's first event read", T_TIME_FIRST0, TOK_FIRST, bench_tok_read),
+		TOKC("times: a stream's first event read, timed", T_TIME_FIRST, TOK_FIRST,
+		     bench_tok_timed),
+		TOKC("times: a stream's end read", T_TIME_END0, TOK_END, bench_tok_read),
+		TOKC("times: a stream's end read, timed", T_TIME_END, TOK_END, bench_tok_timed),
+		TOKC("times: a streamed event read for its times alone", T_TIME_ONLY, TOK_EVENT,
+		     bench_times_only),
 #undef TOKC
 		/* The `request` unit (setup_request()). Each port's connection has
 		 * its entry in http_conns, put in before every run. */

@@ -56,6 +56,13 @@ enum target {
 	T_TOK_USAGE,  /* a stream's usage event read */
 	T_TOK_TAIL,   /* a JSON body's end read */
 	T_TOK_MIDDLE, /* a JSON body's middle */
+	/* response times (issue 15): the same segments timed */
+	T_TIME_EVENT,  /* a streamed event, timed */
+	T_TIME_FIRST0, /* a stream's first event, untimed */
+	T_TIME_FIRST,  /* ... timed */
+	T_TIME_END0,   /* a stream's end, untimed */
+	T_TIME_END,    /* ... timed */
+	T_TIME_ONLY,   /* a streamed event on a port timed without a token budget */
 };
 
 struct bcase {

@@ -11,6 +11,8 @@
 
 /* What reading a streamed event may cost above charging its bytes. */
 #define TARGET_EVENT_NS 20.0
+/* What taking the times may cost a response segment (issue 15). */
+#define TARGET_TIMED_NS 20.0
 
 static const char event[] =
 	"data: {\"id\":\"chatcmpl-8f2c41d0\",\"object\":\"chat.completion.chunk\",\"created\":"
@@ -64,6 +66,22 @@ void tok_frames_init(struct tok_frames *tf, int tmpl_fd)
 	tf->len[TOK_USAGE] = make_frame_payload(tf->f[TOK_USAGE], 8000, TOK_PORT_BASE + TOK_USAGE,
 						data, p, (__u32)n);
 	put_tmpl(tmpl_fd, TOK_USAGE, &st);
+	/* the first event of a stream whose head went out: its first token */
+	st.tflags = IG_RT_BEGUN;
+	n = snprintf(p, sizeof(p), "%zx\r\n%s\r\n", sizeof(event) - 1, event);
+	tf->len[TOK_FIRST] = make_frame_payload(tf->f[TOK_FIRST], 8000, TOK_PORT_BASE + TOK_FIRST,
+						data, p, (__u32)n);
+	put_tmpl(tmpl_fd, TOK_FIRST, &st);
+	/* its last chunks: [DONE] and the last-chunk line, its end */
+	st.tflags = IG_RT_BEGUN | IG_RT_FIRST;
+	n = snprintf(p, sizeof(p), "e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n");
+	tf->len[TOK_END] = make_frame_payload(tf->f[TOK_END], 8000, TOK_PORT_BASE + TOK_END,
+					      data, p, (__u32)n);
+	put_tmpl(tmpl_fd, TOK_END, &st);
+	memset(&st, 0, sizeof(st));
+	st.phase = IG_RP_SIZE;
+	st.kind = IG_RK_SSE;
+	st.next_seq = FRAME_SEQ;
 
 	/* a JSON body's last 1000 bytes, and 1000 far from its end */
 	memset(&st, 0, sizeof(st));
@@ -130,4 +148,37 @@ void report_tokens(FILE *o, struct bcase *cases, int ncase)
 		   "path (bpf_sk_storage_get, a test run has no socket).\n",
 		by->above, (unsigned)(sizeof(event) - 1), d_ev, us->med - by->med, IG_RESP_TAIL,
 		tl->med - by->med, md->med - by->med);
+}
+
+void report_timing(FILE *o, struct bcase *cases, int ncase)
+{
+	static const struct {
+		enum target untimed, timed;
+		const char *what;
+	} rows[] = {
+		{ T_TOK_EVENT, T_TIME_EVENT, "a streamed event (no time taken)" },
+		{ T_TIME_FIRST0, T_TIME_FIRST, "a stream's first event (time to first token)" },
+		{ T_TIME_END0, T_TIME_END, "a stream's end (duration, slow call)" },
+	};
+
+	struct bcase *only = find_target(cases, ncase, T_TIME_ONLY);
+
+	fprintf(o, "\n| target | measured | limit | result |\n|---|---:|---:|---|\n");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct bcase *u = find_target(cases, ncase, rows[i].untimed);
+		struct bcase *t = find_target(cases, ncase, rows[i].timed);
+		double d = t->med - u->med;
+
+		fprintf(o, "| response times: %s, timed above untimed | %+.1f ns | %.0f ns | %s |\n",
+			rows[i].what, d, TARGET_TIMED_NS,
+			target_word(case_ok(t) && case_ok(u) && d <= TARGET_TIMED_NS));
+	}
+	fprintf(o, "\nResponse times: the same reply segment read with the times taken "
+		   "(bench_tok_timed: jiffies, and the histograms where the segment begins, "
+		   "first-tokens or ends a response) against read without them. Not in these rows: "
+		   "the three loads of the socket's stamps (a test run has no socket). A port timed "
+		   "without a token budget (a `request` port) reads its replies for their framing "
+		   "alone: a streamed event's segment %.1f ns above bare (a token port's: %.1f ns), "
+		   "plus the socket storage lookup of the real path.\n", only->above,
+		find_target(cases, ncase, T_TIME_EVENT)->above);
 }

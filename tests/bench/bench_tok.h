@@ -19,6 +19,8 @@ enum tok_case {
 	TOK_USAGE,  /* a stream's usage event: read to its numbers */
 	TOK_TAIL,   /* the last 1000 bytes of a JSON body, usage inside */
 	TOK_MIDDLE, /* 1000 bytes in the middle of a JSON body: skipped */
+	TOK_FIRST,  /* a stream's first event: its time to first token */
+	TOK_END,    /* a stream's last chunks: [DONE] and the end, its duration */
 	TOK_CASES,
 };
 
@@ -37,5 +39,7 @@ void tok_check(const struct tok_frames *tf, int read_fd, int tokens_fd);
 struct bcase;
 /* The token rows of the targets table and what they mean. */
 void report_tokens(FILE *o, struct bcase *cases, int ncase);
+/* The response times' rows (issue 15): timed against untimed reading. */
+void report_timing(FILE *o, struct bcase *cases, int ncase);
 
 #endif /* IG_BENCH_TOK_H */

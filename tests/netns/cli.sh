@@ -207,7 +207,7 @@ t_token_count_cli() {
 	ig_make_pair
 	ig_attach >/dev/null
 	ig limit 8000 --rate 5/s --tokens-per-min 600 --token-count events >/dev/null
-	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5)) "flags: HIER|TOKENS|events"
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5 | 128)) "flags: HIER|TOKENS|events|TIMED"
 	ig_assert_eq "$(ig_json 'port(8000)["levels"]["token_count"]')" events "status --json"
 	ig_assert_eq "$(ig_json 'port(8000)["token_rules"]')" "$ZERO_RULES" "token_rules in status --json"
 	ig status | grep "8000/tcp levels: tokens 600/min at 4 B/token (0 clients, 0 in debt), counted by events;" >/dev/null ||
@@ -215,17 +215,17 @@ t_token_count_cli() {
 	ig status | grep "8000/tcp tokens by rule: usage 0 responses 0 tokens; events 0 responses 0 tokens; bytes 0 responses 0 tokens" >/dev/null ||
 		ig_fail "status table: $(ig status)"
 	ig limit 8000 --rate 5/s --tokens-per-min 600 --token-count bytes --dry-run >/dev/null
-	ig_assert_eq "$(policy_flags 8000)" $((1 | 2 | 8 | 2 << 5)) "flags: dry run, bytes"
+	ig_assert_eq "$(policy_flags 8000)" $((1 | 2 | 8 | 2 << 5 | 128)) "flags: dry run, bytes"
 	ig_assert_eq "$(ig_json 'port(8000)["levels"]["token_count"]')" bytes "bytes"
 	# as --dry-run, an option not given is its default again
 	ig limit 8000 --rate 5/s --tokens-per-min 600 >/dev/null
-	ig_assert_eq "$(policy_flags 8000)" $((2 | 8)) "flags: usage (0) again"
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 128)) "flags: usage (0) again"
 	ig_assert_eq "$(ig_json 'port(8000)["levels"]["token_count"]')" usage "usage by default"
 	# a tier coming and going recomputes the level flags: the rule stays
 	ig limit 8000 --rate 5/s --tokens-per-min 600 --token-count events >/dev/null
 	ig tier add 198.18.200.0/24 deny >/dev/null
 	ig tier del 198.18.200.0/24 >/dev/null
-	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5)) "rule kept across the tiers' flag refresh"
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5 | 128)) "rule kept across the tiers' flag refresh"
 	# a port without a token budget has no rule to show
 	ig limit 8001 --rate 5/s >/dev/null
 	ig status | grep "8001/tcp tokens by rule" >/dev/null && ig_fail "8001 has no token budget: $(ig status)"
@@ -292,7 +292,7 @@ t_token_count_agent_metrics() {
 	rate = 5/s
 	CONF
 	ig_start_agent
-	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5)) "flags from the config"
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 1 << 5 | 128)) "flags from the config"
 	scrape >"$IG_TMP/metrics.txt"
 	if command -v promtool >/dev/null; then
 		promtool check metrics <"$IG_TMP/metrics.txt" || ig_fail "promtool check metrics failed"
@@ -307,7 +307,7 @@ t_token_count_agent_metrics() {
 	sed -i 's/^token_count = events/token_count = bytes/' "$IG_TMP/agent.conf"
 	kill -HUP "$IG_AGENT_PID"
 	ig_wait_for 5 "the reload to apply token_count = bytes" token_count_is bytes
-	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 2 << 5)) "flags after the reload"
+	ig_assert_eq "$(policy_flags 8000)" $((2 | 8 | 2 << 5 | 128)) "flags after the reload"
 	grep -q "reload: 8000/tcp .*tokens counted by bytes" "$IG_TMP/agent.log" ||
 		ig_fail "reload log: $(grep reload: "$IG_TMP/agent.log")"
 }

@@ -114,6 +114,27 @@ t_metrics() {
 		"$IG_TMP/top.txt" || ig_fail "top shows no times: $(cat "$IG_TMP/top.txt")"
 }
 
+# The agent's config: $PORT a request port whose breaker (fallback 8001)
+# trips at 50 % of calls of 1 s or more, over WINDOW, from 4 calls.
+slow_conf() { # WINDOW
+	cat >"$IG_TMP/agent.conf" <<-CONF
+	[agent]
+	interface = $VS
+	tick = 50ms
+	[port $PORT]
+	rate = 1000/s
+	burst = 1000
+	unit = request
+	action = reject
+	fallback = 8001
+	slow_call_duration = 1s
+	slow_call_rate = 50
+	window = $1
+	min_requests = 4
+	failure_rate = 100
+	CONF
+}
+
 state() { ig breaker "$PORT" --json | "$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)["effective"])'; }
 
 # Resilience4j's slow-call rule, end to end: a backend that answered in 50 ms
@@ -128,22 +149,7 @@ t_slow_breaker() {
 		>"$IG_TMP/fallback.log" 2>&1 &
 	IG_PIDS+=("$!")
 	ig_wait_for 5 "the fallback on 8001" ig_listening -Hltn 8001
-	cat >"$IG_TMP/agent.conf" <<-CONF
-	[agent]
-	interface = $VS
-	tick = 50ms
-	[port $PORT]
-	rate = 1000/s
-	burst = 1000
-	unit = request
-	action = reject
-	fallback = 8001
-	slow_call_duration = 1s
-	slow_call_rate = 50
-	window = 5s
-	min_requests = 4
-	failure_rate = 100
-	CONF
+	slow_conf 5s
 	ig_start_agent
 	sdk --base-url "http://$S4:$PORT/v1" --calls 10 --concurrency 2 --max-retries 0
 	ig_assert_eq "$(sj '["ok"]')" 10 "fast calls answered"
@@ -182,21 +188,7 @@ is_open() { [ "$(state)" = open ]; }
 t_slow_reader() {
 	local d
 	backend
-	cat >"$IG_TMP/agent.conf" <<-CONF
-	[agent]
-	interface = $VS
-	tick = 50ms
-	[port $PORT]
-	rate = 1000/s
-	burst = 1000
-	unit = request
-	action = reject
-	fallback = 8001
-	slow_call_duration = 1s
-	slow_call_rate = 50
-	window = 10s
-	min_requests = 4
-	CONF
+	slow_conf 10s
 	ig_start_agent
 	ig_cli "$IG_PY" - "$S4" "$PORT" <<'PYEOF' || ig_fail "slow reader failed"
 import socket, sys, time

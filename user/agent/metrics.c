@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stddef.h>
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,18 +150,28 @@ static void render_histogram(FILE *o, const char *name, const struct ig_port_row
 /* Response times of the timed ports, measured by the kernel (issue 15). */
 static void render_timing(FILE *o, const struct ig_port_row *rows, int n)
 {
-	head(o, "infergate_time_to_first_token_seconds", "histogram",
-	     "From a request's arrival to its response's first event (streams) or first byte, measured in the kernel (1/HZ resolution).");
-	for (int k = 0; k < n; k++)
-		if (rows[k].pol.flags & IG_POL_F_TIMED)
-			render_histogram(o, "infergate_time_to_first_token_seconds", &rows[k],
-					 rows[k].tm.ttft, rows[k].tm.ttft_sum_ns);
-	head(o, "infergate_request_duration_seconds", "histogram",
-	     "From a request's arrival to its response's last byte where the framing says where that is, measured in the kernel.");
-	for (int k = 0; k < n; k++)
-		if (rows[k].pol.flags & IG_POL_F_TIMED)
-			render_histogram(o, "infergate_request_duration_seconds", &rows[k],
-					 rows[k].tm.dur, rows[k].tm.dur_sum_ns);
+	static const struct {
+		const char *name, *help;
+		size_t buckets, sum; /* offsets in struct ig_timing */
+	} h[] = {
+		{ "infergate_time_to_first_token_seconds",
+		  "From a request's arrival to its response's first event (streams) or first byte, measured in the kernel (1/HZ resolution).",
+		  offsetof(struct ig_timing, ttft), offsetof(struct ig_timing, ttft_sum_ns) },
+		{ "infergate_request_duration_seconds",
+		  "From a request's arrival to its response's last byte where the framing says where that is, measured in the kernel.",
+		  offsetof(struct ig_timing, dur), offsetof(struct ig_timing, dur_sum_ns) },
+	};
+
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		head(o, h[i].name, "histogram", h[i].help);
+		for (int k = 0; k < n; k++) {
+			const char *t = (const char *)&rows[k].tm;
+
+			if (rows[k].pol.flags & IG_POL_F_TIMED)
+				render_histogram(o, h[i].name, &rows[k], (const __u64 *)(t + h[i].buckets),
+						 *(const __u64 *)(t + h[i].sum));
+		}
+	}
 	head(o, "infergate_slow_calls_total", "counter",
 	     "Responses of a port with a slow-call breaker rule that took slow_call_duration or more.");
 	for (int k = 0; k < n; k++)
