@@ -39,8 +39,12 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 # shellcheck disable=SC2206 # a list of words
 SCENARIOS=(${IG_STEP_SCENARIOS:-none static engine latency})
 PORT=8000
-SLOTS=4 PREFILL_MS=20 TOKEN_MS=20 MAX_TOKENS=16
-CAP=$(awk -v s=$SLOTS -v p=$PREFILL_MS -v t=$TOKEN_MS -v m=$MAX_TOKENS \
+# the engine's shape (IG_STEP_SLOTS etc. for a bigger one: the scenarios'
+# rates follow its capacity)
+SLOTS=${IG_STEP_SLOTS:-4} PREFILL_MS=${IG_STEP_PREFILL_MS:-20}
+TOKEN_MS=${IG_STEP_TOKEN_MS:-20} MAX_TOKENS=${IG_STEP_MAX_TOKENS:-16}
+export IG_STEP_SHAPE="$SLOTS slots, $PREFILL_MS ms prefill, $MAX_TOKENS tokens x $TOKEN_MS ms"
+CAP=$(awk -v s="$SLOTS" -v p="$PREFILL_MS" -v t="$TOKEN_MS" -v m="$MAX_TOKENS" \
 	'BEGIN { printf "%.4f", s / ((p + m * t) / 1000) }')
 LOW=$(awk -v c="$CAP" 'BEGIN { printf "%.4f", c * 0.5 / 2 }')   # per client
 HIGH=$(awk -v c="$CAP" 'BEGIN { printf "%.4f", c * 3 / 2 }')
@@ -128,8 +132,8 @@ drop_hosts() {
 }
 
 start_engine() {
-	nsenter --net="/run/netns/$S" "$PY" "$LIB/engine.py" "$PORT" --slots $SLOTS --prefill-ms $PREFILL_MS \
-		--token-ms $TOKEN_MS --max-tokens $MAX_TOKENS >"$TMP/engine.log" 2>&1 &
+	nsenter --net="/run/netns/$S" "$PY" "$LIB/engine.py" "$PORT" --slots "$SLOTS" --prefill-ms "$PREFILL_MS" \
+		--token-ms "$TOKEN_MS" --max-tokens "$MAX_TOKENS" >"$TMP/engine.log" 2>&1 &
 	ENGINE_PID=$!
 	PIDS+=("$ENGINE_PID")
 	wait_for 5 listening

@@ -116,10 +116,11 @@ before = phase1.get("none") or min([v for v in phase1.values() if v] or [None])
 
 lines = ["# Step test (issue 15): 0.5x capacity 10 s, 3x 20 s, 0.5x 10 s",
          "",
-         "Engine capacity %.2f requests/s (4 slots, 20 ms prefill, 16 tokens x 20 ms); two "
+         "Engine capacity %.2f requests/s (%s); two "
          "clients, equal demand, streamed completions, %s arrivals. TTFT p99 unloaded "
          "(2 requests/s evenly spaced, nothing in front): %s s; at 0.5x before the step "
-         "(the first 10 s of %s): %s s." % (cap, arrivals, fnum(unloaded),
+         "(the first 10 s of %s): %s s." % (cap, os.environ.get(
+             "IG_STEP_SHAPE", "4 slots, 20 ms prefill, 16 tokens x 20 ms"), arrivals, fnum(unloaded),
                                             "`none`" if "none" in phase1 else "the scenarios, the lowest",
                                             fnum(before)),
          "",
