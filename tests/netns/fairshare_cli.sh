@@ -52,13 +52,13 @@ t_flags_follow_levels_and_tiers() {
 	ig limit 8001 --rate 5/s --max-conns 4 --tokens-per-min 600 >/dev/null
 	ig limit 8002/udp --rate 5/s --dry-run >/dev/null
 	ig_assert_eq "$(policy_flags 8000)" 0 "8000: no level, no tier"
-	ig_assert_eq "$(policy_flags 8001)" $((2 | 4 | 8)) "8001: HIER|CONNS|TOKENS"
+	ig_assert_eq "$(policy_flags 8001)" $((2 | 4 | 8 | 128)) "8001: HIER|CONNS|TOKENS|TIMED"
 	ig_assert_eq "$(policy_flags 8002 1)" 1 "8002/udp: dry run only"
 	# the first prefix switches the hierarchy on everywhere (tiers apply to
 	# every protected port), keeping each port's own flags
 	ig tier add 198.18.200.0/24 deny >/dev/null
 	ig_assert_eq "$(policy_flags 8000)" 2 "8000 with a tier"
-	ig_assert_eq "$(policy_flags 8001)" 14 "8001 with a tier"
+	ig_assert_eq "$(policy_flags 8001)" $((14 | 128)) "8001 with a tier"
 	ig_assert_eq "$(policy_flags 8002 1)" 3 "8002/udp with a tier (dry run kept)"
 	ig tier add fd00:99::/48 allow >/dev/null
 	# a port limited while tiers exist gets the flag at once
