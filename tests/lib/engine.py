@@ -281,10 +281,6 @@ def sleep_until(t):
 class EngineHandler(Handler):
     server_version = "engine-standin/1"
 
-    def error(self, code, message, typ):
-        self.send_json(code, {"error": {"message": message, "type": typ,
-                                        "param": None, "code": None}})
-
     def gone(self):
         """The client closed its connection (a keep-alive client sends
         nothing more while it waits for the answer)."""
@@ -319,12 +315,8 @@ class EngineHandler(Handler):
     def do_POST(self):
         path = self.path.split("?")[0]
         _, body = self.read_body()
-        try:
-            req = json.loads(body or b"{}")
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError as e:
-            self.error(400, "bad JSON body: %s" % e, "invalid_request_error")
+        req = self.json_object(body)
+        if req is None:
             return
         if path == "/admin":
             try:

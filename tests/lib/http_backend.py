@@ -46,6 +46,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return "length", self.rfile.read(n) if n else b""
 
+    def error(self, code, message, typ):
+        """An error as the OpenAI API words it."""
+        self.send_json(code, {"error": {"message": message, "type": typ,
+                                        "param": None, "code": None}})
+
+    def json_object(self, body):
+        """The body as a JSON object, or None after answering 400."""
+        try:
+            req = json.loads(body or b"{}")
+            if not isinstance(req, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            self.error(400, "bad JSON body: %s" % e, "invalid_request_error")
+            return None
+        return req
+
     def send_json(self, code, obj, extra=()):
         data = json.dumps(obj).encode()
         self.send_response(code)

@@ -83,10 +83,6 @@ class OpenAIHandler(Handler):
     def connected(self):
         count("connections")
 
-    def error(self, code, message, typ):
-        self.send_json(code, {"error": {"message": message, "type": typ,
-                                        "param": None, "code": None}})
-
     def do_GET(self):
         path = self.path.split("?")[0]
         if path == "/stats":
@@ -117,12 +113,8 @@ class OpenAIHandler(Handler):
         if path != "/v1/chat/completions":
             self.error(404, "no route %s" % path, "invalid_request_error")
             return
-        try:
-            req = json.loads(body or b"{}")
-            if not isinstance(req, dict):
-                raise ValueError("not an object")
-        except ValueError as e:
-            self.error(400, "bad JSON body: %s" % e, "invalid_request_error")
+        req = self.json_object(body)
+        if req is None:
             return
         n = count("requests", peer_of(self.client_address))
         if args.delay_ms:
