@@ -92,6 +92,30 @@ struct ig_policy {
  * for when each response began, its first token came and it ended (map
  * `timing`). The CLI sets it on every `request` port and token-budget port. */
 #define IG_POL_F_TIMED 0x80
+/*
+ * Who the client of a charge is (issue 16), two bits of the flags (0, all a
+ * policy written before 0.9 has: its source address):
+ * - api-key (a `request` port): the API key a request's headers carry, as a
+ *   seeded hash (pure/apikey.h), when map `keys` holds it; a request without
+ *   one, or with a key `keys` does not hold, is charged to its source
+ *   address at the anonymous rate (`key_policy`): a made-up key buys nothing.
+ * - proxy-source: the client address of the PROXY protocol header the
+ *   connection starts with (from a load balancer in `proxy_from` only).
+ * Both need IG_POL_F_HIER (the charge stage reads the client out of the
+ * request stage's scratch); a policy without it is charged by address.
+ */
+enum ig_key_mode {
+	IG_KEY_SOURCE = 0,
+	IG_KEY_API = 1,
+	IG_KEY_PROXY = 2,
+	IG_KEY_MODE_MAX,
+};
+#define IG_POL_KEY_SHIFT 8
+#define IG_POL_KEY_MASK (3U << IG_POL_KEY_SHIFT)
+#define IG_POL_KEY(flags) (((flags) & IG_POL_KEY_MASK) >> IG_POL_KEY_SHIFT)
+/* api-key: a key `keys` does not hold is a client of its own too (each
+ * made-up key then pays the newcomer budget, if any, and nothing more) */
+#define IG_POL_F_ANY_KEY 0x400
 
 /*
  * The levels of fair share, map `port_limits` (ARRAY[IG_MAX_SLOTS], indexed by
@@ -306,6 +330,75 @@ struct ig_adaptive {
 	__u32 _pad;
 };
 _Static_assert(sizeof(struct ig_adaptive) == 56, "ig_adaptive layout");
+
+/*
+ * API keys (IG_KEY_API): map `keys` (HASH, __u64 hash -> struct ig_key) holds
+ * the keys the operator loaded, by the seeded hash of their text (never the
+ * text). A key's client is IG_KEY_NET + its hash: 100::/64 (RFC 6666, the
+ * discard-only prefix, which no sender has on the wire), so that the address
+ * tables (`sources`, fleet_*) hold it next to addresses without confusing
+ * the two; the prefix level leaves it alone.
+ */
+#define IG_KEY_NAME_LEN 24
+#define IG_MAX_KEYS 65536
+struct ig_key {
+	__u32 tier;  /* a named tier (rates in `tier_policy`), or 0: the port's rate */
+	__u32 flags; /* IG_KEY_F_* */
+	char name[IG_KEY_NAME_LEN]; /* for people and tools; the data path never reads it */
+};
+#define IG_KEY_F_DENY 0x1 /* refused on every api-key port (a revoked key) */
+
+static __inline void ig_key_client(__u8 *addr, __u64 hash)
+{
+	int i;
+
+	addr[0] = 0x01;
+	for (i = 1; i < 8; i++)
+		addr[i] = 0;
+	for (i = 0; i < 8; i++)
+		addr[8 + i] = (__u8)(hash >> (56 - 8 * i));
+}
+
+static __inline int ig_key_is_client(const __u8 *addr)
+{
+	return addr[0] == 0x01 && !addr[1] && !addr[2] && !addr[3] && !addr[4] && !addr[5] &&
+	       !addr[6] && !addr[7];
+}
+
+static __inline __u64 ig_key_of_client(const __u8 *addr)
+{
+	__u64 h = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		h = h << 8 | addr[8 + i];
+	return h;
+}
+
+/* Per port, map `key_policy` (ARRAY by slot): how requests without a (known)
+ * key are charged on an api-key port: to their source address, at the
+ * anonymous rate when IG_KP_F_ANON (a rate of 0 then refuses them all), else
+ * at the port's rate. */
+struct ig_key_policy {
+	__u64 anon_rate;
+	__u64 anon_burst;
+	__u32 flags; /* IG_KP_F_* */
+	__u32 _pad;
+};
+#define IG_KP_F_ANON 0x1
+
+/* proxy-source: map `proxy_from` (LPM_TRIE, struct ig_lpm_key -> __u32, IPv4
+ * IPv4-mapped as in `tiers`): the load balancers whose PROXY headers are
+ * believed; a connection from anywhere else that starts with one is refused.
+ * The client address a header carried, per connection: map `proxy_conns`
+ * (LRU_HASH, struct ig_flow_key with dir IG_DIR_PROXY -> struct ig_proxy_conn). */
+#define IG_MAX_PROXY_FROM 1024
+struct ig_proxy_conn {
+	__u8 client[16]; /* IPv4 as ::ffff:a.b.c.d */
+	__u16 port;      /* the client's port, host byte order */
+	__u8 family;     /* 4 or 6; 0: the header carried none (LOCAL): the LB's own */
+	__u8 _pad[5];
+};
 
 /* max-conns: one entry per counted connection, map `conns` (HASH, key struct
  * ig_flow_key with dir IG_DIR_COUNTED); the count per client in `conn_counts`
@@ -564,6 +657,7 @@ enum ig_flow_dir {
 	IG_DIR_REPLY = 1,  /* key.server_port is the fallback port replies come from */
 	IG_DIR_COUNTED = 2, /* map `conns`: key.server_port is the protected port */
 	IG_DIR_HTTP = 3,    /* map `http_conns`: key.server_port is the protected port */
+	IG_DIR_PROXY = 4,   /* map `proxy_conns`: key.server_port is the protected port */
 };
 
 struct ig_flow_key {
@@ -632,6 +726,9 @@ struct ig_event {
 	__u8 level;      /* enum ig_level, for a refusal by the limiter */
 	__u8 _pad[3];
 };
+/* An event for a request charged to an API key carries the key's client
+ * (ig_key_is_client()) in `source`; one through a PROXY header, the address
+ * it carried. */
 
 #define IG_EVENT_INTERVAL_NS 1000000ULL
 #define IG_EVENTS_BYTES (256 * 1024)
@@ -744,6 +841,10 @@ IG_STATIC_ASSERT(sizeof(struct ig_token_rules) == 16 * IG_TC_MAX, "ig_token_rule
 IG_STATIC_ASSERT((IG_TC_MAX - 1) <= (IG_POL_COUNT_MASK >> IG_POL_COUNT_SHIFT), "rule fits its bits");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 IG_STATIC_ASSERT(sizeof(struct ig_pending) == 16, "ig_pending layout");
+IG_STATIC_ASSERT(sizeof(struct ig_key) == 32, "ig_key layout");
+IG_STATIC_ASSERT(sizeof(struct ig_key_policy) == 24, "ig_key_policy layout");
+IG_STATIC_ASSERT(sizeof(struct ig_proxy_conn) == 24, "ig_proxy_conn layout");
+IG_STATIC_ASSERT((IG_KEY_MODE_MAX - 1) <= (IG_POL_KEY_MASK >> IG_POL_KEY_SHIFT), "mode fits its bits");
 IG_STATIC_ASSERT(sizeof(struct ig_http_conn) == 2 * sizeof(struct ig_http_state) + 16,
 		 "ig_http_conn layout");
 

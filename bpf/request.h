@@ -48,6 +48,7 @@
 struct ig_req_scratch {
 	__u8 buf[IG_HTTP_CHUNK];
 	struct ig_http_state st;
+	struct ig_http_keys keys;
 	__u32 requests;
 	__u32 reply_sum;
 	/* this segment's, for the 429: on h2c the first stream it opens (0 on
@@ -91,7 +92,7 @@ __noinline int ig_req_feed(struct ig_req_scratch *s, __u32 len)
 		return 0;
 	if (len > IG_HTTP_CHUNK)
 		len = IG_HTTP_CHUNK;
-	return (int)ig_http_feed(&s->st, s->buf, len, &s->requests);
+	return (int)ig_http_feed(&s->st, s->buf, len, &s->requests, &s->keys);
 }
 
 /* len (1 .. max, max a power of two) bytes of the frame at off into buf. */

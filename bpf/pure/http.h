@@ -32,6 +32,13 @@
  * Transfer-Encoding: no body (6.3, rule 7). Upgrade: h2c (OWS around it) is
  * the one upgrade let through: what follows it is read at a request start.
  *
+ * API keys, when the caller sets IG_HF_KEYS: the value of an Authorization
+ * (without "Bearer"), X-API-Key or API-Key header line, hashed byte by byte
+ * (pure/apikey.h) as the line goes by, so a key split across segments is
+ * read whole; the line's end hands the hash over (struct ig_http_keys).
+ * Without the flag, such a line is any other line. In h2c the headers are
+ * HPACK-coded and in a frame payload the scanner skips: no key is read.
+ *
  * h2c (RFC 9113 3.4): the 24-byte preface at a request start switches to
  * frames for good. A HEADERS frame on an odd stream id above every one the
  * client opened before starts a request; trailers (a HEADERS frame on an open
@@ -62,6 +69,7 @@
 #define IG_HTTP_H
 
 #include "pure/hdr.h"
+#include "pure/apikey.h"
 
 /* Bytes per ig_http_feed() call; a power of two, so i & IG_HTTP_MASK is a
  * bound the verifier sees without a comparison. */
@@ -85,6 +93,23 @@ _Static_assert(sizeof(struct ig_http_state) == 32, "ig_http_state is half a cach
 
 #define IG_HF_CL 1	/* a Content-Length was read: cl holds it */
 #define IG_HF_CHUNKED 2 /* a Transfer-Encoding was read */
+/* the caller wants API keys (--key api-key): the key headers' names are
+ * matched and their values hashed; kept from request to request */
+#define IG_HF_KEYS 4
+
+/*
+ * API keys (IG_HF_KEYS): the credential of the Authorization, X-API-Key and
+ * API-Key headers the scanner reads, hashed (pure/apikey.h) into `hash`
+ * with `found` set, the last one winning, for the caller to take after
+ * each segment. The caller sets `basis` and `seed` (the instance's).
+ */
+struct ig_http_keys {
+	__u64 basis;
+	__u64 seed;
+	__u64 hash;
+	__u32 found;
+	__u32 _pad;
+};
 
 /*
  * The automaton's states. Opaque is 0 so that a transition the table leaves
@@ -120,12 +145,24 @@ enum ig_http_scan {
 	IG_HS_TRAILER,				/* at the start of a trailer line */
 	IG_HS_TRAILER_CR,
 	IG_HS_H2,				/* H2 + k: k bytes of an h2 frame header read */
-	IG_HS_SKIP_BODY = IG_HS_H2 + 9,		/* the skip states, the last: ig_http_feed() reads none */
+	IG_HS_SKIP_BODY = IG_HS_H2 + 9,		/* the skip states: ig_http_feed() reads none */
 	IG_HS_SKIP_CHUNK,
 	IG_HS_SKIP_H2,
-	IG_HS_ROWS = 128,
+	/* The key headers (IG_HF_KEYS), after the skip states: a connection's
+	 * state in http_conns keeps its meaning across an upgrade. */
+	IG_HS_KA,				/* "a": "authorization" or "api-key" */
+	IG_HS_KU,				/* KU + k: "au" and k letters more */
+	IG_HS_KP = IG_HS_KU + 12,		/* "ap" ... "api-key" */
+	IG_HS_KX = IG_HS_KP + 6,		/* "x" ... "x-api-key" */
+	IG_HS_AUTH_OWS = IG_HS_KX + 9,		/* Authorization's value: before it, */
+	IG_HS_KB,				/* KB + k: k + 1 letters of "bearer", */
+	IG_HS_KB_SP = IG_HS_KB + 5,		/* all of it: a space starts the token */
+	IG_HS_KEY_OWS,				/* before a credential */
+	IG_HS_KEY_VAL,				/* in it */
+	IG_HS_ROWS = 256,
 };
-_Static_assert(IG_HS_SKIP_H2 < IG_HS_ROWS, "every state has a row");
+_Static_assert(IG_HS_KEY_VAL < IG_HS_ROWS, "every state has a row");
+#define IG_HS_IS_SKIP(s) ((__u8)((s) - IG_HS_SKIP_BODY) <= IG_HS_SKIP_H2 - IG_HS_SKIP_BODY)
 
 #define IG_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define IG_H2_HEADERS 1
@@ -155,6 +192,7 @@ enum {
 	/* a b c d e f first: the hex digits are a range */
 	IG_K_a, IG_K_b, IG_K_c, IG_K_d, IG_K_e, IG_K_f, IG_K_g, IG_K_h, IG_K_i,
 	IG_K_l, IG_K_m, IG_K_n, IG_K_o, IG_K_p, IG_K_r, IG_K_s, IG_K_t, IG_K_u,
+	IG_K_k, IG_K_x, IG_K_y, IG_K_z,
 	IG_K_A,		/* the same letters in upper case, in the same order */
 	IG_K_CASE = IG_K_A - IG_K_a,
 	IG_K_N = IG_K_A + IG_K_CASE,
@@ -170,6 +208,8 @@ _Static_assert(IG_K_N <= IG_K_STRIDE, "classes fit a row");
 	 (ch) == 'l' ? IG_K_l : (ch) == 'm' ? IG_K_m : (ch) == 'n' ? IG_K_n :  \
 	 (ch) == 'o' ? IG_K_o : (ch) == 'p' ? IG_K_p : (ch) == 'r' ? IG_K_r :  \
 	 (ch) == 's' ? IG_K_s : (ch) == 't' ? IG_K_t : (ch) == 'u' ? IG_K_u :  \
+	 (ch) == 'k' ? IG_K_k : (ch) == 'x' ? IG_K_x : (ch) == 'y' ? IG_K_y :  \
+	 (ch) == 'z' ? IG_K_z :                                                \
 	 (ch) == '\r' ? IG_K_CR : (ch) == '\n' ? IG_K_LF : (ch) == ' ' ? IG_K_SP : \
 	 (ch) == '-' ? IG_K_DASH : (ch) == ':' ? IG_K_COLON : (ch) == '*' ? IG_K_STAR : \
 	 (ch) == '/' ? IG_K_SLASH : (ch) == '.' ? IG_K_DOT : (ch) == '0' ? IG_K_0 : \
@@ -193,6 +233,10 @@ enum {
 	IG_HA_HDR_END,	/* the header block ends: body? */
 	IG_HA_SIZE_END,	/* a chunk-size line ends: data or trailer? */
 	IG_HA_H2_END,	/* the last byte of an h2 frame header */
+	IG_HA_KGATE,	/* a line may start a key header: only if keys are wanted */
+	IG_HA_KSTART,	/* a credential starts: the hash from its basis */
+	IG_HA_KEY,	/* a byte of it */
+	IG_HA_KEND,	/* its line ends */
 };
 
 /*
@@ -287,13 +331,21 @@ static __always_inline int ig_http_is_h2(const struct ig_http_state *st)
 #define IG_PRE_METHOD(k) IG_UPPERS(IG_E(IG_HS_M1 + (k), IG_HA_COUNT)), \
 			 [IG_K_SP] = IG_E(IG_HS_LINE, IG_HA_COUNT)
 #define IG_H2_BYTE(k, a) IG_ROW(IG_HS_H2 + (k), IG_E(IG_HS_H2 + (k) + 1, a))
+/* in a credential: whitespace passed over, an LF ends it, the rest hashed */
+#define IG_KEY_ROW(st, ...)                                                    \
+	IG_ROW(st, IG_E(IG_HS_KEY_VAL, IG_HA_KEY), IG_OWS(IG_E(IG_HS_KEY_VAL, 0)), \
+	       [IG_K_CR] = IG_E(IG_HS_KEY_VAL, 0), [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_KEND), \
+	       __VA_ARGS__)
+#define IG_KB_NEXT(k, ch)                                                      \
+	IG_KEY_ROW(IG_HS_KB + (k), [IG_KL(ch)] = IG_E(IG_HS_KB + (k) + 1, IG_HA_KEY), \
+		   [IG_KU(ch)] = IG_E(IG_HS_KB + (k) + 1, IG_HA_KEY))
 
 /*
  * One byte c of the stream, in state *s: the transition, and what goes with
  * it. Returns 1 when it enters a skip state (then the caller stops).
  */
 static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u64 *valp,
-					__u32 *np, __u8 c)
+					__u32 *np, struct ig_http_keys *k, __u8 c)
 {
 #ifdef __clang__
 #pragma clang diagnostic push
@@ -311,7 +363,8 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		IG_LETTER('a'), IG_LETTER('b'), IG_LETTER('c'), IG_LETTER('d'), IG_LETTER('e'),
 		IG_LETTER('f'), IG_LETTER('g'), IG_LETTER('h'), IG_LETTER('i'), IG_LETTER('l'),
 		IG_LETTER('m'), IG_LETTER('n'), IG_LETTER('o'), IG_LETTER('p'), IG_LETTER('r'),
-		IG_LETTER('s'), IG_LETTER('t'), IG_LETTER('u'),
+		IG_LETTER('s'), IG_LETTER('t'), IG_LETTER('u'), IG_LETTER('k'), IG_LETTER('x'),
+		IG_LETTER('y'), IG_LETTER('z'),
 #undef IG_LETTER
 	};
 	/* what a row leaves out is 0: opaque */
@@ -333,7 +386,11 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		       [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_HDR_END), IG_OWS(0),
 		       [IG_K_c] = IG_E(IG_HS_CN, 0), [IG_K_c + IG_K_CASE] = IG_E(IG_HS_CN, 0),
 		       [IG_K_t] = IG_E(IG_HS_TN, 0), [IG_K_t + IG_K_CASE] = IG_E(IG_HS_TN, 0),
-		       [IG_K_u] = IG_E(IG_HS_UN, 0), [IG_K_u + IG_K_CASE] = IG_E(IG_HS_UN, 0)),
+		       [IG_K_u] = IG_E(IG_HS_UN, 0), [IG_K_u + IG_K_CASE] = IG_E(IG_HS_UN, 0),
+		       [IG_K_a] = IG_E(IG_HS_KA, IG_HA_KGATE),
+		       [IG_K_a + IG_K_CASE] = IG_E(IG_HS_KA, IG_HA_KGATE),
+		       [IG_K_x] = IG_E(IG_HS_KX, IG_HA_KGATE),
+		       [IG_K_x + IG_K_CASE] = IG_E(IG_HS_KX, IG_HA_KGATE)),
 		IG_ROW(IG_HS_HDR_CR, 0, [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_HDR_END)),
 		IG_NAME_NEXT(IG_HS_CN + 0, 'o'), IG_NAME_NEXT(IG_HS_CN + 1, 'n'),
 		IG_NAME_NEXT(IG_HS_CN + 2, 't'), IG_NAME_NEXT(IG_HS_CN + 3, 'e'),
@@ -397,6 +454,40 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		IG_H2_BYTE(3, IG_HA_H2), IG_H2_BYTE(4, 0), IG_H2_BYTE(5, IG_HA_H2),
 		IG_H2_BYTE(6, IG_HA_H2), IG_H2_BYTE(7, IG_HA_H2),
 		IG_ROW(IG_HS_H2 + 8, IG_E(IG_HS_H2, IG_HA_H2_END)),
+		IG_ROW(IG_HS_KA, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),
+		       [IG_K_u] = IG_E(IG_HS_KU, 0), [IG_K_u + IG_K_CASE] = IG_E(IG_HS_KU, 0),
+		       [IG_K_p] = IG_E(IG_HS_KP, 0), [IG_K_p + IG_K_CASE] = IG_E(IG_HS_KP, 0)),
+		IG_NAME_NEXT(IG_HS_KU + 0, 't'), IG_NAME_NEXT(IG_HS_KU + 1, 'h'),
+		IG_NAME_NEXT(IG_HS_KU + 2, 'o'), IG_NAME_NEXT(IG_HS_KU + 3, 'r'),
+		IG_NAME_NEXT(IG_HS_KU + 4, 'i'), IG_NAME_NEXT(IG_HS_KU + 5, 'z'),
+		IG_NAME_NEXT(IG_HS_KU + 6, 'a'), IG_NAME_NEXT(IG_HS_KU + 7, 't'),
+		IG_NAME_NEXT(IG_HS_KU + 8, 'i'), IG_NAME_NEXT(IG_HS_KU + 9, 'o'),
+		IG_NAME_NEXT(IG_HS_KU + 10, 'n'),
+		IG_ROW(IG_HS_KU + 11, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),
+		       [IG_K_COLON] = IG_E(IG_HS_AUTH_OWS, IG_HA_KSTART)),
+		IG_NAME_NEXT(IG_HS_KP + 0, 'i'), IG_NAME_NEXT(IG_HS_KP + 1, '-'),
+		IG_NAME_NEXT(IG_HS_KP + 2, 'k'), IG_NAME_NEXT(IG_HS_KP + 3, 'e'),
+		IG_NAME_NEXT(IG_HS_KP + 4, 'y'),
+		IG_ROW(IG_HS_KP + 5, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),
+		       [IG_K_COLON] = IG_E(IG_HS_KEY_OWS, IG_HA_KSTART)),
+		IG_NAME_NEXT(IG_HS_KX + 0, '-'), IG_NAME_NEXT(IG_HS_KX + 1, 'a'),
+		IG_NAME_NEXT(IG_HS_KX + 2, 'p'), IG_NAME_NEXT(IG_HS_KX + 3, 'i'),
+		IG_NAME_NEXT(IG_HS_KX + 4, '-'), IG_NAME_NEXT(IG_HS_KX + 5, 'k'),
+		IG_NAME_NEXT(IG_HS_KX + 6, 'e'), IG_NAME_NEXT(IG_HS_KX + 7, 'y'),
+		IG_ROW(IG_HS_KX + 8, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),
+		       [IG_K_COLON] = IG_E(IG_HS_KEY_OWS, IG_HA_KSTART)),
+		/* "Bearer" and the spaces after it are the scheme: the hash
+		 * starts again after them */
+		IG_KEY_ROW(IG_HS_AUTH_OWS, IG_OWS(IG_E(IG_HS_AUTH_OWS, 0)),
+			   [IG_K_CR] = IG_E(IG_HS_AUTH_OWS, 0),
+			   [IG_K_b] = IG_E(IG_HS_KB, IG_HA_KEY),
+			   [IG_K_b + IG_K_CASE] = IG_E(IG_HS_KB, IG_HA_KEY)),
+		IG_KB_NEXT(0, 'e'), IG_KB_NEXT(1, 'a'), IG_KB_NEXT(2, 'r'), IG_KB_NEXT(3, 'e'),
+		IG_KB_NEXT(4, 'r'),
+		IG_KEY_ROW(IG_HS_KB_SP, IG_OWS(IG_E(IG_HS_KEY_OWS, IG_HA_KSTART))),
+		IG_KEY_ROW(IG_HS_KEY_OWS, IG_OWS(IG_E(IG_HS_KEY_OWS, 0)),
+			   [IG_K_CR] = IG_E(IG_HS_KEY_OWS, 0)),
+		IG_KEY_ROW(IG_HS_KEY_VAL),
 	};
 #ifdef __clang__
 #pragma clang diagnostic pop
@@ -459,7 +550,7 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		IG_HTTP_OPAQUE_REG(x);
 		s = (__u8)(IG_HTTP_HDR_END >> (8 * (x & 7)));
 		st->left = st->cl; /* read only in a skip state */
-		st->flags = 0;
+		st->flags &= IG_HF_KEYS;
 		st->cl = 0;
 		break;
 	case IG_HA_SIZE_END:
@@ -467,6 +558,23 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		IG_HTTP_OPAQUE_REG(x);
 		s = (__u8)(IG_HS_TRAILER + x * (IG_HS_SKIP_CHUNK - IG_HS_TRAILER));
 		st->left = val;
+		val = 0;
+		break;
+	case IG_HA_KGATE:
+		/* to the rest of the line when keys are not wanted */
+		x = (st->flags / IG_HF_KEYS) & 1;
+		IG_HTTP_OPAQUE_REG(x);
+		s = (__u8)(IG_HS_LINE + x * (s - IG_HS_LINE));
+		break;
+	case IG_HA_KSTART:
+		val = k->basis;
+		break;
+	case IG_HA_KEY:
+		val = ig_key_step(val, c);
+		break;
+	case IG_HA_KEND:
+		k->hash = ig_key_final(val, k->seed);
+		k->found = 1;
 		val = 0;
 		break;
 	case IG_HA_H2_END:
@@ -489,13 +597,14 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 	}
 	*sp = s;
 	*valp = val;
-	return s >= IG_HS_SKIP_BODY;
+	return IG_HS_IS_SKIP(s);
 }
 
 /*
  * Feed the next len bytes of the stream (len <= IG_HTTP_CHUNK), the first len
  * of buf's IG_HTTP_CHUNK (8-byte aligned). Adds the requests that start in
- * them to *requests. Returns the bytes consumed: all of them, or fewer when a
+ * them to *requests, and the last API key read (IG_HF_KEYS) to *keys.
+ * Returns the bytes consumed: all of them, or fewer when a
  * body, a chunk's data or a frame payload begins (ig_http_skip() passes over
  * it; in a skip state this consumes nothing). Opaque: consumes everything,
  * counts nothing. For BPF, st and buf lie in map values (the verifier must
@@ -504,7 +613,7 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
  * a plain loop of 8 calls does not verify in a million instructions.
  */
 static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *buf, __u32 len,
-					  __u32 *requests)
+					  __u32 *requests, struct ig_http_keys *keys)
 {
 	__u64 val = IG_HTTP_READ(st->val), w;
 	__u32 n = 0, i = 0, end, left, from;
@@ -518,7 +627,7 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 	IG_HTTP_FORGET_LEN(st, len);
 	if (s == IG_HS_OPAQUE)
 		return len;
-	if (s >= IG_HS_SKIP_BODY)
+	if (IG_HS_IS_SKIP(s))
 		return 0;
 	end = len;
 	IG_HTTP_FOR_BLOCKS(i) {
@@ -553,7 +662,7 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 	case j:                                                                \
 		if ((j) >= left)                                               \
 			break;                                                 \
-		if (ig_http_step(st, &s, &val, &n, buf[(i + (j)) & IG_HTTP_MASK])) { \
+		if (ig_http_step(st, &s, &val, &n, keys, buf[(i + (j)) & IG_HTTP_MASK])) { \
 			end = i + (j) + 1;                                     \
 			break;                                                 \
 		}                                                              \
@@ -571,7 +680,7 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 			break;
 		}
 #undef IG_HTTP_STEP
-		if (s >= IG_HS_SKIP_BODY)
+		if (IG_HS_IS_SKIP(s))
 			break;
 		IG_HTTP_FORGET(st, s, val);
 	}

@@ -22,6 +22,7 @@
 
 struct run {
 	struct ig_http_state st;
+	struct ig_http_keys keys;
 	__u32 count;
 	size_t seen; /* bytes skipped or consumed */
 };
@@ -44,7 +45,7 @@ static void run_segment(struct run *r, const unsigned char *seg, size_t n, size_
 		chunk = malloc(len);
 		FZ_CHECK(chunk != NULL);
 		memcpy(chunk, seg + off, len);
-		used = ig_http_feed(&r->st, chunk, len, &r->count);
+		used = ig_http_feed(&r->st, chunk, len, &r->count, &r->keys);
 		free(chunk);
 		FZ_CHECK(used <= len && used > 0);
 		off += used;

@@ -265,6 +265,7 @@ static struct ref ref_parse(const unsigned char *b, size_t n)
 
 struct scan {
 	struct ig_http_state st;
+	struct ig_http_keys keys;
 	__u32 count;
 };
 
@@ -284,7 +285,7 @@ static void scan_segment(struct scan *sc, const unsigned char *seg, size_t n, si
 		len = (__u32)(n - off < max ? n - off : max);
 		memset(buf, 0xa5, sizeof(buf));
 		memcpy(buf, seg + off, len);
-		used = ig_http_feed(&sc->st, buf, len, &sc->count);
+		used = ig_http_feed(&sc->st, buf, len, &sc->count, &sc->keys);
 		ASSERT_LE(used, len, "feed consumes at most what it is given");
 		ASSERT_GT(used, 0, "feed makes progress outside a skip state");
 		off += used;
@@ -701,7 +702,7 @@ IG_TEST(http_caps_lengths)
 	ASSERT_EQ(sc.count, 1, "counted");
 	ASSERT_EQ(sc.st.left, IG_HTTP_BIG, "2^62 to skip");
 	ASSERT_EQ(ig_http_skip(&sc.st, 1ULL << 40), 1ULL << 40, "skipped");
-	ASSERT_EQ(ig_http_feed(&sc.st, (const __u8 *)req, 8, &sc.count), 0, "no feeding a body");
+	ASSERT_EQ(ig_http_feed(&sc.st, (const __u8 *)req, 8, &sc.count, &sc.keys), 0, "no feeding a body");
 	ASSERT_EQ(ref_number((const unsigned char *)"288230376151711743", 18, 10), 288230376151711743ULL,
 		  "2^58 - 1 exact");
 }
