@@ -86,7 +86,7 @@ static __always_inline int ig_reply(void *ctx, enum ig_hook hook, const struct i
 	return err ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT;
 }
 
-IG_STAGE(ig_stage_request, ig_stage_parse, return ig_req_in(ctx, hook, p))
+IG_STAGE(ig_stage_request, ig_stage_parse, return ig_req_in(ctx, hook, p, (__u32)arg & 3))
 IG_STAGE(ig_stage_cookie, ig_stage_parse, return ig_cookie_in(ctx, hook, p))
 
 /* The fast path: IG_OUT(slot, a reason or a request for a stage), see
@@ -134,7 +134,7 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		if (p->ip_len <= (__u32)p->payload_off - p->l3_off &&
 		    !(p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) && !ig_req_teardown_due(pol->slot))
 			return IG_OUT(slot, IG_R_PASS_FREE);
-		res = IG_CALL_STAGE(ig_stage_request, ctx, hook, 0);
+		res = IG_CALL_STAGE(ig_stage_request, ctx, hook, (int)IG_POL_KEY(pol->flags));
 		if ((res & 0xff) != IG_NEED_CHARGE)
 			return IG_OUT(slot, res & 0xff);
 		cost = ((__u32)res >> 8) & 0xff;
@@ -229,8 +229,13 @@ static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
 	struct ig_event ev = {};
 	int reason = arg & 0xff;
 	int reply = ig_reason_verdict((enum ig_reason)reason) == IG_V_TX;
+	__u32 zero = 0;
+	struct ig_client_scratch *cs = bpf_map_lookup_elem(&client_scratch, &zero);
 
 	__builtin_memcpy(ev.source, reply ? p->daddr : p->saddr, 16);
+	/* charged to a key or a PROXY header's client: that is who */
+	if (cs && cs->charged && cs->sport == (reply ? p->dport : p->sport))
+		__builtin_memcpy(ev.source, cs->client, 16);
 	ev.port = reply ? p->sport : p->dport;
 	ev.proto = p->proto;
 	ev.reason = (__u8)reason;

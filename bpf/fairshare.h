@@ -184,25 +184,14 @@ static __always_inline int ig_rst_accepted(void *ctx, struct ig_hier_scratch *s,
 	return ends;
 }
 
-/* The tier of a source: its rate and burst are replaced by the tier's on
- * this port, if the tier has one. IG_R_MAX when nothing decides yet. */
-static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct ig_pkt *p,
-					 __u64 *rate, __u64 *burst)
+/* A named tier's rate and burst on p's port, if it has them there. */
+static __always_inline void ig_tier_rate(__u32 tier, const struct ig_pkt *p, __u64 *rate,
+					 __u64 *burst)
 {
 	struct ig_tier_key tk = {};
 	struct ig_rate *r;
-	struct ig_tier *t;
 
-	s->lpm.prefixlen = 128;
-	__builtin_memcpy(s->lpm.addr, p->saddr, 16);
-	t = bpf_map_lookup_elem(&tiers, &s->lpm);
-	if (!t)
-		return IG_R_MAX;
-	if (t->kind == IG_TIER_ALLOW)
-		return IG_OUT(0, IG_R_PASS_ALLOW);
-	if (t->kind == IG_TIER_DENY)
-		return IG_OUT(IG_L_DENY, IG_R_DROP_DENY);
-	tk.tier = t->id;
+	tk.tier = tier;
 	tk.port = p->dport;
 	tk.proto = p->proto;
 	r = bpf_map_lookup_elem(&tier_policy, &tk);
@@ -210,7 +199,64 @@ static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct
 		*rate = r->rate;
 		*burst = r->burst;
 	}
+}
+
+/* The tier of address addr: its rate and burst are replaced by the tier's on
+ * this port, if the tier has one (and `named`: an API key's rate is its
+ * key's, the address's allow and deny still hold). IG_R_MAX when nothing
+ * decides yet. */
+static __always_inline int ig_tier_apply(struct ig_hier_scratch *s, const struct ig_pkt *p,
+					 const __u8 *addr, int named, __u64 *rate, __u64 *burst)
+{
+	struct ig_tier *t;
+
+	s->lpm.prefixlen = 128;
+	__builtin_memcpy(s->lpm.addr, addr, 16);
+	t = bpf_map_lookup_elem(&tiers, &s->lpm);
+	if (!t)
+		return IG_R_MAX;
+	if (t->kind == IG_TIER_ALLOW)
+		return IG_OUT(0, IG_R_PASS_ALLOW);
+	if (t->kind == IG_TIER_DENY)
+		return IG_OUT(IG_L_DENY, IG_R_DROP_DENY);
+	if (named)
+		ig_tier_rate(t->id, p, rate, burst);
 	return IG_R_MAX;
+}
+
+/*
+ * Who a charge is for (ig_abi.h's enum ig_key_mode): the client the request
+ * stage left for this segment (struct ig_client_scratch), or p's source
+ * address. *keyed when an API key is; on an api-key port a request without
+ * a key the operator loaded (or any key, with IG_POL_F_ANY_KEY) is charged
+ * to its address at the anonymous rate, a revoked key is refused (-1).
+ */
+static __always_inline const __u8 *ig_hier_client(const struct ig_pkt *p,
+						  const struct ig_policy *pol,
+						  struct ig_client_scratch *cs, __u32 *tier,
+						  int *keyed)
+{
+	__u32 mode = IG_POL_KEY(pol->flags);
+	struct ig_key *k;
+
+	*keyed = 0;
+	*tier = 0;
+	if (mode == IG_KEY_SOURCE || !cs || cs->seq != p->seq || cs->sport != p->sport)
+		return p->saddr;
+	if (mode == IG_KEY_API && cs->kind == IG_CK_KEY) {
+		k = bpf_map_lookup_elem(&keys, &cs->hash);
+		if (k && (k->flags & IG_KEY_F_DENY))
+			return 0;
+		if (!k && !(pol->flags & IG_POL_F_ANY_KEY))
+			return p->saddr;
+		*keyed = 1;
+		*tier = k ? k->tier : 0;
+		ig_key_client(cs->client, cs->hash);
+		return cs->client;
+	}
+	if (mode == IG_KEY_PROXY && cs->kind == IG_CK_PROXY)
+		return cs->client;
+	return p->saddr;
 }
 
 /* A refusal at `level`: what the levels below were charged goes back. */
@@ -231,8 +277,11 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	struct ig_limits *lim;
 	struct ig_refund rf[IG_RF_MAX];
 	struct ig_policy *pol;
+	struct ig_client_scratch *cs;
 	__u64 rate, burst, h, ident;
-	int res;
+	const __u8 *who;
+	__u32 zero = 0, tier;
+	int res, keyed;
 
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
 	if (!s || !pol || !pol->slot)
@@ -246,23 +295,47 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 
 	rate = pol->rate;
 	burst = pol->burst;
-	res = ig_tier_apply(s, p, &rate, &burst);
+	cs = bpf_map_lookup_elem(&client_scratch, &zero);
+	who = ig_hier_client(p, pol, cs, &tier, &keyed);
+	if (!who)
+		return IG_OUT(IG_L_DENY, IG_R_DROP_DENY);
+	/* the address's tier: a PROXY header's client's, else the packet's */
+	res = ig_tier_apply(s, p, keyed ? p->saddr : who, !keyed, &rate, &burst);
 	if (res != IG_R_MAX)
 		return res;
+	if (keyed && tier)
+		ig_tier_rate(tier, p, &rate, &burst);
+	if (!keyed && IG_POL_KEY(pol->flags) == IG_KEY_API) {
+		struct ig_key_policy *kp = bpf_map_lookup_elem(&key_policy, &slot);
+
+		if (kp && (kp->flags & IG_KP_F_ANON)) {
+			rate = kp->anon_rate;
+			burst = kp->anon_burst;
+		}
+	}
+	if (cs && IG_POL_KEY(pol->flags) != IG_KEY_SOURCE && cs->seq == p->seq &&
+	    cs->sport == p->sport) {
+		/* for the 429's Retry-After and the drop event */
+		if (who == p->saddr)
+			__builtin_memcpy(cs->client, p->saddr, 16);
+		cs->rate = rate;
+		cs->burst = burst;
+		cs->charged = 1;
+	}
 
 	/* blocked by the fleet: nothing is charged, so a blocked source's local
 	 * buckets are full when the block ends */
 	if (pol->flags & IG_POL_F_FLEET) {
 		__u64 *until;
 
-		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+		ig_client_key_make(&s->client, who, p->dport, p->proto);
 		until = bpf_map_lookup_elem(&fleet_block, &s->client);
 		if (until && *until > now)
 			return IG_OUT(IG_L_FLEET, IG_NEED_REFUSE);
 	}
 
 	/* the source; a source without state first pays the newcomer budget */
-	set = ig_source_set_of(p->saddr, p->dport, p->proto, &ident);
+	set = ig_source_set_of(who, p->dport, p->proto, &ident);
 	if (!set)
 		return IG_OUT(0, IG_R_DROP_CONTENDED);
 	res = ig_source_charge_rf(set, ident, now, cost, rate, burst,
@@ -283,12 +356,15 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	if (res != IG_CHARGE_OK)
 		return ig_refuse(rf, IG_L_SOURCE);
 
-	if (lim->prefix_rate) {
-		__u32 len = p->ipv6 ? (lim->prefix_v6 ? lim->prefix_v6 : IG_DEFAULT_PREFIX_V6)
+	/* a key has no prefix: its client's bits are a hash */
+	if (lim->prefix_rate && !keyed) {
+		/* the client's family: a PROXY header's may not be the packet's */
+		int v6 = who[10] != 0xff || who[11] != 0xff || who[0] | who[8] | who[9];
+		__u32 len = v6 ? (lim->prefix_v6 ? lim->prefix_v6 : IG_DEFAULT_PREFIX_V6)
 				    : 96 + (lim->prefix_v4 ? lim->prefix_v4 : IG_DEFAULT_PREFIX_V4);
 		__u8 *pfx = s->lpm.addr; /* the trie is done with it */
 
-		ig_prefix_of(p->saddr, len, pfx);
+		ig_prefix_of(who, len, pfx);
 		/* the length goes into the hash: a /24 and a /16 are two prefixes */
 		h = ig_source_hash(pfx, p->dport, p->proto, ig_cfg.hash_seed ^ ((__u64)len << 56));
 		ident = ig_source_ident(h, p->dport, p->proto);
@@ -329,7 +405,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	if (pol->flags & IG_POL_F_FLEET) {
 		__u64 *n, zero = 0;
 
-		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+		ig_client_key_make(&s->client, who, p->dport, p->proto);
 		n = bpf_map_lookup_elem(&fleet_counts, &s->client);
 		if (!n) {
 			bpf_map_update_elem(&fleet_counts, &s->client, &zero, BPF_NOEXIST);

@@ -159,6 +159,41 @@ struct {
 	__type(value, struct ig_tier);
 } tiers SEC(".maps");
 
+/* API keys the operator loaded, by their seeded hash (struct ig_key). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IG_MAX_KEYS);
+	__type(key, __u64);
+	__type(value, struct ig_key);
+} keys SEC(".maps");
+
+/* How an api-key port charges requests without a known key, by slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_key_policy);
+} key_policy SEC(".maps");
+
+/* The load balancers whose PROXY headers are believed (proxy-source). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, IG_MAX_PROXY_FROM);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ig_lpm_key);
+	__type(value, __u32);
+} proxy_from SEC(".maps");
+
+/* The client a PROXY header named, per connection. An LRU like http_conns:
+ * a connection pushed out is charged to its load balancer's address, which
+ * limits more, never less. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IG_DEFAULT_HTTP_CONNS);
+	__type(key, struct ig_flow_key);
+	__type(value, struct ig_proxy_conn);
+} proxy_conns SEC(".maps");
+
 /* Names of the named tiers, by id: for bpftool and status only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -292,6 +327,37 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ig_steer_scratch);
 } steer_scratch SEC(".maps");
+
+/*
+ * Who the request stage found a segment's requests to be for (an API key, the
+ * client of a PROXY header), for the charge stage, the 429 and the event that
+ * follow in the same run of the program. Stamped with the segment (its
+ * sequence number and client port): a stage that finds another stamp reads
+ * the packet's own source address. Not pinned.
+ */
+enum ig_client_kind {
+	IG_CK_ADDR = 0,	 /* the packet's source address */
+	IG_CK_KEY = 1,	 /* an API key's hash, in `hash` */
+	IG_CK_PROXY = 2, /* the address a PROXY header carried, in `client` */
+};
+
+struct ig_client_scratch {
+	__u8 client[16]; /* who was charged (the charge stage's) */
+	__u64 hash;
+	__u64 rate;	 /* the rate and burst it was charged at (for Retry-After) */
+	__u64 burst;
+	__u32 seq;
+	__u16 sport;
+	__u8 kind;	 /* enum ig_client_kind */
+	__u8 charged;	 /* client, rate and burst are the charge stage's */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_client_scratch);
+} client_scratch SEC(".maps");
 
 /* The same for the fair-share stage's keys (fairshare.h). (Its refunds hold
  * pointers, which only the stack can: spilled to a map they would become

@@ -26,6 +26,7 @@
 #include "pure/hdr.h"
 #include "pure/parse.h"
 #include "pure/steer.h"
+#include "pure/apikey.h"
 #include "pure/http.h"
 #include "pure/http_reply.h"
 #include "pure/sources.h"
@@ -275,6 +276,26 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 	return ig_put_rst(ctx, hook, l3, q, &sg);
 }
 
+/* Who the segment's requests are for, for the stages after this one (struct
+ * ig_client_scratch): on an api-key port the last key its headers carried. */
+static __always_inline void ig_req_client(const struct ig_pkt *p, const struct ig_req_scratch *s,
+					  __u32 mode)
+{
+	__u32 zero = 0;
+	struct ig_client_scratch *cs = bpf_map_lookup_elem(&client_scratch, &zero);
+
+	if (!cs)
+		return;
+	cs->seq = p->seq;
+	cs->sport = p->sport;
+	cs->charged = 0;
+	cs->kind = IG_CK_ADDR;
+	if (mode == IG_KEY_API && s->keys.found) {
+		cs->kind = IG_CK_KEY;
+		cs->hash = s->keys.hash;
+	}
+}
+
 static __always_inline __u32 ig_req_payload_len(const struct ig_pkt *p)
 {
 	__u32 hdrs = (__u32)p->payload_off - p->l3_off;
@@ -287,8 +308,10 @@ static __always_inline __u32 ig_req_payload_len(const struct ig_pkt *p)
  * when it costs nothing (or is refused here), else IG_OUT(n, IG_NEED_CHARGE):
  * charge n units (the requests it starts; 1 for a data segment of a stream
  * that is not HTTP). The state is advanced already; see ig_req_refused().
+ * mode: the port's enum ig_key_mode.
  */
-static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+				     __u32 mode)
 {
 	struct ig_req_scratch *s = ig_req_scratch();
 	__u32 plen = ig_req_payload_len(p), seq = p->seq, next, n;
@@ -353,6 +376,15 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 
 	s->st = c->scan;
 	s->st.first = 0;
+	/* keys are read on an api-key port only: elsewhere their lines are
+	 * passed over like any other (a port's mode may change mid-connection) */
+	s->st.flags &= ~IG_HF_KEYS;
+	if (mode == IG_KEY_API) {
+		s->st.flags |= IG_HF_KEYS;
+		s->keys.seed = ig_cfg.hash_seed;
+		s->keys.basis = ig_key_basis(ig_cfg.hash_seed);
+	}
+	s->keys.found = 0;
 	s->requests = 0;
 	s->body = 0;
 	err = ig_req_scan(ctx, hook, s, p->payload_off + (__u32)(-ahead), p->payload_off + plen);
@@ -372,6 +404,8 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 		return IG_R_PASS_FREE;
 	if (n > 0xff)
 		n = 0xff;
+	if (mode != IG_KEY_SOURCE)
+		ig_req_client(p, s, mode);
 	return IG_OUT(n, IG_NEED_CHARGE);
 }
 
@@ -456,10 +490,12 @@ static __always_inline __u64 ig_req_token_wait(struct ig_req_scratch *s, const s
 static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct ig_pkt *p,
 					 __u64 now, int level)
 {
-	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
+	__u32 idx = IG_PORT_INDEX(p->proto, p->dport), zero = 0;
 	struct ig_policy *pol = bpf_map_lookup_elem(&port_policy, &idx);
+	struct ig_client_scratch *cs = bpf_map_lookup_elem(&client_scratch, &zero);
+	const __u8 *who = p->saddr;
+	__u64 ident, spacing, wait = 0, rate, burst;
 	struct ig_source_set *set;
-	__u64 ident, spacing, wait = 0;
 	int i;
 
 	s->rl_tokens = 0;
@@ -475,10 +511,21 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 			return wait;
 		}
 	}
-	if (!pol || !pol->rate)
+	if (!pol)
 		return IG_NSEC_PER_SEC;
-	spacing = IG_NSEC_PER_SEC / pol->rate;
-	set = ig_source_set_of(p->saddr, p->dport, p->proto, &ident);
+	rate = pol->rate;
+	burst = pol->burst;
+	/* charged to a key (or a PROXY header's client): its bucket, its rate */
+	if (cs && cs->charged && cs->seq == p->seq && cs->sport == p->sport) {
+		who = cs->client;
+		rate = cs->rate;
+		burst = cs->burst;
+		s->rl_limit = rate * 60;
+	}
+	if (!rate)
+		return IG_NSEC_PER_SEC;
+	spacing = IG_NSEC_PER_SEC / rate;
+	set = ig_source_set_of(who, p->dport, p->proto, &ident);
 	if (set) {
 #pragma unroll
 		for (i = 0; i < IG_WAYS; i++) {
@@ -486,7 +533,7 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 
 			if (*ig_way_ident(&set->way[i]) != ident)
 				continue;
-			room = pol->burst > 1 ? (pol->burst - 1) * spacing : 0;
+			room = burst > 1 ? (burst - 1) * spacing : 0;
 			if (tat > now + room)
 				wait = tat - now - room;
 		}

@@ -10,6 +10,8 @@
  *   - every call consumes at most what it is given and, outside a skip state,
  *     something; what is skipped and consumed adds up to the stream;
  *   - never more requests than bytes (a request is at least one byte);
+ *   - with API keys read (IG_HF_KEYS), the same count and framing, and the
+ *     same key whole or cut;
  *   - the 429 for any wait has its fixed length, a Content-Length that is
  *     its body, and waits rounded up to at least 1.
  * Input: a chunk size, a count of cuts, the cuts (16 bits each), a wait
@@ -54,11 +56,16 @@ static void run_segment(struct run *r, const unsigned char *seg, size_t n, size_
 }
 
 static void run_stream(struct run *r, const unsigned char *s, size_t n, const size_t *cuts,
-		       int ncuts, size_t max)
+		       int ncuts, size_t max, int keys)
 {
 	size_t from = 0;
 
 	memset(r, 0, sizeof(*r));
+	if (keys) {
+		r->st.flags = IG_HF_KEYS;
+		r->keys.seed = 0x5eed;
+		r->keys.basis = ig_key_basis(0x5eed);
+	}
 	for (int i = 0; i <= ncuts; i++) {
 		size_t to = i < ncuts ? cuts[i] : n;
 
@@ -150,9 +157,22 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			cuts[j] = cuts[j - 1];
 			cuts[j - 1] = t;
 		}
-	run_stream(&whole, in.p, in.n, NULL, 0, IG_HTTP_CHUNK);
-	run_stream(&split, in.p, in.n, cuts, ncuts, max);
+	run_stream(&whole, in.p, in.n, NULL, 0, IG_HTTP_CHUNK, 0);
+	run_stream(&split, in.p, in.n, cuts, ncuts, max, 0);
 	FZ_CHECK(split.count == whole.count);
 	FZ_CHECK(ig_http_opaque(&split.st) == ig_http_opaque(&whole.st));
+	/* API keys (IG_HF_KEYS): reading them frames and counts nothing
+	 * differently, and a key cut anywhere is read the same */
+	run_stream(&split, in.p, in.n, cuts, ncuts, max, 1);
+	FZ_CHECK(split.count == whole.count);
+	FZ_CHECK(ig_http_opaque(&split.st) == ig_http_opaque(&whole.st));
+	FZ_CHECK(split.st.left == whole.st.left && split.st.cl == whole.st.cl);
+	{
+		struct run keyed;
+
+		run_stream(&keyed, in.p, in.n, NULL, 0, IG_HTTP_CHUNK, 1);
+		FZ_CHECK(keyed.keys.found == split.keys.found);
+		FZ_CHECK(!keyed.keys.found || keyed.keys.hash == split.keys.hash);
+	}
 	return 0;
 }

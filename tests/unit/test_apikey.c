@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * API keys read by the request scanner (bpf/pure/http.h with IG_HF_KEYS)
+ * against the hash user space computes over a key's text (pure/apikey.h):
+ * each header form, split at every position, and the property the data path
+ * relies on most: reading keys never changes what is framed and counted.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "pure/http.h"
+#include "harness.h"
+
+#define SEED 0x0123456789abcdefULL
+
+struct kscan {
+	struct ig_http_state st;
+	struct ig_http_keys keys;
+	__u32 count;
+};
+
+static void kscan_init(struct kscan *k, int want)
+{
+	memset(k, 0, sizeof(*k));
+	k->st.flags = want ? IG_HF_KEYS : 0;
+	k->keys.seed = SEED;
+	k->keys.basis = ig_key_basis(SEED);
+}
+
+/* One segment, as the data path feeds it (max bytes a call). */
+static void kscan_seg(struct kscan *k, const char *seg, size_t n, size_t max)
+{
+	static __u8 buf[IG_HTTP_CHUNK] __attribute__((aligned(8)));
+	size_t off = 0;
+
+	while (off < n) {
+		__u32 len;
+
+		off += ig_http_skip(&k->st, n - off);
+		if (off == n)
+			break;
+		len = (__u32)(n - off < max ? n - off : max);
+		memset(buf, 0x5a, sizeof(buf));
+		memcpy(buf, seg + off, len);
+		off += ig_http_feed(&k->st, buf, len, &k->count, &k->keys);
+	}
+}
+
+static __u64 key_of(const char *text)
+{
+	return ig_key_hash(SEED, text, strlen(text));
+}
+
+IG_TEST(apikey_each_header_form_gives_the_key_text_hash)
+{
+	static const struct {
+		const char *req, *key;
+	} cases[] = {
+		{ "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-one\r\n"
+		  "Content-Length: 2\r\n\r\n{}", "sk-one" },
+		{ "GET / HTTP/1.1\r\nauthorization:bearer   sk-one \r\n\r\n", "sk-one" },
+		{ "GET / HTTP/1.1\r\nAUTHORIZATION: BEARER sk-one\n\n", "sk-one" },
+		{ "GET / HTTP/1.1\r\nx-api-key: sk-one\r\n\r\n", "sk-one" },
+		{ "GET / HTTP/1.1\r\nX-Api-Key:sk-one\r\n\r\n", "sk-one" },
+		{ "GET / HTTP/1.1\r\napi-key: \tsk-one\t\r\n\r\n", "sk-one" },
+		/* another scheme: the value whole, without its whitespace */
+		{ "GET / HTTP/1.1\r\nAuthorization: Basic dXNlcjpwdw==\r\n\r\n", "BasicdXNlcjpwdw==" },
+		{ "GET / HTTP/1.1\r\nAuthorization: Bearerx\r\n\r\n", "Bearerx" },
+		{ "GET / HTTP/1.1\r\nAuthorization: Bear sk\r\n\r\n", "Bearsk" },
+		/* the last wins */
+		{ "GET / HTTP/1.1\r\nx-api-key: first\r\nAuthorization: Bearer second\r\n\r\n", "second" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].req);
+
+		for (size_t cut = 0; cut <= n; cut++) {
+			struct kscan k;
+
+			kscan_init(&k, 1);
+			kscan_seg(&k, cases[i].req, cut, IG_HTTP_CHUNK);
+			kscan_seg(&k, cases[i].req + cut, n - cut, 1 + cut % 7);
+			ASSERT_EQ(k.count, 1, cases[i].req);
+			ASSERT_FALSE(ig_http_opaque(&k.st), cases[i].req);
+			ASSERT_EQ(k.keys.found, 1, cases[i].req);
+			ASSERT_EQ(k.keys.hash, key_of(cases[i].key), cases[i].req);
+		}
+	}
+}
+
+IG_TEST(apikey_lines_that_are_not_keys)
+{
+	static const char *const reqs[] = {
+		"GET / HTTP/1.1\r\nAccept: */*\r\nAuthorisation: Bearer x\r\n\r\n",
+		"GET / HTTP/1.1\r\nx-api-keys: x\r\napi-key-id: x\r\nauthorization-x: y\r\n\r\n",
+		"GET / HTTP/1.1\r\nX-Authorization: Bearer x\r\nMy-Api-Key: x\r\n\r\n",
+		/* in a body: never read */
+		"POST / HTTP/1.1\r\nContent-Length: 24\r\n\r\nAuthorization: Bearer x\n",
+	};
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		struct kscan k;
+
+		kscan_init(&k, 1);
+		kscan_seg(&k, reqs[i], strlen(reqs[i]), IG_HTTP_CHUNK);
+		ASSERT_EQ(k.count, 1, reqs[i]);
+		ASSERT_EQ(k.keys.found, 0, reqs[i]);
+	}
+}
+
+IG_TEST(apikey_not_read_unless_asked)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nAuthorization: Bearer sk\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+	struct kscan k;
+
+	kscan_init(&k, 0);
+	kscan_seg(&k, req, sizeof(req) - 1, IG_HTTP_CHUNK);
+	ASSERT_EQ(k.count, 2, "both requests");
+	ASSERT_EQ(k.keys.found, 0, "no key read");
+	kscan_init(&k, 1);
+	kscan_seg(&k, req, sizeof(req) - 1, IG_HTTP_CHUNK);
+	ASSERT_EQ(k.count, 2, "both requests");
+	ASSERT_EQ(k.keys.found, 1, "the key read");
+	ASSERT_TRUE(k.st.flags & IG_HF_KEYS, "the wish outlives a request");
+}
+
+/* A random stream of requests whose header lines are often key lines with
+ * odd values (whitespace, CR, NUL, 8-bit bytes, folding, empty), cut anywhere:
+ * with keys read and without, the same count, the same opaqueness, the same
+ * state where framing is concerned. */
+static size_t gen_stream(unsigned long long *rng, char *out, size_t cap)
+{
+	static const char *const names[] = { "Authorization", "x-api-key", "API-KEY", "Accept",
+					     "authorizatio", "x-api-ke", "a", "x", "Content-Length" };
+	static const char alphabet[] = "Bearer sk-\t \r\x00\xff:;,aZ09";
+	size_t n = 0;
+
+	while (n + 200 < cap) {
+		int lines = (int)(ig_rnd(rng) % 5);
+
+		n += (size_t)snprintf(out + n, cap - n, "POST /v1 HTTP/1.1\r\n");
+		for (int l = 0; l < lines; l++) {
+			const char *name = names[ig_rnd(rng) % (sizeof(names) / sizeof(names[0]))];
+			int vlen = (int)(ig_rnd(rng) % 24);
+
+			if (!strcmp(name, "Content-Length"))
+				continue; /* bodies come from the count below */
+			n += (size_t)snprintf(out + n, cap - n, "%s:", name);
+			for (int v = 0; v < vlen; v++)
+				out[n++] = alphabet[ig_rnd(rng) % (sizeof(alphabet) - 1)];
+			out[n++] = '\r';
+			out[n++] = '\n';
+		}
+		if (ig_rnd(rng) % 3 == 0) {
+			n += (size_t)snprintf(out + n, cap - n, "Content-Length: 5\r\n\r\nx: y\n");
+		} else {
+			out[n++] = '\r';
+			out[n++] = '\n';
+		}
+	}
+	return n;
+}
+
+IG_TEST(apikey_reading_keys_never_changes_the_framing)
+{
+	unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+	static char stream[4096];
+
+	for (int round = 0; round < 3000; round++) {
+		size_t n = gen_stream(&rng, stream, sizeof(stream));
+		size_t cut = (size_t)(ig_rnd(&rng) % (n + 1));
+		size_t max = 1 + (size_t)(ig_rnd(&rng) % IG_HTTP_CHUNK);
+		struct kscan with, without;
+
+		if (round % 2)
+			stream[ig_rnd(&rng) % n] = (char)ig_rnd(&rng); /* a mutation */
+		kscan_init(&with, 1);
+		kscan_init(&without, 0);
+		kscan_seg(&with, stream, cut, max);
+		kscan_seg(&with, stream + cut, n - cut, max);
+		kscan_seg(&without, stream, n, IG_HTTP_CHUNK);
+		ASSERT_EQ(with.count, without.count, "the same requests");
+		ASSERT_EQ(ig_http_opaque(&with.st), ig_http_opaque(&without.st), "as opaque");
+		ASSERT_EQ(with.st.cl, without.st.cl, "the same Content-Length");
+		ASSERT_EQ(with.st.left, without.st.left, "the same left to skip");
+		ASSERT_EQ(with.st.flags & ~IG_HF_KEYS, without.st.flags, "the same framing flags");
+	}
+}
