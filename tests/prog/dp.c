@@ -141,6 +141,10 @@ struct infergate *dp_load(void)
 	dp_clear_hash(dp_skel->maps.conn_counts);
 	dp_clear_hash(dp_skel->maps.fleet_counts);
 	dp_clear_hash(dp_skel->maps.fleet_block);
+	dp_clear_hash(dp_skel->maps.keys);
+	dp_zero_array(dp_skel->maps.key_policy, 0);
+	dp_clear_hash(dp_skel->maps.proxy_from);
+	dp_clear_hash(dp_skel->maps.proxy_conns);
 	dp_events(dp_skel, NULL, 0); /* drain */
 	ASSERT_OK(bpf_map__update_elem(dp_skel->maps.reject_state, &zero, 4, &idle, sizeof(idle),
 				       BPF_ANY), "reject budget bucket");
