@@ -35,10 +35,14 @@
  *
  * Built for the verifier too (XDP/TC): no loop without a small constant
  * bound, no recursion, indexes masked. The v1 text goes through a per-byte
- * step function over a 40-byte state, so the BPF side can call it from
+ * step function over a 56-byte state, so the BPF side can call it from
  * bpf_loop() (one callback, verified once) instead of unrolling 107 bytes of
  * branches; ig_proxy_v1_finish() then expands "::" in a fixed 8-step loop.
  * ig_proxy_parse() is the whole of it for native callers (tests, fuzzing).
+ * Keep struct ig_proxy_v1 in map memory (a per-CPU scratch value), reached
+ * through a pointer in the bpf_loop() context: on the stack the verifier
+ * tracks every field exactly and walks the callback once per distinct state
+ * (383k instructions for the program above, against 2.7k).
  */
 #ifndef IG_PROXY_H
 #define IG_PROXY_H
@@ -65,6 +69,15 @@ struct ig_proxy_addr {
 	__u8 version;	/* 1 or 2 */
 	__u32 hdr_len;	/* the header's bytes in the stream (v2: TLVs included) */
 };
+
+/* Hides a value's range from the compiler, which would otherwise turn the
+ * branch-free arithmetic below back into compares and branches (BPF has no
+ * setcc); natively nothing. */
+#ifdef __bpf__
+#define IG_PROXY_OPAQUE(x) asm volatile("" : "+r"(x))
+#else
+#define IG_PROXY_OPAQUE(x) do { } while (0)
+#endif
 
 /* Byte k of a little-endian packed literal (k < 8): no array, no .rodata. */
 #define IG_PROXY_LITB(lit, k) ((__u8)((lit) >> (((k) & 7) * 8)))
@@ -399,25 +412,42 @@ static __always_inline int ig_proxy_v1_step(struct ig_proxy_v1 *st, __u8 c)
 	return r;
 }
 
-/* After ig_proxy_v1_step() said done: the source, "::" expanded. */
+/*
+ * After ig_proxy_v1_step() said done: the source, "::" expanded. Without a
+ * branch in the loop: group i is grp[i] before the "::", zero in the gap,
+ * grp[i - gap] after, all three by masks. Measured on 6.18 (a test XDP
+ * program: sniff, v2, bpf_loop() over the step, this): 2.7k instructions
+ * verified in all, 20k with the obvious if/else loop.
+ */
 static __always_inline void ig_proxy_v1_finish(const struct ig_proxy_v1 *st, struct ig_proxy_addr *out)
 {
-	__u32 i, gap = st->src_dbl ? 8 - st->src_ngrp : 0, at = st->src_dbl ? st->src_dbl - 1 : 8;
-	__u16 g;
+	__u32 i, at = st->src_dbl ? (st->src_dbl - 1) & 7 : 8, gap = (8 - st->src_ngrp) & 15;
+	__u32 before, in_gap, g;
 
+	if (!st->src_dbl)
+		gap = 0;
+	IG_PROXY_OPAQUE(at);
+	IG_PROXY_OPAQUE(gap);
 	for (i = 0; i < 8; i++) {
-		if (i < at)
-			g = st->grp[i & 7];
-		else if (i < at + gap)
-			g = 0;
-		else
-			g = st->grp[(i - gap) & 7];
-		if (st->family == 4) /* ::ffff:a.b.c.d, the quad in grp[0..1] */
-			g = i == 5 ? 0xffff : i == 6 ? st->grp[0] : i == 7 ? st->grp[1] : 0;
-		else if (st->family != 6)
-			g = 0;
+		before = (i - at) >> 31; /* i < at */
+		IG_PROXY_OPAQUE(before);
+		in_gap = ((i - at - gap) >> 31) & ~before; /* at <= i < at + gap */
+		IG_PROXY_OPAQUE(in_gap);
+		g = st->grp[(i - gap + gap * before) & 7] & (in_gap - 1);
 		out->addr[(2 * i) & 15] = (__u8)(g >> 8);
 		out->addr[(2 * i + 1) & 15] = (__u8)g;
+	}
+	if (st->family != 6) { /* ::ffff:a.b.c.d, the quad in grp[0..1]; or nothing */
+		for (i = 0; i < 16; i++)
+			out->addr[i] = 0;
+		if (st->family == 4) {
+			out->addr[10] = 0xff;
+			out->addr[11] = 0xff;
+			out->addr[12] = (__u8)(st->grp[0] >> 8);
+			out->addr[13] = (__u8)st->grp[0];
+			out->addr[14] = (__u8)(st->grp[1] >> 8);
+			out->addr[15] = (__u8)st->grp[1];
+		}
 	}
 	out->port = st->family ? st->sport : 0;
 	out->family = st->family;
