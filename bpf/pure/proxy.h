@@ -214,8 +214,12 @@ enum { IG_P1_START, IG_P1_LIT, IG_P1_PROTO, IG_P1_TCPV, IG_P1_UNK, IG_P1_REST, I
 /* after a group, after "::", a lone ':' opening the address (must be "::") */
 enum { IG_C1_NONE, IG_C1_ONE, IG_C1_TWO, IG_C1_LEAD };
 
-/* ig_proxy_v1_step(): 0 while the line goes on, so a bpf_loop() callback
- * returns the answer != 0 to stop. */
+/*
+ * ig_proxy_v1_step(): 0 while the line goes on, so a bpf_loop() callback
+ * returns the answer != 0 to stop. Fed from the stream's first byte, after
+ * ig_proxy_sniff() said 1 (here a "PROXY " that does not match is BAD; the
+ * sniff says NONE). On DONE, ig_proxy_v1_finish(); on BAD, stop feeding.
+ */
 #define IG_PROXY_V1_CONT 0
 #define IG_PROXY_V1_DONE 1
 #define IG_PROXY_V1_BAD 2
