@@ -511,6 +511,9 @@ enum ig_reason {
 	IG_R_REJECT_COOKIE = 26, /* over the limit: the SYN answered with a SYN cookie */
 	IG_R_DROP_COOKIE_ACK = 27, /* a cookie connection's segment other than its request
 				    * (the handshake's ACK): no socket may be made of it */
+	/* --key proxy-source (proxy.h) */
+	IG_R_DROP_PROXY = 28,	 /* a PROXY header from an untrusted address, or malformed, or
+				  * none from a trusted load balancer */
 	IG_R_MAX,
 };
 

@@ -33,6 +33,7 @@
 #include "cfg.h"
 #include "ctx.h"
 #include "maps.h"
+#include "proxy.h"
 #include "reply_tx.h"
 #include "stages.h"
 
@@ -215,10 +216,11 @@ static __always_inline int ig_req_kernel_cookie(void *ctx, enum ig_hook hook,
  * holds no connection for it (a listener, a TIME_WAIT, nothing): then it
  * gets no state, or a spoofed segment would push real connections' state
  * out of the LRU. A listener's segment that completes a kernel SYN cookie
- * makes a connection whose stream starts at the segment.
+ * makes a connection whose stream starts at the segment. *at_start: the
+ * kernel has received none of the stream yet (where a PROXY header is).
  */
 static __always_inline int ig_req_conn_start(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
-					     struct ig_req_scratch *s, __u32 *start)
+					     struct ig_req_scratch *s, __u32 *start, int *at_start)
 {
 	struct bpf_sock_tuple t;
 	struct bpf_sock *sk;
@@ -233,6 +235,7 @@ static __always_inline int ig_req_conn_start(void *ctx, enum ig_hook hook, const
 		sk = bpf_skc_lookup_tcp((struct __sk_buff *)ctx, &t, n, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return 0;
+	*at_start = 1;
 	if (sk->state == BPF_TCP_LISTEN) {
 		ok = ig_req_kernel_cookie(ctx, hook, p, s, sk);
 		*start = p->seq;
@@ -248,6 +251,7 @@ static __always_inline int ig_req_conn_start(void *ctx, enum ig_hook hook, const
 		tp = bpf_skc_to_tcp_sock(sk);
 		if (tp && sk->state != BPF_TCP_CLOSE) {
 			*start = tp->rcv_nxt;
+			*at_start = tp->bytes_received == 0;
 			ok = 1;
 		}
 	}
@@ -276,9 +280,39 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 	return ig_put_rst(ctx, hook, l3, q, &sg);
 }
 
+/* A connection's state goes (its FIN or RST): with its PROXY header's client. */
+static __always_inline void ig_req_forget(struct ig_req_scratch *s, __u32 mode)
+{
+	bpf_map_delete_elem(&http_conns, &s->key);
+	if (mode == IG_KEY_PROXY) {
+		s->key.dir = IG_DIR_PROXY;
+		bpf_map_delete_elem(&proxy_conns, &s->key);
+		s->key.dir = IG_DIR_HTTP;
+	}
+}
+
+/* The PROXY header check of a connection's first data segment (proxy.h):
+ * 0 with *skip its length, or the reason to refuse the segment. */
+static __always_inline int ig_req_proxy(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+					struct ig_req_scratch *s, __u32 plen, __u32 *skip)
+{
+	struct ig_proxy_scratch *ps = ig_proxy_scratch();
+	__u32 len = plen < IG_PROXY_READ ? plen : IG_PROXY_READ;
+
+	int err;
+
+	if (!ps || ig_req_load_n(ctx, hook, p->payload_off, ps->buf, len, 128))
+		return IG_R_DROP_UNFRAMED;
+	__builtin_memcpy(ps->lpm.addr, p->saddr, 16);
+	err = ig_proxy_start(ps, &s->key, len);
+	*skip = ps->out.hdr_len;
+	return err;
+}
+
 /* Who the segment's requests are for, for the stages after this one (struct
- * ig_client_scratch): on an api-key port the last key its headers carried. */
-static __always_inline void ig_req_client(const struct ig_pkt *p, const struct ig_req_scratch *s,
+ * ig_client_scratch): on an api-key port the last key its headers carried,
+ * on a proxy-source port the client its connection's PROXY header named. */
+static __always_inline void ig_req_client(const struct ig_pkt *p, struct ig_req_scratch *s,
 					  __u32 mode)
 {
 	__u32 zero = 0;
@@ -293,6 +327,8 @@ static __always_inline void ig_req_client(const struct ig_pkt *p, const struct i
 	if (mode == IG_KEY_API && s->keys.found) {
 		cs->kind = IG_CK_KEY;
 		cs->hash = s->keys.hash;
+	} else if (mode == IG_KEY_PROXY && ig_proxy_client(&s->key, cs->client)) {
+		cs->kind = IG_CK_PROXY;
 	}
 }
 
@@ -336,12 +372,12 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	}
 	if (p->tcp_flags & (IG_TCP_RST | IG_TCP_SYN)) {
 		if (c && (p->tcp_flags & IG_TCP_RST))
-			bpf_map_delete_elem(&http_conns, &s->key);
+			ig_req_forget(s, mode);
 		return IG_R_PASS_FREE;
 	}
 	if (!plen) {
 		if (c && (p->tcp_flags & IG_TCP_FIN))
-			bpf_map_delete_elem(&http_conns, &s->key);
+			ig_req_forget(s, mode);
 		return IG_R_PASS_FREE;
 	}
 	/* IP-fragmented: the rest of the segment comes in fragments without a
@@ -350,12 +386,18 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	if (p->first_frag)
 		return IG_R_DROP_FRAGMENT;
 	if (!c) {
-		__u32 start = 0;
+		__u32 start = 0, skip = 0;
+		int at_start = 0;
 
-		if (!ig_req_conn_start(ctx, hook, p, s, &start))
+		if (!ig_req_conn_start(ctx, hook, p, s, &start, &at_start))
 			return IG_R_PASS_FREE; /* the kernel refuses it: costs the server nothing */
+		if (mode == IG_KEY_PROXY && at_start && seq == start) {
+			err = ig_req_proxy(ctx, hook, p, s, plen, &skip);
+			if (err)
+				return err; /* no state made: it is looked at again */
+		}
 		__builtin_memset(&s->fresh, 0, sizeof(s->fresh));
-		s->fresh.next_seq = start;
+		s->fresh.next_seq = start + skip;
 		if (bpf_map_update_elem(&http_conns, &s->key, &s->fresh, BPF_NOEXIST) &&
 		    bpf_map_update_elem(&http_conns, &s->key, &s->fresh, BPF_ANY))
 			return IG_R_DROP_REPLY_FAIL;

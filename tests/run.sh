@@ -45,13 +45,13 @@ fi
 rm -f "$ctmp"
 
 # Each pure header under libFuzzer for a bounded time (IG_FUZZ_SECONDS each,
-# default 12: 72 s for the six), from its seeds in tests/fuzz/corpus/NAME
+# default 10: 80 s for the eight), from its seeds in tests/fuzz/corpus/NAME
 # (read only: what the run finds goes to a temporary directory).
 if [ -z "$filter" ] || [[ fuzz == *"$filter"* ]]; then
-	for fuzzer in parse bucket sources steer reply http resp; do
-		echo "== fuzz_$fuzzer (${IG_FUZZ_SECONDS:-12} s)"
+	for fuzzer in parse bucket sources steer reply http resp proxy; do
+		echo "== fuzz_$fuzzer (${IG_FUZZ_SECONDS:-10} s)"
 		fdir=$(mktemp -d)
-		if "$IG_BUILD/tests/fuzz_$fuzzer" -max_total_time="${IG_FUZZ_SECONDS:-12}" \
+		if "$IG_BUILD/tests/fuzz_$fuzzer" -max_total_time="${IG_FUZZ_SECONDS:-10}" \
 			-artifact_prefix="$fdir/" "$fdir" "$here/fuzz/corpus/$fuzzer" >"$fdir/log" 2>&1; then
 			tally <<<"ok   fuzz-$fuzzer: $(grep -o 'Done [0-9]* runs' "$fdir/log")"
 		else

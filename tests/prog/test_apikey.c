@@ -6,6 +6,7 @@
  * drop event naming the key's bucket. As in test_request.c, each segment's
  * connection entry is put in first (a test run has no socket).
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -97,7 +98,7 @@ static struct infergate *setup(__u32 flags, const struct ig_key_policy *kp)
 }
 
 /* Send one request with header hdr ("" for none): the program's return. */
-static __u32 send(struct infergate *skel, enum hook h, int v6, const char *hdr,
+static __u32 send_req(struct infergate *skel, enum hook h, int v6, const char *hdr,
 		  struct ig_frame *out)
 {
 	char buf[512];
@@ -114,8 +115,8 @@ static void admits(struct infergate *skel, enum hook h, int v6, const char *hdr,
 	struct ig_frame out;
 
 	for (int i = 0; i < n; i++)
-		ASSERT_EQ(send(skel, h, v6, hdr, &out), rc_pass[h], what);
-	ASSERT_EQ(send(skel, h, v6, hdr, &out), rc_tx[h], what);
+		ASSERT_EQ(send_req(skel, h, v6, hdr, &out), rc_pass[h], what);
+	ASSERT_EQ(send_req(skel, h, v6, hdr, &out), rc_tx[h], what);
 }
 
 IG_TEST(apikey_keys_from_one_address_each_have_their_budget)
@@ -142,13 +143,13 @@ IG_TEST(apikey_revoked_key_is_refused_and_new_keys_buy_nothing)
 		struct ig_frame out;
 		char hdr[64];
 
-		ASSERT_EQ(send(skel, h, 0, "Authorization: Bearer sk-revoked\r\n", &out), rc_drop[h],
+		ASSERT_EQ(send_req(skel, h, 0, "Authorization: Bearer sk-revoked\r\n", &out), rc_drop[h],
 			  "a revoked key: dropped");
 		ASSERT_EQ(dp_count(skel, SLOT, IG_R_DROP_DENY), 1, "as denied");
 		/* a flood of fresh keys from one address: two admitted in all */
 		for (int i = 0; i < 50; i++) {
 			snprintf(hdr, sizeof(hdr), "x-api-key: fresh-%d\r\n", i);
-			send(skel, h, 0, hdr, &out);
+			send_req(skel, h, 0, hdr, &out);
 		}
 		ASSERT_EQ(dp_count(skel, SLOT, IG_R_PASS_ADMITTED), 2, "the address's burst, no more");
 	}
@@ -188,7 +189,7 @@ IG_TEST(apikey_429_and_event_name_the_key)
 	int n;
 
 	admits(skel, XDP, 0, "api-key: sk-p\r\n", 5, "premium");
-	ASSERT_EQ(send(skel, XDP, 0, "api-key: sk-p\r\n", &out), rc_tx[XDP], "again refused");
+	ASSERT_EQ(send_req(skel, XDP, 0, "api-key: sk-p\r\n", &out), rc_tx[XDP], "again refused");
 	memset(text, 0, sizeof(text));
 	memcpy(text, out.buf + 14 + 20 + 20, out.len - 54 < sizeof(text) - 1 ? out.len - 54 : 0);
 	ASSERT_TRUE(strstr(text, "retry-after-ms: 100 ") != NULL, "1/10 s: the tier's rate");
@@ -209,4 +210,42 @@ IG_TEST(apikey_ignored_on_a_source_port)
 	dp_limit(skel, IG_PROTO_TCP, PORT, 1, 2, IG_UNIT_REQUEST, IG_ACTION_REJECT);
 	admits(skel, XDP, 0, "x-api-key: sk-a\r\n", 2, "the address's burst");
 	admits(skel, XDP, 0, "x-api-key: sk-b\r\n", 0, "the same address");
+}
+
+/* --key proxy-source: the client a connection's PROXY header named (its
+ * proxy_conns entry, put in here as the request stage makes it from the
+ * header) is charged, not the balancer's address. */
+static void proxy_put(struct infergate *skel, __u16 cport, const char *client)
+{
+	struct ig_flow_key k;
+	struct ig_proxy_conn v = { .family = 4, .port = 5555 };
+	__u8 c[16] = {}, sv[16] = {};
+
+	ig_map_v4(c, ig_htonl(0xc6120001));
+	ig_map_v4(sv, ig_htonl(0xc6120002));
+	ig_flow_key_make(&k, c, sv, cport, PORT, IG_DIR_PROXY);
+	ASSERT_EQ(inet_pton(AF_INET, client, v.client + 12), 1, "an address");
+	v.client[10] = v.client[11] = 0xff;
+	ASSERT_OK(bpf_map__update_elem(skel->maps.proxy_conns, &k, sizeof(k), &v, sizeof(v),
+				       BPF_ANY), "the connection's client");
+}
+
+IG_TEST(apikey_proxy_source_charges_the_named_client)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = setup(0, NULL);
+		struct ig_policy pol = { .rate = 1, .burst = 2, .slot = SLOT,
+					 .unit = IG_UNIT_REQUEST, .action = IG_ACTION_REJECT,
+					 .flags = IG_POL_F_HIER | (IG_KEY_PROXY << IG_POL_KEY_SHIFT) };
+		__u32 idx = IG_PORT_INDEX(IG_PROTO_TCP, PORT);
+
+		ASSERT_OK(bpf_map__update_elem(skel->maps.port_policy, &idx, 4, &pol, sizeof(pol),
+					       BPF_ANY), "policy");
+		proxy_put(skel, 40000, "203.0.113.7");
+		admits(skel, h, 0, "", 2, "client one, behind the balancer");
+		proxy_put(skel, 40000, "203.0.113.8");
+		admits(skel, h, 0, "", 2, "client two: a budget of its own");
+		proxy_put(skel, 40000, "203.0.113.7");
+		admits(skel, h, 0, "", 0, "client one: still spent");
+	}
 }

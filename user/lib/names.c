@@ -51,6 +51,7 @@ static const char *const reason_names[] = {
 	[IG_R_PASS_TEARDOWN] = "teardown",
 	[IG_R_REJECT_COOKIE] = "synack_cookie",
 	[IG_R_DROP_COOKIE_ACK] = "drop_cookie_ack",
+	[IG_R_DROP_PROXY] = "drop_proxy",
 };
 
 static const char *const clock_names[] = {
