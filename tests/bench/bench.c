@@ -135,6 +135,10 @@ static void setup_request(struct bench *s)
 	set_policy(pol, PORT_REQ_429, SLOT_REQ_429, IG_UNIT_REQUEST, IG_ACTION_REJECT);
 	set_policy_full(pol, PORT_REQ_ADMIT, SLOT_REQ_ADMIT, IG_UNIT_REQUEST, IG_ACTION_DROP,
 			1000000000, 0);
+	set_policy_full(pol, PORT_REQ_SRC1K, SLOT_REQ_SRC1K, IG_UNIT_REQUEST, IG_ACTION_DROP, 1,
+			IG_POL_F_HIER);
+	set_policy_full(pol, PORT_REQ_KEY1K, SLOT_REQ_KEY1K, IG_UNIT_REQUEST, IG_ACTION_DROP, 1,
+			IG_POL_F_HIER | (IG_KEY_API << IG_POL_KEY_SHIFT));
 	req_frames_init(&reqf, bpf_map__fd(s->maps.http_conns));
 	req_check(&reqf, bpf_program__fd(s->progs.bench_ig));
 	tok_frames_init(&tokf, bpf_map__fd(s->maps.bench_resp_tmpl));
@@ -308,7 +312,8 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 		target_word(case_ok(d1m) && d1m->above <= TARGET_DROP_1M_NS));
 	fprintf(o, "| memory per tracked source | %.1f B | %.0f B | %s |\n", mem->worst,
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
-	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT, reqf.request_len);
+	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT, reqf.request_len,
+		       reqf.hdr1k_len);
 	report_tokens(o, cases, ncase);
 	report_timing(o, cases, ncase);
 	{
@@ -390,7 +395,7 @@ static struct inst insts[NINST] = {
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
 static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
 
-#define MAX_CASES 56
+#define MAX_CASES 60
 
 /* Fills cases[]; returns how many. */
 static int build_cases(struct bcase *cases, struct infergate *prod)
@@ -508,6 +513,18 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .len = reqf.drop_len, .warm = 1, .entry = &reqf.drop_e, .keep = true,
 		  .stats_fd = ST(I_T1), .slot = SLOT_REQ, .want = IG_R_DROP_LIMIT,
 		  .want_ret = XDP_DROP_RC },
+		/* issue 16: a 1 KB header block read on a port keyed by source and
+		 * on one keyed by API key (the key found, hashed, looked up) */
+		{ .name = "request segment, 1 KB of headers, --key source, dropped",
+		  .target = T_REQ1K_SRC, .sources = 1, .prog_fd = P(I_T1, bench_ig),
+		  .frame = reqf.src1k, .len = reqf.src1k_len, .warm = 1, .entry = &reqf.src1k_e,
+		  .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ_SRC1K,
+		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		{ .name = "request segment, 1 KB of headers, --key api-key, dropped",
+		  .target = T_REQ1K_KEY, .sources = 1, .prog_fd = P(I_T1, bench_ig),
+		  .frame = reqf.key1k, .len = reqf.key1k_len, .warm = 1, .entry = &reqf.key1k_e,
+		  .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ_KEY1K,
+		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
 		/* One packet per run (run_single()), against a baseline run alike;
 		 * those without an entry of their own put another connection's,
 		 * so that all do the same between runs. */

@@ -50,6 +50,8 @@ enum target {
 	T_REQ_DROP, /* a request segment, dropped */
 	T_RETX1,    /* a request segment counted before, repeat 1 */
 	T_REQ_DROP1, /* a request segment, dropped, repeat 1 */
+	T_REQ1K_SRC, /* a 1 KB-header request, dropped, on a port keyed by source */
+	T_REQ1K_KEY, /* ... by API key */
 	/* token counting (bench_tok.h) */
 	T_TOK_BYTES,  /* a reply segment charged by bytes: the baseline */
 	T_TOK_EVENT,  /* a streamed event read */
@@ -102,6 +104,6 @@ const char *target_word(bool ok);
 struct bcase *find_target(struct bcase *cases, int ncase, enum target t);
 /* The `request` unit's rows of the targets table, then what its figures mean. */
 void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singles,
-		    __u32 request_len);
+		    __u32 request_len, __u32 hdr1k_len);
 
 #endif /* IG_BENCH_H */

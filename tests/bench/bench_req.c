@@ -12,6 +12,7 @@
 #define TARGET_ACK_REQ_NS 15.0 /* a pure ACK, above one on a conn port */
 #define TARGET_429_RATIO 2.0   /* a 429 against a RST, repeat 1 */
 #define TARGET_REQ_NS 40.0     /* an admitted request, above an admitted SYN, repeat 1 */
+#define TARGET_KEY_NS 60.0     /* the API key found in a 1 KB header block */
 
 #define CLIENT_PORT 40000
 #define CLIENT_PORT_2 40001 /* a second connection to PORT_REQ */
@@ -23,6 +24,24 @@ static const char request[] = "POST /v1/chat/completions HTTP/1.1\r\n"
 			      "Content-Length: 2\r\n"
 			      "\r\n"
 			      "{}";
+
+/* A request whose header block is ~1 KB, as a gateway's can be, its
+ * Authorization line in the middle. */
+static int request_1k(char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "POST /v1/chat/completions HTTP/1.1\r\nHost: inference.example\r\n"
+			 "User-Agent: OpenAI/Python 1.54.0\r\nAccept: application/json\r\n"
+			 "Content-Type: application/json\r\n");
+
+	for (int i = 0; n < 560; i++)
+		n += snprintf(buf + n, cap - (size_t)n, "X-Stainless-Meta-%d: %040d\r\n", i, i);
+	n += snprintf(buf + n, cap - (size_t)n,
+		      "Authorization: Bearer sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefgh\r\n");
+	for (int i = 0; n < 1000; i++)
+		n += snprintf(buf + n, cap - (size_t)n, "X-Trace-%d: %036d\r\n", i, i);
+	n += snprintf(buf + n, cap - (size_t)n, "Content-Length: 2\r\n\r\n{}");
+	return n;
+}
 
 /* The segment before the body segment's: where next_seq stands. */
 #define BODY_GAP 1000
@@ -81,6 +100,18 @@ void req_frames_init(struct req_frames *rf, int conns_fd)
 	entry_init(&rf->retx_e, conns_fd, CLIENT_PORT, PORT_REQ_ADMIT, FRAME_SEQ + rlen,
 		   IG_HS_START, 0);
 	entry_init(&rf->other_e, conns_fd, 1, PORT_REQ_ADMIT, FRAME_SEQ, IG_HS_START, 0);
+	{
+		char big[1400];
+		int n = request_1k(big, sizeof(big));
+
+		rf->hdr1k_len = (__u32)(strstr(big, "\r\n\r\n") + 4 - big);
+		rf->src1k_len = make_frame_payload(rf->src1k, CLIENT_PORT, PORT_REQ_SRC1K, data, big,
+						   (size_t)n);
+		rf->key1k_len = make_frame_payload(rf->key1k, CLIENT_PORT, PORT_REQ_KEY1K, data, big,
+						   (size_t)n);
+	}
+	entry_init(&rf->src1k_e, conns_fd, CLIENT_PORT, PORT_REQ_SRC1K, FRAME_SEQ, IG_HS_START, 0);
+	entry_init(&rf->key1k_e, conns_fd, CLIENT_PORT, PORT_REQ_KEY1K, FRAME_SEQ, IG_HS_START, 0);
 }
 
 void req_entry_put(const struct req_entry *e)
@@ -128,7 +159,7 @@ void req_check(const struct req_frames *rf, int prog_fd)
 }
 
 void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singles,
-		    __u32 request_len)
+		    __u32 request_len, __u32 rf_hdr1k_len)
 {
 	struct bcase *ack = find_target(cases, ncase, T_ACK);
 	struct bcase *ackr = find_target(cases, ncase, T_ACK_REQ);
@@ -152,6 +183,16 @@ void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singl
 	fprintf(o, "| admitted request segment, above an admitted SYN, repeat 1 | %+.1f ns | "
 		   "%.0f ns | %s |\n", d_req, TARGET_REQ_NS,
 		target_word(case_ok(req) && case_ok(syn) && d_req <= TARGET_REQ_NS));
+	{
+		struct bcase *s1k = find_target(cases, ncase, T_REQ1K_SRC);
+		struct bcase *k1k = find_target(cases, ncase, T_REQ1K_KEY);
+		double d_key = k1k->med - s1k->med;
+
+		fprintf(o, "| API key found in a %u-byte header block (--key api-key, above "
+			   "--key source) | %+.1f ns | %.0f ns | %s |\n", rf_hdr1k_len, d_key,
+			TARGET_KEY_NS,
+			target_word(case_ok(s1k) && case_ok(k1k) && d_key <= TARGET_KEY_NS));
+	}
 	fprintf(o, "\nRequests: rows marked \"repeat 1\" are the kernel's own `duration` of "
 		   "single test runs (%lu a round, their median, then the median over rounds), "
 		   "each with the connection's entry and the frame put back first. Each such "

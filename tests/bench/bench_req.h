@@ -25,6 +25,14 @@
 #define SLOT_REQ_OPAQUE 7
 #define SLOT_REQ_429 8
 #define SLOT_REQ_ADMIT 9
+/* issue 16: a request with a 1 KB header block, Authorization among it, on a
+ * port keyed by source and one by API key, both with the charge stage
+ * (IG_POL_F_HIER, which --key turns on): the difference is finding and
+ * hashing the key */
+#define PORT_REQ_SRC1K 8009
+#define PORT_REQ_KEY1K 8010
+#define SLOT_REQ_SRC1K 10
+#define SLOT_REQ_KEY1K 11
 
 /* What http_conns holds for one connection before a run. */
 struct req_entry {
@@ -35,8 +43,9 @@ struct req_entry {
 
 struct req_frames {
 	__u8 ack[FRAME_MAX], body[FRAME_MAX], opaque[FRAME_MAX], r429[FRAME_MAX];
-	__u8 admit[FRAME_MAX], drop[FRAME_MAX];
-	__u32 ack_len, body_len, opaque_len, r429_len, admit_len, drop_len;
+	__u8 admit[FRAME_MAX], drop[FRAME_MAX], src1k[FRAME_MAX], key1k[FRAME_MAX];
+	__u32 ack_len, body_len, opaque_len, r429_len, admit_len, drop_len, src1k_len, key1k_len;
+	__u32 hdr1k_len; /* the 1 KB request's header block */
 	__u32 request_len; /* the request's bytes (r429, admit) */
 	/* PORT_REQ's connection mid-body (the ACK and the body segment) and
 	 * another at the start of a request (drop); PORT_REQ_OPAQUE's opaque
@@ -46,6 +55,7 @@ struct req_frames {
 	 * entry put instead, so that every repeat-1 case does the same before
 	 * its run). */
 	struct req_entry body_e, drop_e, opaque_e, r429_e, admit_e, retx_e, other_e;
+	struct req_entry src1k_e, key1k_e;
 };
 
 /* Frames and entries, for the instance whose http_conns is conns_fd. */

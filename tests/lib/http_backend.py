@@ -16,13 +16,37 @@ def peer_of(addr):
     return host[7:] if host.startswith("::ffff:") else host
 
 
+V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # a connection starts with a PROXY header (v1 or v2), as a load
+    # balancer's do: its client is the one the header names
+    proxy_protocol = False
 
     def setup(self):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.proxy_protocol:
+            self.read_proxy_header()
         self.connected()
+
+    def read_proxy_header(self):
+        head = self.rfile.peek(16)[:16]
+        if head.startswith(b"PROXY "):
+            f = self.rfile.readline(108).split()
+            if len(f) >= 6 and f[1] in (b"TCP4", b"TCP6"):
+                self.client_address = (f[2].decode(), int(f[4]))
+        elif head.startswith(V2_SIG):
+            hdr = self.rfile.read(16)
+            body = self.rfile.read(int.from_bytes(hdr[14:16], "big"))
+            if hdr[12] & 0xf == 1 and hdr[13] == 0x11:
+                self.client_address = (socket.inet_ntop(socket.AF_INET, body[0:4]),
+                                       int.from_bytes(body[8:10], "big"))
+            elif hdr[12] & 0xf == 1 and hdr[13] == 0x21:
+                self.client_address = (socket.inet_ntop(socket.AF_INET6, body[0:16]),
+                                       int.from_bytes(body[32:34], "big"))
 
     def connected(self):
         """Called once per connection."""

@@ -49,6 +49,8 @@ ap.add_argument("port", type=int)
 ap.add_argument("--delay-ms", type=int, default=0)
 ap.add_argument("--first-ms", type=int, default=0)
 ap.add_argument("--token-ms", type=int, default=0)
+ap.add_argument("--proxy-protocol", action="store_true",
+                help="connections start with a PROXY header (v1 or v2)")
 args = ap.parse_args()
 
 lock = threading.Lock()
@@ -78,6 +80,8 @@ def usage(messages, completion):
 
 
 class OpenAIHandler(Handler):
+    proxy_protocol = args.proxy_protocol
+
     server_version = "openai-standin/1"
 
     def connected(self):

@@ -6,6 +6,7 @@
 //   node sdk_client.mjs --base-url URL [--calls N] [--duration S]
 //        [--concurrency C] [--max-retries R] [--stream | --stream-bare | --mix]
 //        [--max-tokens M] [--prompt-chars P] [--prompt TEXT] [--timeout-ms T] [--detail]
+//        [--api-key K | --no-key]
 //
 // C workers make calls back to back until N calls have been started or S
 // seconds have passed (whichever comes first; at least one of the two). Every
@@ -34,7 +35,9 @@
 // calls take turns: not streamed, streamed with include_usage, streamed
 // without it (as an application mixing them would). --max-tokens M asks for M
 // completion tokens (default 16); --prompt-chars P pads the prompt to P
-// characters; --prompt TEXT is the prompt.
+// characters; --prompt TEXT is the prompt. --api-key K is the key the SDK
+// sends (Authorization: Bearer K; default sk-infergate-test); --no-key sends
+// none (the header taken off each attempt).
 import OpenAI from 'openai';
 import { performance } from 'node:perf_hooks';
 
@@ -42,12 +45,14 @@ function usage(msg) {
 	if (msg) console.error(`sdk_client: ${msg}`);
 	console.error('usage: node sdk_client.mjs --base-url URL [--calls N] [--duration S] ' +
 		'[--concurrency C] [--max-retries R] [--stream | --stream-bare | --mix] ' +
-		'[--max-tokens M] [--prompt-chars P] [--prompt TEXT] [--timeout-ms T] [--detail]');
+		'[--max-tokens M] [--prompt-chars P] [--prompt TEXT] [--timeout-ms T] [--detail] ' +
+		'[--api-key K | --no-key]');
 	process.exit(2);
 }
 
 const opt = { baseURL: '', calls: 0, duration: 0, concurrency: 1, maxRetries: 2,
-	stream: false, streamBare: false, mix: false, prompt: null, maxTokens: 16, promptChars: 0, timeoutMs: 30000, detail: false };
+	stream: false, streamBare: false, mix: false, prompt: null, maxTokens: 16, promptChars: 0, timeoutMs: 30000, detail: false,
+	apiKey: 'sk-infergate-test', noKey: false };
 {
 	const a = process.argv.slice(2);
 	const num = (i) => {
@@ -70,6 +75,8 @@ const opt = { baseURL: '', calls: 0, duration: 0, concurrency: 1, maxRetries: 2,
 		case '--max-tokens': opt.maxTokens = Math.max(1, Math.floor(num(i++))); break;
 		case '--prompt-chars': opt.promptChars = Math.floor(num(i++)); break;
 		case '--detail': opt.detail = true; break;
+		case '--api-key': opt.apiKey = a[++i] || usage('--api-key needs a key'); break;
+		case '--no-key': opt.noKey = true; break;
 		case '-h': case '--help': usage(); break;
 		default: usage(`unknown argument ${a[i]}`);
 		}
@@ -88,6 +95,10 @@ const attempts = new Map();
 let lastRateLimit = null; // the x-ratelimit-* of the last 429, names without the prefix
 async function tracingFetch(url, init) {
 	const h = new Headers(init?.headers);
+	if (opt.noKey) {
+		h.delete('authorization');
+		init = { ...init, headers: h };
+	}
 	const id = h.get('x-ig-call');
 	const rec = { start: now(), retry: Number(h.get('x-stainless-retry-count') ?? 0) };
 	if (id !== null) attempts.get(id)?.push(rec);
@@ -113,7 +124,7 @@ async function tracingFetch(url, init) {
 }
 
 const client = new OpenAI({
-	apiKey: 'sk-infergate-test',
+	apiKey: opt.apiKey,
 	baseURL: opt.baseURL,
 	maxRetries: opt.maxRetries,
 	timeout: opt.timeoutMs,

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Who the client is (issue 16), end to end against the stand-in OpenAI server
+# (tests/lib/openai_server.py), whose /stats says what reached it:
+# - --key api-key: the official openai SDK with different keys from one
+#   address, each held to its own budget; a key in a tier at the tier's
+#   rate; calls without a key, and with a key nobody loaded, on the
+#   address's anonymous budget; one key from two addresses, one budget;
+#   attackers: a new made-up key per request, the key's header cut across
+#   segments, a revoked key.
+# - --key proxy-source: HAProxy (send-proxy-v2 and send-proxy) in front,
+#   clients behind it on different addresses limited apart; a client
+#   sending its own PROXY header from outside the trusted list refused, and
+#   the balancer's connection without one.
+# Counts are bounded by burst + rate x the time the run took, plus one.
+#
+# Per-test state lives in run_test's subshell (see netns.sh):
+# shellcheck disable=SC2031,SC2119
+# shellcheck source=../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+# shellcheck source=../lib/req_common.sh
+. "$(dirname "$0")/../lib/req_common.sh"
+
+PORT=8000
+
+keys_preflight() {
+	req_preflight
+	"$IG_BIN" limit --help 2>&1 | grep -q -- '--key' ||
+		ig_skip "infergate limit --help names no --key (not built yet)"
+}
+
+# A key file of one key, loaded under NAME (ARGS: --tier T, --deny).
+key_add() { # NAME KEY [ARGS...]
+	local name=$1 key=$2
+	shift 2
+	printf '%s\n' "$key" >"$IG_TMP/key.$name"
+	ig key add "$name" --token-file "$IG_TMP/key.$name" "$@"
+}
+
+# 1/s, burst 4 a key; anonymous 1/s, burst 2 an address; 429s.
+setup_keys() {
+	keys_preflight
+	ig_make_pair
+	C4B=${C4%.*}.3
+	ig_cli ip addr add "$C4B/24" dev "$VC"
+	start_backend openai_server.py api
+	ig_attach
+	ig limit "$PORT/tcp" --rate 1/s --burst 4 --unit request --action reject \
+		--key api-key --anonymous-rate 1/s --anonymous-burst 2
+	key_add alice sk-alice-0123456789
+	key_add bob sk-bob-0123456789
+	key_add carol sk-carol-0123456789 --tier premium
+	key_add revoked sk-revoked-0123456789 --deny
+	ig tier set premium "$PORT" --rate 50/s --burst 50
+}
+
+# ok within [LO, burst + rate x (the run's span) + 1]
+span_s() { ig_calc "($(sj "['last_attempt_ms']") - $(sj "['first_attempt_ms']")) / 1000"; }
+assert_ok_window() { # OK LO BURST RATE SPAN_S WHAT
+	local hi
+	hi=$(ig_calc "int($3 + $4 * $5 + 1)")
+	ig_assert_range "$1" "$2" "${hi%.*}" "$6"
+}
+
+kc() { # ARGS... (key_client.py from the client namespace); its JSON in KC
+	KC=$(ig_cli "$IG_PY" "$IG_LIB/key_client.py" "$@") || ig_fail "key_client.py failed: $KC"
+	echo "key_client $*: $KC"
+}
+kj() { jq_py "j['$1']" "$KC"; }
+
+t_sdk_keys() {
+	local url ok total=0
+	sdk_preflight
+	setup_keys
+	url="http://$S4:$PORT/v1"
+	sdk --base-url "$url" --calls 10 --max-retries 0 --api-key sk-alice-0123456789
+	ok=$(sj "['ok']")
+	assert_ok_window "$ok" 4 4 1 "$(span_s)" "alice: her burst"
+	ig_assert_eq "$(sj "['errors']['RateLimitError']")" $((10 - ok)) "the rest: 429s the SDK names"
+	total=$((total + ok))
+	sdk --base-url "$url" --calls 10 --max-retries 0 --api-key sk-bob-0123456789
+	ok=$(sj "['ok']")
+	assert_ok_window "$ok" 4 4 1 "$(span_s)" "bob, same address: a budget of his own"
+	total=$((total + ok))
+	sdk --base-url "$url" --calls 20 --max-retries 0 --api-key sk-carol-0123456789
+	ig_assert_eq "$(sj "['ok']")" 20 "carol, premium: 50/s"
+	total=$((total + 20))
+	sdk --base-url "$url" --calls 6 --max-retries 0 --no-key
+	ok=$(sj "['ok']")
+	assert_ok_window "$ok" 2 2 1 "$(span_s)" "no key: the address's anonymous budget"
+	total=$((total + ok))
+	sdk --base-url "$url" --calls 4 --max-retries 0 --api-key sk-made-up
+	ok=$(sj "['ok']")
+	ig_assert_range "$ok" 0 "$(ig_calc "int(1 + $(span_s) + 1)" | cut -d. -f1)" \
+		"a key nobody loaded: the same anonymous budget"
+	total=$((total + ok))
+	ig_assert_eq "$(api "j['requests']")" "$total" "what reached the server is what was admitted"
+	ig key list | tee "$IG_TMP/keys"
+	! grep -q 'sk-' "$IG_TMP/keys" || ig_fail "key list shows key text"
+}
+
+# One key from two addresses: one budget; another key there: its own.
+t_key_addresses() {
+	setup_keys
+	kc "$S4" "$PORT" --n 6 --key sk-alice-0123456789 --bind "$C4"
+	ig_assert_range "$(kj ok)" 4 5 "alice from one address"
+	kc "$S4" "$PORT" --n 3 --key sk-alice-0123456789 --bind "$C4B"
+	ig_assert_range "$(kj ok)" 0 1 "alice from another: the same budget"
+	kc "$S4" "$PORT" --n 4 --key sk-bob-0123456789 --bind "$C4B" --header x-api-key
+	ig_assert_eq "$(kj ok)" 4 "bob there: his own"
+}
+
+t_key_attacks() {
+	setup_keys
+	# a new key on every request: the anonymous budget, once
+	kc "$S4" "$PORT" --n 30 --fresh-keys
+	ig_assert_range "$(kj ok)" 2 4 "made-up keys buy nothing"
+	# the key's header cut across two segments: still the key's
+	kc "$S4" "$PORT" --n 6 --key sk-bob-0123456789 --header x-api-key --split --bind "$C4B"
+	ig_assert_range "$(kj ok)" 4 5 "a key split across segments is read whole"
+	kc "$S4" "$PORT" --n 2 --key sk-bob-0123456789 --bind "$C4B"
+	ig_assert_range "$(kj ok)" 0 1 "and was charged to the key"
+	kc "$S4" "$PORT" --n 2 --bind "$C4B"
+	ig_assert_eq "$(kj ok)" 2 "not to the address"
+	# a revoked key: dropped, never answered
+	mark
+	kc "$S4" "$PORT" --n 1 --key sk-revoked-0123456789 --timeout 1
+	ig_assert_eq "$(kj ok)" 0 "a revoked key served nothing"
+	ig_assert_ge "$(grown drop_deny)" 1 "refused as denied"
+}
+
+# ---------------------------------------------------------------- PROXY
+
+# HAProxy in the client namespace: 127.0.0.1:8080 sends PROXY v2, :8081 v1,
+# to the server; its clients bind 127.0.0.x, which the headers carry.
+start_haproxy() {
+	command -v haproxy >/dev/null || ig_skip "haproxy not installed (make deps)"
+	cat >"$IG_TMP/haproxy.cfg" <<EOF
+global
+	maxconn 256
+defaults
+	mode tcp
+	timeout connect 2s
+	timeout client 10s
+	timeout server 10s
+frontend v2
+	bind 127.0.0.1:8080
+	default_backend v2
+frontend v1
+	bind 127.0.0.1:8081
+	default_backend v1
+backend v2
+	server s $S4:$PORT send-proxy-v2
+backend v1
+	server s $S4:$PORT send-proxy
+EOF
+	ig_cli haproxy -db -f "$IG_TMP/haproxy.cfg" >"$IG_TMP/haproxy.log" 2>&1 &
+	IG_PIDS+=("$!")
+	ig_wait_for 5 "haproxy listening" haproxy_up
+}
+haproxy_up() { [ -n "$(ig_cli ss -Hltn 'sport = :8081')" ]; }
+
+t_haproxy() {
+	local c
+	keys_preflight
+	ig_make_pair
+	C4B=${C4%.*}.3
+	ig_cli ip addr add "$C4B/24" dev "$VC"
+	start_backend openai_server.py api --proxy-protocol
+	ig_attach
+	ig limit "$PORT/tcp" --rate 1/s --burst 3 --unit request --action reject \
+		--key proxy-source --proxy-from "$C4/32"
+	start_haproxy
+	for c in 2 3; do
+		kc 127.0.0.1 8080 --n 6 --bind "127.0.0.$c"
+		ig_assert_range "$(kj ok)" 3 4 "127.0.0.$c behind HAProxy (v2): its own budget"
+	done
+	kc 127.0.0.1 8081 --n 6 --bind 127.0.0.4
+	ig_assert_range "$(kj ok)" 3 4 "127.0.0.4 behind HAProxy (v1): its own budget"
+	ig_assert_range "$(api "j['by_peer'].get('127.0.0.3', 0)")" 3 4 \
+		"the header went on to the server: it saw the client"
+	mark
+	# a client outside the trusted list with a PROXY header of its own
+	kc "$S4" "$PORT" --n 1 --bind "$C4B" --proxy-v1 203.0.113.9 --timeout 1
+	ig_assert_eq "$(kj ok)" 0 "a forged PROXY header: refused"
+	ig_assert_ge "$(grown drop_proxy)" 1 "counted as drop_proxy"
+	# the balancer's own address without a header
+	mark
+	kc "$S4" "$PORT" --n 1 --bind "$C4" --timeout 1
+	ig_assert_eq "$(kj ok)" 0 "the balancer without a header: refused"
+	ig_assert_ge "$(grown drop_proxy)" 1 "counted as drop_proxy"
+	# a direct client without a header: by its own address
+	kc "$S4" "$PORT" --n 2 --bind "$C4B"
+	ig_assert_eq "$(kj ok)" 2 "a direct client: its own address's budget"
+	ig_assert_eq "$(api "j['by_peer'].get('203.0.113.9', 0)")" 0 "the forged client never reached it"
+}
+
+HOOK=xdp
+run_test "$HOOK/keys-sdk" t_sdk_keys
+run_test "$HOOK/keys-attacks" t_key_attacks
+run_test "$HOOK/proxy-haproxy" t_haproxy
+HOOK=tc
+run_test "$HOOK/keys-addresses" t_key_addresses
+run_test "$HOOK/proxy-haproxy" t_haproxy
