@@ -51,6 +51,7 @@ struct ig_req_scratch {
 	__u8 buf[IG_HTTP_CHUNK];
 	struct ig_http_state st;
 	struct ig_http_keys keys;
+	__u64 key_hash; /* the segment's key (when keys.found after ig_req_key()) */
 	__u32 requests;
 	__u32 reply_sum;
 	/* this segment's, for the 429: on h2c the first stream it opens (0 on
@@ -116,10 +117,11 @@ static __always_inline int ig_req_load(void *ctx, enum ig_hook hook, __u32 off, 
 	return ig_req_load_n(ctx, hook, off, buf, len, IG_HTTP_CHUNK);
 }
 
-/* Follow the framing over the payload bytes [off, end) from s->st. 0, or -1
- * when the segment holds more header bytes than one pass reads. */
+/* Follow the framing over the payload bytes [off, end) from s->st (the
+ * frame's byte 0 at sequence number seq0). 0, or -1 when the segment holds
+ * more header bytes than one pass reads. */
 static __always_inline int ig_req_scan(void *ctx, enum ig_hook hook, struct ig_req_scratch *s,
-				       __u32 off, __u32 end)
+				       __u32 off, __u32 end, __u32 seq0)
 {
 	int i;
 
@@ -139,6 +141,7 @@ static __always_inline int ig_req_scan(void *ctx, enum ig_hook hook, struct ig_r
 			len = IG_HTTP_CHUNK;
 		if (ig_req_load(ctx, hook, off, s->buf, len))
 			return -1;
+		s->keys.base = seq0 + off;
 		used = ig_req_feed(s, len);
 		if (used <= 0 && !ig_http_opaque(&s->st))
 			return -1; /* no progress: never expected, never loop */
@@ -280,6 +283,59 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 	return ig_put_rst(ctx, hook, l3, q, &sg);
 }
 
+/* The credential of a key value the scanner found, s->buf holding its len
+ * bytes: its place in them (off << 16 | n), or -1. Global functions: the
+ * request stage is near the verifier's limit with the scanner alone. */
+__noinline int ig_req_key_token(struct ig_req_scratch *s, __u32 len)
+{
+	__u32 off = 0, n = 0;
+
+	if (!s || len > IG_KEY_VALUE_MAX || ig_key_token(s->buf, len, &off, &n))
+		return -1;
+	return (int)(off << 16 | n);
+}
+
+/* ... and its hash, s->buf holding the credential's n bytes. */
+__noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 n)
+{
+	if (!s || !n || n > IG_KEY_VALUE_MAX)
+		return -1;
+	s->key_hash = ig_key_words(s->buf, n, ig_cfg.hash_seed);
+	return 0;
+}
+
+/*
+ * The key of the segment's last key line (s->keys), read from the frame:
+ * s->key_hash, with s->keys.found left set; cleared when the value does not
+ * lie whole in this segment (a header cut across segments), is longer than
+ * IG_KEY_VALUE_MAX or holds no credential: then its requests are anonymous.
+ */
+static __always_inline void ig_req_key(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+				       struct ig_req_scratch *s, __u32 plen)
+{
+	__s32 vs = (__s32)(s->keys.start - p->seq), ve = (__s32)(s->keys.end - p->seq);
+	__u32 len, off = p->payload_off;
+	int t;
+
+	s->keys.found = 0;
+	if (vs < 0 || ve <= vs || (__u32)ve > plen || ve - vs > IG_KEY_VALUE_MAX)
+		return;
+	len = (__u32)(ve - vs);
+	off += (__u32)vs;
+	if (ig_req_load_n(ctx, hook, off, s->buf, len, IG_KEY_VALUE_MAX))
+		return;
+	t = ig_req_key_token(s, len);
+	if (t < 0)
+		return;
+	/* the credential at the buffer's start: its words aligned */
+	if ((t >> 16) && ig_req_load_n(ctx, hook, off + ((__u32)t >> 16), s->buf, t & 0xffff,
+				       IG_KEY_VALUE_MAX))
+		return;
+	if (ig_req_key_hash(s, t & 0xffff))
+		return;
+	s->keys.found = 1;
+}
+
 /* A connection's state goes (its FIN or RST): with its PROXY header's client. */
 static __always_inline void ig_req_forget(struct ig_req_scratch *s, __u32 mode)
 {
@@ -326,7 +382,7 @@ static __always_inline void ig_req_client(const struct ig_pkt *p, struct ig_req_
 	cs->kind = IG_CK_ADDR;
 	if (mode == IG_KEY_API && s->keys.found) {
 		cs->kind = IG_CK_KEY;
-		cs->hash = s->keys.hash;
+		cs->hash = s->key_hash;
 	} else if (mode == IG_KEY_PROXY && ig_proxy_client(&s->key, cs->client)) {
 		cs->kind = IG_CK_PROXY;
 	}
@@ -421,15 +477,13 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	/* keys are read on an api-key port only: elsewhere their lines are
 	 * passed over like any other (a port's mode may change mid-connection) */
 	s->st.flags &= ~IG_HF_KEYS;
-	if (mode == IG_KEY_API) {
+	if (mode == IG_KEY_API)
 		s->st.flags |= IG_HF_KEYS;
-		s->keys.seed = ig_cfg.hash_seed;
-		s->keys.basis = ig_key_basis(ig_cfg.hash_seed);
-	}
 	s->keys.found = 0;
 	s->requests = 0;
 	s->body = 0;
-	err = ig_req_scan(ctx, hook, s, p->payload_off + (__u32)(-ahead), p->payload_off + plen);
+	err = ig_req_scan(ctx, hook, s, p->payload_off + (__u32)(-ahead), p->payload_off + plen,
+			  seq - p->payload_off);
 	if (err)
 		return IG_R_DROP_UNFRAMED;
 	n = s->requests;
@@ -446,6 +500,8 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 		return IG_R_PASS_FREE;
 	if (n > 0xff)
 		n = 0xff;
+	if (mode == IG_KEY_API && s->keys.found)
+		ig_req_key(ctx, hook, p, s, plen);
 	if (mode != IG_KEY_SOURCE)
 		ig_req_client(p, s, mode);
 	return IG_OUT(n, IG_NEED_CHARGE);

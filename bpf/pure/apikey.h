@@ -1,42 +1,46 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The seeded hash an API key is known by (--key api-key): the request
- * scanner (pure/http.h) computes it a byte at a time as the header goes by,
- * user space over a key's text (`infergate key add --token-file`), and the
- * two must agree byte for byte.
+ * An API key (--key api-key) as the data path knows it: a seeded hash of
+ * its text. The request scanner (pure/http.h) finds where a key header's
+ * value lies; the request stage reads the value, takes the credential out
+ * of it (ig_key_token()) and hashes it (ig_key_words()); user space hashes a
+ * key's text the same way (`infergate key add --token-file`, ig_key_hash()).
  *
- * What is hashed is the credential: the header's value (Authorization,
- * X-API-Key or API-Key) without its whitespace, and for Authorization
- * without a leading "Bearer" and the whitespace after it. So
- * "Authorization: Bearer sk-1" and "x-api-key: sk-1" are one key.
+ * The credential is the value without trailing whitespace and, for
+ * Authorization, without a leading "Bearer" scheme and the whitespace after
+ * it: "Authorization: Bearer sk-1" and "x-api-key: sk-1" are one key; any
+ * other scheme is kept ("Basic dXNl..." is hashed whole). At most
+ * IG_KEY_VALUE_MAX bytes of value are read: a longer one is no key.
  *
- * FNV-1a from a basis made of the instance's secret seed, then a 64-bit
- * finaliser: one multiply a byte is what the data path can afford. It keeps
- * the key's text out of every map and log and makes the hash of a given key
- * unknowable without the seed (readable by root only, in the pinned map
- * `seed`). It is not a MAC: someone who has the seed can aim collisions.
+ * The hash goes 8 bytes at a time (a value is read at ~2 ns a word where a
+ * byte at a time through the scanner cost ~2.5 ns a byte), from a basis made
+ * of the instance's secret seed, each word mixed in with a multiply and a
+ * shift, then a 64-bit finaliser. It keeps the key's text out of every map
+ * and log and makes the hash of a given key unknowable without the seed
+ * (root only, in the pinned map `seed`). It is not a MAC: someone who has the
+ * seed can aim collisions. Words are read in the host's byte order: a hash
+ * is only ever compared on the host that made it (and with its seed).
  */
 #ifndef IG_PURE_APIKEY_H
 #define IG_PURE_APIKEY_H
 
 #include "pure/hdr.h"
 
-#define IG_KEY_PRIME 0x100000001b3ULL
-#define IG_KEY_BASIS 0xcbf29ce484222325ULL
+#define IG_KEY_VALUE_MAX 256
+#define IG_KEY_WS 8
 
-/* Where the hash starts: a basis of the instance's own (its source-table
- * seed, turned so the two hashes share nothing visible). */
 static __always_inline __u64 ig_key_basis(__u64 seed)
 {
-	return IG_KEY_BASIS ^ (seed * 0x9e3779b97f4a7c15ULL);
+	return 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
 }
 
-static __always_inline __u64 ig_key_step(__u64 h, __u8 c)
+static __always_inline __u64 ig_key_mix(__u64 h, __u64 w)
 {
-	return (h ^ c) * IG_KEY_PRIME;
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
 }
 
-/* FNV's low bits mix poorly: the hash is also a table index */
 static __always_inline __u64 ig_key_final(__u64 h, __u64 seed)
 {
 	h ^= seed;
@@ -48,19 +52,87 @@ static __always_inline __u64 ig_key_final(__u64 h, __u64 seed)
 	return h;
 }
 
-/* A key's text as the scanner hashes it: whitespace skipped (and nothing
- * else stripped: the text is a key, not a header value). Not for BPF. */
+static __always_inline int ig_key_ws(__u8 c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * The credential in a key header's value v[0, len) (len <= IG_KEY_VALUE_MAX;
+ * v[0] is the value's first byte past the colon's whitespace): 0 with *off
+ * and *n where it lies, or -1 when nothing is left. For BPF, v is a buffer
+ * of IG_KEY_VALUE_MAX bytes.
+ */
+static __always_inline int ig_key_token(const __u8 *v, __u32 len, __u32 *off, __u32 *n)
+{
+	__u32 i, o = 0;
+
+	if (len > IG_KEY_VALUE_MAX)
+		return -1;
+	/* at most IG_KEY_WS whitespace bytes at either end are dropped (a
+	 * loop the verifier walks once, not per byte of the value); more are
+	 * kept, and such a key is then nobody's */
+#pragma unroll
+	for (i = 0; i < IG_KEY_WS; i++)
+		if (len && ig_key_ws(v[(len - 1) & (IG_KEY_VALUE_MAX - 1)]))
+			len--;
+	if (len > 7 && (v[0] | 0x20) == 'b' && (v[1] | 0x20) == 'e' && (v[2] | 0x20) == 'a' &&
+	    (v[3] | 0x20) == 'r' && (v[4] | 0x20) == 'e' && (v[5] | 0x20) == 'r' &&
+	    (v[6] == ' ' || v[6] == '\t')) {
+		o = 7;
+#pragma unroll
+		for (i = 0; i < IG_KEY_WS; i++)
+			if (o < len && (v[o & (IG_KEY_VALUE_MAX - 1)] == ' ' ||
+					v[o & (IG_KEY_VALUE_MAX - 1)] == '\t'))
+				o++;
+	}
+	if (o >= len)
+		return -1;
+	*off = o;
+	*n = len - o;
+	return 0;
+}
+
+/* The hash of the credential t[0, n) (n <= IG_KEY_VALUE_MAX; for BPF t is an
+ * 8-byte-aligned buffer of IG_KEY_VALUE_MAX bytes). */
+static __always_inline __u64 ig_key_words(const __u8 *t, __u32 n, __u64 seed)
+{
+	__u64 h = ig_key_basis(seed), w;
+	__u32 i, at;
+
+	for (i = 0; i < IG_KEY_VALUE_MAX / 8; i++) {
+		at = i * 8;
+		if (at >= n)
+			break;
+#ifdef __bpf__
+		w = *(const __u64 *)(t + (at & (IG_KEY_VALUE_MAX - 8)));
+#else
+		__builtin_memcpy(&w, t + at, 8);
+#endif
+		if (n - at < 8)
+			w &= (1ULL << (8 * (n - at))) - 1;
+		h = ig_key_mix(h, w);
+	}
+	return ig_key_final(h ^ n, seed);
+}
+
+/* A key's text as user space has it (a line of a token file): its
+ * whitespace at either end dropped, hashed as the data path hashes the
+ * credential. Not for BPF. */
 static inline __u64 ig_key_hash(__u64 seed, const char *text, __u64 len)
 {
-	__u64 h = ig_key_basis(seed), i;
+	__u8 t[IG_KEY_VALUE_MAX + 8] = { 0 };
 
-	for (i = 0; i < len; i++) {
-		__u8 c = (__u8)text[i];
-
-		if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
-			h = ig_key_step(h, c);
+	while (len && (ig_key_ws((__u8)text[0]) || text[0] == '\n')) {
+		text++;
+		len--;
 	}
-	return ig_key_final(h, seed);
+	while (len && (ig_key_ws((__u8)text[len - 1]) || text[len - 1] == '\n'))
+		len--;
+	if (len > IG_KEY_VALUE_MAX)
+		len = IG_KEY_VALUE_MAX; /* the data path reads no such key */
+	__builtin_memcpy(t, text, len);
+	return ig_key_words(t, (__u32)len, seed);
 }
 
 #endif /* IG_PURE_APIKEY_H */

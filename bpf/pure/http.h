@@ -32,11 +32,11 @@
  * Transfer-Encoding: no body (6.3, rule 7). Upgrade: h2c (OWS around it) is
  * the one upgrade let through: what follows it is read at a request start.
  *
- * API keys, when the caller sets IG_HF_KEYS: the value of an Authorization
- * (without "Bearer"), X-API-Key or API-Key header line, hashed byte by byte
- * (pure/apikey.h) as the line goes by, so a key split across segments is
- * read whole; the line's end hands the hash over (struct ig_http_keys).
- * Without the flag, such a line is any other line. In h2c the headers are
+ * API keys, when the caller sets IG_HF_KEYS: where the value of an
+ * Authorization, X-API-Key or API-Key header line starts and ends (struct
+ * ig_http_keys); the value itself is passed over like the rest of any line,
+ * 8 bytes at once, and read by the caller (pure/apikey.h). Without the flag,
+ * such a line is any other line. In h2c the headers are
  * HPACK-coded and in a frame payload the scanner skips: no key is read.
  *
  * h2c (RFC 9113 3.4): the 24-byte preface at a request start switches to
@@ -69,7 +69,6 @@
 #define IG_HTTP_H
 
 #include "pure/hdr.h"
-#include "pure/apikey.h"
 
 /* Bytes per ig_http_feed() call; a power of two, so i & IG_HTTP_MASK is a
  * bound the verifier sees without a comparison. */
@@ -98,17 +97,18 @@ _Static_assert(sizeof(struct ig_http_state) == 32, "ig_http_state is half a cach
 #define IG_HF_KEYS 4
 
 /*
- * API keys (IG_HF_KEYS): the credential of the Authorization, X-API-Key and
- * API-Key headers the scanner reads, hashed (pure/apikey.h) into `hash`
- * with `found` set, the last one winning, for the caller to take after
- * each segment. The caller sets `basis` and `seed` (the instance's).
+ * API keys (IG_HF_KEYS): where the value of the last Authorization,
+ * X-API-Key or API-Key line read lies in the stream, for the caller to read
+ * (pure/apikey.h) after the segment. Positions are the caller's: it sets
+ * `base`, the position of the chunk's first byte (a TCP sequence number),
+ * before each feed; `start` is the value's first byte after the colon and
+ * its whitespace, `end` its line's LF; `found` says one was seen.
  */
 struct ig_http_keys {
-	__u64 basis;
-	__u64 seed;
-	__u64 hash;
+	__u32 base;
+	__u32 start;
+	__u32 end;
 	__u32 found;
-	__u32 _pad;
 };
 
 /*
@@ -154,11 +154,8 @@ enum ig_http_scan {
 	IG_HS_KU,				/* KU + k: "au" and k letters more */
 	IG_HS_KP = IG_HS_KU + 12,		/* "ap" ... "api-key" */
 	IG_HS_KX = IG_HS_KP + 6,		/* "x" ... "x-api-key" */
-	IG_HS_AUTH_OWS = IG_HS_KX + 9,		/* Authorization's value: before it, */
-	IG_HS_KB,				/* KB + k: k + 1 letters of "bearer", */
-	IG_HS_KB_SP = IG_HS_KB + 5,		/* all of it: a space starts the token */
-	IG_HS_KEY_OWS,				/* before a credential */
-	IG_HS_KEY_VAL,				/* in it */
+	IG_HS_KEY_OWS = IG_HS_KX + 9,		/* a key line's value: before it, */
+	IG_HS_KEY_VAL,				/* in it (the rest of the line) */
 	IG_HS_ROWS = 256,
 };
 _Static_assert(IG_HS_KEY_VAL < IG_HS_ROWS, "every state has a row");
@@ -234,9 +231,8 @@ enum {
 	IG_HA_SIZE_END,	/* a chunk-size line ends: data or trailer? */
 	IG_HA_H2_END,	/* the last byte of an h2 frame header */
 	IG_HA_KGATE,	/* a line may start a key header: only if keys are wanted */
-	IG_HA_KSTART,	/* a credential starts: the hash from its basis */
-	IG_HA_KEY,	/* a byte of it */
-	IG_HA_KEND,	/* its line ends */
+	IG_HA_KMARK,	/* a key's value starts here */
+	IG_HA_KEND,	/* its line ends here */
 };
 
 /*
@@ -331,21 +327,13 @@ static __always_inline int ig_http_is_h2(const struct ig_http_state *st)
 #define IG_PRE_METHOD(k) IG_UPPERS(IG_E(IG_HS_M1 + (k), IG_HA_COUNT)), \
 			 [IG_K_SP] = IG_E(IG_HS_LINE, IG_HA_COUNT)
 #define IG_H2_BYTE(k, a) IG_ROW(IG_HS_H2 + (k), IG_E(IG_HS_H2 + (k) + 1, a))
-/* in a credential: whitespace passed over, an LF ends it, the rest hashed */
-#define IG_KEY_ROW(st, ...)                                                    \
-	IG_ROW(st, IG_E(IG_HS_KEY_VAL, IG_HA_KEY), IG_OWS(IG_E(IG_HS_KEY_VAL, 0)), \
-	       [IG_K_CR] = IG_E(IG_HS_KEY_VAL, 0), [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_KEND), \
-	       __VA_ARGS__)
-#define IG_KB_NEXT(k, ch)                                                      \
-	IG_KEY_ROW(IG_HS_KB + (k), [IG_KL(ch)] = IG_E(IG_HS_KB + (k) + 1, IG_HA_KEY), \
-		   [IG_KU(ch)] = IG_E(IG_HS_KB + (k) + 1, IG_HA_KEY))
 
 /*
  * One byte c of the stream, in state *s: the transition, and what goes with
  * it. Returns 1 when it enters a skip state (then the caller stops).
  */
 static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u64 *valp,
-					__u32 *np, struct ig_http_keys *k, __u8 c)
+					__u32 *np, struct ig_http_keys *k, __u32 pos, __u8 c)
 {
 #ifdef __clang__
 #pragma clang diagnostic push
@@ -464,30 +452,23 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		IG_NAME_NEXT(IG_HS_KU + 8, 'i'), IG_NAME_NEXT(IG_HS_KU + 9, 'o'),
 		IG_NAME_NEXT(IG_HS_KU + 10, 'n'),
 		IG_ROW(IG_HS_KU + 11, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),
-		       [IG_K_COLON] = IG_E(IG_HS_AUTH_OWS, IG_HA_KSTART)),
+		       [IG_K_COLON] = IG_E(IG_HS_KEY_OWS, 0)),
 		IG_NAME_NEXT(IG_HS_KP + 0, 'i'), IG_NAME_NEXT(IG_HS_KP + 1, '-'),
 		IG_NAME_NEXT(IG_HS_KP + 2, 'k'), IG_NAME_NEXT(IG_HS_KP + 3, 'e'),
 		IG_NAME_NEXT(IG_HS_KP + 4, 'y'),
 		IG_ROW(IG_HS_KP + 5, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),
-		       [IG_K_COLON] = IG_E(IG_HS_KEY_OWS, IG_HA_KSTART)),
+		       [IG_K_COLON] = IG_E(IG_HS_KEY_OWS, 0)),
 		IG_NAME_NEXT(IG_HS_KX + 0, '-'), IG_NAME_NEXT(IG_HS_KX + 1, 'a'),
 		IG_NAME_NEXT(IG_HS_KX + 2, 'p'), IG_NAME_NEXT(IG_HS_KX + 3, 'i'),
 		IG_NAME_NEXT(IG_HS_KX + 4, '-'), IG_NAME_NEXT(IG_HS_KX + 5, 'k'),
 		IG_NAME_NEXT(IG_HS_KX + 6, 'e'), IG_NAME_NEXT(IG_HS_KX + 7, 'y'),
 		IG_ROW(IG_HS_KX + 8, IG_E(IG_HS_LINE, 0), [IG_K_LF] = IG_E(IG_HS_HDR, 0),
-		       [IG_K_COLON] = IG_E(IG_HS_KEY_OWS, IG_HA_KSTART)),
-		/* "Bearer" and the spaces after it are the scheme: the hash
-		 * starts again after them */
-		IG_KEY_ROW(IG_HS_AUTH_OWS, IG_OWS(IG_E(IG_HS_AUTH_OWS, 0)),
-			   [IG_K_CR] = IG_E(IG_HS_AUTH_OWS, 0),
-			   [IG_K_b] = IG_E(IG_HS_KB, IG_HA_KEY),
-			   [IG_K_b + IG_K_CASE] = IG_E(IG_HS_KB, IG_HA_KEY)),
-		IG_KB_NEXT(0, 'e'), IG_KB_NEXT(1, 'a'), IG_KB_NEXT(2, 'r'), IG_KB_NEXT(3, 'e'),
-		IG_KB_NEXT(4, 'r'),
-		IG_KEY_ROW(IG_HS_KB_SP, IG_OWS(IG_E(IG_HS_KEY_OWS, IG_HA_KSTART))),
-		IG_KEY_ROW(IG_HS_KEY_OWS, IG_OWS(IG_E(IG_HS_KEY_OWS, 0)),
-			   [IG_K_CR] = IG_E(IG_HS_KEY_OWS, 0)),
-		IG_KEY_ROW(IG_HS_KEY_VAL),
+		       [IG_K_COLON] = IG_E(IG_HS_KEY_OWS, 0)),
+		/* an empty value is no key; the value is read by the caller */
+		IG_ROW(IG_HS_KEY_OWS, IG_E(IG_HS_KEY_VAL, IG_HA_KMARK),
+		       IG_OWS(IG_E(IG_HS_KEY_OWS, 0)), [IG_K_CR] = IG_E(IG_HS_KEY_OWS, 0),
+		       [IG_K_LF] = IG_E(IG_HS_HDR, 0)),
+		IG_ROW(IG_HS_KEY_VAL, IG_E(IG_HS_KEY_VAL, 0), [IG_K_LF] = IG_E(IG_HS_HDR, IG_HA_KEND)),
 	};
 #ifdef __clang__
 #pragma clang diagnostic pop
@@ -566,14 +547,14 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 		IG_HTTP_OPAQUE_REG(x);
 		s = (__u8)(IG_HS_LINE + x * (s - IG_HS_LINE));
 		break;
-	case IG_HA_KSTART:
-		val = k->basis;
-		break;
-	case IG_HA_KEY:
-		val = ig_key_step(val, c);
+	case IG_HA_KMARK:
+		/* found only once the line is whole */
+		k->start = k->base + pos;
+		k->found = 0;
+		val = 0;
 		break;
 	case IG_HA_KEND:
-		k->hash = ig_key_final(val, k->seed);
+		k->end = k->base + pos;
 		k->found = 1;
 		val = 0;
 		break;
@@ -617,6 +598,7 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 {
 	__u64 val = IG_HTTP_READ(st->val), w;
 	__u32 n = 0, i = 0, end, left, from;
+	__u64 fast;
 	__u8 s = IG_HTTP_READ(st->state) ^ IG_HS_START;
 	IG_HTTP_BLOCK_VARS;
 
@@ -637,7 +619,12 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 		/* in the rest of a line, the bytes before its LF change
 		 * nothing: passed over at once, the whole block if it has none */
 		from = 0;
-		if ((__u8)(s - IG_HS_LINE) <= IG_HS_TR_LINE - IG_HS_LINE && left >= 8) {
+		/* (no branch on s: the verifier would keep apart the paths
+		 * where it knows s) */
+		fast = (((__u32)(__u8)(s - IG_HS_LINE) - (IG_HS_TR_LINE - IG_HS_LINE + 1)) >> 31) |
+		       (1 - IG_HTTP_NZ(s ^ IG_HS_KEY_VAL));
+		IG_HTTP_OPAQUE_REG(fast);
+		if (fast && left >= 8) {
 #ifdef __bpf__
 			w = *(const __u64 *)(buf + (i & (IG_HTTP_MASK & ~7)));
 #else
@@ -662,7 +649,7 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 	case j:                                                                \
 		if ((j) >= left)                                               \
 			break;                                                 \
-		if (ig_http_step(st, &s, &val, &n, keys, buf[(i + (j)) & IG_HTTP_MASK])) { \
+		if (ig_http_step(st, &s, &val, &n, keys, i + (j), buf[(i + (j)) & IG_HTTP_MASK])) { \
 			end = i + (j) + 1;                                     \
 			break;                                                 \
 		}                                                              \

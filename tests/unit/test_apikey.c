@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * API keys read by the request scanner (bpf/pure/http.h with IG_HF_KEYS)
- * against the hash user space computes over a key's text (pure/apikey.h):
- * each header form, split at every position, and the property the data path
- * relies on most: reading keys never changes what is framed and counted.
+ * API keys: where the request scanner (bpf/pure/http.h with IG_HF_KEYS)
+ * finds a key header's value, the credential taken out of it and its hash
+ * (pure/apikey.h), against the hash user space computes over a key's text:
+ * each header form, fed in pieces cut at every position, and the property
+ * the data path relies on most: reading keys never changes what is framed
+ * and counted.
  */
 #include <stdlib.h>
 #include <string.h>
+#include "pure/apikey.h"
 #include "pure/http.h"
 #include "harness.h"
 
@@ -16,14 +19,30 @@ struct kscan {
 	struct ig_http_state st;
 	struct ig_http_keys keys;
 	__u32 count;
+	__u32 at; /* the stream's bytes fed so far */
 };
 
 static void kscan_init(struct kscan *k, int want)
 {
 	memset(k, 0, sizeof(*k));
 	k->st.flags = want ? IG_HF_KEYS : 0;
-	k->keys.seed = SEED;
-	k->keys.basis = ig_key_basis(SEED);
+}
+
+/* The hash of the last key the scanner found in stream, as the request
+ * stage reads it; 0 when none. */
+static __u64 kscan_key(const struct kscan *k, const char *stream)
+{
+	static __u8 buf[IG_KEY_VALUE_MAX] __attribute__((aligned(8)));
+	__u32 len = k->keys.end - k->keys.start, off, n;
+
+	if (!k->keys.found || len > IG_KEY_VALUE_MAX)
+		return 0;
+	memset(buf, 0xee, sizeof(buf));
+	memcpy(buf, stream + k->keys.start, len);
+	if (ig_key_token(buf, len, &off, &n))
+		return 0;
+	memmove(buf, buf + off, n);
+	return ig_key_words(buf, n, SEED);
 }
 
 /* One segment, as the data path feeds it (max bytes a call). */
@@ -41,8 +60,10 @@ static void kscan_seg(struct kscan *k, const char *seg, size_t n, size_t max)
 		len = (__u32)(n - off < max ? n - off : max);
 		memset(buf, 0x5a, sizeof(buf));
 		memcpy(buf, seg + off, len);
+		k->keys.base = k->at + (__u32)off;
 		off += ig_http_feed(&k->st, buf, len, &k->count, &k->keys);
 	}
+	k->at += (__u32)n;
 }
 
 static __u64 key_of(const char *text)
@@ -62,10 +83,17 @@ IG_TEST(apikey_each_header_form_gives_the_key_text_hash)
 		{ "GET / HTTP/1.1\r\nx-api-key: sk-one\r\n\r\n", "sk-one" },
 		{ "GET / HTTP/1.1\r\nX-Api-Key:sk-one\r\n\r\n", "sk-one" },
 		{ "GET / HTTP/1.1\r\napi-key: \tsk-one\t\r\n\r\n", "sk-one" },
-		/* another scheme: the value whole, without its whitespace */
-		{ "GET / HTTP/1.1\r\nAuthorization: Basic dXNlcjpwdw==\r\n\r\n", "BasicdXNlcjpwdw==" },
+		/* another scheme: the value whole */
+		{ "GET / HTTP/1.1\r\nAuthorization: Basic dXNlcjpwdw==\r\n\r\n", "Basic dXNlcjpwdw==" },
 		{ "GET / HTTP/1.1\r\nAuthorization: Bearerx\r\n\r\n", "Bearerx" },
-		{ "GET / HTTP/1.1\r\nAuthorization: Bear sk\r\n\r\n", "Bearsk" },
+		{ "GET / HTTP/1.1\r\nAuthorization: Bear sk\r\n\r\n", "Bear sk" },
+		{ "GET / HTTP/1.1\r\nAuthorization: bearer\t sk-one\r\n\r\n", "sk-one" },
+		/* longer than a word, and than a chunk's worth of steps */
+		{ "GET / HTTP/1.1\r\nAuthorization: Bearer sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
+		  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwx"
+		  "yzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab\r\n\r\n",
+		  "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO"
+		  "PQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab" },
 		/* the last wins */
 		{ "GET / HTTP/1.1\r\nx-api-key: first\r\nAuthorization: Bearer second\r\n\r\n", "second" },
 	};
@@ -82,7 +110,7 @@ IG_TEST(apikey_each_header_form_gives_the_key_text_hash)
 			ASSERT_EQ(k.count, 1, cases[i].req);
 			ASSERT_FALSE(ig_http_opaque(&k.st), cases[i].req);
 			ASSERT_EQ(k.keys.found, 1, cases[i].req);
-			ASSERT_EQ(k.keys.hash, key_of(cases[i].key), cases[i].req);
+			ASSERT_EQ(kscan_key(&k, cases[i].req), key_of(cases[i].key), cases[i].req);
 		}
 	}
 }
@@ -121,6 +149,34 @@ IG_TEST(apikey_not_read_unless_asked)
 	ASSERT_EQ(k.count, 2, "both requests");
 	ASSERT_EQ(k.keys.found, 1, "the key read");
 	ASSERT_TRUE(k.st.flags & IG_HF_KEYS, "the wish outlives a request");
+}
+
+IG_TEST(apikey_hash_is_of_the_text_alone)
+{
+	ASSERT_EQ(key_of(" sk-1\r\n"), key_of("sk-1"), "whitespace at the ends is not the key");
+	ASSERT_NEQ(key_of("sk-1"), key_of("sk-2"), "keys differ");
+	ASSERT_NEQ(key_of("sk-12345"), key_of("sk-123456"), "by length past a word");
+	ASSERT_NEQ(key_of("abcdefgh"), key_of("abcdefgh\x01"), "a byte more");
+	ASSERT_NEQ(ig_key_hash(1, "sk-1", 4), ig_key_hash(2, "sk-1", 4), "by seed");
+}
+
+IG_TEST(apikey_values_without_a_credential)
+{
+	static const char *const vals[] = { "Bearer", "Bearer ", "Bearer \t ", "   ", "" };
+	__u8 buf[IG_KEY_VALUE_MAX] = { 0 };
+	__u32 off, n;
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		size_t len = strlen(vals[i]);
+
+		memcpy(buf, vals[i], len);
+		/* "Bearer" and nothing after is a credential named so (the
+		 * scheme needs something after it); whitespace alone, none */
+		ASSERT_EQ(ig_key_token(buf, (__u32)len, &off, &n), i < 3 ? 0 : -1, vals[i]);
+		if (i < 3)
+			ASSERT_EQ(n, 6, "the word Bearer");
+	}
+	ASSERT_EQ(ig_key_token(buf, IG_KEY_VALUE_MAX + 1, &off, &n), -1, "too long: no key");
 }
 
 /* A random stream of requests whose header lines are often key lines with
