@@ -121,6 +121,16 @@ static const struct ig_opt limit_opts[] = {
 		      "--token-count says), and `infergate charge` what a request cost"),
 	LEVEL("bytes-per-token", "N", "bytes_per_token",
 	      .help = "bytes charged as one token where bytes are counted (default 4)"),
+	/* not a level: a rule of the policy (its flags), so not in LEVEL() */
+	IG_OPT("token-count", IG_OPT_ENUM, struct limit_cfg, token_count,
+	       .values = ig_token_count_names, .what = "--token-count", .detail = 1,
+	       .help = "how replies are counted against --tokens-per-min.\n"
+		       "usage (default): the engine's own \"usage\" object (JSON\n"
+		       "replies; streams with stream_options.include_usage), exact;\n"
+		       "until it comes, a stream pays a token per data: event, other\n"
+		       "replies by bytes, the prompt by the request's bytes.\n"
+		       "events: a token per data: event of a stream, the rest by\n"
+		       "bytes. bytes: every reply byte / --bytes-per-token (0.6)."),
 	IG_OPT("key", IG_OPT_ENUM, struct limit_cfg, key, .values = ig_key_mode_names,
 	       .what = "--key", .detail = 1,
 	       .heading = "Who the client is (default: the source address; a limit without --key\n"
@@ -147,16 +157,6 @@ static const struct ig_opt limit_opts[] = {
 	       .help = "proxy-source: load balancers whose PROXY headers are\n"
 		       "believed, added to the instance's one list (shared by\n"
 		       "every proxy-source port; `infergate proxy-from`)"),
-	/* not a level: a rule of the policy (its flags), so not in LEVEL() */
-	IG_OPT("token-count", IG_OPT_ENUM, struct limit_cfg, token_count,
-	       .values = ig_token_count_names, .what = "--token-count", .detail = 1,
-	       .help = "how replies are counted against --tokens-per-min.\n"
-		       "usage (default): the engine's own \"usage\" object (JSON\n"
-		       "replies; streams with stream_options.include_usage), exact;\n"
-		       "until it comes, a stream pays a token per data: event, other\n"
-		       "replies by bytes, the prompt by the request's bytes.\n"
-		       "events: a token per data: event of a stream, the rest by\n"
-		       "bytes. bytes: every reply byte / --bytes-per-token (0.6)."),
 	{}
 };
 

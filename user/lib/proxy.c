@@ -70,7 +70,7 @@ int ig_proxy_from_add(const struct ig_instance *in, const struct ig_lpm_key *key
 		      int *added)
 {
 	__u32 one = 1, v;
-	int err = ig_instance_need(in, IG_MAP_PROXY_FROM);
+	int err = n ? ig_instance_need(in, IG_MAP_PROXY_FROM) : 0;
 
 	for (int i = 0; !err && i < n; i++) {
 		int fresh = bpf_map_lookup_elem(in->fd[IG_MAP_PROXY_FROM], &keys[i], &v) != 0;
