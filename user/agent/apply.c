@@ -115,10 +115,10 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 		int was = o && o->has_limit;
 		int limit_changed = p->has_limit && !(was && same_limit(&o->limit, &p->limit));
 		int levels_changed = p->has_limit &&
-				     !(was && !memcmp(&o->levels, &p->levels, sizeof(p->levels)) &&
-				       !memcmp(&o->keys, &p->keys, sizeof(p->keys)));
+				     !(was && !memcmp(&o->levels, &p->levels, sizeof(p->levels)));
+		int keys_changed = p->has_limit && !(was && !memcmp(&o->keys, &p->keys, sizeof(p->keys)));
 
-		if (limit_changed || levels_changed) {
+		if (limit_changed || levels_changed || keys_changed) {
 			struct ig_port_limit l = { .policy = p->limit, .levels = p->levels,
 						   .keys = p->keys, .rescale = 1 };
 
@@ -139,6 +139,9 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 		/* levels change in place: their buckets (port_state) are kept */
 		if (levels_changed && old)
 			ig_info("reload: %u/%s fair-share levels changed", p->port,
+				ig_proto_name(p->proto));
+		if (keys_changed && old)
+			ig_info("reload: %u/%s anonymous policy changed", p->port,
 				ig_proto_name(p->proto));
 		if (p->has_breaker) {
 			struct ig_breaker b;

@@ -240,17 +240,32 @@ int ig_keys_add(const struct ig_instance *in, const char *name, const __u64 *has
 	struct ig_key v;
 	int err = ig_instance_need(in, IG_MAP_KEYS);
 
+	struct ig_key old;
+	unsigned char *fresh = calloc((size_t)n + 1, 1);
+	int i;
+
+	if (!fresh)
+		return -ENOMEM;
 	if (!err)
 		err = key_value(in, name, tier, deny, &v);
-	for (int i = 0; !err && i < n; i++)
+	for (i = 0; !err && i < n; i++) {
+		fresh[i] = bpf_map_lookup_elem(in->fd[IG_MAP_KEYS], &hashes[i], &old) != 0;
 		if (bpf_map_update_elem(in->fd[IG_MAP_KEYS], &hashes[i], &v, BPF_ANY)) {
 			err = -errno;
 			ig_err("cannot add key %016llx (%s): %s", (unsigned long long)hashes[i], name,
 			       err == -E2BIG ? "the table is full" : strerror(-err));
 		}
-	/* a tier made for a key that could not be stored is freed again */
-	if (err && tier && *tier)
-		ig_tier_names_gc(in);
+	}
+	/* all or nothing: the keys this call made go again (one it replaced
+	 * keeps its new value), and a tier made for them is freed */
+	if (err) {
+		while (i-- > 0)
+			if (fresh[i])
+				bpf_map_delete_elem(in->fd[IG_MAP_KEYS], &hashes[i]);
+		if (tier && *tier)
+			ig_tier_names_gc(in);
+	}
+	free(fresh);
 	return err;
 }
 
@@ -422,7 +437,7 @@ int ig_keys_apply(const struct ig_instance *in, const struct ig_key_want *w, int
 {
 	struct ig_key *vals = NULL;
 	__u64 *want = NULL, *have = NULL, seed = 0;
-	int nwant = 0, cap = 0, nhave = 0, err;
+	int nwant = 0, cap = 0, nhave = 0, *ids = NULL, err;
 
 	err = ig_instance_need(in, IG_MAP_KEYS);
 	if (!err)
@@ -459,7 +474,7 @@ int ig_keys_apply(const struct ig_instance *in, const struct ig_key_want *w, int
 			memset(&vals[nwant], 0, sizeof(vals[nwant]));
 			snprintf(vals[nwant].name, sizeof(vals[nwant].name), "%s", w[i].name);
 			vals[nwant].flags = w[i].deny ? IG_KEY_F_DENY : 0;
-			/* the tier's id is looked up (made) when written */
+			/* the line, for its tier's id (looked up once all is read) */
 			vals[nwant].tier = (__u32)i;
 			nwant++;
 		}
@@ -469,20 +484,20 @@ int ig_keys_apply(const struct ig_instance *in, const struct ig_key_want *w, int
 		ig_err("[keys]: %d keys, the table holds %d", nwant, IG_MAX_KEYS);
 		err = -E2BIG;
 	}
+	/* the tiers' ids, once a line (made where new, as `tier add` would) */
+	ids = calloc((size_t)n + 1, sizeof(*ids));
+	if (!err && !ids)
+		err = -ENOMEM;
+	for (int i = 0; !err && i < n; i++) {
+		if (!w[i].tier[0])
+			continue;
+		ids[i] = ig_tier_id(in, w[i].tier, 1);
+		if (ids[i] < 0)
+			err = ids[i];
+	}
 	/* first what is wanted (added or changed in place), then what is not */
 	for (int i = 0; !err && i < nwant; i++) {
-		const struct ig_key_want *src = &w[vals[i].tier];
-
-		vals[i].tier = 0;
-		if (src->tier[0]) {
-			int id = ig_tier_id(in, src->tier, 1);
-
-			if (id < 0) {
-				err = id;
-				break;
-			}
-			vals[i].tier = (__u32)id;
-		}
+		vals[i].tier = (__u32)ids[vals[i].tier];
 		if (bpf_map_update_elem(in->fd[IG_MAP_KEYS], &want[i], &vals[i], BPF_ANY)) {
 			err = -errno;
 			ig_err("cannot write key %016llx (%s): %s", (unsigned long long)want[i],
@@ -499,6 +514,7 @@ int ig_keys_apply(const struct ig_instance *in, const struct ig_key_want *w, int
 	free(have);
 	free(want);
 	free(vals);
+	free(ids);
 	if (!err)
 		err = ig_tier_names_gc(in);
 	return err;
