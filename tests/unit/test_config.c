@@ -210,6 +210,40 @@ static const struct {
 	{ "[agent]\ninterface = v0\n[cluster]\nredis = h:6379\n[port 8000]\nfallback = 9\nfleet_rate = 5/s\n",
 	  ":5: [port 8000/tcp]: burst, unit and fleet_rate need a rate" },
 	/* adaptive admission */
+	/* who the client is (issue 16) */
+	{ AD_HEAD "rate = 2/s\nkey = api-key\n",
+	  ":3: [port 8000/tcp]: key = api-key reads each request's headers: it needs unit = request" },
+	{ AD_HEAD "rate = 2/s\nkey = apikey\n", ":5: invalid key 'apikey': expected source, api-key" },
+	{ "[agent]\ninterface = v0\n[port 53/udp]\nrate = 2/s\nkey = proxy-source\n",
+	  ":3: [port 53/udp]: key = proxy-source reads the PROXY header of TCP connections" },
+	{ AD_HEAD "rate = 2/s\nanonymous_rate = 1/s\n",
+	  ":3: [port 8000/tcp]: anonymous_rate, anonymous_burst and any_key go with key = api-key" },
+	{ AD_HEAD "rate = 2/s\nunit = request\nkey = api-key\nany_key = maybe\n",
+	  ":7: invalid any_key 'maybe': expected yes or no" },
+	{ AD_HEAD "rate = 2/s\nunit = request\nkey = api-key\nanonymous_burst = 3\n",
+	  ":3: [port 8000/tcp]: anonymous_burst needs anonymous_rate" },
+	{ AD_HEAD "rate = 2/s\nunit = request\nkey = api-key\nanonymous_rate = lots\n",
+	  ":7: invalid rate 'lots'" },
+	{ AD_HEAD "rate = 2/s\nproxy_from = 10.0.0.0/8\n",
+	  ":3: [port 8000/tcp]: proxy_from goes with key = proxy-source" },
+	{ AD_HEAD "rate = 2/s\nkey = proxy-source\nproxy_from = 10.0.0.0/8, 10.1.0.0/33\n",
+	  ":6: invalid proxy_from '10.1.0.0/33'" },
+	{ AD_HEAD "key = api-key\nfallback = 8001\n",
+	  ":3: [port 8000/tcp]: key, anonymous_rate, anonymous_burst, any_key and proxy_from go with a rate" },
+	{ "[agent]\ninterface = v0\n[keys]\nalice = hash 0123\n",
+	  ":4: [keys] alice: invalid hash '0123': 16 hex digits" },
+	{ "[agent]\ninterface = v0\n[keys]\nalice = sha 0123456789abcdef\n",
+	  ":4: [keys] alice: expected hash HEX16 or token-file PATH" },
+	{ "[agent]\ninterface = v0\n[keys]\n0123456789abcdef = hash 0123456789abcdef\n",
+	  ":4: invalid key name '0123456789abcdef' in [keys]" },
+	{ "[agent]\ninterface = v0\n[keys]\nalice = hash 0123456789abcdef tier\n",
+	  ":4: [keys] alice: expected tier TIER or deny after the hash" },
+	{ "[agent]\ninterface = v0\n[keys]\nalice = token-file relative.txt\n",
+	  ":4: [keys] alice: token-file 'relative.txt': an absolute path" },
+	{ "[agent]\ninterface = v0\n[keys]\nalice = token-file /nonexistent/tokens\n",
+	  ":4: cannot open token file /nonexistent/tokens" },
+	{ "[agent]\ninterface = v0\n[key]\nalice = hash 0123456789abcdef\n",
+	  ":3: unknown section [key]" },
 	{ AD_HEAD "adaptive = sometimes\n", ":4: invalid adaptive 'sometimes': expected off, engine or latency" },
 	{ AD_HEAD "adaptive = engine\n" AD_RATE "", ":3: [port 8000/tcp]: adaptive = engine needs engine_metrics" },
 	{ AD_HEAD "adaptive = latency\nrate = 2k/s\nunit = byte\nport_rate = 40k/s\n",
@@ -275,6 +309,59 @@ IG_TEST(config_adaptive_defaults_and_keys)
 	ASSERT_EQ(a->mode, IG_AD_LATENCY, "latency on a conn port with a token budget");
 	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = off\n"), err);
 	ASSERT_EQ(a->mode, IG_AD_OFF, "off said");
+}
+
+IG_TEST(config_who_the_client_is)
+{
+	char tokens[] = "/tmp/ig-config-tokens-XXXXXX";
+	char text[1024];
+	int fd = mkstemp(tokens);
+	const struct ig_cfg_port *p;
+
+	ASSERT_TRUE(fd >= 0, "token file");
+	ASSERT_TRUE(write(fd, "# premium\nsk-1\nsk-2\n", 20) == 20, "write tokens");
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "[agent]\ninterface = v0\n"
+		 "[port 8000]\nrate = 5/s\nunit = request\nkey = api-key\nanonymous_rate = 2/s\n"
+		 "any_key = yes\n"
+		 "[port 8001]\nrate = 5/s\nkey = proxy-source\nproxy_from = 10.0.0.0/8, fd00::/64\n"
+		 "[port 8002]\nrate = 5/s\nkey = proxy-source\nproxy_from = 10.0.0.0/8 192.0.2.1\n"
+		 "[port 8003]\nrate = 5/s\nunit = request\nkey = api-key\nanonymous_rate = 0\n"
+		 "[port 8004]\nrate = 5/s\nunit = request\nkey = api-key\n"
+		 "[port 8005]\nrate = 5/s\nkey = source\n"
+		 "[keys]\nalice = token-file %s tier premium\nbob = hash 0123456789ABCDEF deny\n"
+		 "alice = hash 00000000000000ff\n", tokens);
+	ASSERT_OK(load_text(text), err);
+	unlink(tokens);
+	p = &cfg.ports[0];
+	ASSERT_EQ(IG_POL_KEY(p->limit.flags), IG_KEY_API, "api-key");
+	ASSERT_TRUE(p->limit.flags & IG_POL_F_HIER, "a key mode needs the hierarchy");
+	ASSERT_TRUE(p->limit.flags & IG_POL_F_ANY_KEY, "any_key");
+	ASSERT_EQ(p->keys.flags, IG_KP_F_ANON, "an anonymous rate");
+	ASSERT_EQ(p->keys.anon_rate, 2, "anonymous_rate");
+	ASSERT_EQ(p->keys.anon_burst, 2, "anonymous_burst: a second of it");
+	p = &cfg.ports[1];
+	ASSERT_EQ(IG_POL_KEY(p->limit.flags), IG_KEY_PROXY, "proxy-source");
+	ASSERT_TRUE(p->limit.flags & IG_POL_F_HIER, "hierarchy");
+	ASSERT_EQ(cfg.nproxy_from, 3, "one list for all ports, 10.0.0.0/8 once");
+	ASSERT_EQ(cfg.proxy_from[1].prefixlen, 64, "fd00::/64");
+	p = &cfg.ports[3];
+	ASSERT_EQ(p->keys.flags, IG_KP_F_ANON, "anonymous_rate = 0 is a rate");
+	ASSERT_EQ(p->keys.anon_rate, 0, "refused");
+	p = &cfg.ports[4];
+	ASSERT_EQ(p->keys.flags, 0, "no anonymous rate: the port's");
+	ASSERT_FALSE(p->limit.flags & IG_POL_F_ANY_KEY, "any_key off by default");
+	p = &cfg.ports[5];
+	ASSERT_EQ(IG_POL_KEY(p->limit.flags), IG_KEY_SOURCE, "source said");
+	ASSERT_FALSE(p->limit.flags & IG_POL_F_HIER, "source alone needs no hierarchy");
+	ASSERT_TRUE(cfg.has_keys, "[keys]");
+	ASSERT_EQ(cfg.nkeys, 3, "three lines, a name may repeat");
+	ASSERT_STREQ(cfg.keys[0].path, tokens, "a token file");
+	ASSERT_STREQ(cfg.keys[0].tier, "premium", "its tier");
+	ASSERT_EQ(cfg.keys[1].hash, 0x0123456789abcdefULL, "a hash");
+	ASSERT_EQ(cfg.keys[1].deny, 1, "denied");
+	ASSERT_STREQ(cfg.keys[2].name, "alice", "the name again");
 }
 
 IG_TEST(config_missing_file_is_a_clear_error)

@@ -7,11 +7,13 @@
 #include "agent/parts.h"
 #include "lib/args.h"
 #include "lib/breakers.h"
+#include "lib/keys.h"
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/policy.h"
 #include "lib/port.h"
+#include "lib/proxy.h"
 #include "lib/tiers.h"
 #include "lib/tokens.h"
 
@@ -73,6 +75,21 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 				return err;
 		}
 	}
+	/* keys before the ports (an api-key port finds its keys), after the
+	 * tiers (their names are the tiers'); every token file is read before
+	 * the map changes */
+	if (cfg->has_keys) {
+		err = ig_keys_apply(in, cfg->keys, cfg->nkeys);
+		if (err)
+			return err;
+		if (old)
+			ig_info("reload: %d [keys] line(s) applied", cfg->nkeys);
+	}
+	/* load balancers added before the ports that believe them, the ones
+	 * no longer listed removed after */
+	err = ig_proxy_from_add(in, cfg->proxy_from, cfg->nproxy_from, NULL);
+	if (err)
+		return err;
 	for (int i = 0; old && i < old->nports; i++) {
 		const struct ig_cfg_port *o = &old->ports[i];
 		const struct ig_cfg_port *p = find_port(cfg, o->proto, o->port);
@@ -99,9 +116,11 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 		int limit_changed = p->has_limit && !(was && same_limit(&o->limit, &p->limit));
 		int levels_changed = p->has_limit &&
 				     !(was && !memcmp(&o->levels, &p->levels, sizeof(p->levels)));
+		int keys_changed = p->has_limit && !(was && !memcmp(&o->keys, &p->keys, sizeof(p->keys)));
 
-		if (limit_changed || levels_changed) {
-			struct ig_port_limit l = { .policy = p->limit, .levels = p->levels, .rescale = 1 };
+		if (limit_changed || levels_changed || keys_changed) {
+			struct ig_port_limit l = { .policy = p->limit, .levels = p->levels,
+						   .keys = p->keys, .rescale = 1 };
 
 			n = ig_port_apply(in, p->proto, p->port, &l);
 			if (n < 0)
@@ -120,6 +139,9 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 		/* levels change in place: their buckets (port_state) are kept */
 		if (levels_changed && old)
 			ig_info("reload: %u/%s fair-share levels changed", p->port,
+				ig_proto_name(p->proto));
+		if (keys_changed && old)
+			ig_info("reload: %u/%s anonymous policy changed", p->port,
 				ig_proto_name(p->proto));
 		if (p->has_breaker) {
 			struct ig_breaker b;
@@ -142,6 +164,12 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 					return err;
 			}
 		}
+	}
+	/* the agent owns the list while its config has one (or had one) */
+	if (cfg->nproxy_from || (old && old->nproxy_from)) {
+		err = ig_proxy_from_apply(in, cfg->proxy_from, cfg->nproxy_from);
+		if (err)
+			return err;
 	}
 	return ig_flags_refresh(in);
 }

@@ -16,6 +16,7 @@
 #include "lib/policy.h"
 #include "lib/cidr.h"
 #include "lib/jsoncheck.h"
+#include "lib/keys.h"
 #include "lib/names.h"
 
 /* Redis answers within this or the sync gives up (the next one retries). */
@@ -260,7 +261,8 @@ static void key_name(char *buf, size_t len, const struct ig_client_key *k)
 {
 	char addr[IG_ADDR_STRLEN];
 
-	ig_addr_format(k->addr, addr, sizeof(addr));
+	/* an API key's client is the key's hash on every node: "key:<16 hex>" */
+	ig_client_format(NULL, k->addr, addr, sizeof(addr));
 	snprintf(buf, len, "ig:fleet:%u/%s:%s", k->port, ig_proto_name((enum ig_proto)k->proto),
 		 addr);
 }

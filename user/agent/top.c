@@ -10,6 +10,7 @@
 #include "lib/util.h"
 #include "lib/cidr.h"
 #include "lib/json.h"
+#include "lib/keys.h"
 #include "lib/names.h"
 #include "lib/log.h"
 #include "lib/policy.h"
@@ -157,7 +158,7 @@ void ig_top_log(struct ig_top *t, __u64 now_ms)
 		for (int k = 0; k < 3 && best[k] && off < sizeof(line); k++) {
 			char a[IG_ADDR_STRLEN];
 
-			ig_addr_format(best[k]->addr, a, sizeof(a));
+			ig_client_format(t->in, best[k]->addr, a, sizeof(a));
 			off += (size_t)snprintf(line + off, sizeof(line) - off, "%s %s -> %u/%s %llu (%s)",
 						k ? "," : "; most:", a, best[k]->port,
 						ig_proto_name((enum ig_proto)best[k]->proto),
@@ -228,9 +229,10 @@ static int shown(const struct row *rows, int i, int n, int *k)
 	return (*k)++ < n;
 }
 
-static void render_json(const struct row *rows, int nr, int n, __u64 ms, FILE *out)
+static void render_json(const struct ig_instance *in, const struct row *rows, int nr, int n,
+			__u64 ms, FILE *out)
 {
-	char a[IG_ADDR_STRLEN], sampling[64];
+	char a[IG_ADDR_STRLEN], sampling[64], key_name[IG_KEY_NAME_LEN];
 	struct ig_json j;
 	int k = 0, open = 0;
 
@@ -255,9 +257,12 @@ static void render_json(const struct row *rows, int nr, int n, __u64 ms, FILE *o
 			ig_json_key(&j, "sources");
 			ig_json_arr_open(&j);
 		}
-		ig_addr_format(o->addr, a, sizeof(a));
+		/* an API key's client: "key:<hash>", and its name apart */
+		ig_client_format(NULL, o->addr, a, sizeof(a));
 		ig_json_obj_open(&j);
 		ig_json_kstr(&j, "source", a);
+		if (!ig_client_key_name(in, o->addr, key_name, sizeof(key_name)))
+			ig_json_kstr(&j, "key_name", key_name);
 		ig_json_ku64(&j, "sampled_drops", o->drops);
 		ig_json_kdouble(&j, "tokens_left", rows[i].tokens);
 		ig_json_ku64(&j, "burst", rows[i].burst);
@@ -278,7 +283,8 @@ static void render_json(const struct row *rows, int nr, int n, __u64 ms, FILE *o
 	ig_json_end(&j);
 }
 
-static void render_text(const struct row *rows, int nr, int n, __u64 ms, FILE *out)
+static void render_text(const struct ig_instance *in, const struct row *rows, int nr, int n,
+			__u64 ms, FILE *out)
 {
 	char a[IG_ADDR_STRLEN], name[16];
 	int k = 0;
@@ -290,7 +296,7 @@ static void render_text(const struct row *rows, int nr, int n, __u64 ms, FILE *o
 
 		if (!shown(rows, i, n, &k))
 			continue;
-		ig_addr_format(o->addr, a, sizeof(a));
+		ig_client_format(in, o->addr, a, sizeof(a));
 		snprintf(name, sizeof(name), "%u/%s", o->port, ig_proto_name((enum ig_proto)o->proto));
 		fprintf(out, "%-11s %-39s %10llu %12.1f %7.1fs %s (%s)\n", name, a,
 			(unsigned long long)o->drops, rows[i].tokens, (double)(ms - o->last_ms) / 1000.0,
@@ -372,9 +378,9 @@ int ig_top_render(struct ig_top *t, int n, int json, FILE *out)
 	}
 	qsort(rows, (size_t)nr, sizeof(*rows), row_cmp);
 	if (json)
-		render_json(rows, nr, n, ms, out);
+		render_json(t->in, rows, nr, n, ms, out);
 	else
-		render_text(rows, nr, n, ms, out);
+		render_text(t->in, rows, nr, n, ms, out);
 	pthread_mutex_unlock(&t->lock);
 	if (!json)
 		render_times(t, all, out);

@@ -131,6 +131,7 @@ int ig_cli_limited_ports(FILE *out);
 extern const struct ig_cmd ig_attach_cmds[];
 extern const struct ig_cmd ig_limit_cmds[];
 extern const struct ig_cmd ig_tier_cmds[];
+extern const struct ig_cmd ig_key_cmds[];
 extern const struct ig_cmd ig_breaker_cmds[];
 extern const struct ig_cmd ig_status_cmds[];
 extern const struct ig_cmd ig_agent_cmds[];

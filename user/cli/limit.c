@@ -2,13 +2,16 @@
 /* limit, unlimit, reject-budget: per-port policies and the reply budget. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
 #include "lib/args.h"
+#include "lib/keys.h"
 #include "lib/levels.h"
 #include "lib/log.h"
 #include "lib/policy.h"
 #include "lib/port.h"
+#include "lib/proxy.h"
 
 /* Indexed by the ABI's values: the index is what the parser stores. */
 static const char *const units[IG_UNIT_MAX + 1] = {
@@ -42,7 +45,27 @@ struct limit_cfg {
 	struct ig_limits lim;
 	unsigned int given; /* the level bursts given (ig_levels_parse) */
 	int token_count;    /* enum ig_token_count; -1: not given (usage) */
+	int key;            /* enum ig_key_mode: source unless given */
+	__u64 anon_rate, anon_burst;
+	int anon_given;     /* --anonymous-rate, 0 included */
+	int any_key;
+	const char *proxy_from;
 };
+
+/* --anonymous-rate: 0 is a rate here (refuse requests without a known key),
+ * so whether it was given is kept apart from its value. */
+static int parse_anon_rate(const struct ig_opt *o, const char *arg, void *cfg)
+{
+	struct limit_cfg *c = cfg;
+
+	(void)o;
+	c->anon_given = 1;
+	if (!strcmp(arg, "0") || !strcmp(arg, "0/s")) {
+		c->anon_rate = 0;
+		return 0;
+	}
+	return ig_parse_rate(arg, &c->anon_rate) ? -EINVAL : 0;
+}
 
 /* A fair-share level: .what is its key in the config file, whose parser
  * (ig_levels_parse) reads the command line's value too. */
@@ -108,6 +131,32 @@ static const struct ig_opt limit_opts[] = {
 		       "replies by bytes, the prompt by the request's bytes.\n"
 		       "events: a token per data: event of a stream, the rest by\n"
 		       "bytes. bytes: every reply byte / --bytes-per-token (0.6)."),
+	IG_OPT("key", IG_OPT_ENUM, struct limit_cfg, key, .values = ig_key_mode_names,
+	       .what = "--key", .detail = 1,
+	       .heading = "Who the client is (default: the source address; a limit without --key\n"
+			  "goes back to it):",
+	       .help = "source: the source address. api-key (unit request): the\n"
+		       "API key of each request (Authorization: Bearer, x-api-key,\n"
+		       "api-key), known by its seeded hash (`infergate key`);\n"
+		       "requests without a known key are charged to their source.\n"
+		       "proxy-source (tcp): the client address of the PROXY\n"
+		       "header (v1, v2) a trusted load balancer (--proxy-from)\n"
+		       "starts each connection with"),
+	{ .name = "anonymous-rate", .type = IG_OPT_CUSTOM, .parse = parse_anon_rate,
+	  .metavar = "N/s", .detail = 1,
+	  .help = "api-key: requests without a known key, per source address\n"
+		  "(default: the port's --rate); 0 refuses them all" },
+	IG_OPT("anonymous-burst", IG_OPT_COUNT, struct limit_cfg, anon_burst, .metavar = "N",
+	       .what = "--anonymous-burst", .min = 1, .max = IG_MAX_BURST, .detail = 1,
+	       .help = "(default: one second of anonymous-rate)"),
+	IG_OPT("any-key", IG_OPT_BOOL, struct limit_cfg, any_key, .detail = 1,
+	       .help = "api-key: a key `infergate key` does not hold is a client\n"
+		       "of its own (at the port's rate) instead of anonymous"),
+	IG_OPT("proxy-from", IG_OPT_STRING, struct limit_cfg, proxy_from, .metavar = "CIDR[,CIDR]",
+	       .detail = 1,
+	       .help = "proxy-source: load balancers whose PROXY headers are\n"
+		       "believed, added to the instance's one list (shared by\n"
+		       "every proxy-source port; `infergate proxy-from`)"),
 	{}
 };
 
@@ -121,11 +170,81 @@ static int port_arg(const char *cmd, int argc, char **argv, __u16 *port, enum ig
 	return ig_parse_port_spec(argv[0], port, proto, &proto_given) ? 2 : 0;
 }
 
+/* --key and what goes with it, checked before anything is opened. */
+static int key_args(const struct limit_cfg *c, enum ig_proto proto, struct ig_policy *pol,
+		    struct ig_key_policy *kp, struct ig_lpm_key *proxy, int *nproxy)
+{
+	enum ig_key_mode mode = (enum ig_key_mode)c->key;
+
+	if (mode == IG_KEY_API && pol->unit != IG_UNIT_REQUEST)
+		return ig_cli_usage("limit", "%s", "--key api-key reads each request's headers: it "
+				    "needs --unit request");
+	if (mode == IG_KEY_PROXY && proto != IG_PROTO_TCP)
+		return ig_cli_usage("limit", "%s", "--key proxy-source reads the PROXY header of "
+				    "TCP connections: it needs a TCP port");
+	if (mode != IG_KEY_API && (c->anon_given || c->anon_burst || c->any_key))
+		return ig_cli_usage("limit", "%s", "--anonymous-rate, --anonymous-burst and "
+				    "--any-key go with --key api-key");
+	if (c->anon_burst && !c->anon_given)
+		return ig_cli_usage("limit", "%s", "--anonymous-burst needs --anonymous-rate");
+	if (mode != IG_KEY_PROXY && c->proxy_from)
+		return ig_cli_usage("limit", "%s", "--proxy-from goes with --key proxy-source");
+	if (c->proxy_from && ig_proxy_from_parse(c->proxy_from, proxy, 64, nproxy))
+		return 2;
+	pol->flags |= (__u32)mode << IG_POL_KEY_SHIFT;
+	if (c->any_key)
+		pol->flags |= IG_POL_F_ANY_KEY;
+	if (c->anon_given) {
+		kp->flags = IG_KP_F_ANON;
+		kp->anon_rate = c->anon_rate;
+		kp->anon_burst = c->anon_burst ? c->anon_burst
+					       : c->anon_rate < IG_MAX_BURST ? c->anon_rate
+									     : IG_MAX_BURST;
+	}
+	return 0;
+}
+
+/* A proxy-source port with no load balancer trusted refuses every header. */
+static void proxy_from_warn(const struct ig_instance *in)
+{
+	struct ig_lpm_key *keys;
+	int n;
+
+	if (!ig_proxy_from_read(in, &keys, &n)) {
+		if (!n)
+			ig_warn("proxy_from is empty: every connection with a PROXY header is "
+				"refused (infergate proxy-from add CIDR)");
+		free(keys);
+	}
+}
+
+static const char *anon_text(const struct ig_policy *pol, const struct ig_key_policy *kp)
+{
+	static char buf[128];
+
+	if (IG_POL_KEY(pol->flags) != IG_KEY_API)
+		return "";
+	if (!(kp->flags & IG_KP_F_ANON))
+		snprintf(buf, sizeof(buf), ", without a known key: the port's rate per source%s",
+			 pol->flags & IG_POL_F_ANY_KEY ? " (any key: a client of its own)" : "");
+	else if (!kp->anon_rate)
+		snprintf(buf, sizeof(buf), ", without a known key: refused%s",
+			 pol->flags & IG_POL_F_ANY_KEY ? " (any key: a client of its own)" : "");
+	else
+		snprintf(buf, sizeof(buf), ", without a known key: %llu/s, burst %llu per source%s",
+			 (unsigned long long)kp->anon_rate, (unsigned long long)kp->anon_burst,
+			 pol->flags & IG_POL_F_ANY_KEY ? " (any key: a client of its own)" : "");
+	return buf;
+}
+
 static int cmd_limit(const void *cfg, int argc, char **argv)
 {
 	const struct limit_cfg *c = cfg;
 	struct ig_policy pol = { .rate = c->rate, .burst = c->burst };
 	struct ig_limits lim = c->lim;
+	struct ig_key_policy keys = {};
+	struct ig_lpm_key proxy[64];
+	int added[64], nproxy = 0;
 	struct ig_instance in;
 	enum ig_proto proto;
 	__u16 port;
@@ -160,6 +279,9 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	if (c->token_count >= 0 && !lim.tokens_per_min)
 		return ig_cli_usage("limit", "%s", "--token-count says how a token budget is "
 				    "charged: it needs --tokens-per-min");
+	err = key_args(c, proto, &pol, &keys, proxy, &nproxy);
+	if (err)
+		return err;
 
 	if (ig_cli_open(&in))
 		return 1;
@@ -170,13 +292,21 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	/* policy, levels and flags in the order the data path needs, or nothing;
 	 * a changed limit keeps every source's state as it is (no rescale: the
 	 * agent's reload rescales, an operator's limit is taken as written) */
-	{
-		struct ig_port_limit want = { .policy = pol, .levels = lim, .rescale = 0 };
+	/* the load balancers first, so that a proxy-source port never refuses
+	 * one for want of its entry; taken out again if the limit fails */
+	err = ig_proxy_from_add(&in, proxy, nproxy, added);
+	if (!err) {
+		struct ig_port_limit want = { .policy = pol, .levels = lim, .keys = keys };
 
 		err = ig_port_apply(&in, proto, port, &want);
 		if (err > 0)
 			err = 0;
 	}
+	for (int i = 0; err && i < nproxy; i++)
+		if (added[i])
+			ig_proxy_from_del(&in, &proxy[i], 1);
+	if (!err && IG_POL_KEY(pol.flags) == IG_KEY_PROXY)
+		proxy_from_warn(&in);
 	ig_instance_close(&in);
 	if (!err && ig_limits_any(&lim))
 		ig_info("%u/%s levels:%s%s%s%s%s%s%s", port, ig_proto_name(proto),
@@ -185,6 +315,9 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 			lim.tokens_per_min ? " tokens (counted by " : "",
 			lim.tokens_per_min ? ig_token_count_name(ig_token_count_of(pol.flags)) : "",
 			lim.tokens_per_min ? ")" : "");
+	if (!err && IG_POL_KEY(pol.flags) != IG_KEY_SOURCE)
+		ig_info("%u/%s client: %s%s", port, ig_proto_name(proto),
+			ig_key_mode_name(IG_POL_KEY(pol.flags)), anon_text(&pol, &keys));
 	if (!err)
 		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s%s", port,
 			ig_proto_name(proto), (unsigned long long)pol.rate,

@@ -37,7 +37,7 @@ static const struct ig_cmd global = {
 static const struct ig_cmd hidden_cmds[3];
 
 static const struct ig_cmd *const groups[] = {
-	ig_attach_cmds, ig_limit_cmds, ig_tier_cmds, ig_breaker_cmds, ig_status_cmds,
+	ig_attach_cmds, ig_limit_cmds, ig_tier_cmds, ig_key_cmds, ig_breaker_cmds, ig_status_cmds,
 	ig_agent_cmds, hidden_cmds, NULL,
 };
 

@@ -10,10 +10,12 @@
 #include "lib/cfgread.h"
 #include "lib/http.h"
 #include "lib/json.h"
+#include "lib/keys.h"
 #include "lib/levels.h"
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/policy.h"
+#include "lib/proxy.h"
 #include "lib/status.h"
 #include "lib/timing.h"
 #include "lib/adaptive_cfg.h"
@@ -33,6 +35,9 @@ struct status {
 	struct ig_stats other; /* slot 0: traffic for no limited port */
 	__u64 tracked, flows;
 	__u32 clock;
+	int nkeys;                /* in `keys`; -1: an instance older than the map */
+	struct ig_lpm_key *proxy; /* `proxy_from` */
+	int nproxy;
 };
 
 struct totals {
@@ -170,6 +175,50 @@ static void print_adaptive(const struct ig_port_row *r, FILE *out)
 		a->ttft_p99_us / 1e3, age / 1e3);
 }
 
+/* Who a port's client is (issue 16). */
+static void json_client(struct ig_json *j, const struct ig_port_row *r)
+{
+	unsigned int mode = IG_POL_KEY(r->pol.flags);
+
+	ig_json_key(j, "client");
+	ig_json_obj_open(j);
+	ig_json_kstr(j, "key", ig_key_mode_name(mode));
+	if (mode == IG_KEY_API) {
+		/* null: requests without a known key pay the port's rate */
+		ig_json_key(j, "anonymous_rate");
+		if (r->kp.flags & IG_KP_F_ANON)
+			ig_json_u64(j, r->kp.anon_rate);
+		else
+			ig_json_null(j);
+		ig_json_key(j, "anonymous_burst");
+		if (r->kp.flags & IG_KP_F_ANON)
+			ig_json_u64(j, r->kp.anon_burst);
+		else
+			ig_json_null(j);
+		ig_json_kbool(j, "any_key", !!(r->pol.flags & IG_POL_F_ANY_KEY));
+	}
+	ig_json_obj_close(j);
+}
+
+static void print_client(const struct ig_port_row *r, FILE *out)
+{
+	unsigned int mode = IG_POL_KEY(r->pol.flags);
+
+	if (mode == IG_KEY_SOURCE)
+		return;
+	fprintf(out, "%u/%s client: %s", r->port, ig_proto_name(r->proto), ig_key_mode_name(mode));
+	if (mode == IG_KEY_API && !(r->kp.flags & IG_KP_F_ANON))
+		fprintf(out, "; without a known key: the port's rate per source");
+	else if (mode == IG_KEY_API && !r->kp.anon_rate)
+		fprintf(out, "; without a known key: refused");
+	else if (mode == IG_KEY_API)
+		fprintf(out, "; without a known key: %llu/s burst %llu per source",
+			(unsigned long long)r->kp.anon_rate, (unsigned long long)r->kp.anon_burst);
+	if (r->pol.flags & IG_POL_F_ANY_KEY)
+		fprintf(out, "; any key is a client of its own");
+	fputc('\n', out);
+}
+
 static void json_port(struct ig_json *j, const struct ig_port_row *r)
 {
 	ig_json_obj_open(j);
@@ -213,6 +262,7 @@ static void json_port(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_obj_close(j);
 	json_timing(j, r);
 	json_adaptive(j, r);
+	json_client(j, r);
 	ig_json_obj_close(j);
 }
 
@@ -245,6 +295,21 @@ static int print_json(const struct status *s, FILE *out)
 	ig_json_ku64(&j, "tracked_sources", s->tracked);
 	ig_json_ku64(&j, "flow_entries", s->flows);
 	ig_json_ku64(&j, "max_flows", s->in.max_flows);
+	/* null: an instance older than the maps (attach upgrades it) */
+	ig_json_key(&j, "keys");
+	if (s->nkeys >= 0)
+		ig_json_u64(&j, (__u64)s->nkeys);
+	else
+		ig_json_null(&j);
+	ig_json_key(&j, "proxy_from");
+	ig_json_arr_open(&j);
+	for (int i = 0; i < s->nproxy; i++) {
+		char cidr[IG_ADDR_STRLEN];
+
+		ig_format_cidr(&s->proxy[i], cidr, sizeof(cidr));
+		ig_json_str(&j, cidr);
+	}
+	ig_json_arr_close(&j);
 	ig_json_key(&j, "ports");
 	ig_json_arr_open(&j);
 	for (int i = 0; i < s->nrows; i++)
@@ -352,6 +417,7 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 	print_token_rules(r, out);
 	print_timing(r, out);
 	print_adaptive(r, out);
+	print_client(r, out);
 }
 
 static int print_table(const struct status *s, FILE *out)
@@ -369,8 +435,19 @@ static int print_table(const struct status *s, FILE *out)
 		(unsigned long long)s->g.reject_burst);
 	fprintf(out, "sources    %llu tracked of %llu\n", (unsigned long long)s->tracked,
 		(unsigned long long)s->in.max_sources);
-	fprintf(out, "flows      %llu entries of %u (breaker ports' connections)\n\n",
+	fprintf(out, "flows      %llu entries of %u (breaker ports' connections)\n",
 		(unsigned long long)s->flows, s->in.max_flows);
+	if (s->nkeys >= 0)
+		fprintf(out, "keys       %d API key(s) loaded\n", s->nkeys);
+	else
+		fprintf(out, "keys       none: the instance predates them (attach upgrades it)\n");
+	for (int i = 0; i < s->nproxy; i++) {
+		char cidr[IG_ADDR_STRLEN];
+
+		ig_format_cidr(&s->proxy[i], cidr, sizeof(cidr));
+		fprintf(out, "%s%s", i ? ", " : "proxy from ", cidr);
+	}
+	fprintf(out, "%s\n", s->nproxy ? " (PROXY headers believed)\n" : "");
 	fprintf(out, "%-11s %12s %10s %-6s %-10s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
 		"UNIT", "ACTION", "SOURCES", "PASSED", "DROPPED", "REJECTED");
 	if (!s->nrows)
@@ -437,6 +514,13 @@ static int status_read(struct status *s)
 	err = ig_globals_get(&s->in, &s->g);
 	if (!err)
 		err = ig_ports_read(&s->in, &s->rows, &s->nrows);
+	s->nkeys = s->in.fd[IG_MAP_KEYS] >= 0 ? 0 : -1;
+	if (!err && s->nkeys >= 0) {
+		s->nkeys = ig_keys_count(&s->in);
+		err = s->nkeys < 0 ? s->nkeys : 0;
+	}
+	if (!err)
+		err = ig_proxy_from_read(&s->in, &s->proxy, &s->nproxy);
 	if (!err)
 		err = ig_stats_read(&s->in, 0, &s->other);
 	if (err)
@@ -518,6 +602,7 @@ static int cmd_status(const void *cfg, int argc, char **argv)
 	if (!err)
 		err = c->json ? print_json(s, stdout) : print_table(s, stdout);
 	free(s->rows);
+	free(s->proxy);
 	ig_instance_close(&s->in);
 	free(s);
 	return ig_cli_exit(err);

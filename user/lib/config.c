@@ -10,6 +10,7 @@
 #include "lib/config.h"
 #include "lib/args.h"
 #include "lib/cidr.h"
+#include "lib/keys_cfg.h"
 #include "lib/levels.h"
 #include "lib/names.h"
 #include "agent/metrics.h"
@@ -25,6 +26,7 @@ struct load_state {
 	int in_agent;
 	int in_cluster;
 	int in_tiers;
+	int in_keys;
 	struct ig_tier_rate_want *tier_rate; /* the [tier NAME PORT] being read */
 	int tier_rate_given[IG_CFG_MAX_TIER_RATES];
 	int fleet_burst_given[IG_CFG_MAX_PORTS];
@@ -32,6 +34,7 @@ struct load_state {
 	int unit_given[IG_CFG_MAX_PORTS], burst_given[IG_CFG_MAX_PORTS];
 	int token_count_given[IG_CFG_MAX_PORTS];
 	int adaptive_keys[IG_CFG_MAX_PORTS]; /* adaptive keys other than `adaptive` */
+	struct ig_key_cfg_given key_given[IG_CFG_MAX_PORTS];
 	const char *path;
 	char section[256];       /* the section of the last entry */
 	int header_line;         /* line of the last [section] header */
@@ -69,10 +72,10 @@ static char *read_line(char *str, int num, void *stream)
 			if (!(len == 5 && !strncmp(name, "agent", 5)) &&
 			    !(len == 7 && !strncmp(name, "cluster", 7)) &&
 			    !(len == 5 && !strncmp(name, "tiers", 5)) && strncmp(name, "tier ", 5) &&
-			    strncmp(name, "port ", 5))
+			    !(len == 4 && !strncmp(name, "keys", 4)) && strncmp(name, "port ", 5))
 				fail(st, "unknown section [%.*s]: expected [agent], [cluster], [tiers], "
-				     "[tier NAME PORT] or [port N[/tcp|/udp]]", (int)(len < 64 ? len : 64),
-				     name);
+				     "[tier NAME PORT], [keys] or [port N[/tcp|/udp]]",
+				     (int)(len < 64 ? len : 64), name);
 		}
 	}
 	return r;
@@ -103,7 +106,13 @@ static int section_start(struct load_state *st, const char *section)
 	st->in_agent = 0;
 	st->in_cluster = 0;
 	st->in_tiers = 0;
+	st->in_keys = 0;
 	st->tier_rate = NULL;
+	if (!strcmp(section, "keys")) {
+		st->in_keys = 1;
+		cfg->has_keys = 1;
+		return 1;
+	}
 	if (!strcmp(section, "tiers")) {
 		st->in_tiers = 1;
 		cfg->has_tiers = 1;
@@ -275,6 +284,20 @@ static int tiers_key(struct load_state *st, const char *name, const char *value)
 	return 1;
 }
 
+/* [keys]: NAME = hash HEX16 | token-file PATH [tier TIER] [deny] (a name repeats) */
+static int keys_key(struct load_state *st, const char *name, const char *value)
+{
+	struct ig_cfg_file *cfg = st->cfg;
+
+	if (cfg->nkeys == IG_CFG_MAX_KEYS)
+		return fail(st, "too many [keys] lines (at most %d; a token file holds any number)",
+			    IG_CFG_MAX_KEYS);
+	if (PARSE(st, ig_key_cfg_entry(&cfg->keys[cfg->nkeys], name, value)))
+		return 0;
+	cfg->nkeys++;
+	return 1;
+}
+
 /* [tier NAME PORT]: rate, burst */
 static int tier_rate_key(struct load_state *st, const char *name, const char *value)
 {
@@ -383,6 +406,19 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 		/* a rule of the policy, kept in its flags (not a level) */
 		p->limit.flags = ig_token_count_flags(p->limit.flags, c);
 		return 1;
+	}
+	{
+		char m[256];
+		int r;
+
+		ig_args_capture(m, sizeof(m));
+		r = ig_key_cfg_parse(&p->limit, &p->keys, &st->key_given[i], st->cfg->proxy_from,
+				     &st->cfg->nproxy_from, IG_MAX_PROXY_FROM, name, value);
+		ig_args_capture(NULL, 0);
+		if (r == -EINVAL)
+			return fail(st, "%s", m);
+		if (!r)
+			return 1;
 	}
 	{
 		char m[256];
@@ -502,11 +538,12 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 
 	/* libinih hands the section name with every entry; a new name is a new
 	 * section (a repeated header of the same name merges, as in Python) */
-	if (!st->in_agent && !st->in_cluster && !st->in_tiers && !st->tier_rate && !st->cur &&
-	    !section[0])
+	if (!st->in_agent && !st->in_cluster && !st->in_tiers && !st->in_keys && !st->tier_rate &&
+	    !st->cur && !section[0])
 		return fail(st, "'%s' before any section: put it under [agent] or [port N]", name);
 	if (strcmp(section, st->section) ||
-	    (!st->in_agent && !st->in_cluster && !st->in_tiers && !st->tier_rate && !st->cur)) {
+	    (!st->in_agent && !st->in_cluster && !st->in_tiers && !st->in_keys && !st->tier_rate &&
+	     !st->cur)) {
 		int line = st->line, ok;
 
 		snprintf(st->section, sizeof(st->section), "%s", section);
@@ -522,6 +559,8 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return cluster_key(st, name, value);
 	if (st->in_tiers)
 		return tiers_key(st, name, value);
+	if (st->in_keys)
+		return keys_key(st, name, value);
 	if (st->tier_rate)
 		return tier_rate_key(st, name, value);
 	return port_key(st, name, value);
@@ -614,6 +653,17 @@ static int validate(struct load_state *st)
 		} else if (st->burst_given[i] || st->unit_given[i] || p->fleet_rate) {
 			return fail(st, "[port %u/%s]: burst, unit and fleet_rate need a rate", p->port,
 				    ig_proto_name(p->proto));
+		}
+		{
+			char m[256];
+			int bad;
+
+			ig_args_capture(m, sizeof(m));
+			bad = ig_key_cfg_finish(&p->limit, p->has_limit, p->proto, &p->keys,
+						&st->key_given[i]);
+			ig_args_capture(NULL, 0);
+			if (bad)
+				return fail(st, "[port %u/%s]: %s", p->port, ig_proto_name(p->proto), m);
 		}
 		{
 			char m[256];

@@ -15,10 +15,12 @@
 #include "agent/fleet.h"
 #include "lib/tiers.h"
 #include "lib/adaptive_cfg.h"
+#include "lib/keys.h"
 
 #define IG_CFG_MAX_PORTS 256
 #define IG_CFG_MAX_TIER_PREFIXES 4096
 #define IG_CFG_MAX_TIER_RATES 256
+#define IG_CFG_MAX_KEYS 512 /* [keys] lines; a token file holds any number */
 
 enum ig_probe_kind {
 	IG_PROBE_NONE = 0,
@@ -43,6 +45,9 @@ struct ig_cfg_port {
 	__u64 fleet_rate;          /* 0: no fleet-wide limit */
 	__u64 fleet_burst;
 	struct ig_adaptive_cfg adaptive; /* mode IG_AD_OFF: the port rate is static */
+	/* key = api-key: how requests without a known key are charged (the
+	 * key mode itself is in limit.flags) */
+	struct ig_key_policy keys;
 };
 
 struct ig_cfg_file {
@@ -60,6 +65,13 @@ struct ig_cfg_file {
 	struct ig_tier_want tiers[IG_CFG_MAX_TIER_PREFIXES];
 	int ntier_rates;
 	struct ig_tier_rate_want tier_rates[IG_CFG_MAX_TIER_RATES];
+	int has_keys;                  /* a [keys] section: the agent owns map `keys` */
+	int nkeys;
+	struct ig_key_want keys[IG_CFG_MAX_KEYS];
+	/* every proxy_from of the [port] sections: the instance's one list,
+	 * owned by the agent while a config has any */
+	int nproxy_from;
+	struct ig_lpm_key proxy_from[IG_MAX_PROXY_FROM];
 	int has_cluster;               /* a [cluster] section: fleet limits through Redis */
 	int cluster_line;
 	struct ig_fleet_cfg cluster;

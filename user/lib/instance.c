@@ -17,6 +17,9 @@ struct ig_map_desc {
 	const char *name;
 	__u32 key_size;
 	__u32 value_size;
+	/* newer than instances that may still be pinned: missing is not an
+	 * error until a command needs it (ig_instance_need) */
+	int optional;
 };
 
 static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
@@ -49,7 +52,21 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_TIMING] = { "timing", sizeof(__u32), sizeof(struct ig_timing) },
 	[IG_MAP_TIMING_CFG] = { "timing_cfg", sizeof(__u32), sizeof(struct ig_timing_cfg) },
 	[IG_MAP_ADAPTIVE] = { "adaptive", sizeof(__u32), sizeof(struct ig_adaptive) },
+	[IG_MAP_KEYS] = { "keys", sizeof(__u64), sizeof(struct ig_key), 1 },
+	[IG_MAP_KEY_POLICY] = { "key_policy", sizeof(__u32), sizeof(struct ig_key_policy), 1 },
+	[IG_MAP_PROXY_FROM] = { "proxy_from", sizeof(struct ig_lpm_key), sizeof(__u32), 1 },
+	[IG_MAP_PROXY_CONNS] = { "proxy_conns", sizeof(struct ig_flow_key),
+				 sizeof(struct ig_proxy_conn), 1 },
 };
+
+int ig_instance_need(const struct ig_instance *in, enum ig_map_id id)
+{
+	if (in->fd[id] >= 0)
+		return 0;
+	ig_err("the instance in %s was made by an older infergate (no map %s): "
+	       "'infergate attach IFACE' upgrades it in place", in->pin_dir, map_desc[id].name);
+	return -ENOENT;
+}
 
 const char *ig_map_name(enum ig_map_id id)
 {
@@ -130,6 +147,8 @@ int ig_instance_open(struct ig_instance *in, const char *pin_dir)
 		if (err)
 			goto fail;
 		in->fd[i] = bpf_obj_get(path);
+		if (in->fd[i] < 0 && errno == ENOENT && i > 0 && map_desc[i].optional)
+			continue; /* ig_instance_need() says so when it is needed */
 		if (in->fd[i] < 0) {
 			err = -errno;
 			/* the first map is there but a later one is not: an
@@ -190,6 +209,8 @@ int ig_instance_from_object(struct ig_instance *in, const struct bpf_object *obj
 	for (int i = 0; i < IG_MAP_COUNT; i++) {
 		const struct bpf_map *m = bpf_object__find_map_by_name(obj, map_desc[i].name);
 
+		if (!m && map_desc[i].optional)
+			continue;
 		if (!m || bpf_map__fd(m) < 0) {
 			ig_err("BPF object %s has no loaded map %s", bpf_object__name(obj),
 			       map_desc[i].name);

@@ -38,6 +38,11 @@ enum ig_map_id {
 	IG_MAP_TIMING,
 	IG_MAP_TIMING_CFG,
 	IG_MAP_ADAPTIVE,
+	/* issue 16 (0.9): optional, see ig_instance_need() */
+	IG_MAP_KEYS,
+	IG_MAP_KEY_POLICY,
+	IG_MAP_PROXY_FROM,
+	IG_MAP_PROXY_CONNS,
 	IG_MAP_COUNT,
 };
 
@@ -56,8 +61,15 @@ struct ig_instance {
 int ig_env_check(const char *pin_dir);
 int ig_path(char *buf, size_t len, const char *dir, const char *name);
 
-/* Open every pinned map of the instance; -ENOENT when nothing is pinned there. */
+/* Open every pinned map of the instance; -ENOENT when nothing is pinned there.
+ * A map newer than the instance (the maps of 0.9: keys, key_policy,
+ * proxy_from, proxy_conns) is left closed (fd -1) rather than refusing the
+ * whole instance: every command that does not need it keeps working until
+ * the next attach pins it. */
 int ig_instance_open(struct ig_instance *in, const char *pin_dir);
+/* 0 when map `id` is open, else -ENOENT logged as "attach again" (what a
+ * command that needs an optional map calls first). */
+int ig_instance_need(const struct ig_instance *in, enum ig_map_id id);
 void ig_instance_close(struct ig_instance *in);
 /* The maps of a loaded (not pinned) infergate object, e.g. a test's
  * skeleton: the instance holds its own fds, closed by ig_instance_close. */

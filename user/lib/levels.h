@@ -46,7 +46,8 @@ int ig_levels_clear_slot(const struct ig_instance *in, __u32 slot);
 int ig_level_stats_read(const struct ig_instance *in, __u32 slot, struct ig_level_stats *sum);
 
 /* The flags a policy needs for its levels and the tiers: IG_POL_F_HIER when
- * any level is on, the port is a fleet port or tiers exist; CONNS, TOKENS. */
+ * any level is on, the port is a fleet port, its client is not the source
+ * address (--key) or tiers exist; CONNS, TOKENS. */
 __u32 ig_policy_flags(__u32 flags, const struct ig_limits *lim, int tiers);
 
 #endif

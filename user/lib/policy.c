@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/loader.h"
 #include "pure/bucket.h"
+#include "lib/keys.h"
 #include "lib/levels.h"
 #include "lib/names.h"
 
@@ -62,6 +63,9 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 		 * never drove the port or the instance predates the map */
 		if (!err && all[i].slot < IG_MAX_SLOTS)
 			ig_adaptive_get(in, all[i].slot, &r[k].ad);
+		/* none on an instance older than the map */
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_key_policy_get(in, all[i].slot, &r[k].kp);
 		k++;
 	}
 	free(all);
@@ -149,6 +153,11 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
 	 * port_limits; a packet still in flight may touch port_state once more,
 	 * which is why a slot is cleared again when it is handed out. */
 	err = ig_levels_clear_slot(in, cur.slot);
+	if (!err && cur.slot < IG_MAX_SLOTS) {
+		struct ig_key_policy no_keys = {};
+
+		err = ig_key_policy_put(in, cur.slot, &no_keys); /* nothing on an older instance */
+	}
 	return err ? err : 1;
 }
 

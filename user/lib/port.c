@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "lib/port.h"
+#include "lib/keys.h"
 #include "lib/levels.h"
 #include "lib/log.h"
 #include "lib/names.h"
@@ -45,6 +46,12 @@ static int apply_new(const struct ig_instance *in, enum ig_proto proto, __u16 po
 	}
 	/* A recycled slot must not inherit the counters (by reason and by
 	 * token rule), levels or port-wide buckets of its last port. */
+	if (IG_POL_KEY(next.flags) != IG_KEY_SOURCE) {
+		/* programs older than the maps would ignore the key mode */
+		err = ig_instance_need(in, IG_MAP_KEY_POLICY);
+		if (err)
+			return err;
+	}
 	err = ig_stats_clear(in, next.slot);
 	if (!err)
 		err = ig_token_rules_clear(in, next.slot);
@@ -54,12 +61,20 @@ static int apply_new(const struct ig_instance *in, enum ig_proto proto, __u16 po
 		err = ig_levels_clear_slot(in, next.slot);
 	if (!err)
 		err = ig_levels_put(in, next.slot, &want->levels);
+	/* the anonymous policy before the mode that reads it (and a recycled
+	 * slot's cleared when there is none) */
+	if (!err)
+		err = ig_key_policy_put(in, next.slot, &want->keys);
 	if (err)
 		return err;
 	next.flags = ig_policy_flags(next.flags, &want->levels, tiers);
 	err = ig_policy_put(in, proto, port, &next);
-	if (err)
-		ig_levels_clear_slot(in, next.slot); /* no policy holds it: free again */
+	if (err) { /* no policy holds the slot: free again */
+		struct ig_key_policy none = {};
+
+		ig_levels_clear_slot(in, next.slot);
+		ig_key_policy_put(in, next.slot, &none);
+	}
 	return err;
 }
 
@@ -74,12 +89,26 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 {
 	struct ig_policy next = want->policy;
 	struct ig_limits old;
-	int rescaled = 0, levels_written = 0, err;
+	struct ig_key_policy old_keys;
+	int rescaled = 0, levels_written = 0, keys_early, keys_written = 0, err;
 
 	next.slot = cur->slot;
 	err = ig_levels_get(in, cur->slot, &old);
+	if (!err)
+		err = ig_key_policy_get(in, cur->slot, &old_keys);
+	if (!err && IG_POL_KEY(next.flags) != IG_KEY_SOURCE)
+		err = ig_instance_need(in, IG_MAP_KEY_POLICY);
 	if (err)
 		return err;
+	/* The anonymous policy is read only in api-key mode: written before a
+	 * policy that has that mode, after one that leaves it. */
+	keys_early = IG_POL_KEY(next.flags) == IG_KEY_API;
+	if (keys_early && memcmp(&old_keys, &want->keys, sizeof(old_keys))) {
+		err = ig_key_policy_put(in, cur->slot, &want->keys);
+		if (err)
+			return err;
+		keys_written = 1;
+	}
 	if (want->rescale) {
 		/* the sources first: the policy they are rescaled for follows */
 		rescaled = ig_sources_rescale(in, proto, port, cur, &next);
@@ -99,12 +128,18 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 		next.flags = ig_policy_flags(want->policy.flags, &want->levels, tiers);
 		err = ig_policy_put(in, proto, port, &next);
 	}
+	if (!err && !keys_early && memcmp(&old_keys, &want->keys, sizeof(old_keys))) {
+		err = ig_key_policy_put(in, cur->slot, &want->keys);
+		keys_written = !err;
+	}
 	if (!err)
 		return rescaled;
 	/* back to what it was: the flags cover both while the levels go back */
 	if (levels_written)
 		ig_levels_put(in, cur->slot, &old);
 	ig_policy_put(in, proto, port, cur);
+	if (keys_written)
+		ig_key_policy_put(in, cur->slot, &old_keys);
 	if (rescaled > 0)
 		ig_sources_rescale(in, proto, port, &next, cur);
 	return err;
@@ -197,6 +232,8 @@ int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 	if (!err)
 		err = ig_levels_get(in, cur.slot, &l.levels);
 	if (!err)
+		err = ig_key_policy_get(in, cur.slot, &l.keys);
+	if (!err)
 		err = ig_port_apply(in, proto, port, &l);
 	return err < 0 ? err : 0;
 }
@@ -214,6 +251,8 @@ int ig_levels_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		ig_err("%u/%s is not limited: its levels need a limit first", port, ig_proto_name(proto));
 		return -ENOENT;
 	}
-	err = ig_port_apply(in, proto, port, &l);
+	err = ig_key_policy_get(in, l.policy.slot, &l.keys);
+	if (!err)
+		err = ig_port_apply(in, proto, port, &l);
 	return err < 0 ? err : 0;
 }

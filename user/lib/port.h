@@ -20,6 +20,10 @@ struct ig_port_limit {
 	 * and the level flags (HIER, CONNS, TOKENS) are ig_port_apply's to set */
 	struct ig_policy policy;
 	struct ig_limits levels; /* all 0: no levels */
+	/* api-key ports: how requests without a known key are charged
+	 * (`key_policy[slot]`); all 0 elsewhere. The key mode itself is in the
+	 * policy's flags (IG_POL_KEY_MASK, IG_POL_F_ANY_KEY). */
+	struct ig_key_policy keys;
 	/* an already limited port whose rate, burst or unit changes keeps every
 	 * source's share of its burst (ig_sources_rescale), never a refill; 0:
 	 * the sources' state is kept as it is (the CLI's `limit`) */
@@ -42,9 +46,9 @@ int ig_flags_refresh(const struct ig_instance *in);
 
 /*
  * The CLI's older calls, kept until it calls ig_port_apply (thin wrappers):
- * ig_policy_set changes the policy and keeps the port's levels;
- * ig_levels_set changes the levels of a limited port (-ENOENT if it is not)
- * and keeps its policy.
+ * ig_policy_set changes the policy and keeps the port's levels and key
+ * policy; ig_levels_set changes the levels of a limited port (-ENOENT if it
+ * is not) and keeps its policy and key policy.
  */
 int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		  const struct ig_policy *want);

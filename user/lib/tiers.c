@@ -205,11 +205,11 @@ static int tier_value(const struct ig_instance *in, const char *what, struct ig_
 }
 
 /*
- * A tier's name lives while a prefix or a rate refers to it: without this the
+ * A tier's name lives while a prefix, a rate or an API key refers to it: without this the
  * IG_MAX_TIERS - 1 ids would run out over renames and reloads. (Two CLIs
  * editing the tiers at the same moment may race here, as they would anyway.)
  */
-static int tier_names_gc(const struct ig_instance *in)
+int ig_tier_names_gc(const struct ig_instance *in)
 {
 	struct ig_tier_name names[IG_MAX_TIERS], none = {};
 	unsigned char used[IG_MAX_TIERS] = {};
@@ -234,6 +234,20 @@ static int tier_names_gc(const struct ig_instance *in)
 		pk = &prev;
 		if (tk.tier < IG_MAX_TIERS)
 			used[tk.tier] = 1;
+	}
+	/* an API key's tier (issue 16); none on an instance older than `keys` */
+	if (in->fd[IG_MAP_KEYS] >= 0) {
+		__u64 h, ph;
+		struct ig_key key;
+
+		pk = NULL;
+		while (bpf_map_get_next_key(in->fd[IG_MAP_KEYS], pk, &h) == 0) {
+			ph = h;
+			pk = &ph;
+			if (!bpf_map_lookup_elem(in->fd[IG_MAP_KEYS], &h, &key) && key.tier &&
+			    key.tier < IG_MAX_TIERS)
+				used[key.tier] = 1;
+		}
 	}
 	for (__u32 id = 1; id < IG_MAX_TIERS; id++) {
 		if (used[id] || !names[id].name[0])
@@ -266,7 +280,7 @@ int ig_tier_add(const struct ig_instance *in, const char *cidr, const char *what
 		ig_err("cannot add %s to the tiers: %s", cidr, strerror(-err));
 		return err;
 	}
-	err = tier_names_gc(in); /* the prefix may have left a named tier */
+	err = ig_tier_names_gc(in); /* the prefix may have left a named tier */
 	return err ? err : ig_flags_refresh(in);
 }
 
@@ -291,7 +305,7 @@ int ig_tier_del(const struct ig_instance *in, const char *cidr)
 	}
 	err = tier_fence_sync(in, 0);
 	if (!err)
-		err = tier_names_gc(in);
+		err = ig_tier_names_gc(in);
 	return err ? err : ig_flags_refresh(in);
 }
 
@@ -311,7 +325,7 @@ int ig_tier_rate(const struct ig_instance *in, const char *name, enum ig_proto p
 		       ig_proto_name(proto), strerror(-err));
 		return err;
 	}
-	return rate ? 0 : tier_names_gc(in);
+	return rate ? 0 : ig_tier_names_gc(in);
 }
 
 int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
@@ -459,6 +473,6 @@ int ig_tiers_apply(const struct ig_instance *in, const struct ig_tier_want *t, i
 			pk = NULL; /* the walk restarts: the deleted key cannot lead on */
 		}
 	}
-	err = tier_names_gc(in);
+	err = ig_tier_names_gc(in);
 	return err ? err : ig_flags_refresh(in);
 }

@@ -24,6 +24,9 @@ int ig_tier_add(const struct ig_instance *in, const char *cidr, const char *what
 int ig_tier_del(const struct ig_instance *in, const char *cidr);
 int ig_tier_rate(const struct ig_instance *in, const char *name, enum ig_proto proto, __u16 port,
 		 const struct ig_rate *rate); /* rate NULL: remove */
+/* Free the names no prefix, rate or API key refers to (the tier calls here
+ * do it themselves; lib/keys.c after it removes keys). */
+int ig_tier_names_gc(const struct ig_instance *in);
 int ig_tiers_print(const struct ig_instance *in, int json, FILE *out);
 
 /* A wanted set of tiers (the agent's config), applied as a diff: entries not
