@@ -408,10 +408,4 @@ struct {
 	__type(value, __u64);
 } http_refused SEC(".maps");
 
-/* TEMP (user-space tests of issue 16; the data path's own declarations replace these) */
-struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, IG_MAX_KEYS); __type(key, __u64); __type(value, struct ig_key); } keys SEC(".maps");
-struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, IG_MAX_SLOTS); __type(key, __u32); __type(value, struct ig_key_policy); } key_policy SEC(".maps");
-struct { __uint(type, BPF_MAP_TYPE_LPM_TRIE); __uint(max_entries, IG_MAX_PROXY_FROM); __uint(map_flags, BPF_F_NO_PREALLOC); __type(key, struct ig_lpm_key); __type(value, __u32); } proxy_from SEC(".maps");
-struct { __uint(type, BPF_MAP_TYPE_LRU_HASH); __uint(max_entries, IG_DEFAULT_HTTP_CONNS); __type(key, struct ig_flow_key); __type(value, struct ig_proxy_conn); } proxy_conns SEC(".maps");
-
 #endif /* IG_MAPS_H */
