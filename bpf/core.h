@@ -229,17 +229,23 @@ static __always_inline int ig_emit_event(const struct ig_pkt *p, int arg)
 	struct ig_event ev = {};
 	int reason = arg & 0xff;
 	int reply = ig_reason_verdict((enum ig_reason)reason) == IG_V_TX;
-	__u32 zero = 0;
+	__u32 zero = 0, idx;
 	struct ig_client_scratch *cs = bpf_map_lookup_elem(&client_scratch, &zero);
+	struct ig_policy *pol;
 
 	__builtin_memcpy(ev.source, reply ? p->daddr : p->saddr, 16);
-	/* charged to a key or a PROXY header's client: that is who */
-	if (cs && cs->charged && cs->sport == (reply ? p->dport : p->sport))
-		__builtin_memcpy(ev.source, cs->client, 16);
 	ev.port = reply ? p->sport : p->dport;
 	ev.proto = p->proto;
 	ev.reason = (__u8)reason;
 	ev.level = (__u8)(arg >> 8);
+	/* charged to a key or a PROXY header's client: that is who (the
+	 * scratch is another packet's unless the port reads clients so; a
+	 * policy lookup is affordable at one event per CPU per interval) */
+	idx = IG_PORT_INDEX(p->proto, ev.port);
+	pol = bpf_map_lookup_elem(&port_policy, &idx);
+	if (cs && cs->charged && pol && IG_POL_KEY(pol->flags) != IG_KEY_SOURCE &&
+	    cs->sport == (reply ? p->dport : p->sport))
+		__builtin_memcpy(ev.source, cs->client, 16);
 	bpf_ringbuf_output(&events, &ev, sizeof(ev), 0);
 	return reason;
 }

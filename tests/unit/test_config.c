@@ -215,7 +215,7 @@ static const struct {
 	  ":3: [port 8000/tcp]: key = api-key reads each request's headers: it needs unit = request" },
 	{ AD_HEAD "rate = 2/s\nkey = apikey\n", ":5: invalid key 'apikey': expected source, api-key" },
 	{ "[agent]\ninterface = v0\n[port 53/udp]\nrate = 2/s\nkey = proxy-source\n",
-	  ":3: [port 53/udp]: key = proxy-source reads the PROXY header of TCP connections" },
+	  ":3: [port 53/udp]: key = proxy-source reads the PROXY header where it reads requests: it needs unit = request" },
 	{ AD_HEAD "rate = 2/s\nanonymous_rate = 1/s\n",
 	  ":3: [port 8000/tcp]: anonymous_rate, anonymous_burst and any_key go with key = api-key" },
 	{ AD_HEAD "rate = 2/s\nunit = request\nkey = api-key\nany_key = maybe\n",
@@ -325,8 +325,8 @@ IG_TEST(config_who_the_client_is)
 		 "[agent]\ninterface = v0\n"
 		 "[port 8000]\nrate = 5/s\nunit = request\nkey = api-key\nanonymous_rate = 2/s\n"
 		 "any_key = yes\n"
-		 "[port 8001]\nrate = 5/s\nkey = proxy-source\nproxy_from = 10.0.0.0/8, fd00::/64\n"
-		 "[port 8002]\nrate = 5/s\nkey = proxy-source\nproxy_from = 10.0.0.0/8 192.0.2.1\n"
+		 "[port 8001]\nrate = 5/s\nunit = request\nkey = proxy-source\nproxy_from = 10.0.0.0/8, fd00::/64\n"
+		 "[port 8002]\nrate = 5/s\nunit = request\nkey = proxy-source\nproxy_from = 10.0.0.0/8 192.0.2.1\n"
 		 "[port 8003]\nrate = 5/s\nunit = request\nkey = api-key\nanonymous_rate = 0\n"
 		 "[port 8004]\nrate = 5/s\nunit = request\nkey = api-key\n"
 		 "[port 8005]\nrate = 5/s\nkey = source\n"

@@ -139,7 +139,7 @@ static const struct ig_opt limit_opts[] = {
 		       "API key of each request (Authorization: Bearer, x-api-key,\n"
 		       "api-key), known by its seeded hash (`infergate key`);\n"
 		       "requests without a known key are charged to their source.\n"
-		       "proxy-source (tcp): the client address of the PROXY\n"
+		       "proxy-source (unit request): the client address of the PROXY\n"
 		       "header (v1, v2) a trusted load balancer (--proxy-from)\n"
 		       "starts each connection with"),
 	{ .name = "anonymous-rate", .type = IG_OPT_CUSTOM, .parse = parse_anon_rate,
@@ -179,9 +179,9 @@ static int key_args(const struct limit_cfg *c, enum ig_proto proto, struct ig_po
 	if (mode == IG_KEY_API && pol->unit != IG_UNIT_REQUEST)
 		return ig_cli_usage("limit", "%s", "--key api-key reads each request's headers: it "
 				    "needs --unit request");
-	if (mode == IG_KEY_PROXY && proto != IG_PROTO_TCP)
-		return ig_cli_usage("limit", "%s", "--key proxy-source reads the PROXY header of "
-				    "TCP connections: it needs a TCP port");
+	if (mode == IG_KEY_PROXY && (proto != IG_PROTO_TCP || pol->unit != IG_UNIT_REQUEST))
+		return ig_cli_usage("limit", "%s", "--key proxy-source reads the PROXY header "
+				    "where it reads requests: it needs --unit request (TCP)");
 	if (mode != IG_KEY_API && (c->anon_given || c->anon_burst || c->any_key))
 		return ig_cli_usage("limit", "%s", "--anonymous-rate, --anonymous-burst and "
 				    "--any-key go with --key api-key");

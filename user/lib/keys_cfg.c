@@ -108,8 +108,9 @@ int ig_key_cfg_finish(const struct ig_policy *limit, int has_limit, enum ig_prot
 		ig_args_error("key = api-key reads each request's headers: it needs unit = request");
 		return -EINVAL;
 	}
-	if (mode == IG_KEY_PROXY && proto != IG_PROTO_TCP) {
-		ig_args_error("key = proxy-source reads the PROXY header of TCP connections");
+	if (mode == IG_KEY_PROXY && (proto != IG_PROTO_TCP || limit->unit != IG_UNIT_REQUEST)) {
+		ig_args_error("key = proxy-source reads the PROXY header where it reads requests: "
+			      "it needs unit = request");
 		return -EINVAL;
 	}
 	if (mode != IG_KEY_API && (g->anon_rate || g->anon_burst || g->any_key)) {
