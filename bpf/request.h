@@ -447,7 +447,13 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 
 		if (!ig_req_conn_start(ctx, hook, p, s, &start, &at_start))
 			return IG_R_PASS_FREE; /* the kernel refuses it: costs the server nothing */
-		if (mode == IG_KEY_PROXY && at_start && seq == start) {
+		/* the stream's first bytes say whether a PROXY header is there:
+		 * nothing of the connection is followed before they have been
+		 * (a later segment made state of its own, and the first one's
+		 * retransmission would pass as HTTP: "PROXY" is a method) */
+		if (mode == IG_KEY_PROXY && at_start) {
+			if (seq != start)
+				return IG_R_DROP_UNFRAMED;
 			err = ig_req_proxy(ctx, hook, p, s, plen, &skip);
 			if (err)
 				return err; /* no state made: it is looked at again */
