@@ -375,6 +375,16 @@ static __inline __u64 ig_key_of_client(const __u8 *addr)
 	return h;
 }
 
+/* The seed API keys are hashed with, map `key_seed` (ARRAY[1], key 0): the
+ * instance's own hash seed (`seed`) unless `set`. The nodes of a fleet share
+ * one (`infergate key seed --seed-file`), so that a key hashes alike on each
+ * and is one client everywhere (its Redis key is its hash). */
+struct ig_key_seed {
+	__u64 seed;
+	__u32 set;
+	__u32 _pad;
+};
+
 /* Per port, map `key_policy` (ARRAY by slot): how requests without a (known)
  * key are charged on an api-key port: to their source address, at the
  * anonymous rate when IG_KP_F_ANON (a rate of 0 then refuses them all), else
@@ -846,6 +856,7 @@ IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 IG_STATIC_ASSERT(sizeof(struct ig_pending) == 16, "ig_pending layout");
 IG_STATIC_ASSERT(sizeof(struct ig_key) == 32, "ig_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_key_policy) == 24, "ig_key_policy layout");
+IG_STATIC_ASSERT(sizeof(struct ig_key_seed) == 16, "ig_key_seed layout");
 IG_STATIC_ASSERT(sizeof(struct ig_proxy_conn) == 24, "ig_proxy_conn layout");
 IG_STATIC_ASSERT((IG_KEY_MODE_MAX - 1) <= (IG_POL_KEY_MASK >> IG_POL_KEY_SHIFT), "mode fits its bits");
 IG_STATIC_ASSERT(sizeof(struct ig_http_conn) == 2 * sizeof(struct ig_http_state) + 16,

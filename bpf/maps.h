@@ -167,6 +167,14 @@ struct {
 	__type(value, struct ig_key);
 } keys SEC(".maps");
 
+/* The seed of the keys' hashes when a fleet shares one (struct ig_key_seed). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_key_seed);
+} key_seed SEC(".maps");
+
 /* How an api-key port charges requests without a known key, by slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

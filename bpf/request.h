@@ -298,9 +298,12 @@ __noinline int ig_req_key_token(struct ig_req_scratch *s, __u32 len)
 /* ... and its hash, s->buf holding the credential's n bytes. */
 __noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 n)
 {
+	__u32 zero = 0;
+	struct ig_key_seed *ks = bpf_map_lookup_elem(&key_seed, &zero);
+
 	if (!s || !n || n > IG_KEY_VALUE_MAX)
 		return -1;
-	s->key_hash = ig_key_words(s->buf, n, ig_cfg.hash_seed);
+	s->key_hash = ig_key_words(s->buf, n, ks && ks->set ? ks->seed : ig_cfg.hash_seed);
 	return 0;
 }
 

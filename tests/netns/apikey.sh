@@ -98,6 +98,15 @@ t_sdk_keys() {
 	ig_assert_eq "$(api "j['requests']")" "$total" "what reached the server is what was admitted"
 	ig key list | tee "$IG_TMP/keys"
 	! grep -q 'sk-' "$IG_TMP/keys" || ig_fail "key list shows key text"
+	# a fleet's shared seed: not while keys hashed with this one are loaded
+	ig key seed | grep -q "the instance's own" || ig_fail "key seed: not the instance's"
+	printf '0123456789abcdef\n' >"$IG_TMP/seed"
+	! ig key seed --seed-file "$IG_TMP/seed" || ig_fail "a new seed with keys loaded was taken"
+	ig key del alice && ig key del bob && ig key del carol && ig key del revoked
+	ig key seed --seed-file "$IG_TMP/seed" | grep -q shared || ig_fail "the shared seed not set"
+	key_add alice sk-alice-0123456789
+	sdk --base-url "$url" --calls 3 --max-retries 0 --api-key sk-alice-0123456789
+	ig_assert_ge "$(sj "['ok']")" 1 "alice, hashed with the shared seed: her own budget again"
 }
 
 # One key from two addresses: one budget; another key there: its own.

@@ -13,6 +13,7 @@
 #include "dp.h"
 #include "frames.h"
 #include "harness.h"
+#include "lib/keys.h"
 #include "pure/apikey.h"
 #include "pure/steer.h"
 
@@ -248,4 +249,30 @@ IG_TEST(apikey_proxy_source_charges_the_named_client)
 		proxy_put(skel, 40000, "203.0.113.7");
 		admits(skel, h, 0, "", 0, "client one: still spent");
 	}
+}
+
+/* A fleet's shared seed (map key_seed): the data path hashes with it, and
+ * user space reads it for `key add --token-file`. */
+IG_TEST(apikey_shared_seed_is_the_hash_seed)
+{
+	struct infergate *skel = setup(0, NULL);
+	struct ig_key_seed ks = { .seed = 0xfeedfacecafebeefULL, .set = 1 };
+	struct ig_key v = { 0 };
+	struct ig_instance in;
+	__u64 h = ig_key_hash(ks.seed, "sk-fleet", 8), seed = 0;
+	__u32 zero = 0;
+
+	ASSERT_OK(bpf_map__update_elem(skel->maps.key_seed, &zero, 4, &ks, sizeof(ks), BPF_ANY),
+		  "the shared seed");
+	ASSERT_OK(bpf_map__update_elem(skel->maps.keys, &h, sizeof(h), &v, sizeof(v), BPF_ANY),
+		  "a key hashed with it");
+	admits(skel, XDP, 0, "", 2, "anonymous: the address's");
+	admits(skel, XDP, 0, "x-api-key: sk-fleet\r\n", 2, "the key, by the shared seed's hash");
+	dp_instance(skel, &in);
+	ASSERT_OK(ig_key_seed(&in, &seed), "user space's seed");
+	ASSERT_EQ(seed, ks.seed, "the shared one");
+	ig_instance_close(&in);
+	ks.set = 0;
+	ASSERT_OK(bpf_map__update_elem(skel->maps.key_seed, &zero, 4, &ks, sizeof(ks), BPF_ANY),
+		  "back to the instance's seed");
 }

@@ -205,6 +205,8 @@ static const struct {
 	{ "[agent]\ninterface = v0\ncontrol = relative.sock\n", ":3: invalid control 'relative.sock'" },
 	{ "[agent]\ninterface = v0\n[cluster]\nnode = a\n", ":3: [cluster] needs redis" },
 	{ "[agent]\ninterface = v0\n[cluster]\nredis = nowhere\n", ":4: invalid redis 'nowhere'" },
+	{ "[agent]\ninterface = v0\n[cluster]\nredis = h:6379\nkey_seed_file = /nonexistent/seed\n",
+	  ":5: cannot read the key seed file /nonexistent/seed" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nfleet_rate = 5/s\n",
 	  ":3: [port 8000/tcp]: fleet_rate needs a [cluster] section" },
 	{ "[agent]\ninterface = v0\n[cluster]\nredis = h:6379\n[port 8000]\nfallback = 9\nfleet_rate = 5/s\n",

@@ -269,3 +269,23 @@ IG_TEST(keys_cli_usage_errors)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ASSERT_EQ(run(bad[i].cmds, bad[i].name, bad[i].line), 2, bad[i].line);
 }
+
+IG_TEST(keys_seed_file_is_16_hex_digits)
+{
+	__u64 seed = 0;
+
+	put_tokens("  0123456789abcdef \n# anything after\n");
+	ASSERT_OK(ig_key_seed_file(tmp, &seed), "read");
+	unlink(tmp);
+	ASSERT_EQ(seed, 0x0123456789abcdefULL, "the seed");
+	put_tokens("0123456789abcde\n");
+	ASSERT_EQ(ig_key_seed_file(tmp, &seed), -EINVAL, "15 digits: refused");
+	unlink(tmp);
+	put_tokens("0123456789abcdefg\n");
+	ASSERT_EQ(ig_key_seed_file(tmp, &seed), -EINVAL, "junk after it: refused");
+	unlink(tmp);
+	put_tokens("");
+	ASSERT_EQ(ig_key_seed_file(tmp, &seed), -EINVAL, "empty: refused");
+	unlink(tmp);
+	ASSERT_EQ(ig_key_seed_file("/nonexistent/ig-seed", &seed), -ENOENT, "missing: said");
+}

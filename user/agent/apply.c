@@ -78,6 +78,14 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 	/* keys before the ports (an api-key port finds its keys), after the
 	 * tiers (their names are the tiers'); every token file is read before
 	 * the map changes */
+	/* the fleet's key seed first: [keys] is hashed with it */
+	if (cfg->has_cluster && cfg->cluster.has_key_seed) {
+		err = ig_key_seed_set(in, &cfg->cluster.key_seed, cfg->has_keys);
+		if (err < 0)
+			return err;
+		if (err > 0)
+			ig_info("key seed: the fleet's, from key_seed_file");
+	}
 	if (cfg->has_keys) {
 		err = ig_keys_apply(in, cfg->keys, cfg->nkeys);
 		if (err)

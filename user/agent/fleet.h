@@ -28,6 +28,8 @@ struct ig_fleet_cfg {
 	char password[128]; /* "" = no AUTH */
 	char node[64];      /* this host in the fleet (default: the hostname) */
 	__u64 interval_ms;
+	__u64 key_seed;     /* key_seed_file's: the fleet's seed of API keys' hashes */
+	int has_key_seed;
 };
 
 struct ig_fleet_port {

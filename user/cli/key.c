@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * key [list | add NAME (--hash H | --token-file F) [--tier T] [--deny] | del NAME|HASH]
+ * key [list | add NAME (--hash H | --token-file F) [--tier T] [--deny] | del NAME|HASH |
+ *      seed [--seed-file F | --instance]]
  * proxy-from [list | add CIDR | del CIDR]
  * No key's text is printed or logged: a token file is hashed here, with the
  * instance's seed, and only the hashes go anywhere.
@@ -20,6 +21,8 @@ struct key_cfg {
 	const char *tier;
 	int deny;
 	int json;
+	const char *seed_file;
+	int instance;
 };
 
 static const struct ig_opt key_opts[] = {
@@ -37,21 +40,45 @@ static const struct ig_opt key_opts[] = {
 	IG_OPT("deny", IG_OPT_BOOL, struct key_cfg, deny,
 	       .help = "with add: refuse the key on every api-key port (revoked)"),
 	IG_OPT("json", IG_OPT_BOOL, struct key_cfg, json, .help = "with list"),
+	IG_OPT("seed-file", IG_OPT_STRING, struct key_cfg, seed_file, .metavar = "FILE",
+	       .complete = IG_COMPLETE_FILE,
+	       .help = "with seed: hash keys with the seed in FILE (16 hex\n"
+		       "digits), the same on every node of a fleet, so that a key\n"
+		       "is one client everywhere; refused while keys are loaded"),
+	IG_OPT("instance", IG_OPT_BOOL, struct key_cfg, instance,
+	       .help = "with seed: back to the instance's own seed"),
 	{}
 };
 
-enum { K_LIST, K_ADD, K_DEL, K_MAX };
+enum { K_LIST, K_ADD, K_DEL, K_SEED, K_MAX };
 
 static const char *const key_words[K_MAX + 1] = {
-	[K_LIST] = "list", [K_ADD] = "add", [K_DEL] = "del",
+	[K_LIST] = "list", [K_ADD] = "add", [K_DEL] = "del", [K_SEED] = "seed",
 };
 
-static const int key_nargs[K_MAX] = { [K_LIST] = 0, [K_ADD] = 1, [K_DEL] = 1 };
+static const int key_nargs[K_MAX] = { [K_LIST] = 0, [K_ADD] = 1, [K_DEL] = 1, [K_SEED] = 0 };
 static const char *const key_usages[K_MAX] = {
 	[K_LIST] = "list takes no arguments",
 	[K_ADD] = "add NAME (--hash HEX16 | --token-file FILE) [--tier TIER] [--deny]",
 	[K_DEL] = "del NAME|HASH",
+	[K_SEED] = "seed [--seed-file FILE | --instance]",
 };
+
+/* seed: show it (a fingerprint), or set or drop the shared one */
+static int key_seed(const struct ig_instance *in, const struct key_cfg *c)
+{
+	__u64 seed;
+	int err;
+
+	if (!c->seed_file && !c->instance)
+		return ig_key_seed_print(in, stdout);
+	if (c->seed_file && (err = ig_key_seed_file(c->seed_file, &seed)))
+		return err;
+	err = ig_key_seed_set(in, c->instance ? NULL : &seed, 0);
+	if (err > 0)
+		ig_info("key seed: %s", c->instance ? "the instance's own" : "shared, from the file");
+	return err < 0 ? err : ig_key_seed_print(in, stdout);
+}
 
 static int key_add(const struct ig_instance *in, const struct key_cfg *c, const char *name,
 		   __u64 hash)
@@ -89,7 +116,8 @@ static int cmd_key(const void *cfg, int argc, char **argv)
 		for (v = 0; v < K_MAX && strcmp(argv[0], key_words[v]); v++)
 			;
 		if (v == K_MAX)
-			return ig_cli_usage("key", "unknown action '%s': add, del or list", argv[0]);
+			return ig_cli_usage("key", "unknown action '%s': add, del, list or seed",
+					    argv[0]);
 	}
 	if ((argc ? argc - 1 : 0) != key_nargs[v])
 		return ig_cli_usage("key", "%s", key_usages[v]);
@@ -97,6 +125,10 @@ static int cmd_key(const void *cfg, int argc, char **argv)
 		return ig_cli_usage("key", "%s", "--hash, --token-file, --tier and --deny go with add");
 	if (v != K_LIST && c->json)
 		return ig_cli_usage("key", "%s", "--json goes with list");
+	if (v != K_SEED && (c->seed_file || c->instance))
+		return ig_cli_usage("key", "%s", "--seed-file and --instance go with seed");
+	if (c->seed_file && c->instance)
+		return ig_cli_usage("key", "%s", "seed takes --seed-file FILE or --instance, not both");
 	if (v == K_ADD) {
 		if (!c->hash == !c->token_file)
 			return ig_cli_usage("key", "%s", "add takes one of --hash HEX16 and "
@@ -115,6 +147,8 @@ static int cmd_key(const void *cfg, int argc, char **argv)
 		return 1;
 	if (v == K_LIST) {
 		err = ig_keys_print(&in, c->json, stdout);
+	} else if (v == K_SEED) {
+		err = key_seed(&in, c);
 	} else if (v == K_ADD) {
 		err = key_add(&in, c, argv[1], hash);
 	} else {
@@ -149,9 +183,10 @@ static int cmd_proxy_from(const void *cfg, int argc, char **argv)
 	int v = K_LIST, n = 0, err;
 
 	if (argc) {
-		for (v = 0; v < K_MAX && strcmp(argv[0], proxy_words[v]); v++)
+		/* its verbs are key's first three */
+		for (v = 0; v < K_SEED && strcmp(argv[0], proxy_words[v]); v++)
 			;
-		if (v == K_MAX)
+		if (v == K_SEED)
 			return ig_cli_usage("proxy-from", "unknown action '%s': add, del or list",
 					    argv[0]);
 	}
@@ -179,12 +214,14 @@ static int cmd_proxy_from(const void *cfg, int argc, char **argv)
 
 const struct ig_cmd ig_key_cmds[] = {
 	IG_CMD("key", cmd_key, key_opts, struct key_cfg,
-	       .args = "[list | add NAME | del NAME|HASH]",
+	       .args = "[list | add NAME | del NAME|HASH | seed]",
 	       .complete = IG_COMPLETE_WORDS, .words = key_words, .word_pos = 1,
 	       .doc = "API keys of --key api-key ports, stored by the seeded hash of their text only\n"
 		      "(never the text). A known key is a client of its own, at the port's rate or\n"
 		      "its tier's; --deny refuses it everywhere. del NAME removes every key of that\n"
-		      "name, del HASH one key."),
+		      "name, del HASH one key. seed: the seed the hashes are made with; a fleet\n"
+		      "that limits keys together (fleet_rate) shares one (--seed-file), set before\n"
+		      "its keys are loaded."),
 	IG_CMD("proxy-from", cmd_proxy_from, proxy_opts, struct proxy_cfg,
 	       .args = "[list | add CIDR | del CIDR]",
 	       .complete = IG_COMPLETE_WORDS, .words = proxy_words, .word_pos = 1,

@@ -10,6 +10,7 @@
 #include "lib/config.h"
 #include "lib/args.h"
 #include "lib/cidr.h"
+#include "lib/keys.h"
 #include "lib/keys_cfg.h"
 #include "lib/levels.h"
 #include "lib/names.h"
@@ -341,6 +342,11 @@ static int cluster_key(struct load_state *st, const char *name, const char *valu
 		snprintf(c->node, sizeof(c->node), "%s", value);
 	} else if (!strcmp(name, "interval")) {
 		return !PARSE(st, ig_parse_duration(value, "interval", 10, 60000, &c->interval_ms));
+	} else if (!strcmp(name, "key_seed_file")) {
+		/* read now: a reload with a file that cannot be read is refused */
+		if (PARSE(st, ig_key_seed_file(value, &c->key_seed)))
+			return 0;
+		c->has_key_seed = 1;
 	} else {
 		return fail(st, "unknown key '%s' in [cluster]", name);
 	}

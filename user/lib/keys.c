@@ -174,9 +174,16 @@ int ig_token_file_hashes(const char *path, __u64 seed, __u64 **hashes, int *n)
 
 int ig_key_seed(const struct ig_instance *in, __u64 *seed)
 {
-	__u32 key = IG_SEED_KEY_HASH;
+	__u32 key = IG_SEED_KEY_HASH, zero = 0;
+	struct ig_key_seed ks;
 	struct ig_seed s;
 
+	/* a fleet's shared seed, where one is set */
+	if (in->fd[IG_MAP_KEY_SEED] >= 0 &&
+	    !bpf_map_lookup_elem(in->fd[IG_MAP_KEY_SEED], &zero, &ks) && ks.set) {
+		*seed = ks.seed;
+		return 0;
+	}
 	if (bpf_map_lookup_elem(in->fd[IG_MAP_SEED], &key, &s)) {
 		int err = -errno;
 

@@ -43,8 +43,18 @@ size_t ig_token_line(char *line);
  * -errno said with ig_args_error (the config file's loader captures it)
  * naming the file and line, never a key; -ENODATA when it holds no key. */
 int ig_token_file_hashes(const char *path, __u64 seed, __u64 **hashes, int *n);
-/* The instance's hash seed (map `seed`, IG_SEED_KEY_HASH). */
+/* The seed keys are hashed with: the fleet's (map `key_seed`) when set, else
+ * the instance's own hash seed (map `seed`, IG_SEED_KEY_HASH). */
 int ig_key_seed(const struct ig_instance *in, __u64 *seed);
+/* A shared seed from a file: its first 16 hex digits (a line; whitespace
+ * around it allowed). -errno said naming the file, never the seed. */
+int ig_key_seed_file(const char *path, __u64 *seed);
+/* Set (or with NULL, drop) the shared seed. With keys loaded a change is
+ * refused (-EBUSY, said) unless `rehash` (the caller loads them again). */
+int ig_key_seed_set(const struct ig_instance *in, const __u64 *seed, int rehash);
+/* For people: whether a shared seed is set, and a fingerprint of the seed in
+ * use that tells two nodes' seeds apart without showing either. */
+int ig_key_seed_print(const struct ig_instance *in, FILE *out);
 
 /* Store n hashes under name (tier: a named tier, made if new, or NULL);
  * an entry already there is replaced. */
