@@ -25,6 +25,7 @@
 #define IG_PURE_APIKEY_H
 
 #include "pure/hdr.h"
+#include "pure/sources.h" /* ig_mix64 */
 
 #define IG_KEY_VALUE_MAX 256
 #define IG_KEY_WS 8
@@ -43,13 +44,7 @@ static __always_inline __u64 ig_key_mix(__u64 h, __u64 w)
 
 static __always_inline __u64 ig_key_final(__u64 h, __u64 seed)
 {
-	h ^= seed;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return ig_mix64(h ^ seed);
 }
 
 static __always_inline int ig_key_ws(__u8 c)

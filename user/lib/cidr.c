@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include "lib/cidr.h"
 
 static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -72,4 +73,32 @@ void ig_format_cidr(const struct ig_lpm_key *k, char *buf, size_t len)
 		inet_ntop(AF_INET6, k->addr, a, sizeof(a));
 		snprintf(buf, len, "%s/%u", a, k->prefixlen);
 	}
+}
+
+int ig_lpm_keys(int fd, int (*skip)(const struct ig_lpm_key *k), struct ig_lpm_key **out,
+		int *n)
+{
+	struct ig_lpm_key *keys = NULL, *grown, cur, next;
+	int k = 0, cap = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		cur = next;
+		prev = &cur;
+		if (skip && skip(&next))
+			continue;
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			grown = realloc(keys, (size_t)cap * sizeof(*keys));
+			if (!grown) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = grown;
+		}
+		keys[k++] = next;
+	}
+	*out = keys;
+	*n = k;
+	return 0;
 }

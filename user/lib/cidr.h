@@ -25,5 +25,9 @@ void ig_addr_format(const __u8 addr[16], char *buf, size_t len);
  * Silent: -EINVAL; callers say what the value was for. */
 int ig_cidr_parse(const char *s, struct ig_lpm_key *k);
 void ig_format_cidr(const struct ig_lpm_key *k, char *buf, size_t len);
+/* Every key of the LPM trie fd, but those skip() says to leave out (skip may
+ * be NULL), into *out (caller frees; NULL when none). 0 or -ENOMEM. */
+int ig_lpm_keys(int fd, int (*skip)(const struct ig_lpm_key *k), struct ig_lpm_key **out,
+		int *n);
 
 #endif

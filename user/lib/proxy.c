@@ -39,31 +39,11 @@ int ig_proxy_from_parse(const char *list, struct ig_lpm_key *keys, int max, int 
 
 int ig_proxy_from_read(const struct ig_instance *in, struct ig_lpm_key **out, int *n)
 {
-	struct ig_lpm_key *keys = NULL, *grown, cur, next;
-	int fd = in->fd[IG_MAP_PROXY_FROM], k = 0, cap = 0;
-	void *prev = NULL;
-
 	*out = NULL;
 	*n = 0;
-	if (fd < 0)
+	if (in->fd[IG_MAP_PROXY_FROM] < 0)
 		return 0;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		cur = next;
-		prev = &cur;
-		if (k == cap) {
-			cap = cap ? 2 * cap : 32;
-			grown = realloc(keys, (size_t)cap * sizeof(*keys));
-			if (!grown) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = grown;
-		}
-		keys[k++] = next;
-	}
-	*out = keys;
-	*n = k;
-	return 0;
+	return ig_lpm_keys(in->fd[IG_MAP_PROXY_FROM], NULL, out, n);
 }
 
 int ig_proxy_from_add(const struct ig_instance *in, const struct ig_lpm_key *keys, int n,

@@ -60,29 +60,7 @@ static int covers_v4(const struct ig_lpm_key *k)
 /* Every key of the trie but the fence (caller frees). */
 static int tier_keys(const struct ig_instance *in, struct ig_lpm_key **out, int *n)
 {
-	struct ig_lpm_key *keys = NULL, *grown, cur, next;
-	int fd = in->fd[IG_MAP_TIERS], k = 0, cap = 0, fence = fence_present(in);
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		cur = next;
-		prev = &cur;
-		if (fence && is_fence_key(&next))
-			continue;
-		if (k == cap) {
-			cap = cap ? 2 * cap : 64;
-			grown = realloc(keys, (size_t)cap * sizeof(*keys));
-			if (!grown) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = grown;
-		}
-		keys[k++] = next;
-	}
-	*out = keys;
-	*n = k;
-	return 0;
+	return ig_lpm_keys(in->fd[IG_MAP_TIERS], fence_present(in) ? is_fence_key : NULL, out, n);
 }
 
 /* The fence where a prefix covers IPv4 (or `coming` says one is about to:
