@@ -295,7 +295,9 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 
 	rate = pol->rate;
 	burst = pol->burst;
-	cs = bpf_map_lookup_elem(&client_scratch, &zero);
+	/* only a port that reads clients looks at the request stage's scratch */
+	cs = IG_POL_KEY(pol->flags) != IG_KEY_SOURCE ? bpf_map_lookup_elem(&client_scratch, &zero)
+						     : 0;
 	who = ig_hier_client(p, pol, cs, &tier, &keyed);
 	if (!who)
 		return IG_OUT(IG_L_DENY, IG_R_DROP_DENY);
