@@ -437,9 +437,52 @@ struct ig_conn {
 /* Slot 0 of `port_stats` counts traffic that is not for a protected port. */
 #define IG_MAX_SLOTS 256
 
-/* Largest burst accepted: burst * 1e9 must fit in 64 bits. */
+/* Largest burst accepted (the GCRA's products are exact in 128 bits; this
+ * is what keeps a full burst's refill time, with IG_RATE_MAX_REFILL_S,
+ * inside a 64-bit ns TAT). */
 #define IG_MAX_BURST 10000000000ULL
 #define IG_NSEC_PER_SEC 1000000000ULL
+
+/*
+ * A rate as the operator wrote it: N units per period ("3/min", "500/d",
+ * "5/10s"). Every rate field of every map (policy, levels, tiers, keys'
+ * anonymous rate, the reject budget, the token budget) is one u64 of this
+ * form, so no layout changed, and a 0.9 map's rates (period bits 0) read as
+ * they always did, N per second:
+ *   bits  0..39  N, 1 .. IG_RATE_MAX
+ *   bits 40..63  the period in seconds, 1 .. IG_RATE_PERIOD_MAX; 0 is the
+ *                field's default (a second; a minute for tokens_per_min)
+ * Kept as written rather than reduced to per-second: 3/min is 0.05/s, which
+ * no integer per-second rate is, and status shows what was written.
+ */
+#define IG_RATE_N_BITS 40
+#define IG_RATE_N_MASK ((1ULL << IG_RATE_N_BITS) - 1)
+#define IG_RATE_MAX 1000000000000ULL /* N; 8 Tbit/s of bytes per second */
+#define IG_RATE_PERIOD_MAX 86400ULL	 /* a day */
+/* The refill time of a full burst, burst * period / N, at most: what the
+ * 64-bit TAT holds with room for the clock (317 years; 1e10 at 1/s). */
+#define IG_RATE_MAX_REFILL_S IG_MAX_BURST
+#define IG_TOKEN_PERIOD_S 60ULL /* a token budget's default period */
+
+static __inline __u64 ig_rate_n(__u64 rate)
+{
+	return rate & IG_RATE_N_MASK;
+}
+
+/* The period in seconds; dflt when the field says 0. > IG_RATE_PERIOD_MAX
+ * only from a hand-written map: the data path then refuses everything. */
+static __inline __u64 ig_rate_period(__u64 rate, __u64 dflt)
+{
+	__u64 s = rate >> IG_RATE_N_BITS;
+
+	return s ? s : dflt;
+}
+
+/* N per period_s seconds, period dflt stored as 0 (the canonical form). */
+static __inline __u64 ig_rate_make(__u64 n, __u64 period_s, __u64 dflt)
+{
+	return (n & IG_RATE_N_MASK) | (period_s == dflt ? 0 : period_s << IG_RATE_N_BITS);
+}
 
 /*
  * Per-source state, map `sources`: a set-associative table in an ARRAY, each
@@ -858,6 +901,7 @@ IG_STATIC_ASSERT(sizeof(struct ig_key) == 32, "ig_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_key_policy) == 24, "ig_key_policy layout");
 IG_STATIC_ASSERT(sizeof(struct ig_key_seed) == 16, "ig_key_seed layout");
 IG_STATIC_ASSERT(sizeof(struct ig_proxy_conn) == 24, "ig_proxy_conn layout");
+IG_STATIC_ASSERT(IG_RATE_MAX <= IG_RATE_N_MASK, "a rate's N fits its bits");
 IG_STATIC_ASSERT((IG_KEY_MODE_MAX - 1) <= (IG_POL_KEY_MASK >> IG_POL_KEY_SHIFT), "mode fits its bits");
 IG_STATIC_ASSERT(sizeof(struct ig_http_conn) == 2 * sizeof(struct ig_http_state) + 16,
 		 "ig_http_conn layout");
