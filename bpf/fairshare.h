@@ -394,8 +394,8 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 
 		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
 		ts = bpf_map_lookup_elem(&tokens, &s->client);
-		/* in debt by a minute's worth or more: the balance is <= 0 */
-		if (ts && ts->tat >= now + IG_TOKEN_WINDOW_NS)
+		/* in debt by a period's worth or more: the balance is <= 0 */
+		if (ts && ts->tat >= now + ig_token_window(lim->tokens_per_min))
 			return ig_refuse(rf, IG_L_TOKENS);
 	}
 

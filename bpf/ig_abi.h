@@ -50,6 +50,48 @@ enum ig_action {
 };
 
 /*
+ * A rate as the operator wrote it: N units per period ("3/min", "500/d",
+ * "5/10s"). Every rate field of every map (policy, levels, tiers, keys'
+ * anonymous rate, the reject budget, the token budget) is one u64 of this
+ * form, so no layout changed, and a 0.9 map's rates (period bits 0) read as
+ * they always did, N per second:
+ *   bits  0..39  N, 1 .. IG_RATE_MAX
+ *   bits 40..63  the period in seconds, 1 .. IG_RATE_PERIOD_MAX; 0 is the
+ *                field's default (a second; a minute for tokens_per_min)
+ * Kept as written rather than reduced to per-second: 3/min is 0.05/s, which
+ * no integer per-second rate is, and status shows what was written.
+ */
+#define IG_NSEC_PER_SEC 1000000000ULL
+#define IG_RATE_N_BITS 40
+#define IG_RATE_N_MASK ((1ULL << IG_RATE_N_BITS) - 1)
+#define IG_RATE_MAX 1000000000000ULL /* N; 8 Tbit/s of bytes per second */
+#define IG_RATE_PERIOD_MAX 86400ULL	 /* a day */
+/* The refill time of a full burst, burst * period / N, at most: what the
+ * 64-bit TAT holds with room for the clock (317 years; 1e10 at 1/s). */
+#define IG_RATE_MAX_REFILL_S IG_MAX_BURST
+#define IG_TOKEN_PERIOD_S 60ULL /* a token budget's default period */
+
+static __inline __u64 ig_rate_n(__u64 rate)
+{
+	return rate & IG_RATE_N_MASK;
+}
+
+/* The period in seconds; dflt when the field says 0. > IG_RATE_PERIOD_MAX
+ * only from a hand-written map: the data path then refuses everything. */
+static __inline __u64 ig_rate_period(__u64 rate, __u64 dflt)
+{
+	__u64 s = rate >> IG_RATE_N_BITS;
+
+	return s ? s : dflt;
+}
+
+/* N per period_s seconds, period dflt stored as 0 (the canonical form). */
+static __inline __u64 ig_rate_make(__u64 n, __u64 period_s, __u64 dflt)
+{
+	return (n & IG_RATE_N_MASK) | (period_s == dflt ? 0 : period_s << IG_RATE_N_BITS);
+}
+
+/*
  * Policy of one protected (protocol, port): map `port_policy`, an ARRAY indexed by
  * IG_PORT_INDEX so the per-packet lookup is an inlined array access.
  * slot == 0 means "not protected"; slots index `port_stats` and are handed out by
@@ -131,8 +173,10 @@ struct ig_limits {
 	__u64 newcomer_rate; /* sources without state admitted per second (their
 			      * first unit is also charged here), all together */
 	__u64 newcomer_burst;
-	__u64 tokens_per_min; /* LLM-token budget per source; a minute's worth is
-			       * what a source may owe before it is refused */
+	__u64 tokens_per_min; /* LLM-token budget per source, N per period (the
+			       * rate form below; period 0 = a minute): a
+			       * period's worth is what a source may owe
+			       * before it is refused */
 	__u32 max_conns;      /* simultaneous connections per source (TCP) */
 	__u16 bytes_per_token; /* reply payload bytes per token (0: 4) */
 	__u8 prefix_v4;       /* prefix length of the prefix level (0: 24) */
@@ -246,18 +290,24 @@ struct ig_client_key {
 
 /*
  * LLM-token budget of a client, map `tokens` (LRU_HASH): a GCRA word that may
- * run ahead of now without bound (a debt). Spending t tokens moves `tat` by
- * t * 60e9 / tokens_per_min ns; the balance is a minute's worth minus the
- * debt, so new connections are refused while tat >= now + 60 s, and admitted
- * again once it has refilled past zero. `spent`: tokens charged so far (for
- * status), less what a usage report gave back.
+ * run ahead of now without bound (a debt). With a budget of N tokens per
+ * period W (`tokens_per_min`; W a minute unless written otherwise),
+ * spending t tokens moves `tat` by t * W / N ns; the balance is a period's
+ * worth minus the debt, so new connections are refused while
+ * tat >= now + W, and admitted again once it has refilled past zero.
+ * `spent`: tokens charged so far (for status), less what a usage report gave
+ * back.
  */
 struct ig_token_state {
 	__u64 tat;
 	__u64 spent;
 };
 
-#define IG_TOKEN_WINDOW_NS (60ULL * 1000000000ULL)
+/* W of a token budget, in ns (a minute for a 0.9 budget). */
+static __inline __u64 ig_token_window(__u64 tokens_per_min)
+{
+	return ig_rate_period(tokens_per_min, IG_TOKEN_PERIOD_S) * IG_NSEC_PER_SEC;
+}
 
 /* What the replies of a token-budget port were counted by, per CPU, map
  * `token_rules` (PERCPU_ARRAY by slot): the responses whose count each rule
@@ -441,48 +491,6 @@ struct ig_conn {
  * is what keeps a full burst's refill time, with IG_RATE_MAX_REFILL_S,
  * inside a 64-bit ns TAT). */
 #define IG_MAX_BURST 10000000000ULL
-#define IG_NSEC_PER_SEC 1000000000ULL
-
-/*
- * A rate as the operator wrote it: N units per period ("3/min", "500/d",
- * "5/10s"). Every rate field of every map (policy, levels, tiers, keys'
- * anonymous rate, the reject budget, the token budget) is one u64 of this
- * form, so no layout changed, and a 0.9 map's rates (period bits 0) read as
- * they always did, N per second:
- *   bits  0..39  N, 1 .. IG_RATE_MAX
- *   bits 40..63  the period in seconds, 1 .. IG_RATE_PERIOD_MAX; 0 is the
- *                field's default (a second; a minute for tokens_per_min)
- * Kept as written rather than reduced to per-second: 3/min is 0.05/s, which
- * no integer per-second rate is, and status shows what was written.
- */
-#define IG_RATE_N_BITS 40
-#define IG_RATE_N_MASK ((1ULL << IG_RATE_N_BITS) - 1)
-#define IG_RATE_MAX 1000000000000ULL /* N; 8 Tbit/s of bytes per second */
-#define IG_RATE_PERIOD_MAX 86400ULL	 /* a day */
-/* The refill time of a full burst, burst * period / N, at most: what the
- * 64-bit TAT holds with room for the clock (317 years; 1e10 at 1/s). */
-#define IG_RATE_MAX_REFILL_S IG_MAX_BURST
-#define IG_TOKEN_PERIOD_S 60ULL /* a token budget's default period */
-
-static __inline __u64 ig_rate_n(__u64 rate)
-{
-	return rate & IG_RATE_N_MASK;
-}
-
-/* The period in seconds; dflt when the field says 0. > IG_RATE_PERIOD_MAX
- * only from a hand-written map: the data path then refuses everything. */
-static __inline __u64 ig_rate_period(__u64 rate, __u64 dflt)
-{
-	__u64 s = rate >> IG_RATE_N_BITS;
-
-	return s ? s : dflt;
-}
-
-/* N per period_s seconds, period dflt stored as 0 (the canonical form). */
-static __inline __u64 ig_rate_make(__u64 n, __u64 period_s, __u64 dflt)
-{
-	return (n & IG_RATE_N_MASK) | (period_s == dflt ? 0 : period_s << IG_RATE_N_BITS);
-}
 
 /*
  * Per-source state, map `sources`: a set-associative table in an ARRAY, each

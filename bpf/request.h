@@ -571,7 +571,7 @@ static __always_inline int ig_req_teardown_due(__u32 slot)
 /* Until the client's LLM-token debt is paid (fairshare.h refuses while its
  * tat is a window or more ahead): 0 when it has none. */
 static __always_inline __u64 ig_req_token_wait(struct ig_req_scratch *s, const struct ig_pkt *p,
-					       __u64 now)
+					       __u64 now, __u64 window)
 {
 	struct ig_token_state *ts;
 	__u64 tat;
@@ -584,7 +584,16 @@ static __always_inline __u64 ig_req_token_wait(struct ig_req_scratch *s, const s
 	if (!ts)
 		return 0;
 	tat = *(volatile __u64 *)&ts->tat;
-	return tat >= now + IG_TOKEN_WINDOW_NS ? tat - now - IG_TOKEN_WINDOW_NS + 1 : 0;
+	return tat >= now + window ? tat - now - window + 1 : 0;
+}
+
+/* x-ratelimit-limit-requests of a rate: a minute's worth at periods up to a
+ * minute (OpenAI's RPM), else the count as written (500/d: 500). */
+static __always_inline __u64 ig_req_rl_limit(__u64 rate)
+{
+	__u64 per = ig_rate_period(rate, 1);
+
+	return per <= 60 ? ig_rate_n(rate) * 60 / per : ig_rate_n(rate);
 }
 
 /*
@@ -606,15 +615,16 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 	int i;
 
 	s->rl_tokens = 0;
-	s->rl_limit = pol ? pol->rate * 60 : 0;
+	s->rl_limit = pol ? ig_req_rl_limit(pol->rate) : 0;
 	if (level == IG_L_TOKENS) {
-		wait = ig_req_token_wait(s, p, now);
-		if (wait) {
-			__u32 slot = pol ? pol->slot & (IG_MAX_SLOTS - 1) : 0;
-			struct ig_limits *lim = bpf_map_lookup_elem(&port_limits, &slot);
+		__u32 slot = pol ? pol->slot & (IG_MAX_SLOTS - 1) : 0;
+		struct ig_limits *lim = bpf_map_lookup_elem(&port_limits, &slot);
 
+		wait = lim ? ig_req_token_wait(s, p, now, ig_token_window(lim->tokens_per_min)) : 0;
+		if (wait && lim) {
+			/* the budget as written: 100000 of 100000/d */
 			s->rl_tokens = 1;
-			s->rl_limit = lim ? lim->tokens_per_min : 0;
+			s->rl_limit = ig_rate_n(lim->tokens_per_min);
 			return wait;
 		}
 	}
@@ -627,11 +637,12 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 		who = cs->client;
 		rate = cs->rate;
 		burst = cs->burst;
-		s->rl_limit = rate * 60;
+		s->rl_limit = ig_req_rl_limit(rate);
 	}
-	if (!rate)
+	if (!ig_rate_n(rate))
 		return IG_NSEC_PER_SEC;
-	spacing = IG_NSEC_PER_SEC / rate;
+	/* P / N: 20 s at 3/min */
+	spacing = ig_rate_period(rate, 1) * IG_NSEC_PER_SEC / ig_rate_n(rate);
 	set = ig_source_set_of(who, p->dport, p->proto, &ident);
 	if (set) {
 #pragma unroll

@@ -87,17 +87,26 @@ static __always_inline struct ig_token_state *ig_tokens_of(const struct ig_clien
 	return ts;
 }
 
-/* Move a budget's tat by inc ns: a charge may run into debt without bound
- * (it is never refused: the reply is already on its way). */
+/* A budget's debt, at most (36 years: far past any refusal, and far from
+ * wrapping the 64-bit tat round to a full budget, which at a day's period
+ * a few large charges could otherwise do). */
+#define IG_TOKENS_DEBT_MAX_NS (1ULL << 60)
+
+/* Move a budget's tat by inc ns: a charge may run into debt (it is never
+ * refused: the reply is already on its way), up to IG_TOKENS_DEBT_MAX_NS. */
 static __always_inline void ig_tokens_tat_add(struct ig_token_state *ts, __u64 inc, __u64 now)
 {
 	int i;
 
+	if (inc > IG_TOKENS_DEBT_MAX_NS)
+		inc = IG_TOKENS_DEBT_MAX_NS;
 #pragma unroll
 	for (i = 0; i < IG_CAS_TRIES; i++) {
 		__u64 old = *(volatile __u64 *)&ts->tat;
 
 		if (old >= now) { /* in use: debt adds up, no race to lose */
+			if (old - now >= IG_TOKENS_DEBT_MAX_NS)
+				return;
 			__sync_fetch_and_add(&ts->tat, inc);
 			return;
 		}
@@ -126,15 +135,24 @@ static __always_inline void ig_tokens_tat_sub(struct ig_token_state *ts, __u64 d
 
 /*
  * The bytes rule: bytes / bytes-per-token tokens, i.e. tat moves by
- * bytes * 60e9 / (tokens_per_min * bpt) ns (fractions of a token kept).
+ * bytes * W / (N * bpt) ns (fractions of a token kept; W / bpt is exact
+ * for the bpt that divide a second's ns, and bytes * W / bpt < 2^63 for a
+ * 64 KB frame at a day's W).
  */
 static __always_inline void ig_tokens_spend(const struct ig_client_key *key,
 					    const struct ig_limits *lim, __u64 bytes, __u64 now)
 {
 	__u64 bpt = lim->bytes_per_token ? lim->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN;
-	__u64 inc = bytes * (IG_TOKEN_WINDOW_NS / bpt) / lim->tokens_per_min;
+	__u64 per_byte = ig_token_window(lim->tokens_per_min) / bpt;
 	struct ig_token_state *ts;
+	__u64 inc;
 
+	/* bytes * per_byte < 2^64 for a segment up to 2^17 bytes at a day's
+	 * W; a BIG TCP segment beyond is charged in 16-byte steps */
+	if (bytes <= IG_GCRA_COST_MAX)
+		inc = bytes * per_byte / ig_rate_n(lim->tokens_per_min);
+	else
+		inc = ((bytes >> 4) * per_byte / ig_rate_n(lim->tokens_per_min)) << 4;
 	if (!inc)
 		return;
 	ts = ig_tokens_of(key);
@@ -148,7 +166,7 @@ static __always_inline void ig_tokens_spend(const struct ig_client_key *key,
 static __always_inline void ig_tokens_add(const struct ig_client_key *key,
 					  const struct ig_limits *lim, __s64 t, __u64 now)
 {
-	__u64 per = IG_TOKEN_WINDOW_NS / lim->tokens_per_min;
+	__u64 per = ig_token_window(lim->tokens_per_min) / ig_rate_n(lim->tokens_per_min), mag;
 	struct ig_token_state *ts;
 
 	if (!t)
@@ -157,14 +175,19 @@ static __always_inline void ig_tokens_add(const struct ig_client_key *key,
 		t = IG_TOKENS_MAX;
 	if (t < -IG_TOKENS_MAX)
 		t = -IG_TOKENS_MAX;
+	/* t * per overflows only at a few tokens per day: held at the cap
+	 * (worked out before the lookup: nothing more lives across it, and
+	 * egress's call chain is a few bytes from BPF's 512 of stack) */
+	mag = t > 0 ? (__u64)t : (__u64)(-t);
+	mag = per && mag > IG_TOKENS_DEBT_MAX_NS / per ? IG_TOKENS_DEBT_MAX_NS : mag * per;
 	ts = ig_tokens_of(key);
 	if (!ts)
 		return;
 	__sync_fetch_and_add(&ts->spent, (__u64)t);
 	if (t > 0)
-		ig_tokens_tat_add(ts, (__u64)t * per, now);
+		ig_tokens_tat_add(ts, mag, now);
 	else
-		ig_tokens_tat_sub(ts, (__u64)(-t) * per, now);
+		ig_tokens_tat_sub(ts, mag, now);
 }
 
 /* One segment's reading, a step at a time (each step is a global function:

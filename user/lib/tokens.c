@@ -18,7 +18,7 @@ int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_prot
 	struct ig_token_state ts = {};
 	struct ig_limits lim;
 	struct ig_policy pol;
-	__u64 now, inc;
+	__u64 now, inc, w, n;
 	int err;
 
 	if (ig_addr_parse(src, k.addr, NULL)) {
@@ -46,12 +46,14 @@ int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_prot
 	/* Not atomic with the data path (nor is a bpftool edit): a reply charged
 	 * by TC egress between this read and the write below is lost, at most
 	 * one reply's tokens per charge.
-	 * tokens * 60e9 / tpm without overflow for any tokens < 2^64 / 60e9 */
-	if (tokens > (~0ULL) / IG_TOKEN_WINDOW_NS) {
+	 * tokens * W / N in 128 bits; a debt past the data path's cap is refused */
+	w = ig_token_window(lim.tokens_per_min);
+	n = ig_rate_n(lim.tokens_per_min);
+	if (!n || (unsigned __int128)tokens * w / n > (1ULL << 60)) {
 		ig_err("%llu tokens: too many for one charge", (unsigned long long)tokens);
 		return -ERANGE;
 	}
-	inc = tokens * IG_TOKEN_WINDOW_NS / lim.tokens_per_min;
+	inc = (__u64)((unsigned __int128)tokens * w / n);
 	ts.tat = (ts.tat > now ? ts.tat : now) + inc;
 	ts.spent += tokens;
 	if (bpf_map_update_elem(in->fd[IG_MAP_TOKENS], &k, &ts, BPF_ANY)) {
@@ -60,8 +62,7 @@ int ig_tokens_charge(const struct ig_instance *in, const char *src, enum ig_prot
 		return err;
 	}
 	if (left)
-		*left = (long long)(((double)(now + IG_TOKEN_WINDOW_NS) - (double)ts.tat) *
-				    (double)lim.tokens_per_min / (double)IG_TOKEN_WINDOW_NS);
+		*left = (long long)(((double)(now + w) - (double)ts.tat) * (double)n / (double)w);
 	return 0;
 }
 
@@ -90,8 +91,8 @@ int ig_tokens_count(const struct ig_instance *in, struct ig_port_row *rows, int 
 			if (rows[i].port != k.port || rows[i].proto != (enum ig_proto)k.proto)
 				continue;
 			rows[i].token_clients++;
-			/* the data path's test: a minute's worth or more of debt */
-			if (ts.tat >= now + IG_TOKEN_WINDOW_NS)
+			/* the data path's test: a period's worth or more of debt */
+			if (ts.tat >= now + ig_token_window(rows[i].lim.tokens_per_min))
 				rows[i].token_debtors++;
 			break;
 		}
