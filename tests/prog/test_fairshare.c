@@ -313,6 +313,28 @@ IG_TEST(fairshare_token_debt_refuses_new_connections_until_repaid)
 	}
 }
 
+/* The same budget written per day: 600 tokens a day, so a day's worth of
+ * debt refuses and 300 tokens past it take 12 hours to repay. */
+IG_TEST(fairshare_token_budget_per_day)
+{
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = dp_load();
+		struct ig_limits lim = { .tokens_per_min = ig_rate_make(600, 86400,
+									 IG_TOKEN_PERIOD_S) };
+		struct ig_frame r = reply_to("198.18.3.3", 5555, 0x18, 1200);
+
+		fs_setup(skel, 100, 100, IG_ACTION_REJECT, 0, &lim);
+		ASSERT_EQ(admitted(skel, h, "198.18.3.3", 1), 1, "a first connection");
+		for (int i = 0; i < 3; i++) /* 900 tokens */
+			ASSERT_EQ(dp_run_egress(skel, r.buf, r.len, NULL), TC_UNSPEC_RC, "replies pass");
+		ASSERT_EQ(admitted(skel, h, "198.18.3.3", 2), 0, "900 of 600/d: refused");
+		skel->bss->ig_test_now_ns += 12 * 3600 * SEC_NS - SEC_NS;
+		ASSERT_EQ(admitted(skel, h, "198.18.3.3", 1), 0, "a second short of 12 h");
+		skel->bss->ig_test_now_ns += 2 * SEC_NS;
+		ASSERT_EQ(admitted(skel, h, "198.18.3.3", 1), 1, "repaid after 12 h");
+	}
+}
+
 /* A connection from src:sport: its SYN, the server's SYN-ACK, the client's
  * ACK. Returns what became of the ACK (the SYN's verdict when it was refused). */
 static __u32 open_conn(struct infergate *skel, enum hook h, const char *src, __u16 sport)

@@ -8,6 +8,7 @@
  * socket, so each connection's http_conns entry is put there first, as the
  * bench does (the netns suites run the real thing).
  */
+#define _GNU_SOURCE
 #include <string.h>
 #include <bpf/bpf.h>
 #include "dp.h"
@@ -98,14 +99,15 @@ static const __u8 *reply_ok(const struct ig_frame *out, int v6, size_t req_len, 
 
 /* At burst 1, a data segment of the connection in state st admitted, then
  * refused with reject: the reply's payload (reply_ok()), and the skeleton. */
-static const __u8 *refused_reply(enum hook h, int v6, const void *payload, size_t len,
-				 enum ig_http_scan st, struct ig_frame *out, size_t *n)
+static const __u8 *refused_reply_at(enum hook h, int v6, const void *payload, size_t len,
+				    enum ig_http_scan st, struct ig_frame *out, size_t *n,
+				    __u64 rate)
 {
 	struct infergate *skel = dp_load();
 	struct ig_frame f = data_frame(v6, payload, len);
 	const __u8 *pl;
 
-	dp_limit(skel, IG_PROTO_TCP, 8000, 1, 1, IG_UNIT_REQUEST, IG_ACTION_REJECT);
+	dp_limit(skel, IG_PROTO_TCP, 8000, rate, 1, IG_UNIT_REQUEST, IG_ACTION_REJECT);
 	conn_put(skel, v6, st);
 	ASSERT_EQ(dp_run(skel, h, f.buf, f.len, out), rc_pass[h], "the first admitted");
 	conn_put(skel, v6, st);
@@ -113,6 +115,47 @@ static const __u8 *refused_reply(enum hook h, int v6, const void *payload, size_
 	pl = reply_ok(out, v6, len, n);
 	conn_del(skel, v6);
 	return pl;
+}
+
+static const __u8 *refused_reply(enum hook h, int v6, const void *payload, size_t len,
+				 enum ig_http_scan st, struct ig_frame *out, size_t *n)
+{
+	return refused_reply_at(h, v6, payload, len, st, out, n, 1);
+}
+
+/* At 3/min the client is told 20 s, 20000 ms, and a limit of 3 requests a
+ * minute; at 500/d, 172.8 s (173 whole seconds) and a limit of 500. */
+IG_TEST(request_429_at_a_rate_per_minute_and_per_day)
+{
+	static const struct {
+		__u64 n, period;
+		const char *retry, *ms, *limit, *reset;
+	} c[] = {
+		{ 3, 60, "retry-after: 20 ", "retry-after-ms: 20000 ",
+		  "x-ratelimit-limit-requests: 00000003\r\n",
+		  "x-ratelimit-reset-requests: 00020000ms\r\n" },
+		{ 500, 86400, "retry-after: 173 ", "retry-after-ms: 172800 ",
+		  "x-ratelimit-limit-requests: 00000500\r\n",
+		  "x-ratelimit-reset-requests: 00172800ms\r\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		for (int h = 0; h < NHOOKS; h++) {
+			struct ig_frame out;
+			size_t n;
+			const __u8 *pl = refused_reply_at(h, 0, req, sizeof(req) - 1, IG_HS_START,
+							  &out, &n,
+							  ig_rate_make(c[i].n, c[i].period, 1));
+			char text[IG_HTTP_429_MAX + 1];
+
+			memcpy(text, pl, n < IG_HTTP_429_MAX ? n : IG_HTTP_429_MAX);
+			text[n < IG_HTTP_429_MAX ? n : IG_HTTP_429_MAX] = 0;
+			ASSERT_TRUE(strcasestr(text, c[i].retry) != NULL, c[i].retry);
+			ASSERT_TRUE(strcasestr(text, c[i].ms) != NULL, c[i].ms);
+			ASSERT_TRUE(strstr(text, c[i].limit) != NULL, c[i].limit);
+			ASSERT_TRUE(strstr(text, c[i].reset) != NULL, c[i].reset);
+		}
+	}
 }
 
 IG_TEST(request_429_leaves_with_right_checksums)
