@@ -58,6 +58,12 @@
 #define SLOT_ADMIT 3
 #define SLOT_HIER 4
 #define SLOT_HDROP 5
+/* issue 20: the same buckets at periods above a second (the 128-bit
+ * comparison, the remainders in three steps) */
+#define PORT_ADMIT_MIN 8011 /* conn, 6e10/min (1e9/s as written per minute) */
+#define PORT_DROP_DAY 8012  /* conn, 1/d, burst 1, drop */
+#define SLOT_ADMIT_MIN 12
+#define SLOT_DROP_DAY 13
 #define BENCH_TIERS 1000 /* prefixes in the tier trie, none of them the source's */
 
 #define DEFAULT_ENTRIES 262144 /* source-table ways (sets * IG_WAYS) */
@@ -75,6 +81,16 @@ static void set_policy_full(int fd, __u16 port, __u32 slot, enum ig_unit unit,
 		.rate = rate, .burst = rate, .slot = slot, .unit = unit, .action = action,
 		.flags = flags,
 	};
+	__u32 key = IG_PORT_INDEX(IG_PROTO_TCP, port);
+
+	if (bpf_map_update_elem(fd, &key, &pol, BPF_ANY))
+		die("port_policy update: %s", strerror(errno));
+}
+
+static void set_policy_rb(int fd, __u16 port, __u32 slot, __u64 rate, __u64 burst)
+{
+	struct ig_policy pol = { .rate = rate, .burst = burst, .slot = slot, .unit = IG_UNIT_CONN,
+				 .action = IG_ACTION_DROP };
 	__u32 key = IG_PORT_INDEX(IG_PROTO_TCP, port);
 
 	if (bpf_map_update_elem(fd, &key, &pol, BPF_ANY))
@@ -104,6 +120,9 @@ static void setup_hierarchy(struct bench *s)
 	__u32 i;
 
 	set_policy_full(pol, PORT_ADMIT, SLOT_ADMIT, IG_UNIT_CONN, IG_ACTION_DROP, 1000000000, 0);
+	set_policy_rb(pol, PORT_ADMIT_MIN, SLOT_ADMIT_MIN, ig_rate_make(60000000000ULL, 60, 1),
+		      1000000000);
+	set_policy_rb(pol, PORT_DROP_DAY, SLOT_DROP_DAY, ig_rate_make(1, 86400, 1), 1);
 	flags = IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS;
 	set_policy_full(pol, PORT_HIER, SLOT_HIER, IG_UNIT_CONN, IG_ACTION_DROP, 1000000000, flags);
 	set_policy_full(pol, PORT_HDROP, SLOT_HDROP, IG_UNIT_CONN, IG_ACTION_DROP, 1, flags);
@@ -394,6 +413,7 @@ static struct inst insts[NINST] = {
 
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
 static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
+static __u8 syn_admit_min[FRAME_LEN], syn_drop_day[FRAME_LEN];
 
 #define MAX_CASES 60
 
@@ -439,6 +459,14 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		{ .name = "admitted SYN, one bucket", .target = T_ADMIT_1, .sources = 1,
 		  .prog_fd = P(I_T1, bench_ig), .frame = syn_admit, .warm = 1, .stats_fd = ST(I_T1),
 		  .slot = SLOT_ADMIT, .want = IG_R_PASS_ADMITTED, .want_ret = XDP_PASS_RC },
+		{ .name = "admitted SYN, one bucket at N/min (above the same at N/s)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = syn_admit_min, .warm = 1,
+		  .stats_fd = ST(I_T1), .slot = SLOT_ADMIT_MIN, .want = IG_R_PASS_ADMITTED,
+		  .want_ret = XDP_PASS_RC, .base_t = T_ADMIT_1 },
+		{ .name = "drop, one bucket at 1/d (above drop at 1/s)", .sources = 1,
+		  .prog_fd = P(I_T1, bench_ig), .frame = syn_drop_day, .warm = 1,
+		  .stats_fd = ST(I_T1), .slot = SLOT_DROP_DAY, .want = IG_R_DROP_LIMIT,
+		  .want_ret = XDP_DROP_RC, .base_t = T_DROP_1 },
 		{ .name = "admitted SYN, full fair-share hierarchy", .target = T_ADMIT_H,
 		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = syn_hier, .warm = 1,
 		  .stats_fd = ST(I_T1), .slot = SLOT_HIER, .want = IG_R_PASS_ADMITTED,
@@ -615,6 +643,8 @@ int main(int argc, char **argv)
 	make_frame(syn_admit, 40000, PORT_ADMIT, IG_TCP_SYN);
 	make_frame(syn_hier, 40000, PORT_HIER, IG_TCP_SYN);
 	make_frame(syn_hdrop, 40000, PORT_HDROP, IG_TCP_SYN);
+	make_frame(syn_admit_min, 40000, PORT_ADMIT_MIN, IG_TCP_SYN);
+	make_frame(syn_drop_day, 40000, PORT_DROP_DAY, IG_TCP_SYN);
 	/* Same source and destination port: the RST that replaces the frame on
 	 * the first run then still hits the protected port on every later run
 	 * (test runs reuse one frame), so each repeat takes the reject path. */
