@@ -225,12 +225,57 @@ t_dry_run() {
 	ig_assert_ge "$CURL_REFUSED" 1 "refused once enforced"
 }
 
+# issue 20: 30/min at burst 1 is one datagram every 2 s. A datagram sent
+# every 0.25 s for 9 s: the admitted ones (echoed) are 2 s apart, never less
+# (but for the send's own jitter), never more than one send interval later;
+# 1 + 9 / 2 of them, give or take one. status keeps the operator's unit.
+t_udp_per_minute() {
+	local out n mingap maxgap dur lo hi
+	ig_make_pair
+	ig_start_server udp 9000
+	ig_attach
+	ig limit 9000/udp --rate 30/min --burst 1 --unit packet --action drop
+	ig status | grep -E "9000/udp +30/min" >/dev/null ||
+		ig_fail "status does not show 30/min: $(ig status)"
+	ig_assert_eq "$(ig_json 'port(9000,"udp")["rate_text"]')" 30/min "rate_text in status --json"
+	out=$(ig_cli "$IG_PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], 9000))
+t0 = time.monotonic()
+got = []
+for i in range(36):
+    tick = t0 + 0.25 * i
+    now = time.monotonic()
+    if tick > now:
+        time.sleep(tick - now)  # pacing the sender, not a synchronisation
+    sent = time.monotonic()
+    s.send(b"p%d" % i)
+    s.settimeout(0.2)
+    try:
+        if s.recv(64) == b"p%d" % i:
+            got.append(sent)
+    except socket.timeout:
+        pass
+gaps = [b - a for a, b in zip(got, got[1:])]
+print(len(got), min(gaps) if gaps else 0, max(gaps) if gaps else 0, time.monotonic() - t0)
+' "$S4")
+	read -r n mingap maxgap dur <<<"$out"
+	echo "admitted $n in ${dur}s, gaps ${mingap}..${maxgap}s"
+	read -r lo hi <<<"$(ig_expect_window 1 0.5 "$dur")"
+	ig_assert_range "$n" "$lo" "$hi" "datagrams admitted at 30/min in ${dur}s"
+	ig_fcmp "$mingap >= 1.95" || ig_fail "two datagrams admitted ${mingap}s apart (< 2 s)"
+	ig_fcmp "$maxgap <= 2.5" || ig_fail "admitted datagrams ${maxgap}s apart (> 2 s + a send)"
+	ig_assert_eq "$(ig_server_count udp 9000)" "$n" "datagrams the server received"
+}
+
 for HOOK in xdp tc; do
 	run_test "$HOOK/dry-run" t_dry_run
 	run_test "$HOOK/tcp4-reject-rate" t_tcp4_reject_rate
 	run_test "$HOOK/tcp4-drop" t_tcp4_drop
 	run_test "$HOOK/tcp6-reject" t_tcp6_reject
 	run_test "$HOOK/udp-reject" t_udp_reject
+	run_test "$HOOK/udp-per-minute" t_udp_per_minute
 	run_test "$HOOK/live-policy-update" t_live_policy_update
 	run_test "$HOOK/other-ports-untouched" t_other_ports_untouched
 done
