@@ -333,6 +333,29 @@ t_sdk_retry() {
 	echo "measured: streamed: 3 calls, $(sj '["statuses"].get("429", 0)') answered 429"
 }
 
+# issue 20: a limit written per minute, 6/min at burst 1. The SDK's second
+# call is told to wait the spacing, 10 s (retry-after-ms 10000 or a few ms
+# less: the first call's own time is already refilled), with the limit named
+# as 6 requests; it waits that out and its retry is admitted.
+t_sdk_per_minute() {
+	local ms
+	sdk_preflight
+	setup --rate 6/min --burst 1 --unit request --action reject
+	sdk --base-url "http://$S4:$PORT/v1" --calls 2 --concurrency 1
+	ig_assert_eq "$(sj '["ok"]')" 2 "calls that succeeded"
+	ig_assert_eq "$(sj '["statuses"].get("429", 0)')" 1 "the second call's first attempt refused"
+	ig_assert_eq "$(sj '["retries"]["after_429"]')" 1 "retried after the 429"
+	ig_fcmp "$(sj '["retries"]["min_slack_ms"]') >= -1.5" ||
+		ig_fail "the retry came before the retry-after-ms it was given: $(sj '["retries"]')"
+	ms=$(sj '["retry_after"]["max_ms"]')
+	ig_fcmp "$ms >= 9000 && $ms <= 10000" || ig_fail "retry-after-ms $ms at 6/min (10 s spacing)"
+	ig_assert_eq "$(jq_py 'int(j["ratelimit"].get("limit-requests"))' "$SDK")" 6 \
+		"x-ratelimit-limit-requests at 6/min"
+	ig_assert_eq "$(api "j['by_peer'].get('$C4', 0)")" 2 "calls the backend saw"
+	echo "measured: openai SDK at 6/min burst 1: told to wait $ms ms, retried" \
+		"$(sj '["retries"]["min_slack_ms"]') ms past it, both calls served"
+}
+
 # A client in LLM-token debt (issue 19's refusal): charged 6100 tokens on a
 # budget of 6000 a minute, it owes ~1 s past the minute's allowance. Its next
 # call gets a 429 whose retry-after-ms is that debt (not the port's 10 ms
@@ -478,6 +501,7 @@ for HOOK in xdp tc; do
 	run_test "$HOOK/request-python6-keepalive" t_python6
 	run_test "$HOOK/request-sdk-burst" t_sdk_burst
 	run_test "$HOOK/request-sdk-retry6" t_sdk_retry
+	run_test "$HOOK/request-sdk-per-minute" t_sdk_per_minute
 	run_test "$HOOK/request-token-debt" t_token_debt
 	run_test "$HOOK/request-drop" t_drop
 	run_test "$HOOK/request-port-level" t_port_level
