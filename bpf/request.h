@@ -632,8 +632,12 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 		return IG_NSEC_PER_SEC;
 	rate = pol->rate;
 	burst = pol->burst;
-	/* charged to a key (or a PROXY header's client): its bucket, its rate */
-	if (cs && cs->charged && cs->seq == p->seq && cs->sport == p->sport) {
+	/* charged to a key (or a PROXY header's client): its bucket, its rate.
+	 * Only on a port keyed so: a source-keyed charge leaves the scratch
+	 * alone, and a stale stamp of another port's (same client port and
+	 * sequence number) must not name this one's wait */
+	if (cs && cs->charged && cs->seq == p->seq && cs->sport == p->sport &&
+	    IG_POL_KEY(pol->flags) != IG_KEY_SOURCE) {
 		who = cs->client;
 		rate = cs->rate;
 		burst = cs->burst;
