@@ -54,7 +54,9 @@ make_host() { # I
 	rate = $RATE/s
 	burst = $BURST
 	action = reject
-	fleet_rate = $RATE/s
+	; the fleet's rate written per minute (issue 20): the same 20/s, through
+	; the script's period argument
+	fleet_rate = $((RATE * 60))/min
 	fleet_burst = $BURST
 	EOF
 	nsenter --net="/run/netns/$ns" "$IG_BIN" --pin-dir "$PIN-h$i" run --config "$IG_TMP/agent.$i.conf" \

@@ -50,13 +50,13 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 		struct ig_globals g = cfg->reject_budget;
 
 		if (!g.reject_burst)
-			g.reject_burst = g.reject_rate ? g.reject_rate : 1;
+			g.reject_burst = ig_rate_default_burst(g.reject_rate);
 		err = ig_globals_set(in, &g);
 		if (err)
 			return err;
 		if (old)
-			ig_info("reload: replies at most %llu/s, burst %llu",
-				(unsigned long long)g.reject_rate, (unsigned long long)g.reject_burst);
+			ig_info("reload: replies at most %s, burst %llu", ig_rate_s(g.reject_rate),
+				(unsigned long long)g.reject_burst);
 	}
 	/* tiers before the ports: a port's flags follow them */
 	if (cfg->has_tiers) {
@@ -135,9 +135,9 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 				return n;
 		}
 		if (limit_changed && old)
-			ig_info("reload: %u/%s %llu/s burst %llu per %s, %s%s%s%s (%d source(s) "
+			ig_info("reload: %u/%s %s burst %llu per %s, %s%s%s%s (%d source(s) "
 				"rescaled)", p->port, ig_proto_name(p->proto),
-				(unsigned long long)p->limit.rate, (unsigned long long)p->limit.burst,
+				ig_rate_s(p->limit.rate), (unsigned long long)p->limit.burst,
 				ig_unit_name(p->limit.unit), ig_action_name(p->limit.action),
 				p->limit.flags & IG_POL_F_DRY_RUN ? " (dry run)" : "",
 				p->levels.tokens_per_min ? ", tokens counted by " : "",

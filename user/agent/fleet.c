@@ -34,28 +34,44 @@
  * hosts admitted before they learned is paid back. Returns how long (us) the
  * source must wait before the fleet can admit one more unit; <= 0: now. The
  * key expires once the bucket is full again: Redis holds only sources that
- * spent something in the last burst/rate seconds.
+ * spent something in the last burst/rate seconds. ARGV: units charged, N,
+ * burst, the period in us (a rate is N per period as written: 3/min is one
+ * unit per 20 s), the longest debt held.
  *
  * Redis is shared, so a key may hold anything: a value that is not a number
  * (or not a string at all: GET fails on a list) counts as a full bucket and
- * is overwritten, and a debt is held within IG_FLEET_MAX_WAIT_US, so one bad
+ * is overwritten, and a debt is held within the longest wait (fleet_max_wait:
+ * an hour, or a burst's refill and one unit more at slow rates), so one bad
  * key costs that source's bucket, never the sync of every source.
  */
-#define IG_FLEET_MAX_WAIT_US 3600000000 /* an hour: a plain number, for the script too */
-#define STR_(x) #x
-#define STR(x) STR_(x)
+#define IG_FLEET_MAX_WAIT_US 3600000000ULL /* an hour */
 static const char fleet_lua[] =
 	"local t = redis.call('TIME')\n"
 	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-	"local per = 1000000 / tonumber(ARGV[2])\n"
+	"local per = tonumber(ARGV[4]) / tonumber(ARGV[2])\n"
+	"local cap = tonumber(ARGV[5])\n"
 	"local v = redis.pcall('GET', KEYS[1])\n"
 	"local tat = type(v) == 'string' and tonumber(v) or nil\n"
 	"if not tat or tat ~= tat or tat < now then tat = now end\n"
 	"tat = tat + tonumber(ARGV[1]) * per\n"
-	"if tat > now + " STR(IG_FLEET_MAX_WAIT_US) " then tat = now + " STR(IG_FLEET_MAX_WAIT_US) " end\n"
+	"if tat > now + cap then tat = now + cap end\n"
 	"redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX',\n"
 	"           math.floor((tat - now) / 1000) + 1000)\n"
 	"return math.floor(tat - now - (tonumber(ARGV[3]) - 1) * per)\n";
+
+/* The longest debt a source is held to on this port: an hour, or at slow
+ * rates (3/d) a whole burst's refill and one unit more. */
+static __u64 fleet_max_wait(const struct ig_fleet_port *fp)
+{
+	unsigned __int128 us = (unsigned __int128)(fp->burst + 1) * ig_rate_period(fp->rate, 1) *
+			       1000000 / (ig_rate_n(fp->rate) ? ig_rate_n(fp->rate) : 1);
+
+	/* and at most ~3 years: a block's end in data-path ns stays far from
+	 * wrapping whatever burst was configured */
+	if (us > 100000000000000ULL)
+		us = 100000000000000ULL;
+	return us > IG_FLEET_MAX_WAIT_US ? (__u64)us : IG_FLEET_MAX_WAIT_US;
+}
 
 struct ig_count {
 	struct ig_client_key key;
@@ -410,9 +426,9 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 	for (size_t i = 0; i < ncur; i++) {
 		const struct ig_fleet_port *fp = fleet_port(f, cur[i].key.port, cur[i].key.proto);
 		__u64 before = last_count(f, &cur[i].key);
-		char key[96], delta[24], rate[24], burst[24];
-		const char *argv[7];
-		size_t argl[7];
+		char key[96], delta[24], rate[24], burst[24], period[24], cap[24];
+		const char *argv[9];
+		size_t argl[9];
 
 		/* a count below the last is an entry the LRU forgot and made again */
 		if (!fp || cur[i].n == before)
@@ -420,15 +436,18 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 		key_name(key, sizeof(key), &cur[i].key);
 		snprintf(delta, sizeof(delta), "%llu",
 			 (unsigned long long)(cur[i].n > before ? cur[i].n - before : cur[i].n));
-		snprintf(rate, sizeof(rate), "%llu", (unsigned long long)fp->rate);
+		snprintf(rate, sizeof(rate), "%llu", (unsigned long long)ig_rate_n(fp->rate));
 		snprintf(burst, sizeof(burst), "%llu", (unsigned long long)fp->burst);
+		snprintf(period, sizeof(period), "%llu",
+			 (unsigned long long)ig_rate_period(fp->rate, 1) * 1000000ULL);
+		snprintf(cap, sizeof(cap), "%llu", (unsigned long long)fleet_max_wait(fp));
 		argv[0] = "EVALSHA", argv[1] = f->sha, argv[2] = "1", argv[3] = key;
-		argv[4] = delta, argv[5] = rate, argv[6] = burst;
-		for (int a = 0; a < 7; a++) {
+		argv[4] = delta, argv[5] = rate, argv[6] = burst, argv[7] = period, argv[8] = cap;
+		for (int a = 0; a < 9; a++) {
 			argl[a] = strlen(argv[a]);
 			f->st.bytes_sent += argl[a] + 16; /* RESP framing, roughly */
 		}
-		if (redisAppendCommandArgv(f->rc, 7, argv, argl) != REDIS_OK) {
+		if (redisAppendCommandArgv(f->rc, 9, argv, argl) != REDIS_OK) {
 			fleet_down(f, now_ms, f->rc->errstr);
 			err = -EIO;
 			goto out;
@@ -466,8 +485,14 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 		freeReplyObject(r);
 		/* Redis is not trusted with our clock: until = now + wait must
 		 * not wrap, whatever another script there returned */
-		if (wait_us > IG_FLEET_MAX_WAIT_US)
-			wait_us = IG_FLEET_MAX_WAIT_US;
+		{
+			const struct ig_fleet_port *fp =
+				fleet_port(f, c->key.port, c->key.proto);
+			__u64 most = fp ? fleet_max_wait(fp) : IG_FLEET_MAX_WAIT_US;
+
+			if (wait_us > 0 && (__u64)wait_us > most)
+				wait_us = (long long)most;
+		}
 		if (wait_us > 0) {
 			__u64 until;
 

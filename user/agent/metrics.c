@@ -259,11 +259,14 @@ static int render_ports(struct ig_metrics *m, FILE *o)
 		if (other.packets[r] || r <= IG_R_PASS_FRAGMENT)
 			fprintf(o, "infergate_other_packets_total{reason=\"%s\"} %llu\n",
 				ig_reason_name((enum ig_reason)r), (unsigned long long)other.packets[r]);
-	head(o, "infergate_port_rate", "gauge", "Configured limit per source, units per second.");
+	head(o, "infergate_port_rate", "gauge",
+	     "Configured limit per source: units per period_seconds, as written (rate=\"3/min\").");
 	for (int k = 0; k < n; k++)
-		fprintf(o, "infergate_port_rate{port=\"%u\",proto=\"%s\",unit=\"%s\"} %llu\n",
+		fprintf(o, "infergate_port_rate{port=\"%u\",proto=\"%s\",unit=\"%s\",period_seconds=\"%llu\","
+			   "rate=\"%s\"} %llu\n",
 			rows[k].port, ig_proto_name(rows[k].proto), ig_unit_name(rows[k].pol.unit),
-			(unsigned long long)rows[k].pol.rate);
+			(unsigned long long)ig_rate_period(rows[k].pol.rate, 1),
+			ig_rate_s(rows[k].pol.rate), (unsigned long long)ig_rate_n(rows[k].pol.rate));
 	head(o, "infergate_refused_by_level_total", "counter",
 	     "Units refused per fair-share level (dry_run=\"true\": would have been refused).");
 	for (int k = 0; k < n; k++)

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "agent/top.h"
+#include "lib/rate.h"
 #include "lib/util.h"
 #include "lib/cidr.h"
 #include "lib/json.h"
@@ -191,7 +192,7 @@ static double tokens_left(const struct ig_top *t, const struct ig_policy *pol, _
 		memcpy(&id, &set.way[w], sizeof(id));
 		if (id == ident) {
 			double used = set.way[w].tat > now ?
-				(double)(set.way[w].tat - now) * (double)pol->rate / 1e9 : 0;
+				(double)(set.way[w].tat - now) * ig_rate_per_s(pol->rate, 1) / 1e9 : 0;
 
 			return used >= (double)pol->burst ? 0 : (double)pol->burst - used;
 		}

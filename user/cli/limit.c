@@ -81,12 +81,13 @@ static int parse_level(const struct ig_opt *o, const char *arg, void *cfg)
 	  .what = (_key), .detail = 1, __VA_ARGS__ }
 
 static const struct ig_opt limit_opts[] = {
-	IG_OPT("rate", IG_OPT_RATE, struct limit_cfg, rate, .metavar = "N/s", .required = 1,
-	       .help = "units per second and source (required)"),
+	IG_OPT("rate", IG_OPT_RATE, struct limit_cfg, rate, .metavar = "N/PERIOD", .required = 1,
+	       .help = "units per source and period (required): N/s, N/min\n"
+		       "(or N/m), N/h, N/d, or a count of them (5/10s, 100/15min)"),
 	IG_OPT("burst", IG_OPT_COUNT, struct limit_cfg, burst, .metavar = "N", .what = "burst",
 	       .min = 1, .max = IG_MAX_BURST,
 	       .help = "units a source may use at once; new sources start full\n"
-		       "(default: one second of rate)"),
+		       "(default: the rate's N, a period's worth)"),
 	IG_OPT("unit", IG_OPT_ENUM, struct limit_cfg, unit, .values = units, .what = "unit",
 	       .help = "what a unit is: a new TCP connection (SYN; default for\n"
 		       "tcp), a packet (default for udp), a byte, or an HTTP\n"
@@ -103,22 +104,25 @@ static const struct ig_opt limit_opts[] = {
 	IG_OPT("dry-run", IG_OPT_BOOL, struct limit_cfg, dry_run,
 	       .help = "refuse nothing: count what the action would have done\n"
 		       "(reasons would_drop, would_reject; sampled for top)"),
-	LEVEL("prefix-rate", "N/s", "prefix_rate", .help = "all sources of one prefix together",
+	LEVEL("prefix-rate", "N/PERIOD", "prefix_rate", .help = "all sources of one prefix together",
 	      .heading = "Fair share (each level is off unless given; a unit is admitted only if every\n"
 			 "level admits it, and a refused one is charged to none):"),
-	LEVEL("prefix-burst", "N", "prefix_burst", .help = "(default: one second of prefix-rate)"),
+	LEVEL("prefix-burst", "N", "prefix_burst", .help = "(default: the N of prefix-rate)"),
 	LEVEL("prefix-len", "V4[,V6]", "prefix_len", .help = "the prefix (default 24,64)"),
-	LEVEL("port-rate", "N/s", "port_rate", .help = "all sources of the port together"),
-	LEVEL("port-burst", "N", "port_burst", .help = "(default: one second of port-rate)"),
-	LEVEL("newcomer-rate", "N/s", "newcomer_rate",
-	      .help = "sources not yet tracked admitted per second, together:\n"
+	LEVEL("port-rate", "N/PERIOD", "port_rate", .help = "all sources of the port together"),
+	LEVEL("port-burst", "N", "port_burst", .help = "(default: the N of port-rate)"),
+	LEVEL("newcomer-rate", "N/PERIOD", "newcomer_rate",
+	      .help = "sources not yet tracked admitted, together:\n"
 		      "a spoofed flood cannot buy fresh bursts"),
 	LEVEL("newcomer-burst", "N", "newcomer_burst",
-	      .help = "(default: one second of newcomer-rate)"),
+	      .help = "(default: the N of newcomer-rate)"),
 	LEVEL("max-conns", "N", "max_conns", .help = "simultaneous connections per source (TCP)"),
 	LEVEL("tokens-per-min", "N", "tokens_per_minute",
 	      .help = "LLM-token budget per source: replies are charged (as\n"
 		      "--token-count says), and `infergate charge` what a request cost"),
+	LEVEL("tokens", "N/PERIOD", "tokens",
+	      .help = "the same budget per any period (100000/d, 2M/h; a bare N is\n"
+		      "a minute's): a period's worth is what a source may owe"),
 	LEVEL("bytes-per-token", "N", "bytes_per_token",
 	      .help = "bytes charged as one token where bytes are counted (default 4)"),
 	/* not a level: a rule of the policy (its flags), so not in LEVEL() */
@@ -143,12 +147,12 @@ static const struct ig_opt limit_opts[] = {
 		       "header (v1, v2) a trusted load balancer (--proxy-from)\n"
 		       "starts each connection with"),
 	{ .name = "anonymous-rate", .type = IG_OPT_CUSTOM, .parse = parse_anon_rate,
-	  .metavar = "N/s", .detail = 1,
+	  .metavar = "N/PERIOD", .detail = 1,
 	  .help = "api-key: requests without a known key, per source address\n"
 		  "(default: the port's --rate); 0 refuses them all" },
 	IG_OPT("anonymous-burst", IG_OPT_COUNT, struct limit_cfg, anon_burst, .metavar = "N",
 	       .what = "--anonymous-burst", .min = 1, .max = IG_MAX_BURST, .detail = 1,
-	       .help = "(default: one second of anonymous-rate)"),
+	       .help = "(default: the N of anonymous-rate)"),
 	IG_OPT("any-key", IG_OPT_BOOL, struct limit_cfg, any_key, .detail = 1,
 	       .help = "api-key: a key `infergate key` does not hold is a client\n"
 		       "of its own (at the port's rate) instead of anonymous"),
@@ -197,9 +201,10 @@ static int key_args(const struct limit_cfg *c, enum ig_proto proto, struct ig_po
 	if (c->anon_given) {
 		kp->flags = IG_KP_F_ANON;
 		kp->anon_rate = c->anon_rate;
-		kp->anon_burst = c->anon_burst ? c->anon_burst
-					       : c->anon_rate < IG_MAX_BURST ? c->anon_rate
-									     : IG_MAX_BURST;
+		kp->anon_burst = c->anon_burst ? c->anon_burst : ig_rate_default_burst(c->anon_rate);
+		if (kp->anon_rate &&
+		    ig_rate_check_burst(kp->anon_rate, kp->anon_burst, "--anonymous-burst"))
+			return -ERANGE;
 	}
 	return 0;
 }
@@ -231,8 +236,8 @@ static const char *anon_text(const struct ig_policy *pol, const struct ig_key_po
 		snprintf(buf, sizeof(buf), ", without a known key: refused%s",
 			 pol->flags & IG_POL_F_ANY_KEY ? " (any key: a client of its own)" : "");
 	else
-		snprintf(buf, sizeof(buf), ", without a known key: %llu/s, burst %llu per source%s",
-			 (unsigned long long)kp->anon_rate, (unsigned long long)kp->anon_burst,
+		snprintf(buf, sizeof(buf), ", without a known key: %s, burst %llu per source%s",
+			 ig_rate_s(kp->anon_rate), (unsigned long long)kp->anon_burst,
 			 pol->flags & IG_POL_F_ANY_KEY ? " (any key: a client of its own)" : "");
 	return buf;
 }
@@ -260,7 +265,9 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	if (c->token_count >= 0)
 		pol.flags = ig_token_count_flags(pol.flags, (enum ig_token_count)c->token_count);
 	if (!pol.burst)
-		pol.burst = pol.rate < IG_MAX_BURST ? pol.rate : IG_MAX_BURST;
+		pol.burst = ig_rate_default_burst(pol.rate);
+	if (ig_rate_check_burst(pol.rate, pol.burst, "--burst"))
+		return 2;
 	if (c->unit >= 0)
 		pol.unit = (enum ig_unit)c->unit;
 	else
@@ -319,8 +326,8 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 		ig_info("%u/%s client: %s%s", port, ig_proto_name(proto),
 			ig_key_mode_name(IG_POL_KEY(pol.flags)), anon_text(&pol, &keys));
 	if (!err)
-		ig_info("%u/%s: %llu/s, burst %llu, per %s, over the limit: %s%s", port,
-			ig_proto_name(proto), (unsigned long long)pol.rate,
+		ig_info("%u/%s: %s, burst %llu, per %s, over the limit: %s%s", port,
+			ig_proto_name(proto), ig_rate_s(pol.rate),
 			(unsigned long long)pol.burst, ig_unit_name(pol.unit),
 			ig_action_name(pol.action),
 			pol.flags & IG_POL_F_DRY_RUN ? " (dry run: counted as would_*, nothing refused)" : "");
@@ -350,11 +357,11 @@ static int cmd_unlimit(const void *cfg, int argc, char **argv)
 }
 
 static const struct ig_opt budget_opts[] = {
-	IG_OPT("rate", IG_OPT_RATE, struct ig_globals, reject_rate, .metavar = "N/s", .zero = 1,
-	       .help = "replies a second, all ports together; 0: none"),
+	IG_OPT("rate", IG_OPT_RATE, struct ig_globals, reject_rate, .metavar = "N/PERIOD",
+	       .zero = 1, .help = "replies, all ports together (1000/s); 0: none"),
 	IG_OPT("burst", IG_OPT_COUNT, struct ig_globals, reject_burst, .metavar = "N",
 	       .what = "burst", .min = 0, .max = 100000000,
-	       .help = "replies at once (default: one second of rate)"),
+	       .help = "replies at once (default: the rate's N)"),
 	{}
 };
 
@@ -368,11 +375,17 @@ static int cmd_reject_budget(const void *cfg, int argc, char **argv)
 	if (ig_cli_open(&in))
 		return 1;
 	if (!g.reject_burst)
-		g.reject_burst = g.reject_rate;
+		g.reject_burst = g.reject_rate ? ig_rate_default_burst(g.reject_rate) : 0;
+	if (g.reject_burst > 100000000)
+		g.reject_burst = 100000000;
+	if (ig_rate_check_burst(g.reject_rate, g.reject_burst, "--burst")) {
+		ig_instance_close(&in);
+		return 2;
+	}
 	err = ig_globals_set(&in, &g);
 	ig_instance_close(&in);
 	if (!err)
-		ig_info("replies: at most %llu/s, burst %llu", (unsigned long long)g.reject_rate,
+		ig_info("replies: at most %s, burst %llu", ig_rate_s(g.reject_rate),
 			(unsigned long long)g.reject_burst);
 	return ig_cli_exit(err);
 }

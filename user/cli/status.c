@@ -66,25 +66,30 @@ static void json_totals(struct ig_json *j, const char *name, struct totals t)
 	ig_json_obj_close(j);
 }
 
+
 static void json_levels(struct ig_json *j, const struct ig_port_row *r)
 {
 	const struct ig_limits *l = &r->lim;
 
 	ig_json_key(j, "levels");
 	ig_json_obj_open(j);
-	ig_json_ku64(j, "prefix_rate", l->prefix_rate);
+	ig_json_rate(j, "prefix_rate", l->prefix_rate, 1);
 	ig_json_ku64(j, "prefix_burst", l->prefix_burst);
 	ig_json_key(j, "prefix_len");
 	ig_json_arr_open(j);
 	ig_json_u64(j, l->prefix_v4 ? l->prefix_v4 : IG_DEFAULT_PREFIX_V4);
 	ig_json_u64(j, l->prefix_v6 ? l->prefix_v6 : IG_DEFAULT_PREFIX_V6);
 	ig_json_arr_close(j);
-	ig_json_ku64(j, "port_rate", l->port_rate);
+	ig_json_rate(j, "port_rate", l->port_rate, 1);
 	ig_json_ku64(j, "port_burst", l->port_burst);
-	ig_json_ku64(j, "newcomer_rate", l->newcomer_rate);
+	ig_json_rate(j, "newcomer_rate", l->newcomer_rate, 1);
 	ig_json_ku64(j, "newcomer_burst", l->newcomer_burst);
 	ig_json_ku64(j, "max_conns", l->max_conns);
-	ig_json_ku64(j, "tokens_per_minute", l->tokens_per_min);
+	/* a minute's worth, as before; `tokens` is the budget as written */
+	ig_json_ku64(j, "tokens_per_minute",
+		     ig_rate_n(l->tokens_per_min) * 60 /
+			     ig_rate_period(l->tokens_per_min, IG_TOKEN_PERIOD_S));
+	ig_json_rate(j, "tokens", l->tokens_per_min, IG_TOKEN_PERIOD_S);
 	ig_json_kstr(j, "token_count", ig_token_count_name(ig_token_count_of(r->pol.flags)));
 	ig_json_ku64(j, "bytes_per_token",
 		     l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN);
@@ -185,11 +190,12 @@ static void json_client(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_kstr(j, "key", ig_key_mode_name(mode));
 	if (mode == IG_KEY_API) {
 		/* null: requests without a known key pay the port's rate */
-		ig_json_key(j, "anonymous_rate");
-		if (r->kp.flags & IG_KP_F_ANON)
-			ig_json_u64(j, r->kp.anon_rate);
-		else
+		if (r->kp.flags & IG_KP_F_ANON) {
+			ig_json_rate(j, "anonymous_rate", r->kp.anon_rate, 1);
+		} else {
+			ig_json_key(j, "anonymous_rate");
 			ig_json_null(j);
+		}
 		ig_json_key(j, "anonymous_burst");
 		if (r->kp.flags & IG_KP_F_ANON)
 			ig_json_u64(j, r->kp.anon_burst);
@@ -212,8 +218,8 @@ static void print_client(const struct ig_port_row *r, FILE *out)
 	else if (mode == IG_KEY_API && !r->kp.anon_rate)
 		fprintf(out, "; without a known key: refused");
 	else if (mode == IG_KEY_API)
-		fprintf(out, "; without a known key: %llu/s burst %llu per source",
-			(unsigned long long)r->kp.anon_rate, (unsigned long long)r->kp.anon_burst);
+		fprintf(out, "; without a known key: %s burst %llu per source",
+			ig_rate_s(r->kp.anon_rate), (unsigned long long)r->kp.anon_burst);
 	if (r->pol.flags & IG_POL_F_ANY_KEY)
 		fprintf(out, "; any key is a client of its own");
 	fputc('\n', out);
@@ -224,7 +230,7 @@ static void json_port(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_obj_open(j);
 	ig_json_ku64(j, "port", r->port);
 	ig_json_kstr(j, "proto", ig_proto_name(r->proto));
-	ig_json_ku64(j, "rate", r->pol.rate);
+	ig_json_rate(j, "rate", r->pol.rate, 1);
 	ig_json_ku64(j, "burst", r->pol.burst);
 	ig_json_kstr(j, "unit", ig_unit_name(r->pol.unit));
 	ig_json_kstr(j, "action", ig_action_name(r->pol.action));
@@ -288,7 +294,7 @@ static int print_json(const struct status *s, FILE *out)
 	ig_json_arr_close(&j);
 	ig_json_key(&j, "reject_budget");
 	ig_json_obj_open(&j);
-	ig_json_ku64(&j, "rate", s->g.reject_rate);
+	ig_json_rate(&j, "rate", s->g.reject_rate, 1);
 	ig_json_ku64(&j, "burst", s->g.reject_burst);
 	ig_json_obj_close(&j);
 	ig_json_ku64(&j, "max_sources", s->in.max_sources);
@@ -378,24 +384,26 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 	int any = 0;
 
 	if (ig_limits_any(l) || (r->pol.flags & IG_POL_F_FLEET)) {
+		char tok[IG_RATE_STR];
+
 		fprintf(out, "%u/%s levels:", r->port, ig_proto_name(r->proto));
 		if (l->prefix_rate)
-			fprintf(out, " prefix /%u,/%u %llu/s burst %llu;",
+			fprintf(out, " prefix /%u,/%u %s burst %llu;",
 				l->prefix_v4 ? l->prefix_v4 : IG_DEFAULT_PREFIX_V4,
 				l->prefix_v6 ? l->prefix_v6 : IG_DEFAULT_PREFIX_V6,
-				(unsigned long long)l->prefix_rate, (unsigned long long)l->prefix_burst);
+				ig_rate_s(l->prefix_rate), (unsigned long long)l->prefix_burst);
 		if (l->port_rate)
-			fprintf(out, " port %llu/s burst %llu;", (unsigned long long)l->port_rate,
+			fprintf(out, " port %s burst %llu;", ig_rate_s(l->port_rate),
 				(unsigned long long)l->port_burst);
 		if (l->newcomer_rate)
-			fprintf(out, " newcomers %llu/s burst %llu;", (unsigned long long)l->newcomer_rate,
+			fprintf(out, " newcomers %s burst %llu;", ig_rate_s(l->newcomer_rate),
 				(unsigned long long)l->newcomer_burst);
 		if (l->max_conns)
 			fprintf(out, " max-conns %u;", l->max_conns);
 		if (l->tokens_per_min)
-			fprintf(out, " tokens %llu/min at %u B/token (%llu clients, %llu in debt), "
+			fprintf(out, " tokens %s at %u B/token (%llu clients, %llu in debt), "
 				     "counted by %s;",
-				(unsigned long long)l->tokens_per_min,
+				ig_rate_str(l->tokens_per_min, IG_TOKEN_PERIOD_S, tok, sizeof(tok)),
 				l->bytes_per_token ? l->bytes_per_token : IG_DEFAULT_BYTES_PER_TOKEN,
 				(unsigned long long)r->token_clients, (unsigned long long)r->token_debtors,
 				ig_token_count_name(ig_token_count_of(r->pol.flags)));
@@ -431,7 +439,7 @@ static int print_table(const struct status *s, FILE *out)
 	for (int i = 0; i < s->natt; i++)
 		fprintf(out, "attached   %s: %s (%s), prog %u\n", s->att[i].ifname,
 			ig_hook_name(s->att[i].hook), s->att[i].mode, s->att[i].prog_id);
-	fprintf(out, "replies    at most %llu/s, burst %llu\n", (unsigned long long)s->g.reject_rate,
+	fprintf(out, "replies    at most %s, burst %llu\n", ig_rate_s(s->g.reject_rate),
 		(unsigned long long)s->g.reject_burst);
 	fprintf(out, "sources    %llu tracked of %llu\n", (unsigned long long)s->tracked,
 		(unsigned long long)s->in.max_sources);
@@ -448,10 +456,10 @@ static int print_table(const struct status *s, FILE *out)
 		fprintf(out, "%s%s", i ? ", " : "proxy from ", cidr);
 	}
 	fprintf(out, "%s\n", s->nproxy ? " (PROXY headers believed)\n" : "");
-	fprintf(out, "%-11s %12s %10s %-6s %-10s %8s %12s %12s %12s\n", "PORT", "RATE/s", "BURST",
+	fprintf(out, "%-11s %12s %10s %-6s %-10s %8s %12s %12s %12s\n", "PORT", "RATE", "BURST",
 		"UNIT", "ACTION", "SOURCES", "PASSED", "DROPPED", "REJECTED");
 	if (!s->nrows)
-		fprintf(out, "(no port is limited: infergate limit PORT --rate N/s)\n");
+		fprintf(out, "(no port is limited: infergate limit PORT --rate N/PERIOD)\n");
 	for (int i = 0; i < s->nrows; i++) {
 		const struct ig_port_row *r = &s->rows[i];
 		char name[16], action[24];
@@ -459,8 +467,8 @@ static int print_table(const struct status *s, FILE *out)
 		snprintf(name, sizeof(name), "%u/%s", r->port, ig_proto_name(r->proto));
 		snprintf(action, sizeof(action), "%s%s", ig_action_name(r->pol.action),
 			 r->pol.flags & IG_POL_F_DRY_RUN ? " (dry)" : "");
-		fprintf(out, "%-11s %12llu %10llu %-6s %-10s %8llu %12llu %12llu %12llu\n", name,
-			(unsigned long long)r->pol.rate, (unsigned long long)r->pol.burst,
+		fprintf(out, "%-11s %12s %10llu %-6s %-10s %8llu %12llu %12llu %12llu\n", name,
+			ig_rate_s(r->pol.rate), (unsigned long long)r->pol.burst,
 			ig_unit_name(r->pol.unit), action, (unsigned long long)r->sources,
 			(unsigned long long)sum_reasons(&r->st, IG_V_PASS).pkts,
 			(unsigned long long)sum_reasons(&r->st, IG_V_DROP).pkts,

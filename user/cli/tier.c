@@ -12,10 +12,10 @@ struct tier_cfg {
 };
 
 static const struct ig_opt tier_opts[] = {
-	IG_OPT("rate", IG_OPT_RATE, struct tier_cfg, rate, .metavar = "N/s",
+	IG_OPT("rate", IG_OPT_RATE, struct tier_cfg, rate, .metavar = "N/PERIOD",
 	       .help = "with set: units per second and source of that tier"),
 	IG_OPT("burst", IG_OPT_COUNT, struct tier_cfg, burst, .metavar = "N", .what = "burst",
-	       .min = 1, .max = IG_MAX_BURST, .help = "with set (default: one second of rate)"),
+	       .min = 1, .max = IG_MAX_BURST, .help = "with set (default: the rate's N)"),
 	IG_OPT("json", IG_OPT_BOOL, struct tier_cfg, json, .help = "with list"),
 	{}
 };
@@ -97,9 +97,11 @@ static int cmd_tier(const void *cfg, int argc, char **argv)
 		if (ig_parse_port_spec(argv[2], &r.port, &r.proto, &given))
 			return 2;
 		if (v == T_SET && !r.rate.rate)
-			return ig_cli_usage("tier", "%s", "set needs --rate N/s");
+			return ig_cli_usage("tier", "%s", "set needs --rate N/PERIOD");
 		if (!r.rate.burst)
-			r.rate.burst = r.rate.rate < IG_MAX_BURST ? r.rate.rate : IG_MAX_BURST;
+			r.rate.burst = ig_rate_default_burst(r.rate.rate);
+		if (r.rate.rate && ig_rate_check_burst(r.rate.rate, r.rate.burst, "--burst"))
+			return 2;
 	}
 	if (v != T_SET && (r.rate.rate || r.rate.burst))
 		return ig_cli_usage("tier", "%s", "--rate and --burst go with set");

@@ -71,7 +71,7 @@ int ig_adaptive_cfg_parse(struct ig_adaptive_cfg *c, const char *key, const char
 }
 
 int ig_adaptive_cfg_finish(struct ig_adaptive_cfg *c, int any_key, int has_limit,
-			   enum ig_unit unit, int timed, __u64 port_rate)
+			   enum ig_unit unit, int timed, __u64 port_rate, __u64 source_rate)
 {
 	if (c->mode == IG_AD_OFF) {
 		if (any_key) {
@@ -89,6 +89,14 @@ int ig_adaptive_cfg_finish(struct ig_adaptive_cfg *c, int any_key, int has_limit
 	if (!port_rate) {
 		ig_args_error("adaptive needs a static port_rate: the port rate it starts from and "
 			      "falls back to when the inputs go stale");
+		return -EINVAL;
+	}
+	/* the controller steers units per second (and the per-source share
+	 * with them): a rate written per minute or day has no place in it */
+	if (ig_rate_period(port_rate, 1) != 1 || ig_rate_period(source_rate, 1) != 1 ||
+	    ig_rate_period(c->min_rate, 1) != 1 || ig_rate_period(c->max_rate, 1) != 1) {
+		ig_args_error("adaptive steers rates per second: write rate, port_rate, "
+			      "adaptive_min and adaptive_max as N/s");
 		return -EINVAL;
 	}
 	if (c->mode == IG_AD_LATENCY && !timed) {

@@ -38,7 +38,7 @@ int ig_adaptive_cfg_parse(struct ig_adaptive_cfg *c, const char *key, const char
  * an error too (a typo would otherwise leave the port static unseen).
  */
 int ig_adaptive_cfg_finish(struct ig_adaptive_cfg *c, int any_key, int has_limit,
-			   enum ig_unit unit, int timed, __u64 port_rate);
+			   enum ig_unit unit, int timed, __u64 port_rate, __u64 source_rate);
 
 const char *ig_adaptive_mode_name(enum ig_adaptive_mode m);
 const char *ig_adaptive_state_name(enum ig_adaptive_state s);

@@ -40,7 +40,7 @@ __attribute__((format(printf, 1, 2))) void ig_args_error(const char *fmt, ...)
 
 /* Digits with an optional k/M/G suffix; the whole of s must be consumed up to
  * `stop` (or its end). */
-static int parse_scaled(const char *s, const char *stop, __u64 *out)
+int ig_parse_scaled(const char *s, const char *stop, __u64 *out)
 {
 	__u64 v = 0, mult = 1;
 	const char *p = s;
@@ -88,7 +88,7 @@ int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *pr
 		}
 		*proto_given = 1;
 	}
-	if (parse_scaled(s, slash, &v) || (slash ? slash - s : (long)strlen(s)) > 5 || v < 1 ||
+	if (ig_parse_scaled(s, slash, &v) || (slash ? slash - s : (long)strlen(s)) > 5 || v < 1 ||
 	    v > 65535) {
 		args_err("invalid port '%s': expected 1..65535, optionally /tcp or /udp", s);
 		return -EINVAL;
@@ -102,35 +102,11 @@ int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *pr
 	return 0;
 }
 
-/* Largest rate accepted: 1e12 units/s (8 Tbit/s of bytes) keeps every product in
- * the data path's GCRA within 64 bits. */
-#define IG_MAX_RATE 1000000000000ULL
-
-int ig_parse_rate(const char *s, __u64 *rate)
-{
-	const char *slash = strchr(s, '/');
-	__u64 v;
-	int err;
-
-	if (slash && strcmp(slash + 1, "s") && strcmp(slash + 1, "sec")) {
-		args_err("invalid rate '%s': rates are per second, written N/s", s);
-		return -EINVAL;
-	}
-	err = parse_scaled(s, slash, &v);
-	if (err || v == 0 || v > IG_MAX_RATE) {
-		args_err("invalid rate '%s': expected N/s with N a whole number from 1 to %llu", s,
-		       IG_MAX_RATE);
-		return -EINVAL;
-	}
-	*rate = v;
-	return 0;
-}
-
 int ig_parse_count(const char *s, const char *what, __u64 min, __u64 max, __u64 *out)
 {
 	__u64 v;
 
-	if (parse_scaled(s, NULL, &v) || v < min || v > max) {
+	if (ig_parse_scaled(s, NULL, &v) || v < min || v > max) {
 		args_err("invalid %s '%s': expected a whole number from %llu to %llu", what, s,
 		       (unsigned long long)min, (unsigned long long)max);
 		return -EINVAL;

@@ -11,8 +11,10 @@
 
 /* "8000", "8000/tcp", "53/udp". *proto_given tells whether a protocol was named. */
 int ig_parse_port_spec(const char *s, __u16 *port, enum ig_proto *proto, int *proto_given);
-/* "100", "100/s"; optional k/M/G suffix on N (powers of 1000). */
-int ig_parse_rate(const char *s, __u64 *rate);
+#include "lib/rate.h" /* ig_parse_rate, ig_parse_tokens */
+/* Digits with an optional k/M/G suffix (powers of 1000), up to stop (NULL:
+ * the end): 0 or -EINVAL/-ERANGE, nothing logged. */
+int ig_parse_scaled(const char *s, const char *stop, __u64 *out);
 /* An error in a value: into the capture buffer when one is set, else logged. */
 void ig_args_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A whole number in [min, max]; optional k/M/G suffix. `what` names it in errors. */

@@ -590,8 +590,17 @@ static int validate(struct load_state *st)
 				    ig_proto_name(r->proto));
 		}
 		if (!st->tier_rate_given[i])
-			r->rate.burst = r->rate.rate < IG_MAX_BURST ? r->rate.rate : IG_MAX_BURST;
+			r->rate.burst = ig_rate_default_burst(r->rate.rate);
+		if (PARSE(st, ig_rate_check_burst(r->rate.rate, r->rate.burst, "burst")))
+			return 0;
 	}
+	if (cfg->has_reject_budget && cfg->reject_budget.reject_rate &&
+	    PARSE(st, ig_rate_check_burst(cfg->reject_budget.reject_rate,
+					  cfg->reject_budget.reject_burst ?
+						  cfg->reject_budget.reject_burst :
+						  ig_rate_default_burst(cfg->reject_budget.reject_rate),
+					  "reject_burst")))
+		return 0;
 	if (cfg->has_cluster) {
 		st->line = cfg->cluster_line;
 		if (!cfg->cluster.redis[0])
@@ -611,7 +620,9 @@ static int validate(struct load_state *st)
 				    ig_proto_name(p->proto));
 		if (p->has_limit) {
 			if (!st->burst_given[i])
-				p->limit.burst = p->limit.rate < IG_MAX_BURST ? p->limit.rate : IG_MAX_BURST;
+				p->limit.burst = ig_rate_default_burst(p->limit.rate);
+			if (PARSE(st, ig_rate_check_burst(p->limit.rate, p->limit.burst, "burst")))
+				return 0;
 			if (!st->unit_given[i])
 				p->limit.unit = p->proto == IG_PROTO_TCP ? IG_UNIT_CONN : IG_UNIT_PACKET;
 			if (p->limit.action == IG_ACTION_429 &&
@@ -648,8 +659,10 @@ static int validate(struct load_state *st)
 					return fail(st, "[port %u/%s]: fleet_rate needs a [cluster] section",
 						    p->port, ig_proto_name(p->proto));
 				if (!st->fleet_burst_given[i])
-					p->fleet_burst = p->fleet_rate < IG_MAX_BURST ? p->fleet_rate
-										   : IG_MAX_BURST;
+					p->fleet_burst = ig_rate_default_burst(p->fleet_rate);
+				if (PARSE(st, ig_rate_check_burst(p->fleet_rate, p->fleet_burst,
+								  "fleet_burst")))
+					return 0;
 				/* the data path counts and blocks in the hierarchy */
 				p->limit.flags |= IG_POL_F_HIER | IG_POL_F_FLEET;
 			} else if (st->fleet_burst_given[i]) {
@@ -680,7 +693,7 @@ static int validate(struct load_state *st)
 						     p->limit.unit,
 						     p->limit.unit == IG_UNIT_REQUEST ||
 							     p->levels.tokens_per_min != 0,
-						     p->levels.port_rate);
+						     p->levels.port_rate, p->limit.rate);
 			ig_args_capture(NULL, 0);
 			if (bad)
 				return fail(st, "[port %u/%s]: %s", p->port, ig_proto_name(p->proto), m);

@@ -126,7 +126,9 @@ int ig_key_cfg_finish(const struct ig_policy *limit, int has_limit, enum ig_prot
 		return -EINVAL;
 	}
 	if (g->anon_rate && !g->anon_burst)
-		kp->anon_burst = kp->anon_rate < IG_MAX_BURST ? kp->anon_rate : IG_MAX_BURST;
+		kp->anon_burst = ig_rate_default_burst(kp->anon_rate);
+	if (kp->anon_rate && ig_rate_check_burst(kp->anon_rate, kp->anon_burst, "anonymous_burst"))
+		return -ERANGE;
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 #include "lib/args.h"
 #include "lib/log.h"
 
-enum { G_PREFIX_BURST = 1, G_PORT_BURST = 2, G_NEWCOMER_BURST = 4 };
+enum { G_PREFIX_BURST = 1, G_PORT_BURST = 2, G_NEWCOMER_BURST = 4, G_TOKENS_PM = 8, G_TOKENS = 16 };
 
 int ig_levels_parse(struct ig_limits *lim, unsigned int *given, const char *key, const char *value)
 {
@@ -41,9 +41,16 @@ int ig_levels_parse(struct ig_limits *lim, unsigned int *given, const char *key,
 		lim->max_conns = (__u32)v;
 		return 0;
 	}
-	if (!strcmp(key, "tokens_per_minute"))
-		return ig_parse_count(value, "tokens_per_minute", 1, 1ULL << 40, &lim->tokens_per_min)
+	if (!strcmp(key, "tokens_per_minute")) {
+		*given |= G_TOKENS_PM;
+		return ig_parse_count(value, "tokens_per_minute", 1, IG_RATE_MAX, &lim->tokens_per_min)
 			       ? -EINVAL : 0;
+	}
+	/* the same budget as written: 100000/d, 2M/h; a bare N a minute's */
+	if (!strcmp(key, "tokens")) {
+		*given |= G_TOKENS;
+		return ig_parse_tokens(value, &lim->tokens_per_min) ? -EINVAL : 0;
+	}
 	if (!strcmp(key, "bytes_per_token")) {
 		if (ig_parse_count(value, "bytes_per_token", 1, 65535, &v))
 			return -EINVAL;
@@ -73,9 +80,9 @@ int ig_levels_finish(struct ig_limits *lim, unsigned int given)
 {
 	static const struct {
 		unsigned int bit;
-		const char *what;
-	} b[] = { { G_PREFIX_BURST, "prefix" }, { G_PORT_BURST, "port" },
-		  { G_NEWCOMER_BURST, "newcomer" } };
+		const char *what, *burst_key;
+	} b[] = { { G_PREFIX_BURST, "prefix", "prefix_burst" }, { G_PORT_BURST, "port", "port_burst" },
+		  { G_NEWCOMER_BURST, "newcomer", "newcomer_burst" } };
 	__u64 *rate[] = { &lim->prefix_rate, &lim->port_rate, &lim->newcomer_rate };
 	__u64 *burst[] = { &lim->prefix_burst, &lim->port_burst, &lim->newcomer_burst };
 
@@ -85,7 +92,13 @@ int ig_levels_finish(struct ig_limits *lim, unsigned int given)
 			return -EINVAL;
 		}
 		if (*rate[i] && !(given & b[i].bit))
-			*burst[i] = *rate[i] < IG_MAX_BURST ? *rate[i] : IG_MAX_BURST;
+			*burst[i] = ig_rate_default_burst(*rate[i]);
+		if (*rate[i] && ig_rate_check_burst(*rate[i], *burst[i], b[i].burst_key))
+			return -ERANGE;
+	}
+	if ((given & G_TOKENS) && (given & G_TOKENS_PM)) {
+		ig_args_error("tokens and tokens_per_minute set the same budget: give one");
+		return -EINVAL;
 	}
 	if (!lim->tokens_per_min && lim->bytes_per_token) {
 		ig_args_error("bytes_per_token needs tokens_per_minute");

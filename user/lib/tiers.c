@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "lib/rate.h"
 #include "lib/tiers.h"
 #include "lib/cidr.h"
 #include "lib/json.h"
@@ -365,12 +366,12 @@ int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
 			ig_json_kstr(&j, "tier", names[tk.tier].name);
 			ig_json_ku64(&j, "port", tk.port);
 			ig_json_kstr(&j, "proto", proto);
-			ig_json_ku64(&j, "rate", r.rate);
+			ig_json_rate(&j, "rate", r.rate, 1);
 			ig_json_ku64(&j, "burst", r.burst);
 			ig_json_obj_close(&j);
 		} else {
-			fprintf(out, "  %-16s %u/%s: %llu/s, burst %llu\n", names[tk.tier].name, tk.port,
-				proto, (unsigned long long)r.rate, (unsigned long long)r.burst);
+			fprintf(out, "  %-16s %u/%s: %s, burst %llu\n", names[tk.tier].name, tk.port,
+				proto, ig_rate_s(r.rate), (unsigned long long)r.burst);
 		}
 		first = 0;
 	}
