@@ -261,7 +261,7 @@ gaps = [b - a for a, b in zip(got, got[1:])]
 print(len(got), min(gaps) if gaps else 0, max(gaps) if gaps else 0, time.monotonic() - t0)
 ' "$S4")
 	read -r n mingap maxgap dur <<<"$out"
-	echo "admitted $n in ${dur}s, gaps ${mingap}..${maxgap}s"
+	echo "measured: 30/min burst 1: admitted $n in ${dur}s, gaps ${mingap}..${maxgap}s apart"
 	read -r lo hi <<<"$(ig_expect_window 1 0.5 "$dur")"
 	ig_assert_range "$n" "$lo" "$hi" "datagrams admitted at 30/min in ${dur}s"
 	ig_fcmp "$mingap >= 1.95" || ig_fail "two datagrams admitted ${mingap}s apart (< 2 s)"

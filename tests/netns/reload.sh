@@ -40,6 +40,19 @@ t_reload_rescales_and_never_refills() {
 	grep -q "8000/tcp 1/s burst 30 per conn, reject (1 source(s) rescaled)" "$IG_TMP/agent.log" ||
 		ig_fail "no rescale logged"
 	ig_assert_eq "$(ig_json 'port(8000)["burst"]')" 30 "burst after the reload"
+
+	# the same speed written per minute (issue 20): a reload between units
+	# rescales like any other, the bucket just drained stays drained
+	n=$(reloads)
+	config "$IG_TMP/agent.conf" '[port 8000]\nrate = 60/min\nburst = 30\naction = reject\n'
+	ig reload --config "$IG_TMP/agent.conf" --pid-file "$IG_TMP/agent.pid"
+	ig_wait_for 5 "the reload" reloads_more_than "$n"
+	grep -q "8000/tcp 60/min burst 30 per conn, reject (1 source(s) rescaled)" "$IG_TMP/agent.log" ||
+		ig_fail "no rescale to 60/min logged: $(grep reload: "$IG_TMP/agent.log")"
+	ig_assert_eq "$(ig_json 'port(8000)["rate_text"]')" 60/min "rate as written after the reload"
+	ig_curl_run 10 "http://$S4:8000/" 2
+	echo "after 60/min: $(ig_curl_summary)"
+	ig_assert_range "$CURL_OK" 0 6 "admitted right after the reload to 60/min"
 }
 
 # SIGHUP: a port dropped from the file stops being limited, a new one starts,
