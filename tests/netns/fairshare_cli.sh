@@ -167,9 +167,13 @@ t_levels_kept_by_relimit_cleared_by_unlimit() {
 	"$IG_PY" - "$IG_TMP/levels.json" <<'EOF' || ig_fail "levels in status --json: $(cat "$IG_TMP/levels.json")"
 import json, sys
 l = json.load(open(sys.argv[1]))
-want = {"prefix_rate": 50, "prefix_burst": 50, "prefix_len": [28, 56], "port_rate": 1,
-        "port_burst": 50, "newcomer_rate": 20, "newcomer_burst": 20, "max_conns": 9,
-        "tokens_per_minute": 1200, "token_count": "usage", "bytes_per_token": 3, "fleet": False}
+want = {"prefix_rate": 50, "prefix_rate_period_s": 1, "prefix_rate_text": "50/s",
+        "prefix_burst": 50, "prefix_len": [28, 56],
+        "port_rate": 1, "port_rate_period_s": 1, "port_rate_text": "1/s", "port_burst": 50,
+        "newcomer_rate": 20, "newcomer_rate_period_s": 1, "newcomer_rate_text": "20/s",
+        "newcomer_burst": 20, "max_conns": 9, "tokens_per_minute": 1200, "tokens": 1200,
+        "tokens_period_s": 60, "tokens_text": "1200/min", "token_count": "usage",
+        "bytes_per_token": 3, "fleet": False}
 assert l == want, (l, want)
 EOF
 	ig status | grep "8000/tcp levels: prefix /28,/56 50/s burst 50; port 1/s burst 50;" >/dev/null ||

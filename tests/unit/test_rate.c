@@ -97,6 +97,7 @@ IG_TEST(rate_default_burst_is_a_periods_worth)
 	ASSERT_EQ(ig_rate_default_burst(ig_rate_make(3, 60, 1)), 3, "3/min: 3");
 	ASSERT_EQ(ig_rate_default_burst(ig_rate_make(500, 86400, 1)), 500, "500/d: 500");
 	ASSERT_EQ(ig_rate_default_burst(IG_RATE_MAX), IG_MAX_BURST, "capped at the largest burst");
+	ASSERT_EQ(ig_rate_default_burst(0), 0, "none for a rate of 0 (tier unset, no replies)");
 }
 
 IG_TEST(rate_burst_must_refill_within_the_tat)

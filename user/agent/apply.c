@@ -50,7 +50,7 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 		struct ig_globals g = cfg->reject_budget;
 
 		if (!g.reject_burst)
-			g.reject_burst = ig_rate_default_burst(g.reject_rate);
+			g.reject_burst = g.reject_rate ? ig_rate_default_burst(g.reject_rate) : 1;
 		err = ig_globals_set(in, &g);
 		if (err)
 			return err;

@@ -394,7 +394,7 @@ const struct ig_cmd ig_limit_cmds[] = {
 	IG_CMD("limit", cmd_limit, limit_opts, struct limit_cfg, .args = "PORT[/tcp|/udp]",
 	       .defaults = &(const struct limit_cfg){ .unit = -1, .action = IG_ACTION_DROP,
 						      .token_count = -1 },
-	       .doc = "Limit each source address on PORT (tcp unless /udp) to N units a second.\n"
+	       .doc = "Limit each source address on PORT (tcp unless /udp) to N units a period.\n"
 		      "Applies to the next packet; changing a limit keeps every source's state."),
 	IG_CMD("unlimit", cmd_unlimit, NULL, char, .args = "PORT[/tcp|/udp]",
 	       .complete = IG_COMPLETE_LIMITED_PORT,

@@ -118,7 +118,7 @@ __u64 ig_rate_default_burst(__u64 rate)
 {
 	__u64 n = ig_rate_n(rate);
 
-	return n < 1 ? 1 : n > IG_MAX_BURST ? IG_MAX_BURST : n;
+	return n > IG_MAX_BURST ? IG_MAX_BURST : n; /* 0 for a rate of 0, as before */
 }
 
 int ig_rate_check_burst(__u64 rate, __u64 burst, const char *what)
