@@ -99,7 +99,7 @@ static __inline __u64 ig_rate_make(__u64 n, __u64 period_s, __u64 dflt)
  * writes that; a bpftool edit can, and it fails closed rather than dividing by 0).
  */
 struct ig_policy {
-	__u64 rate;  /* units per second */
+	__u64 rate;  /* units per period (the rate word above) */
 	__u64 burst; /* units; also what a new source starts with */
 	__u32 slot;  /* 1 .. IG_MAX_SLOTS-1 when protected, 0 when not */
 	enum ig_unit unit;
@@ -166,11 +166,11 @@ enum ig_key_mode {
  * it had already passed, so a refused packet costs nobody anything.
  */
 struct ig_limits {
-	__u64 prefix_rate;  /* units/s for all sources of one prefix together */
+	__u64 prefix_rate;  /* rate word: all sources of one prefix together */
 	__u64 prefix_burst;
-	__u64 port_rate;    /* units/s for all sources of the port together */
+	__u64 port_rate;    /* rate word: all sources of the port together */
 	__u64 port_burst;
-	__u64 newcomer_rate; /* sources without state admitted per second (their
+	__u64 newcomer_rate; /* rate word: sources without state admitted (their
 			      * first unit is also charged here), all together */
 	__u64 newcomer_burst;
 	__u64 tokens_per_min; /* LLM-token budget per source, N per period (the
@@ -367,7 +367,7 @@ enum ig_adaptive_state {
 };
 
 struct ig_adaptive {
-	__u64 rate;	     /* the port rate set (units/s) */
+	__u64 rate;	     /* the port rate set (units/s: adaptive takes per-second rates only) */
 	__u64 static_rate;   /* the configured port rate, the fallback */
 	__u64 updated_ms;    /* CLOCK_REALTIME ms of the agent's last decision */
 	__u32 mode;	     /* enum ig_adaptive_mode */
@@ -623,7 +623,7 @@ struct ig_stats {
 
 /* Global tunables, map `globals` (ARRAY[1], key 0). */
 struct ig_globals {
-	__u64 reject_rate;  /* replies per second, whole host; 0 = never reply */
+	__u64 reject_rate;  /* rate word: replies, whole host; 0 = never reply */
 	__u64 reject_burst; /* replies */
 };
 
