@@ -13,7 +13,7 @@ struct tier_cfg {
 
 static const struct ig_opt tier_opts[] = {
 	IG_OPT("rate", IG_OPT_RATE, struct tier_cfg, rate, .metavar = "N/PERIOD",
-	       .help = "with set: units per second and source of that tier"),
+	       .help = "with set: units per period and source of that tier"),
 	IG_OPT("burst", IG_OPT_COUNT, struct tier_cfg, burst, .metavar = "N", .what = "burst",
 	       .min = 1, .max = IG_MAX_BURST, .help = "with set (default: the rate's N)"),
 	IG_OPT("json", IG_OPT_BOOL, struct tier_cfg, json, .help = "with list"),
