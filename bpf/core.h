@@ -35,16 +35,23 @@ static __always_inline __u32 ig_ctx_linear(struct __sk_buff *skb)
 	return (__u32)-n;
 }
 
-/* Charge the source's bucket, taking a way in its set on first sight. */
-static __always_inline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol,
-					    __u64 cost, __u64 now)
+/* Charge the source's bucket (or window), taking a way in its set on first
+ * sight. A global function: inlined, its way scan's calls made the entry
+ * program spill into a stack frame that, under the request stage's, passed
+ * BPF's 512 bytes. */
+__noinline int ig_charge_source(const struct ig_pkt *p, const struct ig_policy *pol, __u64 cost,
+				__u64 now)
 {
 	__u64 ident;
-	struct ig_source_set *set = ig_source_set_of(p->saddr, p->dport, p->proto, &ident);
+	struct ig_source_set *set;
 
+	if (!p || !pol)
+		return IG_CHARGE_CONTENDED;
+	set = ig_source_set_of(p->saddr, p->dport, p->proto, &ident);
 	if (!set)
 		return IG_CHARGE_CONTENDED;
-	return ig_source_charge(set, ident, now, cost, pol->rate, pol->burst);
+	return ig_source_charge(set, ident, now, cost, pol->rate, pol->burst,
+				IG_POL_ALGO(pol->flags));
 }
 
 /*

@@ -340,13 +340,13 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	set = ig_source_set_of(who, p->dport, p->proto, &ident);
 	if (!set)
 		return IG_OUT(0, IG_R_DROP_CONTENDED);
-	res = ig_source_charge_rf(set, ident, now, cost, rate, burst,
+	res = ig_source_charge_rf(set, ident, now, cost, rate, burst, IG_POL_ALGO(pol->flags),
 				  lim->newcomer_rate ? IG_CLAIM_PAID : IG_CLAIM, &rf[IG_RF_SOURCE]);
 	if (res == IG_CHARGE_NEW) {
 		if (ig_bucket_charge_rf(&ps->newcomer_tat, now, 1, lim->newcomer_rate,
 					lim->newcomer_burst, &rf[IG_RF_NEWCOMER]) != IG_CHARGE_OK)
 			return ig_refuse(rf, IG_L_NEWCOMER);
-		res = ig_source_charge_rf(set, ident, now, cost, rate, burst,
+		res = ig_source_charge_rf(set, ident, now, cost, rate, burst, IG_POL_ALGO(pol->flags),
 					  IG_CLAIM | IG_CLAIM_PAID, &rf[IG_RF_SOURCE]);
 	}
 	if (res == IG_CHARGE_FULL)
@@ -377,7 +377,7 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 			return IG_OUT(IG_L_PREFIX, IG_R_DROP_CONTENDED);
 		}
 		res = ig_source_charge_rf(set, ident, now, cost, lim->prefix_rate, lim->prefix_burst,
-					  IG_CLAIM, &rf[IG_RF_PREFIX]);
+					  IG_POL_ALGO(pol->flags), IG_CLAIM, &rf[IG_RF_PREFIX]);
 		if (res == IG_CHARGE_FULL)
 			return ig_refuse(rf, IG_L_TABLE);
 		if (res != IG_CHARGE_OK)
@@ -385,8 +385,8 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	}
 
 	if (lim->port_rate &&
-	    ig_bucket_charge_rf(&ps->port_tat, now, cost, lim->port_rate, lim->port_burst,
-				&rf[IG_RF_PORT]) != IG_CHARGE_OK)
+	    ig_limit_charge_rf(&ps->port_tat, now, cost, lim->port_rate, lim->port_burst, IG_POL_ALGO(pol->flags),
+			       &rf[IG_RF_PORT]) != IG_CHARGE_OK)
 		return ig_refuse(rf, IG_L_PORT);
 
 	if (lim->tokens_per_min) {

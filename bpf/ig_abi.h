@@ -158,6 +158,44 @@ enum ig_key_mode {
 /* api-key: a key `keys` does not hold is a client of its own too (each
  * made-up key then pays the newcomer budget, if any, and nothing more) */
 #define IG_POL_F_ANY_KEY 0x400
+/*
+ * How the port counts (issue 17), two bits of the flags (0, all a policy
+ * written before 0.11 has: the token bucket). It applies to the source,
+ * prefix and port levels (and the tier and key rates, which are source
+ * rates); the newcomer, reject and token budgets stay token buckets. A
+ * level's window is its rate word's period: 60/min counts per minute.
+ * - token-bucket: GCRA, `burst` units at most at once (pure/bucket.h);
+ * - fixed-window: at most N units per aligned window of the period;
+ * - sliding-window: the previous window's count weighted by the share of it
+ *   still inside a window ending now, plus the current one's, at most N;
+ * - leaky-bucket: GCRA with a burst of 1 whatever `burst` says: even spacing.
+ * State words of the windows: pure/window.h.
+ */
+enum ig_algo {
+	IG_ALGO_TOKEN_BUCKET = 0,
+	IG_ALGO_FIXED_WINDOW = 1,
+	IG_ALGO_SLIDING_WINDOW = 2,
+	IG_ALGO_LEAKY_BUCKET = 3,
+	IG_ALGO_MAX,
+};
+#define IG_POL_ALGO_SHIFT 11
+#define IG_POL_ALGO_MASK (3U << IG_POL_ALGO_SHIFT)
+#define IG_POL_ALGO(flags) (((flags) & IG_POL_ALGO_MASK) >> IG_POL_ALGO_SHIFT)
+/*
+ * A window's state, in the 8 bytes a bucket's TAT has (a source's way, the
+ * port's word): the window's number (now / window) in the high bits, modulo
+ * their width, and the counts below. A count read against the wrong window
+ * (a source back after exactly 2^24 windows, 2^16 for the sliding one) can
+ * only refuse, never admit, more.
+ * - fixed:   bits 40..63 window number, bits 0..39 units counted in it;
+ * - sliding: bits 48..63 window number, bits 24..47 the previous window's
+ *            units, bits 0..23 the current one's (N at most 2^24 - 1).
+ */
+#define IG_FW_COUNT_BITS 40
+#define IG_FW_COUNT_MAX ((1ULL << IG_FW_COUNT_BITS) - 1)
+#define IG_SW_COUNT_BITS 24
+#define IG_SW_COUNT_MAX ((1ULL << IG_SW_COUNT_BITS) - 1)
+#define IG_SW_IDX_SHIFT 48
 
 /*
  * The levels of fair share, map `port_limits` (ARRAY[IG_MAX_SLOTS], indexed by
@@ -877,6 +915,7 @@ struct ig_http_conn {
 IG_STATIC_ASSERT(IG_R_MAX <= 32, "reasons fit the verdict bit sets");
 IG_STATIC_ASSERT(sizeof(struct ig_policy) == 32, "ig_policy layout");
 IG_STATIC_ASSERT(sizeof(struct ig_source) == 16, "ig_source layout");
+IG_STATIC_ASSERT(__builtin_offsetof(struct ig_source, tat) == 8, "a refund finds the identity word just before the state word");
 IG_STATIC_ASSERT(sizeof(struct ig_source_set) == 64, "one set, one cache line");
 IG_STATIC_ASSERT(sizeof(struct ig_bucket) == 8, "ig_bucket layout");
 IG_STATIC_ASSERT(sizeof(struct ig_stats) == 16 * IG_R_SLOTS, "ig_stats layout");
@@ -911,6 +950,8 @@ IG_STATIC_ASSERT(sizeof(struct ig_key_seed) == 16, "ig_key_seed layout");
 IG_STATIC_ASSERT(sizeof(struct ig_proxy_conn) == 24, "ig_proxy_conn layout");
 IG_STATIC_ASSERT(IG_RATE_MAX <= IG_RATE_N_MASK, "a rate's N fits its bits");
 IG_STATIC_ASSERT((IG_KEY_MODE_MAX - 1) <= (IG_POL_KEY_MASK >> IG_POL_KEY_SHIFT), "mode fits its bits");
+IG_STATIC_ASSERT((IG_ALGO_MAX - 1) <= (IG_POL_ALGO_MASK >> IG_POL_ALGO_SHIFT), "algorithm fits its bits");
+IG_STATIC_ASSERT(IG_RATE_MAX <= IG_FW_COUNT_MAX, "a fixed window counts any N");
 IG_STATIC_ASSERT(sizeof(struct ig_http_conn) == 2 * sizeof(struct ig_http_state) + 16,
 		 "ig_http_conn layout");
 

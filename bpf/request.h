@@ -610,7 +610,7 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 	struct ig_policy *pol = bpf_map_lookup_elem(&port_policy, &idx);
 	struct ig_client_scratch *cs = bpf_map_lookup_elem(&client_scratch, &zero);
 	const __u8 *who = p->saddr;
-	__u64 ident, spacing, wait = 0, rate, burst;
+	__u64 ident, wait = 0, rate, burst;
 	struct ig_source_set *set;
 	int i;
 
@@ -645,22 +645,18 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 	}
 	if (!ig_rate_n(rate))
 		return IG_NSEC_PER_SEC;
-	/* P / N: 20 s at 3/min */
-	spacing = ig_rate_period(rate, 1) * IG_NSEC_PER_SEC / ig_rate_n(rate);
 	set = ig_source_set_of(who, p->dport, p->proto, &ident);
 	if (set) {
 #pragma unroll
 		for (i = 0; i < IG_WAYS; i++) {
-			__u64 tat = set->way[i].tat, room;
-
 			if (*ig_way_ident(&set->way[i]) != ident)
 				continue;
-			room = burst > 1 ? (burst - 1) * spacing : 0;
-			if (tat > now + room)
-				wait = tat - now - room;
+			wait = ig_limit_wait(set->way[i].tat, now, rate, burst, IG_POL_ALGO(pol->flags));
 		}
 	}
-	return wait ? wait : spacing;
+	/* none to be read (the source or the port level refused): a unit's
+	 * spacing, P / N (20 s at 3/min) */
+	return wait ? wait : ig_rate_period(rate, 1) * IG_NSEC_PER_SEC / ig_rate_n(rate);
 }
 
 enum ig_req_429 {

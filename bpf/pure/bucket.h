@@ -148,16 +148,14 @@ static __always_inline int ig_gcra_over(__u64 debt, __u64 n, __u64 slack, __u64 
  * above a second, capped at IG_GCRA_COST_MAX); cost 0 is refused, and so is everything against a burst
  * of 0, at N 0, or at a period past a day (a hand-edited map fails closed).
  *
- * In BPF a global function: the verifier checks it once, on its own, rather
- * than at each of the places the CAS loops inline it (half the verifier work
- * of the whole program).
+ * ig_gcra_next is it as a global function in BPF: the verifier checks it
+ * once, on its own, rather than at each of the places the CAS loops inline
+ * it (half the verifier work of the whole program). ig_limit_step (limit.h)
+ * inlines it instead: a call from a call would stack one more frame onto
+ * BPF's 512 bytes.
  */
-#ifdef __bpf__
-__attribute__((noinline)) __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate,
-					    __u64 burst)
-#else
-static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst)
-#endif
+static __always_inline __u64 ig_gcra_step(__u64 tat, __u64 now, __u64 cost, __u64 rate,
+					  __u64 burst)
 {
 	__u64 base = tat > now ? tat : now;
 	__u64 debt = base - now; /* ns of refill owed, rounded up */
@@ -197,6 +195,16 @@ static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, _
 	return next > base ? next : 0;
 }
 
+#ifdef __bpf__
+__attribute__((noinline)) __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate,
+					    __u64 burst)
+#else
+static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst)
+#endif
+{
+	return ig_gcra_step(tat, now, cost, rate, burst);
+}
+
 static __always_inline int ig_gcra(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst,
 				   __u64 *next)
 {
@@ -218,17 +226,19 @@ enum ig_charge {
 
 /*
  * What an admitted charge moved, so that it can be taken back when a level
- * above refuses the packet: GCRA is additive once tat >= now, so subtracting
- * the increment restores the debt exactly, whatever other CPUs charged in
- * between (and a bucket that was full before is full again).
+ * above refuses the packet (ig_refund(), pure/limit.h): GCRA is additive once
+ * tat >= now, so subtracting the increment restores the debt exactly,
+ * whatever other CPUs charged in between (and a bucket that was full before
+ * is full again). 16 bytes, not the 32 of a pointer to the way's identity
+ * too: the fair-share stage keeps four, and its stack is what its call chain
+ * has left of BPF's 512 bytes.
  */
 struct ig_refund {
-	__u64 *tat;  /* NULL: nothing to take back */
-	__u64 inc;   /* ns the charge moved tat */
+	__u64 *tat;   /* NULL: nothing to take back */
+	__u64 inc;    /* ns the charge moved tat (a window's: pure/limit.h) */
 	__u64 *ident; /* a way claimed for this charge: released on refund */
 	__u64 owner;  /* ... the identity it was claimed with */
 };
-
 /*
  * Charge `cost` against *tat with compare-and-swap, retrying when another CPU
  * updated it in between. A refusal writes nothing, so the drop path under a
@@ -262,18 +272,6 @@ static __always_inline int ig_bucket_charge(__u64 *tat, __u64 now, __u64 cost, _
 					    __u64 burst)
 {
 	return ig_bucket_charge_rf(tat, now, cost, rate, burst, (struct ig_refund *)0);
-}
-
-/* Take back what ig_bucket_charge_rf() (or ig_source_charge()) recorded. A
- * way claimed for the charge is given back too (state only for admitted
- * sources); should the same new source have been charged on the other CPU in
- * that instant, its state goes with it and it starts full next time. */
-static __always_inline void ig_refund(const struct ig_refund *rf)
-{
-	if (rf->tat)
-		__sync_fetch_and_add(rf->tat, -rf->inc);
-	if (rf->ident)
-		__sync_val_compare_and_swap(rf->ident, rf->owner, 0);
 }
 
 #ifndef __bpf__

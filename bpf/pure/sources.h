@@ -6,15 +6,15 @@
  * threads on it).
  *
  * Every write is a compare-and-swap on one 8-byte word: the identity word
- * (tag, port, proto, used) when a way changes owner, the tat when a source is
- * charged. A refused packet of a known source writes nothing.
+ * (tag, port, proto, used) when a way changes owner, the state word (`tat`: a
+ * bucket's TAT or a window's counts, pure/limit.h) when a source is charged. A refused packet of a known source writes nothing.
  */
 #ifndef IG_SOURCES_H
 #define IG_SOURCES_H
 
 #include "ig_abi.h"
 #include "pure/hdr.h"
-#include "pure/bucket.h"
+#include "pure/limit.h"
 
 /* murmur3's finaliser: every input bit reaches every output bit. */
 static __always_inline __u64 ig_mix64(__u64 x)
@@ -94,7 +94,7 @@ static __always_inline __u64 *ig_way_ident(struct ig_source *w)
  */
 static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 ident,
 					       __u64 now, __u64 cost, __u64 rate, __u64 burst,
-					       int may_claim, struct ig_refund *rf)
+					       __u32 algo, int may_claim, struct ig_refund *rf)
 {
 	__u64 hold = may_claim & IG_CLAIM_PAID ? IG_TAKE_NS : IG_HOLD_NS;
 	int pass, i;
@@ -108,11 +108,14 @@ static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 
 		for (i = 0; i < IG_WAYS; i++) {
 			__u64 id = *(volatile __u64 *)ig_way_ident(&set->way[i]);
 			__u64 t = *(volatile __u64 *)&set->way[i].tat;
-
 			struct ig_source seen;
 
 			if (id == ident)
-				return ig_bucket_charge_rf(&set->way[i].tat, now, cost, rate, burst, rf);
+				return ig_limit_charge_rf(&set->way[i].tat, now, cost, rate, burst, algo,
+							  rf);
+			/* a window's state lasts till its window (the next, when
+			 * sliding) is over: read like a TAT from here on */
+			t = ig_limit_until(t, now, rate, algo);
 			__builtin_memcpy(&seen, &id, sizeof(id));
 			if (!seen.used)
 				t = 0; /* an empty way beats any source */
@@ -127,7 +130,8 @@ static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 
 		if (victim < 0)
 			return IG_CHARGE_FULL;
 		/* Not tracked: a new source starts with a full bucket. */
-		if (!ig_gcra(0, now, cost, rate, burst, &fresh))
+		fresh = ig_limit_next(0, now, cost, rate, burst, algo);
+		if (!fresh)
 			return IG_CHARGE_REFUSED;
 		if (!(may_claim & IG_CLAIM))
 			return IG_CHARGE_NEW;
@@ -145,23 +149,22 @@ static __always_inline int ig_source_charge_rf(struct ig_source_set *set, __u64 
 		/* The way is ours. If a charge of our source landed on the old tat
 		 * in between, this fails and that charge stands on its own. */
 		if (__sync_val_compare_and_swap(&set->way[victim].tat, old_tat, fresh) == old_tat) {
+			ig_limit_record(rf, &set->way[victim].tat, 0, fresh, now, algo);
 			if (rf) {
-				rf->tat = &set->way[victim].tat;
-				rf->inc = fresh - now;
 				rf->ident = ig_way_ident(&set->way[victim]);
 				rf->owner = ident;
 			}
 			return IG_CHARGE_OK;
 		}
-		return ig_bucket_charge_rf(&set->way[victim].tat, now, cost, rate, burst, rf);
+		return ig_limit_charge_rf(&set->way[victim].tat, now, cost, rate, burst, algo, rf);
 	}
 	return IG_CHARGE_CONTENDED;
 }
 
 static __always_inline int ig_source_charge(struct ig_source_set *set, __u64 ident, __u64 now,
-					    __u64 cost, __u64 rate, __u64 burst)
+					    __u64 cost, __u64 rate, __u64 burst, __u32 algo)
 {
-	return ig_source_charge_rf(set, ident, now, cost, rate, burst, IG_CLAIM,
+	return ig_source_charge_rf(set, ident, now, cost, rate, burst, algo, IG_CLAIM,
 				   (struct ig_refund *)0);
 }
 

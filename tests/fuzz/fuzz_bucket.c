@@ -14,7 +14,7 @@
  *   - a reload's rescale keeps a full bucket full and owes at most the new
  *     burst (and a fraction of a unit).
  */
-#include "pure/bucket.h"
+#include "pure/limit.h"
 #include "fuzz_input.h"
 
 typedef unsigned __int128 u128;

@@ -89,8 +89,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 				ig_refund(&last);
 				FZ_CHECK(*last.tat == t - last.inc);
-				if (last.ident)
-					FZ_CHECK(*last.ident == 0 || *last.ident != last.owner);
+				if (last.owner)
+					FZ_CHECK(last.tat[-1] == 0 || last.tat[-1] != last.owner);
 			}
 			last_k = -1;
 			continue;
@@ -103,11 +103,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		}
 		last_k = -1;
 		was = way_of(&set, pool[k]);
-		r = ig_source_charge_rf(&set, pool[k], now, cost, rate, burst, claim, &rf);
+		r = ig_source_charge_rf(&set, pool[k], now, cost, rate, burst, 0, claim, &rf);
 		switch (r) {
 		case IG_CHARGE_OK:
 			FZ_CHECK(way_of(&set, pool[k]) >= 0);
-			FZ_CHECK(was >= 0 || rf.ident == (__u64 *)(void *)&set.way[way_of(&set, pool[k])]);
+			FZ_CHECK(was >= 0 || (rf.owner == pool[k] &&
+					      rf.tat == &set.way[way_of(&set, pool[k])].tat));
 			charged[k] = 1;
 			last = rf;
 			last_k = k;

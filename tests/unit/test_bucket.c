@@ -8,7 +8,7 @@
 #pragma GCC diagnostic ignored "-Wunknown-pragmas"
 #include <pthread.h>
 #include <stdlib.h>
-#include "pure/bucket.h"
+#include "pure/limit.h"
 #include "harness.h"
 
 #define NS IG_NSEC_PER_SEC

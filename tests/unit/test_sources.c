@@ -22,7 +22,7 @@ static int admitted(struct ig_source_set *set, __u64 ident, __u64 now, int n, __
 	int ok = 0;
 
 	for (int i = 0; i < n; i++)
-		ok += ig_source_charge(set, ident, now, 1, rate, burst) == IG_CHARGE_OK;
+		ok += ig_source_charge(set, ident, now, 1, rate, burst, 0) == IG_CHARGE_OK;
 	return ok;
 }
 
@@ -57,9 +57,9 @@ IG_TEST(sources_refusal_writes_nothing)
 
 	ASSERT_EQ(admitted(&set, a, T0, 2, 1, 2), 2, "burst");
 	before = set;
-	ASSERT_EQ(ig_source_charge(&set, a, T0, 1, 1, 2), IG_CHARGE_REFUSED, "over the limit");
+	ASSERT_EQ(ig_source_charge(&set, a, T0, 1, 1, 2, 0), IG_CHARGE_REFUSED, "over the limit");
 	ASSERT_MEMEQ(&set, &before, sizeof(set), "a refused charge leaves the set untouched");
-	ASSERT_EQ(ig_source_charge(&set, a, T0, 5, 1, 2), IG_CHARGE_REFUSED,
+	ASSERT_EQ(ig_source_charge(&set, a, T0, 5, 1, 2, 0), IG_CHARGE_REFUSED,
 		  "a charge above the burst, from a bucket not full");
 	ASSERT_MEMEQ(&set, &before, sizeof(set), "... leaves the set untouched");
 }
@@ -75,7 +75,7 @@ IG_TEST(sources_full_set_of_talking_sources_refuses_a_newcomer)
 	for (i = 0; i < IG_WAYS; i++)
 		ASSERT_EQ(admitted(&set, id[i], T0, 1, 1, 4), 1, "fill");
 	before = set;
-	ASSERT_EQ(ig_source_charge(&set, id[IG_WAYS], T0 + IG_HOLD_NS - SEC_NS, 1, 1, 4),
+	ASSERT_EQ(ig_source_charge(&set, id[IG_WAYS], T0 + IG_HOLD_NS - SEC_NS, 1, 1, 4, 0),
 		  IG_CHARGE_FULL, "every way holds a source that talked within the hold time");
 	ASSERT_MEMEQ(&set, &before, sizeof(set), "the refused newcomer took nothing");
 }
@@ -120,12 +120,12 @@ IG_TEST(sources_paid_newcomer_takes_the_stalest_held_way)
 		ASSERT_EQ(admitted(&set, id[i], now - SEC_NS / 2 - (__u64)(IG_WAYS - 1 - i) * SEC_NS -
 					   (i == IG_WAYS - 1 ? 0 : SEC_NS), 1, 1, 4), 1, "fill");
 	before = set;
-	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, IG_CLAIM, NULL),
+	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, 0, IG_CLAIM, NULL),
 		  IG_CHARGE_FULL, "unpaid: every way is held");
-	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, IG_CLAIM_PAID, NULL),
+	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, 0, IG_CLAIM_PAID, NULL),
 		  IG_CHARGE_NEW, "paid: there is a way to take");
 	ASSERT_MEMEQ(&set, &before, sizeof(set), "asking writes nothing");
-	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, IG_CLAIM | IG_CLAIM_PAID,
+	ASSERT_EQ(ig_source_charge_rf(&set, id[IG_WAYS], now, 1, 1, 4, 0, IG_CLAIM | IG_CLAIM_PAID,
 				      NULL), IG_CHARGE_OK, "claimed");
 	ASSERT_EQ(*ig_way_ident(&set.way[0]), id[IG_WAYS], "the way charged longest ago");
 	for (i = 1; i < IG_WAYS; i++)
@@ -135,7 +135,7 @@ IG_TEST(sources_paid_newcomer_takes_the_stalest_held_way)
 	for (i = 0; i < IG_WAYS; i++)
 		ASSERT_EQ(admitted(&set, *ig_way_ident(&set.way[i]), now + 3 * SEC_NS, 1, 1, 4), 1,
 			  "all talking");
-	ASSERT_EQ(ig_source_charge_rf(&set, id[0], now + 3 * SEC_NS + SEC_NS / 2, 1, 1, 4,
+	ASSERT_EQ(ig_source_charge_rf(&set, id[0], now + 3 * SEC_NS + SEC_NS / 2, 1, 1, 4, 0,
 				      IG_CLAIM | IG_CLAIM_PAID, NULL), IG_CHARGE_FULL,
 		  "sources charged within IG_TAKE_NS keep their ways");
 }
@@ -147,11 +147,11 @@ IG_TEST(sources_claim_can_wait_for_the_caller)
 	struct ig_refund rf = {};
 
 	before = set;
-	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 1, 1, 4, 0, &rf), IG_CHARGE_NEW,
+	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 1, 1, 4, 0, 0, &rf), IG_CHARGE_NEW,
 		  "a new source without leave to claim");
 	ASSERT_MEMEQ(&set, &before, sizeof(set), "... writes nothing");
-	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 1, 1, 4, 1, &rf), IG_CHARGE_OK, "claimed");
-	ASSERT_TRUE(rf.ident != NULL, "the refund knows the way was claimed");
+	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 1, 1, 4, 0, 1, &rf), IG_CHARGE_OK, "claimed");
+	ASSERT_TRUE(rf.owner == a, "the refund knows the way was claimed");
 	ig_refund(&rf);
 	ASSERT_MEMEQ(&set.way[0], &before.way[0], 8, "a refund gives the way back empty");
 	ASSERT_EQ(admitted(&set, a, T0, 5, 1, 4), 4, "and the source starts full");
@@ -168,9 +168,9 @@ IG_TEST(sources_refund_restores_the_debt_exactly)
 	for (int w = 0; w < IG_WAYS; w++)
 		if (*ig_way_ident(&set.way[w]) == a)
 			tat = set.way[w].tat;
-	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 3, 3, 10, 1, &rf), IG_CHARGE_OK, "three more");
+	ASSERT_EQ(ig_source_charge_rf(&set, a, T0, 3, 3, 10, 0, 1, &rf), IG_CHARGE_OK, "three more");
 	ig_refund(&rf);
-	ASSERT_TRUE(rf.ident == NULL, "a known source's way is not given back");
+	ASSERT_TRUE(rf.owner == 0, "a known source's way is not given back");
 	for (int w = 0; w < IG_WAYS; w++)
 		if (*ig_way_ident(&set.way[w]) == a)
 			ASSERT_EQ(set.way[w].tat, tat, "tat back where it was");
@@ -252,7 +252,7 @@ static void *race_thread(void *arg)
 
 	pthread_barrier_wait(r->go);
 	for (int i = 0; i < 400; i++)
-		r->ok += ig_source_charge(r->set, r->ident, T0, 1, 1, 200) == IG_CHARGE_OK;
+		r->ok += ig_source_charge(r->set, r->ident, T0, 1, 1, 200, 0) == IG_CHARGE_OK;
 	return NULL;
 }
 
