@@ -183,14 +183,22 @@ enum ig_algo {
 #define IG_POL_ALGO(flags) (((flags) & IG_POL_ALGO_MASK) >> IG_POL_ALGO_SHIFT)
 /*
  * A window's state, in the 8 bytes a bucket's TAT has (a source's way, the
- * port's word): the window's number (now / window) in the high bits, modulo
- * their width, and the counts below. A count read against the wrong window
- * (a source back after exactly 2^24 windows, 2^16 for the sliding one) can
+ * port's word): a tag, the window's number (now / window) modulo its bits,
+ * and the counts. The tag tells the three kinds apart, so that a word left by
+ * another algorithm (a port limited again after an unlimit) reads as empty
+ * rather than as nonsense: a TAT (ns, < 2^63) has bit 63 clear, and a
+ * bucket reads a tagged word as full. A count read against the wrong window
+ * (a source back after exactly 2^22 windows, 2^14 for the sliding one) can
  * only refuse, never admit, more.
- * - fixed:   bits 40..63 window number, bits 0..39 units counted in it;
- * - sliding: bits 48..63 window number, bits 24..47 the previous window's
- *            units, bits 0..23 the current one's (N at most 2^24 - 1).
+ * - fixed:   bit 63 1, bit 62 0, bits 40..61 window number, bits 0..39 units
+ *            counted in it;
+ * - sliding: bits 63, 62 1, bits 48..61 window number, bits 24..47 the
+ *            previous window's units, bits 0..23 the current one's (N at
+ *            most 2^24 - 1).
  */
+#define IG_WIN_TAG_SHIFT 62
+#define IG_WIN_TAG_FIXED 2ULL
+#define IG_WIN_TAG_SLIDING 3ULL
 #define IG_FW_COUNT_BITS 40
 #define IG_FW_COUNT_MAX ((1ULL << IG_FW_COUNT_BITS) - 1)
 #define IG_SW_COUNT_BITS 24

@@ -276,6 +276,24 @@ static __always_inline int ig_bucket_charge(__u64 *tat, __u64 now, __u64 cost, _
 
 #ifndef __bpf__
 /*
+ * The TAT of a bucket at `rate` that owes `owed` token-ns (tokens times its
+ * period in ns) at `now` (user space). ig_gcra_next reads a TAT back as the
+ * whole tokens since time 0 at it (a grid instant at or before), minus now's:
+ * take the first grid instant whose debt read back covers `owed`, so that the
+ * read-back can only be higher (by < 1 token), never lower.
+ */
+static inline __u64 ig_gcra_owing(__u64 now, unsigned __int128 owed, __u64 rate)
+{
+	__u64 nn = ig_rate_n(rate), np = ig_rate_period(rate, 1) * IG_NSEC_PER_SEC;
+	unsigned __int128 k;
+
+	if (!owed || !nn)
+		return now;
+	k = ((unsigned __int128)now * nn + owed + np - 1) / np;
+	return (__u64)((k * np + nn - 1) / nn);
+}
+
+/*
  * A bucket's TAT under a new policy (user space, at a reload): the tokens the
  * source has used are scaled by new_burst / old_burst, so it keeps the same
  * share of its burst: a full bucket stays full, an empty one stays empty, and
@@ -290,7 +308,7 @@ static inline __u64 ig_gcra_rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 
 	__u64 on = ig_rate_n(old_rate), nn = ig_rate_n(new_rate);
 	__u64 op = ig_rate_period(old_rate, 1) * IG_NSEC_PER_SEC;
 	__u64 np = ig_rate_period(new_rate, 1) * IG_NSEC_PER_SEC;
-	unsigned __int128 used, owed, k;
+	unsigned __int128 used, owed;
 	__u64 frac;
 
 	if (tat <= now || !on || !old_burst || !nn)
@@ -308,14 +326,7 @@ static inline __u64 ig_gcra_rescale(__u64 tat, __u64 now, __u64 old_rate, __u64 
 	owed = (owed * np + op - 1) / op;
 	if (owed > (unsigned __int128)new_burst * np)
 		owed = (unsigned __int128)new_burst * np;
-	if (!owed)
-		return now;
-	/* ig_gcra_next reads a TAT back as the whole tokens since time 0 at it
-	 * (a grid instant at or before), minus now's: take the first grid
-	 * instant whose debt read back covers `owed`, so that the read-back
-	 * can only be higher (by < 1 token), never lower */
-	k = ((unsigned __int128)now * nn + owed + np - 1) / np;
-	return (__u64)((k * np + nn - 1) / nn);
+	return ig_gcra_owing(now, owed, new_rate);
 }
 #endif
 

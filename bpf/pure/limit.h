@@ -43,7 +43,9 @@ IG_LIMIT_FN __u64 ig_limit_step(__u64 word, __u64 now, __u64 cost_algo, __u64 ra
 
 	if (algo == IG_ALGO_FIXED_WINDOW || algo == IG_ALGO_SLIDING_WINDOW)
 		return ig_win_next(word, now, cost, rate, algo);
-	return ig_gcra_next(word, now, cost, rate, algo == IG_ALGO_LEAKY_BUCKET ? 1 : burst);
+	/* a window's word (tagged: bit 63) is no TAT: the bucket is full */
+	return ig_gcra_next(word >> IG_WIN_TAG_SHIFT >= IG_WIN_TAG_FIXED ? 0 : word, now, cost,
+			    rate, algo == IG_ALGO_LEAKY_BUCKET ? 1 : burst);
 }
 
 static __always_inline __u64 ig_limit_next(__u64 word, __u64 now, __u64 cost, __u64 rate,
@@ -69,7 +71,7 @@ static __always_inline __u64 ig_limit_next(__u64 word, __u64 now, __u64 cost, __
 /* The word's window number and current count. */
 static __always_inline void ig_win_parts(__u64 word, int sliding, __u64 *idx, __u64 *cur)
 {
-	*idx = sliding ? word >> IG_SW_IDX_SHIFT : word >> IG_FW_COUNT_BITS;
+	*idx = sliding ? ig_sw_idx(word) : ig_fw_idx(word);
 	*cur = sliding ? word & IG_SW_COUNT_MAX : word & IG_FW_COUNT_MAX;
 }
 
@@ -84,7 +86,7 @@ IG_LIMIT_FN __u64 ig_limit_inc(__u64 old, __u64 next, __u64 now, __u32 algo)
 		return next - (old > now ? old : now);
 	ig_win_parts(old, sliding, &oidx, &ocur);
 	ig_win_parts(next, sliding, &nidx, &ncur);
-	if (oidx != nidx)
+	if (oidx != nidx || old >> IG_WIN_TAG_SHIFT != next >> IG_WIN_TAG_SHIFT)
 		ocur = 0;
 	return IG_RF_WINDOW | (sliding ? IG_RF_SLIDING : 0) |
 	       (nidx & IG_RF_IDX_MASK) << IG_RF_IDX_SHIFT | ((ncur - ocur) & IG_RF_ADDED_MASK);
@@ -184,7 +186,7 @@ IG_LIMIT_FN __u64 ig_limit_until(__u64 word, __u64 now, __u64 rate, __u32 algo)
 	__u64 w = ig_win_len(rate);
 
 	if (!ig_algo_windowed(algo) || !w)
-		return word;
+		return word >> IG_WIN_TAG_SHIFT >= IG_WIN_TAG_FIXED ? 0 : word;
 	return ig_win_until(word, algo, w, now / w);
 }
 
@@ -207,6 +209,8 @@ static __always_inline __u64 ig_limit_wait(__u64 word, __u64 now, __u64 rate, __
 	/* P / N: 20 s at 3/min */
 	spacing = ig_rate_period(rate, 1) * IG_NSEC_PER_SEC / ig_rate_n(rate);
 	room = burst > 1 ? (burst - 1) * spacing : 0;
+	if (word >> IG_WIN_TAG_SHIFT >= IG_WIN_TAG_FIXED)
+		return 0; /* a window's word: a full bucket */
 	return word > now + room ? word - now - room : 0;
 }
 

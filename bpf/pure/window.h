@@ -31,8 +31,22 @@
 #include "ig_abi.h"
 #include "pure/hdr.h"
 
-#define IG_FW_IDX_MASK ((1ULL << (64 - IG_FW_COUNT_BITS)) - 1)
-#define IG_SW_IDX_MASK ((1ULL << (64 - IG_SW_IDX_SHIFT)) - 1)
+#define IG_FW_IDX_MASK ((1ULL << (IG_WIN_TAG_SHIFT - IG_FW_COUNT_BITS)) - 1)
+#define IG_SW_IDX_MASK ((1ULL << (IG_WIN_TAG_SHIFT - IG_SW_IDX_SHIFT)) - 1)
+#define IG_FW_TAG (IG_WIN_TAG_FIXED << IG_WIN_TAG_SHIFT)
+#define IG_SW_TAG (IG_WIN_TAG_SLIDING << IG_WIN_TAG_SHIFT)
+
+/* The window number a word holds (of its own kind; another kind's words
+ * never match, see ig_fw_count / ig_sw_counts). */
+static __always_inline __u64 ig_fw_idx(__u64 word)
+{
+	return (word >> IG_FW_COUNT_BITS) & IG_FW_IDX_MASK;
+}
+
+static __always_inline __u64 ig_sw_idx(__u64 word)
+{
+	return (word >> IG_SW_IDX_SHIFT) & IG_SW_IDX_MASK;
+}
 /* the sliding weight's fixed point: 2^16 (prev * weight < 2^40) */
 #define IG_SW_WEIGHT_SHIFT 16
 
@@ -52,7 +66,8 @@ static __always_inline int ig_algo_windowed(__u32 algo)
 /* The fixed window's count at window `idx` (0 when the word is of another). */
 static __always_inline __u64 ig_fw_count(__u64 word, __u64 idx)
 {
-	if ((word >> IG_FW_COUNT_BITS) != (idx & IG_FW_IDX_MASK))
+	if (word >> IG_WIN_TAG_SHIFT != IG_WIN_TAG_FIXED ||
+	    ig_fw_idx(word) != (idx & IG_FW_IDX_MASK))
 		return 0;
 	return word & IG_FW_COUNT_MAX;
 }
@@ -61,10 +76,12 @@ static __always_inline __u64 ig_fw_count(__u64 word, __u64 idx)
  * before has its current count become the previous one; an older one is 0. */
 static __always_inline void ig_sw_counts(__u64 word, __u64 idx, __u64 *prev, __u64 *cur)
 {
-	__u64 d = (idx - (word >> IG_SW_IDX_SHIFT)) & IG_SW_IDX_MASK;
+	__u64 d = (idx - ig_sw_idx(word)) & IG_SW_IDX_MASK;
 
 	*prev = 0;
 	*cur = 0;
+	if (word >> IG_WIN_TAG_SHIFT != IG_WIN_TAG_SLIDING)
+		return;
 	if (d == 0) {
 		*prev = (word >> IG_SW_COUNT_BITS) & IG_SW_COUNT_MAX;
 		*cur = word & IG_SW_COUNT_MAX;
@@ -82,7 +99,7 @@ static __always_inline __u64 ig_sw_weight(__u64 left, __u64 w)
 
 /*
  * The word after a charge of `cost` at `now`, 0 when refused (an admitted word
- * counts >= 1, never 0). Refused: cost 0, N 0, a period past a day, and for
+ * is tagged, never 0). Refused: cost 0, N 0, a period past a day, and for
  * the sliding window an N above IG_SW_COUNT_MAX (a hand-edited map fails
  * closed).
  */
@@ -105,7 +122,7 @@ static inline __u64 ig_win_next(__u64 word, __u64 now, __u64 cost, __u64 rate, _
 		cur += cost; /* from empty: a charge above N fills it, and then some */
 		if (cur > IG_FW_COUNT_MAX)
 			cur = IG_FW_COUNT_MAX;
-		return (idx & IG_FW_IDX_MASK) << IG_FW_COUNT_BITS | cur;
+		return IG_FW_TAG | (idx & IG_FW_IDX_MASK) << IG_FW_COUNT_BITS | cur;
 	}
 	if (n > IG_SW_COUNT_MAX)
 		return 0;
@@ -124,7 +141,7 @@ static inline __u64 ig_win_next(__u64 word, __u64 now, __u64 cost, __u64 rate, _
 		cur = IG_SW_COUNT_MAX;
 	/* the previous count as stored, not weighted */
 	ig_sw_counts(word, idx, &prev, &left);
-	return (idx & IG_SW_IDX_MASK) << IG_SW_IDX_SHIFT | prev << IG_SW_COUNT_BITS | cur;
+	return IG_SW_TAG | (idx & IG_SW_IDX_MASK) << IG_SW_IDX_SHIFT | prev << IG_SW_COUNT_BITS | cur;
 }
 
 /*
@@ -137,13 +154,17 @@ static __always_inline __u64 ig_win_until(__u64 word, __u32 algo, __u64 w, __u64
 	__u64 d, lasts;
 
 	if (algo == IG_ALGO_FIXED_WINDOW) {
-		d = (idx - (word >> IG_FW_COUNT_BITS)) & IG_FW_IDX_MASK;
+		if (word >> IG_WIN_TAG_SHIFT != IG_WIN_TAG_FIXED)
+			return 0;
+		d = (idx - ig_fw_idx(word)) & IG_FW_IDX_MASK;
 		lasts = 1;
 	} else {
-		d = (idx - (word >> IG_SW_IDX_SHIFT)) & IG_SW_IDX_MASK;
+		if (word >> IG_WIN_TAG_SHIFT != IG_WIN_TAG_SLIDING)
+			return 0;
+		d = (idx - ig_sw_idx(word)) & IG_SW_IDX_MASK;
 		lasts = 2;
 	}
-	if (!word || d >= idx + lasts)
+	if (d >= idx + lasts)
 		return 0;
 	return (idx - d + lasts) * w;
 }

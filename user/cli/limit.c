@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "lib/algo.h"
 #include "lib/args.h"
 #include "lib/keys.h"
 #include "lib/levels.h"
@@ -50,7 +51,20 @@ struct limit_cfg {
 	int anon_given;     /* --anonymous-rate, 0 included */
 	int any_key;
 	const char *proxy_from;
+	struct ig_algo_want algo; /* .algo -1: not given */
 };
+
+static int parse_algorithm(const struct ig_opt *o, const char *arg, void *cfg)
+{
+	(void)o;
+	return ig_parse_algo(arg, &((struct limit_cfg *)cfg)->algo.algo);
+}
+
+static int parse_window(const struct ig_opt *o, const char *arg, void *cfg)
+{
+	(void)o;
+	return ig_parse_window(arg, &((struct limit_cfg *)cfg)->algo.window_s);
+}
 
 /* --anonymous-rate: 0 is a rate here (refuse requests without a known key),
  * so whether it was given is kept apart from its value. */
@@ -101,6 +115,16 @@ static const struct ig_opt limit_opts[] = {
 		       "and on a request port HTTP 429 with Retry-After; 429: an\n"
 		       "HTTP 429 on a conn port too (the SYN gets a SYN cookie, the\n"
 		       "request the 429; the server never sees the connection)"),
+	{ .name = "algorithm", .type = IG_OPT_CUSTOM, .parse = parse_algorithm,
+	  .metavar = "ALGO",
+	  .help = "how the rate is counted, at the source, prefix and port\n"
+		  "levels: token-bucket (default: up to --burst at once),\n"
+		  "fixed-window (N per aligned window), sliding-window (N per\n"
+		  "window ending now, estimated), leaky-bucket (no burst: evenly\n"
+		  "spaced); a window is the rate's period (60/min: a minute)" },
+	{ .name = "window", .type = IG_OPT_CUSTOM, .parse = parse_window, .metavar = "DURATION",
+	  .help = "fixed-window and sliding-window: write the rates per this\n"
+		  "window (10/s with --window 60s counts 600 per minute)" },
 	IG_OPT("dry-run", IG_OPT_BOOL, struct limit_cfg, dry_run,
 	       .help = "refuse nothing: count what the action would have done\n"
 		       "(reasons would_drop, would_reject; sampled for top)"),
@@ -281,6 +305,17 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 				    "port with --unit conn or request (use reject for the others)");
 	if (ig_levels_finish(&lim, c->given))
 		return 2;
+	{
+		struct ig_algo_want w = c->algo;
+
+		w.burst_given = c->burst != 0;
+		w.levels_given = c->given;
+		if (w.window_s && w.algo < 0)
+			return ig_cli_usage("limit", "%s", "--window goes with --algorithm "
+					    "fixed-window or sliding-window");
+		if (ig_algo_apply(&pol, &lim, &w, "limit"))
+			return 2;
+	}
 	if (lim.max_conns && proto != IG_PROTO_TCP)
 		return ig_cli_usage("limit", "%s", "--max-conns counts TCP connections");
 	if (c->token_count >= 0 && !lim.tokens_per_min)
@@ -326,8 +361,9 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 		ig_info("%u/%s client: %s%s", port, ig_proto_name(proto),
 			ig_key_mode_name(IG_POL_KEY(pol.flags)), anon_text(&pol, &keys));
 	if (!err)
-		ig_info("%u/%s: %s, burst %llu, per %s, over the limit: %s%s", port,
+		ig_info("%u/%s: %s (%s), burst %llu, per %s, over the limit: %s%s", port,
 			ig_proto_name(proto), ig_rate_s(pol.rate),
+			ig_algo_name(IG_POL_ALGO(pol.flags)),
 			(unsigned long long)pol.burst, ig_unit_name(pol.unit),
 			ig_action_name(pol.action),
 			pol.flags & IG_POL_F_DRY_RUN ? " (dry run: counted as would_*, nothing refused)" : "");
@@ -393,7 +429,7 @@ static int cmd_reject_budget(const void *cfg, int argc, char **argv)
 const struct ig_cmd ig_limit_cmds[] = {
 	IG_CMD("limit", cmd_limit, limit_opts, struct limit_cfg, .args = "PORT[/tcp|/udp]",
 	       .defaults = &(const struct limit_cfg){ .unit = -1, .action = IG_ACTION_DROP,
-						      .token_count = -1 },
+						      .token_count = -1, .algo = { .algo = -1 } },
 	       .doc = "Limit each source address on PORT (tcp unless /udp) to N units a period.\n"
 		      "Applies to the next packet; changing a limit keeps every source's state."),
 	IG_CMD("unlimit", cmd_unlimit, NULL, char, .args = "PORT[/tcp|/udp]",

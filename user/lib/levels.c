@@ -9,7 +9,8 @@
 #include "lib/args.h"
 #include "lib/log.h"
 
-enum { G_PREFIX_BURST = 1, G_PORT_BURST = 2, G_NEWCOMER_BURST = 4, G_TOKENS_PM = 8, G_TOKENS = 16 };
+enum { G_PREFIX_BURST = IG_LEVEL_G_PREFIX_BURST, G_PORT_BURST = IG_LEVEL_G_PORT_BURST,
+       G_NEWCOMER_BURST = 4, G_TOKENS_PM = 8, G_TOKENS = 16 };
 
 int ig_levels_parse(struct ig_limits *lim, unsigned int *given, const char *key, const char *value)
 {

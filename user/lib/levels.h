@@ -30,6 +30,9 @@
  * given, for ig_levels_finish().
  */
 int ig_levels_parse(struct ig_limits *lim, unsigned int *given, const char *key, const char *value);
+/* Bits of `given` that lib/algo.c reads: bursts an algorithm has no use for. */
+#define IG_LEVEL_G_PREFIX_BURST 1U
+#define IG_LEVEL_G_PORT_BURST 2U
 /* Bursts default to their rates; 0, or -EINVAL when a burst has no rate. */
 int ig_levels_finish(struct ig_limits *lim, unsigned int given);
 

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/loader.h"
 #include "pure/bucket.h"
+#include "lib/algo.h"
 #include "lib/keys.h"
 #include "lib/levels.h"
 #include "lib/names.h"
@@ -254,7 +255,7 @@ int ig_datapath_now(const struct ig_instance *in, __u64 *now)
 struct rescale_ctx {
 	enum ig_proto proto;
 	__u16 port;
-	const struct ig_policy *cur, *want;
+	struct ig_limit_of from, to;
 	__u64 now;
 	int rescaled;
 };
@@ -277,9 +278,8 @@ static int rescale_way(struct ig_source *src, const struct rescale_ctx *c)
 		old = __atomic_load_n(tatp, __ATOMIC_ACQUIRE);
 		if (!id.used || id.port != c->port || id.proto != c->proto)
 			return 0;
-		/* a change of unit too keeps the share of the burst */
-		tat = ig_gcra_rescale(old, c->now, c->cur->rate, c->cur->burst, c->want->rate,
-				      c->want->burst);
+		/* a change of unit or algorithm too keeps the share used */
+		tat = ig_limit_rescale(old, c->now, &c->from, &c->to);
 		if (tat == old)
 			return 0;
 		if (__atomic_compare_exchange_n(tatp, &old, tat, 0, __ATOMIC_ACQ_REL,
@@ -322,13 +322,68 @@ static int rescale_mapped(const struct ig_instance *in, struct rescale_ctx *c)
 int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		       const struct ig_policy *from, const struct ig_policy *to)
 {
-	struct rescale_ctx c = { .proto = proto, .port = port, .cur = from, .want = to };
+	struct rescale_ctx c = {
+		.proto = proto,
+		.port = port,
+		.from = { from->rate, from->burst, IG_POL_ALGO(from->flags) },
+		.to = { to->rate, to->burst, IG_POL_ALGO(to->flags) },
+	};
 	int err;
 
-	if (from->rate == to->rate && from->burst == to->burst && from->unit == to->unit)
+	if (from->rate == to->rate && from->burst == to->burst && from->unit == to->unit &&
+	    c.from.algo == c.to.algo)
 		return 0;
 	err = ig_datapath_now(in, &c.now);
 	if (!err)
 		err = rescale_mapped(in, &c);
 	return err ? err : c.rescaled;
+}
+
+/*
+ * The port's own words under another algorithm (a bucket's TAT is no window's
+ * counts): the port-wide word and the port's prefix ways, each keeping the
+ * share it had used. Read, converted and written back a set at a time (the
+ * prefix table is not mapped): a charge the data path makes to the same set
+ * in that instant is lost, once, at an operator's change of algorithm.
+ */
+int ig_levels_rescale(const struct ig_instance *in, __u32 slot, enum ig_proto proto, __u16 port,
+		      const struct ig_limit_of *from_port, const struct ig_limit_of *to_port,
+		      const struct ig_limit_of *from_prefix, const struct ig_limit_of *to_prefix)
+{
+	int fd = in->fd[IG_MAP_PREFIXES], err;
+	struct ig_port_state ps;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	__u64 now;
+
+	err = ig_datapath_now(in, &now);
+	if (err)
+		return err;
+	if (!bpf_map_lookup_elem(in->fd[IG_MAP_PORT_STATE], &slot, &ps)) {
+		ps.port_tat = ig_limit_rescale(ps.port_tat, now, from_port, to_port);
+		if (bpf_map_update_elem(in->fd[IG_MAP_PORT_STATE], &slot, &ps, BPF_ANY))
+			ig_warn("slot %u: port state not converted: %s", slot, strerror(errno));
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0; /* an instance without the prefix table has no prefix ways */
+	for (__u32 i = 0; i < info.max_entries; i++) {
+		struct ig_source_set set;
+		int changed = 0;
+
+		if (bpf_map_lookup_elem(fd, &i, &set))
+			continue;
+		for (int w = 0; w < IG_WAYS; w++) {
+			struct ig_source *src = &set.way[w];
+			__u64 t;
+
+			if (!src->used || src->port != port || src->proto != proto)
+				continue;
+			t = ig_limit_rescale(src->tat, now, from_prefix, to_prefix);
+			changed |= t != src->tat;
+			src->tat = t;
+		}
+		if (changed && bpf_map_update_elem(fd, &i, &set, BPF_ANY))
+			ig_warn("prefix set %u: not converted: %s", i, strerror(errno));
+	}
+	return 0;
 }

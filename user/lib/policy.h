@@ -59,6 +59,12 @@ int ig_policy_clear(const struct ig_instance *in, enum ig_proto proto, __u16 por
  */
 int ig_sources_rescale(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		       const struct ig_policy *from, const struct ig_policy *to);
+struct ig_limit_of;
+/* The port-wide word and the port's prefix ways under another algorithm
+ * (lib/algo.h: ig_limit_rescale). 0, or -errno. */
+int ig_levels_rescale(const struct ig_instance *in, __u32 slot, enum ig_proto proto, __u16 port,
+		      const struct ig_limit_of *from_port, const struct ig_limit_of *to_port,
+		      const struct ig_limit_of *from_prefix, const struct ig_limit_of *to_prefix);
 /* The clock the instance recorded when it was made (map seed, key 1). */
 int ig_instance_clock(const struct ig_instance *in, __u32 *clock, __u64 *tick_ns);
 /* The data path's clock now (ns), as the instance's programs read it. */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "lib/port.h"
+#include "lib/algo.h"
 #include "lib/keys.h"
 #include "lib/levels.h"
 #include "lib/log.h"
@@ -90,7 +91,7 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 	struct ig_policy next = want->policy;
 	struct ig_limits old;
 	struct ig_key_policy old_keys;
-	int rescaled = 0, levels_written = 0, keys_early, keys_written = 0, err;
+	int rescaled = 0, levels_written = 0, keys_early, keys_written = 0, algo_changed, err;
 
 	next.slot = cur->slot;
 	err = ig_levels_get(in, cur->slot, &old);
@@ -109,11 +110,25 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 			return err;
 		keys_written = 1;
 	}
-	if (want->rescale) {
+	/* a change of algorithm converts every word, whoever asks: a TAT read
+	 * as a window's counts (or the other way) means nothing */
+	algo_changed = IG_POL_ALGO(cur->flags) != IG_POL_ALGO(next.flags);
+	if (want->rescale || algo_changed) {
 		/* the sources first: the policy they are rescaled for follows */
 		rescaled = ig_sources_rescale(in, proto, port, cur, &next);
 		if (rescaled < 0)
 			return rescaled;
+	}
+	if (algo_changed) {
+		struct ig_limit_of fp = { old.port_rate, old.port_burst, IG_POL_ALGO(cur->flags) },
+				   tp = { want->levels.port_rate, want->levels.port_burst,
+					  IG_POL_ALGO(next.flags) },
+				   fx = { old.prefix_rate, old.prefix_burst, fp.algo },
+				   tx = { want->levels.prefix_rate, want->levels.prefix_burst, tp.algo };
+
+		err = ig_levels_rescale(in, cur->slot, proto, port, &fp, &tp, &fx, &tx);
+		if (err)
+			return err;
 	}
 	if (memcmp(&old, &want->levels, sizeof(old))) {
 		next.flags = ig_policy_flags(next.flags, &old, tiers) |
