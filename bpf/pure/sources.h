@@ -7,7 +7,8 @@
  *
  * Every write is a compare-and-swap on one 8-byte word: the identity word
  * (tag, port, proto, used) when a way changes owner, the state word (`tat`: a
- * bucket's TAT or a window's counts, pure/limit.h) when a source is charged. A refused packet of a known source writes nothing.
+ * bucket's TAT or a window's counts, pure/limit.h) when a source is charged.
+ * A refused packet of a known source writes nothing.
  */
 #ifndef IG_SOURCES_H
 #define IG_SOURCES_H

@@ -210,7 +210,7 @@ static const struct {
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\nfleet_rate = 5/s\n",
 	  ":3: [port 8000/tcp]: fleet_rate needs a [cluster] section" },
 	{ "[agent]\ninterface = v0\n[cluster]\nredis = h:6379\n[port 8000]\nfallback = 9\nfleet_rate = 5/s\n",
-	  ":5: [port 8000/tcp]: burst, unit and fleet_rate need a rate" },
+	  ":5: [port 8000/tcp]: burst, unit, algorithm, rate_window and fleet_rate need a rate" },
 	/* adaptive admission */
 	/* who the client is (issue 16) */
 	{ AD_HEAD "rate = 2/s\nkey = api-key\n",
@@ -268,7 +268,52 @@ static const struct {
 	  ":3: [port 8000/tcp]: adaptive_min 50/s and adaptive_max 160/s must hold port_rate 40/s" },
 	{ AD_HEAD "adaptive = latency\n" AD_RATE "adaptive_max = 20/s\n",
 	  ":3: [port 8000/tcp]: adaptive_min 1/s and adaptive_max 20/s must hold port_rate 40/s" },
+	{ AD_HEAD "rate = 5/s\nalgorithm = fixed\n", ":5: invalid algorithm 'fixed'" },
+	{ AD_HEAD "rate = 5/s\nalgorithm = fixed-window\nrate_window = 0s\n",
+	  ":6: invalid window '0s'" },
+	{ AD_HEAD "rate = 5/s\nalgorithm = fixed-window\nrate_window = 2d\n",
+	  ":6: invalid window '2d'" },
+	{ AD_HEAD "rate = 5/s\nburst = 9\nalgorithm = fixed-window\n",
+	  ":3: [port 8000/tcp]: algorithm: fixed-window has no burst" },
+	{ AD_HEAD "rate = 5/s\nalgorithm = leaky-bucket\nport_rate = 50/s\nport_burst = 9\n",
+	  ":3: [port 8000/tcp]: algorithm: leaky-bucket has no burst" },
+	{ AD_HEAD "rate = 5/s\nrate_window = 60s\n",
+	  ":3: [port 8000/tcp]: rate_window goes with algorithm" },
+	{ AD_HEAD "rate = 7/min\nalgorithm = sliding-window\nrate_window = 1s\n",
+	  ":3: [port 8000/tcp]: algorithm: rate 7/min is not a whole number of units per 1s" },
+	{ AD_HEAD "rate = 20000000/s\nalgorithm = sliding-window\n",
+	  ":3: [port 8000/tcp]: algorithm: sliding-window counts at most 16777215" },
+	{ AD_HEAD "algorithm = fixed-window\nfallback = 8001\n",
+	  ":3: [port 8000/tcp]: burst, unit, algorithm" },
 };
+
+IG_TEST(config_algorithm_and_its_window)
+{
+	const struct ig_cfg_port *p;
+
+	ASSERT_OK(load_text("[agent]\ninterface = v0\n"
+			    "[port 8000]\nrate = 10/s\nalgorithm = sliding-window\nrate_window = 1m\n"
+			    "port_rate = 1/s\n"
+			    "[port 8001]\nrate = 60/min\nalgorithm = leaky-bucket\n"
+			    "[port 8002]\nrate = 3/min\nalgorithm = fixed-window\n"
+			    "[port 8003]\nrate = 3/min\nburst = 5\nalgorithm = token-bucket\n"),
+		  err);
+	p = &cfg.ports[0];
+	ASSERT_EQ(IG_POL_ALGO(p->limit.flags), IG_ALGO_SLIDING_WINDOW, "sliding");
+	ASSERT_EQ(p->limit.rate, ig_rate_make(600, 60, 1), "10/s written per minute: 600/min");
+	ASSERT_EQ(p->limit.burst, 600, "a window's burst is its N");
+	ASSERT_EQ(p->levels.port_rate, ig_rate_make(60, 60, 1), "the port's too: 60/min");
+	ASSERT_EQ(p->levels.port_burst, 60, "and its burst");
+	p = &cfg.ports[1];
+	ASSERT_EQ(IG_POL_ALGO(p->limit.flags), IG_ALGO_LEAKY_BUCKET, "leaky");
+	ASSERT_EQ(p->limit.burst, 1, "no burst");
+	p = &cfg.ports[2];
+	ASSERT_EQ(IG_POL_ALGO(p->limit.flags), IG_ALGO_FIXED_WINDOW, "fixed");
+	ASSERT_EQ(p->limit.rate, ig_rate_make(3, 60, 1), "3/min as written");
+	p = &cfg.ports[3];
+	ASSERT_EQ(IG_POL_ALGO(p->limit.flags), IG_ALGO_TOKEN_BUCKET, "named default");
+	ASSERT_EQ(p->limit.burst, 5, "its burst");
+}
 
 IG_TEST(config_mistakes_are_rejected_with_their_line)
 {

@@ -54,12 +54,6 @@ struct limit_cfg {
 	struct ig_algo_want algo; /* .algo -1: not given */
 };
 
-static int parse_algorithm(const struct ig_opt *o, const char *arg, void *cfg)
-{
-	(void)o;
-	return ig_parse_algo(arg, &((struct limit_cfg *)cfg)->algo.algo);
-}
-
 static int parse_window(const struct ig_opt *o, const char *arg, void *cfg)
 {
 	(void)o;
@@ -115,13 +109,13 @@ static const struct ig_opt limit_opts[] = {
 		       "and on a request port HTTP 429 with Retry-After; 429: an\n"
 		       "HTTP 429 on a conn port too (the SYN gets a SYN cookie, the\n"
 		       "request the 429; the server never sees the connection)"),
-	{ .name = "algorithm", .type = IG_OPT_CUSTOM, .parse = parse_algorithm,
-	  .metavar = "ALGO",
+	IG_OPT("algorithm", IG_OPT_ENUM, struct limit_cfg, algo.algo, .values = ig_algo_names,
+	       .what = "--algorithm",
 	  .help = "how the rate is counted, at the source, prefix and port\n"
 		  "levels: token-bucket (default: up to --burst at once),\n"
 		  "fixed-window (N per aligned window), sliding-window (N per\n"
 		  "window ending now, estimated), leaky-bucket (no burst: evenly\n"
-		  "spaced); a window is the rate's period (60/min: a minute)" },
+		  "spaced); a window is the rate's period (60/min: a minute)"),
 	{ .name = "window", .type = IG_OPT_CUSTOM, .parse = parse_window, .metavar = "DURATION",
 	  .help = "fixed-window and sliding-window: write the rates per this\n"
 		  "window (10/s with --window 60s counts 600 per minute)" },
@@ -431,7 +425,8 @@ const struct ig_cmd ig_limit_cmds[] = {
 	       .defaults = &(const struct limit_cfg){ .unit = -1, .action = IG_ACTION_DROP,
 						      .token_count = -1, .algo = { .algo = -1 } },
 	       .doc = "Limit each source address on PORT (tcp unless /udp) to N units a period.\n"
-		      "Applies to the next packet; changing a limit keeps every source's state."),
+		      "Applies to the next packet; changing a limit keeps every source's state\n"
+		      "(a change of --algorithm converts it, keeping the share each had used)."),
 	IG_CMD("unlimit", cmd_unlimit, NULL, char, .args = "PORT[/tcp|/udp]",
 	       .complete = IG_COMPLETE_LIMITED_PORT,
 	       .doc = "Stop limiting PORT. Its counters stay until the slot is reused."),

@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "agent/fleet.h"
 #include "agent/metrics.h"
+#include "lib/algo.h"
 #include "lib/args.h"
 #include "lib/breakers.h"
 #include "lib/cfgread.h"
@@ -225,6 +226,25 @@ static void print_client(const struct ig_port_row *r, FILE *out)
 	fputc('\n', out);
 }
 
+/* A port not counted by the token bucket says how, in the table's terms. */
+static void print_algo(const struct ig_port_row *r, FILE *out)
+{
+	__u32 algo = IG_POL_ALGO(r->pol.flags);
+	__u64 n = ig_rate_n(r->pol.rate), per = ig_rate_period(r->pol.rate, 1);
+
+	if (algo == IG_ALGO_TOKEN_BUCKET)
+		return;
+	fprintf(out, "%u/%s counted by %s: ", r->port, ig_proto_name(r->proto),
+		ig_algo_name(algo));
+	if (algo == IG_ALGO_LEAKY_BUCKET)
+		fprintf(out, "one %s every %.6g s, no burst\n", ig_unit_name(r->pol.unit),
+			(double)per / (double)n);
+	else
+		fprintf(out, "at most %llu per %s%llus window\n", (unsigned long long)n,
+			algo == IG_ALGO_FIXED_WINDOW ? "aligned " : "sliding ",
+			(unsigned long long)per);
+}
+
 static void json_port(struct ig_json *j, const struct ig_port_row *r)
 {
 	ig_json_obj_open(j);
@@ -232,6 +252,7 @@ static void json_port(struct ig_json *j, const struct ig_port_row *r)
 	ig_json_kstr(j, "proto", ig_proto_name(r->proto));
 	ig_json_rate(j, "rate", r->pol.rate, 1);
 	ig_json_ku64(j, "burst", r->pol.burst);
+	ig_json_kstr(j, "algorithm", ig_algo_name(IG_POL_ALGO(r->pol.flags)));
 	ig_json_kstr(j, "unit", ig_unit_name(r->pol.unit));
 	ig_json_kstr(j, "action", ig_action_name(r->pol.action));
 	ig_json_kbool(j, "enforce", !(r->pol.flags & IG_POL_F_DRY_RUN));
@@ -474,6 +495,8 @@ static int print_table(const struct status *s, FILE *out)
 			(unsigned long long)sum_reasons(&r->st, IG_V_DROP).pkts,
 			(unsigned long long)sum_reasons(&r->st, IG_V_TX).pkts);
 	}
+	for (int i = 0; i < s->nrows; i++)
+		print_algo(&s->rows[i], out);
 	for (int i = 0; i < s->nrows; i++)
 		print_levels(&s->rows[i], out);
 	for (int i = 0; i < s->nrows; i++)

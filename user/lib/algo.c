@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/algo.h"
+#include "lib/args.h"
 #include "lib/log.h"
 #include "lib/rate.h"
 #include "lib/levels.h"
@@ -30,8 +31,8 @@ int ig_parse_algo(const char *s, int *algo)
 			*algo = i;
 			return 0;
 		}
-	ig_err("invalid algorithm '%s': expected token-bucket, fixed-window, sliding-window or "
-	       "leaky-bucket", s);
+	ig_args_error("invalid algorithm '%s': expected token-bucket, fixed-window, "
+		      "sliding-window or leaky-bucket", s);
 	return -EINVAL;
 }
 
@@ -59,7 +60,8 @@ int ig_parse_window(const char *s, __u64 *secs)
 			break;
 		}
 	}
-	ig_err("invalid window '%s': expected whole seconds from 1s to 1d (60s, 10m, 1h, 1d)", s);
+	ig_args_error("invalid window '%s': expected whole seconds from 1s to 1d (60s, 10m, 1h, "
+		      "1d)", s);
 	return -EINVAL;
 }
 
@@ -72,7 +74,7 @@ static int per_window(__u64 *rate, __u64 win, const char *where, const char *wha
 	if (!n)
 		return 0;
 	if (units % per || units / per > IG_RATE_MAX || !(units / per)) {
-		ig_err("%s: %s %s is not a whole number of units per %llus window: write it per "
+		ig_args_error("%s: %s %s is not a whole number of units per %llus window: write it per "
 		       "the window (N/%llus)", where, what, ig_rate_s(*rate), (unsigned long long)win,
 		       (unsigned long long)win);
 		return -EINVAL;
@@ -92,12 +94,12 @@ static int level(__u64 *rate, __u64 *burst, int burst_given, const struct ig_alg
 	if (w->algo == IG_ALGO_TOKEN_BUCKET)
 		return 0;
 	if (burst_given) {
-		ig_err("%s: %s has no burst: %s goes with token-bucket", where,
+		ig_args_error("%s: %s has no burst: %s goes with token-bucket", where,
 		       ig_algo_name((__u32)w->algo), burst_what);
 		return -EINVAL;
 	}
 	if (w->algo == IG_ALGO_SLIDING_WINDOW && ig_rate_n(*rate) > IG_SW_COUNT_MAX) {
-		ig_err("%s: sliding-window counts at most %llu units per window, not %s: use a "
+		ig_args_error("%s: sliding-window counts at most %llu units per window, not %s: use a "
 		       "shorter window, or fixed-window or token-bucket", where,
 		       (unsigned long long)IG_SW_COUNT_MAX, ig_rate_s(*rate));
 		return -EINVAL;
@@ -114,8 +116,8 @@ int ig_algo_apply(struct ig_policy *pol, struct ig_limits *lim, const struct ig_
 	if (a.algo < 0)
 		a.algo = IG_ALGO_TOKEN_BUCKET;
 	if (a.window_s && (a.algo == IG_ALGO_TOKEN_BUCKET || a.algo == IG_ALGO_LEAKY_BUCKET)) {
-		ig_err("%s: a window goes with fixed-window or sliding-window (a bucket's rate says "
-		       "its own period)", where);
+		ig_args_error("%s: a window goes with fixed-window or sliding-window (a bucket's "
+			      "rate says its own period)", where);
 		return -EINVAL;
 	}
 	if (level(&pol->rate, &pol->burst, a.burst_given, &a, where, "rate", "burst") ||

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <ini.h>
 #include "lib/config.h"
+#include "lib/algo.h"
 #include "lib/args.h"
 #include "lib/cidr.h"
 #include "lib/keys.h"
@@ -34,6 +35,8 @@ struct load_state {
 	unsigned int levels_given[IG_CFG_MAX_PORTS];
 	int unit_given[IG_CFG_MAX_PORTS], burst_given[IG_CFG_MAX_PORTS];
 	int token_count_given[IG_CFG_MAX_PORTS];
+	struct ig_algo_want algo[IG_CFG_MAX_PORTS]; /* .algo read when algo_given */
+	int algo_given[IG_CFG_MAX_PORTS];
 	int adaptive_keys[IG_CFG_MAX_PORTS]; /* adaptive keys other than `adaptive` */
 	struct ig_key_cfg_given key_given[IG_CFG_MAX_PORTS];
 	const char *path;
@@ -403,6 +406,13 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 	}
 	if (!strcmp(name, "action"))
 		return !PARSE(st, ig_parse_action(value, &p->limit.action));
+	if (!strcmp(name, "algorithm")) {
+		st->algo_given[i] = 1;
+		return !PARSE(st, ig_parse_algo(value, &st->algo[i].algo));
+	}
+	/* `window` is the breaker's (an error rate's window) */
+	if (!strcmp(name, "rate_window"))
+		return !PARSE(st, ig_parse_window(value, &st->algo[i].window_s));
 	if (!strcmp(name, "token_count")) {
 		enum ig_token_count c;
 
@@ -652,6 +662,19 @@ static int validate(struct load_state *st)
 				if (bad)
 					return fail(st, "[port %u/%s]: %s", p->port,
 						    ig_proto_name(p->proto), m);
+				if (!st->algo_given[i] && st->algo[i].window_s)
+					return fail(st, "[port %u/%s]: rate_window goes with algorithm "
+						    "fixed-window or sliding-window", p->port,
+						    ig_proto_name(p->proto));
+				st->algo[i].algo = st->algo_given[i] ? st->algo[i].algo : -1;
+				st->algo[i].burst_given = st->burst_given[i];
+				st->algo[i].levels_given = st->levels_given[i];
+				ig_args_capture(m, sizeof(m));
+				bad = ig_algo_apply(&p->limit, &p->levels, &st->algo[i], "algorithm");
+				ig_args_capture(NULL, 0);
+				if (bad)
+					return fail(st, "[port %u/%s]: %s", p->port,
+						    ig_proto_name(p->proto), m);
 				p->limit.flags = ig_policy_flags(p->limit.flags, &p->levels, 0);
 			}
 			if (p->fleet_rate) {
@@ -669,8 +692,10 @@ static int validate(struct load_state *st)
 				return fail(st, "[port %u/%s]: fleet_burst needs a fleet_rate", p->port,
 					    ig_proto_name(p->proto));
 			}
-		} else if (st->burst_given[i] || st->unit_given[i] || p->fleet_rate) {
-			return fail(st, "[port %u/%s]: burst, unit and fleet_rate need a rate", p->port,
+		} else if (st->burst_given[i] || st->unit_given[i] || p->fleet_rate ||
+			   st->algo_given[i] || st->algo[i].window_s) {
+			return fail(st, "[port %u/%s]: burst, unit, algorithm, rate_window and "
+				    "fleet_rate need a rate", p->port,
 				    ig_proto_name(p->proto));
 		}
 		{
