@@ -356,6 +356,61 @@ t_sdk_per_minute() {
 		"$(sj '["retries"]["min_slack_ms"]') ms past it, both calls served"
 }
 
+# The algorithms with the real SDK (issue 17). A fixed window of 3 per 5 s:
+# seven calls in well under a window cross at most one edge, so at most six
+# go through unasked and one or more are told to wait for the window's end
+# (at most 5 s); the SDK waits, retries, and all seven are served.
+t_sdk_fixed_window() {
+	local ms
+	sdk_preflight
+	setup --rate 3/5s --unit request --action reject --algorithm fixed-window
+	ig status | grep "$PORT/tcp counted by fixed-window: at most 3 per aligned 5s window" \
+		>/dev/null || ig_fail "status: $(ig status)"
+	ig_assert_eq "$(ig_json 'port('"$PORT"')["algorithm"]')" fixed-window "status --json"
+	sdk --base-url "http://$S4:$PORT/v1" --calls 7 --concurrency 1
+	ig_assert_eq "$(sj '["ok"]')" 7 "calls that succeeded"
+	ig_fcmp "$(sj '["statuses"].get("429", 0)') >= 1" || ig_fail "no 429: $(sj '["statuses"]')"
+	ms=$(sj '["retry_after"]["max_ms"]')
+	ig_fcmp "$ms <= 5000" || ig_fail "retry-after-ms $ms past a 5 s window's end"
+	ig_fcmp "$(sj '["retries"]["min_slack_ms"]') >= -1.5" ||
+		ig_fail "a retry came before its retry-after-ms: $(sj '["retries"]')"
+	ig_assert_eq "$(api "j['by_peer'].get('$C4', 0)")" 7 "calls the backend saw"
+	echo "measured: fixed-window 3/5s, SDK: $(sj '["statuses"]'), waits up to $ms ms"
+}
+
+# A sliding window of 3 per 5 s: the fourth call is refused wherever the edge
+# falls (the previous window still weighs), and told when enough of it has
+# slid out (within the next window).
+t_sdk_sliding_window() {
+	local ms
+	sdk_preflight
+	setup --rate 3/5s --unit request --action reject --algorithm sliding-window
+	sdk --base-url "http://$S4:$PORT/v1" --calls 5 --concurrency 1
+	ig_assert_eq "$(sj '["ok"]')" 5 "calls that succeeded"
+	ig_fcmp "$(sj '["statuses"].get("429", 0)') >= 2" || ig_fail "429s: $(sj '["statuses"]')"
+	ms=$(sj '["retry_after"]["max_ms"]')
+	ig_fcmp "$ms <= 10000" || ig_fail "retry-after-ms $ms past the next window"
+	ig_fcmp "$(sj '["retries"]["min_slack_ms"]') >= -1.5" ||
+		ig_fail "a retry came before its retry-after-ms: $(sj '["retries"]')"
+	ig_assert_eq "$(api "j['by_peer'].get('$C4', 0)")" 5 "calls the backend saw"
+	echo "measured: sliding-window 3/5s, SDK: $(sj '["statuses"]'), waits up to $ms ms"
+}
+
+# A leaky bucket at 60/min: no burst, whatever burst a token bucket would
+# have had; three calls at once are spaced a second apart by the 429s.
+t_sdk_leaky_bucket() {
+	local ms
+	sdk_preflight
+	setup --rate 60/min --unit request --action reject --algorithm leaky-bucket
+	sdk --base-url "http://$S4:$PORT/v1" --calls 3 --concurrency 1
+	ig_assert_eq "$(sj '["ok"]')" 3 "calls that succeeded"
+	ig_assert_eq "$(sj '["statuses"].get("429", 0)')" 2 "the second and third refused once"
+	ms=$(sj '["retry_after"]["max_ms"]')
+	ig_fcmp "$ms >= 500 && $ms <= 1000" || ig_fail "retry-after-ms $ms at one a second"
+	ig_assert_eq "$(api "j['by_peer'].get('$C4', 0)")" 3 "calls the backend saw"
+	echo "measured: leaky-bucket 60/min, SDK: $(sj '["statuses"]'), told $ms ms"
+}
+
 # A client in LLM-token debt (issue 19's refusal): charged 6100 tokens on a
 # budget of 6000 a minute, it owes ~1 s past the minute's allowance. Its next
 # call gets a 429 whose retry-after-ms is that debt (not the port's 10 ms
@@ -502,6 +557,9 @@ for HOOK in xdp tc; do
 	run_test "$HOOK/request-sdk-burst" t_sdk_burst
 	run_test "$HOOK/request-sdk-retry6" t_sdk_retry
 	run_test "$HOOK/request-sdk-per-minute" t_sdk_per_minute
+	run_test "$HOOK/request-sdk-fixed-window" t_sdk_fixed_window
+	run_test "$HOOK/request-sdk-sliding-window" t_sdk_sliding_window
+	run_test "$HOOK/request-sdk-leaky-bucket" t_sdk_leaky_bucket
 	run_test "$HOOK/request-token-debt" t_token_debt
 	run_test "$HOOK/request-drop" t_drop
 	run_test "$HOOK/request-port-level" t_port_level
