@@ -46,7 +46,7 @@ TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 # The BPF object and skeleton are named here so make treats them as targets
 # (rebuilt when a header changes), not as intermediates it may delete.
 # The pure headers of the data path under libFuzzer (tests/fuzz/fuzz_NAME.c).
-FUZZERS := parse bucket sources steer reply http resp proxy
+FUZZERS := parse bucket sources steer reply http resp proxy window
 FUZZ_BINS := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZERS))
 
 all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
