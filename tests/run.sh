@@ -45,10 +45,10 @@ fi
 rm -f "$ctmp"
 
 # Each pure header under libFuzzer for a bounded time (IG_FUZZ_SECONDS each,
-# default 10: 80 s for the eight), from its seeds in tests/fuzz/corpus/NAME
+# default 10: 90 s for the nine), from its seeds in tests/fuzz/corpus/NAME
 # (read only: what the run finds goes to a temporary directory).
 if [ -z "$filter" ] || [[ fuzz == *"$filter"* ]]; then
-	for fuzzer in parse bucket sources steer reply http resp proxy; do
+	for fuzzer in parse bucket sources steer reply http resp proxy window; do
 		echo "== fuzz_$fuzzer (${IG_FUZZ_SECONDS:-10} s)"
 		fdir=$(mktemp -d)
 		if "$IG_BUILD/tests/fuzz_$fuzzer" -max_total_time="${IG_FUZZ_SECONDS:-10}" \

@@ -191,8 +191,10 @@ static __always_inline __u64 ig_gcra_step(__u64 tat, __u64 now, __u64 cost, __u6
 	next = base + (cost * p - frac - 1) / n + 1;
 	/* past 2^64 only when burst * P / N outgrows the TAT (user space
 	 * refuses such a rate, IG_RATE_MAX_REFILL_S): refused, not wrapped
-	 * round to a full bucket */
-	return next > base ? next : 0;
+	 * round to a full bucket. Past 2^63 (a debt of > 146 years, reachable
+	 * only at the largest bursts) refused too: such a word is a window's
+	 * (ig_abi.h), and a bucket reads one as full. */
+	return next > base && !(next >> 63) ? next : 0;
 }
 
 #ifdef __bpf__

@@ -90,6 +90,16 @@ static __always_inline void ig_sw_counts(__u64 word, __u64 idx, __u64 *prev, __u
 	}
 }
 
+/* Whether a word of the algorithm's kind is of the window after `idx`. */
+static __always_inline int ig_win_ahead(__u64 word, __u64 idx, __u32 algo)
+{
+	if (algo == IG_ALGO_FIXED_WINDOW)
+		return word >> IG_WIN_TAG_SHIFT == IG_WIN_TAG_FIXED &&
+		       ig_fw_idx(word) == ((idx + 1) & IG_FW_IDX_MASK);
+	return word >> IG_WIN_TAG_SHIFT == IG_WIN_TAG_SLIDING &&
+	       ig_sw_idx(word) == ((idx + 1) & IG_SW_IDX_MASK);
+}
+
 /* The share of the previous window still inside the sliding one, in
  * 1/65536ths rounded up (65536 at the window's start). left <= W < 2^47. */
 static __always_inline __u64 ig_sw_weight(__u64 left, __u64 w)
@@ -115,6 +125,15 @@ static inline __u64 ig_win_next(__u64 word, __u64 now, __u64 cost, __u64 rate, _
 	if (!n || !w || !cost)
 		return 0;
 	idx = now / w;
+	/* A word of the next window: another CPU read the clock after this one
+	 * and charged first. Count this charge there, at that window's start;
+	 * read as another window's word it would be written over the newer
+	 * counts (the new window starting from 0 again, or the sliding one
+	 * forgetting the window before). */
+	if (ig_win_ahead(word, idx, algo)) {
+		idx++;
+		now = idx * w;
+	}
 	if (algo == IG_ALGO_FIXED_WINDOW) {
 		cur = ig_fw_count(word, idx);
 		if (cur && (cur > n || cost > n - cur))
@@ -164,16 +183,22 @@ static __always_inline __u64 ig_win_until(__u64 word, __u32 algo, __u64 w, __u64
 		d = (idx - ig_sw_idx(word)) & IG_SW_IDX_MASK;
 		lasts = 2;
 	}
+	if (d == (algo == IG_ALGO_FIXED_WINDOW ? IG_FW_IDX_MASK : IG_SW_IDX_MASK))
+		d = 0, idx++; /* of the next window (ig_win_next): it lasts */
 	if (d >= idx + lasts)
 		return 0;
 	return (idx - d + lasts) * w;
 }
 
-/* room * w / big, rounded down, for room < big < 2^24 and w < 2^47 (whose
- * product would not fit 64 bits). */
+/* The most ns left of a window at which `big` units of the window before
+ * weigh at most `room` units as ig_win_next weighs them (the weight rounded
+ * up to 1/65536ths): the largest t with big * ceil(t * 2^16 / w) <= room *
+ * 2^16, i.e. floor(room * 2^16 / big) * w / 2^16, for room < big < 2^24 and
+ * w < 2^47 (so the product stays below 2^63). The exact room * w / big made
+ * the wait up to w / 65536 short (1.3 s at a day): refused when it came. */
 static __always_inline __u64 ig_sw_share(__u64 room, __u64 w, __u64 big)
 {
-	return room * (w / big) + room * (w % big) / big;
+	return ((room << IG_SW_WEIGHT_SHIFT) / big * w) >> IG_SW_WEIGHT_SHIFT;
 }
 
 /*

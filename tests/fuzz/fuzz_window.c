@@ -33,7 +33,7 @@ static __u64 count_of(__u64 word, __u32 algo)
 
 static __u64 idx_of(__u64 word, __u32 algo)
 {
-	return algo == IG_ALGO_SLIDING_WINDOW ? word >> IG_SW_IDX_SHIFT : word >> IG_FW_COUNT_BITS;
+	return algo == IG_ALGO_SLIDING_WINDOW ? ig_sw_idx(word) : ig_fw_idx(word);
 }
 
 /* What the word's count must be: the units net of refunds, capped at its field. */
@@ -96,7 +96,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 			ig_refund(&rf);
 			if (windowed) {
 				FZ_CHECK(count_of(word, algo) <= count_of(before, algo));
-				FZ_CHECK(word == old || (idx_of(old, algo) != idx_of(word, algo) &&
+				/* or its window's word emptied (the old one was of
+				 * another window, or no window's: 0) */
+				FZ_CHECK(word == old || ((idx_of(old, algo) != idx_of(word, algo) ||
+							  old >> IG_WIN_TAG_SHIFT != word >> IG_WIN_TAG_SHIFT) &&
 							 count_of(word, algo) == 0));
 				used -= cost;
 				FZ_CHECK(count_of(word, algo) == capped(used, algo));

@@ -298,8 +298,8 @@ static int ref_gcra(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst, _
 	if ((u128)(base - now) * n + need > (u128)burst * P(rate))
 		return 0;
 	at = base + (need + n - 1) / n;
-	if (at >> 64)
-		return 0; /* past the 64-bit TAT: refused, never wrapped */
+	if (at >> 63)
+		return 0; /* past 2^63: refused, never wrapped, never a window's word */
 	*next = (__u64)at;
 	return 1;
 }

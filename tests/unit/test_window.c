@@ -77,12 +77,12 @@ static __u64 admit_all(__u64 *word, __u64 now, __u64 cost, __u64 rate, __u64 bur
 
 static __u64 sw_word(__u64 idx, __u64 prev, __u64 cur)
 {
-	return (idx & IG_SW_IDX_MASK) << IG_SW_IDX_SHIFT | prev << IG_SW_COUNT_BITS | cur;
+	return IG_SW_TAG | (idx & IG_SW_IDX_MASK) << IG_SW_IDX_SHIFT | prev << IG_SW_COUNT_BITS | cur;
 }
 
 static __u64 fw_word(__u64 idx, __u64 cur)
 {
-	return (idx & IG_FW_IDX_MASK) << IG_FW_COUNT_BITS | cur;
+	return IG_FW_TAG | (idx & IG_FW_IDX_MASK) << IG_FW_COUNT_BITS | cur;
 }
 
 /*
@@ -141,7 +141,8 @@ IG_TEST(window_fixed_admits_2n_across_a_boundary_sliding_does_not)
 	__u64 rate = ig_rate_make(100, 60, 1), w = 60 * NS, edge = 1000 * w, f = 0, s = 0;
 
 	ASSERT_EQ(admit_all(&f, edge - 1, 1, rate, 0, FW, 1000), 100, "fixed: N in the last ns");
-	ASSERT_EQ(admit_all(&f, edge, 1, rate, 0, FW, 1000), 100, "fixed: N more 1 ns later (2N, the price)");
+	ASSERT_EQ(admit_all(&f, edge, 1, rate, 0, FW, 1000), 100,
+		  "fixed: N more 1 ns later (2N, the price)");
 	ASSERT_EQ(admit_all(&s, edge - 1, 1, rate, 0, SW, 1000), 100, "sliding: N in the last ns");
 	ASSERT_EQ(admit_all(&s, edge, 1, rate, 0, SW, 1000), 0, "sliding: none 1 ns later");
 	/* halfway through the next window half of it weighs: N/2 more */
@@ -465,11 +466,16 @@ IG_TEST(window_until_is_the_window_end_or_past)
 			continue;
 		ASSERT_LE(ig_limit_until(fw_word(idx - 2, c), now, rate, FW), now, what);
 		ASSERT_LE(ig_limit_until(sw_word(idx - 2, c, c), now, rate, SW), now, what);
-		/* older, short of the wrap (2^16 / 2^24 windows: the next test) */
-		ASSERT_LE(ig_limit_until(sw_word(idx - rnd_range(2, idx < 65535 ? idx : 65535), c, c), now,
-					 rate, SW), now, what);
-		ASSERT_LE(ig_limit_until(fw_word(idx - rnd_range(1, idx < IG_FW_IDX_MASK ? idx : IG_FW_IDX_MASK), c),
-					 now, rate, FW), now, what);
+		/* older, short of the wrap (2^14 / 2^22 windows: the next test) */
+		{
+			__u64 sb = idx < IG_SW_IDX_MASK - 1 ? idx : IG_SW_IDX_MASK - 1;
+			__u64 fb = idx < IG_FW_IDX_MASK ? idx : IG_FW_IDX_MASK;
+
+			ASSERT_LE(ig_limit_until(sw_word(idx - rnd_range(2, sb), c, c), now, rate, SW),
+				  now, what);
+			ASSERT_LE(ig_limit_until(fw_word(idx - rnd_range(1, fb), c), now, rate, FW),
+				  now, what);
+		}
 	}
 }
 
@@ -497,7 +503,8 @@ IG_TEST(window_wait_is_the_earliest_instant_that_admits)
 		if (ig_limit_next(word, now, 1, rate, 0, algo))
 			continue; /* admitted now */
 		wait = ig_limit_wait(word, now, rate, 0, algo);
-		snprintf(what, sizeof(what), "algo %u N %llu per %llus at %llu of the window, prev %llu cur %llu: wait %llu",
+		snprintf(what, sizeof(what),
+			 "algo %u N %llu per %llus at %llu of the window, prev %llu cur %llu: wait %llu",
 			 algo, (unsigned long long)n, (unsigned long long)per,
 			 (unsigned long long)(now - idx * w), (unsigned long long)prev,
 			 (unsigned long long)cur, (unsigned long long)wait);
@@ -611,7 +618,7 @@ IG_TEST(window_hand_edited_rates_and_zero_cost_refuse)
 }
 
 /*
- * The window number is kept modulo 2^24 (fixed) / 2^16 (sliding): a word
+ * The window number is kept modulo 2^22 (fixed) / 2^14 (sliding): a word
  * from exactly that many windows ago is read as the current one (and one a
  * window later as the previous one). It can only refuse more: what it admits
  * in the real current window is never more than a fresh word would.
@@ -626,7 +633,7 @@ IG_TEST(window_number_wrap_only_refuses_more)
 		 * window's 2^24 of an hour): the clock never gets there */
 		__u64 per = periods[rnd() % (algo == SW ? 3 : 2)], n = rnd_n(10000);
 		__u64 rate = ig_rate_make(n, per, 1), w = per * NS;
-		__u64 span = algo == SW ? 1ULL << 16 : 1ULL << 24, idx = span + 1 + rnd() % span;
+		__u64 span = algo == SW ? IG_SW_IDX_MASK + 1 : IG_FW_IDX_MASK + 1, idx = span + 1 + rnd() % span;
 		__u64 now = idx * w + rnd() % w, c = rnd() % (n + 2), p = rnd() % (n + 2), back;
 		__u64 old, fresh = 0, got, want;
 
