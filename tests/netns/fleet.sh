@@ -7,7 +7,9 @@
 # fleet: 20/s, burst 20. Over 10 s the three hosts together must admit
 # fleet_rate * t + fleet_burst within 10 % (per-host limits alone: 3x). Redis
 # killed: every host still holds its local limit (never unlimited, never
-# blocked wholesale). Redis back: the fleet limit resumes.
+# blocked wholesale). Redis back: the fleet limit resumes. Window ports (two
+# hosts, 20 per 10 s): the fixed and sliding windows and the leaky bucket
+# counted on Redis's clock, and window keys an attacker filled with garbage.
 . "$(dirname "$0")/../lib/netns.sh"
 
 RATE=20 BURST=20 ATTEMPTS_PER_S=120 CLIENT=198.18.60.2
@@ -24,7 +26,9 @@ start_redis() {
 
 # Host i: namespace, a link to the client, its server, infergate and agent.
 make_host() { # I
-	local i=$1 ns="igh$i-$$x$IG_N" vs="ig$$x${IG_N}h$i" vc="ig$$x${IG_N}k$i" addr=198.18.6$i.1
+	# i first: the names below expand before a `local` assigns any of them
+	local i=$1
+	local ns="igh$i-$$x$IG_N" vs="ig$$x${IG_N}h$i" vc="ig$$x${IG_N}k$i" addr=198.18.6$i.1
 	ip netns add "$ns"
 	IG_NETNS+=("$ns")
 	ip link add "$vs" netns "$ns" type veth peer name "$vc" netns "$CLI"
@@ -51,13 +55,13 @@ make_host() { # I
 	node = host$i
 	interval = 100ms
 	[port 8000/tcp]
-	rate = $RATE/s
+	${PORT_CONF:-rate = $RATE/s
 	burst = $BURST
 	action = reject
 	; the fleet's rate written per minute (issue 20): the same 20/s, through
 	; the script's period argument
 	fleet_rate = $((RATE * 60))/min
-	fleet_burst = $BURST
+	fleet_burst = $BURST}
 	EOF
 	nsenter --net="/run/netns/$ns" "$IG_BIN" --pin-dir "$PIN-h$i" run --config "$IG_TMP/agent.$i.conf" \
 		--pid-file "$IG_TMP/agent.$i.pid" >"$IG_TMP/agent.$i.log" 2>&1 &
@@ -108,13 +112,13 @@ print(k)
 EOF
 }
 
-# Connections the three servers accepted from the client so far.
+# Connections the servers of every host accepted from the client so far.
 admitted_total() {
 	local i total=0 n
-	for i in 1 2 3; do
+	for i in $(seq ${#HOSTS[@]}); do
 		kill -USR1 "$(eval echo "\$SERVER_PID_$i")"
 	done
-	for i in 1 2 3; do
+	for i in $(seq ${#HOSTS[@]}); do
 		ig_wait_for 5 "server $i counts" test -e "$IG_TMP/accepted.$i.json.snap"
 		n=$("$IG_PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], 0))' \
 			"$IG_TMP/accepted.$i.json.snap" "$CLIENT")
@@ -224,6 +228,134 @@ t_fleet_malformed_key_does_not_stop_sync() {
 	no_outage 1
 }
 
+# ---------------------------------------------------------------- windows
+# A window port's fleet counts windows on Redis's clock (one script per
+# algorithm): fleet_rate WN per WS seconds, two hosts, WIN_ATTEMPTS/s from
+# the one client over both. Per host the same WN per window: the two hosts
+# alone would admit twice it.
+WN=20 WS=10 WIN_ATTEMPTS=10 WIN_SLACK=3
+WIN_KEY="ig:fleet:8000/tcp:$CLIENT"
+
+# Sleeps until OFFSET_US into the current WS-second window of the wall clock,
+# which is Redis's (TIME; same machine): its windows are floor(TIME / WS).
+until_window_at() { # OFFSET_US
+	local w=$((WS * 1000000)) now wait
+	now=$(ig_now_us)
+	wait=$((($1 - now % w + w) % w))
+	sleep "$((wait / 1000000)).$(printf %06d $((wait % 1000000)))"
+}
+
+window_hosts() { # ALGO
+	command -v redis-server >/dev/null || ig_skip "redis-server not installed"
+	command -v redis-cli >/dev/null || ig_skip "redis-cli not installed"
+	ig_make_pair
+	HOSTS=() NSS=()
+	start_redis
+	PORT_CONF="rate = $WN/${WS}s
+algorithm = $1
+action = reject
+fleet_rate = $WN/${WS}s"
+	make_host 1
+	make_host 2
+	for i in 1 2; do ig_wait_for 10 "agent $i to reach redis" agent_synced "$i"; done
+	ATTEMPTS_PER_S=$WIN_ATTEMPTS
+}
+
+# Sprays two whole windows from just after a boundary B: WIN_A, WIN_B
+# admitted in each, HALF_B in B's first half. Every attempt lies in them (the
+# spray ends before B's end), and the snapshots fall where no window is
+# admitting a burst. WIN_IDX is A's window number (Redis's key suffix).
+spray_windows() {
+	local s0 s1 sh s2 now
+	until_window_at $(((WS - 1) * 1000000))
+	s0=$(admitted_total)
+	until_window_at 20000
+	now=$(ig_now_us)
+	WIN_IDX=$((now / (WS * 1000000)))
+	[ -z "${PLANT:-}" ] || $PLANT "$WIN_IDX"
+	spray $((2 * WS - 1)) >"$IG_TMP/spray.out" &
+	local spray_pid=$!
+	until_window_at $(((WS - 1) * 1000000 + 500000))
+	s1=$(admitted_total)
+	until_window_at $((WS * 1000000 / 2))
+	sh=$(admitted_total)
+	wait "$spray_pid"
+	s2=$(admitted_total)
+	WIN_A=$((s1 - s0)) HALF_B=$((sh - s1)) WIN_B=$((s2 - s1))
+	echo "measured: $1: window A admitted $WIN_A, window B $WIN_B ($HALF_B in its first half) of $(cat "$IG_TMP/spray.out") attempts over two ${WS}s windows; fleet N $WN per window, two hosts alone $((2 * WN))"
+}
+
+t_fleet_fixed_window() {
+	window_hosts fixed-window
+	spray_windows fixed-window
+	# each window: N, and the sync's lag at most (what arrives in ~2 intervals)
+	ig_assert_range "$WIN_A" $((WN - 2)) $((WN + WIN_SLACK)) "fixed window A"
+	ig_assert_range "$WIN_B" $((WN - 2)) $((WN + WIN_SLACK)) "fixed window B"
+	# a fixed window hands out its N at once when it opens
+	ig_assert_ge "$HALF_B" $((WN - 2)) "fixed window B's first half"
+	local keys
+	keys=$(rcli --scan --pattern "$WIN_KEY:*")
+	[ -n "$keys" ] || ig_fail "no window key in redis"
+	for k in $keys; do
+		[[ "${k##*:}" =~ ^[0-9]+$ ]] || ig_fail "key $k: not key:window"
+		ig_assert_range "$(rcli PTTL "$k")" 1 $(((WS + 1) * 1000)) "expiry of $k"
+	done
+	no_outage 1
+	no_outage 2
+}
+
+# An attacker's count before window A: a negative previous window would let
+# the estimate hand out a million more; it must count as 0.
+plant_prev() { rcli SET "$WIN_KEY:$(($1 - 1))" -1000000 >/dev/null; }
+
+t_fleet_sliding_window() {
+	window_hosts sliding-window
+	PLANT=plant_prev spray_windows sliding-window
+	ig_assert_range "$WIN_A" $((WN - 2)) $((WN + WIN_SLACK)) "sliding window A"
+	ig_assert_range "$WIN_B" $((WN / 2)) $((WN + WIN_SLACK)) "sliding window B"
+	# A's N still weighs on B: by its middle about half of N (a fixed window
+	# would have handed out all of it)
+	ig_assert_range "$HALF_B" 1 $((WN / 2 + WIN_SLACK)) "sliding window B's first half"
+	ig_assert_range "$(rcli PTTL "$WIN_KEY:$((WIN_IDX + 1))")" 1 $(((2 * WS + 1) * 1000)) \
+		"expiry of the current window's key"
+	no_outage 1
+	no_outage 2
+}
+
+# A leaky bucket's fleet: the GCRA with a burst of 1, N per window spread
+# evenly (a token bucket with burst N would admit twice as many in 10 s).
+t_fleet_leaky_bucket() {
+	window_hosts leaky-bucket
+	local before after attempts t=$WS
+	before=$(admitted_total)
+	attempts=$(spray "$t")
+	after=$(admitted_total)
+	echo "measured: leaky-bucket: fleet of 2 admitted $((after - before)) of $attempts attempts in ${t}s; fleet $WN per ${WS}s with a burst of 1, two hosts alone $((2 * WN))"
+	ig_assert_range "$((after - before))" $((WN - 2)) $((WN + 1 + WIN_SLACK)) "leaky bucket"
+	no_outage 1
+	no_outage 2
+}
+
+# Redis is shared: an attacker's values at the window keys, a negative count
+# for A (INCRBY would hand out a million) and a list for B (INCRBY fails on
+# it), must neither stop the sync nor let more than N through a window.
+plant_windows() {
+	rcli SET "$WIN_KEY:$1" -1000000 >/dev/null
+	rcli RPUSH "$WIN_KEY:$(($1 + 1))" a b >/dev/null
+}
+
+t_fleet_window_keys_of_garbage() {
+	window_hosts fixed-window
+	PLANT=plant_windows spray_windows fixed-window
+	ig_assert_range "$WIN_A" $((WN - 2)) $((WN + WIN_SLACK)) "window A (a negative count planted)"
+	ig_assert_range "$WIN_B" $((WN - 2)) $((WN + WIN_SLACK)) "window B (a list planted)"
+	# A's key has expired by now (a window and a second); B's is a count
+	local k="$WIN_KEY:$((WIN_IDX + 1))"
+	[[ "$(rcli GET "$k")" =~ ^[0-9]+$ ]] || ig_fail "$k: '$(rcli GET "$k")', not a count"
+	no_outage 1
+	no_outage 2
+}
+
 # `status --fleet` prints what Redis holds: JSON only if it is one object,
 # text without control characters (no terminal escapes from a shared Redis).
 t_fleet_status_escapes_what_redis_holds() {
@@ -253,3 +385,7 @@ assert names == ["good"], names
 run_test fleet-limit-across-three-hosts t_fleet_limit_across_three_hosts
 run_test fleet-malformed-key-does-not-stop-sync t_fleet_malformed_key_does_not_stop_sync
 run_test fleet-status-escapes-what-redis-holds t_fleet_status_escapes_what_redis_holds
+run_test fleet-fixed-window t_fleet_fixed_window
+run_test fleet-sliding-window t_fleet_sliding_window
+run_test fleet-leaky-bucket t_fleet_leaky_bucket
+run_test fleet-window-keys-of-garbage t_fleet_window_keys_of_garbage

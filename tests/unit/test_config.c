@@ -285,6 +285,9 @@ static const struct {
 	  ":3: [port 8000/tcp]: algorithm: sliding-window counts at most 16777215" },
 	{ AD_HEAD "algorithm = fixed-window\nfallback = 8001\n",
 	  ":3: [port 8000/tcp]: burst, unit, algorithm" },
+	{ "[agent]\ninterface = v0\n[cluster]\nredis = h:6379\n[port 8000]\nrate = 5/s\n"
+	  "algorithm = sliding-window\nfleet_rate = 5/s\nfleet_burst = 9\n",
+	  ":5: [port 8000/tcp]: fleet_burst goes with token-bucket, not sliding-window" },
 };
 
 IG_TEST(config_algorithm_and_its_window)

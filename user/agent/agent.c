@@ -116,7 +116,8 @@ static int fleet_ports(struct ig_agent *a, const struct ig_cfg_file *cfg)
 			return -E2BIG;
 		}
 		ports[n++] = (struct ig_fleet_port){ .port = p->port, .proto = p->proto,
-						     .rate = p->fleet_rate, .burst = p->fleet_burst };
+						     .rate = p->fleet_rate, .burst = p->fleet_burst,
+						     .algo = IG_POL_ALGO(p->limit.flags) };
 	}
 	return ig_fleet_set_ports(a->fleet, ports, n);
 }

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <hiredis/hiredis.h>
 #include "agent/fleet.h"
+#include "agent/fleet_lua.h"
 #include "lib/util.h"
 #include "lib/log.h"
 #include "lib/args.h"
@@ -28,43 +29,38 @@
 /* how often blocks that ran out are deleted (and whenever the map is full) */
 #define IG_FLEET_PRUNE_MS 10000
 
-/*
- * One shared bucket per (port, source): a GCRA on Redis's own clock (hosts'
- * clocks never meet), in microseconds, allowed to run into debt so that what
- * hosts admitted before they learned is paid back. Returns how long (us) the
- * source must wait before the fleet can admit one more unit; <= 0: now. The
- * key expires once the bucket is full again: Redis holds only sources that
- * spent something in the last burst/rate seconds. ARGV: units charged, N,
- * burst, the period in us (a rate is N per period as written: 3/min is one
- * unit per 20 s), the longest debt held.
- *
- * Redis is shared, so a key may hold anything: a value that is not a number
- * (or not a string at all: GET fails on a list) counts as a full bucket and
- * is overwritten, and a debt is held within the longest wait (fleet_max_wait:
- * an hour, or a burst's refill and one unit more at slow rates), so one bad
- * key costs that source's bucket, never the sync of every source.
- */
+/* The longest wait Redis may hand a source (fleet_max_wait): Redis is not
+ * trusted with our clock. */
 #define IG_FLEET_MAX_WAIT_US 3600000000ULL /* an hour */
-static const char fleet_lua[] =
-	"local t = redis.call('TIME')\n"
-	"local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-	"local per = tonumber(ARGV[4]) / tonumber(ARGV[2])\n"
-	"local cap = tonumber(ARGV[5])\n"
-	"local v = redis.pcall('GET', KEYS[1])\n"
-	"local tat = type(v) == 'string' and tonumber(v) or nil\n"
-	"if not tat or tat ~= tat or tat < now then tat = now end\n"
-	"tat = tat + tonumber(ARGV[1]) * per\n"
-	"if tat > now + cap then tat = now + cap end\n"
-	"redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX',\n"
-	"           math.floor((tat - now) / 1000) + 1000)\n"
-	"return math.floor(tat - now - (tonumber(ARGV[3]) - 1) * per)\n";
+
+/* The shared bucket's burst: a leaky bucket is the GCRA with a burst of 1. */
+static __u64 fleet_burst(const struct ig_fleet_port *fp)
+{
+	return fp->algo == IG_ALGO_LEAKY_BUCKET ? 1 : fp->burst;
+}
+
+/* Which script counts a port (fleet_lua.h). */
+static enum ig_fleet_script fleet_script(const struct ig_fleet_port *fp)
+{
+	if (fp->algo == IG_ALGO_FIXED_WINDOW)
+		return IG_FLEET_FIXED;
+	if (fp->algo == IG_ALGO_SLIDING_WINDOW)
+		return IG_FLEET_SLIDING;
+	return IG_FLEET_GCRA;
+}
 
 /* The longest debt a source is held to on this port: an hour, or at slow
- * rates (3/d) a whole burst's refill and one unit more. */
+ * rates (3/d) a whole burst's refill and one unit more. A window's wait is
+ * never more than two windows (the sliding one's: the rest of this window
+ * and the next), so that is its bound, whatever Redis answers. */
 static __u64 fleet_max_wait(const struct ig_fleet_port *fp)
 {
-	unsigned __int128 us = (unsigned __int128)(fp->burst + 1) * ig_rate_period(fp->rate, 1) *
-			       1000000 / (ig_rate_n(fp->rate) ? ig_rate_n(fp->rate) : 1);
+	unsigned __int128 us = (unsigned __int128)(fleet_burst(fp) + 1) *
+			       ig_rate_period(fp->rate, 1) * 1000000 /
+			       (ig_rate_n(fp->rate) ? ig_rate_n(fp->rate) : 1);
+
+	if (fleet_script(fp) != IG_FLEET_GCRA)
+		return 2 * ig_rate_period(fp->rate, 1) * 1000000ULL;
 
 	/* and at most ~3 years: a block's end in data-path ns stays far from
 	 * wrapping whatever burst was configured */
@@ -83,7 +79,7 @@ struct ig_fleet {
 	char host[256];
 	int port, is_unix;
 	redisContext *rc;
-	char sha[48];
+	char sha[IG_FLEET_NSCRIPTS][48]; /* SCRIPT LOAD's, per script */
 	struct ig_fleet_port ports[IG_FLEET_MAX_PORTS];
 	int nports;
 	/* what fleet_counts held at the last sync that reached Redis, sorted */
@@ -312,15 +308,21 @@ static int fleet_connect(struct ig_fleet *f, __u64 now_ms)
 		fleet_down(f, now_ms, "no connection");
 		return -ECONNREFUSED;
 	}
-	r = redisCommand(f->rc, "SCRIPT LOAD %s", fleet_lua);
-	if (!r || r->type != REDIS_REPLY_STRING) {
-		fleet_down(f, now_ms, r && r->type == REDIS_REPLY_ERROR ? r->str : "SCRIPT LOAD failed");
-		if (r)
-			freeReplyObject(r);
-		return -EIO;
+	/* every script, whatever the ports count with now: a reload may change
+	 * a port's algorithm without a reconnect */
+	for (int i = 0; i < IG_FLEET_NSCRIPTS; i++) {
+		r = redisCommand(f->rc, "SCRIPT LOAD %s", ig_fleet_lua[i]);
+		if (!r || r->type != REDIS_REPLY_STRING) {
+			ig_dbg("fleet: SCRIPT LOAD of the %s script failed", ig_fleet_lua_name[i]);
+			fleet_down(f, now_ms,
+				   r && r->type == REDIS_REPLY_ERROR ? r->str : "SCRIPT LOAD failed");
+			if (r)
+				freeReplyObject(r);
+			return -EIO;
+		}
+		snprintf(f->sha[i], sizeof(f->sha[i]), "%s", r->str);
+		freeReplyObject(r);
 	}
-	snprintf(f->sha, sizeof(f->sha), "%s", r->str);
-	freeReplyObject(r);
 	if (!f->st.up)
 		ig_info("fleet: redis %s reachable; node %s syncs every %llu ms", f->cfg.redis,
 			f->cfg.node, (unsigned long long)f->cfg.interval_ms);
@@ -437,11 +439,11 @@ static int fleet_sync(struct ig_fleet *f, const struct ig_instance *in, __u64 no
 		snprintf(delta, sizeof(delta), "%llu",
 			 (unsigned long long)(cur[i].n > before ? cur[i].n - before : cur[i].n));
 		snprintf(rate, sizeof(rate), "%llu", (unsigned long long)ig_rate_n(fp->rate));
-		snprintf(burst, sizeof(burst), "%llu", (unsigned long long)fp->burst);
+		snprintf(burst, sizeof(burst), "%llu", (unsigned long long)fleet_burst(fp));
 		snprintf(period, sizeof(period), "%llu",
 			 (unsigned long long)ig_rate_period(fp->rate, 1) * 1000000ULL);
 		snprintf(cap, sizeof(cap), "%llu", (unsigned long long)fleet_max_wait(fp));
-		argv[0] = "EVALSHA", argv[1] = f->sha, argv[2] = "1", argv[3] = key;
+		argv[0] = "EVALSHA", argv[1] = f->sha[fleet_script(fp)], argv[2] = "1", argv[3] = key;
 		argv[4] = delta, argv[5] = rate, argv[6] = burst, argv[7] = period, argv[8] = cap;
 		for (int a = 0; a < 9; a++) {
 			argl[a] = strlen(argv[a]);

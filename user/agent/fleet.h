@@ -6,7 +6,8 @@
  * the last sync to one shared bucket per (port, source) in Redis with a Lua
  * script (a GCRA kept on Redis's clock, allowed to go into debt), and blocks
  * the source locally (map `fleet_block`) for as long as the shared bucket
- * says it is spent. Error bound: a host learns of the fleet's state once per
+ * says it is spent. A window port's fleet counts windows instead (one
+ * script per algorithm, fleet_lua.h), with the same blocks. Error bound: a host learns of the fleet's state once per
  * sync, so the fleet over-admits at most what all hosts admit locally in one
  * interval; since every admission is charged, that overshoot is paid back
  * by a longer block, and over a window t the fleet admits
@@ -37,6 +38,9 @@ struct ig_fleet_port {
 	enum ig_proto proto;
 	__u64 rate;  /* units per second for all hosts together */
 	__u64 burst;
+	/* enum ig_algo, the port's: the fleet counts as each host does, a
+	 * window being fleet_rate's period (fleet_lua.h) */
+	__u32 algo;
 };
 
 /* Counters for metrics and the log. */

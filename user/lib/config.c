@@ -681,6 +681,14 @@ static int validate(struct load_state *st)
 				if (!cfg->has_cluster)
 					return fail(st, "[port %u/%s]: fleet_rate needs a [cluster] section",
 						    p->port, ig_proto_name(p->proto));
+				/* the fleet counts as the port does (agent/fleet_lua.h):
+				 * only a token bucket reads a burst there */
+				if (st->fleet_burst_given[i] &&
+				    IG_POL_ALGO(p->limit.flags) != IG_ALGO_TOKEN_BUCKET)
+					return fail(st, "[port %u/%s]: fleet_burst goes with "
+						    "token-bucket, not %s", p->port,
+						    ig_proto_name(p->proto),
+						    ig_algo_name(IG_POL_ALGO(p->limit.flags)));
 				if (!st->fleet_burst_given[i])
 					p->fleet_burst = ig_rate_default_burst(p->fleet_rate);
 				if (PARSE(st, ig_rate_check_burst(p->fleet_rate, p->fleet_burst,
