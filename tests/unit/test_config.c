@@ -278,7 +278,7 @@ static const struct {
 	{ AD_HEAD "rate = 5/s\nalgorithm = leaky-bucket\nport_rate = 50/s\nport_burst = 9\n",
 	  ":3: [port 8000/tcp]: algorithm: leaky-bucket has no burst" },
 	{ AD_HEAD "rate = 5/s\nrate_window = 60s\n",
-	  ":3: [port 8000/tcp]: rate_window goes with algorithm" },
+	  ":3: [port 8000/tcp]: algorithm: a window goes with fixed-window or sliding-window" },
 	{ AD_HEAD "rate = 7/min\nalgorithm = sliding-window\nrate_window = 1s\n",
 	  ":3: [port 8000/tcp]: algorithm: rate 7/min is not a whole number of units per 1s" },
 	{ AD_HEAD "rate = 20000000/s\nalgorithm = sliding-window\n",

@@ -304,9 +304,6 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 
 		w.burst_given = c->burst != 0;
 		w.levels_given = c->given;
-		if (w.window_s && w.algo < 0)
-			return ig_cli_usage("limit", "%s", "--window goes with --algorithm "
-					    "fixed-window or sliding-window");
 		if (ig_algo_apply(&pol, &lim, &w, "limit"))
 			return 2;
 	}

@@ -115,7 +115,7 @@ int ig_algo_apply(struct ig_policy *pol, struct ig_limits *lim, const struct ig_
 
 	if (a.algo < 0)
 		a.algo = IG_ALGO_TOKEN_BUCKET;
-	if (a.window_s && (a.algo == IG_ALGO_TOKEN_BUCKET || a.algo == IG_ALGO_LEAKY_BUCKET)) {
+	if (a.window_s && !ig_algo_windowed((__u32)a.algo)) {
 		ig_args_error("%s: a window goes with fixed-window or sliding-window (a bucket's "
 			      "rate says its own period)", where);
 		return -EINVAL;

@@ -662,10 +662,6 @@ static int validate(struct load_state *st)
 				if (bad)
 					return fail(st, "[port %u/%s]: %s", p->port,
 						    ig_proto_name(p->proto), m);
-				if (!st->algo_given[i] && st->algo[i].window_s)
-					return fail(st, "[port %u/%s]: rate_window goes with algorithm "
-						    "fixed-window or sliding-window", p->port,
-						    ig_proto_name(p->proto));
 				st->algo[i].algo = st->algo_given[i] ? st->algo[i].algo : -1;
 				st->algo[i].burst_given = st->burst_given[i];
 				st->algo[i].levels_given = st->levels_given[i];
