@@ -181,6 +181,7 @@ struct inst {
 	enum ig_clock clock;
 	__u32 nsrc;
 	__u32 entries;
+	__u32 algo; /* enum ig_algo of PORT_CONN (issue 17's rows) */
 	struct bench *skel;
 	unsigned long long memlock;
 };
@@ -207,7 +208,8 @@ static struct inst *load_inst(struct inst *in, __u64 tick_ns)
 	/* A frozen test clock: sources exhausted once stay exhausted. */
 	s->bss->ig_test_now_ns = 1000000000ULL;
 	pol_fd = bpf_map__fd(s->maps.port_policy);
-	set_policy(pol_fd, PORT_CONN, SLOT_CONN, IG_UNIT_CONN, IG_ACTION_DROP);
+	set_policy_full(pol_fd, PORT_CONN, SLOT_CONN, IG_UNIT_CONN, IG_ACTION_DROP, 1,
+			in->algo << IG_POL_ALGO_SHIFT);
 	set_policy(pol_fd, PORT_REJECT, SLOT_REJECT, IG_UNIT_PACKET, IG_ACTION_REJECT);
 	set_reject_budget(bpf_map__fd(s->maps.globals));
 	in->memlock = map_memlock(bpf_map__fd(s->maps.sources));
@@ -396,9 +398,10 @@ static struct infergate *load_prod(__u64 tick_ns)
 	return p;
 }
 
-enum { I_T1, I_T1K, I_T100K, I_T1M, I_C1, I_X1, NINST };
+enum { I_T1, I_T1K, I_T100K, I_T1M, I_C1, I_X1, I_FW1, I_FW1M, I_SW1, I_SW1M, I_LB1, I_LB1M,
+       NINST };
 
-#define INST(l, c, n, e) [l] = { .label = #l, .clock = c, .nsrc = n, .entries = e }
+#define INST(l, c, n, e, ...) [l] = { .label = #l, .clock = c, .nsrc = n, .entries = e, __VA_ARGS__ }
 static struct inst insts[NINST] = {
 	INST(I_T1, IG_CLOCK_TICK, 1, DEFAULT_ENTRIES),
 	INST(I_T1K, IG_CLOCK_TEST, 1000, DEFAULT_ENTRIES),
@@ -408,6 +411,14 @@ static struct inst insts[NINST] = {
 	INST(I_T1M, IG_CLOCK_TEST, 1000000, 1u << 22),
 	INST(I_C1, IG_CLOCK_COARSE, 1, DEFAULT_ENTRIES),
 	INST(I_X1, IG_CLOCK_TEST, 1, DEFAULT_ENTRIES),
+	/* issue 17: the conn port counted by each other algorithm, a window of
+	 * a second (1/s, N 1) on the frozen test clock */
+	INST(I_FW1, IG_CLOCK_TEST, 1, DEFAULT_ENTRIES, .algo = IG_ALGO_FIXED_WINDOW),
+	INST(I_FW1M, IG_CLOCK_TEST, 1000000, 1u << 22, .algo = IG_ALGO_FIXED_WINDOW),
+	INST(I_SW1, IG_CLOCK_TEST, 1, DEFAULT_ENTRIES, .algo = IG_ALGO_SLIDING_WINDOW),
+	INST(I_SW1M, IG_CLOCK_TEST, 1000000, 1u << 22, .algo = IG_ALGO_SLIDING_WINDOW),
+	INST(I_LB1, IG_CLOCK_TEST, 1, DEFAULT_ENTRIES, .algo = IG_ALGO_LEAKY_BUCKET),
+	INST(I_LB1M, IG_CLOCK_TEST, 1000000, 1u << 22, .algo = IG_ALGO_LEAKY_BUCKET),
 };
 #undef INST
 
@@ -427,6 +438,12 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		.prog_fd = P(in, bench_ig), .frame = syn_conn, .warm = insts[in].nsrc,       \
 		.ctr_fd = bpf_map__fd(insts[in].skel->maps.bench_ctr), .stats_fd = ST(in), \
 		.slot = SLOT_CONN, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC }
+	/* A drop-path case on an algorithm's instance, above `base`'s drop. */
+#define DROPA(nm, in, base) { .name = nm, .sources = insts[in].nsrc,                           \
+		.prog_fd = P(in, bench_ig), .frame = syn_conn, .warm = insts[in].nsrc,       \
+		.ctr_fd = bpf_map__fd(insts[in].skel->maps.bench_ctr), .stats_fd = ST(in), \
+		.slot = SLOT_CONN, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC,        \
+		.base_t = (base) == I_T1M ? T_DROP_1M : T_DROP_X1 }
 	struct bcase list[] = {
 		{ .name = "bare: pre-work + XDP_DROP (baseline)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_bare), .frame = syn_conn, .stats_fd = -1,
@@ -449,7 +466,15 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		DROPC("drop, frozen clock", I_T100K, T_NONE),
 		DROPC("drop, frozen clock", I_T1M, T_DROP_1M),
 		DROPC("drop, coarse clock", I_C1, T_NONE),
-		DROPC("drop, no clock read (test clock)", I_X1, T_NONE),
+		/* the algorithms against the token bucket's drop at the same
+		 * clock and table (I_X1, I_T1M) */
+		DROPA("drop, fixed window (above the bucket's, test clock)", I_FW1, I_X1),
+		DROPA("drop, sliding window (above the bucket's, test clock)", I_SW1, I_X1),
+		DROPA("drop, leaky bucket (above the bucket's, test clock)", I_LB1, I_X1),
+		DROPA("drop, fixed window, 1M sources (above the bucket's)", I_FW1M, I_T1M),
+		DROPA("drop, sliding window, 1M sources (above the bucket's)", I_SW1M, I_T1M),
+		DROPA("drop, leaky bucket, 1M sources (above the bucket's)", I_LB1M, I_T1M),
+		DROPC("drop, no clock read (test clock)", I_X1, T_DROP_X1),
 		{ .name = "ACK of a steered connection (breaker open)", .sources = 1,
 		  .prog_fd = P(I_T1, bench_ig), .frame = ack_steer, .stats_fd = ST(I_T1),
 		  .slot = 0, .want = IG_R_STEERED, .want_ret = XDP_PASS_RC },
@@ -591,6 +616,7 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .base_t = T_BARE1 },
 	};
 #undef DROPC
+#undef DROPA
 #undef P
 #undef ST
 	int i, n = sizeof(list) / sizeof(list[0]);

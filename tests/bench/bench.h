@@ -40,6 +40,7 @@ enum target {
 	T_BARE0,    /* XDP_DROP only */
 	T_TC_BARE,  /* TC_ACT_UNSPEC only */
 	T_BARE1,    /* the baseline, one packet per run */
+	T_DROP_X1,  /* drop path, 1 source, test clock (the algorithms' baseline) */
 	/* the `request` unit */
 	T_ACK_REQ,  /* a pure ACK on a request port */
 	T_429,      /* a request answered 429, repeat 1 */
