@@ -82,8 +82,13 @@ IG_LIMIT_FN __u64 ig_limit_inc(__u64 old, __u64 next, __u64 now, __u32 algo)
 	int sliding = algo == IG_ALGO_SLIDING_WINDOW;
 	__u64 oidx, ocur, nidx, ncur;
 
-	if (!ig_algo_windowed(algo))
+	if (!ig_algo_windowed(algo)) {
+		/* a window's word was read as a full bucket: taken back to now
+		 * (a TAT < 2^63, so the increment never looks like a window's) */
+		if (old >> IG_WIN_TAG_SHIFT >= IG_WIN_TAG_FIXED)
+			old = 0;
 		return next - (old > now ? old : now);
+	}
 	ig_win_parts(old, sliding, &oidx, &ocur);
 	ig_win_parts(next, sliding, &nidx, &ncur);
 	if (oidx != nidx || old >> IG_WIN_TAG_SHIFT != next >> IG_WIN_TAG_SHIFT)

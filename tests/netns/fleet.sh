@@ -233,7 +233,7 @@ t_fleet_malformed_key_does_not_stop_sync() {
 # algorithm): fleet_rate WN per WS seconds, two hosts, WIN_ATTEMPTS/s from
 # the one client over both. Per host the same WN per window: the two hosts
 # alone would admit twice it.
-WN=20 WS=10 WIN_ATTEMPTS=10 WIN_SLACK=3
+WN=10 WS=5 WIN_ATTEMPTS=10 WIN_SLACK=3
 WIN_KEY="ig:fleet:8000/tcp:$CLIENT"
 
 # Sleeps until OFFSET_US into the current WS-second window of the wall clock,

@@ -693,3 +693,29 @@ IG_TEST(window_late_charge_from_the_window_before_keeps_the_new_counts)
 		ASSERT_EQ(admit_all(&word, edge + 2, 1, rate, 0, algo, n + 1), 1, what);
 	}
 }
+
+/*
+ * A word another algorithm left (a port limited again after an unlimit): a
+ * bucket reads a window's word as full and a window reads a TAT as empty, and
+ * a refund of a charge made over such a word gives back exactly that charge
+ * (the bucket back to full, never to the stale word's bits).
+ */
+IG_TEST(window_a_word_of_another_algorithm_reads_as_empty)
+{
+	__u64 rate = ig_rate_make(4, 60, 1), now = 5000 * NS, word;
+	struct ig_refund rf = {};
+
+	word = fw_word(now / (60 * NS), 4); /* a spent fixed window */
+	ASSERT_EQ(admit_all(&word, now, 1, rate, 4, IG_ALGO_TOKEN_BUCKET, 10), 4,
+		  "a bucket over a fixed window's word: a full burst");
+	word = sw_word(now / (60 * NS), 4, 4);
+	ASSERT_EQ(ig_limit_charge_rf(&word, now, 1, rate, 4, IG_ALGO_TOKEN_BUCKET, &rf),
+		  IG_CHARGE_OK, "a bucket over a sliding window's word");
+	ASSERT_TRUE(!(rf.inc >> 63), "its refund is a bucket's");
+	ig_refund(&rf);
+	ASSERT_EQ(word, now, "refunded to a full bucket at now");
+	word = now + 600 * NS; /* a TAT 10 minutes ahead */
+	ASSERT_EQ(admit_all(&word, now, 1, rate, 0, FW, 10), 4, "a window over a TAT: empty");
+	word = now + 600 * NS;
+	ASSERT_EQ(admit_all(&word, now, 1, rate, 0, SW, 10), 4, "sliding over a TAT: empty");
+}
