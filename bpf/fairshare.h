@@ -385,8 +385,8 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 	}
 
 	if (lim->port_rate &&
-	    ig_limit_charge_rf(&ps->port_tat, now, cost, lim->port_rate, lim->port_burst, IG_POL_ALGO(pol->flags),
-			       &rf[IG_RF_PORT]) != IG_CHARGE_OK)
+	    ig_limit_charge_rf(&ps->port_tat, now, cost, lim->port_rate, lim->port_burst,
+			       IG_POL_ALGO(pol->flags), &rf[IG_RF_PORT]) != IG_CHARGE_OK)
 		return ig_refuse(rf, IG_L_PORT);
 
 	if (lim->tokens_per_min) {

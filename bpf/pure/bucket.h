@@ -197,12 +197,7 @@ static __always_inline __u64 ig_gcra_step(__u64 tat, __u64 now, __u64 cost, __u6
 	return next > base && !(next >> 63) ? next : 0;
 }
 
-#ifdef __bpf__
-__attribute__((noinline)) __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate,
-					    __u64 burst)
-#else
-static inline __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst)
-#endif
+IG_GLOBAL_FN __u64 ig_gcra_next(__u64 tat, __u64 now, __u64 cost, __u64 rate, __u64 burst)
 {
 	return ig_gcra_step(tat, now, cost, rate, burst);
 }

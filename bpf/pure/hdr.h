@@ -21,6 +21,15 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
+/* A function the BPF verifier checks once, on its own (a global function),
+ * rather than at every place it would be inlined; natively a plain inline
+ * one, for the unit tests and the fuzzers. */
+#ifdef __bpf__
+#define IG_GLOBAL_FN __attribute__((noinline))
+#else
+#define IG_GLOBAL_FN static inline
+#endif
+
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ig_htons(x) ((__u16)__builtin_bswap16((__u16)(x)))
 #define ig_htonl(x) ((__u32)__builtin_bswap32((__u32)(x)))

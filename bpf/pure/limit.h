@@ -17,7 +17,7 @@
 #include "pure/window.h"
 
 /*
- * Why the helpers below are global functions in BPF (IG_LIMIT_FN): a branch
+ * Why the helpers below are global functions in BPF (IG_GLOBAL_FN): a branch
  * on the algorithm inlined at each level of the fair-share stage doubles the
  * paths the verifier walks from there on (a value a branch was decided on is
  * kept precise, so the two paths never prune); it ran out of its million
@@ -25,18 +25,13 @@
  * takes 5 arguments, so ig_limit_step gets the algorithm in the cost's top
  * byte (a cost is a frame's length at most).
  */
-#ifdef __bpf__
-#define IG_LIMIT_FN __attribute__((noinline))
-#else
-#define IG_LIMIT_FN static inline
-#endif
 #define IG_ALGO_ARG_SHIFT 56
 #define IG_ALGO_ARG_MASK ((1ULL << IG_ALGO_ARG_SHIFT) - 1)
 
 /* The next word after a charge, 0 when refused. The leaky bucket is the
  * bucket with a burst of 1, whatever the policy's burst says (a map edited
  * by hand cannot give it one). */
-IG_LIMIT_FN __u64 ig_limit_step(__u64 word, __u64 now, __u64 cost_algo, __u64 rate, __u64 burst)
+IG_GLOBAL_FN __u64 ig_limit_step(__u64 word, __u64 now, __u64 cost_algo, __u64 rate, __u64 burst)
 {
 	__u32 algo = (__u32)(cost_algo >> IG_ALGO_ARG_SHIFT);
 	__u64 cost = cost_algo & IG_ALGO_ARG_MASK;
@@ -77,7 +72,7 @@ static __always_inline void ig_win_parts(__u64 word, int sliding, __u64 *idx, __
 
 /* What struct ig_refund's `inc` says of a charge that moved *word from old
  * to next. */
-IG_LIMIT_FN __u64 ig_limit_inc(__u64 old, __u64 next, __u64 now, __u32 algo)
+IG_GLOBAL_FN __u64 ig_limit_inc(__u64 old, __u64 next, __u64 now, __u32 algo)
 {
 	int sliding = algo == IG_ALGO_SLIDING_WINDOW;
 	__u64 oidx, ocur, nidx, ncur;
@@ -112,7 +107,7 @@ static __always_inline void ig_limit_record(struct ig_refund *rf, __u64 *word, _
  * once it has turned, else there is nothing left to take; by
  * compare-and-swap, given up after a few tries (the client paid).
  */
-IG_LIMIT_FN int ig_limit_undo(__u64 *word, __u64 inc)
+IG_GLOBAL_FN int ig_limit_undo(__u64 *word, __u64 inc)
 {
 	int sliding = !!(inc & IG_RF_SLIDING), i;
 	__u64 ridx = (inc >> IG_RF_IDX_SHIFT) & IG_RF_IDX_MASK, added = inc & IG_RF_ADDED_MASK;
@@ -186,7 +181,7 @@ static __always_inline int ig_limit_charge_rf(__u64 *word, __u64 now, __u64 cost
  * held source from one whose state is gone): a bucket's TAT, a window's end
  * (the next one's, for the sliding one).
  */
-IG_LIMIT_FN __u64 ig_limit_until(__u64 word, __u64 now, __u64 rate, __u32 algo)
+IG_GLOBAL_FN __u64 ig_limit_until(__u64 word, __u64 now, __u64 rate, __u32 algo)
 {
 	__u64 w = ig_win_len(rate);
 

@@ -113,12 +113,7 @@ static __always_inline __u64 ig_sw_weight(__u64 left, __u64 w)
  * the sliding window an N above IG_SW_COUNT_MAX (a hand-edited map fails
  * closed).
  */
-#ifdef __bpf__
-__attribute__((noinline)) __u64 ig_win_next(__u64 word, __u64 now, __u64 cost, __u64 rate,
-					   __u32 algo)
-#else
-static inline __u64 ig_win_next(__u64 word, __u64 now, __u64 cost, __u64 rate, __u32 algo)
-#endif
+IG_GLOBAL_FN __u64 ig_win_next(__u64 word, __u64 now, __u64 cost, __u64 rate, __u32 algo)
 {
 	__u64 n = ig_rate_n(rate), w = ig_win_len(rate), idx, prev, cur, left;
 

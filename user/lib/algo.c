@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "lib/algo.h"
 #include "lib/args.h"
@@ -38,31 +37,16 @@ int ig_parse_algo(const char *s, int *algo)
 
 int ig_parse_window(const char *s, __u64 *secs)
 {
-	static const struct {
-		const char *suffix;
-		__u64 mult;
-	} units[] = { { "", 1 },	   { "s", 1 },	    { "sec", 1 },  { "m", 60 },
-		      { "min", 60 },	   { "h", 3600 },   { "hour", 3600 },
-		      { "d", 86400 },	   { "day", 86400 } };
-	char *end;
-	unsigned long long v;
+	__u64 ms;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end != s && !errno && *s != '-') {
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			if (strcmp(end, units[i].suffix))
-				continue;
-			if (v && v <= IG_RATE_PERIOD_MAX / units[i].mult) {
-				*secs = v * units[i].mult;
-				return 0;
-			}
-			break;
-		}
+	if (ig_parse_duration(s, "window", 1000, IG_RATE_PERIOD_MAX * 1000ULL, &ms))
+		return -EINVAL;
+	if (ms % 1000) {
+		ig_args_error("invalid window '%s': whole seconds (60s, 10m, 1h, 1d)", s);
+		return -EINVAL;
 	}
-	ig_args_error("invalid window '%s': expected whole seconds from 1s to 1d (60s, 10m, 1h, "
-		      "1d)", s);
-	return -EINVAL;
+	*secs = ms / 1000;
+	return 0;
 }
 
 /* A rate per `win` seconds, if it is a whole number of units per window. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * A port's algorithm (ig_abi.h, enum ig_algo) as the CLI's --algorithm and
- * --window and the config file's `algorithm` and `window` say it: one check
+ * --window and the config file's `algorithm` and `rate_window` say it: one check
  * and one rewrite of the policy and levels, shared by both.
  */
 #ifndef IG_ALGO_H

@@ -164,7 +164,8 @@ int ig_parse_token_count(const char *s, enum ig_token_count *c)
 int ig_parse_duration(const char *s, const char *what, __u64 min_ms, __u64 max_ms, __u64 *ms)
 {
 	static const struct { const char *sfx; __u64 ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "min", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 }, { "", 1000 },
 	};
 	const char *p = s;
 	__u64 v = 0;

@@ -24,7 +24,7 @@ int ig_parse_action(const char *s, enum ig_action *action);
 /* usage, events or bytes (the config's token_count). */
 int ig_parse_token_count(const char *s, enum ig_token_count *c);
 
-/* A duration: 500ms, 10s, 5m, 1h; a bare number is seconds. */
+/* A duration: 500ms, 10s, 5m (or 5min), 1h, 1d; a bare number is seconds. */
 int ig_parse_duration(const char *s, const char *what, __u64 min_ms, __u64 max_ms, __u64 *ms);
 /* 50 or 50% (1..100). */
 int ig_parse_percent(const char *s, const char *what, __u32 *pct);

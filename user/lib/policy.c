@@ -367,22 +367,14 @@ int ig_levels_rescale(const struct ig_instance *in, __u32 slot, enum ig_proto pr
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0; /* an instance without the prefix table has no prefix ways */
 	for (__u32 i = 0; i < info.max_entries; i++) {
+		struct rescale_ctx c = { .proto = proto, .port = port, .from = *from_prefix,
+					 .to = *to_prefix, .now = now };
 		struct ig_source_set set;
-		int changed = 0;
 
 		if (bpf_map_lookup_elem(fd, &i, &set))
 			continue;
-		for (int w = 0; w < IG_WAYS; w++) {
-			struct ig_source *src = &set.way[w];
-			__u64 t;
-
-			if (!src->used || src->port != port || src->proto != proto)
-				continue;
-			t = ig_limit_rescale(src->tat, now, from_prefix, to_prefix);
-			changed |= t != src->tat;
-			src->tat = t;
-		}
-		if (changed && bpf_map_update_elem(fd, &i, &set, BPF_ANY))
+		rescale_set(i, &set, &c); /* on our copy: its swaps cannot fail */
+		if (c.rescaled && bpf_map_update_elem(fd, &i, &set, BPF_ANY))
 			ig_warn("prefix set %u: not converted: %s", i, strerror(errno));
 	}
 	return 0;

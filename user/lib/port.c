@@ -92,6 +92,7 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 	struct ig_limits old;
 	struct ig_key_policy old_keys;
 	int rescaled = 0, levels_written = 0, keys_early, keys_written = 0, algo_changed, err;
+	struct ig_limit_of fp, tp, fx, tx; /* the port and prefix words: from, to */
 
 	next.slot = cur->slot;
 	err = ig_levels_get(in, cur->slot, &old);
@@ -119,13 +120,12 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 		if (rescaled < 0)
 			return rescaled;
 	}
+	fp = (struct ig_limit_of){ old.port_rate, old.port_burst, IG_POL_ALGO(cur->flags) };
+	tp = (struct ig_limit_of){ want->levels.port_rate, want->levels.port_burst,
+				   IG_POL_ALGO(next.flags) };
+	fx = (struct ig_limit_of){ old.prefix_rate, old.prefix_burst, fp.algo };
+	tx = (struct ig_limit_of){ want->levels.prefix_rate, want->levels.prefix_burst, tp.algo };
 	if (algo_changed) {
-		struct ig_limit_of fp = { old.port_rate, old.port_burst, IG_POL_ALGO(cur->flags) },
-				   tp = { want->levels.port_rate, want->levels.port_burst,
-					  IG_POL_ALGO(next.flags) },
-				   fx = { old.prefix_rate, old.prefix_burst, fp.algo },
-				   tx = { want->levels.prefix_rate, want->levels.prefix_burst, tp.algo };
-
 		err = ig_levels_rescale(in, cur->slot, proto, port, &fp, &tp, &fx, &tx);
 		if (err)
 			return err;
@@ -157,6 +157,8 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 		ig_key_policy_put(in, cur->slot, &old_keys);
 	if (rescaled > 0)
 		ig_sources_rescale(in, proto, port, &next, cur);
+	if (algo_changed)
+		ig_levels_rescale(in, cur->slot, proto, port, &tp, &fp, &tx, &fx);
 	return err;
 }
 
