@@ -39,7 +39,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # Everything but main(), linked into the test runner too.
 USER_LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 
-TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
+TEST_SRCS := $(filter-out %.bpf.c tests/lib/tcx_peer.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 
 .PHONY: all hdrcheck deps demo test test-slow bench install uninstall clean
@@ -51,7 +51,8 @@ FUZZ_BINS := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZERS))
 
 all: $(BUILD)/infergate.bpf.o $(BUILD)/infergate.skel.h $(BUILD)/infergate \
      $(BUILD)/infergate.8 $(BUILD)/infergate.bash-completion \
-     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(FUZZ_BINS) hdrcheck
+     $(BUILD)/tests/ig_tests $(BUILD)/tests/xdp_pass.bpf.o $(BUILD)/tests/tcx_peer.bpf.o \
+     $(BUILD)/tests/tcx_peer $(FUZZ_BINS) hdrcheck
 
 $(BUILD) $(BUILD)/user/lib $(BUILD)/user/agent $(BUILD)/user/cli $(BUILD)/tests/unit $(BUILD)/tests/prog $(BUILD)/tests/lib $(BUILD)/tests/bench:
 	$(Q)mkdir -p $@
@@ -68,9 +69,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf,,$(basename $(notdir $<))) > $@
 
-$(BUILD)/tests/xdp_pass.bpf.o: tests/lib/xdp_pass.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests/lib
+# The tests' own BPF programs: a pass-through for veth peers, another
+# vendor's tcx program.
+$(BUILD)/tests/%.bpf.o: tests/lib/%.bpf.c $(BUILD)/vmlinux.h | $(BUILD)/tests/lib
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/tcx_peer: tests/lib/tcx_peer.c $(BUILD)/user/lib/xdphook.o $(BUILD)/user/lib/log.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(USER_INC) $^ -lbpf -lelf -lz -o $@
 
 # Every header stands alone: each is included first, and alone, in a translation
 # unit of its own. Natively for the ABI and the pure headers (what the unit

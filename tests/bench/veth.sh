@@ -3,8 +3,8 @@
 # The veth bench (part of `make bench`): real frames into a receiving
 # namespace, where one limiter at a time enforces the same policy (1 packet/s,
 # burst 1, per source, on TCP port 8000, so nearly every packet is dropped):
-# infergate in native XDP, iptables hashlimit (srcip), an nftables dynamic-set
-# meter, and as the baseline an XDP program that counts and drops.
+# infergate in native XDP and on tcx, iptables hashlimit (srcip), an nftables
+# dynamic-set meter, and as the baseline an XDP program that counts and drops.
 #
 # The generator (veth/vethgen, an XDP program run with BPF_PROG_TEST_RUN in
 # live-frames mode) and the receiver's NAPI share one pinned CPU, so the time
@@ -22,7 +22,7 @@ ROUNDS=${IG_VETH_ROUNDS:-5}
 COUNT=${IG_VETH_PACKETS:-2000000}
 CPU=${IG_BENCH_CPU:-$(($(nproc) - 1))}
 SOURCES=(1 1000 100000)
-VARIANTS=(baseline infergate hashlimit nft)
+VARIANTS=(baseline infergate hashlimit nft infergate_tc)
 
 [ "$(id -u)" -eq 0 ] || { echo "veth bench: needs root" >&2; exit 1; }
 for t in iptables nft ethtool taskset; do
@@ -69,6 +69,16 @@ setup_infergate() {
 seen_infergate() { igj 'p["passed"]["packets"] + p["dropped"]["packets"]'; }
 dropped_infergate() { igj 'p["dropped"]["packets"]'; }
 teardown_infergate() { inR "$IG" --pin-dir "$PIN-ig" detach "$VR" --purge >/dev/null; }
+
+# The same data path on tcx ingress, where it runs beside another program that
+# holds the XDP hook (user/README.md, "Other programs on the interface").
+setup_infergate_tc() {
+	inR "$IG" --pin-dir "$PIN-ig" attach "$VR" --hook tc >/dev/null
+	inR "$IG" --pin-dir "$PIN-ig" limit 8000 --rate 1/s --burst 1 --unit packet >/dev/null
+}
+seen_infergate_tc() { seen_infergate; }
+dropped_infergate_tc() { dropped_infergate; }
+teardown_infergate_tc() { teardown_infergate; }
 
 ipt_pkts() { inR iptables -L INPUT -v -x -n | awk -v n="$1" '/dpt:8000/ { if (++i == n) print $1 }'; }
 setup_hashlimit() {

@@ -6,9 +6,10 @@ import csv, os, statistics, subprocess, sys
 
 rows = list(csv.DictReader(open(sys.argv[1])))
 out = sys.argv[2]
-variants = ["infergate", "hashlimit", "nft"]
+variants = ["infergate", "hashlimit", "nft", "infergate_tc"]
 names = {"infergate": "infergate (XDP)", "hashlimit": "iptables hashlimit (srcip)",
-         "nft": "nftables dynamic-set meter"}
+         "nft": "nftables dynamic-set meter",
+         "infergate_tc": "infergate (--hook tc: beside another XDP program)"}
 sources = sorted({int(r["sources"]) for r in rows})
 by = {}
 for r in rows:
@@ -52,6 +53,9 @@ for v in ["hashlimit", "nft"]:
     lines.append("| vs %s | %s |" % (names[v], " | ".join(
         "1/%.1f" % (res[(v, n)] / res[("infergate", n)]) if res[("infergate", n)] > 0 else "n/a"
         for n in sources)))
+lines.append("| tcx / XDP (the price of leaving the XDP hook to another program) | %s |" %
+             " | ".join("%.1f" % (res[("infergate_tc", n)] / res[("infergate", n)])
+                        if res[("infergate", n)] > 0 else "n/a" for n in sources))
 targets = []
 for v in ["hashlimit", "nft"]:
     for n, need in ((1000, 6), (100000, 5)):

@@ -186,12 +186,13 @@ int ig_reload_check(const struct ig_cfg_file *oc, const struct ig_cfg_file *nc)
 {
 	if (strcmp(nc->ifname, oc->ifname) || nc->attach.hook != oc->attach.hook ||
 	    nc->attach.xdp_generic != oc->attach.xdp_generic ||
+	    nc->attach.tc_last != oc->attach.tc_last ||
 	    nc->attach.max_sources != oc->attach.max_sources ||
 	    nc->attach.max_flows != oc->attach.max_flows ||
 	    strcmp(nc->metrics_addr, oc->metrics_addr) || nc->has_cluster != oc->has_cluster ||
 	    memcmp(&nc->cluster, &oc->cluster, sizeof(nc->cluster))) {
-		ig_err("reload refused: interface, hook, xdp_mode, max_sources, max_flows, metrics and "
-		       "[cluster] take a restart of the agent; nothing changed");
+		ig_err("reload refused: interface, hook, xdp_mode, tc_position, max_sources, max_flows, "
+		       "metrics and [cluster] take a restart of the agent; nothing changed");
 		return -EINVAL;
 	}
 	return 0;

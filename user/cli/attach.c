@@ -7,10 +7,12 @@ struct attach_cfg {
 	int hook;     /* enum ig_attach_hook: its index in hooks[] */
 	int generic;  /* index in xdp_modes[] */
 	__u64 max_sources, max_flows;
+	int replace, tc_pos;
 };
 
 static const char *const hooks[] = { [IG_ATTACH_XDP] = "xdp", [IG_ATTACH_TC] = "tc", NULL };
 static const char *const xdp_modes[] = { "native", "generic", NULL };
+static const char *const tc_positions[] = { "first", "last", NULL };
 
 static const struct ig_opt attach_opts[] = {
 	IG_OPT("hook", IG_OPT_ENUM, struct attach_cfg, hook, .values = hooks, .what = "hook",
@@ -19,6 +21,14 @@ static const struct ig_opt attach_opts[] = {
 		       "XDP is taken or missing"),
 	IG_OPT("xdp-mode", IG_OPT_ENUM, struct attach_cfg, generic, .values = xdp_modes,
 	       .what = "XDP mode", .help = "native (default) needs driver support"),
+	IG_OPT("replace", IG_OPT_BOOL, struct attach_cfg, replace,
+	       .help = "detach another program holding the XDP hook and take it\n"
+		       "(without it, attach stops and names that program)"),
+	IG_OPT("tc-position", IG_OPT_ENUM, struct attach_cfg, tc_pos, .values = tc_positions,
+	       .what = "tc position",
+	       .help = "where the tcx programs run among others on the interface:\n"
+		       "first (default: drop before others spend on a packet) or\n"
+		       "last. Kept by an in-place upgrade"),
 	IG_OPT("max-sources", IG_OPT_COUNT, struct attach_cfg, max_sources, .metavar = "N",
 	       .min = 1024, .max = 1U << 28,
 	       .help = "(source, port) pairs to size the table for (default\n"
@@ -42,6 +52,8 @@ static int cmd_attach(const void *cfg, int argc, char **argv)
 		.xdp_generic = c->generic,
 		.max_sources = c->max_sources,
 		.max_flows = c->max_flows,
+		.replace = c->replace,
+		.tc_last = c->tc_pos == 1,
 	};
 
 	if (argc != 1)

@@ -18,14 +18,8 @@
 #include "lib/instance.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "lib/xdphook.h"
 
-/* tcx (kernel 6.6+) postdates the uapi headers of Debian bookworm. */
-#ifndef BPF_TCX_INGRESS
-#define BPF_TCX_INGRESS 46
-#endif
-#ifndef BPF_TCX_EGRESS
-#define BPF_TCX_EGRESS 47
-#endif
 #define IG_BPF_LINK_TYPE_XDP 6
 #define IG_BPF_LINK_TYPE_TCX 11
 
@@ -382,6 +376,48 @@ static int store_seed(struct infergate *skel, __u32 key, __u64 value)
 	return 0;
 }
 
+/* tcx runs its programs in a list: first (the default) drops what exceeds the
+ * limits before any other program spends on it; last lets the others (a CNI's
+ * policy, say) see every packet first. Both directions take the same place. */
+static __u32 tcx_flags(const struct ig_attach_opts *o)
+{
+	return o->tc_last ? BPF_F_AFTER : BPF_F_BEFORE;
+}
+
+/*
+ * The XDP hook holds one program. Another one there is never replaced
+ * silently: without --replace the attach stops, naming it and the ways out.
+ * libxdp's dispatcher is named too: infergate attaches with its own bpf_link
+ * and does not join it (see user/README.md, "Other programs on the interface").
+ */
+static int xdp_hook_check(const struct ig_attach_opts *o, int ifindex, struct ig_hook_prog *held)
+{
+	char what[96];
+	int err = ig_xdp_holder(ifindex, held);
+
+	if (err < 0) {
+		ig_err("%s: cannot read the XDP hook: %s", o->ifname, strerror(-err));
+		return err;
+	}
+	if (!err || o->replace)
+		return 0;
+	ig_hook_prog_str(held, what, sizeof(what));
+	if (!strcmp(held->name, "ig_xdp"))
+		ig_err("%s: the XDP hook is held by infergate's program %s of another pin dir (or "
+		       "one whose pins were removed): use that --pin-dir, or --replace", o->ifname,
+		       what);
+	else if (held->dispatcher)
+		ig_err("%s: the XDP hook holds libxdp's multi-program dispatcher %s, with other "
+		       "programs in it; infergate does not join it: run beside them with --hook tc, "
+		       "or --replace to detach the dispatcher and every program in it", o->ifname,
+		       what);
+	else
+		ig_err("%s: the XDP hook is held by XDP program %s, which is not infergate's: run "
+		       "beside it with --hook tc, or --replace to detach it and take the hook",
+		       o->ifname, what);
+	return -EBUSY;
+}
+
 static int create_link(struct infergate *skel, const struct ig_attach_opts *o, int ifindex)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
@@ -391,15 +427,16 @@ static int create_link(struct infergate *skel, const struct ig_attach_opts *o, i
 		lopts.flags = o->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 		fd = bpf_link_create(bpf_program__fd(skel->progs.ig_xdp), ifindex, BPF_XDP, &lopts);
 	} else {
+		lopts.flags = tcx_flags(o);
 		fd = bpf_link_create(bpf_program__fd(skel->progs.ig_tc), ifindex, BPF_TCX_INGRESS,
-				     NULL);
+				     &lopts);
 	}
 	if (fd >= 0)
 		return fd;
 	err = -errno;
 	if (o->hook == IG_ATTACH_XDP && (err == -EBUSY || err == -EEXIST))
-		ig_err("%s already has an XDP program that is not ours; use --hook tc, or "
-		       "remove it first", o->ifname);
+		ig_err("%s: another XDP program took the hook while we attached; use --hook tc, "
+		       "or --replace", o->ifname);
 	else if (o->hook == IG_ATTACH_XDP && !o->xdp_generic && (err == -EOPNOTSUPP || err == -EINVAL))
 		ig_err("the driver of %s has no native XDP (%s); use --xdp-mode generic or "
 		       "--hook tc", o->ifname, strerror(-err));
@@ -458,6 +495,8 @@ static int replace_programs(struct infergate *skel, const struct ig_attach_opts 
 
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 {
+	LIBBPF_OPTS(bpf_link_create_opts, egress_lopts);
+	struct ig_hook_prog held = {};
 	struct pin_plan plan = {};
 	struct infergate *skel = NULL;
 	char path[512], other[512], egress_path[512];
@@ -497,6 +536,12 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 		/* A link whose interface is gone (or unreadable): replace it. */
 		ig_dbg("removing stale link pin %s", path);
 		unlink(path);
+	}
+
+	if (o->hook == IG_ATTACH_XDP && !upgrade) {
+		err = xdp_hook_check(o, ifindex, &held);
+		if (err)
+			return err;
 	}
 
 	if (mkdir(pin_dir, 0700) == 0) {
@@ -558,13 +603,19 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 
 	/* Egress first: from the instant ingress steers a connection, its
 	 * replies must already be rewritten. */
+	egress_lopts.flags = tcx_flags(o);
 	egress_fd = bpf_link_create(bpf_program__fd(skel->progs.ig_tc_egress), ifindex,
-				    BPF_TCX_EGRESS, NULL);
+				    BPF_TCX_EGRESS, &egress_lopts);
 	if (egress_fd < 0) {
 		err = -errno;
 		ig_err("cannot attach the egress program to %s with tcx: %s (tcx needs Linux 6.6 "
 		       "or later)", o->ifname, strerror(-err));
 		goto fail;
+	}
+	if (held.id) {
+		err = ig_xdp_take(ifindex, o->ifname, &held);
+		if (err)
+			goto fail;
 	}
 	link_fd = create_link(skel, o, ifindex);
 	if (link_fd < 0) {

@@ -22,6 +22,8 @@ struct ig_attach_opts {
 	__u64 max_sources;     /* 0: keep what is pinned, or the default; rounded up
 				* to a power of two; the table has IG_WAYS ways each */
 	__u64 max_flows;       /* 0: keep what is pinned, or IG_DEFAULT_FLOWS */
+	int replace;           /* detach another program holding the XDP hook */
+	int tc_last;           /* tcx: run after the other programs, not before */
 };
 
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o);

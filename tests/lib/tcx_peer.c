@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The loader of tests/lib/tcx_peer.bpf.c (bookworm's bpftool predates tcx):
+ *   tcx_peer attach OBJ IFACE first|last DIR   pins DIR/link and DIR/syns
+ *   tcx_peer order IFACE                        ingress programs, in run order
+ *   tcx_peer count DIR                          SYNs the peer has seen
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "lib/xdphook.h"
+
+static int attach(const char *obj_path, const char *ifname, const char *pos, const char *dir)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	struct bpf_object *obj;
+	char path[512];
+	int ifindex = (int)if_nametoindex(ifname), fd;
+
+	if (!ifindex)
+		return fprintf(stderr, "no interface %s\n", ifname), 1;
+	obj = bpf_object__open_file(obj_path, NULL);
+	if (!obj || bpf_object__load(obj))
+		return fprintf(stderr, "cannot load %s\n", obj_path), 1;
+	o.flags = !strcmp(pos, "first") ? BPF_F_BEFORE : BPF_F_AFTER;
+	fd = bpf_link_create(bpf_program__fd(bpf_object__find_program_by_name(obj, "peer_count")),
+			     ifindex, BPF_TCX_INGRESS, &o);
+	if (fd < 0)
+		return fprintf(stderr, "tcx attach: %s\n", strerror(errno)), 1;
+	snprintf(path, sizeof(path), "%s/link", dir);
+	if (bpf_obj_pin(fd, path))
+		return fprintf(stderr, "pin %s: %s\n", path, strerror(errno)), 1;
+	snprintf(path, sizeof(path), "%s/syns", dir);
+	if (bpf_map__pin(bpf_object__find_map_by_name(obj, "syns"), path))
+		return fprintf(stderr, "pin %s: %s\n", path, strerror(errno)), 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 6 && !strcmp(argv[1], "attach"))
+		return attach(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 3 && !strcmp(argv[1], "order")) {
+		struct ig_hook_prog p[16];
+		int n = ig_tcx_list((int)if_nametoindex(argv[2]), 0, p, 16);
+
+		for (int i = 0; i < n; i++)
+			printf("%s\n", p[i].name);
+		return n < 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "count")) {
+		char path[512];
+		__u32 k = 0;
+		__u64 v = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/syns", argv[2]);
+		fd = bpf_obj_get(path);
+		if (fd < 0 || bpf_map_lookup_elem(fd, &k, &v))
+			return fprintf(stderr, "%s: %s\n", path, strerror(errno)), 1;
+		printf("%llu\n", (unsigned long long)v);
+		return 0;
+	}
+	fprintf(stderr, "usage: tcx_peer attach OBJ IFACE first|last DIR | order IFACE | count DIR\n");
+	return 2;
+}

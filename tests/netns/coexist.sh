@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# infergate beside other programs on the same interface: Debian's xdp-filter
+# (libxdp) on the XDP hook, another vendor's tcx program (lib/tcx_peer.bpf.c)
+# on tcx. The XDP hook is never taken silently; --hook tc runs beside an XDP
+# program, each enforcing its own rules; --tc-position puts infergate first or
+# last among the tcx programs, shown by what the other program counted.
+. "$(dirname "$0")/../lib/netns.sh"
+
+# xdp-filter keeps its maps in $LIBXDP_BPFFS/xdp-filter: one dir per test, so
+# tests never share (or remove) each other's, nor an operator's.
+xf() { LIBXDP_BPFFS=$XF_FS nsenter --net="/run/netns/$SRV" xdp-filter "$@"; }
+
+xf_setup() {
+	command -v xdp-filter >/dev/null || ig_skip "xdp-filter (Debian xdp-tools) not installed"
+	XF_FS=/sys/fs/bpf/ig-test-$$-$IG_N-xdpfs
+	IG_PINS+=("$XF_FS")
+	mkdir "$XF_FS"
+	ig_make_pair
+	xf load -m native "$VS" 2>"$IG_TMP/xf.log" || ig_fail "xdp-filter load: $(cat "$IG_TMP/xf.log")"
+	XF_ID=$(xdp_id)
+	[ -n "$XF_ID" ] || ig_fail "no XDP program after xdp-filter load"
+	XF_NAME=$(nsenter --net="/run/netns/$SRV" bpftool -j prog show id "$XF_ID" |
+		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)["name"])')
+}
+
+# The id of the program on $VS's XDP hook (empty when there is none).
+xdp_id() {
+	ig_srv ip -d -j link show dev "$VS" | "$IG_PY" -c '
+import json, sys
+x = json.load(sys.stdin)[0].get("xdp", {})
+print(x.get("prog", {}).get("id", "") if x else "")'
+}
+
+# A second client address, on the client's veth: one source xdp-filter denies.
+add_client2() {
+	C4B=${C4%.2}.3
+	ig_cli ip addr add "$C4B/24" dev "$VC"
+}
+
+t_xdpfilter_first() {
+	local rc=0
+	xf_setup
+	ig attach "$VS" 2>"$IG_TMP/err" || rc=$?
+	cat "$IG_TMP/err"
+	ig_assert_eq "$rc" 1 "attach over xdp-filter: exit status"
+	grep -q "ID $XF_ID '$XF_NAME'" "$IG_TMP/err" || ig_fail "the error does not name the program"
+	grep -q -- "--hook tc" "$IG_TMP/err" || ig_fail "the error does not give --hook tc"
+	grep -q -- "--replace" "$IG_TMP/err" || ig_fail "the error does not give --replace"
+	ig_assert_eq "$(xdp_id)" "$XF_ID" "program on the XDP hook after the refusal"
+	ig_assert_eq "$(ig_tcx_count "$SRV" "$VS")" 0 "tcx programs left by the refusal"
+	if [ -d "$PIN" ] && ls "$PIN" | grep -q '^link_'; then ig_fail "links pinned: $(ls "$PIN")"; fi
+}
+
+# xdp-filter denies one source in XDP; infergate limits the port in tcx. Each
+# enforces its own rule, and detaching infergate leaves xdp-filter running.
+t_xdpfilter_beside_tc() {
+	local r
+	xf_setup
+	add_client2
+	xf ip "$C4B" -m src
+	ig attach "$VS" --hook tc
+	ig limit 8000/tcp --rate 1/min --burst 3 --unit conn --action drop
+	ig_start_server tcp 8000
+	r=$(ig_attempts "$C4" 8)
+	echo "allowed source: $r (ok failed)"
+	ig_assert_eq "$r" "3 5" "infergate's limit on the allowed source"
+	r=$(ig_attempts "$C4B" 3)
+	echo "denied source: $r"
+	ig_assert_eq "$r" "0 3" "xdp-filter's deny on the other source"
+	# the denied SYNs never reached tcx: infergate counted the 8 of the first only
+	ig_assert_eq "$(ig_json 'reason(8000,"tcp","admitted") + reason(8000,"tcp","drop_limit")')" 8 \
+		"SYNs infergate saw"
+	ig_assert_eq "$(xdp_id)" "$XF_ID" "xdp-filter's program while infergate runs"
+	ig detach "$VS"
+	ig_assert_eq "$(xdp_id)" "$XF_ID" "xdp-filter's program after infergate's detach"
+	r=$(ig_attempts "$C4B" 2)
+	ig_assert_eq "$r" "0 2" "xdp-filter still denies after infergate's detach"
+	r=$(ig_attempts "$C4" 2)
+	ig_assert_eq "$r" "2 0" "the allowed source without infergate"
+}
+
+t_xdpfilter_replace() {
+	local r
+	xf_setup
+	ig attach "$VS" --replace 2>"$IG_TMP/err"
+	cat "$IG_TMP/err"
+	grep -q "detached XDP program ID $XF_ID '$XF_NAME'" "$IG_TMP/err" ||
+		ig_fail "--replace does not say what it detached"
+	[ "$(xdp_id)" != "$XF_ID" ] || ig_fail "xdp-filter's program still on the hook"
+	ig_assert_eq "$(ig_json 'j["attachments"][0]["prog_id"]')" "$(xdp_id)" "infergate's program on the hook"
+	ig limit 8000/tcp --rate 1/min --burst 2 --unit conn --action drop
+	ig_start_server tcp 8000
+	ig_assert_eq "$(ig_attempts "$C4" 4)" "2 2" "infergate's limit after --replace"
+}
+
+# infergate first: a libxdp user cannot take the hook, and infergate's program
+# stays as it was.
+t_infergate_first() {
+	local id rc=0
+	command -v xdp-filter >/dev/null || ig_skip "xdp-filter (Debian xdp-tools) not installed"
+	XF_FS=/sys/fs/bpf/ig-test-$$-$IG_N-xdpfs
+	IG_PINS+=("$XF_FS")
+	mkdir "$XF_FS"
+	ig_make_pair
+	ig attach "$VS"
+	id=$(xdp_id)
+	xf load -m native "$VS" 2>"$IG_TMP/xf.log" || rc=$?
+	cat "$IG_TMP/xf.log"
+	[ "$rc" -ne 0 ] || ig_fail "xdp-filter loaded over infergate"
+	ig_assert_eq "$(xdp_id)" "$id" "infergate's program after xdp-filter's attempt"
+}
+
+# Where libxdp can build its multi-program dispatcher, an attach over it is
+# refused with its own message. Its compatibility check loads a freplace
+# program; kernels that refuse those (this VM kind: EPERM) make libxdp fall
+# back to a single program, and there is no dispatcher to meet.
+t_dispatcher() {
+	local rc=0
+	xf_setup
+	if ! ig_srv bpftool prog show id "$XF_ID" | grep -q xdp_dispatcher; then
+		LIBXDP_BPFFS=$XF_FS nsenter --net="/run/netns/$SRV" xdp-filter unload "$VS" >/dev/null 2>&1
+		LIBXDP_BPFFS=$XF_FS nsenter --net="/run/netns/$SRV" xdp-filter load -v -m native "$VS" \
+			>"$IG_TMP/v" 2>&1 || true
+		ig_skip "libxdp built no dispatcher here: $(grep -m1 -o 'Compatibility check.*' "$IG_TMP/v" || echo 'single-program mode')"
+	fi
+	ig attach "$VS" 2>"$IG_TMP/err" || rc=$?
+	ig_assert_eq "$rc" 1 "attach over the dispatcher: exit status"
+	grep -q "libxdp's multi-program dispatcher" "$IG_TMP/err" || ig_fail "not named: $(cat "$IG_TMP/err")"
+}
+
+# tcx order, by what the other program saw: first, infergate's drops never
+# reach it; last, it sees every SYN before infergate drops them.
+tcx_order_case() { # POSITION EXPECTED-ORDER EXPECTED-PEER-SYNS
+	local peer
+	ig_make_pair
+	peer=/sys/fs/bpf/ig-test-$$-$IG_N-tcxpeer
+	IG_PINS+=("$peer")
+	mkdir "$peer"
+	ig_srv "$IG_BUILD/tests/tcx_peer" attach "$IG_BUILD/tests/tcx_peer.bpf.o" "$VS" last "$peer"
+	ig attach "$VS" --hook tc ${1:+--tc-position "$1"}
+	ig_assert_eq "$(ig_srv "$IG_BUILD/tests/tcx_peer" order "$VS" | tr '\n' ' ')" "$2" "tcx ingress order"
+	ig limit 8000/tcp --rate 1/min --burst 3 --unit conn --action drop
+	ig_start_server tcp 8000
+	ig_assert_eq "$(ig_attempts "$C4" 8)" "3 5" "infergate's limit"
+	ig_assert_eq "$(ig_srv "$IG_BUILD/tests/tcx_peer" count "$peer")" "$3" "SYNs the other program saw"
+	# an in-place upgrade keeps the place
+	ig attach "$VS" --hook tc
+	ig_assert_eq "$(ig_srv "$IG_BUILD/tests/tcx_peer" order "$VS" | tr '\n' ' ')" "$2" "order after an upgrade"
+	ig detach "$VS"
+	ig_assert_eq "$(ig_srv "$IG_BUILD/tests/tcx_peer" order "$VS" | tr '\n' ' ')" "peer_count " "left after detach"
+}
+
+t_tcx_first() { tcx_order_case "" "ig_tc peer_count " 3; }
+t_tcx_last() { tcx_order_case last "peer_count ig_tc " 8; }
+
+run_test coexist/xdp-filter-first-refused t_xdpfilter_first
+run_test coexist/xdp-filter-beside-tc t_xdpfilter_beside_tc
+run_test coexist/xdp-filter-replace t_xdpfilter_replace
+run_test coexist/infergate-first t_infergate_first
+run_test coexist/libxdp-dispatcher t_dispatcher
+run_test coexist/tcx-first t_tcx_first
+run_test coexist/tcx-last t_tcx_last
