@@ -57,6 +57,7 @@ IG_TEST(config_the_shipped_example_loads)
 	ASSERT_EQ(cfg.reject_budget.reject_rate, 1000, "reject rate");
 	ASSERT_STREQ(cfg.metrics_addr, "127.0.0.1:9464", "metrics address");
 	ASSERT_EQ(cfg.attach.max_flows, 262144, "max_flows");
+	ASSERT_EQ(cfg.attach.tc_last, 0, "tc_position first");
 }
 
 IG_TEST(config_breaker_defaults)
@@ -169,6 +170,7 @@ static const struct {
 	  ":3: [port 8000/tcp]: max_open_time is shorter than open_time" },
 	{ "[agent]\nhook = xdp\n", ": no interface" },
 	{ "[agent]\ninterface = v0\nhook = ebpf\n", ":3: invalid hook 'ebpf'" },
+	{ "[agent]\ninterface = v0\ntc_position = middle\n", ":3: invalid tc_position 'middle'" },
 	{ "[agent]\ninterface = v0\nmetrics = localhost:9464\n", ":3: invalid metrics 'localhost:9464'" },
 	{ "[agent]\ninterface = v0\nmetrics = [::1]:99999\n", ":3: invalid metrics '[::1]:99999'" },
 	{ "[agent]\ninterface = v0\n[port 8000]\nrate = 1/s\naction = explode\n", ":5: invalid action" },
@@ -464,4 +466,12 @@ IG_TEST(config_byte_burst_below_the_largest_charge_warns)
 	ASSERT_OK(load_text_stderr("[agent]\ninterface = v0\nhook = tc\n[port 8000]\nrate = 5/s\n",
 				   out, sizeof(out)), err);
 	ASSERT_STREQ(out, "", "a conn unit: nothing to say");
+}
+
+IG_TEST(config_tc_position)
+{
+	ASSERT_OK(load_text("[agent]\ninterface = v0\nhook = tc\ntc_position = last\n"), err);
+	ASSERT_EQ(cfg.attach.tc_last, 1, "last");
+	ASSERT_OK(load_text("[agent]\ninterface = v0\ntc_position = first\n"), err);
+	ASSERT_EQ(cfg.attach.tc_last, 0, "first");
 }
