@@ -13,7 +13,7 @@ export IG_BIN=${IG_BIN:-$(cd "$build" && pwd)/infergate}
 export IG_BUILD=$(cd "$build" && pwd)
 
 passed=0 failed=0 skipped=0
-failures=()
+failures=() durations=()
 
 tally() { # reads result lines on stdin, echoes them, counts them
 	local line
@@ -68,8 +68,15 @@ for f in "$here"/netns/*.sh; do
 	case "$f" in *.slow.sh) [ "${IG_SLOW:-0}" = 1 ] || continue ;; esac
 	[ -n "$filter" ] && [[ "$f" != *"$filter"* ]] && continue
 	echo "== $(basename "$f")"
+	t0=$SECONDS
 	tally < <(timeout 900 bash "$f" 2>&1 || echo "FAIL $(basename "$f"): exited $?")
+	durations+=("$((SECONDS - t0)) $(basename "$f")")
 done
+# where the time went, longest first: the candidates for the slow suite
+if [ ${#durations[@]} -gt 0 ]; then
+	echo "suite seconds: $(printf '%s\n' "${durations[@]}" | sort -rn | head -n 8 | tr '\n' ' ')"
+	echo "total seconds: $SECONDS"
+fi
 
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed:"
