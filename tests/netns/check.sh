@@ -123,6 +123,7 @@ t_other_xdp_program() {
 t_bpffs_missing() {
 	local rc=0
 	ig_make_pair
+	# shellcheck disable=SC2016 # the inner sh expands them
 	unshare -m --propagation private sh -c \
 		'umount -l /sys/fs/bpf && exec nsenter --net="/run/netns/$1" "$2" --pin-dir "$3" check' \
 		sh "$SRV" "$IG_BIN" "$PIN" >"$IG_TMP/out" 2>"$IG_TMP/out.err" || rc=$?
