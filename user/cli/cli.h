@@ -135,6 +135,7 @@ extern const struct ig_cmd ig_key_cmds[];
 extern const struct ig_cmd ig_breaker_cmds[];
 extern const struct ig_cmd ig_status_cmds[];
 extern const struct ig_cmd ig_agent_cmds[];
+extern const struct ig_cmd ig_check_cmds[];
 
 /* Breakers as JSON (status and breaker print the same objects). */
 struct ig_json;

@@ -2,7 +2,7 @@
 /*
  * infergate: the command line. Global options come before the command; each
  * command (a file per noun: attach.c, limit.c, tier.c, breaker.c, status.c,
- * run.c) declares its options in a table (cli.h) that gives its parser, its
+ * run.c, check.c) declares its options in a table (cli.h) that gives its parser, its
  * help, the man page and completion. Exit codes: 0 done, 1 failed, 2 bad usage.
  */
 #include <stdio.h>
@@ -38,7 +38,7 @@ static const struct ig_cmd hidden_cmds[3];
 
 static const struct ig_cmd *const groups[] = {
 	ig_attach_cmds, ig_limit_cmds, ig_tier_cmds, ig_key_cmds, ig_breaker_cmds, ig_status_cmds,
-	ig_agent_cmds, hidden_cmds, NULL,
+	ig_agent_cmds, ig_check_cmds, hidden_cmds, NULL,
 };
 
 static int cmd_man(const void *cfg, int argc, char **argv)

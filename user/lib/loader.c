@@ -50,7 +50,7 @@ static int egress_pin_path(char *buf, size_t len, const char *dir, const char *i
 }
 
 /* CONFIG_HZ from the running kernel's config, or 0 when it cannot be found. */
-static unsigned long kernel_hz(void)
+unsigned long ig_kernel_hz(void)
 {
 	char path[300], line[256];
 	unsigned long hz = 0;
@@ -75,7 +75,7 @@ static unsigned long kernel_hz(void)
 
 int ig_pick_clock(__u32 *clock, __u64 *tick_ns)
 {
-	unsigned long hz = kernel_hz();
+	unsigned long hz = ig_kernel_hz();
 
 	/* Jiffies cost nothing to read but need HZ to become nanoseconds. */
 	if (hz >= 24 && hz <= 10000) {

@@ -43,5 +43,7 @@ int ig_list_attachments(const char *pin_dir, struct ig_attachment *out, int max)
 const char *ig_hook_name(enum ig_attach_hook hook);
 /* How the data path reads time on this host (see ig_now() in bpf/cfg.h), and its tick. */
 int ig_pick_clock(__u32 *clock, __u64 *tick_ns);
+/* CONFIG_HZ of the running kernel (/proc/config.gz or /boot/config-RELEASE), 0 when unknown. */
+unsigned long ig_kernel_hz(void);
 
 #endif
