@@ -68,7 +68,7 @@ t_clean_veth() {
 	ig_check out check "$VS"
 	ig_assert_eq "$CHECK_RC" 0 "exit status on a clean veth"
 	ig_assert_eq "$(grep -c . "$IG_TMP/out.err")" 0 "stderr lines"
-	for item in kernel btf tcx syncookies jit bpffs caps clock pinned iface driver \
+	for item in kernel btf tcx syncookies jit bpffs caps clock pinned libxdp iface driver \
 		xdp/native xdp/multibuf attached xdp/progs tcx/ingress tcx/egress mtu; do
 		ig_check_line out "$item" >/dev/null
 	done

@@ -9,6 +9,9 @@
 #ifndef IG_HOSTCHECK_H
 #define IG_HOSTCHECK_H
 
+#include <stddef.h>
+#include <linux/types.h>
+
 enum ig_hc_status {
 	IG_HC_OK = 0,
 	IG_HC_WARN,
@@ -39,5 +42,15 @@ const char *ig_hc_status_name(enum ig_hc_status s);
  * Returns 0: what fails is an item, never an error.
  */
 int ig_hostcheck(const char *pin_dir, const char *ifname, struct ig_hc_report *r);
+
+/* For the probes' two files (hostcheck.c: the host, hostcheck_if.c: the
+ * interface): add an item (the fix is dropped on an ok item); append to a
+ * string, always terminated; a pinned link's program and interface. */
+__attribute__((format(printf, 5, 6)))
+void ig_hc_add(struct ig_hc_report *r, const char *name, enum ig_hc_status st, const char *fix,
+	       const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void ig_hc_cat(char *buf, size_t len, const char *fmt, ...);
+int ig_hc_link_info(const char *path, __u32 *prog_id, __u32 *ifindex);
+void ig_hc_check_iface(struct ig_hc_report *r, const char *pin_dir, const char *ifname);
 
 #endif

@@ -6,12 +6,13 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include "lib/xdphook.h"
 #include "lib/log.h"
 
 #define IG_BPF_LINK_TYPE_XDP 6
 
-static void prog_name(__u32 id, char *name, size_t len)
+void ig_prog_name(__u32 id, char *name, size_t len)
 {
 	struct bpf_prog_info info;
 	__u32 ilen = sizeof(info);
@@ -22,7 +23,7 @@ static void prog_name(__u32 id, char *name, size_t len)
 		return;
 	memset(&info, 0, sizeof(info));
 	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(name, len, "%s", info.name);
+		snprintf(name, len, "%.*s", (int)sizeof(info.name), info.name);
 	close(fd);
 }
 
@@ -73,9 +74,8 @@ int ig_xdp_holder(int ifindex, struct ig_hook_prog *out)
 		out->id = q.hw_prog_id ? q.hw_prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
 		out->mode = q.hw_prog_id ? "offload" : q.drv_prog_id ? "native" : "generic";
 	}
-	prog_name(out->id, out->name, sizeof(out->name));
-	/* libxdp names its dispatcher so (xdp-tools lib/libxdp/xdp-dispatcher.c) */
-	out->dispatcher = !strcmp(out->name, "xdp_dispatcher");
+	ig_prog_name(out->id, out->name, sizeof(out->name));
+	out->dispatcher = !strcmp(out->name, IG_XDP_DISPATCHER_NAME);
 	out->link_id = xdp_link_of(ifindex);
 	return 1;
 }
@@ -145,7 +145,45 @@ int ig_tcx_list(int ifindex, int egress, struct ig_hook_prog *out, int max)
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].id = ids[i];
 		out[i].mode = "tcx";
-		prog_name(ids[i], out[i].name, sizeof(out[i].name));
+		ig_prog_name(ids[i], out[i].name, sizeof(out[i].name));
 	}
 	return n;
+}
+
+/*
+ * libxdp's dispatcher runs each program as an freplace extension, attached
+ * through a BPF trampoline. Probed with the smallest trampoline program, an
+ * fentry on bpf_fentry_test1 (there for exactly such tests): loaded, never
+ * attached. On Linux 6.18 with lockdown in integrity mode (this project's VM
+ * kind) the load fails with EPERM before the verifier runs.
+ */
+int ig_trampolines_work(int *err)
+{
+	const struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY);
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int id, fd;
+
+	*err = 0;
+	if (!vmlinux) {
+		*err = -errno;
+		return 0;
+	}
+	id = btf__find_by_name_kind(vmlinux, "bpf_fentry_test1", BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id < 0) {
+		*err = -ENOENT;
+		return 0;
+	}
+	o.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ig_probe_tramp", "GPL", prog, 2, &o);
+	if (fd < 0) {
+		*err = -errno;
+		return 0;
+	}
+	close(fd);
+	return 1;
 }

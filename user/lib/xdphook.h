@@ -6,6 +6,7 @@
 #ifndef IG_XDPHOOK_H
 #define IG_XDPHOOK_H
 
+#include <stddef.h>
 #include <linux/types.h>
 
 /* tcx (kernel 6.6+) postdates the uapi headers of Debian bookworm. */
@@ -21,6 +22,9 @@
 #ifndef BPF_F_AFTER
 #define BPF_F_AFTER (1U << 4)
 #endif
+
+/* libxdp names its multi-program dispatcher so (xdp-tools, lib/libxdp) */
+#define IG_XDP_DISPATCHER_NAME "xdp_dispatcher"
 
 struct ig_hook_prog {
 	__u32 id;
@@ -42,6 +46,13 @@ int ig_xdp_take(int ifindex, const char *ifname, const struct ig_hook_prog *p);
 /* The tcx programs on IFINDEX's ingress (egress: nonzero) in run order, up to
  * `max`; returns the count or -errno. */
 int ig_tcx_list(int ifindex, int egress, struct ig_hook_prog *out, int max);
+
+/* A program's name by id ("?" when it cannot be read). */
+void ig_prog_name(__u32 id, char *name, size_t len);
+
+/* Whether this kernel loads trampoline programs (fentry, and freplace, of
+ * which libxdp's dispatcher is made): 1 yes, 0 refused (*err says how). */
+int ig_trampolines_work(int *err);
 
 /* "ID 'NAME' (MODE[, libxdp dispatcher][, bpf_link N])" for messages. */
 const char *ig_hook_prog_str(const struct ig_hook_prog *p, char *buf, size_t len);
