@@ -189,8 +189,10 @@ static void complete_args(const struct ig_cmd *c, FILE *out)
 {
 	switch (c->complete) {
 	case IG_COMPLETE_IFACE:
-		fputs("\t\t[ \"$npos\" -eq 0 ] && _infergate_words \"$(ls /sys/class/net 2>/dev/null)\"\n",
-		      out);
+		/* /proc/net/dev follows the shell's network namespace; /sys/class/net
+		 * the one sysfs was mounted in (under nsenter --net, the host's) */
+		fputs("\t\t[ \"$npos\" -eq 0 ] && _infergate_words \"$(sed -n "
+		      "'s/^ *\\([^ :]*\\):.*/\\1/p' /proc/net/dev 2>/dev/null)\"\n", out);
 		break;
 	case IG_COMPLETE_LIMITED_PORT:
 		fputs("\t\t[ \"$npos\" -eq 0 ] && _infergate_words \"$(\"${COMP_WORDS[0]}\" "
