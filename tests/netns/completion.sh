@@ -25,8 +25,9 @@ complete_line() { # LINE [PREFIX...]
 		. "$1"
 		fn=$(complete -p infergate | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
 		[ -n "$fn" ] || { echo "no completion function registered" >&2; exit 3; }
-		# bash splits the line at blanks; a trailing blank is an empty last word
-		read -ra COMP_WORDS <<<"$2"
+		# bash splits the line at blanks and makes "=" a word of its own
+		# (COMP_WORDBREAKS); a trailing blank is an empty last word
+		read -ra COMP_WORDS <<<"${2//=/ = }"
 		[[ $2 == *" " ]] && COMP_WORDS+=("")
 		COMP_WORDS[0]=$3
 		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
@@ -74,6 +75,12 @@ t_options() {
 	assert_offers "infergate limit 8000 --key " "api-key proxy-source source"
 	assert_offers "infergate limit 8000 --token-count " "bytes events usage"
 	assert_offers "infergate attach --hook " "tc xdp"
+	# --opt=value: bash makes the "=" a word, which is put back before the value
+	assert_offers "infergate limit 8000 --algorithm=" \
+		"=fixed-window =leaky-bucket =sliding-window =token-bucket"
+	assert_offers "infergate limit 8000 --algorithm=le" "leaky-bucket"
+	assert_offers "infergate limit 8000 --rate=5/s --u" "--unit"
+	assert_offers "infergate --pin-dir=/tmp/x li" "limit"
 	assert_offers "infergate status --f" "--fleet"
 	assert_offers "infergate top --j" "--json"
 	# a value that is a number offers nothing (not the options, not files)
@@ -123,6 +130,9 @@ t_ports() {
 	# shellcheck disable=SC2086
 	got=$(complete_line "infergate --pin-dir $PIN unlimit 84" $ns | tr '\n' ' ')
 	ig_assert_eq "$got" "8443/tcp " "unlimit 84"
+	# shellcheck disable=SC2086
+	got=$(complete_line "infergate --pin-dir=$PIN unlimit " $ns | sort | tr '\n' ' ')
+	ig_assert_eq "$got" "5353/udp 8000/tcp 8443/tcp " "unlimit's ports with --pin-dir=DIR"
 	ig unlimit 8443/tcp >/dev/null
 	# shellcheck disable=SC2086
 	got=$(complete_line "infergate --pin-dir $PIN unlimit " $ns | sort | tr '\n' ' ')
