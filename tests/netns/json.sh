@@ -66,6 +66,7 @@ setup_instance() {
 		--port-rate 100/s --newcomer-rate 50/s --max-conns 8 --tokens-per-min 6000 \
 		--token-count events
 	ig limit 8003/tcp --rate 4/h --algorithm leaky-bucket
+	ig limit 8005/tcp --rate 1/s --unit request --key api-key --any-key
 	ig limit 8004/tcp --rate 10/s --unit request --key proxy-source --proxy-from 198.18.250.0/24,fd00:250::/64
 	ig tier add 198.18.251.0/24 premium >/dev/null
 	ig tier add fd00:251::/48 deny >/dev/null
@@ -89,9 +90,10 @@ t_show_commands() {
 	json_preflight
 	setup_instance
 	check status status status --json
-	holds "$IG_TMP/status.json" 'len(j["ports"]) == 6 and len(j["attachments"]) >= 1'
+	holds "$IG_TMP/status.json" 'len(j["ports"]) == 7 and len(j["attachments"]) >= 1'
 	holds "$IG_TMP/status.json" 'any(p["port"] == 8000 and p["rejected"]["packets"] > 0 for p in j["ports"])'
-	holds "$IG_TMP/status.json" 'any(p["client"]["key"] == "api-key" for p in j["ports"])'
+	holds "$IG_TMP/status.json" 'any(p["client"].get("anonymous_rate_text") == "1/s" for p in j["ports"])'
+	holds "$IG_TMP/status.json" 'any(p["client"].get("any_key") and p["client"]["anonymous_rate"] is None for p in j["ports"])'
 	holds "$IG_TMP/status.json" 'len(j["breakers"]) == 1 and j["breakers"][0]["fallback"] == 8081'
 	holds "$IG_TMP/status.json" 'j["breakers"][0]["health"]["to_primary"] >= 1'
 	check tier-list tiers tier list --json
@@ -142,6 +144,10 @@ json.dump(j, open(sys.argv[3], "w"))' "$2" "$4" "$IG_TMP/bad.json"
 		'[p for p in j["ports"] if p["client"]["key"] == "source"][0]["client"]["any_key"] = False'
 	mutate status "$IG_TMP/status.json" "an api-key port without any_key" \
 		'del [p for p in j["ports"] if p["client"]["key"] == "api-key"][0]["client"]["any_key"]'
+	mutate status "$IG_TMP/status.json" "a null anonymous_rate with its text" \
+		'[p for p in j["ports"] if p["client"].get("any_key")][0]["client"]["anonymous_rate_text"] = "0/s"'
+	mutate status "$IG_TMP/status.json" "an anonymous_rate without its text" \
+		'del [p for p in j["ports"] if "anonymous_rate_text" in p["client"]][0]["client"]["anonymous_rate_text"]'
 	mutate status "$IG_TMP/status.json" "a decision's keys with adaptive off" \
 		'j["ports"][0]["adaptive"]["rate"] = 5'
 	mutate tier-list "$IG_TMP/tiers.json" "an unknown key in a tier rate" 'j["rates"][0]["window"] = 1'
