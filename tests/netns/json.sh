@@ -155,11 +155,13 @@ json.dump(j, open(sys.argv[3], "w"))' "$2" "$4" "$IG_TMP/bad.json"
 	mutate breaker-one "$IG_TMP/one.json" "health on the one-breaker form" 'j["health"] = {}'
 }
 
-# An instance with nothing attached and no limits still has a valid status.
+# An instance with no limits (on tc), then with nothing attached either.
 t_status_idle() {
 	json_preflight
 	ig_make_pair
-	ig_attach
+	HOOK=tc ig_attach
+	check status tc status --json
+	holds "$IG_TMP/tc.json" 'j["ports"] == [] and [(a["hook"], a["mode"]) for a in j["attachments"]] == [("tc", "tcx")]'
 	ig detach "$VS" >/dev/null
 	check status idle status --json
 	holds "$IG_TMP/idle.json" 'j["ports"] == [] and j["attachments"] == [] and j["breakers"] == []'
