@@ -138,7 +138,7 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
 	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus iptables nftables gnuplot-nox \
 	    iproute2 ethtool curl python3 python3-scapy netcat-openbsd nginx-light wrk redis-server \
-	    libhiredis-dev nghttp2-client nghttp2-server haproxy
+	    libhiredis-dev nghttp2-client nghttp2-server haproxy python3-jsonschema
 # Node.js and npm (the openai SDK client of tests/netns/request.sh) are checked
 # by command, not package: a machine may carry another vendor's nodejs, which
 # provides npm and conflicts with Debian's npm package.

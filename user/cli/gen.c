@@ -189,11 +189,13 @@ static void complete_args(const struct ig_cmd *c, FILE *out)
 {
 	switch (c->complete) {
 	case IG_COMPLETE_IFACE:
-		fputs("\t\t[ \"$npos\" -eq 0 ] && _infergate_words \"$(ls /sys/class/net 2>/dev/null)\"\n",
-		      out);
+		/* /proc/net/dev follows the shell's network namespace; /sys/class/net
+		 * the one sysfs was mounted in (under nsenter --net, the host's) */
+		fputs("\t\t[ \"$npos\" -eq 0 ] && _infergate_words \"$(sed -n "
+		      "'s/^ *\\([^ :]*\\):.*/\\1/p' /proc/net/dev 2>/dev/null)\"\n", out);
 		break;
 	case IG_COMPLETE_LIMITED_PORT:
-		fputs("\t\t[ \"$npos\" -eq 0 ] && _infergate_words \"$(\"${COMP_WORDS[0]}\" "
+		fputs("\t\t[ \"$npos\" -eq 0 ] && _infergate_words \"$(\"${words[0]}\" "
 		      "\"${glob[@]}\" __completion ports 2>/dev/null)\"\n", out);
 		break;
 	case IG_COMPLETE_WORDS:
@@ -219,21 +221,21 @@ void ig_cli_completion(const struct ig_cmd *global, const struct ig_cmd *const *
 	      "_infergate_files() {\n"
 	      "\tmapfile -t COMPREPLY < <(compgen \"$1\" -- \"$cur\")\n"
 	      "\tcompopt -o filenames 2>/dev/null\n}\n\n"
-	      "_infergate() {\n"
-	      "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}\n"
+	      "_infergate_complete() {\n"
+	      "\tlocal cur=${words[cword]} prev=${words[cword-1]}\n"
 	      "\tlocal i cmd= ci=0 npos=0 takes glob=()\n"
 	      "\tCOMPREPLY=()\n"
 	      "\t# the command: the first word that is neither a global option nor its value\n"
-	      "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
-	      "\t\tcase ${COMP_WORDS[i]} in\n\t\t", out);
+	      "\tfor ((i = 1; i < cword; i++)); do\n"
+	      "\t\tcase ${words[i]} in\n\t\t", out);
 	for (const struct ig_opt *o = global->opts; o && o->type; o++)
 		if (o->type != IG_OPT_BOOL) {
 			opt_words(o, "|", out);
 			fputc('|', out);
 		}
-	fputs("__none) glob+=(\"${COMP_WORDS[i]}\" \"${COMP_WORDS[i+1]}\"); ((i++)) ;;\n"
+	fputs("__none) glob+=(\"${words[i]}\" \"${words[i+1]}\"); ((i++)) ;;\n"
 	      "\t\t-*) ;;\n"
-	      "\t\t*) cmd=${COMP_WORDS[i]} ci=$i; break ;;\n"
+	      "\t\t*) cmd=${words[i]} ci=$i; break ;;\n"
 	      "\t\tesac\n\tdone\n"
 	      "\tif [ -z \"$cmd\" ]; then\n", out);
 	complete_values(global->opts, out);
@@ -251,9 +253,9 @@ void ig_cli_completion(const struct ig_cmd *global, const struct ig_cmd *const *
 		fputs("\" ;;\n", out);
 	}
 	fputs("\tesac\n"
-	      "\tfor ((i = ci + 1; i < COMP_CWORD; i++)); do\n"
-	      "\t\tcase \" $takes \" in *\" ${COMP_WORDS[i]} \"*) ((i++)); continue ;; esac\n"
-	      "\t\t[[ ${COMP_WORDS[i]} == -* ]] || ((npos++))\n"
+	      "\tfor ((i = ci + 1; i < cword; i++)); do\n"
+	      "\t\tcase \" $takes \" in *\" ${words[i]} \"*) ((i++)); continue ;; esac\n"
+	      "\t\t[[ ${words[i]} == -* ]] || ((npos++))\n"
 	      "\tdone\n"
 	      "\tcase $cmd in\n", out);
 	for_each_cmd(groups, c) {
@@ -265,7 +267,24 @@ void ig_cli_completion(const struct ig_cmd *global, const struct ig_cmd *const *
 		complete_args(c, out);
 		fputs("\t\t;;\n", out);
 	}
-	fputs("\tesac\n\treturn 0\n}\n\ncomplete -F _infergate infergate\n", out);
+	fputs("\tesac\n\treturn 0\n}\n\n"
+	      "# bash splits --opt=value at the '=' (COMP_WORDBREAKS): read it as --opt value,\n"
+	      "# and put the '=' back before what completes the word right after it\n"
+	      "_infergate() {\n"
+	      "\tlocal words=() cword=0 eq= j\n"
+	      "\tfor ((j = 0; j < ${#COMP_WORDS[@]}; j++)); do\n"
+	      "\t\tif [[ ${COMP_WORDS[j]} == = && $j -gt 1 && ${COMP_WORDS[j-1]} == -* ]]; then\n"
+	      "\t\t\t[ \"$j\" -eq \"$COMP_CWORD\" ] || continue\n"
+	      "\t\t\twords+=(\"\") eq==\n"
+	      "\t\telse\n"
+	      "\t\t\twords+=(\"${COMP_WORDS[j]}\")\n"
+	      "\t\tfi\n"
+	      "\t\t[ \"$j\" -ne \"$COMP_CWORD\" ] || cword=$((${#words[@]} - 1))\n"
+	      "\tdone\n"
+	      "\t_infergate_complete\n"
+	      "\t[ -z \"$eq\" ] || COMPREPLY=(\"${COMPREPLY[@]/#/=}\")\n"
+	      "}\n\n"
+	      "complete -F _infergate infergate\n", out);
 }
 
 /* The limited ports, for completing unlimit's argument. */
