@@ -109,6 +109,10 @@ t_show_commands() {
 	ig breaker 8080 open >/dev/null
 	check breaker-one breaker-forced breaker 8080 --json
 	holds "$IG_TMP/breaker-forced.json" 'j["force"] == "open" and j["effective"] == "open"'
+	check check check-iface check --json "$VS"
+	holds "$IG_TMP/check-iface.json" 'j["failed"] == 0 and any(c["name"] == "attached" for c in j["checks"])'
+	check check check-host check --json
+	holds "$IG_TMP/check-host.json" 'j["interface"] is None'
 }
 
 # Each schema refuses what the code does not write: a key it does not know,
