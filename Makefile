@@ -25,7 +25,10 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 CFLAGS_COMMON := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -Werror -MMD -MP
-CFLAGS   ?= $(CFLAGS_COMMON)
+# Hardened as Debian builds its packages (dpkg-buildflags): lintian checks the
+# binary `make deb` packages for it.
+CFLAGS   ?= $(CFLAGS_COMMON) -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDFLAGS  ?= -Wl,-z,relro -Wl,-z,now
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	      -I$(BUILD) -Ibpf
 # user/ is three rooms: cli/ (the command line), agent/ (the daemon), lib/ (what
@@ -106,7 +109,7 @@ $(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user/lib $(BUIL
 
 $(BUILD)/infergate: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -lpthread -o $@
 
 # The man page and the bash completion come from the command tables (user/cli/),
 # printed by the binary itself: they cannot drift from what it accepts.
@@ -124,7 +127,7 @@ $(BUILD)/tests/%.o: tests/%.c $(BUILD)/infergate.skel.h | $(BUILD)/tests/unit $(
 
 $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -lpthread -o $@
 
 # Debian packages the build, the tests and the bench need. Checks first, and
 # runs apt-get update only when something is missing.
