@@ -8,6 +8,8 @@ PREFIX   ?= /usr/local
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# the config the systemd unit starts the agent with
+CONFFILE ?= /etc/infergate.conf
 DESTDIR  ?=
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -182,7 +184,7 @@ install: $(BUILD)/infergate $(BUILD)/infergate.8 $(BUILD)/infergate.bash-complet
 	$(Q)install -D -m 0644 user/infergate.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/infergate/infergate.conf.example
 	$(call msg,INSTALL,$(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service)
-	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|g' user/infergate.service >$(BUILD)/infergate.service
+	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|g;s|@CONFFILE@|$(CONFFILE)|g' user/infergate.service >$(BUILD)/infergate.service
 	$(Q)install -D -m 0644 $(BUILD)/infergate.service $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
 
 uninstall:
