@@ -1,5 +1,6 @@
 # infergate: `make` builds into build/, `make test` runs every suite, `make bench`
-# measures, `make install` installs. V=1 shows the full commands.
+# measures, `make install` installs, `make deb` builds build/infergate_VERSION-1_ARCH.deb
+# (user/debian/). V=1 shows the full commands.
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
@@ -47,7 +48,7 @@ USER_LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all hdrcheck deps demo test test-slow bench install uninstall clean
+.PHONY: all hdrcheck deps demo test test-slow bench install uninstall deb clean
 # The BPF object and skeleton are named here so make treats them as targets
 # (rebuilt when a header changes), not as intermediates it may delete.
 # The pure headers of the data path under libFuzzer (tests/fuzz/fuzz_NAME.c).
@@ -136,7 +137,7 @@ $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
 	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus iptables nftables gnuplot-nox \
 	    iproute2 ethtool curl python3 python3-scapy netcat-openbsd nginx-light wrk redis-server \
-	    libhiredis-dev nghttp2-client nghttp2-server haproxy
+	    libhiredis-dev nghttp2-client nghttp2-server haproxy dpkg-dev lintian
 # Node.js and npm (the openai SDK client of tests/netns/request.sh) are checked
 # by command, not package: a machine may carry another vendor's nodejs, which
 # provides npm and conflicts with Debian's npm package.
@@ -193,6 +194,22 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(BASHCOMPDIR)/infergate
 	$(Q)rm -rf $(DESTDIR)$(PREFIX)/share/doc/infergate
 	$(Q)rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
+
+# The package's version is IG_VERSION plus a Debian revision, so that a change to
+# the packaging alone can be released without a new infergate version.
+IG_VERSION   := $(shell sed -n 's/^\#define IG_VERSION "\(.*\)"/\1/p' user/lib/log.h)
+DEB_REVISION ?= 1
+DEB_VERSION  := $(IG_VERSION)-$(DEB_REVISION)
+DEB_FILE     := $(BUILD)/infergate_$(DEB_VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+deb: $(DEB_FILE)
+
+$(DEB_FILE): $(BUILD)/infergate $(BUILD)/infergate.8 $(BUILD)/infergate.bash-completion \
+	     $(wildcard user/debian/*) user/infergate.service user/infergate.conf.5 user/infergate.conf.example
+	$(Q)rm -rf $(BUILD)/deb
+	$(Q)$(MAKE) -s install DESTDIR=$(abspath $(BUILD)/deb/root) PREFIX=/usr \
+		SYSTEMDUNITDIR=/lib/systemd/system CONFFILE=/etc/infergate/infergate.conf
+	$(call msg,DEB,$@)
+	$(Q)sh user/debian/build-deb.sh $(BUILD)/deb $(DEB_VERSION) $@
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
