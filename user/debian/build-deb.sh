@@ -28,7 +28,7 @@ if [ "$(dpkg-parsechangelog -l "$here/changelog" -S Version)" = "$version" ]; th
 else
 	{
 		printf '%s (%s) unstable; urgency=medium\n\n' "$pkg" "$version"
-		printf '  * infergate %s (its changes: the project history).\n\n' "${version%-*}"
+		printf '  * Built by make deb from infergate %s (its changes: the project history).\n\n' "${version%-*}"
 		printf ' -- %s  %s\n\n' "$(sed -n 's/^Maintainer: //p' "$here/control")" "$(date -R)"
 		cat "$here/changelog"
 	} >"$src/debian/changelog"
