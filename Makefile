@@ -1,5 +1,6 @@
 # infergate: `make` builds into build/, `make test` runs every suite, `make bench`
-# measures, `make install` installs. V=1 shows the full commands.
+# measures, `make install` installs, `make deb` builds build/infergate_VERSION-1_ARCH.deb
+# (user/debian/). V=1 shows the full commands.
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
@@ -8,6 +9,8 @@ PREFIX   ?= /usr/local
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR   ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# the config the systemd unit starts the agent with
+CONFFILE ?= /etc/infergate.conf
 DESTDIR  ?=
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -25,7 +28,10 @@ ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 CFLAGS_COMMON := -g -O2 -Wall -Wextra -Wno-unused-parameter -Wno-unknown-pragmas -Werror -MMD -MP
-CFLAGS   ?= $(CFLAGS_COMMON)
+# Hardened as Debian builds its packages (dpkg-buildflags): lintian checks the
+# binary `make deb` packages for it.
+CFLAGS   ?= $(CFLAGS_COMMON) -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+LDFLAGS  ?= -Wl,-z,relro -Wl,-z,now
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -MMD -MP \
 	      -I$(BUILD) -Ibpf
 # user/ is three rooms: cli/ (the command line), agent/ (the daemon), lib/ (what
@@ -42,7 +48,7 @@ USER_LIB_OBJS := $(filter-out $(BUILD)/user/cli/main.o,$(USER_OBJS))
 TEST_SRCS := $(filter-out %.bpf.c tests/lib/tcx_peer.c,$(wildcard tests/unit/*.c) $(wildcard tests/prog/*.c) $(wildcard tests/lib/*.c))
 TEST_OBJS := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(TEST_SRCS))
 
-.PHONY: all hdrcheck deps demo test test-slow bench install uninstall clean
+.PHONY: all hdrcheck deps demo test test-slow bench install uninstall deb clean
 # The BPF object and skeleton are named here so make treats them as targets
 # (rebuilt when a header changes), not as intermediates it may delete.
 # The pure headers of the data path under libFuzzer (tests/fuzz/fuzz_NAME.c).
@@ -113,7 +119,7 @@ $(BUILD)/user/%.o: user/%.c $(BUILD)/infergate.skel.h | $(BUILD)/user/lib $(BUIL
 
 $(BUILD)/infergate: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -lpthread -o $@
 
 # The man page and the bash completion come from the command tables (user/cli/),
 # printed by the binary itself: they cannot drift from what it accepts.
@@ -131,14 +137,15 @@ $(BUILD)/tests/%.o: tests/%.c $(BUILD)/infergate.skel.h | $(BUILD)/tests/unit $(
 
 $(BUILD)/tests/ig_tests: $(TEST_OBJS) $(USER_LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -lpthread -o $@
 
 # Debian packages the build, the tests and the bench need. Checks first, and
 # runs apt-get update only when something is missing.
 DEB_PKGS := clang libclang-rt-14-dev llvm bpftool libbpf-dev libelf-dev zlib1g-dev make gcc pkg-config \
 	    libinih-dev libcurl4-openssl-dev libmicrohttpd-dev prometheus iptables nftables gnuplot-nox \
 	    iproute2 ethtool curl python3 python3-scapy netcat-openbsd nginx-light wrk redis-server \
-	    libhiredis-dev nghttp2-client nghttp2-server haproxy python3-jsonschema
+	    libhiredis-dev nghttp2-client nghttp2-server haproxy python3-jsonschema dpkg-dev lintian \
+	    xdp-tools
 # Node.js and npm (the openai SDK client of tests/netns/request.sh) are checked
 # by command, not package: a machine may carry another vendor's nodejs, which
 # provides npm and conflicts with Debian's npm package.
@@ -186,7 +193,7 @@ install: $(BUILD)/infergate $(BUILD)/infergate.8 $(BUILD)/infergate.bash-complet
 	$(Q)install -D -m 0644 user/infergate.conf.example \
 		$(DESTDIR)$(PREFIX)/share/doc/infergate/infergate.conf.example
 	$(call msg,INSTALL,$(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service)
-	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|g' user/infergate.service >$(BUILD)/infergate.service
+	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|g;s|@CONFFILE@|$(CONFFILE)|g' user/infergate.service >$(BUILD)/infergate.service
 	$(Q)install -D -m 0644 $(BUILD)/infergate.service $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
 
 uninstall:
@@ -195,6 +202,22 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(BASHCOMPDIR)/infergate
 	$(Q)rm -rf $(DESTDIR)$(PREFIX)/share/doc/infergate
 	$(Q)rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/infergate.service
+
+# The package's version is IG_VERSION plus a Debian revision, so that a change to
+# the packaging alone can be released without a new infergate version.
+IG_VERSION   := $(shell sed -n 's/^\#define IG_VERSION "\(.*\)"/\1/p' user/lib/log.h)
+DEB_REVISION ?= 1
+DEB_VERSION  := $(IG_VERSION)-$(DEB_REVISION)
+DEB_FILE     := $(BUILD)/infergate_$(DEB_VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+deb: $(DEB_FILE)
+
+$(DEB_FILE): $(BUILD)/infergate $(BUILD)/infergate.8 $(BUILD)/infergate.bash-completion \
+	     $(wildcard user/debian/*) user/infergate.service user/infergate.conf.5 user/infergate.conf.example
+	$(Q)rm -rf $(BUILD)/deb
+	$(Q)$(MAKE) -s install DESTDIR=$(abspath $(BUILD)/deb/root) PREFIX=/usr \
+		SYSTEMDUNITDIR=/lib/systemd/system CONFFILE=/etc/infergate/infergate.conf
+	$(call msg,DEB,$@)
+	$(Q)sh user/debian/build-deb.sh $(BUILD)/deb $(DEB_VERSION) $@
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -130,7 +130,9 @@ int ig_cli_man(const struct ig_cmd *global, const struct ig_cmd *const *groups, 
 	fputs("\nthe agent's pid file (\\fBrun\\fR, \\fBreload\\fR)\n.TP\n", out);
 	roff(out, sock);
 	fputs("\nthe agent's control socket (\\fBcharge\\fR)\n.TP\n/etc/infergate.conf\n"
-	      "the agent's config under the shipped systemd unit\n"
+	      "the agent's config under the systemd unit of \\fBmake install\\fR\n"
+	      ".TP\n/etc/infergate/infergate.conf\n"
+	      "the same under the Debian package's unit\n"
 	      ".SH SEE ALSO\n.BR bpftool (8),\n.BR ip (8),\n.BR tc (8),\n.BR systemctl (1)\n", out);
 	return 0;
 }
