@@ -209,7 +209,7 @@ t_usage() {
 		ig_fail "iface: $(ig_check_line out iface)"
 	ig_check_parse "$IG_TMP/out"
 	# bash completion offers interfaces for check
-	"$IG_BIN" __completion bash | sed -n '/^\tcheck)$/,/^\t\t;;/p' | grep -q '/sys/class/net' ||
+	"$IG_BIN" __completion bash | sed -n '/^\tcheck)$/,/^\t\t;;/p' | grep -q '/proc/net/dev' ||
 		ig_fail "completion: no interfaces for check"
 }
 
