@@ -3,8 +3,8 @@
 #   tests/run.sh BUILD_DIR [FILTER]
 # C tests (unit, BPF_PROG_TEST_RUN) run from BUILD_DIR/tests/ig_tests; each
 # tests/netns/*.sh file runs as its own process and prints one line per test
-# ("ok   NAME", "FAIL NAME", "skip NAME: reason"). Files named *.slow.sh run
-# only with IG_SLOW=1.
+# ("ok   NAME", "FAIL NAME", "skip NAME: reason"), two files at a time
+# (IG_JOBS). Files named *.slow.sh run only with IG_SLOW=1.
 set -u
 build=${1:-build}
 filter=${2:-}
@@ -63,16 +63,60 @@ if [ -z "$filter" ] || [[ fuzz == *"$filter"* ]]; then
 	done
 fi
 
+# The namespace suites, IG_JOBS (2) at a time: each builds hosts of its own
+# (names from its PID), and most of their time is spent waiting on clients,
+# timeouts and the agent's ticks, not on a CPU. A suite whose header says
+# "# ig-run: alone" (floods that load a CPU, timings, the package test that
+# installs into the system) runs after them, by itself. The largest files
+# start first, so that the longest suites do not end the run alone.
+# Each suite's lines are printed together when it ends.
+jobs_max=${IG_JOBS:-2}
+shared=() alone=()
 for f in "$here"/netns/*.sh; do
 	[ -e "$f" ] || continue
 	case "$f" in *.slow.sh) [ "${IG_SLOW:-0}" = 1 ] || continue ;; esac
 	[ -n "$filter" ] && [[ "$f" != *"$filter"* ]] && continue
-	echo "== $(basename "$f")"
-	t0=$SECONDS
-	tally < <(timeout 900 bash "$f" 2>&1 || echo "FAIL $(basename "$f"): exited $?")
-	durations+=("$((SECONDS - t0)) $(basename "$f")")
+	if grep -q '^# ig-run: alone' "$f"; then alone+=("$f"); else shared+=("$f"); fi
 done
-# where the time went, longest first: the candidates for the slow suite
+if [ ${#shared[@]} -gt 0 ]; then
+	mapfile -t shared < <(for f in "${shared[@]}"; do echo "$(wc -c <"$f") $f"; done |
+		sort -rn | cut -d' ' -f2-)
+fi
+outdir=$(mktemp -d)
+declare -A running=()
+
+run_suite() { # FILE: its lines into $outdir/NAME, its seconds into NAME.secs
+	local name t0=$SECONDS
+	name=$(basename "$1")
+	timeout 900 bash "$1" >"$outdir/$name" 2>&1 || echo "FAIL $name: exited $?" >>"$outdir/$name"
+	echo $((SECONDS - t0)) >"$outdir/$name.secs"
+}
+
+report() { # NAME
+	echo "== $1 ($(cat "$outdir/$1.secs") s)"
+	tally <"$outdir/$1"
+	durations+=("$(cat "$outdir/$1.secs") $1")
+}
+
+reap() { # waits for one suite to end and reports it
+	local pid
+	wait -n -p pid "${!running[@]}"
+	report "${running[$pid]}"
+	unset "running[$pid]"
+}
+
+for f in "${shared[@]}"; do
+	[ ${#running[@]} -lt "$jobs_max" ] || reap
+	run_suite "$f" &
+	running[$!]=$(basename "$f")
+done
+while [ ${#running[@]} -gt 0 ]; do reap; done
+for f in "${alone[@]}"; do
+	run_suite "$f"
+	report "$(basename "$f")"
+done
+rm -rf "$outdir"
+# where the time went, longest first
 if [ ${#durations[@]} -gt 0 ]; then
 	echo "suite seconds: $(printf '%s\n' "${durations[@]}" | sort -rn | head -n 8 | tr '\n' ' ')"
 	echo "total seconds: $SECONDS"

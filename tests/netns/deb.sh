@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# ig-run: alone
 # The Debian package of `make deb`, installed for real with apt-get: what it
 # puts where, that the installed binary works, and that remove keeps an
 # operator's edited config while purge leaves nothing. Uses the package in

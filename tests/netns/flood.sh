@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# ig-run: alone
 # Spoof-flood resistance over veth, with real TCP clients: ten polite clients
 # and one abusive client (IPv4, client namespace) talk to a real server while
 # a generator namespace sends SYNs from 2^20 distinct spoofed IPv6 sources as

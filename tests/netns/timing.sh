@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# ig-run: alone
 # Response times measured in the kernel (issue 15), end to end: the official
 # openai SDK against the stand-in engine (tests/lib/openai_server.py) made to
 # take a known time to its first token (--first-ms: a stream's head at once,

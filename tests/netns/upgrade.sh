@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# ig-run: alone
 # Upgrades in place: attaching again (as a new binary or a restarted agent
 # does) swaps new programs into the pinned links atomically and keeps the
 # pinned state. A flood runs across several swaps; if the interface were ever
