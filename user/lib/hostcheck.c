@@ -323,26 +323,6 @@ static void check_clock(struct ig_hc_report *r)
 
 /* ---------------------------------------------------------- pinned state */
 
-/* The link pinned at path: its program and interface; -errno. */
-int ig_hc_link_info(const char *path, __u32 *prog_id, __u32 *ifindex)
-{
-	struct bpf_link_info info;
-	__u32 len = sizeof(info);
-	int fd, err;
-
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
-	memset(&info, 0, sizeof(info));
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	close(fd);
-	if (!err) {
-		*prog_id = info.prog_id;
-		*ifindex = info.xdp.ifindex; /* xdp and tcx link info both open with it */
-	}
-	return err;
-}
-
 static void check_pinned(struct ig_hc_report *r, const char *pin_dir)
 {
 	static const char fix_layout[] =

@@ -45,12 +45,11 @@ int ig_hostcheck(const char *pin_dir, const char *ifname, struct ig_hc_report *r
 
 /* For the probes' two files (hostcheck.c: the host, hostcheck_if.c: the
  * interface): add an item (the fix is dropped on an ok item); append to a
- * string, always terminated; a pinned link's program and interface. */
+ * string, always terminated. */
 __attribute__((format(printf, 5, 6)))
 void ig_hc_add(struct ig_hc_report *r, const char *name, enum ig_hc_status st, const char *fix,
 	       const char *fmt, ...);
 __attribute__((format(printf, 3, 4))) void ig_hc_cat(char *buf, size_t len, const char *fmt, ...);
-int ig_hc_link_info(const char *path, __u32 *prog_id, __u32 *ifindex);
 void ig_hc_check_iface(struct ig_hc_report *r, const char *pin_dir, const char *ifname);
 
 #endif

@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include "lib/hostcheck.h"
 #include "lib/instance.h"
+#include "lib/loader.h"
 #include "lib/xdphook.h"
 
 /* The generic-netlink family "netdev" (6.3) postdates them too: what
@@ -180,7 +181,7 @@ static void own_links(const char *pin_dir, const char *ifname, int ifindex, stru
 		snprintf(name, sizeof(name), "link_%s_%s", kinds[k], ifname);
 		if (ig_path(path, sizeof(path), pin_dir, name) || access(path, F_OK))
 			continue;
-		if (!ig_hc_link_info(path, &prog, &idx) && idx == (__u32)ifindex)
+		if (ig_pinned_link_live(path, (__u32)ifindex, &prog, &idx) == 1)
 			*ids[k] = prog;
 		else
 			ig_hc_cat(o->stale, sizeof(o->stale), "%s%s", *o->stale ? ", " : "", name);

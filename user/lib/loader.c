@@ -88,9 +88,7 @@ int ig_pick_clock(__u32 *clock, __u64 *tick_ns)
 	return 0;
 }
 
-/* The link pinned at `path`: 1 if it still drives `ifindex`, 0 if it is stale
- * (its interface is gone), -errno if it cannot be read. */
-static int pinned_link_live(const char *path, __u32 ifindex, __u32 *prog_id, __u32 *link_ifindex)
+int ig_pinned_link_live(const char *path, __u32 ifindex, __u32 *prog_id, __u32 *link_ifindex)
 {
 	struct bpf_link_info info;
 	__u32 len = sizeof(info);
@@ -521,12 +519,12 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 	if (err)
 		return err;
 
-	if (pinned_link_live(other, (__u32)ifindex, NULL, NULL) == 1) {
+	if (ig_pinned_link_live(other, (__u32)ifindex, NULL, NULL) == 1) {
 		ig_err("%s is already protected on the %s hook; detach it first", o->ifname,
 		       ig_hook_name(other_hook));
 		return -EEXIST;
 	}
-	err = pinned_link_live(path, (__u32)ifindex, NULL, NULL);
+	err = ig_pinned_link_live(path, (__u32)ifindex, NULL, NULL);
 	if (err == 1) {
 		/* Attached already: load this binary's programs over the pinned
 		 * maps and swap them into the existing links (an upgrade, or a
@@ -774,7 +772,7 @@ int ig_list_attachments(const char *pin_dir, struct ig_attachment *out, int max)
 			continue;
 		a->prog_id = 0;
 		a->ifindex = 0;
-		if (pinned_link_live(path, 0, &a->prog_id, &a->ifindex) != 1) {
+		if (ig_pinned_link_live(path, 0, &a->prog_id, &a->ifindex) != 1) {
 			a->mode = "gone";
 		} else if (a->hook == IG_ATTACH_TC) {
 			a->mode = "tcx";

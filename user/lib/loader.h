@@ -41,6 +41,10 @@ struct ig_attachment {
 int ig_list_attachments(const char *pin_dir, struct ig_attachment *out, int max);
 
 const char *ig_hook_name(enum ig_attach_hook hook);
+/* The link pinned at `path`: 1 if it still drives `ifindex` (any, when 0), 0
+ * if it is stale (its interface is gone), -errno if it cannot be read; its
+ * program and interface in the pointers given. */
+int ig_pinned_link_live(const char *path, __u32 ifindex, __u32 *prog_id, __u32 *link_ifindex);
 /* How the data path reads time on this host (see ig_now() in bpf/cfg.h), and its tick. */
 int ig_pick_clock(__u32 *clock, __u64 *tick_ns);
 /* CONFIG_HZ of the running kernel (/proc/config.gz or /boot/config-RELEASE), 0 when unknown. */
