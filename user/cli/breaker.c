@@ -115,7 +115,7 @@ static int show(const char *port_arg, __u16 port, int json)
 		ig_json_obj_close(&j);
 		ig_json_end(&j);
 	} else {
-		err = ig_breakers_print(&in, 0, stdout);
+		err = ig_breakers_print(&in, stdout);
 	}
 	ig_instance_close(&in);
 	return ig_cli_exit(err);

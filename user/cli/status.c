@@ -525,7 +525,7 @@ static int print_table(const struct status *s, FILE *out)
 		fputs(")\n", out);
 	}
 	fputc('\n', out);
-	return ig_breakers_print(&s->in, 0, out);
+	return ig_breakers_print(&s->in, out);
 }
 
 /* Everything status shows, from the open instance. */

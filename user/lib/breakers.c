@@ -101,7 +101,7 @@ out:
 	return err;
 }
 
-int ig_breakers_print(const struct ig_instance *in, int json, FILE *out)
+int ig_breakers_print(const struct ig_instance *in, FILE *out)
 {
 	__u16 *ports = calloc(65536, sizeof(*ports));
 	int n, err = 0;
@@ -113,16 +113,14 @@ int ig_breakers_print(const struct ig_instance *in, int json, FILE *out)
 		err = n;
 		goto out;
 	}
-	if (json)
-		fputc('[', out);
-	else if (n)
+	if (n)
 		fprintf(out, "%-10s %-9s %-6s %-9s %8s %8s %8s %8s %8s %8s %8s %8s\n", "BREAKER",
 			"STATE", "FORCE", "FALLBACK", "2XX-4XX", "5XX", "RST", "PRIMARY", "PROBES",
 			"STEERED", "REFUSED", "BUDGET");
 	for (int i = 0; i < n; i++) {
 		struct ig_breaker b;
 		struct ig_health h;
-		char fb[16];
+		char fb[16], name[16];
 
 		err = ig_breaker_get(in, ports[i], &b);
 		if (!err)
@@ -130,40 +128,16 @@ int ig_breakers_print(const struct ig_instance *in, int json, FILE *out)
 		if (err)
 			goto out;
 		snprintf(fb, sizeof(fb), "%u", b.fallback);
-		if (json) {
-			fprintf(out,
-				"%s{\"port\":%u,\"state\":\"%s\",\"force\":\"%s\",\"effective\":"
-				"\"%s\",\"fallback\":%u,\"probes_left\":%d,\"health\":{\"http_1xx\":%llu,"
-				"\"http_2xx\":%llu,\"http_3xx\":%llu,\"http_4xx\":%llu,\"http_5xx\":%llu,"
-				"\"rst\":%llu,\"to_primary\":%llu,\"probes\":%llu,\"to_fallback\":%llu,"
-				"\"refused\":%llu}}",
-				i ? "," : "", ports[i], ig_brk_state_name(b.state),
-				ig_brk_force_name(b.force), ig_brk_state_name(ig_brk_effective(&b)),
-				b.fallback, b.probes, (unsigned long long)h.http[IG_HTTP_1XX],
-				(unsigned long long)h.http[IG_HTTP_2XX],
-				(unsigned long long)h.http[IG_HTTP_3XX],
-				(unsigned long long)h.http[IG_HTTP_4XX],
-				(unsigned long long)h.http[IG_HTTP_5XX], (unsigned long long)h.rst,
-				(unsigned long long)h.conns[IG_ROUTE_PRIMARY],
-				(unsigned long long)h.conns[IG_ROUTE_PROBE],
-				(unsigned long long)h.conns[IG_ROUTE_FALLBACK],
-				(unsigned long long)h.refused);
-		} else {
-			char name[16];
-
-			snprintf(name, sizeof(name), "%u/tcp", ports[i]);
-			fprintf(out, "%-10s %-9s %-6s %-9s %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8d\n",
-				name, ig_brk_state_name(b.state), ig_brk_force_name(b.force),
-				b.fallback ? fb : "none", (unsigned long long)ig_health_ok(&h),
-				(unsigned long long)h.http[IG_HTTP_5XX], (unsigned long long)h.rst,
-				(unsigned long long)h.conns[IG_ROUTE_PRIMARY],
-				(unsigned long long)h.conns[IG_ROUTE_PROBE],
-				(unsigned long long)h.conns[IG_ROUTE_FALLBACK],
-				(unsigned long long)h.refused, b.probes);
-		}
+		snprintf(name, sizeof(name), "%u/tcp", ports[i]);
+		fprintf(out, "%-10s %-9s %-6s %-9s %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8d\n",
+			name, ig_brk_state_name(b.state), ig_brk_force_name(b.force),
+			b.fallback ? fb : "none", (unsigned long long)ig_health_ok(&h),
+			(unsigned long long)h.http[IG_HTTP_5XX], (unsigned long long)h.rst,
+			(unsigned long long)h.conns[IG_ROUTE_PRIMARY],
+			(unsigned long long)h.conns[IG_ROUTE_PROBE],
+			(unsigned long long)h.conns[IG_ROUTE_FALLBACK], (unsigned long long)h.refused,
+			b.probes);
 	}
-	if (json)
-		fputc(']', out);
 out:
 	free(ports);
 	return err;

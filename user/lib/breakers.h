@@ -37,7 +37,8 @@ static inline __u64 ig_health_failed(const struct ig_health *h)
 	return h->http[IG_HTTP_5XX] + h->rst;
 }
 
-/* Every breaker with its health counters: a table, or a JSON array. */
-int ig_breakers_print(const struct ig_instance *in, int json, FILE *out);
+/* Every breaker with its health counters, as a table (JSON: the CLI's
+ * ig_cli_breakers_json, through lib/json.c). */
+int ig_breakers_print(const struct ig_instance *in, FILE *out);
 
 #endif
