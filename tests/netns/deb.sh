@@ -177,8 +177,44 @@ t_conffile_kept() {
 	[ ! -e /etc/infergate ] || ig_fail "/etc/infergate left: $(ls -la /etc/infergate)"
 }
 
+# An upgrade of the package (the same files under a later revision, repacked
+# from this one with dpkg-deb): the operator's config stays as edited, the
+# service stays disabled, and a data path attached before it keeps running
+# with its limits: the package never detaches anything.
+t_upgrade() {
+	local mark="; edited before the upgrade (test $$)" next out
+	deb_begin
+	deb_install
+	# shellcheck disable=SC2034
+	IG_BIN=/usr/sbin/infergate
+	ig_make_pair
+	ig attach "$VS"
+	ig limit 8080 --rate 5/s --burst 10
+	echo "$mark" >>"$CONF"
+	dpkg-deb -R "$DEB" "$IG_TMP/pkg"
+	next="$(dpkg-deb -f "$DEB" Version)+upgrade1"
+	sed -i "s/^Version: .*/Version: $next/" "$IG_TMP/pkg/DEBIAN/control"
+	dpkg-deb --root-owner-group -b "$IG_TMP/pkg" "$IG_TMP/infergate_next.deb" >/dev/null
+	deb_apt --no-install-recommends install "$IG_TMP/infergate_next.deb" >"$IG_TMP/apt.log" 2>&1 ||
+		ig_fail "apt-get install (upgrade) failed: $(tail -n 5 "$IG_TMP/apt.log")"
+	grep -q '^1 upgraded, 0 newly installed, 0 to remove' "$IG_TMP/apt.log" ||
+		ig_fail "not an upgrade: $(grep -E 'upgraded|newly' "$IG_TMP/apt.log")"
+	ig_assert_eq "$(dpkg-query -W -f='${Version}' infergate)" "$next" "installed version"
+	grep -qxF "$mark" "$CONF" || ig_fail "the upgrade lost the operator's edit"
+	[ -z "$(find /etc/infergate -name '*.dpkg-*')" ] || ig_fail "dpkg left $(find /etc/infergate -name '*.dpkg-*')"
+	if [ -n "$(find /etc/systemd/system -name infergate.service 2>/dev/null)" ]; then
+		ig_fail "the upgrade enabled the service"
+	fi
+	ig_assert_eq "$(ig_attached_count "$SRV" "$VS")" 2 "programs attached after the upgrade"
+	out=$(ig status)
+	grep -q '^8080/tcp ' <<<"$out" || ig_fail "the limit is gone after the upgrade: $out"
+	ig detach "$VS" --purge
+	deb_purge
+	ig_assert_eq "$(deb_state)" not-installed "dpkg state after purge"
+}
+
 DEB_TESTS=(deb/install t_install deb/check t_check deb/works t_works deb/purge t_purge
-	deb/conffile-kept t_conffile_kept)
+	deb/conffile-kept t_conffile_kept deb/upgrade t_upgrade)
 
 # Whether IG_TEST picks any of them: a filtered run of other tests builds nothing.
 deb_wanted() {
@@ -191,22 +227,25 @@ deb_wanted() {
 	return 1
 }
 
+# This tree's version's package (IG_VERSION of user/lib/log.h), the newest.
 deb_find() {
-	ls -t "$IG_BUILD"/infergate_*.deb 2>/dev/null | head -n 1
+	local v
+	v=$(sed -n 's/^#define IG_VERSION "\(.*\)"/\1/p' "$TOP/user/lib/log.h")
+	ls -t "$IG_BUILD"/infergate_"$v"-*.deb 2>/dev/null | head -n 1
 }
 
-# The package: the newest in $IG_BUILD, else made there.
+# The package, made in $IG_BUILD from this tree (make deb repacks what is
+# built; an older package left there is never the one tested).
 DEB='' DEB_WHY=''
 if [ "$(id -u)" -ne 0 ]; then
 	DEB_WHY="needs root"
 elif ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
 	DEB_WHY="apt-get or dpkg-deb not installed"
 elif deb_wanted; then
-	DEB=$(deb_find)
-	if [ -z "$DEB" ]; then
-		make -s -C "$TOP" BUILD="$IG_BUILD" deb >"$IG_RUN_DIR/make.log" 2>&1 ||
-			DEB_WHY="make deb failed: $(tail -n 3 "$IG_RUN_DIR/make.log" | tr '\n' ' ')"
+	if make -s -C "$TOP" BUILD="$IG_BUILD" deb >"$IG_RUN_DIR/make.log" 2>&1; then
 		DEB=$(deb_find)
+	else
+		DEB_WHY="make deb failed: $(tail -n 3 "$IG_RUN_DIR/make.log" | tr '\n' ' ')"
 	fi
 fi
 
