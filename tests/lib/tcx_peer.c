@@ -4,6 +4,7 @@
  *   tcx_peer attach OBJ IFACE first|last DIR   pins DIR/link and DIR/syns
  *   tcx_peer order IFACE                        ingress programs, in run order
  *   tcx_peer count DIR                          SYNs the peer has seen
+ *   tcx_peer id DIR                             the peer's program id
  */
 #include <errno.h>
 #include <stdio.h>
@@ -65,6 +66,20 @@ int main(int argc, char **argv)
 		printf("%llu\n", (unsigned long long)v);
 		return 0;
 	}
-	fprintf(stderr, "usage: tcx_peer attach OBJ IFACE first|last DIR | order IFACE | count DIR\n");
+	if (argc == 3 && !strcmp(argv[1], "id")) {
+		struct bpf_link_info info;
+		__u32 len = sizeof(info);
+		char path[512];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/link", argv[2]);
+		fd = bpf_obj_get(path);
+		memset(&info, 0, sizeof(info));
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+			return fprintf(stderr, "%s: %s\n", path, strerror(errno)), 1;
+		printf("%u\n", info.prog_id);
+		return 0;
+	}
+	fprintf(stderr, "usage: tcx_peer attach OBJ IFACE first|last DIR | order IFACE | count DIR | id DIR\n");
 	return 2;
 }

@@ -154,6 +154,33 @@ tcx_order_case() { # POSITION EXPECTED-ORDER EXPECTED-PEER-SYNS
 t_tcx_first() { tcx_order_case "" "ig_tc peer_count " 3; }
 t_tcx_last() { tcx_order_case last "peer_count ig_tc " 8; }
 
+# An anchor: two other programs (same name, told apart by id), infergate
+# right before the second: the first sees every SYN, the second only those
+# infergate passed. An anchor that is not there is refused, naming what is.
+t_tcx_anchor() {
+	local a b rc=0 T=$IG_BUILD/tests/tcx_peer
+	ig_make_pair
+	a=/sys/fs/bpf/ig-test-$$-$IG_N-tcxa b=/sys/fs/bpf/ig-test-$$-$IG_N-tcxb
+	IG_PINS+=("$a" "$b")
+	mkdir "$a" "$b"
+	ig_srv "$T" attach "$IG_BUILD/tests/tcx_peer.bpf.o" "$VS" last "$a"
+	ig_srv "$T" attach "$IG_BUILD/tests/tcx_peer.bpf.o" "$VS" last "$b"
+	ig attach "$VS" --hook tc --tc-position after:nosuch_prog 2>"$IG_TMP/err" || rc=$?
+	cat "$IG_TMP/err"
+	ig_assert_eq "$rc" 1 "a missing anchor: exit status"
+	grep -q "no tcx ingress program 'nosuch_prog'.*peer_count (id $(ig_srv "$T" id "$a"))" \
+		"$IG_TMP/err" || ig_fail "the refusal does not list the programs there"
+	ig_assert_eq "$(ig_tcx_count "$SRV" "$VS")" 2 "tcx programs after the refusal"
+	ig attach "$VS" --hook tc --tc-position "before:$(ig_srv "$T" id "$b")"
+	ig_assert_eq "$(ig_srv "$T" order "$VS" | tr '\n' ' ')" "peer_count ig_tc peer_count " \
+		"tcx ingress order"
+	ig limit 8000/tcp --rate 1/min --burst 3 --unit conn --action drop
+	ig_start_server tcp 8000
+	ig_assert_eq "$(ig_attempts "$C4" 8)" "3 5" "infergate's limit"
+	ig_assert_eq "$(ig_srv "$T" count "$a")" 8 "SYNs the program before infergate saw"
+	ig_assert_eq "$(ig_srv "$T" count "$b")" 3 "SYNs the program after infergate saw"
+}
+
 run_test coexist/xdp-filter-first-refused t_xdpfilter_first
 run_test coexist/xdp-filter-beside-tc t_xdpfilter_beside_tc
 run_test coexist/xdp-filter-replace t_xdpfilter_replace
@@ -161,3 +188,4 @@ run_test coexist/infergate-first t_infergate_first
 run_test coexist/libxdp-dispatcher t_dispatcher
 run_test coexist/tcx-first t_tcx_first
 run_test coexist/tcx-last t_tcx_last
+run_test coexist/tcx-anchor t_tcx_anchor

@@ -57,7 +57,7 @@ IG_TEST(config_the_shipped_example_loads)
 	ASSERT_EQ(cfg.reject_budget.reject_rate, 1000, "reject rate");
 	ASSERT_STREQ(cfg.metrics_addr, "127.0.0.1:9464", "metrics address");
 	ASSERT_EQ(cfg.attach.max_flows, 262144, "max_flows");
-	ASSERT_EQ(cfg.attach.tc_last, 0, "tc_position first");
+	ASSERT_EQ(cfg.attach.tc_place.pos, IG_TC_FIRST, "tc_position first");
 }
 
 IG_TEST(config_breaker_defaults)
@@ -471,7 +471,13 @@ IG_TEST(config_byte_burst_below_the_largest_charge_warns)
 IG_TEST(config_tc_position)
 {
 	ASSERT_OK(load_text("[agent]\ninterface = v0\nhook = tc\ntc_position = last\n"), err);
-	ASSERT_EQ(cfg.attach.tc_last, 1, "last");
+	ASSERT_EQ(cfg.attach.tc_place.pos, IG_TC_LAST, "last");
 	ASSERT_OK(load_text("[agent]\ninterface = v0\ntc_position = first\n"), err);
-	ASSERT_EQ(cfg.attach.tc_last, 0, "first");
+	ASSERT_EQ(cfg.attach.tc_place.pos, IG_TC_FIRST, "first");
+	ASSERT_OK(load_text("[agent]\ninterface = v0\ntc_position = after:cil_from_netdev\n"), err);
+	ASSERT_EQ(cfg.attach.tc_place.pos, IG_TC_AFTER, "after");
+	ASSERT_STREQ(cfg.attach.tc_place.anchor, "cil_from_netdev", "anchor");
+	ASSERT_NEQ(load_text("[agent]\ninterface = v0\ntc_position = before:\n"), 0, "no name");
+	ASSERT_NEQ(load_text("[agent]\ninterface = v0\ntc_position = after:a_name_of_16chars\n"), 0,
+		  "a name longer than the kernel keeps");
 }

@@ -186,7 +186,7 @@ int ig_reload_check(const struct ig_cfg_file *oc, const struct ig_cfg_file *nc)
 {
 	if (strcmp(nc->ifname, oc->ifname) || nc->attach.hook != oc->attach.hook ||
 	    nc->attach.xdp_generic != oc->attach.xdp_generic ||
-	    nc->attach.tc_last != oc->attach.tc_last ||
+	    memcmp(&nc->attach.tc_place, &oc->attach.tc_place, sizeof(nc->attach.tc_place)) ||
 	    nc->attach.max_sources != oc->attach.max_sources ||
 	    nc->attach.max_flows != oc->attach.max_flows ||
 	    strcmp(nc->metrics_addr, oc->metrics_addr) || nc->has_cluster != oc->has_cluster ||

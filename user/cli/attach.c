@@ -7,12 +7,12 @@ struct attach_cfg {
 	int hook;     /* enum ig_attach_hook: its index in hooks[] */
 	int generic;  /* index in xdp_modes[] */
 	__u64 max_sources, max_flows;
-	int replace, tc_pos;
+	int replace;
+	const char *tc_pos;
 };
 
 static const char *const hooks[] = { [IG_ATTACH_XDP] = "xdp", [IG_ATTACH_TC] = "tc", NULL };
 static const char *const xdp_modes[] = { "native", "generic", NULL };
-static const char *const tc_positions[] = { "first", "last", NULL };
 
 static const struct ig_opt attach_opts[] = {
 	IG_OPT("hook", IG_OPT_ENUM, struct attach_cfg, hook, .values = hooks, .what = "hook",
@@ -24,11 +24,11 @@ static const struct ig_opt attach_opts[] = {
 	IG_OPT("replace", IG_OPT_BOOL, struct attach_cfg, replace,
 	       .help = "detach another program holding the XDP hook and take it\n"
 		       "(without it, attach stops and names that program)"),
-	IG_OPT("tc-position", IG_OPT_ENUM, struct attach_cfg, tc_pos, .values = tc_positions,
-	       .what = "tc position",
+	IG_OPT("tc-position", IG_OPT_STRING, struct attach_cfg, tc_pos, .metavar = "POS",
 	       .help = "where the tcx programs run among others on the interface:\n"
-		       "first (default: drop before others spend on a packet) or\n"
-		       "last. Kept by an in-place upgrade"),
+		       "first (default: drop before others spend on a packet),\n"
+		       "last, before:NAME or after:NAME (a tcx ingress program's\n"
+		       "name or id). Kept by an in-place upgrade"),
 	IG_OPT("max-sources", IG_OPT_COUNT, struct attach_cfg, max_sources, .metavar = "N",
 	       .min = 1024, .max = 1U << 28,
 	       .help = "(source, port) pairs to size the table for (default\n"
@@ -53,12 +53,14 @@ static int cmd_attach(const void *cfg, int argc, char **argv)
 		.max_sources = c->max_sources,
 		.max_flows = c->max_flows,
 		.replace = c->replace,
-		.tc_last = c->tc_pos == 1,
 	};
 
 	if (argc != 1)
 		return ig_cli_usage("attach", "%s", "expected one interface name");
 	o.ifname = argv[0];
+	if (c->tc_pos && ig_parse_tc_place(c->tc_pos, &o.tc_place))
+		return ig_cli_usage("attach", "invalid --tc-position '%s': expected first, last, "
+				    "before:NAME or after:NAME", c->tc_pos);
 	return ig_cli_exit(ig_attach(ig_cli_pin_dir, &o));
 }
 

@@ -213,9 +213,9 @@ static int agent_key(struct load_state *st, const char *name, const char *value)
 			return fail(st, "invalid xdp_mode '%s': expected native or generic", value);
 		cfg->attach.xdp_generic = !strcmp(value, "generic");
 	} else if (!strcmp(name, "tc_position")) {
-		if (strcmp(value, "first") && strcmp(value, "last"))
-			return fail(st, "invalid tc_position '%s': expected first or last", value);
-		cfg->attach.tc_last = !strcmp(value, "last");
+		if (ig_parse_tc_place(value, &cfg->attach.tc_place))
+			return fail(st, "invalid tc_position '%s': expected first, last, before:NAME "
+				    "or after:NAME", value);
 	} else if (!strcmp(name, "max_sources")) {
 		if (PARSE(st, ig_parse_count(value, "max_sources", 1, 1ULL << 28, &v)))
 			return 0;

@@ -374,14 +374,6 @@ static int store_seed(struct infergate *skel, __u32 key, __u64 value)
 	return 0;
 }
 
-/* tcx runs its programs in a list: first (the default) drops what exceeds the
- * limits before any other program spends on it; last lets the others (a CNI's
- * policy, say) see every packet first. Both directions take the same place. */
-static __u32 tcx_flags(const struct ig_attach_opts *o)
-{
-	return o->tc_last ? BPF_F_AFTER : BPF_F_BEFORE;
-}
-
 /*
  * The XDP hook holds one program. Another one there is never replaced
  * silently: without --replace the attach stops, naming it and the ways out.
@@ -425,9 +417,9 @@ static int create_link(struct infergate *skel, const struct ig_attach_opts *o, i
 		lopts.flags = o->xdp_generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 		fd = bpf_link_create(bpf_program__fd(skel->progs.ig_xdp), ifindex, BPF_XDP, &lopts);
 	} else {
-		lopts.flags = tcx_flags(o);
-		fd = bpf_link_create(bpf_program__fd(skel->progs.ig_tc), ifindex, BPF_TCX_INGRESS,
-				     &lopts);
+		fd = ig_tcx_link_create(bpf_program__fd(skel->progs.ig_tc), ifindex, o->ifname, 0,
+					&o->tc_place);
+		errno = fd < 0 ? -fd : 0;
 	}
 	if (fd >= 0)
 		return fd;
@@ -493,7 +485,6 @@ static int replace_programs(struct infergate *skel, const struct ig_attach_opts 
 
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 {
-	LIBBPF_OPTS(bpf_link_create_opts, egress_lopts);
 	struct ig_hook_prog held = {};
 	struct pin_plan plan = {};
 	struct infergate *skel = NULL;
@@ -538,6 +529,11 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 
 	if (o->hook == IG_ATTACH_XDP && !upgrade) {
 		err = xdp_hook_check(o, ifindex, &held);
+		if (err)
+			return err;
+	}
+	if (o->hook == IG_ATTACH_TC && !upgrade) {
+		err = ig_tc_place_check(ifindex, o->ifname, &o->tc_place);
 		if (err)
 			return err;
 	}
@@ -601,11 +597,10 @@ int ig_attach(const char *pin_dir, const struct ig_attach_opts *o)
 
 	/* Egress first: from the instant ingress steers a connection, its
 	 * replies must already be rewritten. */
-	egress_lopts.flags = tcx_flags(o);
-	egress_fd = bpf_link_create(bpf_program__fd(skel->progs.ig_tc_egress), ifindex,
-				    BPF_TCX_EGRESS, &egress_lopts);
+	egress_fd = ig_tcx_link_create(bpf_program__fd(skel->progs.ig_tc_egress), ifindex,
+				       o->ifname, 1, &o->tc_place);
 	if (egress_fd < 0) {
-		err = -errno;
+		err = egress_fd;
 		ig_err("cannot attach the egress program to %s with tcx: %s (tcx needs Linux 6.6 "
 		       "or later)", o->ifname, strerror(-err));
 		goto fail;

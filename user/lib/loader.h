@@ -7,6 +7,7 @@
 
 #include <net/if.h>
 #include <linux/types.h>
+#include "lib/xdphook.h"
 
 enum ig_attach_hook {
 	IG_ATTACH_XDP = 0,
@@ -23,7 +24,7 @@ struct ig_attach_opts {
 				* to a power of two; the table has IG_WAYS ways each */
 	__u64 max_flows;       /* 0: keep what is pinned, or IG_DEFAULT_FLOWS */
 	int replace;           /* detach another program holding the XDP hook */
-	int tc_last;           /* tcx: run after the other programs, not before */
+	struct ig_tc_place tc_place; /* where the tcx programs go among others */
 };
 
 int ig_attach(const char *pin_dir, const struct ig_attach_opts *o);

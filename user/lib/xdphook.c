@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -186,4 +188,99 @@ int ig_trampolines_work(int *err)
 	}
 	close(fd);
 	return 1;
+}
+
+int ig_parse_tc_place(const char *s, struct ig_tc_place *out)
+{
+	const char *name = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!strcmp(s, "first")) {
+		out->pos = IG_TC_FIRST;
+	} else if (!strcmp(s, "last")) {
+		out->pos = IG_TC_LAST;
+	} else if (!strncmp(s, "before:", 7)) {
+		out->pos = IG_TC_BEFORE, name = s + 7;
+	} else if (!strncmp(s, "after:", 6)) {
+		out->pos = IG_TC_AFTER, name = s + 6;
+	} else {
+		return -EINVAL;
+	}
+	if (name) {
+		/* the kernel keeps 15 characters of a program's name */
+		if (!*name || strlen(name) >= sizeof(out->anchor) || strpbrk(name, " \t"))
+			return -EINVAL;
+		snprintf(out->anchor, sizeof(out->anchor), "%s", name);
+	}
+	return 0;
+}
+
+const char *ig_tc_place_str(const struct ig_tc_place *p, char *buf, size_t len)
+{
+	static const char *const words[] = { "first", "last", "before:", "after:" };
+
+	snprintf(buf, len, "%s%s", words[p->pos], p->pos >= IG_TC_BEFORE ? p->anchor : "");
+	return buf;
+}
+
+/* The anchor's id among the programs of one direction, 0 when it is not there. */
+static __u32 tc_anchor_id(int ifindex, int egress, const char *anchor, char *names, size_t len)
+{
+	struct ig_hook_prog progs[64];
+	char *end;
+	unsigned long id = strtoul(anchor, &end, 10);
+	int n = ig_tcx_list(ifindex, egress, progs, 64);
+
+	names[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		size_t used = strlen(names);
+
+		if ((!*end && progs[i].id == id) || (*end && !strcmp(progs[i].name, anchor)))
+			return progs[i].id;
+		snprintf(names + used, len - used, "%s%s (id %u)", used ? ", " : "", progs[i].name,
+			 progs[i].id);
+	}
+	return 0;
+}
+
+int ig_tc_place_check(int ifindex, const char *ifname, const struct ig_tc_place *place)
+{
+	char names[256], where[32];
+
+	if (place->pos < IG_TC_BEFORE || tc_anchor_id(ifindex, 0, place->anchor, names, sizeof(names)))
+		return 0;
+	ig_err("%s: no tcx ingress program '%s' for --tc-position %s; the programs there: %s",
+	       ifname, place->anchor, ig_tc_place_str(place, where, sizeof(where)),
+	       *names ? names : "none");
+	return -ENOENT;
+}
+
+int ig_tcx_link_create(int prog_fd, int ifindex, const char *ifname, int egress,
+		       const struct ig_tc_place *place)
+{
+	char names[256];
+	union bpf_attr attr;
+	__u32 flags, rel = 0;
+	int fd;
+
+	flags = place->pos == IG_TC_LAST || place->pos == IG_TC_AFTER ? BPF_F_AFTER : BPF_F_BEFORE;
+	if (place->pos >= IG_TC_BEFORE) {
+		rel = tc_anchor_id(ifindex, egress, place->anchor, names, sizeof(names));
+		if (!rel && !egress)
+			return ig_tc_place_check(ifindex, ifname, place);
+	}
+	/*
+	 * tcx's relative id sits where Debian bookworm's uapi header (6.1) has
+	 * link_create.target_btf_id, and libbpf 1.1 cannot pass it for tcx: the
+	 * syscall is made here. Without an anchor, BPF_F_BEFORE or BPF_F_AFTER
+	 * alone means the front or the end of the list.
+	 */
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = (__u32)prog_fd;
+	attr.link_create.target_fd = (__u32)ifindex;
+	attr.link_create.attach_type = egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS;
+	attr.link_create.flags = flags | (rel ? BPF_F_ID : 0);
+	attr.link_create.target_btf_id = rel;
+	fd = (int)syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
 }

@@ -22,6 +22,9 @@
 #ifndef BPF_F_AFTER
 #define BPF_F_AFTER (1U << 4)
 #endif
+#ifndef BPF_F_ID
+#define BPF_F_ID (1U << 5)
+#endif
 
 /* libxdp names its multi-program dispatcher so (xdp-tools, lib/libxdp) */
 #define IG_XDP_DISPATCHER_NAME "xdp_dispatcher"
@@ -42,6 +45,33 @@ int ig_xdp_holder(int ifindex, struct ig_hook_prog *out);
  * by netlink, only if it is still the program there (no race with a reload of
  * its owner). */
 int ig_xdp_take(int ifindex, const char *ifname, const struct ig_hook_prog *p);
+
+/* Where infergate's tcx programs go among the others (tcx runs a list):
+ * first, the default, drops what exceeds a limit before any other program
+ * spends on it; last lets the others (a CNI's policy, say) see every packet
+ * first; or right before or after the program of a given name (or id). */
+enum ig_tc_pos { IG_TC_FIRST = 0, IG_TC_LAST, IG_TC_BEFORE, IG_TC_AFTER };
+
+struct ig_tc_place {
+	enum ig_tc_pos pos;
+	char anchor[16]; /* IG_TC_BEFORE/AFTER: a program's name, or its id in digits */
+};
+
+/* "first", "last", "before:NAME", "after:NAME": 0, or -EINVAL. */
+int ig_parse_tc_place(const char *s, struct ig_tc_place *out);
+/* The words back, into buf. */
+const char *ig_tc_place_str(const struct ig_tc_place *p, char *buf, size_t len);
+
+/* Whether the anchor of `place` is on IFINDEX's tcx ingress: 0, or -ENOENT
+ * logged with the programs that are there. */
+int ig_tc_place_check(int ifindex, const char *ifname, const struct ig_tc_place *place);
+
+/* A tcx link of PROG_FD on IFINDEX (egress: nonzero) at `place`. An anchor
+ * missing on ingress is an error naming the programs there; on egress, where
+ * the anchor may have no program, before goes first and after last. Returns
+ * the link's fd or -errno (logged, naming IFNAME). */
+int ig_tcx_link_create(int prog_fd, int ifindex, const char *ifname, int egress,
+		       const struct ig_tc_place *place);
 
 /* The tcx programs on IFINDEX's ingress (egress: nonzero) in run order, up to
  * `max`; returns the count or -errno. */
