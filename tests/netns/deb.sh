@@ -108,10 +108,9 @@ t_check() {
 	return 0
 }
 
-# The installed binary on a real interface: the CLI's life cycle, then the
-# agent on the shipped config (its interface set to the test's).
-t_works() {
-	local out
+# Installed, and the installed CLI's instance on a veth of the test's with
+# a limit on 8080: what t_works and t_upgrade start from.
+deb_installed_instance() {
 	deb_begin
 	deb_install
 	# ig and ig_start_agent run $IG_BIN
@@ -120,6 +119,13 @@ t_works() {
 	ig_make_pair
 	ig attach "$VS"
 	ig limit 8080 --rate 5/s --burst 10
+}
+
+# The installed binary on a real interface: the CLI's life cycle, then the
+# agent on the shipped config (its interface set to the test's).
+t_works() {
+	local out
+	deb_installed_instance
 	# whole before grep: grep -q ending early would fail the pipe (SIGPIPE)
 	out=$(ig status)
 	grep -q '^8080/tcp ' <<<"$out" || ig_fail "status does not show 8080/tcp: $out"
@@ -183,13 +189,7 @@ t_conffile_kept() {
 # with its limits: the package never detaches anything.
 t_upgrade() {
 	local mark="; edited before the upgrade (test $$)" next out
-	deb_begin
-	deb_install
-	# shellcheck disable=SC2034
-	IG_BIN=/usr/sbin/infergate
-	ig_make_pair
-	ig attach "$VS"
-	ig limit 8080 --rate 5/s --burst 10
+	deb_installed_instance
 	echo "$mark" >>"$CONF"
 	dpkg-deb -R "$DEB" "$IG_TMP/pkg"
 	next="$(dpkg-deb -f "$DEB" Version)+upgrade1"
