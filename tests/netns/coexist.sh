@@ -7,16 +7,33 @@
 # last among the tcx programs, shown by what the other program counted.
 . "$(dirname "$0")/../lib/netns.sh"
 
-# xdp-filter keeps its maps in $LIBXDP_BPFFS/xdp-filter: one dir per test, so
-# tests never share (or remove) each other's, nor an operator's.
+# libxdp keeps its own pins under $LIBXDP_BPFFS (one dir per test), but
+# xdp-filter 1.3.1 pins its maps at /sys/fs/bpf/xdp-filter whatever that says,
+# shared by every xdp-filter on the machine. So the tests run only where none
+# is there (never touching an operator's rules), and remove what they made.
+XF_PINS=/sys/fs/bpf/xdp-filter
 xf() { LIBXDP_BPFFS=$XF_FS nsenter --net="/run/netns/$SRV" xdp-filter "$@"; }
 
-xf_setup() {
+xf_cleanup() {
+	set +eE # as ig_cleanup: everything runs, whatever fails
+	trap - ERR
+	[ -z "${VS:-}" ] || xf unload "$VS" >/dev/null 2>&1
+	rm -rf "$XF_PINS"
+	ig_cleanup
+}
+
+xf_begin() {
 	command -v xdp-filter >/dev/null || ig_skip "xdp-filter (Debian xdp-tools) not installed"
+	[ ! -e "$XF_PINS" ] || ig_skip "another xdp-filter's state is pinned at $XF_PINS: not sharing it"
+	trap xf_cleanup EXIT
 	XF_FS=/sys/fs/bpf/ig-test-$$-$IG_N-xdpfs
 	IG_PINS+=("$XF_FS")
 	mkdir "$XF_FS"
 	ig_make_pair
+}
+
+xf_setup() {
+	xf_begin
 	xf load -m native "$VS" 2>"$IG_TMP/xf.log" || ig_fail "xdp-filter load: $(cat "$IG_TMP/xf.log")"
 	XF_ID=$(xdp_id)
 	[ -n "$XF_ID" ] || ig_fail "no XDP program after xdp-filter load"
@@ -98,11 +115,7 @@ t_xdpfilter_replace() {
 # stays as it was.
 t_infergate_first() {
 	local id rc=0
-	command -v xdp-filter >/dev/null || ig_skip "xdp-filter (Debian xdp-tools) not installed"
-	XF_FS=/sys/fs/bpf/ig-test-$$-$IG_N-xdpfs
-	IG_PINS+=("$XF_FS")
-	mkdir "$XF_FS"
-	ig_make_pair
+	xf_begin
 	ig attach "$VS"
 	id=$(xdp_id)
 	xf load -m native "$VS" 2>"$IG_TMP/xf.log" || rc=$?
@@ -119,9 +132,8 @@ t_dispatcher() {
 	local rc=0
 	xf_setup
 	if ! ig_srv bpftool prog show id "$XF_ID" | grep -q xdp_dispatcher; then
-		LIBXDP_BPFFS=$XF_FS nsenter --net="/run/netns/$SRV" xdp-filter unload "$VS" >/dev/null 2>&1
-		LIBXDP_BPFFS=$XF_FS nsenter --net="/run/netns/$SRV" xdp-filter load -v -m native "$VS" \
-			>"$IG_TMP/v" 2>&1 || true
+		xf unload "$VS" >/dev/null 2>&1
+		xf load -v -m native "$VS" >"$IG_TMP/v" 2>&1 || true
 		ig_skip "libxdp built no dispatcher here: $(grep -m1 -o 'Compatibility check.*' "$IG_TMP/v" || echo 'single-program mode')"
 	fi
 	ig attach "$VS" 2>"$IG_TMP/err" || rc=$?
