@@ -7,7 +7,7 @@
  * segments that acknowledge a cookie that checks out
  * (bpf_tcp_raw_check_syncookie_*()) are ours: the handshake's ACK is dropped
  * (no socket must be made of it), the request is answered with the 429 and FIN
- * (request.h's ig_reply_429(), sequence number the cookie's + 1). The client's
+ * (reply_429.h's ig_reply_429(), sequence number the cookie's + 1). The client's
  * answer to that acknowledges more than the cookie, so it reaches the kernel,
  * which has no socket for it and resets it.
  *
@@ -29,6 +29,7 @@
 #include "maps.h"
 #include "reply_tx.h"
 #include "request.h"
+#include "reply_429.h"
 
 /* The over-limit SYN, in place, as the SYN-ACK with a cookie. */
 static __always_inline int ig_cookie_synack(void *ctx, enum ig_hook hook, const struct ig_pkt *p)

@@ -23,6 +23,7 @@
 #include "breaker.h"
 #include "fairshare.h"
 #include "request.h"
+#include "reply_429.h"
 #include "cookie.h"
 
 /* Bytes of the skb the program can read: `pkt - pkt_end` in asm, as in

@@ -175,16 +175,17 @@ static void own_links(const char *pin_dir, const char *ifname, int ifindex, stru
 
 	memset(o, 0, sizeof(*o));
 	for (int k = 0; k < 3; k++) {
-		char name[64], path[512];
+		char path[512];
 		__u32 prog = 0, idx = 0;
 
-		snprintf(name, sizeof(name), "link_%s_%s", kinds[k], ifname);
-		if (ig_path(path, sizeof(path), pin_dir, name) || access(path, F_OK))
+		if (ig_link_pin_path(path, sizeof(path), pin_dir, kinds[k], ifname) ||
+		    access(path, F_OK))
 			continue;
 		if (ig_pinned_link_live(path, (__u32)ifindex, &prog, &idx) == 1)
 			*ids[k] = prog;
 		else
-			ig_hc_cat(o->stale, sizeof(o->stale), "%s%s", *o->stale ? ", " : "", name);
+			ig_hc_cat(o->stale, sizeof(o->stale), "%s%s", *o->stale ? ", " : "",
+				  strrchr(path, '/') + 1);
 	}
 }
 

@@ -20,8 +20,6 @@
 #include "lib/names.h"
 #include "lib/xdphook.h"
 
-#define IG_BPF_LINK_TYPE_XDP 6
-#define IG_BPF_LINK_TYPE_TCX 11
 
 static const char *const hook_names[] = { [IG_ATTACH_XDP] = "xdp", [IG_ATTACH_TC] = "tc" };
 
@@ -30,23 +28,25 @@ const char *ig_hook_name(enum ig_attach_hook hook)
 	return hook_names[hook];
 }
 
-static int link_pin_path(char *buf, size_t len, const char *dir, enum ig_attach_hook hook,
-			 const char *ifname)
+int ig_link_pin_path(char *buf, size_t len, const char *dir, const char *kind, const char *ifname)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), "link_%s_%s", hook_names[hook], ifname);
+	snprintf(name, sizeof(name), "link_%s_%s", kind, ifname);
 	return ig_path(buf, len, dir, name);
+}
+
+static int link_pin_path(char *buf, size_t len, const char *dir, enum ig_attach_hook hook,
+			 const char *ifname)
+{
+	return ig_link_pin_path(buf, len, dir, hook_names[hook], ifname);
 }
 
 /* The egress program (breaker replies, passive health) rides along with
  * either ingress hook. */
 static int egress_pin_path(char *buf, size_t len, const char *dir, const char *ifname)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "link_egress_%s", ifname);
-	return ig_path(buf, len, dir, name);
+	return ig_link_pin_path(buf, len, dir, "egress", ifname);
 }
 
 /* CONFIG_HZ from the running kernel's config, or 0 when it cannot be found. */

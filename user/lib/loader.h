@@ -42,6 +42,9 @@ struct ig_attachment {
 int ig_list_attachments(const char *pin_dir, struct ig_attachment *out, int max);
 
 const char *ig_hook_name(enum ig_attach_hook hook);
+/* Where an attachment's link is pinned: DIR/link_KIND_IFNAME, KIND one of
+ * "xdp", "tc" (the ingress hook) or "egress". 0, or -ENAMETOOLONG. */
+int ig_link_pin_path(char *buf, size_t len, const char *dir, const char *kind, const char *ifname);
 /* The link pinned at `path`: 1 if it still drives `ifindex` (any, when 0), 0
  * if it is stale (its interface is gone), -errno if it cannot be read; its
  * program and interface in the pointers given. */

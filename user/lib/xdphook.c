@@ -12,8 +12,6 @@
 #include "lib/xdphook.h"
 #include "lib/log.h"
 
-#define IG_BPF_LINK_TYPE_XDP 6
-
 void ig_prog_name(__u32 id, char *name, size_t len)
 {
 	struct bpf_prog_info info;
@@ -43,7 +41,7 @@ static __u32 xdp_link_of(int ifindex)
 		if (fd < 0)
 			continue;
 		memset(&info, 0, sizeof(info));
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == IG_BPF_LINK_TYPE_XDP &&
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
 		    (int)info.xdp.ifindex == ifindex) {
 			close(fd);
 			return id;
