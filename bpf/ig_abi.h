@@ -423,7 +423,10 @@ struct ig_adaptive {
 	__u32 kv_milli;	     /* its KV-cache use, x1000 (0..1000) */
 	__u32 ttft_p50_us;   /* kernel-measured, over the last interval */
 	__u32 ttft_p99_us;
-	__u32 _pad;
+	/* the engine's capacity estimated for adaptive_headroom, requests/s
+	 * x1000 (0: not known, or no headroom); was padding before 0.13, so
+	 * an older agent's records read as not known */
+	__u32 capacity_milli;
 };
 _Static_assert(sizeof(struct ig_adaptive) == 56, "ig_adaptive layout");
 

@@ -13,6 +13,10 @@
 #            per-source rate and a static port_rate at the engine's capacity
 #   engine   the same with `adaptive = engine`: the port rate follows the
 #            engine's /metrics (queue, KV cache)
+#   headroom `adaptive = engine` with `adaptive_headroom = 0.05`: the rate
+#            held at 95 % of the capacity the engine's counters show, and
+#            bursts (port and per source) of the engine's slots, what it can
+#            start at once
 #   latency  the same with `adaptive = latency`: it follows the kernel-measured
 #            time to first token
 # engine and latency are skipped, with the agent's own words, while the agent
@@ -37,7 +41,7 @@ IG=$(cd "$build" && pwd)/infergate
 PASS_OBJ=$(cd "$build" && pwd)/tests/xdp_pass.bpf.o
 PY=$(python3 -c 'import sys; print(sys.executable)')
 # shellcheck disable=SC2206 # a list of words
-SCENARIOS=(${IG_STEP_SCENARIOS:-none static engine latency})
+SCENARIOS=(${IG_STEP_SCENARIOS:-none static engine headroom latency})
 PORT=8000
 # the engine's shape (IG_STEP_SLOTS etc. for a bigger one: the scenarios'
 # rates follow its capacity)
@@ -141,9 +145,11 @@ start_engine() {
 
 # The agent with the scenario's config; returns 3 when the agent refused it.
 start_agent() { # SCENARIO
-	local sc=$1 per port_rate extra i
+	local sc=$1 per port_rate extra i burst port_burst
 	per=$(awk -v c="$CAP" 'BEGIN { printf "%d", c + 0.5 }')        # per source: all of it
 	port_rate=$(awk -v c="$CAP" 'BEGIN { printf "%d", c + 0.5 }')  # the static port limit
+	burst=$per port_burst=$port_rate
+	[ "$sc" != headroom ] || burst=$SLOTS port_burst=$SLOTS
 	{
 		echo "[agent]"
 		echo "interface = $VS"
@@ -155,14 +161,15 @@ start_agent() { # SCENARIO
 		echo "unit = request"
 		echo "action = reject"
 		echo "rate = $per/s"
-		echo "burst = $per"
+		echo "burst = $burst"
 		echo "port_rate = $port_rate/s"
-		echo "port_burst = $port_rate"
+		echo "port_burst = $port_burst"
 		case "$sc" in
-		engine)
+		engine | headroom)
 			echo "adaptive = engine"
 			echo "engine_metrics = http://127.0.0.1:$PORT/metrics"
 			echo "adaptive_interval = 250ms"
+			[ "$sc" != headroom ] || echo "adaptive_headroom = 0.05"
 			;;
 		latency)
 			echo "adaptive = latency"
@@ -303,7 +310,7 @@ echo "step bench: engine capacity $CAP req/s; per client $LOW/s for 10 s, $HIGH/
 calibrate
 i=0
 for sc in "${SCENARIOS[@]}"; do
-	case "$sc" in none | static | engine | latency) ;; *)
+	case "$sc" in none | static | engine | headroom | latency) ;; *)
 		echo "step bench: unknown scenario $sc" >&2
 		exit 2
 		;;

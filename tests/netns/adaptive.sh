@@ -21,7 +21,7 @@ CAP=11.765  # the engine's capacity, requests/s
 STATIC=24   # the static port rate: twice the capacity
 METRICS=127.0.0.1:9464
 
-setup() { # MODE
+setup() { # MODE [CONFIG LINE...]
 	req_preflight
 	[ -f "$IG_LIB/engine.py" ] || ig_skip "no tests/lib/engine.py"
 	ig_make_pair
@@ -47,6 +47,8 @@ setup() { # MODE
 		echo "port_burst = $STATIC"
 		echo "adaptive = $1"
 		[ "$1" != engine ] || echo "engine_metrics = http://127.0.0.1:$PORT/metrics"
+		shift
+		[ $# = 0 ] || printf '%s\n' "$@"
 	} >"$IG_TMP/agent.conf"
 	ig_start_agent
 }
@@ -164,6 +166,44 @@ t_engine() {
 		"$(jq_py 'j["total"]["ttft_p99"]' "$LA") s, Retry-After >= $ra s"
 }
 
+# adaptive_headroom = 0.05, bursts of the engine's 4 slots: the agent
+# estimates the engine's capacity from its counters (slots x completions /
+# running) and holds the rate at 95 % of it, so the queue that queue_target
+# would keep (5, ~0.4 s of wait on this engine) stays empty.
+t_headroom() {
+	local q_mean r_mean cap good p99
+	setup engine "adaptive_headroom = 0.05" "port_burst = 4" "burst = 4"
+	sample 16
+	overload 14
+	wait "$SAMPLER"
+	q_mean=$(stat 2 mean 6 15)
+	r_mean=$(stat 3 mean 6 15)
+	cap=$(ad "['capacity']")
+	good=$(ig_calc "($(jq_py 'j["total"]["goodput_s"]' "$LA") + $(jq_py 'j["total"]["goodput_s"]' "$LB"))")
+	# the TTFT p99 of what both clients sent from 6 s on (the first
+	# seconds are the static rate's, twice the capacity, and queue)
+	p99=$(awk -F, 'FNR > 1 && $1 >= 6 && $2 == 200 { print $3 }' "$IG_TMP/a.csv" "$IG_TMP/b.csv" |
+		sort -g | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print v[i] + 0 }')
+	grep "adaptive $PORT/tcp" "$IG_TMP/agent.log" | sed -n 1,8p
+	echo "samples (t waiting rate state):"
+	awk 'NR % 4 == 1' "$IG_TMP/samples"
+	ig_fcmp "$cap > $CAP * 0.8 && $cap < $CAP * 1.25" ||
+		ig_fail "capacity estimated at $cap/s (the engine's is $CAP/s)"
+	ig_fcmp "$r_mean > $CAP * 0.75 && $r_mean < $CAP * 1.05" ||
+		ig_fail "adaptive rate $r_mean/s over the last 9 s (95 % of $CAP/s wanted)"
+	ig_fcmp "$q_mean <= 1" || ig_fail "the engine's queue averaged $q_mean (kept empty wanted)"
+	ig_fcmp "$good >= $CAP * 0.75" || ig_fail "goodput $good/s (capacity $CAP)"
+	# a queue of 5 is ~0.4 s of wait here (t_engine: p99 ~0.8 s)
+	ig_fcmp "$p99 < 0.3" || ig_fail "TTFT p99 $p99 s from 6 s on"
+	ig status | grep "adaptive (engine): tracking, .*capacity" ||
+		ig_fail "status (text) shows no capacity"
+	ig_srv curl -q -s --noproxy '*' -m 5 "http://$METRICS/metrics" |
+		grep "^infergate_adaptive_capacity{" || ig_fail "no infergate_adaptive_capacity gauge"
+	echo "measured: headroom 0.05, 3x capacity ($CAP/s) for 14 s: capacity estimated" \
+		"$cap/s, adaptive rate mean $r_mean/s over 6-15 s, engine queue mean $q_mean," \
+		"goodput $good/s, TTFT p99 from 6 s on $p99 s"
+}
+
 # /metrics stops answering while the load goes on: the rate holds (frozen)
 # after 1 s, the static rate is back after 5 s; answers again: tracking.
 t_stale() {
@@ -257,6 +297,7 @@ t_latency() {
 
 HOOK=xdp
 run_test "$HOOK/adaptive-engine" t_engine
+run_test "$HOOK/adaptive-headroom" t_headroom
 run_test "$HOOK/adaptive-stale" t_stale
 run_test "$HOOK/adaptive-stop" t_stop
 run_test "$HOOK/adaptive-reload" t_reload

@@ -62,6 +62,80 @@ IG_TEST(adapt_overload_step_converges_to_the_completion_rate)
 	ASSERT_LT(out.rate, 52, "near the completion rate from above");
 }
 
+/* A fluid engine of `slots` slots, each request running `svc` seconds,
+ * offered `offered`/s, admitted at the controller's rate: t steps of 250 ms.
+ * Returns the queue at the end; *done_s the completions of the last 5 s. */
+struct fluid {
+	double q, r, completed, slots, svc;
+};
+
+static double fluid_run(struct fluid *e, __u64 *t, int steps, double offered, double *done_s)
+{
+	double first = 0;
+
+	for (int i = 0; i < steps; i++, *t += 250) {
+		double adm = (offered < c.rate ? offered : c.rate) * 0.25;
+		struct ig_actl_in in = { .fresh = 1, .seen_ms = *t, .kv = 0.3 };
+
+		/* in 10 ms steps: running is then its average at a sample */
+		for (int k = 0; k < 25; k++) {
+			double go, fin;
+
+			e->q += adm / 25;
+			fin = e->r * 0.01 / e->svc;
+			e->r -= fin;
+			e->completed += fin;
+			go = e->slots - e->r < e->q ? e->slots - e->r : e->q;
+			e->r += go;
+			e->q -= go;
+		}
+		if (i == steps - 20)
+			first = e->completed;
+		in.queue = floor(e->q);
+		in.running = e->r; /* a real count averages to it */
+		in.completed = floor(e->completed);
+		in.admitted = (__u64)adm;
+		in.refused = offered > c.rate ? 3 : 0;
+		ig_actl_step(&c, *t, &in, &out);
+	}
+	*done_s = (e->completed - first) / 5.0;
+	return e->q;
+}
+
+IG_TEST(adapt_headroom_holds_the_engine_just_under_its_capacity)
+{
+	struct ig_actl_cfg cfg = ecfg;
+	struct fluid e = { .slots = 8, .svc = 0.5 }; /* 16/s */
+	double done, q;
+	__u64 t = 1000;
+
+	cfg.headroom = 0.1;
+	cfg.static_rate = 30; /* twice capacity: the step fills the engine */
+	ig_actl_init(&c, &cfg, t);
+	q = fluid_run(&e, &t, 160, 48, &done); /* 40 s at 3x */
+	ASSERT_TRUE(!isnan(c.capacity), "capacity known once the engine was full");
+	ASSERT_GT(100 * (c.capacity), 100 * (14.4), "capacity: 8 slots / 0.5 s");
+	ASSERT_LT(100 * (c.capacity), 100 * (17.6), "capacity: 8 slots / 0.5 s");
+	ASSERT_GT(100 * (out.rate), 100 * (0.9 * 16 * 0.93), "rate at 90 % of capacity");
+	ASSERT_LT(100 * (out.rate), 100 * (0.9 * 16 * 1.07), "rate at 90 % of capacity");
+	ASSERT_LT(100 * (q), 100 * (1.0), "queue drained and kept empty");
+	ASSERT_GT(100 * (done), 100 * (0.85 * 16), "goodput near the ceiling");
+	/* the model slows to half: the ceiling follows within seconds */
+	e.svc = 1.0;
+	q = fluid_run(&e, &t, 80, 48, &done);
+	ASSERT_GT(100 * (c.capacity), 100 * (7.0), "capacity halved");
+	ASSERT_LT(100 * (c.capacity), 100 * (9.5), "capacity halved");
+	ASSERT_LT(100 * (out.rate), 100 * (0.9 * 8 * 1.15), "rate followed it down");
+	ASSERT_LT(100 * (q), 100 * (2.0), "queue back to empty");
+	/* without headroom the same engine is held at queue_target instead */
+	cfg.headroom = 0;
+	e = (struct fluid){ .slots = 8, .svc = 0.5 };
+	ig_actl_init(&c, &cfg, t);
+	q = fluid_run(&e, &t, 160, 48, &done);
+	ASSERT_GT(100 * (q), 100 * (2.0), "queue_target alone keeps a queue");
+	ASSERT_TRUE(isnan(c.capacity), "no capacity estimated without headroom");
+}
+
 IG_TEST(adapt_steps_are_bounded_half_down_sqrt_up)
 {
 	double before;

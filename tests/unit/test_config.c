@@ -265,6 +265,10 @@ static const struct {
 	  ":5: invalid engine_metrics 'https://h:1/metrics': expected http://HOST:PORT/PATH" },
 	{ AD_HEAD "kv_ceiling = 1.5\n", ":4: invalid kv_ceiling '1.5': expected a number from 0.05 to 1" },
 	{ AD_HEAD "queue_target = five\n", ":4: invalid queue_target 'five'" },
+	{ AD_HEAD "adaptive_headroom = 0.6\n",
+	  ":4: invalid adaptive_headroom '0.6': expected a number from 0 to 0.5" },
+	{ AD_HEAD AD_RATE "adaptive = latency\nadaptive_headroom = 0.1\n",
+	  ":3: [port 8000/tcp]: adaptive_headroom needs adaptive = engine" },
 	{ AD_HEAD "adaptive_interval = 10ms\n", ":4: invalid adaptive_interval '10ms'" },
 	{ AD_HEAD "adaptive = latency\n" AD_RATE "adaptive_min = 50/s\n",
 	  ":3: [port 8000/tcp]: adaptive_min 50/s and adaptive_max 160/s must hold port_rate 40/s" },
@@ -352,6 +356,7 @@ IG_TEST(config_adaptive_defaults_and_keys)
 	ASSERT_EQ(a->interval_ms, 100, "interval");
 	ASSERT_EQ(a->queue_target_milli, 2500, "queue target");
 	ASSERT_EQ(a->kv_ceiling_milli, 900, "KV ceiling");
+	ASSERT_EQ(a->headroom_milli, 0, "no headroom by default");
 	ASSERT_EQ(a->min_rate, 10, "min");
 	ASSERT_EQ(a->max_rate, 40, "max (= port_rate: allowed)");
 	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = latency\n"), err);
@@ -361,6 +366,11 @@ IG_TEST(config_adaptive_defaults_and_keys)
 	ASSERT_EQ(a->mode, IG_AD_LATENCY, "latency on a conn port with a token budget");
 	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = off\n"), err);
 	ASSERT_EQ(a->mode, IG_AD_OFF, "off said");
+	ASSERT_OK(load_text(AD_HEAD AD_RATE "adaptive = engine\n"
+			    "engine_metrics = http://127.0.0.1:8000/metrics\n"
+			    "adaptive_headroom = 0.05\nqueue_target = 0\n"), err);
+	ASSERT_EQ(a->headroom_milli, 50, "headroom");
+	ASSERT_EQ(a->queue_target_milli, 0, "queue target 0");
 }
 
 IG_TEST(config_who_the_client_is)

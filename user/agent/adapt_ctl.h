@@ -23,6 +23,18 @@
  * sample of the last two 30-s epochs (it must forget: a slower model would otherwise be judged
  * against the fast one forever).
  *
+ * engine mode with adaptive_headroom h. Capacity by Little's law: while
+ * requests wait, the engine runs as many as it can at once (slots); a
+ * request stays running run_avg / done_rate seconds, at any load; so it
+ * completes at most slots x done_rate / run_avg a second. The feed-forward
+ * is (1 - h) of that instead of the completion rate: an engine kept just
+ * under its capacity by admissions spaced by the bucket has a free slot for
+ * nearly every request, whose TTFT is then the unloaded one, where a queue
+ * held at queue_target (5 by default) costs every request the wait of five
+ * (step bench: p99 TTFT 6x unloaded at queue_target 1, 1.1-1.4x with
+ * h = 0.05). Until the engine has once been seen full (a queue), the queue
+ * target steers as without h.
+ *
  * Both. A step lowers the rate to no less than half, raises it by no more
  * than sqrt(rate) (Envoy's headroom), and raises it only while demand
  * presses on it (admitted >= 90 % of the rate, or refusals at the port or
@@ -45,6 +57,7 @@ struct ig_actl_cfg {
 	enum ig_adaptive_mode mode;
 	double queue_target; /* requests */
 	double kv_ceiling;   /* 0..1 */
+	double headroom;     /* 0..0.5: capacity left unused (0: no ceiling) */
 	double min_rate, max_rate, static_rate; /* units/s */
 };
 
@@ -71,6 +84,10 @@ struct ig_actl {
 	double completed;   /* the counter at the last fresh reading (NAN: none) */
 	__u64 completed_ms;
 	double done_rate;   /* completion rate, smoothed (NAN: not known) */
+	double run_avg;     /* requests running, smoothed (NAN: not known) */
+	double slots;       /* running while some waited: the engine's ceiling (0: none seen) */
+	double capacity;    /* slots x done_rate / run_avg, requests/s (NAN: not known) */
+	int seen_full;      /* some waited once: slots is the engine's ceiling */
 	double min_ttft[2]; /* ms; this epoch's and the last one's (0: none) */
 	__u64 epoch_ms;
 	double ttft_p50, ttft_p90, ttft_p99; /* ms, the last interval's (0: none) */

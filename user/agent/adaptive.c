@@ -49,6 +49,7 @@ static void actl_cfg(const struct ig_cfg_port *p, struct ig_actl_cfg *c)
 		.mode = p->adaptive.mode,
 		.queue_target = p->adaptive.queue_target_milli / 1000.0,
 		.kv_ceiling = p->adaptive.kv_ceiling_milli / 1000.0,
+		.headroom = p->adaptive.headroom_milli / 1000.0,
 		.min_rate = (double)p->adaptive.min_rate,
 		.max_rate = (double)p->adaptive.max_rate,
 		.static_rate = (double)p->levels.port_rate,
@@ -221,6 +222,7 @@ static void decide(struct ig_agent *a, struct ig_adapted *x, __u64 now)
 	rec.kv_milli = milli(x->kv);
 	rec.ttft_p50_us = milli(ig_time_quantile_ms(in.ttft, 0.5));
 	rec.ttft_p99_us = milli(ig_time_quantile_ms(in.ttft, 0.99));
+	rec.capacity_milli = milli(x->ctl.capacity);
 	ig_adaptive_put(&a->in, slot, &rec);
 }
 

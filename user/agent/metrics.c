@@ -199,6 +199,8 @@ static void render_adaptive(FILE *o, const struct ig_port_row *rows, int n)
 		  offsetof(struct ig_adaptive, running_milli), 1e3 },
 		{ "infergate_adaptive_kv_cache", "The engine's KV-cache use (0..1) at the last decision.",
 		  offsetof(struct ig_adaptive, kv_milli), 1e3 },
+		{ "infergate_adaptive_capacity", "The engine's capacity estimated for adaptive_headroom, "
+		  "requests per second (0: not known).", offsetof(struct ig_adaptive, capacity_milli), 1e3 },
 		{ "infergate_adaptive_ttft_p99_seconds", "Kernel-measured TTFT p99 over the last interval.",
 		  offsetof(struct ig_adaptive, ttft_p99_us), 1e6 },
 	};

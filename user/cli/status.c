@@ -156,6 +156,8 @@ static void json_adaptive(struct ig_json *j, const struct ig_port_row *r)
 		ig_json_kdouble(j, "kv_cache", a->kv_milli / 1000.0);
 		ig_json_kdouble(j, "ttft_p50_seconds", a->ttft_p50_us / 1e6);
 		ig_json_kdouble(j, "ttft_p99_seconds", a->ttft_p99_us / 1e6);
+		if (a->capacity_milli)
+			ig_json_kdouble(j, "capacity", a->capacity_milli / 1000.0);
 	}
 	ig_json_obj_close(j);
 }
@@ -177,6 +179,8 @@ static void print_adaptive(const struct ig_port_row *r, FILE *out)
 	if (a->mode == IG_AD_ENGINE)
 		fprintf(out, "; queue %.1f, running %.1f, KV %.0f%%", a->queue_milli / 1000.0,
 			a->running_milli / 1000.0, a->kv_milli / 10.0);
+	if (a->capacity_milli)
+		fprintf(out, "; capacity %.1f/s", a->capacity_milli / 1000.0);
 	fprintf(out, "; TTFT p50 %.1f ms p99 %.1f ms; decided %.1f s ago\n", a->ttft_p50_us / 1e3,
 		a->ttft_p99_us / 1e3, age / 1e3);
 }

@@ -63,6 +63,8 @@ int ig_adaptive_cfg_parse(struct ig_adaptive_cfg *c, const char *key, const char
 		return parse_milli(value, "queue_target", 0, 100000, &c->queue_target_milli);
 	if (!strcmp(key, "kv_ceiling"))
 		return parse_milli(value, "kv_ceiling", 0.05, 1, &c->kv_ceiling_milli);
+	if (!strcmp(key, "adaptive_headroom"))
+		return parse_milli(value, "adaptive_headroom", 0, 0.5, &c->headroom_milli);
 	if (!strcmp(key, "adaptive_min"))
 		return ig_parse_rate(value, &c->min_rate) ? -EINVAL : 0;
 	if (!strcmp(key, "adaptive_max"))
@@ -76,7 +78,8 @@ int ig_adaptive_cfg_finish(struct ig_adaptive_cfg *c, int any_key, int has_limit
 	if (c->mode == IG_AD_OFF) {
 		if (any_key) {
 			ig_args_error("engine_metrics, adaptive_interval, queue_target, kv_ceiling, "
-				      "adaptive_min and adaptive_max need adaptive = engine or latency");
+				      "adaptive_headroom, adaptive_min and adaptive_max need adaptive = "
+				      "engine or latency");
 			return -EINVAL;
 		}
 		return 0;
@@ -102,6 +105,13 @@ int ig_adaptive_cfg_finish(struct ig_adaptive_cfg *c, int any_key, int has_limit
 	if (c->mode == IG_AD_LATENCY && !timed) {
 		ig_args_error("adaptive = latency needs the port's times to first token: unit = "
 			      "request (or a token budget)");
+		return -EINVAL;
+	}
+	/* the ceiling is a share of the capacity the engine's own counters
+	 * show; the kernel's TTFT says nothing of how many requests fit */
+	if (c->mode == IG_AD_LATENCY && c->headroom_milli) {
+		ig_args_error("adaptive_headroom needs adaptive = engine: latency mode cannot "
+			      "measure the engine's capacity");
 		return -EINVAL;
 	}
 	if (c->mode == IG_AD_ENGINE && !c->engine_metrics[0]) {

@@ -24,6 +24,7 @@ struct ig_adaptive_cfg {
 	__u64 interval_ms;
 	__u32 queue_target_milli;    /* waiting requests x1000 */
 	__u32 kv_ceiling_milli;      /* KV-cache use x1000 */
+	__u32 headroom_milli;        /* capacity left unused x1000 (0: no ceiling) */
 	__u64 min_rate, max_rate;    /* units/s; 0 until ig_adaptive_cfg_finish */
 };
 
