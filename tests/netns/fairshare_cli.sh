@@ -152,7 +152,7 @@ t_usage_errors() {
 	expect 2 "invalid TOKENS" charge 198.18.0.9 8000 5x
 	# none of it left anything behind
 	ig_assert_eq "$(ig_json 'len(j["ports"])')" 1 "ports"
-	ig_assert_eq "$(ig tier list --json)" '{"prefixes":[],"rates":[]}' "tiers"
+	ig_assert_eq "$(ig tier list --json)" '{"prefixes":[],"rates":[],"key_tiers":[]}' "tiers"
 }
 
 t_levels_kept_by_relimit_cleared_by_unlimit() {

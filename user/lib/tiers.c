@@ -307,8 +307,58 @@ int ig_tier_rate(const struct ig_instance *in, const char *name, enum ig_proto p
 	return rate ? 0 : ig_tier_names_gc(in);
 }
 
+/*
+ * The tiers API keys are in, with how many keys each: a tier no prefix and
+ * no rate names (`key add --tier gold` before `tier set gold`) exists only
+ * through its keys, which pay each port's own rate until it has one; shown,
+ * or it would be nowhere in the list. None on an instance older than `keys`.
+ */
+static void key_tiers_print(const struct ig_instance *in, const struct ig_tier_name *names,
+			    const unsigned char *rated, struct ig_json *j, FILE *out)
+{
+	unsigned int count[IG_MAX_TIERS] = {};
+	struct ig_key key;
+	__u64 h, ph;
+	void *pk = NULL;
+	int any = 0;
+
+	while (in->fd[IG_MAP_KEYS] >= 0 && bpf_map_get_next_key(in->fd[IG_MAP_KEYS], pk, &h) == 0) {
+		ph = h;
+		pk = &ph;
+		if (!bpf_map_lookup_elem(in->fd[IG_MAP_KEYS], &h, &key) && key.tier &&
+		    key.tier < IG_MAX_TIERS)
+			count[key.tier]++;
+	}
+	if (j) {
+		ig_json_key(j, "key_tiers");
+		ig_json_arr_open(j);
+	} else {
+		fprintf(out, "tiers of API keys (keys in each):\n");
+	}
+	for (__u32 id = 1; id < IG_MAX_TIERS; id++) {
+		if (!count[id] || !names[id].name[0])
+			continue;
+		any = 1;
+		if (j) {
+			ig_json_obj_open(j);
+			ig_json_kstr(j, "tier", names[id].name);
+			ig_json_ku64(j, "keys", count[id]);
+			ig_json_kbool(j, "rated", rated[id]);
+			ig_json_obj_close(j);
+		} else {
+			fprintf(out, "  %-16s %u key(s)%s\n", names[id].name, count[id],
+				rated[id] ? "" : ", no rate set: each port's own");
+		}
+	}
+	if (j)
+		ig_json_arr_close(j);
+	else if (!any)
+		fprintf(out, "  (none)\n");
+}
+
 int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
 {
+	unsigned char rated[IG_MAX_TIERS] = {};
 	struct ig_tier_name names[IG_MAX_TIERS];
 	struct ig_lpm_key *keys = NULL;
 	struct ig_tier_key tk, prev;
@@ -361,6 +411,7 @@ int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
 		pk = &prev;
 		if (bpf_map_lookup_elem(in->fd[IG_MAP_TIER_POLICY], &tk, &r) || tk.tier >= IG_MAX_TIERS)
 			continue;
+		rated[tk.tier] = 1;
 		if (json) {
 			ig_json_obj_open(&j);
 			ig_json_kstr(&j, "tier", names[tk.tier].name);
@@ -377,10 +428,13 @@ int ig_tiers_print(const struct ig_instance *in, int json, FILE *out)
 	}
 	if (json) {
 		ig_json_arr_close(&j);
-		ig_json_obj_close(&j);
-		ig_json_end(&j);
 	} else if (first) {
 		fprintf(out, "  (none)\n");
+	}
+	key_tiers_print(in, names, rated, json ? &j : NULL, out);
+	if (json) {
+		ig_json_obj_close(&j);
+		ig_json_end(&j);
 	}
 	free(keys);
 	return 0;
