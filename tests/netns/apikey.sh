@@ -143,6 +143,39 @@ t_key_attacks() {
 	ig_assert_ge "$(grown denied)" 1 "refused as denied"
 }
 
+# One key's hash under a second name: refused, naming the first, and nothing
+# of the call stored; --force moves it. A tier only keys are in is listed.
+t_key_cli() {
+	keys_preflight
+	ig_make_pair
+	ig_attach
+	ig limit "$PORT/tcp" --rate 1/s --unit request --key api-key
+	key_add alice sk-alice-0123456789 --tier gold
+	printf '%s\n' sk-fresh-0123456789 sk-alice-0123456789 >"$IG_TMP/two"
+	! ig key add mallory --token-file "$IG_TMP/two" 2>"$IG_TMP/err" ||
+		ig_fail "a key stored as alice was taken as mallory"
+	cat "$IG_TMP/err"
+	grep -q "stored as alice" "$IG_TMP/err" || ig_fail "the refusal does not name alice"
+	ig key list --json >"$IG_TMP/keys.json"
+	ig_assert_eq "$(jq_py "sorted((k['name'], k['tier']) for k in j['keys'])" "$(cat "$IG_TMP/keys.json")")" \
+		'[["alice", "gold"]]' "after the refusal: alice alone, in her tier (the fresh key not stored)"
+	key_add alice sk-alice-0123456789 --tier silver >/dev/null
+	ig_assert_eq "$(ig key list --json | jq_py_in "[k['tier'] for k in j['keys']]")" '["silver"]' \
+		"the same name again: replaced"
+	ig key add mallory --token-file "$IG_TMP/two" --force >/dev/null
+	ig_assert_eq "$(ig key list --json | jq_py_in "sorted(k['name'] for k in j['keys'])")" \
+		'["mallory", "mallory"]' "--force: moved"
+	! ig key list --force 2>/dev/null || ig_fail "--force taken without add"
+	# a tier named by keys alone, then one with a rate too
+	key_add bob sk-bob-0123456789 --tier gold >/dev/null
+	ig tier list | tee "$IG_TMP/tiers"
+	grep -Eq "^  gold +1 key\(s\), no rate set" "$IG_TMP/tiers" || ig_fail "tier list: no gold"
+	ig tier set gold "$PORT" --rate 5/s
+	ig_assert_eq "$(ig tier list --json | jq_py_in "j['key_tiers']")" \
+		'[{"tier": "gold", "keys": 1, "rated": true}]' "tier list --json: gold's keys"
+}
+jq_py_in() { jq_py "$1" "$(cat)"; }
+
 # ---------------------------------------------------------------- PROXY
 
 # HAProxy in the client namespace: 127.0.0.1:8080 sends PROXY v2, :8081 v1,
@@ -212,6 +245,7 @@ t_haproxy() {
 HOOK=xdp
 run_test "$HOOK/keys-sdk" t_sdk_keys
 run_test "$HOOK/keys-attacks" t_key_attacks
+run_test "$HOOK/keys-cli" t_key_cli
 run_test "$HOOK/proxy-haproxy" t_haproxy
 HOOK=tc
 run_test "$HOOK/keys-addresses" t_key_addresses

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * key [list | add NAME (--hash H | --token-file F) [--tier T] [--deny] | del NAME|HASH |
+ * key [list | add NAME (--hash H | --token-file F) [--tier T] [--deny] [--force] | del NAME|HASH |
  *      seed [--seed-file F | --instance]]
  * proxy-from [list | add CIDR | del CIDR]
  * No key's text is printed or logged: a token file is hashed here, with the
@@ -20,6 +20,7 @@ struct key_cfg {
 	const char *token_file;
 	const char *tier;
 	int deny;
+	int force;
 	int json;
 	const char *seed_file;
 	int instance;
@@ -39,6 +40,9 @@ static const struct ig_opt key_opts[] = {
 		       "comes from `tier set TIER PORT --rate`"),
 	IG_OPT("deny", IG_OPT_BOOL, struct key_cfg, deny,
 	       .help = "with add: refuse the key on every api-key port (revoked)"),
+	IG_OPT("force", IG_OPT_BOOL, struct key_cfg, force,
+	       .help = "with add: move a key stored under another name to this\n"
+		       "one (without it such a key is refused, naming its name)"),
 	IG_OPT("json", IG_OPT_BOOL, struct key_cfg, json, .help = "with list"),
 	IG_OPT("seed-file", IG_OPT_STRING, struct key_cfg, seed_file, .metavar = "FILE",
 	       .complete = IG_COMPLETE_FILE,
@@ -59,7 +63,7 @@ static const char *const key_words[K_MAX + 1] = {
 static const int key_nargs[K_MAX] = { [K_LIST] = 0, [K_ADD] = 1, [K_DEL] = 1, [K_SEED] = 0 };
 static const char *const key_usages[K_MAX] = {
 	[K_LIST] = "list takes no arguments",
-	[K_ADD] = "add NAME (--hash HEX16 | --token-file FILE) [--tier TIER] [--deny]",
+	[K_ADD] = "add NAME (--hash HEX16 | --token-file FILE) [--tier TIER] [--deny] [--force]",
 	[K_DEL] = "del NAME|HASH",
 	[K_SEED] = "seed [--seed-file FILE | --instance]",
 };
@@ -93,7 +97,7 @@ static int key_add(const struct ig_instance *in, const struct key_cfg *c, const 
 		if (err)
 			return err;
 	}
-	err = ig_keys_add(in, name, hashes, n, c->tier, c->deny);
+	err = ig_keys_add(in, name, hashes, n, c->tier, c->deny, c->force);
 	if (!err) {
 		for (int i = 0; i < n; i++)
 			printf("%016llx\n", (unsigned long long)hashes[i]);
@@ -121,8 +125,9 @@ static int cmd_key(const void *cfg, int argc, char **argv)
 	}
 	if ((argc ? argc - 1 : 0) != key_nargs[v])
 		return ig_cli_usage("key", "%s", key_usages[v]);
-	if (v != K_ADD && (c->hash || c->token_file || c->tier || c->deny))
-		return ig_cli_usage("key", "%s", "--hash, --token-file, --tier and --deny go with add");
+	if (v != K_ADD && (c->hash || c->token_file || c->tier || c->deny || c->force))
+		return ig_cli_usage("key", "%s",
+				    "--hash, --token-file, --tier, --deny and --force go with add");
 	if (v != K_LIST && c->json)
 		return ig_cli_usage("key", "%s", "--json goes with list");
 	if (v != K_SEED && (c->seed_file || c->instance))

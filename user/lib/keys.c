@@ -241,8 +241,27 @@ static int key_value(const struct ig_instance *in, const char *name, const char 
 	return 0;
 }
 
+/* A hash stored under another name: moving it there unasked would take one
+ * client's key (its budget, tier, a deny) away from another without a word. */
+static int key_taken(const struct ig_instance *in, const char *name, const __u64 *hashes, int n)
+{
+	struct ig_key old;
+
+	for (int i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(in->fd[IG_MAP_KEYS], &hashes[i], &old))
+			continue;
+		old.name[IG_KEY_NAME_LEN - 1] = '\0';
+		if (!strncmp(old.name, name, IG_KEY_NAME_LEN))
+			continue;
+		ig_err("cannot add key %016llx as %s: it is stored as %s (--force moves it)",
+		       (unsigned long long)hashes[i], name, old.name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 int ig_keys_add(const struct ig_instance *in, const char *name, const __u64 *hashes, int n,
-		const char *tier, int deny)
+		const char *tier, int deny, int replace)
 {
 	struct ig_key v;
 	int err = ig_instance_need(in, IG_MAP_KEYS);
@@ -253,6 +272,9 @@ int ig_keys_add(const struct ig_instance *in, const char *name, const __u64 *has
 
 	if (!fresh)
 		return -ENOMEM;
+	/* before anything is written: a refusal leaves the map as it was */
+	if (!err && !replace)
+		err = key_taken(in, name, hashes, n);
 	if (!err)
 		err = key_value(in, name, tier, deny, &v);
 	for (i = 0; !err && i < n; i++) {

@@ -56,10 +56,11 @@ int ig_key_seed_set(const struct ig_instance *in, const __u64 *seed, int rehash)
  * use that tells two nodes' seeds apart without showing either. */
 int ig_key_seed_print(const struct ig_instance *in, FILE *out);
 
-/* Store n hashes under name (tier: a named tier, made if new, or NULL);
- * an entry already there is replaced. */
+/* Store n hashes under name (tier: a named tier, made if new, or NULL).
+ * An entry of the same name is replaced; one stored under another name is
+ * -EEXIST (said, naming it, nothing written) unless `replace`. */
 int ig_keys_add(const struct ig_instance *in, const char *name, const __u64 *hashes, int n,
-		const char *tier, int deny);
+		const char *tier, int deny, int replace);
 /* Every key named `what`, or the one whose hash it is: how many went, or
  * -ENOENT logged when none. */
 int ig_keys_del(const struct ig_instance *in, const char *what);
