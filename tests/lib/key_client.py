@@ -2,12 +2,12 @@
 """Chat-completion requests on keep-alive connections, shaped the ways the
 client-identity tests need (tests/netns/apikey.sh): with an API key in a
 chosen header, from a chosen source address, a new key on every request, the
-key's header cut across two TCP segments, or a PROXY v1 header of the
-client's own making in front. A 429 closes its connection (the limiter says
+key's header cut across two TCP segments, or a PROXY header (v1 or v2) of
+the client's own making in front. A 429 closes its connection (the limiter says
 Connection: close); the next request opens another. No retries.
 
   key_client.py HOST PORT --n N [--key K | --fresh-keys] [--header NAME]
-                [--bind ADDR] [--split] [--proxy-v1 SRC] [--timeout S]
+                [--bind ADDR] [--split] [--proxy-v1 SRC | --proxy-v2 SRC] [--timeout S]
 
 Prints one JSON line: ok, refused (429), other (other statuses), timeouts
 (no answer in --timeout: a dropped request), errors (resets, refusals)."""
@@ -27,6 +27,7 @@ ap.add_argument("--header", default="Authorization", help="Authorization (Bearer
 ap.add_argument("--bind", help="source address")
 ap.add_argument("--split", action="store_true", help="the key's header in two segments")
 ap.add_argument("--proxy-v1", metavar="SRC", help="start each connection with this PROXY header")
+ap.add_argument("--proxy-v2", metavar="SRC", help="the same, a binary v2 header")
 ap.add_argument("--timeout", type=float, default=2.0)
 a = ap.parse_args()
 
@@ -45,7 +46,24 @@ def connect():
     if a.proxy_v1:
         fam = "TCP6" if ":" in a.proxy_v1 else "TCP4"
         s.sendall(("PROXY %s %s %s 40000 %d\r\n" % (fam, a.proxy_v1, a.host, a.port)).encode())
+    if a.proxy_v2:
+        s.sendall(proxy_v2(a.proxy_v2, a.host, 40000, a.port))
     return s
+
+
+def proxy_v2(src, dst, sport, dport):
+    """PROXY v2, PROXY command over TCP; both addresses of src's family (a
+    v4 destination written v4-mapped under an IPv6 source)."""
+    sig = b"\r\n\r\n\x00\r\nQUIT\n"
+    if ":" in src:
+        d = dst if ":" in dst else "::ffff:" + dst
+        body = socket.inet_pton(socket.AF_INET6, src) + socket.inet_pton(socket.AF_INET6, d)
+        fam = 0x21
+    else:
+        body = socket.inet_pton(socket.AF_INET, src) + socket.inet_pton(socket.AF_INET, dst)
+        fam = 0x11
+    body += sport.to_bytes(2, "big") + dport.to_bytes(2, "big")
+    return sig + bytes([0x21, fam]) + len(body).to_bytes(2, "big") + body
 
 
 def request(key):

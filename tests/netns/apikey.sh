@@ -12,7 +12,10 @@
 # - --key proxy-source: HAProxy (send-proxy-v2 and send-proxy) in front,
 #   clients behind it on different addresses limited apart; a client
 #   sending its own PROXY header from outside the trusted list refused, and
-#   the balancer's connection without one.
+#   the balancer's connection without one. The same with IPv6 clients in
+#   the headers, the server reached over IPv4 and over IPv6.
+# - key add refusing a key stored under another name; tier list showing a
+#   tier only keys are in.
 # Counts are bounded by burst + rate x the time the run took, plus one.
 #
 # Per-test state lives in run_test's subshell (see netns.sh):
@@ -178,34 +181,29 @@ jq_py_in() { jq_py "$1" "$(cat)"; }
 
 # ---------------------------------------------------------------- PROXY
 
-# HAProxy in the client namespace: 127.0.0.1:8080 sends PROXY v2, :8081 v1,
-# to the server; its clients bind 127.0.0.x, which the headers carry.
-start_haproxy() {
+# HAProxy in the client namespace, one frontend for each triple LISTEN
+# SERVER send-proxy|send-proxy-v2 (HAProxy takes an address's last colon
+# for its port, IPv6 too); its clients bind the addresses the headers carry.
+start_haproxy() { # LISTEN SERVER SEND...
+	local n=0
 	command -v haproxy >/dev/null || ig_skip "haproxy not installed (make deps)"
-	cat >"$IG_TMP/haproxy.cfg" <<EOF
-global
-	maxconn 256
-defaults
-	mode tcp
-	timeout connect 2s
-	timeout client 10s
-	timeout server 10s
-frontend v2
-	bind 127.0.0.1:8080
-	default_backend v2
-frontend v1
-	bind 127.0.0.1:8081
-	default_backend v1
-backend v2
-	server s $S4:$PORT send-proxy-v2
-backend v1
-	server s $S4:$PORT send-proxy
-EOF
+	{
+		printf 'global\n\tmaxconn 256\ndefaults\n\tmode tcp\n\ttimeout connect 2s\n'
+		printf '\ttimeout client 10s\n\ttimeout server 10s\n'
+		while [ $# -ge 3 ]; do
+			printf 'frontend f%d\n\tbind %s\n\tdefault_backend b%d\n' "$n" "$1" "$n"
+			printf 'backend b%d\n\tserver s %s %s\n' "$n" "$2" "$3"
+			HAPROXY_LAST=${1##*:}
+			n=$((n + 1))
+			shift 3
+		done
+	} >"$IG_TMP/haproxy.cfg"
 	ig_cli haproxy -db -f "$IG_TMP/haproxy.cfg" >"$IG_TMP/haproxy.log" 2>&1 &
 	IG_PIDS+=("$!")
+	# every frontend is bound before any listens: the last one will do
 	ig_wait_for 5 "haproxy listening" haproxy_up
 }
-haproxy_up() { [ -n "$(ig_cli ss -Hltn 'sport = :8081')" ]; }
+haproxy_up() { [ -n "$(ig_cli ss -Hltn "sport = :$HAPROXY_LAST")" ]; }
 
 t_haproxy() {
 	local c
@@ -217,7 +215,7 @@ t_haproxy() {
 	ig_attach
 	ig limit "$PORT/tcp" --rate 1/s --burst 3 --unit request --action reject \
 		--key proxy-source --proxy-from "$C4/32"
-	start_haproxy
+	start_haproxy 127.0.0.1:8080 "$S4:$PORT" send-proxy-v2 127.0.0.1:8081 "$S4:$PORT" send-proxy
 	for c in 2 3; do
 		kc 127.0.0.1 8080 --n 6 --bind "127.0.0.$c"
 		ig_assert_range "$(kj ok)" 3 4 "127.0.0.$c behind HAProxy (v2): its own budget"
@@ -242,11 +240,59 @@ t_haproxy() {
 	ig_assert_eq "$(api "j['by_peer'].get('203.0.113.9', 0)")" 0 "the forged client never reached it"
 }
 
+# IPv6 inside the headers: clients on fd00:c::N behind HAProxy, which
+# reaches the server over IPv4 (an IPv6 header on an IPv4 connection) and
+# over IPv6, v2 and v1 each. The budget is the header's client, whichever
+# path its connection took; forged IPv6 headers, v1 and v2, from an
+# address outside the list refused.
+t_haproxy6() {
+	local c seen=
+	keys_preflight
+	ig_make_pair
+	C6B=fd00::3
+	# deprecated: HAProxy's own connections must not pick it as their source
+	ig_cli ip -6 addr add "$C6B/64" dev "$VC" nodad preferred_lft 0
+	for c in 1 2 3 4 5 6; do ig_cli ip -6 addr add "fd00:c::$c/128" dev lo; done
+	start_backend openai_server.py api --proxy-protocol
+	ig_attach
+	ig limit "$PORT/tcp" --rate 1/s --burst 3 --unit request --action reject \
+		--key proxy-source --proxy-from "$C4/32,$C6/128"
+	start_haproxy fd00:c::1:8080 "$S4:$PORT" send-proxy-v2 fd00:c::1:8081 "$S4:$PORT" send-proxy \
+		fd00:c::1:8082 "$S6:$PORT" send-proxy-v2 fd00:c::1:8083 "$S6:$PORT" send-proxy
+	for c in 2:8080 3:8080 4:8081 5:8082 6:8083; do
+		kc fd00:c::1 "${c#*:}" --n 6 --bind "fd00:c::${c%:*}"
+		ig_assert_range "$(kj ok)" 3 4 "fd00:c::${c%:*} through :${c#*:}: its own budget"
+		seen+=" ::${c%:*}@${c#*:}=$(kj ok)/6"
+	done
+	kc fd00:c::1 8082 --n 3 --bind fd00:c::2
+	ig_assert_range "$(kj ok)" 0 1 "fd00:c::2 again, now over the IPv6 path: the same budget"
+	echo "measured: admitted (burst 3, 1/s):$seen; ::2 again@8082=$(kj ok)/3"
+	ig_assert_range "$(api "j['by_peer'].get('fd00:c::5', 0)")" 3 4 \
+		"the header went on to the server: it saw the IPv6 client"
+	for c in v1 v2; do
+		mark
+		kc "$S6" "$PORT" --n 1 --bind "$C6B" "--proxy-$c" fd00:bad::9 --timeout 1
+		ig_assert_eq "$(kj ok)" 0 "a forged $c header with an IPv6 client: refused"
+		ig_assert_ge "$(grown drop_proxy)" 1 "the forged $c header counted as drop_proxy"
+	done
+	mark
+	kc "$S6" "$PORT" --n 1 --bind "$C6" --timeout 1
+	ig_assert_eq "$(kj ok)" 0 "the balancer's IPv6 address without a header: refused"
+	ig_assert_ge "$(grown drop_proxy)" 1 "counted as drop_proxy"
+	# a trusted balancer's v2 header of its own making, to show the forged
+	# ones above were refused for where they came from, not their form
+	kc "$S6" "$PORT" --n 2 --bind "$C6" --proxy-v2 fd00:beef::7
+	ig_assert_eq "$(kj ok)" 2 "the same v2 header from the trusted address: believed"
+	ig_assert_eq "$(api "j['by_peer'].get('fd00:bad::9', 0)")" 0 "the forged client never reached it"
+}
+
 HOOK=xdp
 run_test "$HOOK/keys-sdk" t_sdk_keys
 run_test "$HOOK/keys-attacks" t_key_attacks
 run_test "$HOOK/keys-cli" t_key_cli
 run_test "$HOOK/proxy-haproxy" t_haproxy
+run_test "$HOOK/proxy-haproxy6" t_haproxy6
 HOOK=tc
 run_test "$HOOK/keys-addresses" t_key_addresses
 run_test "$HOOK/proxy-haproxy" t_haproxy
+run_test "$HOOK/proxy-haproxy6" t_haproxy6
