@@ -76,7 +76,7 @@ kc() { # ARGS... (key_client.py from the client namespace); its JSON in KC
 kj() { jq_py "j['$1']" "$KC"; }
 
 t_sdk_keys() {
-	local url ok total=0
+	local url ok out total=0
 	sdk_preflight
 	setup_keys
 	url="http://$S4:$PORT/v1"
@@ -105,11 +105,16 @@ t_sdk_keys() {
 	ig key list | tee "$IG_TMP/keys"
 	! grep -q 'sk-' "$IG_TMP/keys" || ig_fail "key list shows key text"
 	# a fleet's shared seed: not while keys hashed with this one are loaded
-	ig key seed | grep -q "the instance's own" || ig_fail "key seed: not the instance's"
+	# outputs read whole before grep: its -q exits at the first match, and
+	# with info on stdout too the next line's write died of SIGPIPE, which
+	# pipefail took for a failure (keys-sdk failed so about one run in two)
+	out=$(ig key seed) || ig_fail "key seed failed"
+	grep -q "the instance's own" <<<"$out" || ig_fail "key seed: not the instance's: $out"
 	printf '0123456789abcdef\n' >"$IG_TMP/seed"
 	! ig key seed --seed-file "$IG_TMP/seed" || ig_fail "a new seed with keys loaded was taken"
 	ig key del alice && ig key del bob && ig key del carol && ig key del revoked
-	ig key seed --seed-file "$IG_TMP/seed" | grep -q shared || ig_fail "the shared seed not set"
+	out=$(ig key seed --seed-file "$IG_TMP/seed") || ig_fail "key seed --seed-file failed"
+	grep -q shared <<<"$out" || ig_fail "the shared seed not set: $out"
 	key_add alice sk-alice-0123456789
 	sdk --base-url "$url" --calls 3 --max-retries 0 --api-key sk-alice-0123456789
 	ig_assert_ge "$(sj "['ok']")" 1 "alice, hashed with the shared seed: her own budget again"
