@@ -8,6 +8,11 @@ Connection: close); the next request opens another. No retries.
 
   key_client.py HOST PORT --n N [--key K | --fresh-keys] [--header NAME]
                 [--bind ADDR] [--split] [--proxy-v1 SRC | --proxy-v2 SRC] [--timeout S]
+                [--also HOST...] [--rate R]
+
+--also spreads the requests round-robin over HOST and these (one
+connection to each), --rate paces them at R a second (sequential: slower
+answers make it slower, never faster); ok_by_host says where they went.
 
 Prints one JSON line: ok, refused (429), other (other statuses), timeouts
 (no answer in --timeout: a dropped request), errors (resets, refusals)."""
@@ -29,25 +34,29 @@ ap.add_argument("--split", action="store_true", help="the key's header in two se
 ap.add_argument("--proxy-v1", metavar="SRC", help="start each connection with this PROXY header")
 ap.add_argument("--proxy-v2", metavar="SRC", help="the same, a binary v2 header")
 ap.add_argument("--timeout", type=float, default=2.0)
+ap.add_argument("--also", nargs="+", default=[], metavar="HOST")
+ap.add_argument("--rate", type=float)
 a = ap.parse_args()
 
 BODY = b'{"model":"infergate-test","messages":[{"role":"user","content":"hi"}]}'
 out = {"ok": 0, "refused": 0, "other": 0, "timeouts": 0, "errors": 0}
+hosts = [a.host] + a.also
+out["ok_by_host"] = {h: 0 for h in hosts}
 
 
-def connect():
-    fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
+def connect(host):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     s.settimeout(a.timeout)
     if a.bind:
         s.bind((a.bind, 0))
-    s.connect((a.host, a.port))
+    s.connect((host, a.port))
     if a.proxy_v1:
         fam = "TCP6" if ":" in a.proxy_v1 else "TCP4"
-        s.sendall(("PROXY %s %s %s 40000 %d\r\n" % (fam, a.proxy_v1, a.host, a.port)).encode())
+        s.sendall(("PROXY %s %s %s 40000 %d\r\n" % (fam, a.proxy_v1, host, a.port)).encode())
     if a.proxy_v2:
-        s.sendall(proxy_v2(a.proxy_v2, a.host, 40000, a.port))
+        s.sendall(proxy_v2(a.proxy_v2, host, 40000, a.port))
     return s
 
 
@@ -103,13 +112,20 @@ def read_response(s):
     return status, close
 
 
-sock = None
+socks = {h: None for h in hosts}
+t0 = time.monotonic()
 for i in range(a.n):
+    host = hosts[i % len(hosts)]
+    sock = socks[host]
+    if a.rate:
+        wait = t0 + i / a.rate - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
     key = str(uuid.uuid4()) if a.fresh_keys else a.key
     head, kh, rest = request(key)
     try:
         if sock is None:
-            sock = connect()
+            sock = socks[host] = connect(host)
         if a.split and kh:
             cut = len(kh) - 6  # inside the key's value
             sock.sendall(head + kh[:cut])
@@ -122,17 +138,20 @@ for i in range(a.n):
         out["timeouts"] += 1
         close = True
         status = None
-    except OSError:
+    except OSError as e:
         out["errors"] += 1
+        out["last_error"] = "%s: %s" % (type(e).__name__, e)
         close = True
         status = None
     if status == 200:
         out["ok"] += 1
+        out["ok_by_host"][host] += 1
     elif status == 429:
         out["refused"] += 1
     elif status is not None:
         out["other"] += 1
     if close and sock is not None:
         sock.close()
-        sock = None
+        socks[host] = None
+out["seconds"] = round(time.monotonic() - t0, 3)
 print(json.dumps(out))

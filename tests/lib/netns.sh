@@ -216,12 +216,13 @@ ig_make_pair() {
 # The program is tests/lib/xdp_pass.bpf.c, pinned in the test's own dir and
 # attached with bpftool (iproute2 would create its /sys/fs/bpf/{tc,xdp,ip}
 # dirs, outside what the test owns); deleting the namespace detaches it.
-ig_peer_xdp_pass() {
-	local pin=/sys/fs/bpf/ig-test-$$-$IG_N-peer
+# DEV (default $VC) and a pin dir suffix for a test with more client links.
+ig_peer_xdp_pass() { # [DEV [SUFFIX]]
+	local pin=/sys/fs/bpf/ig-test-$$-$IG_N-peer${2:-}
 	IG_PINS+=("$pin")
 	mkdir "$pin"
 	bpftool prog load "$IG_BUILD/tests/xdp_pass.bpf.o" "$pin/prog" type xdp
-	ig_cli bpftool net attach xdpdrv pinned "$pin/prog" dev "$VC"
+	ig_cli bpftool net attach xdpdrv pinned "$pin/prog" dev "${1:-$VC}"
 }
 
 # Carrier on, and the IPv6 address present and not tentative.
