@@ -205,4 +205,51 @@ int bench_times_only(struct __sk_buff *skb)
 	return bench_read(skb, IG_RESP_TIMES_ONLY, 1);
 }
 
+/*
+ * The PROXY check at a connection's first data segment (ig_proxy_start,
+ * bpf/proxy.h), called as the request stage calls it (ig_req_proxy): in a
+ * test run there is no socket, so the request stage never gets that far.
+ * The frame's payload is the segment, its source the balancer, looked up in
+ * proxy_from. The same pre-work as bench_bare, so that the difference is
+ * the check: loading the segment's first bytes, the trust lookup, the
+ * sniff, the parse and the store in proxy_conns. XDP_DROP when the check
+ * took the path the case wants (`hdr`: a header believed, naming an IPv6
+ * client; else none there and nothing to skip), XDP_PASS when not: the
+ * bench counts that off-path.
+ */
+static __always_inline int bench_proxy(struct xdp_md *ctx, int hdr)
+{
+	struct ig_proxy_scratch *ps = ig_proxy_scratch();
+	__u32 plen = ctx->data_end - ctx->data - BENCH_TOK_POFF;
+	__u32 len = plen < IG_PROXY_READ ? plen : IG_PROXY_READ;
+	struct ig_flow_key key = { .server_port = 8011, .dir = IG_DIR_HTTP };
+	__be32 sa = ig_htonl(bench_base);
+
+	bench_vary(ctx);
+	if (!ps || ig_req_load_n(ctx, IG_HOOK_XDP, BENCH_TOK_POFF, ps->buf, len, 128))
+		return XDP_PASS;
+	/* the source as the parser leaves it in p->saddr: IPv4-mapped */
+	__builtin_memset(ps->lpm.addr, 0, 10);
+	ps->lpm.addr[10] = 0xff;
+	ps->lpm.addr[11] = 0xff;
+	__builtin_memcpy(&ps->lpm.addr[12], &sa, 4);
+	if (ig_proxy_start(ps, &key, len))
+		return XDP_PASS;
+	if (hdr)
+		return ps->out.hdr_len && ps->out.family == 6 ? XDP_DROP : XDP_PASS;
+	return ps->out.hdr_len ? XDP_PASS : XDP_DROP;
+}
+
+SEC("xdp")
+int bench_proxy_hdr(struct xdp_md *ctx)
+{
+	return bench_proxy(ctx, 1);
+}
+
+SEC("xdp")
+int bench_proxy_none(struct xdp_md *ctx)
+{
+	return bench_proxy(ctx, 0);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -425,6 +425,7 @@ static struct inst insts[NINST] = {
 static __u8 syn_conn[FRAME_LEN], ack_conn[FRAME_LEN], syn_open[FRAME_LEN], syn_rej[FRAME_LEN];
 static __u8 syn_admit[FRAME_LEN], syn_hier[FRAME_LEN], syn_hdrop[FRAME_LEN];
 static __u8 syn_admit_min[FRAME_LEN], syn_drop_day[FRAME_LEN];
+static struct proxy_frames proxyf;
 
 #define MAX_CASES 60
 
@@ -578,6 +579,18 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .frame = reqf.key1k, .len = reqf.key1k_len, .warm = 1, .entry = &reqf.key1k_e,
 		  .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ_KEY1K,
 		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		/* issue 16: the PROXY check at a connection's first segment,
+		 * called directly (no socket in a test run); above bare. The
+		 * balancer is trusted on I_X1's instance only. */
+		{ .name = "connection start: PROXY v2 header, IPv6 client, parsed and stored",
+		  .sources = 1, .prog_fd = P(I_X1, bench_proxy_hdr), .frame = proxyf.v2,
+		  .len = proxyf.v2_len, .stats_fd = -1, .want_ret = XDP_DROP_RC },
+		{ .name = "connection start: PROXY v1 header, IPv6 client, parsed and stored",
+		  .sources = 1, .prog_fd = P(I_X1, bench_proxy_hdr), .frame = proxyf.v1,
+		  .len = proxyf.v1_len, .stats_fd = -1, .want_ret = XDP_DROP_RC },
+		{ .name = "connection start: no PROXY header, untrusted source (the check alone)",
+		  .sources = 1, .prog_fd = P(I_T1, bench_proxy_none), .frame = proxyf.none,
+		  .len = proxyf.none_len, .stats_fd = -1, .want_ret = XDP_DROP_RC },
 		/* One packet per run (run_single()), against a baseline run alike;
 		 * those without an entry of their own put another connection's,
 		 * so that all do the same between runs. */
@@ -691,6 +704,7 @@ int main(int argc, char **argv)
 	setup_steering(&insts[I_T1]);
 	setup_hierarchy(insts[I_T1].skel);
 	setup_request(insts[I_T1].skel);
+	proxy_frames_init(&proxyf, bpf_map__fd(insts[I_X1].skel->maps.proxy_from));
 	ncase = build_cases(cases, prod);
 	for (i = 0; i < ncase; i++) {
 		cases[i].ns = calloc(rounds, sizeof(double));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Frames and http_conns entries of the bench's `request` cases (bench_req.h). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -112,6 +113,33 @@ void req_frames_init(struct req_frames *rf, int conns_fd)
 	}
 	entry_init(&rf->src1k_e, conns_fd, CLIENT_PORT, PORT_REQ_SRC1K, FRAME_SEQ, IG_HS_START, 0);
 	entry_init(&rf->key1k_e, conns_fd, CLIENT_PORT, PORT_REQ_KEY1K, FRAME_SEQ, IG_HS_START, 0);
+}
+
+void proxy_frames_init(struct proxy_frames *pf, int from_fd)
+{
+	static const char v1[] = "PROXY TCP6 fd00:c::2 fd00::1 40000 8000\r\n";
+	struct ig_lpm_key k = { .prefixlen = 128, .addr = { [10] = 0xff, [11] = 0xff } };
+	__u8 buf[256] = { '\r', '\n', '\r', '\n', 0, '\r', '\n', 'Q', 'U', 'I', 'T', '\n',
+			  0x21, 0x21, 0, 36 };
+	__be32 src = htonl(SRC_BASE);
+	__u32 one = 1;
+
+	/* v2: PROXY over TCP/IPv6, fd00:c::2 port 40000 to fd00::1 port 8000 */
+	buf[16] = 0xfd, buf[19] = 0x0c, buf[31] = 2;
+	buf[32] = 0xfd, buf[47] = 1;
+	buf[48] = 40000 >> 8, buf[49] = 40000 & 0xff, buf[50] = 8000 >> 8, buf[51] = 8000 & 0xff;
+	memcpy(buf + 52, request, sizeof(request) - 1);
+	pf->v2_len = make_frame_payload(pf->v2, CLIENT_PORT, 8011, IG_TCP_ACK | IG_TCP_PSH, buf,
+					52 + sizeof(request) - 1);
+	memcpy(buf, v1, sizeof(v1) - 1);
+	memcpy(buf + sizeof(v1) - 1, request, sizeof(request) - 1);
+	pf->v1_len = make_frame_payload(pf->v1, CLIENT_PORT, 8011, IG_TCP_ACK | IG_TCP_PSH, buf,
+					sizeof(v1) - 1 + sizeof(request) - 1);
+	pf->none_len = make_frame_payload(pf->none, CLIENT_PORT, 8011, IG_TCP_ACK | IG_TCP_PSH,
+					  request, sizeof(request) - 1);
+	memcpy(&k.addr[12], &src, 4);
+	if (bpf_map_update_elem(from_fd, &k, &one, BPF_ANY))
+		die("proxy_from update: %s", strerror(errno));
 }
 
 void req_entry_put(const struct req_entry *e)

@@ -58,6 +58,17 @@ struct req_frames {
 	struct req_entry src1k_e, key1k_e;
 };
 
+/* A connection's first data segment to a proxy-source port (bench_proxy_*
+ * in bench.bpf.c): a PROXY v2 header with an IPv6 client, a v1 header with
+ * one, and no header, each before the request. */
+struct proxy_frames {
+	__u8 v2[FRAME_MAX], v1[FRAME_MAX], none[FRAME_MAX];
+	__u32 v2_len, v1_len, none_len;
+};
+/* The frames; from_fd: the instance's proxy_from, which gets the frames'
+ * source (the balancer). */
+void proxy_frames_init(struct proxy_frames *pf, int from_fd);
+
 /* Frames and entries, for the instance whose http_conns is conns_fd. */
 void req_frames_init(struct req_frames *rf, int conns_fd);
 void req_entry_put(const struct req_entry *e);
