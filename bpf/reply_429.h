@@ -52,7 +52,8 @@ static __always_inline __u64 ig_req_rl_limit(__u64 rate)
 
 /*
  * When the client will be admitted again: for the 429's Retry-After. Refused
- * for its token debt, when that is paid; else when the source's own bucket
+ * for its token debt, when that is paid; by the fleet, when its block ends;
+ * else when the source's own bucket
  * at the port's rate admits one more unit; a refusal by another level
  * (prefix, port, tier) is told the port's spacing, 1/rate. And which budget
  * x-ratelimit-* names (s->rl_*): the tokens a minute, or the requests.
@@ -96,6 +97,21 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 		rate = cs->rate;
 		burst = cs->burst;
 		s->rl_limit = ig_req_rl_limit(rate);
+	}
+	/* blocked by the fleet: until the agent's block ends. The host's own
+	 * bucket is no guide: a blocked client is not charged, so it is full
+	 * and would say "one unit's spacing" (10 ms at 100/s) against a block
+	 * of seconds */
+	if (level == IG_L_FLEET) {
+		__u64 *until;
+
+		__builtin_memset(&s->client, 0, sizeof(s->client));
+		__builtin_memcpy(s->client.addr, who, 16);
+		s->client.port = p->dport;
+		s->client.proto = p->proto;
+		until = bpf_map_lookup_elem(&fleet_block, &s->client);
+		if (until && *until > now)
+			return *until - now;
 	}
 	if (!ig_rate_n(rate))
 		return IG_NSEC_PER_SEC;

@@ -15,7 +15,8 @@ connection to each), --rate paces them at R a second (sequential: slower
 answers make it slower, never faster); ok_by_host says where they went.
 
 Prints one JSON line: ok, refused (429), other (other statuses), timeouts
-(no answer in --timeout: a dropped request), errors (resets, refusals)."""
+(no answer in --timeout: a dropped request), errors (resets, refusals),
+retry_after_ms (the last 429's retry-after-ms)."""
 import argparse
 import json
 import socket
@@ -100,6 +101,8 @@ def read_response(s):
     close = False
     for line in lines[1:]:
         k, _, v = line.partition(b":")
+        if k.strip().lower() == b"retry-after-ms" and status == 429:
+            out["retry_after_ms"] = int(v)
         if k.strip().lower() == b"content-length":
             n = int(v)
         if k.strip().lower() == b"connection" and b"close" in v.lower():

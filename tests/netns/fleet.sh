@@ -12,7 +12,8 @@
 # counted on Redis's clock, and window keys an attacker filled with garbage.
 # API keys (two hosts, one shared key seed, Redis on a TCP address of the
 # client namespace): one key's requests over both hosts share one fleet
-# budget, another key has its own.
+# budget, another key has its own; a fleet refusal's 429 says how long the
+# block lasts.
 . "$(dirname "$0")/../lib/netns.sh"
 
 RATE=20 BURST=20 ATTEMPTS_PER_S=120 CLIENT=198.18.60.2
@@ -438,8 +439,8 @@ burst = $KBURST
 unit = request
 action = reject
 key = api-key
-fleet_rate = $KRATE/s
-fleet_burst = $KBURST"
+fleet_rate = ${KFLEET_RATE:-$KRATE}/s
+fleet_burst = ${KFLEET_BURST:-$KBURST}"
 	make_host 1
 	make_host 2
 	# the request stage's programs take two agents loading at once ~5 s
@@ -493,6 +494,33 @@ EOF
 	no_outage 2
 }
 
+# A request the fleet refuses is told how long the block lasts: its 429's
+# retry-after-ms is when the fleet's bucket has room again (not the host's
+# own bucket, which the block leaves full), and a retry then is served.
+# Each host alone: 100/s; the fleet: 1/s, burst 2.
+t_fleet_api_key_retry_after() {
+	local j wait_ms
+	KRATE=100 KBURST=100 KFLEET_RATE=1 KFLEET_BURST=2 key_hosts
+	KREQS=40 key_spray sk-alice-0123456789 "$IG_TMP/alice.json"
+	echo "alice: $(cat "$IG_TMP/alice.json")"
+	# the agents' block after the next sync (100 ms) refuses the rest
+	ig_wait_for 5 "a fleet refusal" fleet_refuses
+	wait_ms=$(jq_in "j['retry_after_ms']" <"$IG_TMP/one.json")
+	echo "measured: a fleet refusal's retry-after-ms: $wait_ms (alice admitted $(jq_in "j['ok']" <"$IG_TMP/alice.json") of 40 at a fleet 1/s, burst 2)"
+	# 40 requests in 1 s against 1/s: a debt of several seconds
+	ig_assert_ge "$wait_ms" 1000 "retry-after-ms of a fleet refusal"
+	sleep "$(ig_calc "($wait_ms + 150) / 1000")"
+	ig_cli "$IG_PY" "$IG_LIB/key_client.py" "${HOSTS[0]}" 8000 --bind "$CLIENT" --n 1 \
+		--key sk-alice-0123456789 >"$IG_TMP/one.json"
+	ig_assert_eq "$(jq_in "j['ok']" <"$IG_TMP/one.json")" 1 "a retry after retry-after-ms: served"
+}
+jq_in() { "$IG_PY" -c 'import json, sys; j = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+fleet_refuses() { # one request of alice's, refused with a 429 ($IG_TMP/one.json)
+	ig_cli "$IG_PY" "$IG_LIB/key_client.py" "${HOSTS[1]}" 8000 --bind "$CLIENT" --n 1 \
+		--key sk-alice-0123456789 >"$IG_TMP/one.json"
+	[ "$(jq_in "j['refused']" <"$IG_TMP/one.json")" = 1 ]
+}
+
 run_test fleet-limit-across-three-hosts t_fleet_limit_across_three_hosts
 run_test fleet-malformed-key-does-not-stop-sync t_fleet_malformed_key_does_not_stop_sync
 run_test fleet-status-escapes-what-redis-holds t_fleet_status_escapes_what_redis_holds
@@ -501,3 +529,4 @@ run_test fleet-sliding-window t_fleet_sliding_window
 run_test fleet-leaky-bucket t_fleet_leaky_bucket
 run_test fleet-window-keys-of-garbage t_fleet_window_keys_of_garbage
 run_test fleet-api-key-across-two-hosts t_fleet_api_key_across_two_hosts
+run_test fleet-api-key-retry-after t_fleet_api_key_retry_after
