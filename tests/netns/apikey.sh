@@ -107,7 +107,7 @@ t_sdk_keys() {
 	# a fleet's shared seed: not while keys hashed with this one are loaded
 	# outputs read whole before grep: its -q exits at the first match, and
 	# with info on stdout too the next line's write died of SIGPIPE, which
-	# pipefail took for a failure (keys-sdk failed so about one run in two)
+	# pipefail took for a failure (keys-sdk failed so once in five runs here)
 	out=$(ig key seed) || ig_fail "key seed failed"
 	grep -q "the instance's own" <<<"$out" || ig_fail "key seed: not the instance's: $out"
 	printf '0123456789abcdef\n' >"$IG_TMP/seed"
