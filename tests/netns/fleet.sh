@@ -506,14 +506,16 @@ t_fleet_api_key_retry_after() {
 	KRATE=100 KBURST=100 KFLEET_RATE=1/2s KFLEET_BURST=2 key_hosts
 	KREQS=40 key_spray sk-alice-0123456789 "$IG_TMP/alice.json"
 	echo "alice: $(cat "$IG_TMP/alice.json")"
-	# what was admitted before the block reaches Redis a sync later and
-	# lengthens it: asked until two answers name the same end
+	# the first refusal after the spray, while the debt is seconds long
 	PREV_END=
-	ig_wait_for 15 "a fleet block that stays put" fleet_block_settled
+	ig_wait_for 5 "a fleet refusal" fleet_refusal
 	wait_ms=$(jq_in "j['retry_after_ms']" <"$IG_TMP/one.json")
 	echo "measured: a fleet refusal's retry-after-ms: $wait_ms (alice admitted $(jq_in "j['ok']" <"$IG_TMP/alice.json") of 40 at a fleet 1/2s, burst 2)"
 	# the host's own bucket would have said 10 ms (its spacing at 100/s)
 	ig_assert_ge "$wait_ms" 500 "retry-after-ms of a fleet refusal"
+	# what was admitted before the block reaches Redis a sync later and
+	# lengthens it: asked until two answers name the same end
+	ig_wait_for 15 "a fleet block that stays put" fleet_block_settled
 	# the wait the 429 asked for, from when it was answered
 	sleep "$(ig_calc "($PREV_END + 100 - $(ig_now_us) / 1000) / 1000")"
 	one_request
@@ -525,14 +527,21 @@ one_request() {
 	ig_cli "$IG_PY" "$IG_LIB/key_client.py" "${HOSTS[0]}" 8000 --bind "$CLIENT" --n 1 \
 		--key sk-alice-0123456789 >"$IG_TMP/one.json"
 }
-# Refused, and the block's end (now + retry-after-ms) where the last
-# refusal put it, within 50 ms (the answer's own trip); PREV_END in ms.
-fleet_block_settled() {
-	local end prev=$PREV_END
+# A refusal, and the block's end it names (now + retry-after-ms) in
+# PREV_END, ms.
+fleet_refusal() {
+	local wait
 	one_request
-	[ "$(jq_in "j['refused']" <"$IG_TMP/one.json")" = 1 ] || return 1
-	end=$(($(ig_now_us) / 1000 + $(jq_in "j['retry_after_ms']" <"$IG_TMP/one.json")))
-	PREV_END=$end
+	wait=$(jq_in "j['retry_after_ms'] if j['refused'] == 1 else ''" <"$IG_TMP/one.json")
+	[ -n "$wait" ] || return 1
+	PREV_END=$(($(ig_now_us) / 1000 + wait))
+}
+# A refusal naming the end the last one named, within 50 ms (the answer's
+# own trip).
+fleet_block_settled() {
+	local prev=$PREV_END
+	fleet_refusal || return 1
+	local end=$PREV_END
 	[ -n "$prev" ] && [ $((end - prev)) -le 50 ] && [ $((prev - end)) -le 50 ]
 }
 
