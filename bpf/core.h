@@ -228,7 +228,7 @@ IG_STAGE(ig_stage_synack, ig_stage_parse,
 	 return !ig_reply_may(ctx, hook, p) ? IG_R_DROP_NO_REPLY :
 		ig_cookie_synack(ctx, hook, p) ? IG_R_DROP_REPLY_FAIL : IG_R_REJECT_COOKIE)
 IG_STAGE(ig_stage_charge, ig_stage_parse, return ig_hier_stage(p, arg))
-IG_STAGE(ig_stage_close, ig_stage_parse, return ig_conns_in(ctx, hook, p))
+IG_STAGE(ig_stage_close, ig_stage_parse, return ig_conns_in(ctx, hook, p, arg))
 IG_STAGE(ig_stage_steer, ig_parse_here, return ig_breaker_in(ctx, hook, p, (enum ig_reason)arg))
 /* A sampled drop event: the frame is parsed again (for a reply, the frame
  * now holds it, and the client is its destination). */
@@ -318,7 +318,8 @@ static __always_inline enum ig_verdict ig_handle(void *ctx, enum ig_hook hook)
 	slot = ((__u32)out >> 8) & (IG_MAX_SLOTS - 1);
 	r = out & 0xff;
 	if (out & IG_OUT_CLOSE) {
-		int c = IG_CALL_STAGE(ig_stage_close, ctx, hook, 0);
+		/* with whether the segment starts requests: see ig_conn_proxy_client() */
+		int c = IG_CALL_STAGE(ig_stage_close, ctx, hook, req != 0);
 
 		if (c) { /* a completed handshake refused */
 			r = c & 0xff;

@@ -140,15 +140,62 @@ static __always_inline int ig_conn_count(struct ig_hier_scratch *s, const struct
 }
 
 /* A counted connection ends: whoever deletes its entry first gives the slot
- * back, so a connection is uncounted exactly once. */
+ * back, so a connection is uncounted exactly once; to the client its PROXY
+ * header named when it was counted for that one (one lookup a connection,
+ * at its end). */
 static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 *client,
 					  const __u8 *server, __u16 cport, __u16 port, __u8 proto)
 {
+	struct ig_proxy_conn *pc;
+
 	ig_flow_key_make(&s->flow, client, server, cport, port, IG_DIR_COUNTED);
 	if (bpf_map_delete_elem(&conns, &s->flow))
 		return;
 	ig_client_key_make(&s->client, client, port, proto);
+	/* written over in place: a chosen pointer kept live took the egress
+	 * chain past 512 bytes of stack */
+	pc = bpf_map_lookup_elem(&conn_clients, &s->flow);
+	if (pc) {
+		__builtin_memcpy(s->client.addr, pc->client, 16);
+		bpf_map_delete_elem(&conn_clients, &s->flow);
+	}
 	ig_conn_put(s);
+}
+
+/*
+ * Whom a completing handshake on a proxy-source port is counted for: its
+ * source (0), or the client its PROXY header named, with *pc_out set (1), or
+ * not yet (-1). A trusted balancer's connection is counted at its first
+ * segment that starts requests (`requests`, from the request stage, which
+ * reads the segment before this one and keeps the header's client): its
+ * header has not come at the handshake's ACK, and HAProxy sends it alone,
+ * before the client's first bytes; a refusal there is the 429 every SDK
+ * retries, where a reset of the balancer's connection was seen as a
+ * connection error (or HAProxy retried it). Until then the connection stays
+ * pending, uncounted: a client behind a balancer that opens connections and
+ * sends nothing holds none of the server's work (the balancer's own maxconn
+ * bounds those). One that never sends a header is refused, uncounted.
+ */
+static __always_inline int ig_conn_proxy_client(struct ig_hier_scratch *s,
+						const struct ig_pkt *p, int requests,
+						struct ig_proxy_conn **pc_out)
+{
+	struct ig_proxy_conn *pc;
+
+	/* the key in the scratch: on the stack it took the close stage's
+	 * chain past 512 bytes */
+	s->lpm.prefixlen = 128;
+	__builtin_memcpy(s->lpm.addr, p->saddr, 16);
+	if (!bpf_map_lookup_elem(&proxy_from, &s->lpm))
+		return 0; /* a direct client: its own address */
+	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_PROXY);
+	pc = bpf_map_lookup_elem(&proxy_conns, &s->flow);
+	if (!pc || !requests)
+		return -1;
+	if (!pc->family)
+		return 0; /* LOCAL: the balancer's own connection */
+	*pc_out = pc;
+	return 1;
 }
 
 /*
@@ -257,6 +304,30 @@ static __always_inline const __u8 *ig_hier_client(const struct ig_pkt *p,
 	if (mode == IG_KEY_PROXY && cs->kind == IG_CK_PROXY)
 		return cs->client;
 	return p->saddr;
+}
+
+/* Is the segment's client in debt by a period's worth or more (the balance
+ * is <= 0)? On a proxy-source port the client its connection's PROXY header
+ * named owns the budget its replies spend (ig_hier_egress); an API key's is
+ * its address's: replies carry no key. A call of its own, the choice made
+ * inside: in the charge stage, the chosen address kept live took its chain
+ * of calls past 512 bytes of stack. */
+__noinline int ig_token_debt(struct ig_hier_scratch *s, const struct ig_pkt *p,
+				    int proxy, __u64 window, __u64 now)
+{
+	struct ig_client_scratch *cs;
+	struct ig_token_state *ts;
+	__u32 zero = 0;
+
+	if (!s || !p)
+		return 0;
+	cs = proxy ? bpf_map_lookup_elem(&client_scratch, &zero) : NULL;
+	if (cs && cs->kind == IG_CK_PROXY && cs->seq == p->seq && cs->sport == p->sport)
+		ig_client_key_make(&s->client, cs->client, p->dport, p->proto);
+	else
+		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+	ts = bpf_map_lookup_elem(&tokens, &s->client);
+	return ts && ts->tat >= now + window;
 }
 
 /* A refusal at `level`: what the levels below were charged goes back. */
@@ -389,15 +460,10 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 			       IG_POL_ALGO(pol->flags), &rf[IG_RF_PORT]) != IG_CHARGE_OK)
 		return ig_refuse(rf, IG_L_PORT);
 
-	if (lim->tokens_per_min) {
-		struct ig_token_state *ts;
-
-		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
-		ts = bpf_map_lookup_elem(&tokens, &s->client);
-		/* in debt by a period's worth or more: the balance is <= 0 */
-		if (ts && ts->tat >= now + ig_token_window(lim->tokens_per_min))
-			return ig_refuse(rf, IG_L_TOKENS);
-	}
+	if (lim->tokens_per_min &&
+	    ig_token_debt(s, p, IG_POL_KEY(pol->flags) == IG_KEY_PROXY,
+			  ig_token_window(lim->tokens_per_min), now))
+		return ig_refuse(rf, IG_L_TOKENS);
 
 	if (lim->max_conns && p->proto == IG_PROTO_TCP &&
 	    (p->tcp_flags & (IG_TCP_SYN | IG_TCP_ACK)) == IG_TCP_SYN &&
@@ -429,7 +495,8 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
  * IG_R_DRY_REJECT on a dry run. The handshake stays pending when refused, so
  * the client's next segment is refused again.
  */
-static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struct ig_pkt *p)
+static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struct ig_pkt *p,
+				       int requests)
 {
 	__u32 idx = IG_PORT_INDEX(p->proto, p->dport), slot;
 	struct ig_hier_scratch *s = ig_hier_scratch();
@@ -458,16 +525,31 @@ static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struc
 	slot = pol->slot & (IG_MAX_SLOTS - 1);
 	lim = bpf_map_lookup_elem(&port_limits, &slot);
 	if (lim && lim->max_conns) {
+		struct ig_proxy_conn *pc = NULL;
+		int who = 0;
+
+		if (IG_POL_KEY(pol->flags) == IG_KEY_PROXY)
+			who = ig_conn_proxy_client(s, p, requests, &pc);
+
+		if (who < 0)
+			return 0;
 		c.isn = pe->isn;
 		c.since_ns = ig_now();
-		s->flow.dir = IG_DIR_COUNTED;
-		ig_client_key_make(&s->client, p->saddr, p->dport, p->proto);
+		ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_COUNTED);
+		ig_client_key_make(&s->client, pc ? pc->client : p->saddr, p->dport, p->proto);
+		/* written before the count: an end racing it on another CPU
+		 * must find whose slot to give back */
+		if (pc && bpf_map_update_elem(&conn_clients, &s->flow, pc, BPF_ANY))
+			return IG_OUT(IG_L_CONNS, (pol->flags & IG_POL_F_DRY_RUN) ? IG_R_DRY_REJECT
+										 : IG_NEED_REJECT);
 		if (ig_conn_count(s, &c, lim->max_conns)) {
+			if (pc)
+				bpf_map_delete_elem(&conn_clients, &s->flow);
 			if (!(pol->flags & IG_POL_F_DRY_RUN))
 				return IG_OUT(IG_L_CONNS, IG_NEED_REJECT);
 			out = IG_OUT(IG_L_CONNS, IG_R_DRY_REJECT); /* passed uncounted */
 		}
-		s->flow.dir = IG_DIR_CLIENT;
+		ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
 	}
 	/* counted (or max-conns is off now): a breaker's decision stays for the
 	 * breaker stage, which runs next */
@@ -550,8 +632,22 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 		return 0;
 	mode = IG_POL_COUNT(pol->flags);
 	read = charge && p->proto == IG_PROTO_TCP && mode < IG_TC_BYTES;
-	if (charge)
+	if (charge) {
 		ig_client_key_make(&s->client, p->daddr, p->sport, p->proto);
+		/* on a proxy-source port the client the connection's header
+		 * named pays (one lookup a reply segment, on those ports only;
+		 * written over the key in place: a pointer kept across it took
+		 * the egress chain past 512 bytes of stack) */
+		if (IG_POL_KEY(pol->flags) == IG_KEY_PROXY && p->proto == IG_PROTO_TCP) {
+			struct ig_proxy_conn *pc;
+
+			ig_flow_key_make(&s->flow, p->daddr, p->saddr, p->dport, p->sport,
+					 IG_DIR_PROXY);
+			pc = bpf_map_lookup_elem(&proxy_conns, &s->flow);
+			if (pc && pc->family)
+				__builtin_memcpy(s->client.addr, pc->client, 16);
+		}
+	}
 	if (charge && !read)
 		ig_tokens_spend(&s->client, lim, len - off, ig_now());
 	if (read || timed) {

@@ -500,7 +500,10 @@ struct ig_key_policy {
  * IPv4-mapped as in `tiers`): the load balancers whose PROXY headers are
  * believed; a connection from anywhere else that starts with one is refused.
  * The client address a header carried, per connection: map `proxy_conns`
- * (LRU_HASH, struct ig_flow_key with dir IG_DIR_PROXY -> struct ig_proxy_conn). */
+ * (LRU_HASH, struct ig_flow_key with dir IG_DIR_PROXY -> struct ig_proxy_conn).
+ * max-conns counts such a connection for that client (0.13): map
+ * `conn_clients` (HASH, the connection's `conns` key, dir IG_DIR_COUNTED ->
+ * struct ig_proxy_conn) says whose count its end gives back. */
 #define IG_MAX_PROXY_FROM 1024
 struct ig_proxy_conn {
 	__u8 client[16]; /* IPv4 as ::ffff:a.b.c.d */

@@ -288,6 +288,18 @@ struct {
 	__type(value, __s64);
 } conn_counts SEC(".maps");
 
+/* Whose count a counted connection holds when it is not its source's: the
+ * client a PROXY header named (proxy-source ports). Keyed like `conns`, made
+ * with its entry and gone with it; a hash for the same reason (an entry
+ * pushed out would give the slot back to the balancer, never to the client,
+ * who would stay counted for good). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IG_DEFAULT_CONNS);
+	__type(key, struct ig_flow_key);
+	__type(value, struct ig_proxy_conn);
+} conn_clients SEC(".maps");
+
 /* Fleet-wide limits: what was admitted per source, and who is blocked until
  * when (see IG_POL_F_FLEET). */
 struct {
