@@ -17,8 +17,8 @@
  * half idle (step bench: 47 % goodput at 3x, 61 % with 2.0) */
 #define LAT_BUFFER 2.0
 #define LAT_QUANTILE 0.9
-#define LAT_MIN_SAMPLES 3
-#define CAP_SMOOTH_S 3.0   /* fewer responses in an interval say nothing */
+#define LAT_MIN_SAMPLES 3   /* fewer responses in an interval say nothing */
+#define CAP_SMOOTH_S 3.0    /* seconds the capacity estimate is averaged over */
 
 void ig_actl_init(struct ig_actl *c, const struct ig_actl_cfg *cfg, __u64 now_ms)
 {
@@ -53,12 +53,11 @@ static void capacity(struct ig_actl *c, const struct ig_actl_in *in, double dt, 
 		 * (longer prompts); followed, not jumped to, as one reading
 		 * may fall between a finish and the next start */
 		c->slots += w * (in->running - c->slots);
-	/* a second's averages: below half a request running, or before the
-	 * engine was once seen full, the ratio says nothing */
-	/* only under load: as an engine drains, its running count falls at
-	 * once and the smoothed completion rate a second later, and their
-	 * ratio overstates it (adaptive.sh read 13.9/s of an 11.8/s engine
-	 * after the load) */
+	/* only under load (demand pressing, half the slots busy) and once
+	 * the engine was seen full (its slots known): as an engine drains,
+	 * its running count falls at once and the smoothed completion rate
+	 * a second later, and their ratio overstates it (adaptive.sh read
+	 * 13.9/s of an 11.8/s engine after the load) */
 	if (pressed && c->slots >= 1 && c->seen_full && c->run_avg >= c->slots / 2 &&
 	    !isnan(c->done_rate) && c->done_rate > 0) {
 		/* a few slots finish a handful of requests a second: one
