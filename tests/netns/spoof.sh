@@ -18,7 +18,7 @@ SCAPY_PY=/usr/bin/python3
 # SYN-ACKs came back. Runs in the client namespace.
 write_spoofer() {
 	cat >"$IG_TMP/spoof.py" <<'EOF'
-import random, sys, time
+import random, sys, threading, time
 from scapy.all import (Ether, Dot1Q, IP, IPv6, IPv6ExtHdrDestOpt, TCP, Raw, AsyncSniffer,
                        conf)
 
@@ -40,10 +40,14 @@ def on_synack(p):
               TCP(sport=t.dport, dport=port, flags="PA", seq=t.ack, ack=t.seq + 1) / req)
 
 # no libpcap here to compile a filter: filtered in python
+# the SYNs go once the sniffer listens: a fixed 0.3 s was not always enough
+# with two suites on two cores (CI: no SYN-ACK seen, the control at 0)
+ready = threading.Event()
 sniffer = AsyncSniffer(iface=iface, lfilter=lambda p: TCP in p and p[TCP].sport == port,
-                       prn=on_synack, store=False)
+                       prn=on_synack, store=False, started_callback=ready.set)
 sniffer.start()
-time.sleep(0.3)
+if not ready.wait(10):
+    sys.exit("the sniffer did not start in 10 s")
 for i in range(n):
     sport = 20000 + i
     syn = TCP(sport=sport, dport=port, flags="S", seq=random.getrandbits(32), window=64240)
