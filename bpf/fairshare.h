@@ -24,6 +24,7 @@
 #include "cfg.h"
 #include "ctx.h"
 #include "maps.h"
+#include "proxy.h"
 #include "stages.h"
 #include "tokens.h"
 
@@ -639,13 +640,9 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 		 * written over the key in place: a pointer kept across it took
 		 * the egress chain past 512 bytes of stack) */
 		if (IG_POL_KEY(pol->flags) == IG_KEY_PROXY && p->proto == IG_PROTO_TCP) {
-			struct ig_proxy_conn *pc;
-
 			ig_flow_key_make(&s->flow, p->daddr, p->saddr, p->dport, p->sport,
-					 IG_DIR_PROXY);
-			pc = bpf_map_lookup_elem(&proxy_conns, &s->flow);
-			if (pc && pc->family)
-				__builtin_memcpy(s->client.addr, pc->client, 16);
+					 IG_DIR_HTTP);
+			ig_proxy_client(&s->flow, s->client.addr);
 		}
 	}
 	if (charge && !read)
