@@ -18,7 +18,9 @@
  * timing of it, against a baseline timed alike (bench_run.c: run_single()).
  *
  * Knobs (environment): IG_BENCH_ROUNDS (31), IG_BENCH_REPEAT (200000 packets
- * per timed run), IG_BENCH_CPU (the last online CPU).
+ * per timed run), IG_BENCH_CPU (the last online CPU), IG_BENCH_ONLY (a
+ * substring of the case names to time: the others are left out of the rounds,
+ * their rows then meaningless; for comparing builds on a few rows quickly).
  */
 #include <errno.h>
 #include <limits.h>
@@ -656,7 +658,7 @@ int main(int argc, char **argv)
 	char hzsrc[700], path[PATH_MAX];
 	struct infergate *prod;
 	struct memory mem;
-	const char *outdir;
+	const char *outdir, *only = getenv("IG_BENCH_ONLY");
 	__u64 tick_ns;
 	int i, r, ncase, bad = 0;
 	FILE *md;
@@ -728,7 +730,8 @@ int main(int argc, char **argv)
 		insts[i].skel->data->bench_step = spread_step(insts[i].nsrc);
 	for (r = 0; r < (int)rounds; r++)
 		for (i = 0; i < ncase; i++)
-			run_case(&cases[i], r, (__u32)repeat);
+			if (!only || strstr(cases[i].name, only))
+				run_case(&cases[i], r, (__u32)repeat);
 
 	for (i = 0; i < ncase; i++)
 		summarise(&cases[i], (int)rounds);
