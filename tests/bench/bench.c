@@ -21,6 +21,7 @@
  * per timed run), IG_BENCH_CPU (the last online CPU), IG_BENCH_ONLY (a
  * substring of the case names to time: the others are left out of the rounds,
  * their rows then meaningless; for comparing builds on a few rows quickly).
+ * OUTDIR/rounds.csv has each timed case's time in every round.
  */
 #include <errno.h>
 #include <limits.h>
@@ -378,6 +379,29 @@ static void write_csv(const char *path, const struct bcase *cases, int ncase,
 
 		fprintf(f, "\"%s\",%u,%.2f,%.2f,%.2f,%.2f,%lu\n", c->name, c->sources, c->med,
 			c->above, c->p25, c->p75, rounds);
+	}
+	if (fclose(f))
+		die("%s: %s", path, strerror(errno));
+}
+
+/* Every round's time of every case timed (rounds.csv): rows measured in the
+ * same round are compared pairwise, which a shared machine's drift between
+ * rounds does not blur. */
+static void write_rounds(const char *path, const struct bcase *cases, int ncase,
+			 unsigned long rounds)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	for (i = 0; i < ncase; i++) {
+		if (!cases[i].timed)
+			continue;
+		fprintf(f, "\"%s\"", cases[i].name);
+		for (unsigned long r = 0; r < rounds; r++)
+			fprintf(f, ",%.2f", cases[i].ns[r]);
+		fprintf(f, "\n");
 	}
 	if (fclose(f))
 		die("%s: %s", path, strerror(errno));
@@ -762,6 +786,8 @@ int main(int argc, char **argv)
 		die("%s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "%s/results.csv", outdir);
 	write_csv(path, cases, ncase, rounds);
+	snprintf(path, sizeof(path), "%s/rounds.csv", outdir);
+	write_rounds(path, cases, ncase, rounds);
 	fprintf(stderr, "bench: wrote %s/results.md and %s/results.csv\n", outdir, outdir);
 
 	infergate__destroy(prod);
