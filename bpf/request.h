@@ -63,7 +63,7 @@ struct ig_req_scratch {
 	 * it is of tokens (ig_req_wait()) */
 	__u64 rl_limit;
 	__u32 rl_tokens;
-	__u32 pad;
+	__u32 key_tok; /* the credential in buf: off << 16 | n (ig_req_key_hash()) */
 	struct ig_flow_key key;
 	struct ig_client_key client;
 	/* off the stack: the entry, this stage and the scanner share 512 bytes */
@@ -284,27 +284,39 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 	return ig_put_rst(ctx, hook, l3, q, &sg);
 }
 
-/* The credential of a key value the scanner found, s->buf holding its len
- * bytes: its place in them (off << 16 | n), or -1. Global functions: the
- * request stage is near the verifier's limit with the scanner alone. */
-__noinline int ig_req_key_token(struct ig_req_scratch *s, __u32 len)
+/* the words of a credential that starts IG_KEY_OFF_MAX bytes into buf are
+ * read up to 8 bytes past buf's IG_KEY_VALUE_MAX (masked off): still the
+ * scratch's */
+_Static_assert((IG_KEY_OFF_MAX & (IG_KEY_OFF_MAX + 1)) == 0, "the offset's mask");
+_Static_assert(IG_HTTP_CHUNK >= IG_KEY_VALUE_MAX &&
+	       __builtin_offsetof(struct ig_req_scratch, buf) + IG_KEY_VALUE_MAX +
+	       IG_KEY_OFF_MAX + 8 <= sizeof(struct ig_req_scratch), "room past the value");
+
+/* The hash of the credential in a key value the scanner found, s->buf
+ * holding its len bytes: to s->key_hash, 0; or -1 when it holds none. Hashed
+ * where it lies in the buffer (the words then unaligned, which x86 and the
+ * verifier allow without BPF_F_STRICT_ALIGNMENT), not loaded again to the
+ * buffer's start: a second load of it cost more than the unaligned words. A
+ * global function: the request stage is near the verifier's limit with the
+ * scanner alone. */
+__noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 len)
 {
-	__u32 off = 0, n = 0;
+	__u32 zero = 0, off = 0, n = 0;
+	struct ig_key_seed *ks;
 
 	if (!s || len > IG_KEY_VALUE_MAX || ig_key_token(s->buf, len, &off, &n))
 		return -1;
-	return (int)(off << 16 | n);
-}
-
-/* ... and its hash, s->buf holding the credential's n bytes. */
-__noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 n)
-{
-	__u32 zero = 0;
-	struct ig_key_seed *ks = bpf_map_lookup_elem(&key_seed, &zero);
-
-	if (!s || !n || n > IG_KEY_VALUE_MAX)
+	/* through memory: each path out of ig_key_token() knows its own
+	 * bounds of them, and the hash's loop would be walked once for each */
+	s->key_tok = off << 16 | n;
+	n = IG_HTTP_READ(s->key_tok);
+	off = n >> 16;
+	n &= 0xffff;
+	if (off > IG_KEY_OFF_MAX || !n || n > IG_KEY_VALUE_MAX)
 		return -1;
-	s->key_hash = ig_key_words(s->buf, n, ks && ks->set ? ks->seed : ig_cfg.hash_seed);
+	ks = bpf_map_lookup_elem(&key_seed, &zero);
+	s->key_hash = ig_key_words(s->buf + (off & IG_KEY_OFF_MAX), n,
+				   ks && ks->set ? ks->seed : ig_cfg.hash_seed);
 	return 0;
 }
 
@@ -318,24 +330,15 @@ static __always_inline void ig_req_key(void *ctx, enum ig_hook hook, const struc
 				       struct ig_req_scratch *s, __u32 plen)
 {
 	__s32 vs = (__s32)(s->keys.start - p->seq), ve = (__s32)(s->keys.end - p->seq);
-	__u32 len, off = p->payload_off;
-	int t;
+	__u32 len;
 
 	s->keys.found = 0;
 	if (vs < 0 || ve <= vs || (__u32)ve > plen || ve - vs > IG_KEY_VALUE_MAX)
 		return;
 	len = (__u32)(ve - vs);
-	off += (__u32)vs;
-	if (ig_req_load_n(ctx, hook, off, s->buf, len, IG_KEY_VALUE_MAX))
+	if (ig_req_load_n(ctx, hook, p->payload_off + (__u32)vs, s->buf, len, IG_KEY_VALUE_MAX))
 		return;
-	t = ig_req_key_token(s, len);
-	if (t < 0)
-		return;
-	/* the credential at the buffer's start: its words aligned */
-	if ((t >> 16) && ig_req_load_n(ctx, hook, off + ((__u32)t >> 16), s->buf, t & 0xffff,
-				       IG_KEY_VALUE_MAX))
-		return;
-	if (ig_req_key_hash(s, t & 0xffff))
+	if (ig_req_key_hash(s, len))
 		return;
 	s->keys.found = 1;
 }

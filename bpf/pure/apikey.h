@@ -30,6 +30,13 @@
 #define IG_KEY_VALUE_MAX 256
 #define IG_KEY_WS 8
 
+/* a word read from bytes, as if little-endian (its first byte lowest) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ig_le64(x) ((__u64)(x))
+#else
+#define ig_le64(x) ((__u64)__builtin_bswap64((__u64)(x)))
+#endif
+
 static __always_inline __u64 ig_key_basis(__u64 seed)
 {
 	return 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);
@@ -52,35 +59,56 @@ static __always_inline int ig_key_ws(__u8 c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+/* The most the credential starts into the value: "Bearer" and its blank,
+ * then at most IG_KEY_WS blanks more. */
+#define IG_KEY_OFF_MAX (7 + IG_KEY_WS)
+
 /*
  * The credential in a key header's value v[0, len) (len <= IG_KEY_VALUE_MAX;
  * v[0] is the value's first byte past the colon's whitespace): 0 with *off
- * and *n where it lies, or -1 when nothing is left. For BPF, v is a buffer
- * of IG_KEY_VALUE_MAX bytes.
+ * (<= IG_KEY_OFF_MAX) and *n where it lies, or -1 when nothing is left. For
+ * BPF, v is an 8-byte-aligned buffer of IG_KEY_VALUE_MAX bytes.
  */
 static __always_inline int ig_key_token(const __u8 *v, __u32 len, __u32 *off, __u32 *n)
 {
+	__u64 w;
 	__u32 i, o = 0;
 
 	if (len > IG_KEY_VALUE_MAX)
 		return -1;
 	/* at most IG_KEY_WS whitespace bytes at either end are dropped (a
 	 * loop the verifier walks once, not per byte of the value); more are
-	 * kept, and such a key is then nobody's */
+	 * kept, and such a key is then nobody's. Each loop stops at its first
+	 * other byte: a value's line ends in one CR, and the steps after it
+	 * would look at the same byte again. */
 #pragma unroll
-	for (i = 0; i < IG_KEY_WS; i++)
-		if (len && ig_key_ws(v[(len - 1) & (IG_KEY_VALUE_MAX - 1)]))
-			len--;
-	if (len > 7 && (v[0] | 0x20) == 'b' && (v[1] | 0x20) == 'e' && (v[2] | 0x20) == 'a' &&
-	    (v[3] | 0x20) == 'r' && (v[4] | 0x20) == 'e' && (v[5] | 0x20) == 'r' &&
-	    (v[6] == ' ' || v[6] == '\t')) {
-		o = 7;
-#pragma unroll
-		for (i = 0; i < IG_KEY_WS; i++)
-			if (o < len && (v[o & (IG_KEY_VALUE_MAX - 1)] == ' ' ||
-					v[o & (IG_KEY_VALUE_MAX - 1)] == '\t'))
-				o++;
+	for (i = 0; i < IG_KEY_WS; i++) {
+		if (!len || !ig_key_ws(v[(len - 1) & (IG_KEY_VALUE_MAX - 1)]))
+			break;
+		len--;
 	}
+	if (len <= 7)
+		goto out;
+	/* "Bearer" in any case, a word at once (one load and compare where
+	 * six bytes were six of each); then a blank */
+#ifdef __bpf__
+	w = *(const __u64 *)v;
+#else
+	__builtin_memcpy(&w, v, 8);
+#endif
+	w = ig_le64(w);
+	if (((w | 0x202020202020ULL) & 0xffffffffffffULL) != 0x726572616562ULL /* "bearer" */ ||
+	    (v[6] != ' ' && v[6] != '\t'))
+		goto out;
+	o = 7;
+#pragma unroll
+	for (i = 0; i < IG_KEY_WS; i++) {
+		if (o >= len || (v[o & (IG_KEY_VALUE_MAX - 1)] != ' ' &&
+				 v[o & (IG_KEY_VALUE_MAX - 1)] != '\t'))
+			break;
+		o++;
+	}
+out:
 	if (o >= len)
 		return -1;
 	*off = o;
@@ -88,8 +116,10 @@ static __always_inline int ig_key_token(const __u8 *v, __u32 len, __u32 *off, __
 	return 0;
 }
 
-/* The hash of the credential t[0, n) (n <= IG_KEY_VALUE_MAX; for BPF t is an
- * 8-byte-aligned buffer of IG_KEY_VALUE_MAX bytes). */
+/* The hash of the credential t[0, n) (n <= IG_KEY_VALUE_MAX). The bytes from
+ * t[n] to the end of its last word are read and masked off: for BPF, t lies
+ * at most IG_KEY_OFF_MAX bytes into a map value's buffer of IG_KEY_VALUE_MAX
+ * bytes, with IG_KEY_OFF_MAX + 8 bytes more of the value after it. */
 static __always_inline __u64 ig_key_words(const __u8 *t, __u32 n, __u64 seed)
 {
 	__u64 h = ig_key_basis(seed), w;

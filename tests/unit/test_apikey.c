@@ -32,17 +32,17 @@ static void kscan_init(struct kscan *k, int want)
  * stage reads it; 0 when none. */
 static __u64 kscan_key(const struct kscan *k, const char *stream)
 {
-	static __u8 buf[IG_KEY_VALUE_MAX] __attribute__((aligned(8)));
+	static __u8 buf[IG_KEY_VALUE_MAX + IG_KEY_OFF_MAX + 8] __attribute__((aligned(8)));
 	__u32 len = k->keys.end - k->keys.start, off, n;
 
 	if (!k->keys.found || len > IG_KEY_VALUE_MAX)
 		return 0;
 	memset(buf, 0xee, sizeof(buf));
 	memcpy(buf, stream + k->keys.start, len);
-	if (ig_key_token(buf, len, &off, &n))
+	if (ig_key_token(buf, len, &off, &n) || off > IG_KEY_OFF_MAX)
 		return 0;
-	memmove(buf, buf + off, n);
-	return ig_key_words(buf, n, SEED);
+	/* where it lies, the bytes after it left as they are */
+	return ig_key_words(buf + off, n, SEED);
 }
 
 /* One segment, as the data path feeds it (max bytes a call). */
@@ -203,6 +203,79 @@ IG_TEST(apikey_values_without_a_credential)
 			ASSERT_EQ(n, 6, "the word Bearer");
 	}
 	ASSERT_EQ(ig_key_token(buf, IG_KEY_VALUE_MAX + 1, &off, &n), -1, "too long: no key");
+}
+
+/* ig_key_token() as it was a byte at a time (0.13), for the word-at-once
+ * "Bearer" and the loops that stop at their first other byte */
+static int token_ref(const __u8 *v, __u32 len, __u32 *off, __u32 *n)
+{
+	__u32 i, o = 0;
+
+	if (len > IG_KEY_VALUE_MAX)
+		return -1;
+	for (i = 0; i < IG_KEY_WS; i++)
+		if (len && ig_key_ws(v[len - 1]))
+			len--;
+	if (len > 7 && (v[0] | 0x20) == 'b' && (v[1] | 0x20) == 'e' && (v[2] | 0x20) == 'a' &&
+	    (v[3] | 0x20) == 'r' && (v[4] | 0x20) == 'e' && (v[5] | 0x20) == 'r' &&
+	    (v[6] == ' ' || v[6] == '\t')) {
+		o = 7;
+		for (i = 0; i < IG_KEY_WS; i++)
+			if (o < len && (v[o] == ' ' || v[o] == '\t'))
+				o++;
+	}
+	if (o >= len)
+		return -1;
+	*off = o;
+	*n = len - o;
+	return 0;
+}
+
+IG_TEST(apikey_token_is_the_byte_at_a_time_one)
+{
+	static const char alphabet[] = "BearerBEARERbearer \t\r\n\x00\xffsk-:xyz";
+	unsigned long long rng = 16;
+	__u8 v[IG_KEY_VALUE_MAX] __attribute__((aligned(8)));
+
+	for (int t = 0; t < 200000; t++) {
+		__u32 len = (__u32)(ig_rnd(&rng) % 40), o1 = 0, n1 = 0, o2 = 0, n2 = 0;
+		int r1, r2;
+
+		memset(v, 0x5a, sizeof(v));
+		/* often a scheme in some case and blanks: the paths of interest */
+		for (__u32 i = 0; i < len; i++)
+			v[i] = (__u8)alphabet[ig_rnd(&rng) % (sizeof(alphabet) - 1)];
+		if (len >= 7 && ig_rnd(&rng) % 2) {
+			memcpy(v, ig_rnd(&rng) % 2 ? "Bearer " : "bEaReR\t", 7);
+			for (__u32 i = 7; i < len && ig_rnd(&rng) % 3; i++)
+				v[i] = ig_rnd(&rng) % 2 ? ' ' : '\t';
+		}
+		r1 = token_ref(v, len, &o1, &n1);
+		r2 = ig_key_token(v, len, &o2, &n2);
+		ASSERT_EQ(r2, r1, "the same verdict");
+		if (!r1) {
+			ASSERT_EQ(o2, o1, "the same start");
+			ASSERT_EQ(n2, n1, "the same length");
+			ASSERT_LE(o2, IG_KEY_OFF_MAX, "within the offset's bound");
+		}
+	}
+}
+
+/* The data path hashes the credential where it lies in the value's buffer,
+ * the bytes after it whatever the buffer held: the hash of its text all the
+ * same, at every offset the credential can start at. */
+IG_TEST(apikey_hash_in_place_is_the_key_text_hash)
+{
+	static const char key[] = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+	__u8 buf[IG_KEY_VALUE_MAX + IG_KEY_OFF_MAX + 8] __attribute__((aligned(8)));
+
+	for (__u32 off = 0; off <= IG_KEY_OFF_MAX; off++)
+		for (__u32 n = 1; n < sizeof(key); n++) {
+			memset(buf, (int)(0x80 | off | n), sizeof(buf));
+			memcpy(buf + off, key, n);
+			ASSERT_EQ(ig_key_words(buf + off, n, SEED), ig_key_hash(SEED, key, n),
+				  "in place, the text's hash");
+		}
 }
 
 /* A random stream of requests whose header lines are often key lines with
