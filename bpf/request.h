@@ -296,7 +296,7 @@ _Static_assert(IG_HTTP_CHUNK >= IG_KEY_VALUE_MAX &&
  * holding its len bytes: to s->key_hash, 0; or -1 when it holds none. Hashed
  * where it lies in the buffer (the words then unaligned, which x86 and the
  * verifier allow without BPF_F_STRICT_ALIGNMENT), not loaded again to the
- * buffer's start: a second load of it cost more than the unaligned words. A
+ * buffer's start: that was a second helper call and copy for aligned words. A
  * global function: the request stage is near the verifier's limit with the
  * scanner alone. */
 __noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 len)
