@@ -22,6 +22,7 @@
 #include "reply_tx.h"
 #include "breaker.h"
 #include "fairshare.h"
+#include "inflight.h"
 #include "request.h"
 #include "reply_429.h"
 #include "cookie.h"
@@ -142,6 +143,13 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 		if (p->ip_len <= (__u32)p->payload_off - p->l3_off &&
 		    !(p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) && !ig_req_teardown_due(pol->slot))
 			return IG_OUT(slot, IG_R_PASS_FREE);
+		/* the client ends its connection: what it has in flight is given
+		 * back (the server drops a request whose client is gone). Here,
+		 * not in the request stage, whose frame leaves no room for the
+		 * scan's; and whether or not the connection's state is still
+		 * there (an evicted one's records would wait for their timeout) */
+		if ((p->tcp_flags & (IG_TCP_FIN | IG_TCP_RST)) && (pol->flags & IG_POL_F_INFLIGHT))
+			ig_inflight_end(p, pol->slot);
 		res = IG_CALL_STAGE(ig_stage_request, ctx, hook, (int)IG_POL_KEY(pol->flags));
 		if ((res & 0xff) != IG_NEED_CHARGE)
 			return IG_OUT(slot, res & 0xff);
@@ -198,11 +206,16 @@ static __always_inline int ig_limit(void *ctx, enum ig_hook hook, struct ig_pkt 
 /* The charge stage's refusal in the port's terms (action, dry run). */
 static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 {
-	int out = ig_hier_charge(p, (__u32)cost, ig_now());
+	int out = ig_inflight_admit(p, (__u32)cost) ? IG_OUT(IG_L_INFLIGHT, IG_NEED_REFUSE)
+						      : ig_hier_charge(p, (__u32)cost, ig_now());
 	int r = out & 0xff, level = (out >> 8) & 0xff;
 	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
 	struct ig_policy *pol;
 
+	/* a request that does not go on gives back the records it took (one
+	 * that passes a dry run keeps them: its response gives them back) */
+	if (r != IG_R_PASS_ADMITTED && r != IG_R_PASS_ALLOW && r != IG_NEED_REFUSE)
+		ig_inflight_undo(p);
 	if (r != IG_NEED_REFUSE && r != IG_R_DROP_DENY)
 		return out;
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
@@ -213,6 +226,8 @@ static __always_inline int ig_hier_stage(const struct ig_pkt *p, int cost)
 									   : IG_R_DRY_DROP;
 	else if (r == IG_NEED_REFUSE)
 		r = pol->action != IG_ACTION_DROP ? IG_NEED_REJECT : IG_R_DROP_LIMIT;
+	if (r != IG_R_DRY_REJECT && r != IG_R_DRY_DROP)
+		ig_inflight_undo(p);
 	return IG_OUT(level, r);
 }
 
@@ -393,7 +408,7 @@ static __always_inline int ig_handle_egress(struct __sk_buff *skb)
 	void *data_end = ctx_data_end(skb, IG_HOOK_TC);
 	struct ig_policy *pol;
 	struct ig_pkt p;
-	int local, rw;
+	int local, rw, r;
 	__u32 idx;
 
 	__builtin_memset(&p, 0, sizeof(p));
@@ -409,12 +424,15 @@ static __always_inline int ig_handle_egress(struct __sk_buff *skb)
 	/* a steered reply now carries the dialed port: the stage reads it back */
 	idx = IG_PORT_INDEX(p.proto, p.sport);
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
-	if ((rw > 0 ||
-	     (pol && (pol->flags & (IG_POL_F_CONNS | IG_POL_F_TOKENS | IG_POL_F_TIMED)))) &&
-	    ig_stage_egress_tc(skb, ig_opaque((local ? IG_EGRESS_LOCAL : 0) |
-					      (rw > 0 ? IG_EGRESS_STEERED : 0))) ==
-		    IG_EGRESS_READ)
+	if (!(rw > 0 ||
+	      (pol && (pol->flags & (IG_POL_F_CONNS | IG_POL_F_TOKENS | IG_POL_F_TIMED)))))
+		return TC_ACT_UNSPEC;
+	r = ig_stage_egress_tc(skb, ig_opaque((local ? IG_EGRESS_LOCAL : 0) |
+					      (rw > 0 ? IG_EGRESS_STEERED : 0)));
+	if (r & IG_EGRESS_READ)
 		ig_stage_tokens_tc(skb, 0);
+	if (r & IG_EGRESS_INFLIGHT)
+		ig_inflight_replied();
 	return TC_ACT_UNSPEC;
 }
 

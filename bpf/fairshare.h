@@ -23,6 +23,7 @@
 #include "pure/steer.h"
 #include "cfg.h"
 #include "ctx.h"
+#include "inflight.h"
 #include "maps.h"
 #include "proxy.h"
 #include "stages.h"
@@ -582,6 +583,8 @@ static __always_inline void ig_conns_synack(struct ig_hier_scratch *s, const str
 
 /* ig_hier_egress(): the reply is to be read for its tokens or times */
 #define IG_EGRESS_READ 1
+/* and the responses that end in it give their requests' records back */
+#define IG_EGRESS_INFLIGHT 2
 /* its arg: the reply is the server's own (not one the data path sent from
  * ingress, whose 429 would add to the very debt it announces); it was
  * steered (a fallback's, the dialed port put back) */
@@ -656,6 +659,14 @@ static __always_inline int ig_hier_egress(struct __sk_buff *skb, const struct ig
 		s->tok_slot = slot;
 		s->tok_mode = (read ? mode | IG_TOK_CHARGE : IG_RESP_TIMES_ONLY) |
 			      (timed ? IG_TOK_TIMED : 0);
+		/* a response that ends gives its request's record back (one
+		 * reader for both: requests in flight need the port timed);
+		 * from the entry, ig_inflight_replied(): the reader's chain has
+		 * no stack left for the scan's frame */
+		if (timed && (pol->flags & IG_POL_F_INFLIGHT)) {
+			s->tok_owner = ig_inflight_flow(p->daddr, p->dport, p->sport);
+			return IG_EGRESS_READ | IG_EGRESS_INFLIGHT;
+		}
 		return IG_EGRESS_READ;
 	}
 	return 0;

@@ -178,6 +178,9 @@ enum ig_algo {
 	IG_ALGO_LEAKY_BUCKET = 3,
 	IG_ALGO_MAX,
 };
+/* requests in flight are capped (`inflight_cfg`); the CLI sets it with the
+ * cap, on `request` ports (whose replies are read: IG_POL_F_TIMED) only */
+#define IG_POL_F_INFLIGHT 0x2000
 #define IG_POL_ALGO_SHIFT 11
 #define IG_POL_ALGO_MASK (3U << IG_POL_ALGO_SHIFT)
 #define IG_POL_ALGO(flags) (((flags) & IG_POL_ALGO_MASK) >> IG_POL_ALGO_SHIFT)
@@ -253,6 +256,7 @@ enum ig_level {
 	IG_L_CONNS = 6,    /* it holds max-conns connections already */
 	IG_L_DENY = 7,     /* in a deny tier */
 	IG_L_FLEET = 8,    /* over its fleet-wide budget (blocked by the agent) */
+	IG_L_INFLIGHT = 9, /* the port's requests in flight are at max_inflight */
 	IG_L_MAX,
 };
 
@@ -429,6 +433,46 @@ struct ig_adaptive {
 	__u32 capacity_milli;
 };
 _Static_assert(sizeof(struct ig_adaptive) == 56, "ig_adaptive layout");
+
+/*
+ * Requests in flight (max_inflight, issue 15): a `request` port with
+ * IG_POL_F_INFLIGHT has at most `max` requests admitted and not yet answered.
+ * Map `inflight_cfg` (ARRAY[IG_MAX_SLOTS], CLI and agent) says how many; map
+ * `inflight` (ARRAY[IG_MAX_SLOTS], the data path's) holds one word per
+ * request in flight: 0 free, else who took it and when (pure/inflight.h: the
+ * seeded hash of its connection, bits 40..63; of its client, bits 24..39; the
+ * time, bits 0..23, in 2^IG_INFLIGHT_TICK_SHIFT ns units). One word, so that
+ * a record is taken, given back or taken over by one compare-and-swap, and
+ * there is no count to drift. It is given back when its response ends
+ * (egress), when its connection ends (a FIN or RST from the client, a 429's
+ * teardown), and is free anyway `timeout_s` after it was taken (a client gone
+ * silent, a response whose end was not seen): nothing leaked stays taken.
+ * Only the first `max` records are looked at: when the cap is lowered (max_
+ * inflight = auto follows the engine), those above it count for nothing,
+ * and no longer once expired if it is raised again.
+ */
+#define IG_INFLIGHT_MAX 256
+#define IG_INFLIGHT_TICK_SHIFT 26 /* 67 ms; 24 bits of them wrap in 13 days */
+#define IG_INFLIGHT_TIMEOUT_S 300 /* the default: a long generation still ends in it */
+
+struct ig_inflight_cfg {
+	__u32 max;	  /* 0: no cap; else 1 .. IG_INFLIGHT_MAX */
+	__u32 timeout_s;  /* a record is free this long after it was taken (0: the default) */
+	__u32 per_client; /* at most this many of them one client's (0: no cap) */
+	__u32 flags;	  /* IG_INFLIGHT_F_* */
+};
+
+/* While the port is contended (another client was refused for want of a
+ * record within IG_INFLIGHT_CONTENDED_TICKS), a client holds at most its
+ * fair share: max / the clients holding records (rounded up). Otherwise any
+ * free record is anyone's: no record idles while someone wants it. */
+#define IG_INFLIGHT_F_FAIR 0x1
+#define IG_INFLIGHT_CONTENDED_TICKS 15 /* ~1 s */
+
+struct ig_inflight {
+	__u64 rec[IG_INFLIGHT_MAX];
+	__u64 refused; /* the last refusal: its client's bits and stamp, as a record's */
+};
 
 /*
  * API keys (IG_KEY_API): map `keys` (HASH, __u64 hash -> struct ig_key) holds
@@ -958,6 +1002,8 @@ IG_STATIC_ASSERT(sizeof(struct ig_token_rules) == 16 * IG_TC_MAX, "ig_token_rule
 IG_STATIC_ASSERT((IG_TC_MAX - 1) <= (IG_POL_COUNT_MASK >> IG_POL_COUNT_SHIFT), "rule fits its bits");
 IG_STATIC_ASSERT(sizeof(enum ig_unit) == 4, "enums are 4 bytes in map values");
 IG_STATIC_ASSERT(sizeof(struct ig_pending) == 16, "ig_pending layout");
+IG_STATIC_ASSERT(sizeof(struct ig_inflight_cfg) == 16, "ig_inflight_cfg layout");
+IG_STATIC_ASSERT(sizeof(struct ig_inflight) == 8 * IG_INFLIGHT_MAX + 8, "ig_inflight layout");
 IG_STATIC_ASSERT(sizeof(struct ig_key) == 32, "ig_key layout");
 IG_STATIC_ASSERT(sizeof(struct ig_key_policy) == 24, "ig_key_policy layout");
 IG_STATIC_ASSERT(sizeof(struct ig_key_seed) == 16, "ig_key_seed layout");

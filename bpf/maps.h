@@ -288,6 +288,24 @@ struct {
 	__type(value, __s64);
 } conn_counts SEC(".maps");
 
+/* Requests in flight (IG_POL_F_INFLIGHT): the cap per slot, written by user
+ * space, and the records the data path takes and gives back (ig_abi.h, pure/
+ * inflight.h). Two maps: a whole-value write of the cap must not land on
+ * records another CPU is changing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_inflight_cfg);
+} inflight_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, IG_MAX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct ig_inflight);
+} inflight SEC(".maps");
+
 /* Whose count a counted connection holds when it is not its source's: the
  * client a PROXY header named (proxy-source ports). Keyed like `conns`, made
  * with its entry and gone with it; a hash for the same reason (an entry
@@ -392,6 +410,9 @@ struct ig_hier_scratch {
 	__u32 tok_len;
 	__u32 tok_slot;
 	__u32 tok_mode;
+	__u64 tok_owner; /* IG_TOK_INFLIGHT: whose records the reply's ends give back */
+	__u32 inf_taken; /* records the charge stage took for this segment (inflight.h) */
+	__u32 _pad;
 };
 
 struct {

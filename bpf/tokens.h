@@ -256,13 +256,15 @@ __noinline int ig_timing_add(__u32 slot, struct ig_resp_io *io)
 #define IG_TOK_MODE_MASK 0xf
 #define IG_TOK_CHARGE 0x10 /* a token budget is charged from the reading */
 #define IG_TOK_TIMED 0x20  /* the port's response times are taken (IG_POL_F_TIMED) */
+#define IG_TOK_INFLIGHT 0x40 /* its ends give records back (IG_POL_F_INFLIGHT) */
 
 /*
  * A reply segment (sequence seq, payload at poff, plen bytes) of a port whose
  * replies are read (`how`): charged to key's budget by the rule in how's mode
  * (usage or events) where IG_TOK_CHARGE, timed where IG_TOK_TIMED. Read off
  * its socket's stream; without a socket to keep the reading in (a reply not
- * from a local socket): charged by bytes, and not timed.
+ * from a local socket): charged by bytes, and not timed. What ended is left
+ * in resp_scratch's out (nothing, without a socket) for ig_inflight_replied().
  */
 static __always_inline void ig_tokens_count(struct __sk_buff *skb, const struct ig_client_key *key,
 					    const struct ig_limits *lim, __u32 slot, __u32 how,
@@ -283,12 +285,13 @@ static __always_inline void ig_tokens_count(struct __sk_buff *skb, const struct 
 	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 	st = tp ? bpf_sk_storage_get(&resp_socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
 	io = bpf_map_lookup_elem(&resp_scratch, &zero);
+	if (io)
+		__builtin_memset(&io->out, 0, sizeof(io->out));
 	if (!st || !io) {
 		if (charge)
 			ig_tokens_spend(key, lim, plen, now);
 		return;
 	}
-	__builtin_memset(&io->out, 0, sizeof(io->out));
 	io->poff = poff;
 	io->bpt = (__u32)bpt;
 	io->mode = how & IG_TOK_MODE_MASK;

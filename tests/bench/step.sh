@@ -6,7 +6,7 @@
 # load generators (tests/lib/loadgen.py, streamed completions, Poisson
 # arrivals, or evenly spaced with IG_STEP_ARRIVALS=constant) from two source
 # addresses of a client namespace, equal demand each; together 0.5x the engine's capacity for 10 s, 3x for 20 s, 0.5x for
-# 10 s. Scenarios (IG_STEP_SCENARIOS, default all four), each on fresh
+# 10 s. Scenarios (IG_STEP_SCENARIOS, default all six), each on fresh
 # namespaces and a fresh engine:
 #   none     nothing in front of the engine
 #   static   infergate (agent, XDP, --unit request, reject: 429) with a
@@ -17,6 +17,10 @@
 #            held at 95 % of the capacity the engine's counters show, and
 #            bursts (port and per source) of the engine's slots, what it can
 #            start at once
+#   inflight `adaptive = engine` with `max_inflight = auto` and
+#            `max_inflight_per_client = fair`: at most the engine's slots
+#            (as the agent measures them) in flight, none in its queue,
+#            a contended port's records shared between the clients
 #   latency  the same with `adaptive = latency`: it follows the kernel-measured
 #            time to first token
 # engine and latency are skipped, with the agent's own words, while the agent
@@ -41,7 +45,7 @@ IG=$(cd "$build" && pwd)/infergate
 PASS_OBJ=$(cd "$build" && pwd)/tests/xdp_pass.bpf.o
 PY=$(python3 -c 'import sys; print(sys.executable)')
 # shellcheck disable=SC2206 # a list of words
-SCENARIOS=(${IG_STEP_SCENARIOS:-none static engine headroom latency})
+SCENARIOS=(${IG_STEP_SCENARIOS:-none static engine headroom inflight latency})
 PORT=8000
 # the engine's shape (IG_STEP_SLOTS etc. for a bigger one: the scenarios'
 # rates follow its capacity)
@@ -165,11 +169,15 @@ start_agent() { # SCENARIO
 		echo "port_rate = $port_rate/s"
 		echo "port_burst = $port_burst"
 		case "$sc" in
-		engine | headroom)
+		engine | headroom | inflight)
 			echo "adaptive = engine"
 			echo "engine_metrics = http://127.0.0.1:$PORT/metrics"
 			echo "adaptive_interval = 250ms"
 			[ "$sc" != headroom ] || echo "adaptive_headroom = 0.05"
+			if [ "$sc" = inflight ]; then
+				echo "max_inflight = auto"
+				echo "max_inflight_per_client = fair"
+			fi
 			;;
 		latency)
 			echo "adaptive = latency"
@@ -310,7 +318,7 @@ echo "step bench: engine capacity $CAP req/s; per client $LOW/s for 10 s, $HIGH/
 calibrate
 i=0
 for sc in "${SCENARIOS[@]}"; do
-	case "$sc" in none | static | engine | headroom | latency) ;; *)
+	case "$sc" in none | static | engine | headroom | inflight | latency) ;; *)
 		echo "step bench: unknown scenario $sc" >&2
 		exit 2
 		;;

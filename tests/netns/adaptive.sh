@@ -204,6 +204,60 @@ t_headroom() {
 		"goodput $good/s, TTFT p99 from 6 s on $p99 s"
 }
 
+engine_idle() {
+	ig_srv curl -q -s --noproxy '*' -m 2 "http://127.0.0.1:$PORT/stats" |
+		"$IG_PY" -c 'import json,sys; j=json.load(sys.stdin); sys.exit(j["waiting"] + j["running"] != 0)'
+}
+inflight_none() { [ "$(ig_json "port($PORT)['inflight']['now']")" = 0 ]; }
+
+# max_inflight = 4, the engine's 4 slots, and nothing adaptive: a request is
+# admitted only while a slot is free (the kernel takes a record per request,
+# the reply's end gives it back), so nothing waits in the engine's queue and
+# its time to first token stays the unloaded one (~0.04 s) at 3x. The rate
+# levels stay as set (twice the capacity): the cap alone does it.
+t_inflight() { # [auto]
+	local q_max good p99 a b from=1
+	if [ "${1:-}" = auto ]; then
+		# the engine's slots learnt from its metrics: the cap follows
+		# once it was seen full, so the first second's burst queues
+		setup engine "max_inflight = auto" "max_inflight_per_client = fair"
+		from=6
+	else
+		setup off "max_inflight = 4" "max_inflight_per_client = fair"
+	fi
+	sample 16
+	overload 14
+	wait "$SAMPLER"
+	q_max=$(stat 2 max "$from" 15)
+	good=$(ig_calc "($(jq_py 'j["total"]["goodput_s"]' "$LA") + $(jq_py 'j["total"]["goodput_s"]' "$LB"))")
+	a=$(jq_py 'j["total"]["admitted_s"]' "$LA")
+	b=$(jq_py 'j["total"]["admitted_s"]' "$LB")
+	p99=$(awk -F, -v f="$from" 'FNR > 1 && $1 >= f && $2 == 200 { print $3 }' "$IG_TMP/a.csv" "$IG_TMP/b.csv" |
+		sort -g | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print v[i] + 0 }')
+	echo "samples (t waiting rate state):"
+	awk 'NR % 4 == 1' "$IG_TMP/samples"
+	grep "adaptive $PORT/tcp" "$IG_TMP/agent.log" | sed -n 1,10p || true
+	ig status
+	# every record back once the engine is idle: ends seen, nothing leaked
+	ig_wait_for 40 "the engine idle" engine_idle
+	ig_wait_for 5 "no request in flight" inflight_none
+	ig_fcmp "$q_max <= 1" || ig_fail "the engine's queue reached $q_max from $from s (4 in flight at most)"
+	ig_fcmp "$p99 < 0.1" || ig_fail "TTFT p99 $p99 s from $from s (unloaded ~0.04 s)"
+	ig_fcmp "$good >= $CAP * 0.8" || ig_fail "goodput $good/s (capacity $CAP)"
+	ig_fcmp "$a <= $b * 1.1 && $b <= $a * 1.1" || ig_fail "shares $a/s and $b/s (fair)"
+	ig_assert_ge "$(jq_py 'j["total"]["statuses"].get("429", 0)' "$LA")" 20 "429s to client a"
+	ig_assert_ge "$(ig_json "port($PORT)['refused_by_level']['inflight']")" 20 \
+		"refusals at the inflight level"
+	ig_assert_eq "$(ig_json "port($PORT)['inflight']['max']")" 4 "the cap"
+	if [ "${1:-}" = auto ]; then
+		grep -q "adaptive $PORT/tcp: at most 4 requests in flight" "$IG_TMP/agent.log" ||
+			ig_fail "no log line of the cap following the engine's 4 slots"
+	fi
+	echo "measured: max_inflight ${1:-4}, fair, 3x capacity ($CAP/s) for 14 s: engine queue" \
+		"max $q_max from $from s, goodput $good/s, admitted a $a/s b $b/s, TTFT p99 $p99 s"
+}
+t_inflight_auto() { t_inflight auto; }
+
 # /metrics stops answering while the load goes on: the rate holds (frozen)
 # after 1 s, the static rate is back after 5 s; answers again: tracking.
 t_stale() {
@@ -298,6 +352,8 @@ t_latency() {
 HOOK=xdp
 run_test "$HOOK/adaptive-engine" t_engine
 run_test "$HOOK/adaptive-headroom" t_headroom
+run_test "$HOOK/adaptive-inflight" t_inflight
+run_test "$HOOK/adaptive-inflight-auto" t_inflight_auto
 run_test "$HOOK/adaptive-stale" t_stale
 run_test "$HOOK/adaptive-stop" t_stop
 run_test "$HOOK/adaptive-reload" t_reload

@@ -101,8 +101,10 @@ static double engine_want(struct ig_actl *c, const struct ig_actl_in *in, double
 	/* only while in control: an idle port's negative error would wind up */
 	*dI = (e > 0 || out->pressed) ? e * dt : 0;
 	ff = isnan(c->done_rate) ? c->rate : c->done_rate;
+	/* the slots and capacity are followed whatever the mode uses them for
+	 * (the headroom's ceiling; max_inflight = auto takes the slots) */
+	capacity(c, in, dt, out->pressed);
 	if (c->cfg.headroom > 0) {
-		capacity(c, in, dt, out->pressed);
 		if (!isnan(c->capacity)) {
 			/* the ceiling, less what waits above queue_target: a
 			 * queue under it buys nothing (P only: an integral of

@@ -28,6 +28,7 @@
 #include "agent/parts.h"
 #include "agent/promtext.h"
 #include "lib/levels.h"
+#include "lib/inflight.h"
 #include "lib/log.h"
 #include "lib/names.h"
 #include "lib/policy.h"
@@ -184,6 +185,34 @@ static void log_decision(struct ig_adapted *x, const struct ig_actl_out *out, __
 	x->logged_rate = out->rate;
 }
 
+/*
+ * max_inflight = auto: the engine's slots (what it runs at once while others
+ * wait, adapt_ctl.c) become the port's cap of requests in flight, so that
+ * none waits in its queue. Until the engine has been seen full its slots are
+ * unknown and the cap stays where the config put it (IG_INFLIGHT_MAX).
+ */
+static void follow_slots(struct ig_agent *a, struct ig_adapted *x, __u32 slot)
+{
+	struct ig_inflight_cfg c;
+	double s = x->ctl.slots;
+	__u32 want;
+
+	if (!x->cfg->inflight_auto || !x->ctl.seen_full || !(s >= 1))
+		return;
+	want = s > IG_INFLIGHT_MAX ? IG_INFLIGHT_MAX : (__u32)(s + 0.5);
+	/* read back each time: a reload that rewrote the port put the config's
+	 * cap there */
+	if (ig_inflight_get(&a->in, slot, &c) || !c.max || c.max == want)
+		return;
+	c.max = want;
+	if (ig_inflight_put(&a->in, slot, &c))
+		return;
+	if (want != x->written_cap)
+		ig_info("adaptive %u/%s: at most %u requests in flight (the engine's slots, %.1f)",
+			x->cfg->port, proto_of(x), want, s);
+	x->written_cap = want;
+}
+
 static void decide(struct ig_agent *a, struct ig_adapted *x, __u64 now)
 {
 	struct ig_actl_in in = { .queue = NAN, .running = NAN, .kv = NAN, .completed = NAN };
@@ -212,6 +241,7 @@ static void decide(struct ig_agent *a, struct ig_adapted *x, __u64 now)
 	if (rate != x->written_rate && !write_port_rate(a, slot, x->cfg, rate))
 		x->written_rate = rate;
 	log_decision(x, &out, in.admitted, in.refused, dt);
+	follow_slots(a, x, slot);
 	rec.rate = rate;
 	rec.static_rate = x->cfg->levels.port_rate;
 	rec.updated_ms = real_ms();

@@ -125,10 +125,13 @@ int ig_apply_config(const struct ig_instance *in, const struct ig_cfg_file *old,
 		int levels_changed = p->has_limit &&
 				     !(was && !memcmp(&o->levels, &p->levels, sizeof(p->levels)));
 		int keys_changed = p->has_limit && !(was && !memcmp(&o->keys, &p->keys, sizeof(p->keys)));
+		int cap_changed = p->has_limit &&
+				  !(was && !memcmp(&o->inflight, &p->inflight, sizeof(p->inflight)));
 
-		if (limit_changed || levels_changed || keys_changed) {
+		if (limit_changed || levels_changed || keys_changed || cap_changed) {
 			struct ig_port_limit l = { .policy = p->limit, .levels = p->levels,
-						   .keys = p->keys, .rescale = 1 };
+						   .keys = p->keys, .inflight = p->inflight,
+						   .rescale = 1 };
 
 			n = ig_port_apply(in, p->proto, p->port, &l);
 			if (n < 0)

@@ -49,6 +49,7 @@ struct ig_adapted {
 	double logged_rate;         /* the rate of the last log line */
 	enum ig_adaptive_state logged_state;
 	__u64 written_rate;         /* what port_limits holds from us (0: write) */
+	__u32 written_cap;          /* max_inflight = auto: the cap inflight_cfg holds from us */
 	__u64 active;               /* sources admitted in the last second */
 	__u64 written_src_rate;     /* the per-source rate written (0: write) */
 };

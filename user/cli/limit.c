@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "lib/algo.h"
 #include "lib/args.h"
+#include "lib/inflight.h"
 #include "lib/keys.h"
 #include "lib/levels.h"
 #include "lib/log.h"
@@ -52,6 +53,7 @@ struct limit_cfg {
 	int any_key;
 	const char *proxy_from;
 	struct ig_algo_want algo; /* .algo -1: not given */
+	struct ig_inflight_cfg inflight;
 };
 
 static int parse_window(const struct ig_opt *o, const char *arg, void *cfg)
@@ -83,6 +85,19 @@ static int parse_level(const struct ig_opt *o, const char *arg, void *cfg)
 
 	return ig_levels_parse(&c->lim, &c->given, o->what, arg) ? -EINVAL : 0;
 }
+
+/* Requests in flight: .what is the config file's key, read by the same
+ * parser (ig_inflight_parse). */
+static int parse_inflight(const struct ig_opt *o, const char *arg, void *cfg)
+{
+	struct limit_cfg *c = cfg;
+
+	return ig_inflight_parse(&c->inflight, NULL, o->what, arg) ? -EINVAL : 0;
+}
+
+#define INFLIGHT(_name, _meta, _key, ...)                                                    \
+	{ .name = (_name), .type = IG_OPT_CUSTOM, .parse = parse_inflight, .metavar = (_meta), \
+	  .what = (_key), .detail = 1, __VA_ARGS__ }
 
 #define LEVEL(_name, _meta, _key, ...)                                                       \
 	{ .name = (_name), .type = IG_OPT_CUSTOM, .parse = parse_level, .metavar = (_meta),  \
@@ -143,6 +158,19 @@ static const struct ig_opt limit_opts[] = {
 		      "a minute's): a period's worth is what a source may owe"),
 	LEVEL("bytes-per-token", "N", "bytes_per_token",
 	      .help = "bytes charged as one token where bytes are counted (default 4)"),
+	INFLIGHT("max-inflight", "N", "max_inflight",
+		 .heading = "Requests in flight (--unit request; off unless given):",
+		 .help = "at most N requests admitted and not yet answered on the port\n"
+			 "(1..256; 0: off): set it to what the engine runs at once\n"
+			 "(vLLM's max_num_seqs) and nothing waits in its queue; one\n"
+			 "more is refused like any level (429 with --action 429)"),
+	INFLIGHT("inflight-timeout", "SECONDS", "inflight_timeout",
+		 .help = "a request whose answer was not seen to end (client gone\n"
+			 "silent, framing lost) counts for this long (default 300)"),
+	INFLIGHT("max-inflight-per-client", "N", "max_inflight_per_client",
+		 .help = "at most N of them one client's: its address, or a PROXY\n"
+			 "header's client (default: no share; a client reading its\n"
+			 "answers slowly holds its requests that long)"),
 	/* not a level: a rule of the policy (its flags), so not in LEVEL() */
 	IG_OPT("token-count", IG_OPT_ENUM, struct limit_cfg, token_count,
 	       .values = ig_token_count_names, .what = "--token-count", .detail = 1,
@@ -309,6 +337,13 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	}
 	if (lim.max_conns && proto != IG_PROTO_TCP)
 		return ig_cli_usage("limit", "%s", "--max-conns counts TCP connections");
+	if ((c->inflight.max || c->inflight.timeout_s || c->inflight.per_client) &&
+	    (proto != IG_PROTO_TCP || pol.unit != IG_UNIT_REQUEST))
+		return ig_cli_usage("limit", "%s", "--max-inflight counts HTTP requests: it needs "
+				    "--unit request (TCP)");
+	if ((c->inflight.timeout_s || c->inflight.per_client) && !c->inflight.max)
+		return ig_cli_usage("limit", "%s", "--inflight-timeout and --max-inflight-per-client "
+				    "go with --max-inflight");
 	if (c->token_count >= 0 && !lim.tokens_per_min)
 		return ig_cli_usage("limit", "%s", "--token-count says how a token budget is "
 				    "charged: it needs --tokens-per-min");
@@ -329,7 +364,8 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 	 * one for want of its entry; taken out again if the limit fails */
 	err = ig_proxy_from_add(&in, proxy, nproxy, added);
 	if (!err) {
-		struct ig_port_limit want = { .policy = pol, .levels = lim, .keys = keys };
+		struct ig_port_limit want = { .policy = pol, .levels = lim, .keys = keys,
+					      .inflight = c->inflight };
 
 		err = ig_port_apply(&in, proto, port, &want);
 		if (err > 0)
@@ -348,6 +384,16 @@ static int cmd_limit(const void *cfg, int argc, char **argv)
 			lim.tokens_per_min ? " tokens (counted by " : "",
 			lim.tokens_per_min ? ig_token_count_name(ig_token_count_of(pol.flags)) : "",
 			lim.tokens_per_min ? ")" : "");
+	if (!err && c->inflight.max)
+		ig_info("%u/%s: at most %u requests in flight%s (timeout %u s)", port,
+			ig_proto_name(proto), c->inflight.max,
+			c->inflight.per_client ? ", a share per client" : "",
+			c->inflight.timeout_s ? c->inflight.timeout_s : IG_INFLIGHT_TIMEOUT_S);
+	if (!err && c->inflight.max)
+		ig_info("%u/%s: at most %u requests in flight%s (timeout %u s)", port,
+			ig_proto_name(proto), c->inflight.max,
+			c->inflight.per_client ? ", a share per client" : "",
+			c->inflight.timeout_s ? c->inflight.timeout_s : IG_INFLIGHT_TIMEOUT_S);
 	if (!err && IG_POL_KEY(pol.flags) != IG_KEY_SOURCE)
 		ig_info("%u/%s client: %s%s", port, ig_proto_name(proto),
 			ig_key_mode_name(IG_POL_KEY(pol.flags)), anon_text(&pol, &keys));

@@ -277,6 +277,16 @@ static void json_port(struct ig_json *j, const struct ig_port_row *r)
 	for (int l = 0; l < IG_L_MAX; l++)
 		ig_json_ku64(j, ig_level_name((enum ig_level)l), r->ls.refused[l]);
 	ig_json_obj_close(j);
+	/* requests in flight: max 0 is no cap */
+	ig_json_key(j, "inflight");
+	ig_json_obj_open(j);
+	ig_json_ku64(j, "now", r->inflight);
+	ig_json_ku64(j, "max", r->cap.max);
+	ig_json_ku64(j, "per_client", r->cap.per_client);
+	ig_json_ku64(j, "timeout_s", r->cap.max ? (r->cap.timeout_s ? r->cap.timeout_s
+								      : IG_INFLIGHT_TIMEOUT_S)
+						: 0);
+	ig_json_obj_close(j);
 	ig_json_ku64(j, "token_clients", r->token_clients);
 	ig_json_ku64(j, "token_debtors", r->token_debtors);
 	/* which rule counted the replies (a port changes rule at a re-limit:
@@ -408,7 +418,7 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 	const struct ig_limits *l = &r->lim;
 	int any = 0;
 
-	if (ig_limits_any(l) || (r->pol.flags & IG_POL_F_FLEET)) {
+	if (ig_limits_any(l) || (r->pol.flags & IG_POL_F_FLEET) || r->cap.max) {
 		char tok[IG_RATE_STR];
 
 		fprintf(out, "%u/%s levels:", r->port, ig_proto_name(r->proto));
@@ -434,6 +444,9 @@ static void print_levels(const struct ig_port_row *r, FILE *out)
 				ig_token_count_name(ig_token_count_of(r->pol.flags)));
 		if (r->pol.flags & IG_POL_F_FLEET)
 			fprintf(out, " fleet-wide limit (agent, Redis);");
+		if (r->cap.max)
+			fprintf(out, " in flight %u of at most %u%s;", r->inflight, r->cap.max,
+				r->cap.per_client ? " (a share per client)" : "");
 		fputc('\n', out);
 	}
 	for (int k = 0; k < IG_L_MAX; k++) {

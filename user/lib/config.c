@@ -9,6 +9,7 @@
 #include <ini.h>
 #include "lib/config.h"
 #include "lib/algo.h"
+#include "lib/inflight.h"
 #include "lib/args.h"
 #include "lib/cidr.h"
 #include "lib/keys.h"
@@ -460,6 +461,18 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 		int r;
 
 		ig_args_capture(m, sizeof(m));
+		r = ig_inflight_parse(&p->inflight, &p->inflight_auto, name, value);
+		ig_args_capture(NULL, 0);
+		if (r == -EINVAL)
+			return fail(st, "%s", m);
+		if (!r)
+			return 1;
+	}
+	{
+		char m[256];
+		int r;
+
+		ig_args_capture(m, sizeof(m));
 		r = ig_adaptive_cfg_parse(&p->adaptive, name, value);
 		ig_args_capture(NULL, 0);
 		if (r == -EINVAL)
@@ -629,6 +642,21 @@ static int validate(struct load_state *st)
 		if (!p->has_limit && !p->has_breaker)
 			return fail(st, "[port %u/%s] sets neither a rate nor a breaker", p->port,
 				    ig_proto_name(p->proto));
+		if ((p->inflight.max || p->inflight_auto || p->inflight.timeout_s ||
+		     p->inflight.per_client) &&
+		    (!p->has_limit || p->limit.unit != IG_UNIT_REQUEST || p->proto != IG_PROTO_TCP))
+			return fail(st, "[port %u/%s]: max_inflight counts HTTP requests: it needs "
+				    "unit = request on tcp", p->port, ig_proto_name(p->proto));
+		if ((p->inflight.timeout_s || p->inflight.per_client) && !p->inflight.max &&
+		    !p->inflight_auto)
+			return fail(st, "[port %u/%s]: inflight_timeout and max_inflight_per_client go "
+				    "with max_inflight", p->port, ig_proto_name(p->proto));
+		if (p->inflight_auto && p->adaptive.mode != IG_AD_ENGINE)
+			return fail(st, "[port %u/%s]: max_inflight = auto is the engine's slots: it "
+				    "needs adaptive = engine", p->port, ig_proto_name(p->proto));
+		/* auto: no cap the data path would feel until the slots are known */
+		if (p->inflight_auto)
+			p->inflight.max = IG_INFLIGHT_MAX;
 		if (st->token_count_given[i] && !p->levels.tokens_per_min)
 			return fail(st, "[port %u/%s]: token_count needs tokens_per_minute", p->port,
 				    ig_proto_name(p->proto));

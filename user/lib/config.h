@@ -48,6 +48,11 @@ struct ig_cfg_port {
 	/* key = api-key: how requests without a known key are charged (the
 	 * key mode itself is in limit.flags) */
 	struct ig_key_policy keys;
+	/* requests in flight (max_inflight; max 0: none). inflight_auto:
+	 * `max_inflight = auto`, the engine's slots as adaptive admission
+	 * measures them (IG_INFLIGHT_MAX until it has) */
+	struct ig_inflight_cfg inflight;
+	int inflight_auto;
 };
 
 struct ig_cfg_file {

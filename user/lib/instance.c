@@ -58,6 +58,8 @@ static const struct ig_map_desc map_desc[IG_MAP_COUNT] = {
 	[IG_MAP_PROXY_CONNS] = { "proxy_conns", sizeof(struct ig_flow_key),
 				 sizeof(struct ig_proxy_conn), 1 },
 	[IG_MAP_KEY_SEED] = { "key_seed", sizeof(__u32), sizeof(struct ig_key_seed), 1 },
+	[IG_MAP_INFLIGHT_CFG] = { "inflight_cfg", sizeof(__u32), sizeof(struct ig_inflight_cfg), 1 },
+	[IG_MAP_INFLIGHT] = { "inflight", sizeof(__u32), sizeof(struct ig_inflight), 1 },
 };
 
 int ig_instance_need(const struct ig_instance *in, enum ig_map_id id)

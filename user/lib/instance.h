@@ -44,6 +44,9 @@ enum ig_map_id {
 	IG_MAP_PROXY_FROM,
 	IG_MAP_PROXY_CONNS,
 	IG_MAP_KEY_SEED,
+	/* issue 15 (0.14): optional too */
+	IG_MAP_INFLIGHT_CFG,
+	IG_MAP_INFLIGHT,
 	IG_MAP_COUNT,
 };
 

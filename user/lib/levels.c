@@ -168,7 +168,7 @@ __u32 ig_policy_flags(__u32 flags, const struct ig_limits *lim, int tiers)
 	flags &= ~(__u32)(IG_POL_F_HIER | IG_POL_F_CONNS | IG_POL_F_TOKENS);
 	/* a client other than the source address is read out of the request
 	 * stage's scratch by the hierarchy's charge stage only */
-	if (ig_limits_any(lim) || tiers || (flags & IG_POL_F_FLEET) ||
+	if (ig_limits_any(lim) || tiers || (flags & (IG_POL_F_FLEET | IG_POL_F_INFLIGHT)) ||
 	    IG_POL_KEY(flags) != IG_KEY_SOURCE)
 		flags |= IG_POL_F_HIER;
 	if (lim->max_conns)

@@ -179,22 +179,24 @@ static int pinned_max_entries(const char *pin_dir, const char *name, __u32 *n)
 }
 
 /*
- * The counters of an instance made by 0.4 or older (sized by the reasons
- * that release had) cannot be reused: they are replaced, and restart from
- * zero. Nothing that limits anyone is kept in them.
+ * Counters sized by an older release's reasons or levels (port_stats before
+ * 0.5; level_stats before 0.14, which added the in-flight level) cannot be
+ * reused: they are replaced, and restart from zero. Nothing that limits
+ * anyone is kept in them.
  */
-static int replace_old_counters(const char *pin_dir, struct pin_plan *plan)
+static int replace_old_counters_of(const char *pin_dir, struct pin_plan *plan,
+				   enum ig_map_id id, __u32 value_size)
 {
 	struct bpf_map_info info;
 	char path[512];
 	int err;
 
-	if (!plan->existed[IG_MAP_PORT_STATS])
+	if (!plan->existed[id])
 		return 0;
-	err = pinned_info(pin_dir, "port_stats", &info);
-	if (err || info.value_size == sizeof(struct ig_stats))
+	err = pinned_info(pin_dir, ig_map_name(id), &info);
+	if (err || info.value_size == value_size)
 		return err;
-	err = ig_path(path, sizeof(path), pin_dir, "port_stats");
+	err = ig_path(path, sizeof(path), pin_dir, ig_map_name(id));
 	if (err)
 		return err;
 	if (unlink(path)) {
@@ -204,8 +206,17 @@ static int replace_old_counters(const char *pin_dir, struct pin_plan *plan)
 	}
 	ig_warn("%s: counters of an older release (%u bytes per port) replaced; they restart "
 		"from zero", path, info.value_size);
-	plan->existed[IG_MAP_PORT_STATS] = 0;
+	plan->existed[id] = 0;
 	return 0;
+}
+
+static int replace_old_counters(const char *pin_dir, struct pin_plan *plan)
+{
+	int err = replace_old_counters_of(pin_dir, plan, IG_MAP_PORT_STATS, sizeof(struct ig_stats));
+
+	return err ? err
+		   : replace_old_counters_of(pin_dir, plan, IG_MAP_LEVEL_STATS,
+					     sizeof(struct ig_level_stats));
 }
 
 static int set_pins(const char *pin_dir, struct infergate *skel, const struct ig_attach_opts *o,

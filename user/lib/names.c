@@ -64,6 +64,7 @@ static const char *const level_names[] = {
 	[IG_L_SOURCE] = "source",     [IG_L_PREFIX] = "prefix", [IG_L_PORT] = "port",
 	[IG_L_NEWCOMER] = "newcomer", [IG_L_TABLE] = "table",   [IG_L_TOKENS] = "tokens",
 	[IG_L_CONNS] = "conns",       [IG_L_DENY] = "deny",     [IG_L_FLEET] = "fleet",
+	[IG_L_INFLIGHT] = "inflight",
 };
 
 static const char *const tier_kind_names[] = {

@@ -15,6 +15,7 @@
 #include "pure/bucket.h"
 #include "lib/algo.h"
 #include "lib/keys.h"
+#include "lib/inflight.h"
 #include "lib/levels.h"
 #include "lib/names.h"
 
@@ -67,6 +68,14 @@ int ig_ports_read(const struct ig_instance *in, struct ig_port_row **rows, int *
 		/* none on an instance older than the map */
 		if (!err && all[i].slot < IG_MAX_SLOTS)
 			err = ig_key_policy_get(in, all[i].slot, &r[k].kp);
+		if (!err && all[i].slot < IG_MAX_SLOTS)
+			err = ig_inflight_get(in, all[i].slot, &r[k].cap);
+		if (!err && r[k].cap.max) {
+			int n = ig_inflight_now(in, all[i].slot);
+
+			err = n < 0 ? n : 0;
+			r[k].inflight = n < 0 ? 0 : (__u32)n;
+		}
 		k++;
 	}
 	free(all);

@@ -23,6 +23,8 @@ struct ig_port_row {
 	struct ig_timing tm;         /* response times (timed ports), summed over CPUs */
 	struct ig_adaptive ad;       /* adaptive admission's decision (mode off: none) */
 	struct ig_key_policy kp;     /* api-key ports: the anonymous policy */
+	struct ig_inflight_cfg cap;  /* requests in flight: the cap (max 0: none) */
+	__u32 inflight;              /* and how many are, now */
 	__u64 sources;       /* tracked sources: left 0, for the caller to fill */
 	/* clients with a token budget entry, and those of them in debt (new
 	 * connections refused): left 0, filled by ig_tokens_count() */

@@ -7,6 +7,7 @@
 #include "lib/port.h"
 #include "lib/algo.h"
 #include "lib/keys.h"
+#include "lib/inflight.h"
 #include "lib/levels.h"
 #include "lib/log.h"
 #include "lib/names.h"
@@ -66,15 +67,25 @@ static int apply_new(const struct ig_instance *in, enum ig_proto proto, __u16 po
 	 * slot's cleared when there is none) */
 	if (!err)
 		err = ig_key_policy_put(in, next.slot, &want->keys);
+	/* the cap before the flag that reads it; a recycled slot's records go */
+	if (!err) {
+		struct ig_inflight_cfg none = {};
+
+		err = ig_inflight_put(in, next.slot, &none);
+		if (!err && want->inflight.max)
+			err = ig_inflight_put(in, next.slot, &want->inflight);
+	}
 	if (err)
 		return err;
 	next.flags = ig_policy_flags(next.flags, &want->levels, tiers);
 	err = ig_policy_put(in, proto, port, &next);
 	if (err) { /* no policy holds the slot: free again */
 		struct ig_key_policy none = {};
+		struct ig_inflight_cfg no_cap = {};
 
 		ig_levels_clear_slot(in, next.slot);
 		ig_key_policy_put(in, next.slot, &none);
+		ig_inflight_put(in, next.slot, &no_cap);
 	}
 	return err;
 }
@@ -91,17 +102,30 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 	struct ig_policy next = want->policy;
 	struct ig_limits old;
 	struct ig_key_policy old_keys;
+	struct ig_inflight_cfg old_cap;
 	int rescaled = 0, levels_written = 0, keys_early, keys_written = 0, algo_changed, err;
+	int cap_changed, cap_written = 0;
 	struct ig_limit_of fp, tp, fx, tx; /* the port and prefix words: from, to */
 
 	next.slot = cur->slot;
 	err = ig_levels_get(in, cur->slot, &old);
 	if (!err)
 		err = ig_key_policy_get(in, cur->slot, &old_keys);
+	if (!err)
+		err = ig_inflight_get(in, cur->slot, &old_cap);
 	if (!err && IG_POL_KEY(next.flags) != IG_KEY_SOURCE)
 		err = ig_instance_need(in, IG_MAP_KEY_POLICY);
 	if (err)
 		return err;
+	/* a cap is written before a policy whose flag reads it, and a cap
+	 * that goes after the policy that no longer does (its records then) */
+	cap_changed = memcmp(&old_cap, &want->inflight, sizeof(old_cap)) != 0;
+	if (cap_changed && want->inflight.max) {
+		err = ig_inflight_put(in, cur->slot, &want->inflight);
+		if (err)
+			return err;
+		cap_written = 1;
+	}
 	/* The anonymous policy is read only in api-key mode: written before a
 	 * policy that has that mode, after one that leaves it. */
 	keys_early = IG_POL_KEY(next.flags) == IG_KEY_API;
@@ -147,6 +171,10 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 		err = ig_key_policy_put(in, cur->slot, &want->keys);
 		keys_written = !err;
 	}
+	if (!err && cap_changed && !want->inflight.max) {
+		err = ig_inflight_put(in, cur->slot, &want->inflight);
+		cap_written = !err;
+	}
 	if (!err)
 		return rescaled;
 	/* back to what it was: the flags cover both while the levels go back */
@@ -155,6 +183,8 @@ static int apply_in_place(const struct ig_instance *in, enum ig_proto proto, __u
 	ig_policy_put(in, proto, port, cur);
 	if (keys_written)
 		ig_key_policy_put(in, cur->slot, &old_keys);
+	if (cap_written)
+		ig_inflight_put(in, cur->slot, &old_cap);
 	if (rescaled > 0)
 		ig_sources_rescale(in, proto, port, &next, cur);
 	if (algo_changed)
@@ -192,10 +222,22 @@ static void conn_counts_gc(const struct ig_instance *in)
 }
 
 int ig_port_apply(const struct ig_instance *in, enum ig_proto proto, __u16 port,
-		  const struct ig_port_limit *want)
+		  const struct ig_port_limit *want_in)
 {
+	struct ig_port_limit want_l = *want_in, *want = &want_l;
 	struct ig_policy cur;
 	int tiers, err;
+
+	/* requests in flight are a request port's (their replies are read) */
+	want->policy.flags &= ~(__u32)IG_POL_F_INFLIGHT;
+	if (want->inflight.max) {
+		if (want->policy.unit != IG_UNIT_REQUEST || proto != IG_PROTO_TCP) {
+			ig_err("%u/%s: max_inflight counts HTTP requests: it needs unit request on tcp",
+			       port, ig_proto_name(proto));
+			return -EINVAL;
+		}
+		want->policy.flags |= IG_POL_F_INFLIGHT;
+	}
 
 	if (want->levels.max_conns)
 		conn_counts_gc(in);
@@ -251,6 +293,8 @@ int ig_policy_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 	if (!err)
 		err = ig_key_policy_get(in, cur.slot, &l.keys);
 	if (!err)
+		err = ig_inflight_get(in, cur.slot, &l.inflight);
+	if (!err)
 		err = ig_port_apply(in, proto, port, &l);
 	return err < 0 ? err : 0;
 }
@@ -269,6 +313,8 @@ int ig_levels_set(const struct ig_instance *in, enum ig_proto proto, __u16 port,
 		return -ENOENT;
 	}
 	err = ig_key_policy_get(in, l.policy.slot, &l.keys);
+	if (!err)
+		err = ig_inflight_get(in, l.policy.slot, &l.inflight);
 	if (!err)
 		err = ig_port_apply(in, proto, port, &l);
 	return err < 0 ? err : 0;

@@ -24,6 +24,10 @@ struct ig_port_limit {
 	 * (`key_policy[slot]`); all 0 elsewhere. The key mode itself is in the
 	 * policy's flags (IG_POL_KEY_MASK, IG_POL_F_ANY_KEY). */
 	struct ig_key_policy keys;
+	/* requests in flight (`inflight_cfg[slot]`; max 0: no cap). A cap is
+	 * only for a `request` port on TCP: ig_port_apply() sets
+	 * IG_POL_F_INFLIGHT with it and refuses it elsewhere (-EINVAL). */
+	struct ig_inflight_cfg inflight;
 	/* an already limited port whose rate, burst or unit changes keeps every
 	 * source's share of its burst (ig_sources_rescale), never a refill; 0:
 	 * the sources' state is kept as it is (the CLI's `limit`) */
