@@ -410,7 +410,7 @@ struct ig_hier_scratch {
 	__u32 tok_len;
 	__u32 tok_slot;
 	__u32 tok_mode;
-	__u64 tok_owner; /* IG_TOK_INFLIGHT: whose records the reply's ends give back */
+	__u64 tok_owner; /* IG_EGRESS_INFLIGHT: whose records the reply's ends give back */
 	__u32 inf_taken; /* records the charge stage took for this segment (inflight.h) */
 	__u32 _pad;
 };

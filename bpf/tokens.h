@@ -256,7 +256,6 @@ __noinline int ig_timing_add(__u32 slot, struct ig_resp_io *io)
 #define IG_TOK_MODE_MASK 0xf
 #define IG_TOK_CHARGE 0x10 /* a token budget is charged from the reading */
 #define IG_TOK_TIMED 0x20  /* the port's response times are taken (IG_POL_F_TIMED) */
-#define IG_TOK_INFLIGHT 0x40 /* its ends give records back (IG_POL_F_INFLIGHT) */
 
 /*
  * A reply segment (sequence seq, payload at poff, plen bytes) of a port whose

@@ -21,7 +21,7 @@
 #            engine's slots (as the agent measures them) in flight, none
 #            waiting in its queue (max_inflight_per_client = fair held the
 #            shares within 2 % but cost 4 points of goodput: 87 % against
-#            91 %; the per-source rates keep them within 10 % already)
+#            90-91 %; the per-source rates keep them within 10 % already)
 #   latency  the same with `adaptive = latency`: it follows the kernel-measured
 #            time to first token
 # engine and latency are skipped, with the agent's own words, while the agent
