@@ -99,6 +99,21 @@ static char *read_line(char *str, int num, void *stream)
 		__r;                                                           \
 	})
 
+/* The same for a parser of a group of keys (keys_cfg.c, levels.c,
+ * inflight.c, adaptive_cfg.c): 0 its key, set; -ENOENT not its key, nothing
+ * said; -EINVAL its message into the error. */
+#define SUBPARSE(st, call)                                                     \
+	({                                                                     \
+		char __m[256];                                                 \
+		int __r;                                                       \
+		ig_args_capture(__m, sizeof(__m));                            \
+		__r = (call);                                                  \
+		ig_args_capture(NULL, 0);                                     \
+		if (__r == -EINVAL)                                            \
+			fail((st), "%s", __m);                                 \
+		__r;                                                           \
+	})
+
 static int section_start(struct load_state *st, const char *section)
 {
 	struct ig_cfg_file *cfg = st->cfg;
@@ -394,7 +409,7 @@ static int probe_target(struct load_state *st, struct ig_cfg_port *p, enum ig_pr
 static int port_key(struct load_state *st, const char *name, const char *value)
 {
 	struct ig_cfg_port *p = st->cur;
-	int i = (int)(p - st->cfg->ports);
+	int i = (int)(p - st->cfg->ports), r;
 	__u64 v;
 
 	if (!strcmp(name, "rate")) {
@@ -428,60 +443,23 @@ static int port_key(struct load_state *st, const char *name, const char *value)
 		p->limit.flags = ig_token_count_flags(p->limit.flags, c);
 		return 1;
 	}
-	{
-		char m[256];
-		int r;
-
-		ig_args_capture(m, sizeof(m));
-		r = ig_key_cfg_parse(&p->limit, &p->keys, &st->key_given[i], st->cfg->proxy_from,
-				     &st->cfg->nproxy_from, IG_MAX_PROXY_FROM, name, value);
-		ig_args_capture(NULL, 0);
-		if (r == -EINVAL)
-			return fail(st, "%s", m);
-		if (!r)
-			return 1;
-	}
-	{
-		char m[256];
-		int r;
-
-		ig_args_capture(m, sizeof(m));
-		r = ig_levels_parse(&p->levels, &st->levels_given[i], name, value);
-		ig_args_capture(NULL, 0);
-		if (r == -EINVAL)
-			return fail(st, "%s", m);
-		if (!r) {
-			if (p->levels.max_conns && p->proto != IG_PROTO_TCP)
-				return fail(st, "max_conns counts TCP connections");
-			return 1;
-		}
-	}
-	{
-		char m[256];
-		int r;
-
-		ig_args_capture(m, sizeof(m));
-		r = ig_inflight_parse(&p->inflight, &p->inflight_auto, name, value);
-		ig_args_capture(NULL, 0);
-		if (r == -EINVAL)
-			return fail(st, "%s", m);
-		if (!r)
-			return 1;
-	}
-	{
-		char m[256];
-		int r;
-
-		ig_args_capture(m, sizeof(m));
-		r = ig_adaptive_cfg_parse(&p->adaptive, name, value);
-		ig_args_capture(NULL, 0);
-		if (r == -EINVAL)
-			return fail(st, "%s", m);
-		if (!r) {
-			st->adaptive_keys[i] |= strcmp(name, "adaptive") != 0;
-			return 1;
-		}
-	}
+	r = SUBPARSE(st, ig_key_cfg_parse(&p->limit, &p->keys, &st->key_given[i], st->cfg->proxy_from,
+					  &st->cfg->nproxy_from, IG_MAX_PROXY_FROM, name, value));
+	if (r != -ENOENT)
+		return !r;
+	r = SUBPARSE(st, ig_levels_parse(&p->levels, &st->levels_given[i], name, value));
+	if (!r && p->levels.max_conns && p->proto != IG_PROTO_TCP)
+		return fail(st, "max_conns counts TCP connections");
+	if (r != -ENOENT)
+		return !r;
+	r = SUBPARSE(st, ig_inflight_parse(&p->inflight, &p->inflight_auto, name, value));
+	if (r != -ENOENT)
+		return !r;
+	r = SUBPARSE(st, ig_adaptive_cfg_parse(&p->adaptive, name, value));
+	if (!r)
+		st->adaptive_keys[i] |= strcmp(name, "adaptive") != 0;
+	if (r != -ENOENT)
+		return !r;
 	if (!strcmp(name, "fleet_rate"))
 		return !PARSE(st, ig_parse_rate(value, &p->fleet_rate));
 	if (!strcmp(name, "fleet_burst")) {
