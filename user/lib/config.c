@@ -86,33 +86,26 @@ static char *read_line(char *str, int num, void *stream)
 	return r;
 }
 
-/* Run one of args.c's parsers with its message captured into the error. */
-#define PARSE(st, call)                                                        \
+/* Run a parser with what it says captured; when `failing` (an expression
+ * of its result __r) holds, that goes into the config's error. */
+#define CAPTURED(st, call, failing)                                            \
 	({                                                                     \
 		char __m[256];                                                 \
 		int __r;                                                       \
 		ig_args_capture(__m, sizeof(__m));                            \
 		__r = (call);                                                  \
 		ig_args_capture(NULL, 0);                                     \
-		if (__r)                                                       \
+		if (failing)                                                   \
 			fail((st), "%s", __m);                                 \
 		__r;                                                           \
 	})
 
-/* The same for a parser of a group of keys (keys_cfg.c, levels.c,
- * inflight.c, adaptive_cfg.c): 0 its key, set; -ENOENT not its key, nothing
- * said; -EINVAL its message into the error. */
-#define SUBPARSE(st, call)                                                     \
-	({                                                                     \
-		char __m[256];                                                 \
-		int __r;                                                       \
-		ig_args_capture(__m, sizeof(__m));                            \
-		__r = (call);                                                  \
-		ig_args_capture(NULL, 0);                                     \
-		if (__r == -EINVAL)                                            \
-			fail((st), "%s", __m);                                 \
-		__r;                                                           \
-	})
+/* One of args.c's parsers: any error is the config's. */
+#define PARSE(st, call) CAPTURED(st, call, __r)
+/* A parser of a group of keys (keys_cfg.c, levels.c, inflight.c,
+ * adaptive_cfg.c): 0 its key, set; -ENOENT not its key, nothing said;
+ * -EINVAL its message into the error. */
+#define SUBPARSE(st, call) CAPTURED(st, call, __r == -EINVAL)
 
 static int section_start(struct load_state *st, const char *section)
 {
