@@ -30,13 +30,6 @@
 #define IG_KEY_VALUE_MAX 256
 #define IG_KEY_WS 8
 
-/* a word read from bytes, as if little-endian (its first byte lowest) */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define ig_le64(x) ((__u64)(x))
-#else
-#define ig_le64(x) ((__u64)__builtin_bswap64((__u64)(x)))
-#endif
-
 static __always_inline __u64 ig_key_basis(__u64 seed)
 {
 	return 0xcbf29ce484222325ULL ^ (seed * 0x9e3779b97f4a7c15ULL);

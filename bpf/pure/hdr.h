@@ -37,6 +37,12 @@
 #define ig_htons(x) ((__u16)(x))
 #define ig_htonl(x) ((__u32)(x))
 #endif
+/* a word read from bytes, as if little-endian (its first byte lowest) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ig_le64(x) ((__u64)(x))
+#else
+#define ig_le64(x) ((__u64)__builtin_bswap64((__u64)(x)))
+#endif
 #define ig_ntohs(x) ig_htons(x)
 #define ig_ntohl(x) ig_htonl(x)
 

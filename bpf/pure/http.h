@@ -582,6 +582,62 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 }
 
 /*
+ * A block that starts in a header name the scanner matches (state s of
+ * content-length, transfer-encoding, upgrade or a key name), passed over
+ * without a step where the transitions change nothing but the state: the
+ * bytes that go on with the name (pat, mask; lower: the letters' case bit),
+ * len of them, to state next (the name's own 8 bytes on, or the one after
+ * its colon); or, from the first that does not (the rest of some other line,
+ * miss), every byte before the first LF, as in the rest of any line.
+ * Stepped a byte at a time instead, such a block cost up to 8 steps where
+ * the rest of any other line costs none: with --key api-key, each X- line's
+ * "x-" did an eighth of the time (measured, 1 KB of headers: about 70 ns).
+ * The first letter of each line is still a step (which name, if any).
+ */
+struct ig_http_block {
+	__u64 pat;
+	__u64 mask;
+	__u64 lower;
+	__u8 len;
+	__u8 next;
+	__u8 miss;
+	__u8 pad[5];
+};
+
+/* byte i of what is left of a name past k of L's bytes (0 past its end) */
+#define IG_BLK_C(L, k, i) ((k) + (i) < sizeof(L) - 1 ? (__u64)(__u8)(L)[(k) + (i)] : 0)
+#define IG_BLK_B(L, k, i, f) ((__u64)f(IG_BLK_C(L, k, i)) << (8 * (i)))
+#define IG_BLK_W(L, k, f)                                                      \
+	(IG_BLK_B(L, k, 0, f) | IG_BLK_B(L, k, 1, f) | IG_BLK_B(L, k, 2, f) |  \
+	 IG_BLK_B(L, k, 3, f) | IG_BLK_B(L, k, 4, f) | IG_BLK_B(L, k, 5, f) |  \
+	 IG_BLK_B(L, k, 6, f) | IG_BLK_B(L, k, 7, f))
+#define IG_BLK_ID(c) (c)
+#define IG_BLK_ANY(c) ((c) ? 0xffULL : 0)
+#define IG_BLK_CASE(c) ((c) >= 'a' && (c) <= 'z' ? 0x20ULL : 0)
+#define IG_BLK_LEFT(L, k) (sizeof(L) - 1 - (k))
+/* state st0 + k of a name: L is what follows its first letter, k bytes of
+ * it read; fin the state after its colon */
+#define IG_BLK_NAME(st0, k, L, fin)                                            \
+	[(st0) + (k)] = { .pat = IG_BLK_W(L, k, IG_BLK_ID),                    \
+			  .mask = IG_BLK_W(L, k, IG_BLK_ANY),                    \
+			  .lower = IG_BLK_W(L, k, IG_BLK_CASE),                  \
+			  .len = IG_BLK_LEFT(L, k) < 8 ? IG_BLK_LEFT(L, k) : 8,  \
+			  .next = IG_BLK_LEFT(L, k) <= 8 ? (fin) : (st0) + (k) + 8, \
+			  .miss = IG_HS_LINE }
+#define IG_BLK_NAME6(s, L, f)                                                  \
+	IG_BLK_NAME(s, 0, L, f), IG_BLK_NAME(s, 1, L, f), IG_BLK_NAME(s, 2, L, f), \
+	IG_BLK_NAME(s, 3, L, f), IG_BLK_NAME(s, 4, L, f), IG_BLK_NAME(s, 5, L, f)
+#define IG_BLK_NAME7(s, L, f) IG_BLK_NAME6(s, L, f), IG_BLK_NAME(s, 6, L, f)
+#define IG_BLK_NAME9(s, L, f) IG_BLK_NAME7(s, L, f), IG_BLK_NAME(s, 7, L, f), IG_BLK_NAME(s, 8, L, f)
+#define IG_BLK_NAME12(s, L, f)                                                 \
+	IG_BLK_NAME9(s, L, f), IG_BLK_NAME(s, 9, L, f), IG_BLK_NAME(s, 10, L, f), \
+	IG_BLK_NAME(s, 11, L, f)
+#define IG_BLK_NAME14(s, L, f) IG_BLK_NAME12(s, L, f), IG_BLK_NAME(s, 12, L, f), IG_BLK_NAME(s, 13, L, f)
+#define IG_BLK_NAME17(s, L, f)                                                 \
+	IG_BLK_NAME14(s, L, f), IG_BLK_NAME(s, 14, L, f), IG_BLK_NAME(s, 15, L, f), \
+	IG_BLK_NAME(s, 16, L, f)
+
+/*
  * Feed the next len bytes of the stream (len <= IG_HTTP_CHUNK), the first len
  * of buf's IG_HTTP_CHUNK (8-byte aligned). Adds the requests that start in
  * them to *requests, and the last API key read (IG_HF_KEYS) to *keys.
@@ -596,9 +652,18 @@ static __always_inline int ig_http_step(struct ig_http_state *st, __u8 *sp, __u6
 static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *buf, __u32 len,
 					  __u32 *requests, struct ig_http_keys *keys)
 {
-	__u64 val = IG_HTTP_READ(st->val), w;
+	static const struct ig_http_block blk[IG_HS_ROWS] = {
+		IG_BLK_NAME14(IG_HS_CN, "ontent-length:", IG_HS_CL_OWS),
+		IG_BLK_NAME17(IG_HS_TN, "ransfer-encoding:", IG_HS_TE_LINE),
+		IG_BLK_NAME7(IG_HS_UN, "pgrade:", IG_HS_UP_OWS),
+		IG_BLK_NAME12(IG_HS_KU, "thorization:", IG_HS_KEY_OWS),
+		IG_BLK_NAME6(IG_HS_KP, "i-key:", IG_HS_KEY_OWS),
+		IG_BLK_NAME9(IG_HS_KX, "-api-key:", IG_HS_KEY_OWS),
+	};
+	const struct ig_http_block *b;
+	__u64 val = IG_HTTP_READ(st->val), w, x, from_lf;
 	__u32 n = 0, i = 0, end, left, from;
-	__u64 fast;
+	__u64 fast, name;
 	__u8 s = IG_HTTP_READ(st->state) ^ IG_HS_START;
 	IG_HTTP_BLOCK_VARS;
 
@@ -616,30 +681,58 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 		if (i >= len)
 			break;
 		left = len - i;
-		/* in the rest of a line, the bytes before its LF change
-		 * nothing: passed over at once, the whole block if it has none */
-		from = 0;
-		/* (no branch on s: the verifier would keep apart the paths
+		/* a block that starts in the rest of a line, or in one of the
+		 * names matched, is passed over at once to its first byte
+		 * that can change more than the state (struct ig_http_block;
+		 * no branch on s: the verifier would keep apart the paths
 		 * where it knows s) */
+		from = 0;
 		fast = (((__u32)(__u8)(s - IG_HS_LINE) - (IG_HS_TR_LINE - IG_HS_LINE + 1)) >> 31) |
 		       (1 - IG_HTTP_NZ(s ^ IG_HS_KEY_VAL));
+		name = (((__u32)(__u8)(s - IG_HS_CN) - (IG_HS_PRE - IG_HS_CN)) >> 31) |
+		       (((__u32)(__u8)(s - IG_HS_KU) - (IG_HS_KEY_OWS - IG_HS_KU)) >> 31);
 		IG_HTTP_OPAQUE_REG(fast);
-		if (fast && left >= 8) {
+		IG_HTTP_OPAQUE_REG(name);
+		if ((fast | name) && left >= 8) {
 #ifdef __bpf__
 			w = *(const __u64 *)(buf + (i & (IG_HTTP_MASK & ~7)));
 #else
 			__builtin_memcpy(&w, buf + i, 8);
 #endif
+			w = ig_le64(w);
+			from_lf = ~0ULL;
+			if (name) {
+				b = &blk[s & (IG_HS_ROWS - 1)];
+				/* the name's bytes that differ (its letters
+				 * in either case) */
+				x = ((w | b->lower) ^ b->pat) & b->mask;
+				if (!x) {
+					/* it goes on in the next block, or
+					 * ends (its colon) in this one */
+					s = b->next;
+					from = b->len;
+					goto step;
+				}
+				/* from the first byte that differs, the
+				 * rest of some other line */
+				x = (x | ((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL)) &
+				    0x8080808080808080ULL;
+				from_lf = 0 - ((x & (0 - x)) >> 7);
+				s = b->miss;
+			}
 			w ^= 0x0a0a0a0a0a0a0a0aULL;
 			/* 0x80 in each byte that is an LF, and maybe in some
-			 * after the first (a borrow), never before it */
-			w = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+			 * after the first (a borrow), never before it (and
+			 * none is before a name's first byte that differs:
+			 * no name holds one) */
+			w = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL & from_lf;
 			if (!w)
 				continue;
 			/* the bytes before the first: one 1 bit each, summed */
 			w = (((w & (0 - w)) - 1) >> 7) & 0x0101010101010101ULL;
 			from = (__u32)((w * 0x0101010101010101ULL) >> 56);
 		}
+step:
 		/* entered at byte `from`: one branch, not one a byte (to the
 		 * verifier each is another path); the last block may be short
 		 * (what left is goes through memory: else the compare above

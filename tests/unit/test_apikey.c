@@ -340,3 +340,53 @@ IG_TEST(apikey_reading_keys_never_changes_the_framing)
 		ASSERT_EQ(with.st.flags & ~IG_HF_KEYS, without.st.flags, "the same framing flags");
 	}
 }
+
+/* The names the scanner passes over a block at a time (struct
+ * ig_http_block), each broken at each of its bytes (a letter of the other
+ * case, another letter, an LF, a CR, a colon, a dash) and at each offset of a
+ * block, with keys read and without: fed whole (the blocks passed over) and a
+ * byte at a time (every byte stepped), the same requests, state and key. */
+IG_TEST(http_names_passed_over_a_block_at_a_time_scan_as_bytes_do)
+{
+	static const char *const lines[] = {
+		"Content-Length: 3", "Transfer-Encoding: chunked", "Upgrade: h2c",
+		"Authorization: Bearer sk-one", "api-key: sk-one", "x-api-key: sk-one",
+	};
+	static const char subs[] = { 0, 'q', '\n', '\r', ':', '-' };
+	char req[320], line[64];
+	int cases = 0;
+
+	for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		size_t colon = (size_t)(strchr(lines[l], ':') - lines[l]);
+
+		for (size_t p = 0; p <= colon; p++) {
+			for (size_t r = 0; r < sizeof(subs); r++) {
+				for (int pad = 0; pad < 16; pad++) {
+					struct kscan whole, bytes;
+					int n;
+
+					snprintf(line, sizeof(line), "%s", lines[l]);
+					/* 0: the other case (a letter) or as it is */
+					line[p] = subs[r] ? subs[r] : (char)(line[p] ^ (line[p] >= 'A' ? 0x20 : 0));
+					n = snprintf(req, sizeof(req),
+						     "GET / HTTP/1.1\r\nH: %.*s\r\n%s\r\nX-Stainless-Os: "
+						     "Linux\r\n\r\nabc0\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+						     pad, "aaaaaaaaaaaaaaaa", line);
+					for (int keys = 0; keys < 2; keys++) {
+						kscan_init(&whole, keys);
+						kscan_init(&bytes, keys);
+						kscan_seg(&whole, req, (size_t)n, IG_HTTP_CHUNK);
+						kscan_seg(&bytes, req, (size_t)n, 1);
+						ASSERT_EQ(whole.count, bytes.count, line);
+						ASSERT_MEMEQ(&whole.st, &bytes.st, sizeof(whole.st), line);
+						ASSERT_EQ(whole.keys.found, bytes.keys.found, line);
+						ASSERT_EQ(whole.keys.start, bytes.keys.start, line);
+						ASSERT_EQ(whole.keys.end, bytes.keys.end, line);
+						cases++;
+					}
+				}
+			}
+		}
+	}
+	ASSERT_GT(cases, 10000, "every name, byte, substitute and offset");
+}
