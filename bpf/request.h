@@ -64,6 +64,11 @@ struct ig_req_scratch {
 	__u64 rl_limit;
 	__u32 rl_tokens;
 	__u32 key_tok; /* the credential in buf: off << 16 | n (ig_req_key_hash()) */
+	/* key_hash is of the value that ends at key_end (a key line's LF)
+	 * when key_read is 1, and that value holds no credential when it is
+	 * 2: hashed where the scanner had it in buf */
+	__u32 key_end;
+	__u32 key_read;
 	struct ig_flow_key key;
 	struct ig_client_key client;
 	/* off the stack: the entry, this stage and the scanner share 512 bytes */
@@ -89,14 +94,30 @@ static __always_inline struct ig_req_scratch *ig_req_scratch(void)
 	return bpf_map_lookup_elem(&req_scratch, &zero);
 }
 
-/* The scanner over one chunk in s->buf. */
+__noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 at, __u32 len);
+
+/* The scanner over one chunk in s->buf. A key line that ends in the chunk
+ * and began in it is hashed from the chunk (most do: a value is short) and
+ * not read from the frame again after the segment. */
 __noinline int ig_req_feed(struct ig_req_scratch *s, __u32 len)
 {
+	__u32 at, n;
+	int used;
+
 	if (!s)
 		return 0;
 	if (len > IG_HTTP_CHUNK)
 		len = IG_HTTP_CHUNK;
-	return (int)ig_http_feed(&s->st, s->buf, len, &s->requests, &s->keys);
+	used = (int)ig_http_feed(&s->st, s->buf, len, &s->requests, &s->keys);
+	if (!s->keys.found)
+		return used;
+	at = s->keys.start - s->keys.base;
+	n = s->keys.end - s->keys.start;
+	if (s->keys.end - s->keys.base >= len || at >= len || !n)
+		return used;
+	s->key_end = s->keys.end;
+	s->key_read = ig_req_key_hash(s, at, n) ? 2 : 1;
+	return used;
 }
 
 /* len (1 .. max, max a power of two) bytes of the frame at off into buf. */
@@ -284,27 +305,31 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 	return ig_put_rst(ctx, hook, l3, q, &sg);
 }
 
-/* the words of a credential that starts IG_KEY_OFF_MAX bytes into buf are
- * read up to 8 bytes past buf's IG_KEY_VALUE_MAX (masked off): still the
- * scratch's */
+/* the words of a credential that starts IG_KEY_OFF_MAX bytes into a value
+ * at buf's last byte are read up to 8 bytes past IG_KEY_VALUE_MAX more
+ * (masked off): still the scratch's */
 _Static_assert((IG_KEY_OFF_MAX & (IG_KEY_OFF_MAX + 1)) == 0, "the offset's mask");
 _Static_assert(IG_HTTP_CHUNK >= IG_KEY_VALUE_MAX &&
-	       __builtin_offsetof(struct ig_req_scratch, buf) + IG_KEY_VALUE_MAX +
-	       IG_KEY_OFF_MAX + 8 <= sizeof(struct ig_req_scratch), "room past the value");
+	       __builtin_offsetof(struct ig_req_scratch, buf) + IG_HTTP_CHUNK - 1 +
+	       IG_KEY_VALUE_MAX + IG_KEY_OFF_MAX + 8 <= sizeof(struct ig_req_scratch),
+	       "room past the value");
 
-/* The hash of the credential in a key value the scanner found, s->buf
- * holding its len bytes: to s->key_hash, 0; or -1 when it holds none. Hashed
- * where it lies in the buffer (the words then unaligned, which x86 and the
- * verifier allow without BPF_F_STRICT_ALIGNMENT), not loaded again to the
- * buffer's start: that was a second helper call and copy for aligned words. A
- * global function: the request stage is near the verifier's limit with the
- * scanner alone. */
-__noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 len)
+/* The hash of the credential in a key value the scanner found, its len bytes
+ * at s->buf[at]: to s->key_hash, 0; or -1 when it holds none. Hashed where it
+ * lies (the words then unaligned, which x86 and the verifier allow without
+ * BPF_F_STRICT_ALIGNMENT): in the chunk the scanner read it in, or where the
+ * request stage loaded it. A global function: the request stage is near the
+ * verifier's limit with the scanner alone. */
+__noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 at, __u32 len)
 {
 	__u32 zero = 0, off = 0, n = 0;
 	struct ig_key_seed *ks;
+	const __u8 *v;
 
-	if (!s || len > IG_KEY_VALUE_MAX || ig_key_token(s->buf, len, &off, &n))
+	if (!s || at >= IG_HTTP_CHUNK || len > IG_KEY_VALUE_MAX)
+		return -1;
+	v = s->buf + (at & (IG_HTTP_CHUNK - 1));
+	if (ig_key_token(v, len, &off, &n))
 		return -1;
 	/* through memory: each path out of ig_key_token() knows its own
 	 * bounds of them, and the hash's loop would be walked once for each */
@@ -315,7 +340,7 @@ __noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 len)
 	if (off > IG_KEY_OFF_MAX || !n || n > IG_KEY_VALUE_MAX)
 		return -1;
 	ks = bpf_map_lookup_elem(&key_seed, &zero);
-	s->key_hash = ig_key_words(s->buf + (off & IG_KEY_OFF_MAX), n,
+	s->key_hash = ig_key_words(v + (off & IG_KEY_OFF_MAX), n,
 				   ks && ks->set ? ks->seed : ig_cfg.hash_seed);
 	return 0;
 }
@@ -333,12 +358,16 @@ static __always_inline void ig_req_key(void *ctx, enum ig_hook hook, const struc
 	__u32 len;
 
 	s->keys.found = 0;
+	if (s->key_read && s->key_end == s->keys.end) {
+		s->keys.found = s->key_read == 1;
+		return;
+	}
 	if (vs < 0 || ve <= vs || (__u32)ve > plen || ve - vs > IG_KEY_VALUE_MAX)
 		return;
 	len = (__u32)(ve - vs);
 	if (ig_req_load_n(ctx, hook, p->payload_off + (__u32)vs, s->buf, len, IG_KEY_VALUE_MAX))
 		return;
-	if (ig_req_key_hash(s, len))
+	if (ig_req_key_hash(s, 0, len))
 		return;
 	s->keys.found = 1;
 }
@@ -493,6 +522,7 @@ static __always_inline int ig_req_in(void *ctx, enum ig_hook hook, const struct 
 	if (mode == IG_KEY_API)
 		s->st.flags |= IG_HF_KEYS;
 	s->keys.found = 0;
+	s->key_read = 0;
 	s->requests = 0;
 	s->body = 0;
 	err = ig_req_scan(ctx, hook, s, p->payload_off + (__u32)(-ahead), p->payload_off + plen,

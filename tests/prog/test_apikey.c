@@ -156,6 +156,41 @@ IG_TEST(apikey_revoked_key_is_refused_and_new_keys_buy_nothing)
 	}
 }
 
+/* A key read wherever its value lies against the scanner's 256-byte chunks:
+ * inside the first or a later one (hashed from the chunk), or across two
+ * (read from the frame again): a revoked key is refused every time. */
+IG_TEST(apikey_read_wherever_the_value_lies_against_the_chunks)
+{
+	static const int at[] = { 240, 246, 250, 253, 255, 256, 257, 262, 500, 505, 511, 512, 513 };
+
+	for (int h = 0; h < NHOOKS; h++) {
+		struct infergate *skel = setup(0, NULL);
+		__u64 denied = 0;
+
+		for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+			/* the value starts 76 + pad bytes into the payload */
+			int pad = at[i] - 76;
+			char hdr[640], buf[1024];
+			struct ig_frame out, f;
+
+			snprintf(hdr, sizeof(hdr), "X-Pad: %.*s\r\nAuthorization: Bearer sk-revoked\r\n",
+				 pad, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+				      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+			f = key_req(0, hdr, buf, sizeof(buf));
+			ASSERT_EQ((int)(strstr(buf, "sk-revoked") - buf), at[i], "where the value starts");
+			conn_put(skel, 0);
+			ASSERT_EQ(dp_run(skel, h, f.buf, f.len, &out), rc_drop[h], hdr + pad + 9);
+			ASSERT_EQ(dp_count(skel, SLOT, IG_R_DROP_DENY), ++denied, "as denied");
+		}
+		ASSERT_EQ(dp_count(skel, SLOT, IG_R_PASS_ADMITTED), 0, "none let by as anonymous");
+	}
+}
+
 IG_TEST(apikey_any_key_makes_each_key_a_client)
 {
 	struct infergate *skel = setup(IG_POL_F_ANY_KEY, NULL);
