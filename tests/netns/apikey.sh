@@ -152,7 +152,8 @@ t_key_attacks() {
 }
 
 # One key's hash under a second name: refused, naming the first, and nothing
-# of the call stored; --force moves it. A tier only keys are in is listed.
+# of the call stored; --force moves it, and frees the name of a tier its
+# last key left. A tier only keys are in is listed.
 t_key_cli() {
 	keys_preflight
 	ig_make_pair
@@ -173,6 +174,11 @@ t_key_cli() {
 	ig key add mallory --token-file "$IG_TMP/two" --force >/dev/null
 	ig_assert_eq "$(ig key list --json | jq_py_in "sorted(k['name'] for k in j['keys'])")" \
 		'["mallory", "mallory"]' "--force: moved"
+	# the tiers alice's key was in (gold, then silver) went with it: no
+	# name is left taken in tier_names for a tier nothing is in
+	bpftool -j map dump pinned "$PIN/tier_names" >"$IG_TMP/names.json"
+	! grep -Eq '"(gold|silver)"' "$IG_TMP/names.json" ||
+		ig_fail "a tier name left behind: $(grep -Eo '"(gold|silver)"' "$IG_TMP/names.json" | sort -u | tr '\n' ' ')"
 	! ig key list --force 2>/dev/null || ig_fail "--force taken without add"
 	# a tier named by keys alone, then one with a rate too
 	key_add bob sk-bob-0123456789 --tier gold >/dev/null

@@ -268,7 +268,7 @@ int ig_keys_add(const struct ig_instance *in, const char *name, const __u64 *has
 
 	struct ig_key old;
 	unsigned char *fresh = calloc((size_t)n + 1, 1);
-	int i;
+	int i, moved = 0;
 
 	if (!fresh)
 		return -ENOMEM;
@@ -279,6 +279,9 @@ int ig_keys_add(const struct ig_instance *in, const char *name, const __u64 *has
 		err = key_value(in, name, tier, deny, &v);
 	for (i = 0; !err && i < n; i++) {
 		fresh[i] = bpf_map_lookup_elem(in->fd[IG_MAP_KEYS], &hashes[i], &old) != 0;
+		/* a key replaced (same name, or --force) may leave its old
+		 * tier's name with nothing in it */
+		moved |= !fresh[i] && old.tier && old.tier != v.tier;
 		if (bpf_map_update_elem(in->fd[IG_MAP_KEYS], &hashes[i], &v, BPF_ANY)) {
 			err = -errno;
 			ig_err("cannot add key %016llx (%s): %s", (unsigned long long)hashes[i], name,
@@ -286,13 +289,17 @@ int ig_keys_add(const struct ig_instance *in, const char *name, const __u64 *has
 		}
 	}
 	/* all or nothing: the keys this call made go again (one it replaced
-	 * keeps its new value), and a tier made for them is freed */
+	 * keeps its new value), and a tier name made for them, or one the keys
+	 * it replaced were the last in, is freed */
 	if (err) {
 		while (i-- > 0)
 			if (fresh[i])
 				bpf_map_delete_elem(in->fd[IG_MAP_KEYS], &hashes[i]);
-		if (tier && *tier)
-			ig_tier_names_gc(in);
+	}
+	if ((err && tier && *tier) || moved) {
+		int gc = ig_tier_names_gc(in);
+
+		err = err ? err : gc;
 	}
 	free(fresh);
 	return err;
