@@ -602,6 +602,8 @@ struct ig_http_block {
 	__u64 lower;
 	__u8 len;
 	__u8 next;
+	/* IG_HS_LINE in every row, but read from here: a constant would tell
+	 * the verifier the state on that path (IG_HTTP_FORGET's reason) */
 	__u8 miss;
 	__u8 pad[5];
 };
