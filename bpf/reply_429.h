@@ -22,16 +22,16 @@
 #include "reply_tx.h"
 #include "request.h"
 
-/* Until the client's LLM-token debt is paid (fairshare.h refuses while its
+/* Until the LLM-token debt of `who` is paid (fairshare.h refuses while its
  * tat is a window or more ahead): 0 when it has none. */
-static __always_inline __u64 ig_req_token_wait(struct ig_req_scratch *s, const struct ig_pkt *p,
-					       __u64 now, __u64 window)
+static __always_inline __u64 ig_req_token_wait(struct ig_req_scratch *s, const __u8 *who,
+					       const struct ig_pkt *p, __u64 now, __u64 window)
 {
 	struct ig_token_state *ts;
 	__u64 tat;
 
 	__builtin_memset(&s->client, 0, sizeof(s->client));
-	__builtin_memcpy(s->client.addr, p->saddr, 16);
+	__builtin_memcpy(s->client.addr, who, 16);
 	s->client.port = p->dport;
 	s->client.proto = p->proto;
 	ts = bpf_map_lookup_elem(&tokens, &s->client);
@@ -74,8 +74,16 @@ static __always_inline __u64 ig_req_wait(struct ig_req_scratch *s, const struct 
 	if (level == IG_L_TOKENS) {
 		__u32 slot = pol ? pol->slot & (IG_MAX_SLOTS - 1) : 0;
 		struct ig_limits *lim = bpf_map_lookup_elem(&port_limits, &slot);
+		const __u8 *owner = p->saddr;
 
-		wait = lim ? ig_req_token_wait(s, p, now, ig_token_window(lim->tokens_per_min)) : 0;
+		/* the budget ig_token_debt() found in debt: on a proxy-source
+		 * port the header's client's (the balancer's address has none,
+		 * and its 429 said the port's spacing, 10 ms at 100/s, to a
+		 * client seconds in debt); an API key's is its address's */
+		if (pol && cs && IG_POL_KEY(pol->flags) == IG_KEY_PROXY && cs->kind == IG_CK_PROXY &&
+		    cs->seq == p->seq && cs->sport == p->sport)
+			owner = cs->client;
+		wait = lim ? ig_req_token_wait(s, owner, p, now, ig_token_window(lim->tokens_per_min)) : 0;
 		if (wait && lim) {
 			/* the budget as written: 100000 of 100000/d */
 			s->rl_tokens = 1;
