@@ -488,6 +488,74 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
 }
 
 /*
+ * A segment to a max-conns port whose connection `conns` has not counted and
+ * `pending` does not hold. The record its handshake waited in may be gone:
+ * `pending` is an LRU that every SYN-ACK the server sends adds to, so a flood
+ * of spoofed SYNs pushes records out, and it is not pinned, so a reload loses
+ * them. Let through uncounted, such a segment opened connections past
+ * max-conns (0.14.1 and before). The kernel's socket tells what the segment
+ * is, looked up only here (established counted connections stop at `conns`):
+ * - a request socket whose SYN-ACK this ACK acknowledges (`snt_isn`, which a
+ *   spoofer never saw): a handshake completing. Its record is made again and
+ *   it is counted as ever: 1.
+ * - a trusted balancer's established connection on a proxy-source port, in a
+ *   segment that starts requests: one whose count waited for its first
+ *   request (ig_conn_proxy_client). The socket vouches for the handshake: 1.
+ * - a listener: no request socket, so a handshake completed by a SYN cookie
+ *   (its server ISN is in no socket to check), or no connection at all, which
+ *   the kernel resets anyway. Refused, -1: fails closed; the client retries.
+ * - anything else (a connection older than the port's max-conns, one a dry
+ *   run let through uncounted, time-wait): passes uncounted, 0.
+ * s->flow holds the connection's IG_DIR_CLIENT key, and is kept.
+ */
+static __always_inline int ig_pend_remake(void *ctx, struct ig_hier_scratch *s,
+					  const struct ig_pkt *p, int requests, __u32 ack)
+{
+	struct ig_pending fresh = {};
+	struct bpf_sock_tuple t;
+	struct tcp_request_sock *rq;
+	struct bpf_sock *sk;
+	struct ig_flow *f;
+	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
+	struct ig_policy *pol;
+	int state, ret = 0;
+
+	if ((p->tcp_flags & (IG_TCP_ACK | IG_TCP_SYN | IG_TCP_RST)) != IG_TCP_ACK)
+		return 0;
+	/* a connection steered to a fallback: its socket is the fallback's */
+	f = bpf_map_lookup_elem(&flows, &s->flow);
+	sk = bpf_skc_lookup_tcp(ctx, &t, ig_sock_tuple(p, 0, f ? f->backend : 0, &t),
+				BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	state = sk->state;
+	if (state == BPF_TCP_LISTEN) {
+		ret = -1;
+	} else if (state == BPF_TCP_NEW_SYN_RECV) {
+		rq = bpf_skc_to_tcp_request_sock(sk);
+		if (rq && ack == rq->snt_isn + 1) {
+			fresh.isn = rq->rcv_isn;
+			ret = 1;
+		}
+	} else if (state == BPF_TCP_ESTABLISHED && requests) {
+		pol = bpf_map_lookup_elem(&port_policy, &idx);
+		s->lpm.prefixlen = 128;
+		__builtin_memcpy(s->lpm.addr, p->saddr, 16);
+		if (pol && IG_POL_KEY(pol->flags) == IG_KEY_PROXY &&
+		    bpf_map_lookup_elem(&proxy_from, &s->lpm)) {
+			fresh.isn = p->seq - 1;
+			ret = 1;
+		}
+	}
+	bpf_sk_release(sk);
+	if (ret != 1)
+		return ret;
+	fresh.server_isn = ack - 1;
+	fresh.flags = IG_PEND_F_SYNACK | IG_PEND_F_CONNS;
+	return bpf_map_update_elem(&pending, &s->flow, &fresh, BPF_ANY) ? -1 : 1;
+}
+
+/*
  * The conns stage: a TCP segment without SYN to a max-conns port. A RST may
  * end a counted connection; an ACK may complete a handshake, which counts the
  * connection. Returns 0, or IG_OUT(IG_L_CONNS, reason) when the client
@@ -506,7 +574,8 @@ static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struc
 	struct ig_pending *pe;
 	struct ig_policy *pol;
 	struct ig_limits *lim;
-	int out = 0;
+	int out = 0, remade;
+	__u32 ack;
 
 	if (!s)
 		return 0;
@@ -515,14 +584,25 @@ static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struc
 			ig_conn_close(s, p->saddr, p->daddr, p->sport, p->dport, p->proto);
 		return 0;
 	}
-	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
-	pe = bpf_map_lookup_elem(&pending, &s->flow);
-	if (!pe || !(pe->flags & IG_PEND_F_CONNS) ||
-	    !ig_pend_completes(pe, p, ig_tcp_ack_seq(ctx_data(ctx, hook), ctx_data_end(ctx, hook),
-						     p->l4_off)))
+	/* counted: nothing to do here, in the one lookup a segment the stage
+	 * made before (in `pending`), which a handshake's ACK now makes second */
+	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_COUNTED);
+	if (bpf_map_lookup_elem(&conns, &s->flow))
 		return 0;
 	pol = bpf_map_lookup_elem(&port_policy, &idx);
 	if (!pol)
+		return 0;
+	ack = ig_tcp_ack_seq(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p->l4_off);
+	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
+	pe = bpf_map_lookup_elem(&pending, &s->flow);
+	if (!pe) {
+		remade = ig_pend_remake(ctx, s, p, requests, ack);
+		if (remade < 0)
+			return IG_OUT(IG_L_CONNS, (pol->flags & IG_POL_F_DRY_RUN) ? IG_R_DRY_REJECT
+										 : IG_NEED_REJECT);
+		pe = remade ? bpf_map_lookup_elem(&pending, &s->flow) : NULL;
+	}
+	if (!pe || !(pe->flags & IG_PEND_F_CONNS) || !ig_pend_completes(pe, p, ack))
 		return 0;
 	slot = pol->slot & (IG_MAX_SLOTS - 1);
 	lim = bpf_map_lookup_elem(&port_limits, &slot);
