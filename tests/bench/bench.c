@@ -143,6 +143,19 @@ static void setup_hierarchy(struct bench *s)
 	}
 }
 
+/* ACKs on the max-conns port (PORT_HIER): from 40001, whose connection is
+ * counted (in `conns`: the close stage stops there), and from 40002, neither
+ * counted nor in its handshake (also `pending`, then the socket lookup that
+ * tells a handshake whose record was pushed out). */
+static __u8 ack_counted[FRAME_LEN], ack_uncounted[FRAME_LEN];
+
+static void setup_counted(struct bench *s)
+{
+	conn_counted(bpf_map__fd(s->maps.conns), 40001, PORT_HIER);
+	make_frame(ack_counted, 40001, PORT_HIER, IG_TCP_ACK);
+	make_frame(ack_uncounted, 40002, PORT_HIER, IG_TCP_ACK);
+}
+
 static struct req_frames reqf;
 static struct tok_frames tokf;
 
@@ -526,6 +539,14 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		{ .name = "drop, through the full hierarchy", .target = T_DROP_H, .sources = 1,
 		  .prog_fd = P(I_T1, bench_ig), .frame = syn_hdrop, .warm = 1, .stats_fd = ST(I_T1),
 		  .slot = SLOT_HDROP, .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		{ .name = "non-SYN (ACK) on a max-conns port, counted connection (above the conn port's)",
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = ack_counted,
+		  .stats_fd = ST(I_T1), .slot = SLOT_HIER, .want = IG_R_PASS_FREE,
+		  .want_ret = XDP_PASS_RC, .base_t = T_ACK },
+		{ .name = "non-SYN (ACK) on a max-conns port, uncounted connection (above the conn port's)",
+		  .sources = 1, .prog_fd = P(I_T1, bench_ig), .frame = ack_uncounted,
+		  .stats_fd = ST(I_T1), .slot = SLOT_HIER, .want = IG_R_PASS_FREE,
+		  .want_ret = XDP_PASS_RC, .base_t = T_ACK },
 		/* Egress (TC): against a TC program that does nothing. Every reply
 		 * the server sends pays the first; the second is a steered reply. */
 		{ .name = "tc bare: TC_ACT_UNSPEC (egress baseline)", .target = T_TC_BARE, .sources = 1,
@@ -729,6 +750,7 @@ int main(int argc, char **argv)
 	prod = load_prod(tick_ns);
 	setup_steering(&insts[I_T1]);
 	setup_hierarchy(insts[I_T1].skel);
+	setup_counted(insts[I_T1].skel);
 	setup_request(insts[I_T1].skel);
 	proxy_frames_init(&proxyf, bpf_map__fd(insts[I_X1].skel->maps.proxy_from));
 	ncase = build_cases(cases, prod);

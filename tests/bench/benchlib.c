@@ -13,6 +13,7 @@
 
 #include <bpf/bpf.h>
 
+#include "ig_abi.h"
 #include "benchlib.h"
 
 void die(const char *fmt, ...)
@@ -133,6 +134,23 @@ __u32 make_frame_payload(__u8 *f, __u16 sport, __u16 dport, __u8 flags, const vo
 void make_frame(__u8 *f, __u16 sport, __u16 dport, __u8 flags)
 {
 	make_frame_payload(f, sport, dport, flags, NULL, 0);
+}
+
+void conn_counted(int fd, __u16 sport, __u16 dport)
+{
+	struct ig_conn c = { .isn = FRAME_SEQ - 1 };
+	struct ig_flow_key k;
+	__u32 a[2] = { ig_htonl(SRC_BASE), ig_htonl(DST_ADDR) };
+
+	memset(&k, 0, sizeof(k));
+	k.client[10] = k.client[11] = k.server[10] = k.server[11] = 0xff;
+	memcpy(k.client + 12, &a[0], 4);
+	memcpy(k.server + 12, &a[1], 4);
+	k.client_port = sport;
+	k.server_port = dport;
+	k.dir = IG_DIR_COUNTED;
+	if (bpf_map_update_elem(fd, &k, &c, BPF_ANY))
+		die("conns update: %s", strerror(errno));
 }
 
 /* memlock of a map as the kernel accounts it (fdinfo). */

@@ -27,6 +27,9 @@ __u64 tick_ns_from_config(char *src, size_t srclen);
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 unsigned long env_ul(const char *name, unsigned long def, unsigned long min, unsigned long max);
 void make_frame(__u8 *f, __u16 sport, __u16 dport, __u8 flags);
+/* The connection of make_frame()'s frames from sport to dport, counted by
+ * max-conns: its entry in `conns` (fd). */
+void conn_counted(int fd, __u16 sport, __u16 dport);
 /* make_frame() with a payload; f holds FRAME_MAX bytes. Returns the length. */
 __u32 make_frame_payload(__u8 *f, __u16 sport, __u16 dport, __u8 flags, const void *payload,
 			 __u32 plen);
