@@ -26,6 +26,7 @@
 #include "inflight.h"
 #include "maps.h"
 #include "proxy.h"
+#include "request.h" /* ig_req_kernel_cookie() */
 #include "stages.h"
 #include "tokens.h"
 
@@ -501,16 +502,20 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
  * - a trusted balancer's established connection on a proxy-source port, in a
  *   segment that starts requests: one whose count waited for its first
  *   request (ig_conn_proxy_client). The socket vouches for the handshake: 1.
- * - a listener: no request socket, so a handshake completed by a SYN cookie
- *   (its server ISN is in no socket to check), or no connection at all, which
- *   the kernel resets anyway. Refused, -1: fails closed; the client retries.
- * - anything else (a connection older than the port's max-conns, one a dry
- *   run let through uncounted, time-wait): passes uncounted, 0.
+ * - a listener whose SYN cookie this ACK carries (the kernel's, under a SYN
+ *   flood or with tcp_syncookies = 2): a handshake completing without a
+ *   request socket: 1.
+ * - anything else passes uncounted, 0: a connection older than the port's
+ *   max-conns, one a dry run let through uncounted, time-wait, and an ACK
+ *   the kernel will not take (no connection, a wrong number: a spoofer's),
+ *   which it resets or ignores itself. Nothing is refused here, so spoofed
+ *   ACKs spend none of the reply budget and count as no refusal.
  * s->flow holds the connection's IG_DIR_CLIENT key, and is kept.
  */
-static __always_inline int ig_pend_remake(void *ctx, struct ig_hier_scratch *s,
+static __always_inline int ig_pend_remake(void *ctx, enum ig_hook hook, struct ig_hier_scratch *s,
 					  const struct ig_pkt *p, int requests, __u32 ack)
 {
+	struct ig_req_scratch *rs;
 	struct ig_pending fresh = {};
 	struct bpf_sock_tuple t;
 	struct tcp_request_sock *rq;
@@ -530,7 +535,11 @@ static __always_inline int ig_pend_remake(void *ctx, struct ig_hier_scratch *s,
 		return 0;
 	state = sk->state;
 	if (state == BPF_TCP_LISTEN) {
-		ret = -1;
+		rs = ig_req_scratch(); /* its header copies, free in this stage */
+		if (rs && ig_req_kernel_cookie(ctx, hook, p, rs, sk)) {
+			fresh.isn = p->seq - 1;
+			ret = 1;
+		}
 	} else if (state == BPF_TCP_NEW_SYN_RECV) {
 		rq = bpf_skc_to_tcp_request_sock(sk);
 		if (rq && ack == rq->snt_isn + 1) {
@@ -548,11 +557,11 @@ static __always_inline int ig_pend_remake(void *ctx, struct ig_hier_scratch *s,
 		}
 	}
 	bpf_sk_release(sk);
-	if (ret != 1)
-		return ret;
+	if (!ret)
+		return 0;
 	fresh.server_isn = ack - 1;
 	fresh.flags = IG_PEND_F_SYNACK | IG_PEND_F_CONNS;
-	return bpf_map_update_elem(&pending, &s->flow, &fresh, BPF_ANY) ? -1 : 1;
+	return !bpf_map_update_elem(&pending, &s->flow, &fresh, BPF_ANY);
 }
 
 /*
@@ -574,7 +583,7 @@ static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struc
 	struct ig_pending *pe;
 	struct ig_policy *pol;
 	struct ig_limits *lim;
-	int out = 0, remade;
+	int out = 0;
 	__u32 ack;
 
 	if (!s)
@@ -595,13 +604,8 @@ static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struc
 	ack = ig_tcp_ack_seq(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p->l4_off);
 	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
 	pe = bpf_map_lookup_elem(&pending, &s->flow);
-	if (!pe) {
-		remade = ig_pend_remake(ctx, s, p, requests, ack);
-		if (remade < 0)
-			return IG_OUT(IG_L_CONNS, (pol->flags & IG_POL_F_DRY_RUN) ? IG_R_DRY_REJECT
-										 : IG_NEED_REJECT);
-		pe = remade ? bpf_map_lookup_elem(&pending, &s->flow) : NULL;
-	}
+	if (!pe && ig_pend_remake(ctx, hook, s, p, requests, ack))
+		pe = bpf_map_lookup_elem(&pending, &s->flow);
 	if (!pe || !(pe->flags & IG_PEND_F_CONNS) || !ig_pend_completes(pe, p, ack))
 		return 0;
 	slot = pol->slot & (IG_MAX_SLOTS - 1);

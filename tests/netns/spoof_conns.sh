@@ -386,9 +386,9 @@ EOF
 # limit and reset. The two handshakes are raw (the client's kernel, which
 # never sent their SYNs, is kept from resetting them); flood and handshakes
 # on one CPU, as in the flow-table test above.
-handshakes_client() { # ADDR FLOOD (result in $IG_TMP/hs; goes on at hs.go, ends at hs.done)
+handshakes_client() { # ADDR FLOOD resent|cookie (result in $IG_TMP/hs; on at hs.go, ends at hs.done)
 	[ -f "$IG_TMP/spoof.py" ] || write_spoofer
-	ig_cli timeout 90 taskset -c 1 "$IG_PY" - "$IG_TMP" "$VC" "$SMAC" "$1" "$S4" "$2" <<'EOF2' &
+	ig_cli timeout 90 taskset -c 1 "$IG_PY" - "$IG_TMP" "$VC" "$SMAC" "$1" "$S4" "$2" "$3" <<'EOF2' &
 import os, socket, struct, sys, time
 sys.path.insert(0, sys.argv[1])
 import spoof
@@ -428,9 +428,10 @@ for sport in (45001, 45002):
         sys.exit("no SYN-ACK for %d" % sport)
 open(tmp + "/hs.ready", "w").close()
 # the server sends each SYN-ACK again after 1 s, then 3 s, and each makes
-# the record again: flooded between the first resend and the second
+# the record again: flooded between the first resend and the second (a SYN
+# cookie's handshake has no request socket, and nothing is resent)
 for sport in (45001, 45002):
-    if answer(sport, 0x12, time.time() + 3) is None:
+    if sys.argv[7] == "resent" and answer(sport, 0x12, time.time() + 3) is None:
         sys.exit("no SYN-ACK resent for %d" % sport)
 t0 = time.time()
 for f in flood:
@@ -478,14 +479,16 @@ established_from() { # ADDR
 	ig_srv ss -Htn state established "( sport = :8000 and dst $1 )" | wc -l
 }
 
-t_spoofed_syn_flood_cannot_uncount_a_handshake() {
-	local sent counts est left t0
+t_spoofed_syn_flood_cannot_uncount_a_handshake() { # resent|cookie
+	local sent counts est left t0 refused
 	HOOK=xdp conns_pair 2
+	# cookie: every handshake by SYN cookie (no request socket to ask)
+	[ "$1" = resent ] || ig_srv sysctl -qw net.ipv4.tcp_syncookies=2
 	command -v nft >/dev/null || ig_skip "nft not installed"
 	ig_cli nft add table inet igraw
 	ig_cli nft add chain inet igraw out '{ type filter hook output priority 0; policy accept; }'
 	ig_cli nft add rule inet igraw out tcp sport 45001-45002 tcp flags rst drop
-	handshakes_client "$C4" 70000
+	handshakes_client "$C4" 70000 "$1"
 	ig_wait_for 10 "two raw handshakes answered" test -e "$IG_TMP/hs.ready"
 	ig_assert_eq "$(records_left "$C4" "$S4")" 2 "the handshakes' records before the flood"
 	ig_wait_for 20 "the flood sent" test -s "$IG_TMP/hs.flood"
@@ -499,17 +502,26 @@ print(sum(int.from_bytes(bytes(int(x, 16) for x in e["value"]), "little", signed
           for e in json.load(sys.stdin)))')
 	est=$(established_from "$C4")
 	touch "$IG_TMP/hs.done"
-	echo "measured: max-conns 2, one connection held, two handshakes completed after $sent" \
+	echo "measured: max-conns 2, one connection held, two handshakes ($1) completed after $sent" \
 		"spoofed SYNs in $t0 s ($left of their 2 records left): $(cat "$IG_TMP/hs"); established from the" \
 		"client $est, counted $counts"
 	ig_assert_eq "$(cat "$IG_TMP/hs")" "open reset" "the first handshake counted, the second reset"
 	ig_assert_eq "$est" 2 "connections the client holds"
 	ig_assert_eq "$counts" 2 "connections counted"
+	# bare ACKs of no handshake, from spoofed sources: the kernel's to
+	# answer; none is refused here (a refusal spends the reply budget)
+	refused=$(ig_json 'port(8000)["refused_by_level"]["conns"]')
+	spoof ack 2000 >/dev/null
+	ig_assert_eq "$(ig_json 'port(8000)["refused_by_level"]["conns"]')" "$refused" \
+		"conns refusals after 2000 spoofed bare ACKs"
 }
+t_flood_handshake() { t_spoofed_syn_flood_cannot_uncount_a_handshake resent; }
+t_flood_cookie_handshake() { t_spoofed_syn_flood_cannot_uncount_a_handshake cookie; }
 
 run_test breaker-spoofed-acks-and-syns-cannot-open-or-hold-it t_spoofed_acks_and_syns_cannot_open_or_hold_a_breaker
 run_test breaker-spoofed-syn-flood-cannot-evict-a-steered-connection t_spoofed_syn_flood_cannot_evict_a_steered_connection
-run_test max-conns-spoofed-syn-flood-cannot-uncount-a-handshake t_spoofed_syn_flood_cannot_uncount_a_handshake
+run_test max-conns-spoofed-syn-flood-cannot-uncount-a-handshake t_flood_handshake
+run_test max-conns-spoofed-syn-flood-cannot-uncount-a-cookie-handshake t_flood_cookie_handshake
 run_test max-conns-stray-client-rsts-and-fins-free-no-slot t_stray_client_rsts_and_fins_free_no_slot
 run_test max-conns-dropped-syns-cannot-lock-a-client-out t_dropped_syns_cannot_lock_a_client_out
 run_test max-conns-spoofed-syn-rst-pairs-cannot-fill-the-tables t_spoofed_syn_rst_pairs_cannot_fill_the_tables
