@@ -347,6 +347,67 @@ conn_counts_empty() {
 	[ "$(jq_py 'len(j)' "$(bpftool -j map dump pinned "$PIN/conn_counts")")" = 0 ]
 }
 
+# max-conns behind a balancer across an upgrade: a balancer's connection is
+# counted at its first request, and until then its handshake's record waits
+# in `pending`, which an upgrade (or a reload) does not keep. 0.14.1 let
+# such a connection's first request through uncounted, so the client's next
+# connection was served too (2 with max-conns 1); now the established socket
+# of a trusted balancer vouches for the handshake and it is counted.
+t_haproxy_conns_upgrade() {
+	keys_preflight
+	ig_make_pair
+	start_backend openai_server.py api --proxy-protocol
+	ig_attach
+	ig limit "$PORT/tcp" --rate 100/s --burst 100 --unit request --action reject \
+		--key proxy-source --proxy-from "$C4/32" --max-conns 1
+	start_haproxy 127.0.0.1:8080 "$S4:$PORT" send-proxy-v2
+	# a connection of 127.0.0.2 through the balancer, its request held back
+	# until late.go; its status in late.out; open until late.done
+	ig_cli timeout 60 "$IG_PY" - "$IG_TMP" <<'EOF2' >"$IG_TMP/late.log" 2>&1 &
+import os, socket, sys, time
+tmp = sys.argv[1]
+body = b'{"model":"m","messages":[{"role":"user","content":"hi"}]}'
+req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+       b"Content-Length: %d\r\n\r\n" % len(body)) + body
+s = socket.create_connection(("127.0.0.1", 8080), timeout=5, source_address=("127.0.0.2", 0))
+open(tmp + "/late.up", "w").close()
+end = time.time() + 40
+while not os.path.exists(tmp + "/late.go") and time.time() < end:
+    time.sleep(0.02)
+s.sendall(req)
+head = b""
+while b"\r\n" not in head:
+    d = s.recv(4096)
+    if not d:
+        break
+    head += d
+with open(tmp + "/late.tmp", "w") as f:
+    f.write((head.split(b" ")[1].decode() if b" " in head else "closed") + "\n")
+os.replace(tmp + "/late.tmp", tmp + "/late.out")
+while not os.path.exists(tmp + "/late.done") and time.time() < end:
+    time.sleep(0.02)
+EOF2
+	IG_PIDS+=($!)
+	ig_wait_for 10 "the held connection" test -e "$IG_TMP/late.up"
+	# HAProxy has connected to the server and sent the header alone
+	ig_wait_for 10 "the balancer's connection to the server" balancer_connected
+	ig_attach >"$IG_TMP/upgrade.log" 2>&1
+	grep -q "programs replaced in place" "$IG_TMP/upgrade.log" ||
+		ig_fail "not an upgrade: $(cat "$IG_TMP/upgrade.log")"
+	touch "$IG_TMP/late.go"
+	ig_wait_for 10 "the held connection's answer" test -s "$IG_TMP/late.out"
+	ig_assert_eq "$(cat "$IG_TMP/late.out")" 200 "the connection held across the upgrade"
+	hold b 127.0.0.2 1
+	touch "$IG_TMP/late.done"
+	echo "measured: max-conns 1 behind HAProxy, a connection held across an upgrade served" \
+		"$(cat "$IG_TMP/late.out"), then the client's next: $(cat "$IG_TMP/hold.b")"
+	ig_assert_eq "$(hj b refused)" 1 "the client's next connection, over max-conns 1 (429)"
+	ig_assert_eq "$(hj b ok)" 0 "the client's next connection served"
+}
+balancer_connected() {
+	[ -n "$(ig_srv ss -Htn state established "( sport = :$PORT and dst $C4 )")" ]
+}
+
 # Token budgets behind a balancer: what a reply spends is charged to the
 # client its connection's PROXY header named, and that client's debt is what
 # refuses its next call; another client behind the same balancer keeps its
@@ -386,6 +447,7 @@ run_test "$HOOK/proxy-haproxy" t_haproxy
 run_test "$HOOK/proxy-haproxy6" t_haproxy6
 run_test "$HOOK/proxy-haproxy-conns" t_haproxy_conns
 run_test "$HOOK/proxy-haproxy-tokens" t_haproxy_tokens
+run_test "$HOOK/proxy-haproxy-conns-upgrade" t_haproxy_conns_upgrade
 HOOK=tc
 run_test "$HOOK/keys-addresses" t_key_addresses
 run_test "$HOOK/proxy-haproxy" t_haproxy
