@@ -165,6 +165,15 @@ static __always_inline void ig_conn_close(struct ig_hier_scratch *s, const __u8 
 	ig_conn_put(s);
 }
 
+/* Is p's source a trusted load balancer (`proxy_from`)? The key goes in the
+ * scratch: on the stack it took the close stage's chain past 512 bytes. */
+static __always_inline int ig_from_balancer(struct ig_hier_scratch *s, const struct ig_pkt *p)
+{
+	s->lpm.prefixlen = 128;
+	__builtin_memcpy(s->lpm.addr, p->saddr, 16);
+	return bpf_map_lookup_elem(&proxy_from, &s->lpm) != NULL;
+}
+
 /*
  * Whom a completing handshake on a proxy-source port is counted for: its
  * source (0), or the client its PROXY header named, with *pc_out set (1), or
@@ -185,11 +194,7 @@ static __always_inline int ig_conn_proxy_client(struct ig_hier_scratch *s,
 {
 	struct ig_proxy_conn *pc;
 
-	/* the key in the scratch: on the stack it took the close stage's
-	 * chain past 512 bytes */
-	s->lpm.prefixlen = 128;
-	__builtin_memcpy(s->lpm.addr, p->saddr, 16);
-	if (!bpf_map_lookup_elem(&proxy_from, &s->lpm))
+	if (!ig_from_balancer(s, p))
 		return 0; /* a direct client: its own address */
 	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_PROXY);
 	pc = bpf_map_lookup_elem(&proxy_conns, &s->flow);
@@ -201,13 +206,25 @@ static __always_inline int ig_conn_proxy_client(struct ig_hier_scratch *s,
 	return 1;
 }
 
+/* The kernel's socket of the client's connection p belongs to (s->flow holds
+ * its IG_DIR_CLIENT key), to be released; NULL when there is none. The
+ * socket of a connection a breaker sent to its fallback is the fallback's. */
+static __always_inline struct bpf_sock *ig_client_sock(void *ctx, struct ig_hier_scratch *s,
+						       const struct ig_pkt *p,
+						       struct bpf_sock_tuple *t)
+{
+	struct ig_flow *f = bpf_map_lookup_elem(&flows, &s->flow);
+
+	return bpf_skc_lookup_tcp(ctx, t, ig_sock_tuple(p, 0, f ? f->backend : 0, t),
+				  BPF_F_CURRENT_NETNS, 0);
+}
+
 /*
  * Will the kernel act on this RST from the client? Only when its sequence
  * number is exactly the socket's rcv_nxt: in the window but not exact earns a
  * challenge ACK (RFC 5961), outside it nothing, and either way the connection
  * stays. Without a connection's socket on these ports (none, a listener, a
- * time-wait, a new handshake) whatever was counted there is over anyway. The
- * socket of a connection a breaker sent to its fallback is the fallback's.
+ * time-wait, a new handshake) whatever was counted there is over anyway.
  */
 static __always_inline int ig_rst_accepted(void *ctx, struct ig_hier_scratch *s,
 					   const struct ig_pkt *p)
@@ -215,13 +232,10 @@ static __always_inline int ig_rst_accepted(void *ctx, struct ig_hier_scratch *s,
 	struct bpf_sock_tuple t;
 	struct bpf_sock *sk;
 	struct tcp_sock *tp;
-	struct ig_flow *f;
 	int ends = 1;
 
 	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
-	f = bpf_map_lookup_elem(&flows, &s->flow);
-	sk = bpf_skc_lookup_tcp(ctx, &t, ig_sock_tuple(p, 0, f ? f->backend : 0, &t),
-				BPF_F_CURRENT_NETNS, 0);
+	sk = ig_client_sock(ctx, s, p, &t);
 	if (!sk)
 		return 1;
 	if (sk->state != BPF_TCP_LISTEN && sk->state != BPF_TCP_TIME_WAIT &&
@@ -513,24 +527,19 @@ static __always_inline int ig_hier_charge(const struct ig_pkt *p, __u64 cost, __
  * s->flow holds the connection's IG_DIR_CLIENT key, and is kept.
  */
 static __always_inline int ig_pend_remake(void *ctx, enum ig_hook hook, struct ig_hier_scratch *s,
-					  const struct ig_pkt *p, int requests, __u32 ack)
+					  const struct ig_pkt *p, const struct ig_policy *pol,
+					  int requests, __u32 ack)
 {
 	struct ig_req_scratch *rs;
 	struct ig_pending fresh = {};
 	struct bpf_sock_tuple t;
 	struct tcp_request_sock *rq;
 	struct bpf_sock *sk;
-	struct ig_flow *f;
-	__u32 idx = IG_PORT_INDEX(p->proto, p->dport);
-	struct ig_policy *pol;
 	int state, ret = 0;
 
 	if ((p->tcp_flags & (IG_TCP_ACK | IG_TCP_SYN | IG_TCP_RST)) != IG_TCP_ACK)
 		return 0;
-	/* a connection steered to a fallback: its socket is the fallback's */
-	f = bpf_map_lookup_elem(&flows, &s->flow);
-	sk = bpf_skc_lookup_tcp(ctx, &t, ig_sock_tuple(p, 0, f ? f->backend : 0, &t),
-				BPF_F_CURRENT_NETNS, 0);
+	sk = ig_client_sock(ctx, s, p, &t);
 	if (!sk)
 		return 0;
 	state = sk->state;
@@ -546,15 +555,10 @@ static __always_inline int ig_pend_remake(void *ctx, enum ig_hook hook, struct i
 			fresh.isn = rq->rcv_isn;
 			ret = 1;
 		}
-	} else if (state == BPF_TCP_ESTABLISHED && requests) {
-		pol = bpf_map_lookup_elem(&port_policy, &idx);
-		s->lpm.prefixlen = 128;
-		__builtin_memcpy(s->lpm.addr, p->saddr, 16);
-		if (pol && IG_POL_KEY(pol->flags) == IG_KEY_PROXY &&
-		    bpf_map_lookup_elem(&proxy_from, &s->lpm)) {
-			fresh.isn = p->seq - 1;
-			ret = 1;
-		}
+	} else if (state == BPF_TCP_ESTABLISHED && requests &&
+		   IG_POL_KEY(pol->flags) == IG_KEY_PROXY && ig_from_balancer(s, p)) {
+		fresh.isn = p->seq - 1;
+		ret = 1;
 	}
 	bpf_sk_release(sk);
 	if (!ret)
@@ -604,7 +608,7 @@ static __always_inline int ig_conns_in(void *ctx, enum ig_hook hook, const struc
 	ack = ig_tcp_ack_seq(ctx_data(ctx, hook), ctx_data_end(ctx, hook), p->l4_off);
 	ig_flow_key_make(&s->flow, p->saddr, p->daddr, p->sport, p->dport, IG_DIR_CLIENT);
 	pe = bpf_map_lookup_elem(&pending, &s->flow);
-	if (!pe && ig_pend_remake(ctx, hook, s, p, requests, ack))
+	if (!pe && ig_pend_remake(ctx, hook, s, p, pol, requests, ack))
 		pe = bpf_map_lookup_elem(&pending, &s->flow);
 	if (!pe || !(pe->flags & IG_PEND_F_CONNS) || !ig_pend_completes(pe, p, ack))
 		return 0;

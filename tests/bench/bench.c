@@ -378,48 +378,6 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 	}
 }
 
-static void write_csv(const char *path, const struct bcase *cases, int ncase,
-		      unsigned long rounds)
-{
-	FILE *f = fopen(path, "w");
-	int i;
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	fprintf(f, "case,sources,median_ns,above_bare_ns,p25,p75,rounds\n");
-	for (i = 0; i < ncase; i++) {
-		const struct bcase *c = &cases[i];
-
-		fprintf(f, "\"%s\",%u,%.2f,%.2f,%.2f,%.2f,%lu\n", c->name, c->sources, c->med,
-			c->above, c->p25, c->p75, rounds);
-	}
-	if (fclose(f))
-		die("%s: %s", path, strerror(errno));
-}
-
-/* Every round's time of every case timed (rounds.csv): rows measured in the
- * same round are compared pairwise, which a shared machine's drift between
- * rounds does not blur. */
-static void write_rounds(const char *path, const struct bcase *cases, int ncase,
-			 unsigned long rounds)
-{
-	FILE *f = fopen(path, "w");
-	int i;
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	for (i = 0; i < ncase; i++) {
-		if (!cases[i].timed)
-			continue;
-		fprintf(f, "\"%s\"", cases[i].name);
-		for (unsigned long r = 0; r < rounds; r++)
-			fprintf(f, ",%.2f", cases[i].ns[r]);
-		fprintf(f, "\n");
-	}
-	if (fclose(f))
-		die("%s: %s", path, strerror(errno));
-}
-
 static struct infergate *load_prod(__u64 tick_ns)
 {
 	struct infergate *p = infergate__open();

@@ -99,6 +99,9 @@ extern int ncpus, bench_cpu;
 void run_case(struct bcase *c, int round, __u32 repeat);
 void summarise(struct bcase *c, int rounds);
 bool case_ok(const struct bcase *c);
+/* results.csv (a case a row) and rounds.csv (every round's time of a case) */
+void write_csv(const char *path, const struct bcase *cases, int ncase, unsigned long rounds);
+void write_rounds(const char *path, const struct bcase *cases, int ncase, unsigned long rounds);
 /* What an off-path case's packets did instead, from its counters. */
 void report_off_path(FILE *o, const struct bcase *c);
 const char *target_word(bool ok);

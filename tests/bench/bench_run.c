@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* Timing one case of the test-run bench and judging its runs (bench.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -239,4 +240,47 @@ struct bcase *find_target(struct bcase *cases, int ncase, enum target t)
 		if (cases[i].target == t)
 			return &cases[i];
 	die("no case for target %d", t);
+}
+
+/* The results, a case a row (results.csv). */
+void write_csv(const char *path, const struct bcase *cases, int ncase,
+	       unsigned long rounds)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	fprintf(f, "case,sources,median_ns,above_bare_ns,p25,p75,rounds\n");
+	for (i = 0; i < ncase; i++) {
+		const struct bcase *c = &cases[i];
+
+		fprintf(f, "\"%s\",%u,%.2f,%.2f,%.2f,%.2f,%lu\n", c->name, c->sources, c->med,
+			c->above, c->p25, c->p75, rounds);
+	}
+	if (fclose(f))
+		die("%s: %s", path, strerror(errno));
+}
+
+/* Every round's time of every case timed (rounds.csv): rows measured in the
+ * same round are compared pairwise, which a shared machine's drift between
+ * rounds does not blur. */
+void write_rounds(const char *path, const struct bcase *cases, int ncase,
+		  unsigned long rounds)
+{
+	FILE *f = fopen(path, "w");
+	int i;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	for (i = 0; i < ncase; i++) {
+		if (!cases[i].timed)
+			continue;
+		fprintf(f, "\"%s\"", cases[i].name);
+		for (unsigned long r = 0; r < rounds; r++)
+			fprintf(f, ",%.2f", cases[i].ns[r]);
+		fprintf(f, "\n");
+	}
+	if (fclose(f))
+		die("%s: %s", path, strerror(errno));
 }

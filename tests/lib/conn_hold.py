@@ -7,7 +7,10 @@ have passed, or until the file --until appears (bounded by --hold-max);
 then closes them all.
 
   conn_hold.py HOST PORT --conns N [--bind ADDR] [--hold S] [--until FILE]
-               [--hold-max S] [--timeout S]
+               [--hold-max S] [--timeout S] [--ready FILE --go FILE]
+
+With --go the connections are all opened first, FILE --ready is made, and
+their requests wait until the file --go appears (bounded by --hold-max).
 
 Prints one JSON line when every connection has been tried (before the hold)
 and flushes it: ok (a 200), refused (a 429), errors (reset, refused, closed
@@ -28,6 +31,8 @@ ap.add_argument("--hold", type=float, default=0.0)
 ap.add_argument("--until", help="hold until this file exists")
 ap.add_argument("--hold-max", type=float, default=30.0)
 ap.add_argument("--timeout", type=float, default=3.0)
+ap.add_argument("--ready", help="made once every connection is open (with --go)")
+ap.add_argument("--go", help="the requests wait for this file")
 a = ap.parse_args()
 
 BODY = b'{"model":"infergate-test","messages":[{"role":"user","content":"hi"}]}'
@@ -61,7 +66,16 @@ def status(s):
 
 out = {"ok": 0, "refused": 0, "errors": 0, "timeouts": 0}
 held = []
-for i in range(a.conns):
+
+
+def wait_for(path):
+    end = time.time() + a.hold_max
+    while not os.path.exists(path) and time.time() < end:
+        time.sleep(0.05)
+
+
+def opened():
+    """a connection to HOST:PORT, or None (counted)"""
     fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(a.timeout)
@@ -69,28 +83,52 @@ for i in range(a.conns):
         if a.bind:
             s.bind((a.bind, 0))
         s.connect((a.host, a.port))
+        return s
+    except socket.timeout:
+        out["timeouts"] += 1
+    except OSError:
+        out["errors"] += 1
+    s.close()
+    return None
+
+
+def ask(s):
+    """one request on s, its answer counted; s held when it was a 200"""
+    try:
         s.sendall(REQ)
         code = status(s)
     except socket.timeout:
         out["timeouts"] += 1
         s.close()
-        continue
+        return
     except OSError:
         out["errors"] += 1
         s.close()
-        continue
+        return
     if code == 200:
         out["ok"] += 1
         held.append(s)
     else:
         out["refused" if code == 429 else "errors"] += 1
         s.close()
+
+
+if a.go:
+    socks = [s for s in (opened() for i in range(a.conns)) if s]
+    if a.ready:
+        open(a.ready, "w").close()
+    wait_for(a.go)
+    for s in socks:
+        ask(s)
+else:
+    for i in range(a.conns):
+        s = opened()
+        if s:
+            ask(s)
 out["held"] = len(held)
 print(json.dumps(out), flush=True)
-end = time.time() + a.hold_max
 if a.until:
-    while not os.path.exists(a.until) and time.time() < end:
-        time.sleep(0.05)
+    wait_for(a.until)
 else:
     time.sleep(min(a.hold, a.hold_max))
 for s in held:

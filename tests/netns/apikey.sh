@@ -313,18 +313,24 @@ two_again() {
 		>"$IG_TMP/hold.again" 2>&1 && [ "$(hj again ok)" = 2 ]
 }
 
-# max-conns behind a balancer: counted for the client each PROXY header
-# names, not for the balancer, whose own address would otherwise hold every
-# client's connections (all refused but max-conns of them); and given back
-# to that client when its connection ends.
-t_haproxy_conns() {
+# The server behind HAProxy (send-proxy-v2, from 127.0.0.1:8080), whose
+# clients are held to MAX connections each.
+conns_behind_haproxy() { # MAX
 	keys_preflight
 	ig_make_pair
 	start_backend openai_server.py api --proxy-protocol
 	ig_attach
 	ig limit "$PORT/tcp" --rate 100/s --burst 100 --unit request --action reject \
-		--key proxy-source --proxy-from "$C4/32" --max-conns 2
+		--key proxy-source --proxy-from "$C4/32" --max-conns "$1"
 	start_haproxy 127.0.0.1:8080 "$S4:$PORT" send-proxy-v2
+}
+
+# max-conns behind a balancer: counted for the client each PROXY header
+# names, not for the balancer, whose own address would otherwise hold every
+# client's connections (all refused but max-conns of them); and given back
+# to that client when its connection ends.
+t_haproxy_conns() {
+	conns_behind_haproxy 2
 	hold a 127.0.0.2 3
 	ig_assert_eq "$(hj a ok)" 2 "127.0.0.2: max-conns 2 of its 3 connections served"
 	ig_assert_eq "$(hj a refused)" 1 "its third refused (429)"
@@ -354,39 +360,12 @@ conn_counts_empty() {
 # connection was served too (2 with max-conns 1); now the established socket
 # of a trusted balancer vouches for the handshake and it is counted.
 t_haproxy_conns_upgrade() {
-	keys_preflight
-	ig_make_pair
-	start_backend openai_server.py api --proxy-protocol
-	ig_attach
-	ig limit "$PORT/tcp" --rate 100/s --burst 100 --unit request --action reject \
-		--key proxy-source --proxy-from "$C4/32" --max-conns 1
-	start_haproxy 127.0.0.1:8080 "$S4:$PORT" send-proxy-v2
+	conns_behind_haproxy 1
 	# a connection of 127.0.0.2 through the balancer, its request held back
-	# until late.go; its status in late.out; open until late.done
-	ig_cli timeout 60 "$IG_PY" - "$IG_TMP" <<'EOF2' >"$IG_TMP/late.log" 2>&1 &
-import os, socket, sys, time
-tmp = sys.argv[1]
-body = b'{"model":"m","messages":[{"role":"user","content":"hi"}]}'
-req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-       b"Content-Length: %d\r\n\r\n" % len(body)) + body
-s = socket.create_connection(("127.0.0.1", 8080), timeout=5, source_address=("127.0.0.2", 0))
-open(tmp + "/late.up", "w").close()
-end = time.time() + 40
-while not os.path.exists(tmp + "/late.go") and time.time() < end:
-    time.sleep(0.02)
-s.sendall(req)
-head = b""
-while b"\r\n" not in head:
-    d = s.recv(4096)
-    if not d:
-        break
-    head += d
-with open(tmp + "/late.tmp", "w") as f:
-    f.write((head.split(b" ")[1].decode() if b" " in head else "closed") + "\n")
-os.replace(tmp + "/late.tmp", tmp + "/late.out")
-while not os.path.exists(tmp + "/late.done") and time.time() < end:
-    time.sleep(0.02)
-EOF2
+	# until late.go; open until release.late
+	ig_cli timeout 60 "$IG_PY" "$IG_LIB/conn_hold.py" 127.0.0.1 8080 --bind 127.0.0.2 \
+		--conns 1 --ready "$IG_TMP/late.up" --go "$IG_TMP/late.go" \
+		--until "$IG_TMP/release.late" >"$IG_TMP/hold.late" 2>&1 &
 	IG_PIDS+=($!)
 	ig_wait_for 10 "the held connection" test -e "$IG_TMP/late.up"
 	# HAProxy has connected to the server and sent the header alone
@@ -395,12 +374,12 @@ EOF2
 	grep -q "programs replaced in place" "$IG_TMP/upgrade.log" ||
 		ig_fail "not an upgrade: $(cat "$IG_TMP/upgrade.log")"
 	touch "$IG_TMP/late.go"
-	ig_wait_for 10 "the held connection's answer" test -s "$IG_TMP/late.out"
-	ig_assert_eq "$(cat "$IG_TMP/late.out")" 200 "the connection held across the upgrade"
+	ig_wait_for 10 "the held connection's answer" test -s "$IG_TMP/hold.late"
+	ig_assert_eq "$(hj late ok)" 1 "the connection held across the upgrade: served"
 	hold b 127.0.0.2 1
-	touch "$IG_TMP/late.done"
-	echo "measured: max-conns 1 behind HAProxy, a connection held across an upgrade served" \
-		"$(cat "$IG_TMP/late.out"), then the client's next: $(cat "$IG_TMP/hold.b")"
+	touch "$IG_TMP/release.late"
+	echo "measured: max-conns 1 behind HAProxy, a connection held across an upgrade:" \
+		"$(cat "$IG_TMP/hold.late"), then the client's next: $(cat "$IG_TMP/hold.b")"
 	ig_assert_eq "$(hj b refused)" 1 "the client's next connection, over max-conns 1 (429)"
 	ig_assert_eq "$(hj b ok)" 0 "the client's next connection served"
 }
