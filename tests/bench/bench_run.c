@@ -242,15 +242,28 @@ struct bcase *find_target(struct bcase *cases, int ncase, enum target t)
 	die("no case for target %d", t);
 }
 
+static FILE *out_open(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	return f;
+}
+
+static void out_close(FILE *f, const char *path)
+{
+	if (fclose(f))
+		die("%s: %s", path, strerror(errno));
+}
+
 /* The results, a case a row (results.csv). */
 void write_csv(const char *path, const struct bcase *cases, int ncase,
 	       unsigned long rounds)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = out_open(path);
 	int i;
 
-	if (!f)
-		die("%s: %s", path, strerror(errno));
 	fprintf(f, "case,sources,median_ns,above_bare_ns,p25,p75,rounds\n");
 	for (i = 0; i < ncase; i++) {
 		const struct bcase *c = &cases[i];
@@ -258,8 +271,7 @@ void write_csv(const char *path, const struct bcase *cases, int ncase,
 		fprintf(f, "\"%s\",%u,%.2f,%.2f,%.2f,%.2f,%lu\n", c->name, c->sources, c->med,
 			c->above, c->p25, c->p75, rounds);
 	}
-	if (fclose(f))
-		die("%s: %s", path, strerror(errno));
+	out_close(f, path);
 }
 
 /* Every round's time of every case timed (rounds.csv): rows measured in the
@@ -268,11 +280,9 @@ void write_csv(const char *path, const struct bcase *cases, int ncase,
 void write_rounds(const char *path, const struct bcase *cases, int ncase,
 		  unsigned long rounds)
 {
-	FILE *f = fopen(path, "w");
+	FILE *f = out_open(path);
 	int i;
 
-	if (!f)
-		die("%s: %s", path, strerror(errno));
 	for (i = 0; i < ncase; i++) {
 		if (!cases[i].timed)
 			continue;
@@ -281,6 +291,5 @@ void write_rounds(const char *path, const struct bcase *cases, int ncase,
 			fprintf(f, ",%.2f", cases[i].ns[r]);
 		fprintf(f, "\n");
 	}
-	if (fclose(f))
-		die("%s: %s", path, strerror(errno));
+	out_close(f, path);
 }
