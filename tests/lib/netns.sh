@@ -116,8 +116,11 @@ ig_cleanup() {
 	[ -n "${IG_TMP:-}" ] && rm -rf "$IG_TMP"
 }
 
+# To fd 9, the test's log: a command failing inside a function called with
+# its stderr sent to a file (`ig attach ... 2>"$IG_TMP/err"`) runs this trap
+# under that redirection, and the test then ended without a word.
 ig_on_err() { # RC LINE CMD
-	echo "command failed (exit $1) at line $2: $3" >&2
+	echo "command failed (exit $1) at line $2: $3" >&9
 }
 
 # ---------------------------------------------------------------- runner
@@ -135,6 +138,7 @@ run_test() {
 	: >"$IG_SKIP_FILE"
 	(
 		set -eE -o pipefail
+		exec 9>&2
 		IG_PIDS=() IG_NETNS=() IG_PINS=()
 		IG_TMP=$(mktemp -d)
 		IG_N=$ig_seq
@@ -154,8 +158,7 @@ run_test() {
 	else
 		echo "FAIL $name"
 		tail -n "${IG_DIAG_LINES:-40}" "$log" | sed 's/^/    /'
-		# a test that fails without a word (seen once: coexist/xdp-filter-replace
-		# in a CI run, never again in six runs of it) at least says how it ended
+		# a test that fails without a word at least says how it ended
 		[ -s "$log" ] || echo "    (no output: exit status $rc$([ "$rc" -le 128 ] ||
 			echo ", signal $((rc - 128))"))"
 	fi

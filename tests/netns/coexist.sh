@@ -98,10 +98,11 @@ t_xdpfilter_beside_tc() {
 }
 
 t_xdpfilter_replace() {
-	local r
+	local rc=0
 	xf_setup
-	ig attach "$VS" --replace 2>"$IG_TMP/err"
+	ig attach "$VS" --replace 2>"$IG_TMP/err" || rc=$?
 	cat "$IG_TMP/err"
+	ig_assert_eq "$rc" 0 "attach --replace: exit status"
 	grep -q "detached XDP program ID $XF_ID '$XF_NAME'" "$IG_TMP/err" ||
 		ig_fail "--replace does not say what it detached"
 	[ "$(xdp_id)" != "$XF_ID" ] || ig_fail "xdp-filter's program still on the hook"
@@ -109,6 +110,58 @@ t_xdpfilter_replace() {
 	ig limit 8000/tcp --rate 1/min --burst 2 --unit conn --action drop
 	ig_start_server tcp 8000
 	ig_assert_eq "$(ig_attempts "$C4" 4)" "2 2" "infergate's limit after --replace"
+}
+
+# An interface's index is only unique in its namespace. Another namespace's
+# interface with the same index, whose XDP program is held by a bpf_link, is
+# not the one --replace takes: it once was (the link was found by index
+# alone), so the other namespace lost its program and this attach failed,
+# whenever another test ran beside this one.
+t_xdpfilter_replace_other_ns() {
+	local ns idx pin id rc=0
+	xf_setup
+	idx=$(ig_srv ip -j link show dev "$VS" | "$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
+	ns="igb-$$x$IG_N" pin=/sys/fs/bpf/ig-test-$$-$IG_N-bystander
+	ip netns add "$ns"
+	IG_NETNS+=("$ns")
+	IG_PINS+=("$pin")
+	nsenter --net="/run/netns/$ns" ip link add "bya$IG_N" index "$idx" type veth peer name "byb$IG_N" index $((idx + 1))
+	nsenter --net="/run/netns/$ns" "$IG_BIN" --pin-dir "$pin" attach "bya$IG_N"
+	id=$(nsenter --net="/run/netns/$ns" ip -j -d link show dev "bya$IG_N" |
+		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+	ig attach "$VS" --replace 2>"$IG_TMP/err" || rc=$?
+	cat "$IG_TMP/err"
+	ig_assert_eq "$rc" 0 "attach --replace beside a namespace with the same ifindex: exit status"
+	grep -q "detached XDP program ID $XF_ID '$XF_NAME' (native)" "$IG_TMP/err" ||
+		ig_fail "--replace does not say it detached xdp-filter's program, by netlink"
+	ig_assert_eq "$(ig_json 'j["attachments"][0]["prog_id"]')" "$(xdp_id)" "infergate's program on the hook"
+	ig_assert_eq "$(nsenter --net="/run/netns/$ns" ip -j -d link show dev "bya$IG_N" |
+		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp",{}).get("prog",{}).get("id",""))')" \
+		"$id" "the other namespace's XDP program"
+}
+
+# A program held by a bpf_link (infergate's, of another pin dir) is refused,
+# then taken by detaching its link; the first pin dir's link is then gone.
+t_replace_linked() {
+	local pin2 id rc=0
+	ig_make_pair
+	pin2=/sys/fs/bpf/ig-test-$$-$IG_N-second
+	IG_PINS+=("$pin2")
+	ig attach "$VS"
+	id=$(xdp_id)
+	ig_srv "$IG_BIN" --pin-dir "$pin2" attach "$VS" 2>"$IG_TMP/err" || rc=$?
+	cat "$IG_TMP/err"
+	ig_assert_eq "$rc" 1 "attach over another pin dir's program: exit status"
+	grep -q "held by infergate's program ID $id 'ig_xdp' (native, bpf_link [0-9]*) of another pin dir" \
+		"$IG_TMP/err" || ig_fail "the refusal does not name the program and its link"
+	ig_srv "$IG_BIN" --pin-dir "$pin2" attach "$VS" --replace 2>"$IG_TMP/err"
+	cat "$IG_TMP/err"
+	grep -q "detached XDP program ID $id 'ig_xdp' (native, bpf_link" "$IG_TMP/err" ||
+		ig_fail "--replace does not say it detached the link"
+	[ "$(xdp_id)" != "$id" ] || ig_fail "the first program is still on the hook"
+	ig_assert_eq "$(ig_srv "$IG_BIN" --pin-dir "$pin2" status --json |
+		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)["attachments"][0]["prog_id"])')" \
+		"$(xdp_id)" "the second pin dir's program on the hook"
 }
 
 # infergate first: a libxdp user cannot take the hook, and infergate's program
@@ -196,6 +249,8 @@ t_tcx_anchor() {
 run_test coexist/xdp-filter-first-refused t_xdpfilter_first
 run_test coexist/xdp-filter-beside-tc t_xdpfilter_beside_tc
 run_test coexist/xdp-filter-replace t_xdpfilter_replace
+run_test coexist/xdp-filter-replace-other-netns t_xdpfilter_replace_other_ns
+run_test coexist/replace-a-linked-program t_replace_linked
 run_test coexist/infergate-first t_infergate_first
 run_test coexist/libxdp-dispatcher t_dispatcher
 run_test coexist/tcx-first t_tcx_first

@@ -27,12 +27,22 @@ void ig_prog_name(__u32 id, char *name, size_t len)
 	close(fd);
 }
 
-/* The XDP link on IFINDEX, if any: walking every link is slow on a host with
- * thousands, but it is done once per attach, never on a packet. */
-static __u32 xdp_link_of(int ifindex)
+/*
+ * The bpf_link holding PROG_ID on IFINDEX's XDP hook, if any. An ifindex is
+ * only unique within its network namespace, and an XDP link's info gives no
+ * namespace: matched by index alone, another namespace's link (a container's,
+ * or a test's beside this one) was taken for this hook, and --replace
+ * detached it. The program must match too. Were the same program linked to
+ * same-index interfaces of two namespaces, which link is this hook's cannot
+ * be told: *ambiguous is set and no link is returned.
+ * Walking every link is slow on a host with thousands, but it is done once
+ * per attach, never on a packet.
+ */
+static __u32 xdp_link_of(int ifindex, __u32 prog_id, int *ambiguous)
 {
-	__u32 id = 0;
+	__u32 id = 0, found = 0;
 
+	*ambiguous = 0;
 	while (!bpf_link_get_next_id(id, &id)) {
 		struct bpf_link_info info;
 		__u32 len = sizeof(info);
@@ -42,13 +52,14 @@ static __u32 xdp_link_of(int ifindex)
 			continue;
 		memset(&info, 0, sizeof(info));
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == BPF_LINK_TYPE_XDP &&
-		    (int)info.xdp.ifindex == ifindex) {
-			close(fd);
-			return id;
+		    (int)info.xdp.ifindex == ifindex && info.prog_id == prog_id) {
+			if (found)
+				*ambiguous = 1;
+			found = id;
 		}
 		close(fd);
 	}
-	return 0;
+	return *ambiguous ? 0 : found;
 }
 
 int ig_xdp_holder(int ifindex, struct ig_hook_prog *out)
@@ -76,7 +87,7 @@ int ig_xdp_holder(int ifindex, struct ig_hook_prog *out)
 	}
 	ig_prog_name(out->id, out->name, sizeof(out->name));
 	out->dispatcher = !strcmp(out->name, IG_XDP_DISPATCHER_NAME);
-	out->link_id = xdp_link_of(ifindex);
+	out->link_id = xdp_link_of(ifindex, out->id, &out->link_ambiguous);
 	return 1;
 }
 
@@ -97,6 +108,14 @@ int ig_xdp_take(int ifindex, const char *ifname, const struct ig_hook_prog *p)
 	int fd, err = 0;
 
 	ig_hook_prog_str(p, what, sizeof(what));
+	if (p->link_ambiguous) {
+		/* netlink cannot detach a link's program, and guessing the link
+		 * could detach another namespace's */
+		ig_err("%s: cannot detach XDP program %s: it is held by a bpf_link, and the same "
+		       "program is linked to an interface of this index in another network "
+		       "namespace; detach it with the tool that attached it", ifname, what);
+		return -EBUSY;
+	}
 	if (p->link_id) {
 		fd = bpf_link_get_fd_by_id(p->link_id);
 		if (fd < 0 || bpf_link_detach(fd))

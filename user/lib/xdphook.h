@@ -35,6 +35,7 @@ struct ig_hook_prog {
 	char name[16];      /* the kernel's (truncated) program name */
 	const char *mode;   /* XDP: "native", "generic", "offload"; tcx: "tcx" */
 	int dispatcher;     /* libxdp's multi-program dispatcher */
+	int link_ambiguous; /* linked in several namespaces at this ifindex */
 };
 
 /* The program on IFINDEX's XDP hook: 1 and *out filled, 0 when the hook is
