@@ -112,32 +112,56 @@ t_xdpfilter_replace() {
 	ig_assert_eq "$(ig_attempts "$C4" 4)" "2 2" "infergate's limit after --replace"
 }
 
-# An interface's index is only unique in its namespace. Another namespace's
-# interface with the same index, whose XDP program is held by a bpf_link, is
-# not the one --replace takes: it once was (the link was found by index
-# alone), so the other namespace lost its program and this attach failed,
-# whenever another test ran beside this one.
-t_xdpfilter_replace_other_ns() {
-	local ns idx pin id rc=0
-	xf_setup
+# An interface's index is only unique in its namespace. A bystander namespace
+# whose interface has $VS's index, with infergate attached there by a bpf_link
+# (BY_NS, BY_DEV, BY_ID: its program).
+bystander() {
+	local idx pin=/sys/fs/bpf/ig-test-$$-$IG_N-bystander
 	idx=$(ig_srv ip -j link show dev "$VS" | "$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["ifindex"])')
-	ns="igb-$$x$IG_N" pin=/sys/fs/bpf/ig-test-$$-$IG_N-bystander
-	ip netns add "$ns"
-	IG_NETNS+=("$ns")
+	BY_NS="igb-$$x$IG_N" BY_DEV="bya$IG_N"
+	ip netns add "$BY_NS"
+	IG_NETNS+=("$BY_NS")
 	IG_PINS+=("$pin")
-	nsenter --net="/run/netns/$ns" ip link add "bya$IG_N" index "$idx" type veth peer name "byb$IG_N" index $((idx + 1))
-	nsenter --net="/run/netns/$ns" "$IG_BIN" --pin-dir "$pin" attach "bya$IG_N"
-	id=$(nsenter --net="/run/netns/$ns" ip -j -d link show dev "bya$IG_N" |
-		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+	# a veth registers its peer first: both indexes given
+	by ip link add "$BY_DEV" index "$idx" type veth peer name "byb$IG_N" index $((idx + 1))
+	by "$IG_BIN" --pin-dir "$pin" attach "$BY_DEV"
+	BY_ID=$(by_xdp_id)
+}
+by() { nsenter --net="/run/netns/$BY_NS" "$@"; }
+by_xdp_id() {
+	by ip -j -d link show dev "$BY_DEV" |
+		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp",{}).get("prog",{}).get("id",""))'
+}
+
+# --replace beside the bystander takes this namespace's program, by netlink,
+# and leaves the bystander's link. It once found the link by index alone,
+# detached the bystander's and failed, whenever a suite ran beside this one.
+t_xdpfilter_replace_other_ns() {
+	local rc=0
+	xf_setup
+	bystander
 	ig attach "$VS" --replace 2>"$IG_TMP/err" || rc=$?
 	cat "$IG_TMP/err"
 	ig_assert_eq "$rc" 0 "attach --replace beside a namespace with the same ifindex: exit status"
 	grep -q "detached XDP program ID $XF_ID '$XF_NAME' (native)" "$IG_TMP/err" ||
 		ig_fail "--replace does not say it detached xdp-filter's program, by netlink"
 	ig_assert_eq "$(ig_json 'j["attachments"][0]["prog_id"]')" "$(xdp_id)" "infergate's program on the hook"
-	ig_assert_eq "$(nsenter --net="/run/netns/$ns" ip -j -d link show dev "bya$IG_N" |
-		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp",{}).get("prog",{}).get("id",""))')" \
-		"$id" "the other namespace's XDP program"
+	ig_assert_eq "$(by_xdp_id)" "$BY_ID" "the other namespace's XDP program"
+}
+
+# The same program, attached here by netlink and linked in the bystander: the
+# link matches by index and program, but netlink is tried first and takes it.
+t_replace_shared_program() {
+	local rc=0
+	ig_make_pair
+	bystander
+	ig_srv bpftool net attach xdpdrv id "$BY_ID" dev "$VS"
+	ig_assert_eq "$(xdp_id)" "$BY_ID" "the bystander's program attached here by netlink"
+	ig attach "$VS" --replace 2>"$IG_TMP/err" || rc=$?
+	cat "$IG_TMP/err"
+	ig_assert_eq "$rc" 0 "attach --replace: exit status"
+	ig_assert_eq "$(ig_json 'j["attachments"][0]["prog_id"]')" "$(xdp_id)" "infergate's program on the hook"
+	ig_assert_eq "$(by_xdp_id)" "$BY_ID" "the other namespace's XDP program"
 }
 
 # A program held by a bpf_link (infergate's, of another pin dir) is refused,
@@ -250,6 +274,7 @@ run_test coexist/xdp-filter-first-refused t_xdpfilter_first
 run_test coexist/xdp-filter-beside-tc t_xdpfilter_beside_tc
 run_test coexist/xdp-filter-replace t_xdpfilter_replace
 run_test coexist/xdp-filter-replace-other-netns t_xdpfilter_replace_other_ns
+run_test coexist/replace-shared-program-by-netlink t_replace_shared_program
 run_test coexist/replace-a-linked-program t_replace_linked
 run_test coexist/infergate-first t_infergate_first
 run_test coexist/libxdp-dispatcher t_dispatcher

@@ -102,43 +102,50 @@ const char *ig_hook_prog_str(const struct ig_hook_prog *p, char *buf, size_t len
 	return buf;
 }
 
+/* Detach P from IFINDEX's hook by netlink: REPLACE with the old fd is refused
+ * if the program changed since we looked, so nothing unseen is detached. */
+static int xdp_netlink_detach(int ifindex, const struct ig_hook_prog *p)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, a);
+	__u32 flags = XDP_FLAGS_REPLACE;
+	int fd = bpf_prog_get_fd_by_id(p->id), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	a.old_prog_fd = fd;
+	flags |= !strcmp(p->mode, "generic") ? XDP_FLAGS_SKB_MODE :
+		 !strcmp(p->mode, "offload") ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+	if (bpf_xdp_attach(ifindex, -1, flags, &a))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * By netlink first: when a bpf_link holds this hook the kernel refuses that
+ * with EBUSY, before changing anything. Only then is a link detached, and it
+ * is surely this hook's: the one link of this index and program there is
+ * (another namespace's may match as well, see xdp_link_of, and then none is
+ * chosen).
+ */
 int ig_xdp_take(int ifindex, const char *ifname, const struct ig_hook_prog *p)
 {
 	char what[96];
-	int fd, err = 0;
+	int fd, err;
 
 	ig_hook_prog_str(p, what, sizeof(what));
-	if (p->link_ambiguous) {
-		/* netlink cannot detach a link's program, and guessing the link
-		 * could detach another namespace's */
-		ig_err("%s: cannot detach XDP program %s: it is held by a bpf_link, and the same "
+	err = xdp_netlink_detach(ifindex, p);
+	if (err == -EBUSY && p->link_ambiguous) {
+		ig_err("%s: cannot detach XDP program %s: a bpf_link holds it, and the same "
 		       "program is linked to an interface of this index in another network "
-		       "namespace; detach it with the tool that attached it", ifname, what);
-		return -EBUSY;
+		       "namespace too; detach it with the tool that attached it", ifname, what);
+		return err;
 	}
-	if (p->link_id) {
+	if (err == -EBUSY && p->link_id) {
 		fd = bpf_link_get_fd_by_id(p->link_id);
-		if (fd < 0 || bpf_link_detach(fd))
-			err = -errno;
+		err = fd < 0 || bpf_link_detach(fd) ? -errno : 0;
 		if (fd >= 0)
 			close(fd);
-	} else {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, a);
-		__u32 flags = XDP_FLAGS_REPLACE;
-
-		fd = bpf_prog_get_fd_by_id(p->id);
-		if (fd < 0) {
-			err = -errno;
-		} else {
-			/* REPLACE with the old fd: refused if the program changed
-			 * since we looked, so we never detach something unseen. */
-			a.old_prog_fd = fd;
-			flags |= !strcmp(p->mode, "generic") ? XDP_FLAGS_SKB_MODE :
-				 !strcmp(p->mode, "offload") ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
-			if (bpf_xdp_attach(ifindex, -1, flags, &a))
-				err = -errno;
-			close(fd);
-		}
 	}
 	if (err) {
 		ig_err("%s: cannot detach XDP program %s: %s", ifname, what, strerror(-err));
