@@ -5,12 +5,16 @@
  *   tcx_peer order IFACE                        ingress programs, in run order
  *   tcx_peer count DIR                          SYNs the peer has seen
  *   tcx_peer id DIR                             the peer's program id
+ *   tcx_peer xdplink PROG_ID IFACE DIR          links an existing XDP program
+ *                                               (native) to IFACE: DIR/link
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdlib.h>
 #include <net/if.h>
+#include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/xdphook.h"
@@ -41,8 +45,30 @@ static int attach(const char *obj_path, const char *ifname, const char *pos, con
 	return 0;
 }
 
+/* Another bpf_link for a program already loaded (bpftool 7.1 attaches XDP by
+ * netlink only): the same program linked in two namespaces. */
+static int xdplink(const char *id, const char *ifname, const char *dir)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o, .flags = XDP_FLAGS_DRV_MODE);
+	int ifindex = (int)if_nametoindex(ifname), pfd, fd;
+	char path[512];
+
+	pfd = bpf_prog_get_fd_by_id((__u32)strtoul(id, NULL, 10));
+	if (!ifindex || pfd < 0)
+		return fprintf(stderr, "no interface %s or program %s\n", ifname, id), 1;
+	fd = bpf_link_create(pfd, ifindex, BPF_XDP, &o);
+	if (fd < 0)
+		return fprintf(stderr, "xdp link: %s\n", strerror(errno)), 1;
+	snprintf(path, sizeof(path), "%s/link", dir);
+	if (bpf_obj_pin(fd, path))
+		return fprintf(stderr, "pin %s: %s\n", path, strerror(errno)), 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "xdplink"))
+		return xdplink(argv[2], argv[3], argv[4]);
 	if (argc == 6 && !strcmp(argv[1], "attach"))
 		return attach(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 3 && !strcmp(argv[1], "order")) {
@@ -80,6 +106,6 @@ int main(int argc, char **argv)
 		printf("%u\n", info.prog_id);
 		return 0;
 	}
-	fprintf(stderr, "usage: tcx_peer attach OBJ IFACE first|last DIR | order IFACE | count DIR | id DIR\n");
+	fprintf(stderr, "usage: tcx_peer attach OBJ IFACE first|last DIR | order IFACE | count DIR | id DIR | xdplink PROG_ID IFACE DIR\n");
 	return 2;
 }

@@ -164,6 +164,25 @@ t_replace_shared_program() {
 	ig_assert_eq "$(by_xdp_id)" "$BY_ID" "the other namespace's XDP program"
 }
 
+# The same program linked here and in the bystander: which link holds this
+# hook cannot be told from the links, so --replace detaches neither and says so.
+t_replace_ambiguous_link() {
+	local rc=0 dir=/sys/fs/bpf/ig-test-$$-$IG_N-xdplink
+	ig_make_pair
+	bystander
+	IG_PINS+=("$dir")
+	mkdir "$dir"
+	ig_srv "$IG_BUILD/tests/tcx_peer" xdplink "$BY_ID" "$VS" "$dir"
+	ig_assert_eq "$(xdp_id)" "$BY_ID" "the bystander's program linked here"
+	ig attach "$VS" --replace 2>"$IG_TMP/err" || rc=$?
+	cat "$IG_TMP/err"
+	ig_assert_eq "$rc" 1 "attach --replace with two links alike: exit status"
+	grep -q "is linked to an interface of this index in another network namespace" "$IG_TMP/err" ||
+		ig_fail "the refusal does not say why"
+	ig_assert_eq "$(xdp_id)" "$BY_ID" "the program linked here after the refusal"
+	ig_assert_eq "$(by_xdp_id)" "$BY_ID" "the other namespace's XDP program"
+}
+
 # A program held by a bpf_link (infergate's, of another pin dir) is refused,
 # then taken by detaching its link; the first pin dir's link is then gone.
 t_replace_linked() {
@@ -275,6 +294,7 @@ run_test coexist/xdp-filter-beside-tc t_xdpfilter_beside_tc
 run_test coexist/xdp-filter-replace t_xdpfilter_replace
 run_test coexist/xdp-filter-replace-other-netns t_xdpfilter_replace_other_ns
 run_test coexist/replace-shared-program-by-netlink t_replace_shared_program
+run_test coexist/replace-ambiguous-link-refused t_replace_ambiguous_link
 run_test coexist/replace-a-linked-program t_replace_linked
 run_test coexist/infergate-first t_infergate_first
 run_test coexist/libxdp-dispatcher t_dispatcher
