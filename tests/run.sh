@@ -61,13 +61,14 @@ if [ -z "$filter" ] || [[ fuzz == *"$filter"* ]]; then
 	fuzzers=(parse bucket sources steer reply http resp proxy window)
 	for ((i = 0; i < ${#fuzzers[@]}; i += ${IG_JOBS:-2})); do
 		batch=("${fuzzers[@]:i:${IG_JOBS:-2}}")
-		fdirs=()
+		fdirs=() fpids=()
 		for fuzzer in "${batch[@]}"; do
 			fdir=$(mktemp -d)
 			fdirs+=("$fdir")
 			fuzz_one "$fuzzer" "$fdir" &
+			fpids+=($!)
 		done
-		wait
+		wait "${fpids[@]}"
 		for j in "${!batch[@]}"; do
 			echo "== fuzz_${batch[j]} (${IG_FUZZ_SECONDS:-10} s)"
 			tally <"${fdirs[j]}/result"

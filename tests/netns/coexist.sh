@@ -41,9 +41,11 @@ xf_setup() {
 		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)["name"])')
 }
 
-# The id of the program on $VS's XDP hook (empty when there is none).
-xdp_id() {
-	ig_srv ip -d -j link show dev "$VS" | "$IG_PY" -c '
+# The id of the program on $VS's XDP hook (empty when there is none), or on
+# DEV's in namespace NS.
+xdp_id() { xdp_id_in "$SRV" "$VS"; }
+xdp_id_in() { # NS DEV
+	nsenter --net="/run/netns/$1" ip -d -j link show dev "$2" | "$IG_PY" -c '
 import json, sys
 x = json.load(sys.stdin)[0].get("xdp", {})
 print(x.get("prog", {}).get("id", "") if x else "")'
@@ -128,10 +130,7 @@ bystander() {
 	BY_ID=$(by_xdp_id)
 }
 by() { nsenter --net="/run/netns/$BY_NS" "$@"; }
-by_xdp_id() {
-	by ip -j -d link show dev "$BY_DEV" |
-		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)[0].get("xdp",{}).get("prog",{}).get("id",""))'
-}
+by_xdp_id() { xdp_id_in "$BY_NS" "$BY_DEV"; }
 
 # --replace beside the bystander takes this namespace's program, by netlink,
 # and leaves the bystander's link. It once found the link by index alone,
@@ -192,19 +191,18 @@ t_replace_linked() {
 	IG_PINS+=("$pin2")
 	ig attach "$VS"
 	id=$(xdp_id)
-	ig_srv "$IG_BIN" --pin-dir "$pin2" attach "$VS" 2>"$IG_TMP/err" || rc=$?
+	PIN=$pin2 ig attach "$VS" 2>"$IG_TMP/err" || rc=$?
 	cat "$IG_TMP/err"
 	ig_assert_eq "$rc" 1 "attach over another pin dir's program: exit status"
 	grep -q "held by infergate's program ID $id 'ig_xdp' (native, bpf_link [0-9]*) of another pin dir" \
 		"$IG_TMP/err" || ig_fail "the refusal does not name the program and its link"
-	ig_srv "$IG_BIN" --pin-dir "$pin2" attach "$VS" --replace 2>"$IG_TMP/err"
+	PIN=$pin2 ig attach "$VS" --replace 2>"$IG_TMP/err"
 	cat "$IG_TMP/err"
 	grep -q "detached XDP program ID $id 'ig_xdp' (native, bpf_link" "$IG_TMP/err" ||
 		ig_fail "--replace does not say it detached the link"
 	[ "$(xdp_id)" != "$id" ] || ig_fail "the first program is still on the hook"
-	ig_assert_eq "$(ig_srv "$IG_BIN" --pin-dir "$pin2" status --json |
-		"$IG_PY" -c 'import json,sys; print(json.load(sys.stdin)["attachments"][0]["prog_id"])')" \
-		"$(xdp_id)" "the second pin dir's program on the hook"
+	ig_assert_eq "$(PIN=$pin2 ig_json 'j["attachments"][0]["prog_id"]')" "$(xdp_id)" \
+		"the second pin dir's program on the hook"
 }
 
 # infergate first: a libxdp user cannot take the hook, and infergate's program

@@ -480,7 +480,7 @@ established_from() { # ADDR
 }
 
 t_spoofed_syn_flood_cannot_uncount_a_handshake() { # resent|cookie
-	local sent counts est left t0 refused
+	local sent counts est left t0 refused rsts
 	HOOK=xdp conns_pair 2
 	# cookie: every handshake by SYN cookie (no request socket to ask)
 	[ "$1" = resent ] || ig_srv sysctl -qw net.ipv4.tcp_syncookies=2
@@ -511,10 +511,20 @@ print(sum(int.from_bytes(bytes(int(x, 16) for x in e["value"]), "little", signed
 	# bare ACKs of no handshake, from spoofed sources: the kernel's to
 	# answer; none is refused here (a refusal spends the reply budget)
 	refused=$(ig_json 'port(8000)["refused_by_level"]["conns"]')
+	rsts=$(out_rsts)
 	spoof ack 2000 >/dev/null
+	# read once the server's kernel has answered them all (a RST each: no
+	# connection), not while some may still be on their way
+	ig_wait_for 10 "the kernel's RSTs to 2000 bare ACKs" out_rsts_at_least $((rsts + 2000))
 	ig_assert_eq "$(ig_json 'port(8000)["refused_by_level"]["conns"]')" "$refused" \
 		"conns refusals after 2000 spoofed bare ACKs"
 }
+# The RSTs the server's kernel has sent (TcpOutRsts).
+out_rsts() {
+	ig_srv awk '$1 == "Tcp:" && !h { for (i = 1; i <= NF; i++) c[$i] = i; h = 1; next }
+		$1 == "Tcp:" { print $c["OutRsts"] }' /proc/net/snmp
+}
+out_rsts_at_least() { [ "$(out_rsts)" -ge "$1" ]; }
 t_flood_handshake() { t_spoofed_syn_flood_cannot_uncount_a_handshake resent; }
 t_flood_cookie_handshake() { t_spoofed_syn_flood_cannot_uncount_a_handshake cookie; }
 
