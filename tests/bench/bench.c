@@ -349,8 +349,8 @@ static void report(FILE *o, struct bcase *cases, int ncase, const struct memory 
 		target_word(case_ok(d1m) && d1m->above <= TARGET_DROP_1M_NS));
 	fprintf(o, "| memory per tracked source | %.1f B | %.0f B | %s |\n", mem->worst,
 		TARGET_BYTES_PER_SRC, target_word(mem->worst <= TARGET_BYTES_PER_SRC));
-	report_request(o, cases, ncase, repeat / SINGLES_PER_REPEAT, reqf.request_len,
-		       reqf.hdr1k_len);
+	report_request(o, cases, ncase, (int)rounds, repeat / SINGLES_PER_REPEAT,
+		       reqf.request_len, reqf.hdr1k_len);
 	report_tokens(o, cases, ncase);
 	report_timing(o, cases, ncase);
 	{
@@ -584,6 +584,16 @@ static int build_cases(struct bcase *cases, struct infergate *prod)
 		  .frame = reqf.key1k, .len = reqf.key1k_len, .warm = 1, .entry = &reqf.key1k_e,
 		  .keep = true, .stats_fd = ST(I_T1), .slot = SLOT_REQ_KEY1K,
 		  .want = IG_R_DROP_LIMIT, .want_ret = XDP_DROP_RC },
+		/* issue 16: the same, the request stage alone (bench_req_stage):
+		 * finding the key without the charge that uses it */
+		{ .name = "request stage alone, 1 KB of headers, --key source",
+		  .target = T_STAGE1K_SRC, .sources = 1, .prog_fd = P(I_T1, bench_req_stage),
+		  .frame = reqf.src1k, .len = reqf.src1k_len, .entry = &reqf.src1k_e,
+		  .keep = true, .stats_fd = -1, .want_ret = XDP_DROP_RC },
+		{ .name = "request stage alone, 1 KB of headers, --key api-key",
+		  .target = T_STAGE1K_KEY, .sources = 1, .prog_fd = P(I_T1, bench_req_stage),
+		  .frame = reqf.key1k, .len = reqf.key1k_len, .entry = &reqf.key1k_e,
+		  .keep = true, .stats_fd = -1, .want_ret = XDP_DROP_RC },
 		/* issue 16: the PROXY check at a connection's first segment,
 		 * called directly (no socket in a test run); above bare. The
 		 * balancer is trusted on I_X1's instance only. */

@@ -53,6 +53,8 @@ enum target {
 	T_REQ_DROP1, /* a request segment, dropped, repeat 1 */
 	T_REQ1K_SRC, /* a 1 KB-header request, dropped, on a port keyed by source */
 	T_REQ1K_KEY, /* ... by API key */
+	T_STAGE1K_SRC, /* the request stage alone over it, keyed by source */
+	T_STAGE1K_KEY, /* ... by API key */
 	/* token counting (bench_tok.h) */
 	T_TOK_BYTES,  /* a reply segment charged by bytes: the baseline */
 	T_TOK_EVENT,  /* a streamed event read */
@@ -99,6 +101,7 @@ extern int ncpus, bench_cpu;
 void run_case(struct bcase *c, int round, __u32 repeat);
 void summarise(struct bcase *c, int rounds);
 bool case_ok(const struct bcase *c);
+double paired_diff(const struct bcase *a, const struct bcase *b, int rounds);
 /* results.csv (a case a row) and rounds.csv (every round's time of a case) */
 void write_csv(const char *path, const struct bcase *cases, int ncase, unsigned long rounds);
 void write_rounds(const char *path, const struct bcase *cases, int ncase, unsigned long rounds);
@@ -107,7 +110,7 @@ void report_off_path(FILE *o, const struct bcase *c);
 const char *target_word(bool ok);
 struct bcase *find_target(struct bcase *cases, int ncase, enum target t);
 /* The `request` unit's rows of the targets table, then what its figures mean. */
-void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singles,
+void report_request(FILE *o, struct bcase *cases, int ncase, int rounds, unsigned long singles,
 		    __u32 request_len, __u32 hdr1k_len);
 
 #endif /* IG_BENCH_H */

@@ -186,7 +186,7 @@ void req_check(const struct req_frames *rf, int prog_fd)
 		die("the admitted request was not followed to its end");
 }
 
-void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singles,
+void report_request(FILE *o, struct bcase *cases, int ncase, int rounds, unsigned long singles,
 		    __u32 request_len, __u32 rf_hdr1k_len)
 {
 	struct bcase *ack = find_target(cases, ncase, T_ACK);
@@ -212,14 +212,21 @@ void report_request(FILE *o, struct bcase *cases, int ncase, unsigned long singl
 		   "%.0f ns | %s |\n", d_req, TARGET_REQ_NS,
 		target_word(case_ok(req) && case_ok(syn) && d_req <= TARGET_REQ_NS));
 	{
+		/* issue 16's target is the finding: the request stage's rows.
+		 * What the charge then does with a key (looked up in `keys`,
+		 * its policy) is the whole path's rows, shown beside it. */
 		struct bcase *s1k = find_target(cases, ncase, T_REQ1K_SRC);
 		struct bcase *k1k = find_target(cases, ncase, T_REQ1K_KEY);
-		double d_key = k1k->med - s1k->med;
+		struct bcase *ss = find_target(cases, ncase, T_STAGE1K_SRC);
+		struct bcase *sk = find_target(cases, ncase, T_STAGE1K_KEY);
+		double d_find = paired_diff(ss, sk, rounds), d_all = paired_diff(s1k, k1k, rounds);
 
-		fprintf(o, "| API key found in a %u-byte header block (--key api-key, above "
-			   "--key source) | %+.1f ns | %.0f ns | %s |\n", rf_hdr1k_len, d_key,
-			TARGET_KEY_NS,
-			target_word(case_ok(s1k) && case_ok(k1k) && d_key <= TARGET_KEY_NS));
+		fprintf(o, "| API key found in a %u-byte header block: the request stage, "
+			   "--key api-key above --key source, median of the rounds' differences "
+			   "| %+.1f ns | %.0f ns | %s |\n", rf_hdr1k_len, d_find, TARGET_KEY_NS,
+			target_word(case_ok(ss) && case_ok(sk) && d_find <= TARGET_KEY_NS));
+		fprintf(o, "| ... found and used: the whole path, the key looked up in `keys` "
+			   "(not there: charged as anonymous) | %+.1f ns | (none) | - |\n", d_all);
 	}
 	fprintf(o, "\nRequests: rows marked \"repeat 1\" are the kernel's own `duration` of "
 		   "single test runs (%lu a round, their median, then the median over rounds), "

@@ -222,6 +222,25 @@ void summarise(struct bcase *c, int rounds)
 	free(s);
 }
 
+/* The median over rounds of b's time less a's in the same round: the
+ * difference of two rows timed side by side, which the machine's swings
+ * from one round to the next (a few hundred ns on a 2 us row here) leave
+ * out where a difference of the rows' medians keeps them. */
+double paired_diff(const struct bcase *a, const struct bcase *b, int rounds)
+{
+	double *d = malloc(rounds * sizeof(*d)), m;
+	int i;
+
+	if (!d)
+		die("out of memory");
+	for (i = 0; i < rounds; i++)
+		d[i] = b->ns[i] - a->ns[i];
+	sort_doubles(d, rounds);
+	m = quantile(d, rounds, 0.5);
+	free(d);
+	return m;
+}
+
 bool case_ok(const struct bcase *c)
 {
 	return !c->bad_rounds;
