@@ -116,20 +116,28 @@ out:
 static __always_inline __u64 ig_key_words(const __u8 *t, __u32 n, __u64 seed)
 {
 	__u64 h = ig_key_basis(seed), w;
-	__u32 i, at;
+	__u32 i, at = 0;
 
+	/* the whole words, then the last one's bytes: the mask is worked out
+	 * once, not in every step of the loop */
 	for (i = 0; i < IG_KEY_VALUE_MAX / 8; i++) {
-		at = i * 8;
-		if (at >= n)
+		if (at + 8 > n)
 			break;
 #ifdef __bpf__
 		w = *(const __u64 *)(t + (at & (IG_KEY_VALUE_MAX - 8)));
 #else
 		__builtin_memcpy(&w, t + at, 8);
 #endif
-		if (n - at < 8)
-			w &= (1ULL << (8 * (n - at))) - 1;
 		h = ig_key_mix(h, w);
+		at += 8;
+	}
+	if (at < n) {
+#ifdef __bpf__
+		w = *(const __u64 *)(t + (at & (IG_KEY_VALUE_MAX - 8)));
+#else
+		__builtin_memcpy(&w, t + at, 8);
+#endif
+		h = ig_key_mix(h, w & ((1ULL << (8 * ((n - at) & 7))) - 1));
 	}
 	return ig_key_final(h ^ n, seed);
 }
