@@ -305,13 +305,12 @@ static __always_inline int ig_req_rst_server(void *ctx, enum ig_hook hook, const
 	return ig_put_rst(ctx, hook, l3, q, &sg);
 }
 
-/* the words of a credential that starts IG_KEY_OFF_MAX bytes into a value
+/* the words of a credential that starts IG_KEY_OFF_MASK bytes into a value
  * at buf's last byte are read up to 8 bytes past IG_KEY_VALUE_MAX more
  * (masked off): still the scratch's */
-_Static_assert((IG_KEY_OFF_MAX & (IG_KEY_OFF_MAX + 1)) == 0, "the offset's mask");
 _Static_assert(IG_HTTP_CHUNK >= IG_KEY_VALUE_MAX &&
 	       __builtin_offsetof(struct ig_req_scratch, buf) + IG_HTTP_CHUNK - 1 +
-	       IG_KEY_VALUE_MAX + IG_KEY_OFF_MAX + 8 <= sizeof(struct ig_req_scratch),
+	       IG_KEY_VALUE_MAX + IG_KEY_OFF_MASK + 8 <= sizeof(struct ig_req_scratch),
 	       "room past the value");
 
 /* The hash of the credential in a key value the scanner found, its len bytes
@@ -340,7 +339,7 @@ __noinline int ig_req_key_hash(struct ig_req_scratch *s, __u32 at, __u32 len)
 	if (off > IG_KEY_OFF_MAX || !n || n > IG_KEY_VALUE_MAX)
 		return -1;
 	ks = bpf_map_lookup_elem(&key_seed, &zero);
-	s->key_hash = ig_key_words(v + (off & IG_KEY_OFF_MAX), n,
+	s->key_hash = ig_key_words(v + (off & IG_KEY_OFF_MASK), n,
 				   ks && ks->set ? ks->seed : ig_cfg.hash_seed);
 	return 0;
 }

@@ -52,20 +52,30 @@ static __always_inline int ig_key_ws(__u8 c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
-/* The most the credential starts into the value: "Bearer" and its blank,
- * then at most IG_KEY_WS blanks more. */
-#define IG_KEY_OFF_MAX (7 + IG_KEY_WS)
+/* The most the credential starts into the value: IG_KEY_WS blanks after the
+ * colon, "Bearer" and its blank, then IG_KEY_WS blanks more; and a mask
+ * above it, which bounds an offset for the verifier. */
+#define IG_KEY_OFF_MAX (IG_KEY_WS + 7 + IG_KEY_WS)
+#define IG_KEY_OFF_MASK 31
+_Static_assert(IG_KEY_OFF_MAX <= IG_KEY_OFF_MASK && (IG_KEY_OFF_MASK & (IG_KEY_OFF_MASK + 1)) == 0,
+	       "the offset's mask");
+
+static __always_inline int ig_key_blank(__u8 c)
+{
+	return c == ' ' || c == '\t';
+}
 
 /*
  * The credential in a key header's value v[0, len) (len <= IG_KEY_VALUE_MAX;
- * v[0] is the value's first byte past the colon's whitespace): 0 with *off
- * (<= IG_KEY_OFF_MAX) and *n where it lies, or -1 when nothing is left. For
- * BPF, v is an 8-byte-aligned buffer of IG_KEY_VALUE_MAX bytes.
+ * v[0] is the byte after the colon: the scanner leaves the whitespace before
+ * the value to this): 0 with *off (<= IG_KEY_OFF_MAX) and *n where it lies,
+ * or -1 when nothing is left. For BPF, v is a buffer of IG_KEY_VALUE_MAX
+ * bytes and IG_KEY_OFF_MAX + 8 more.
  */
 static __always_inline int ig_key_token(const __u8 *v, __u32 len, __u32 *off, __u32 *n)
 {
 	__u64 w;
-	__u32 i, o = 0;
+	__u32 i, o = 0, b;
 
 	if (len > IG_KEY_VALUE_MAX)
 		return -1;
@@ -80,24 +90,30 @@ static __always_inline int ig_key_token(const __u8 *v, __u32 len, __u32 *off, __
 			break;
 		len--;
 	}
-	if (len <= 7)
+#pragma unroll
+	for (i = 0; i < IG_KEY_WS; i++) {
+		if (o >= len || !ig_key_ws(v[o & (IG_KEY_VALUE_MAX - 1)]))
+			break;
+		o++;
+	}
+	if (len - o <= 7)
 		goto out;
 	/* "Bearer" in any case, a word at once (one load and compare where
 	 * six bytes were six of each); then a blank */
+	b = o & (IG_KEY_WS * 2 - 1);
 #ifdef __bpf__
-	w = *(const __u64 *)v;
+	w = *(const __u64 *)(v + b);
 #else
-	__builtin_memcpy(&w, v, 8);
+	__builtin_memcpy(&w, v + b, 8);
 #endif
 	w = ig_le64(w);
 	if (((w | 0x202020202020ULL) & 0xffffffffffffULL) != 0x726572616562ULL /* "bearer" */ ||
-	    (v[6] != ' ' && v[6] != '\t'))
+	    !ig_key_blank((__u8)(w >> 48)))
 		goto out;
-	o = 7;
+	o = b + 7;
 #pragma unroll
 	for (i = 0; i < IG_KEY_WS; i++) {
-		if (o >= len || (v[o & (IG_KEY_VALUE_MAX - 1)] != ' ' &&
-				 v[o & (IG_KEY_VALUE_MAX - 1)] != '\t'))
+		if (o >= len || !ig_key_blank(v[o & (IG_KEY_VALUE_MAX - 1)]))
 			break;
 		o++;
 	}

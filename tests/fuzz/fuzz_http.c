@@ -172,10 +172,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		FZ_CHECK(keyed.keys.found == split.keys.found);
 		FZ_CHECK(!keyed.keys.found || (keyed.keys.start == split.keys.start &&
 					       keyed.keys.end == split.keys.end));
-		/* the value lies in the stream, after its header's colon */
+		/* the value lies in the stream, right after its header's
+		 * colon (empty when the LF is next) */
 		FZ_CHECK(!keyed.keys.found ||
-			 (keyed.keys.start < keyed.keys.end && keyed.keys.end < in.n &&
-			  in.p[keyed.keys.end] == '\n' && in.p[keyed.keys.start - 1] != '\n'));
+			 (keyed.keys.start <= keyed.keys.end && keyed.keys.end < in.n &&
+			  keyed.keys.start > 0 && in.p[keyed.keys.end] == '\n' &&
+			  in.p[keyed.keys.start - 1] == ':'));
 	}
 	return 0;
 }

@@ -143,21 +143,56 @@ IG_TEST(apikey_names_at_every_offset_of_a_block)
 {
 	static const char tail[] = "\r\nX-Api-Kez: no\r\nx\r-api-key: no\r\nContent-Typ: x\r\n"
 				   "Content-Lengthy: 9\r\nAuthorizatio: no\r\nApi-Ke: no\r\n"
-				   "TRANSFER-ENCODINg-x: y\r\nUpgradE-x: h2c\r\nX-API-KEY:sk-one\r\n"
+				   "TRANSFER-ENCODINg-x: y\r\nUpgradE-x: h2c\r\n%s\r\nAccept: x\r\n"
 				   "Authorization\r\nCONTENT-LENGTH: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n";
-	char req[256];
+	/* each name's first letter the last byte of a block, for some pad:
+	 * the next block then starts in its name ("A": in either) */
+	static const char *const lines[] = { "X-API-KEY:sk-one", "Api-Key:  sk-one",
+					     "AUTHORIZATION: Bearer sk-one", "aPI-kEY:sk-one" };
+	char req[320], fmt[320];
 
-	for (int pad = 0; pad < 16; pad++) {
-		struct kscan k;
-		int n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nH: %.*s%s", pad,
-				 "aaaaaaaaaaaaaaaa", tail);
+	for (size_t l = 0; l < sizeof(lines) / sizeof(lines[0]); l++) {
+		snprintf(fmt, sizeof(fmt), "GET / HTTP/1.1\r\nH: %%.*s%s", tail);
+		for (int pad = 0; pad < 16; pad++) {
+			struct kscan k;
+			int n = snprintf(req, sizeof(req), fmt, pad, "aaaaaaaaaaaaaaaa", lines[l]);
 
-		kscan_init(&k, 1);
-		kscan_seg(&k, req, (size_t)n, IG_HTTP_CHUNK);
-		ASSERT_EQ(k.count, 2, "the body of 3 skipped, not 9");
-		ASSERT_FALSE(ig_http_opaque(&k.st), "no Upgrade, no Transfer-Encoding");
-		ASSERT_EQ(k.keys.found, 1, "x-api-key");
-		ASSERT_EQ(kscan_key(&k, req), key_of("sk-one"), "the key of the right line");
+			kscan_init(&k, 1);
+			kscan_seg(&k, req, (size_t)n, IG_HTTP_CHUNK);
+			ASSERT_EQ(k.count, 2, "the body of 3 skipped, not 9");
+			ASSERT_FALSE(ig_http_opaque(&k.st), "no Upgrade, no Transfer-Encoding");
+			ASSERT_EQ(k.keys.found, 1, lines[l]);
+			ASSERT_EQ(kscan_key(&k, req), key_of("sk-one"), lines[l]);
+		}
+	}
+}
+
+/* The value starts right after the colon (0.14.3), so an empty one is a key
+ * line all the same: the last one read, without a credential. Such a request
+ * is anonymous, whatever key a line before it carried; never the key before. */
+IG_TEST(apikey_an_empty_last_key_line_means_no_key)
+{
+	static const char *const reqs[] = {
+		"GET / HTTP/1.1\r\nAuthorization: Bearer sk-one\r\nX-API-Key:\r\n\r\n",
+		"GET / HTTP/1.1\r\nAuthorization: Bearer sk-one\r\nX-API-Key: \t \r\n\r\n",
+		"GET / HTTP/1.1\r\nx-api-key: sk-one\r\nAuthorization:\n\n",
+		"GET / HTTP/1.1\r\nx-api-key: sk-one\r\nAuthorization:   \r\n\r\n",
+	};
+
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		size_t n = strlen(reqs[i]);
+
+		for (size_t cut = 0; cut <= n; cut++) {
+			struct kscan k;
+
+			kscan_init(&k, 1);
+			kscan_seg(&k, reqs[i], cut, IG_HTTP_CHUNK);
+			kscan_seg(&k, reqs[i] + cut, n - cut, 1 + cut % 7);
+			ASSERT_EQ(k.count, 1, reqs[i]);
+			ASSERT_EQ(k.keys.found, 1, reqs[i]);
+			ASSERT_EQ(reqs[i][k.keys.start - 1], ':', "the value starts after the colon");
+			ASSERT_EQ(kscan_key(&k, reqs[i]), 0, reqs[i]);
+		}
 	}
 }
 
@@ -186,6 +221,17 @@ IG_TEST(apikey_hash_is_of_the_text_alone)
 	ASSERT_NEQ(ig_key_hash(1, "sk-1", 4), ig_key_hash(2, "sk-1", 4), "by seed");
 }
 
+/* A key's hash is what `keys` holds, pinned across upgrades and given by
+ * operators (`key add --hash`): one that changed would leave every key
+ * loaded before it nobody's. These are 0.14's. */
+IG_TEST(apikey_hash_is_the_same_across_versions)
+{
+	ASSERT_EQ(key_of("sk-one"), 0x7db730c5f54edc44ULL, "sk-one");
+	ASSERT_EQ(key_of("sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefgh"),
+		  0xdb92b870473d6925ULL, "a 51-byte key: whole words and a tail");
+	ASSERT_EQ(key_of(""), 0x42653f47caf77d8fULL, "the empty text");
+}
+
 IG_TEST(apikey_values_without_a_credential)
 {
 	static const char *const vals[] = { "Bearer", "Bearer ", "Bearer \t ", "   ", "" };
@@ -205,7 +251,8 @@ IG_TEST(apikey_values_without_a_credential)
 	ASSERT_EQ(ig_key_token(buf, IG_KEY_VALUE_MAX + 1, &off, &n), -1, "too long: no key");
 }
 
-/* ig_key_token() as it was a byte at a time (0.13), for the word-at-once
+/* ig_key_token() as it was a byte at a time (0.13), with the blanks before
+ * the value it drops since 0.14.3 (the scanner leaves them), for the word-at-once
  * "Bearer" and the loops that stop at their first other byte */
 static int token_ref(const __u8 *v, __u32 len, __u32 *off, __u32 *n)
 {
@@ -216,10 +263,13 @@ static int token_ref(const __u8 *v, __u32 len, __u32 *off, __u32 *n)
 	for (i = 0; i < IG_KEY_WS; i++)
 		if (len && ig_key_ws(v[len - 1]))
 			len--;
-	if (len > 7 && (v[0] | 0x20) == 'b' && (v[1] | 0x20) == 'e' && (v[2] | 0x20) == 'a' &&
-	    (v[3] | 0x20) == 'r' && (v[4] | 0x20) == 'e' && (v[5] | 0x20) == 'r' &&
-	    (v[6] == ' ' || v[6] == '\t')) {
-		o = 7;
+	for (i = 0; i < IG_KEY_WS; i++)
+		if (o < len && ig_key_ws(v[o]))
+			o++;
+	if (len - o > 7 && (v[o] | 0x20) == 'b' && (v[o + 1] | 0x20) == 'e' &&
+	    (v[o + 2] | 0x20) == 'a' && (v[o + 3] | 0x20) == 'r' && (v[o + 4] | 0x20) == 'e' &&
+	    (v[o + 5] | 0x20) == 'r' && (v[o + 6] == ' ' || v[o + 6] == '\t')) {
+		o += 7;
 		for (i = 0; i < IG_KEY_WS; i++)
 			if (o < len && (v[o] == ' ' || v[o] == '\t'))
 				o++;
@@ -246,8 +296,15 @@ IG_TEST(apikey_token_is_the_byte_at_a_time_one)
 		for (__u32 i = 0; i < len; i++)
 			v[i] = (__u8)alphabet[ig_rnd(&rng) % (sizeof(alphabet) - 1)];
 		if (len >= 7 && ig_rnd(&rng) % 2) {
-			memcpy(v, ig_rnd(&rng) % 2 ? "Bearer " : "bEaReR\t", 7);
-			for (__u32 i = 7; i < len && ig_rnd(&rng) % 3; i++)
+			/* the blanks after the colon, which the scanner
+			 * leaves in the value, then the scheme's */
+			__u32 b = (__u32)(ig_rnd(&rng) % 12);
+
+			b = b < len - 7 ? b : len - 7;
+			for (__u32 i = 0; i < b; i++)
+				v[i] = " \t\r"[ig_rnd(&rng) % 3];
+			memcpy(v + b, ig_rnd(&rng) % 2 ? "Bearer " : "bEaReR\t", 7);
+			for (__u32 i = b + 7; i < len && ig_rnd(&rng) % 3; i++)
 				v[i] = ig_rnd(&rng) % 2 ? ' ' : '\t';
 		}
 		r1 = token_ref(v, len, &o1, &n1);
