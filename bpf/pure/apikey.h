@@ -6,7 +6,7 @@
  * of it (ig_key_token()) and hashes it (ig_key_words()); user space hashes a
  * key's text the same way (`infergate key add --token-file`, ig_key_hash()).
  *
- * The credential is the value without trailing whitespace and, for
+ * The credential is the value without whitespace at either end and, for
  * Authorization, without a leading "Bearer" scheme and the whitespace after
  * it: "Authorization: Bearer sk-1" and "x-api-key: sk-1" are one key; any
  * other scheme is kept ("Basic dXNl..." is hashed whole). At most

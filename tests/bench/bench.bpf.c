@@ -82,6 +82,15 @@ int bench_ig(struct xdp_md *ctx)
 	return ig_xdp_action(ig_handle(ctx, IG_HOOK_XDP));
 }
 
+/* bench_req_stage's packet: on the stack, with the stage's own below it,
+ * the chain of calls would pass 512 bytes */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ig_pkt);
+} bench_pkt SEC(".maps");
+
 /*
  * The request stage alone (issue 16: what finding a request's API key
  * costs): ig_req_in() in the port's key mode, then the refused charge's
@@ -90,15 +99,6 @@ int bench_ig(struct xdp_md *ctx)
  * then the key's finding (names matched, value read, credential hashed, the
  * client handed to the charge); what the charge does with it is bench_ig's.
  */
-/* its packet: on the stack, with the stage's own below it, the chain of
- * calls would pass 512 bytes */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ig_pkt);
-} bench_pkt SEC(".maps");
-
 SEC("xdp")
 int bench_req_stage(struct xdp_md *ctx)
 {
