@@ -13,7 +13,7 @@
 #else
 #include <linux/types.h>
 #endif
-#include "pure/http.h" /* struct ig_http_state */
+#include "pure/http_fsm.h" /* struct ig_http_state */
 #include "pure/resp.h" /* struct ig_resp_state, enum ig_token_count */
 
 /* Where an instance lives unless --pin-dir says otherwise. */
