@@ -471,7 +471,7 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 	};
 	const struct ig_http_block *b;
 	__u64 val = IG_HTTP_READ(st->val), w, x, from_lf, stop, m;
-	__u32 n = 0, i = 0, end, left, from, kv;
+	__u32 n = 0, i = 0, end, left, from, ne;
 	__u64 fast, name, ap;
 	__u8 s = IG_HTTP_READ(st->state) ^ IG_HS_START;
 	IG_HTTP_BLOCK_VARS;
@@ -501,11 +501,13 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 		 * 1 - IG_HTTP_NZ(), clang turns each into a branch (BPF has
 		 * no setcc), this one in every block; on an api-key port the
 		 * CPU mispredicted it around a key's value (1 KB of headers:
-		 * ~25 ns of the ~97 the key's finding cost) */
-		kv = (__u8)(s ^ IG_HS_KEY_VAL);
-		IG_HTTP_OPAQUE_REG(kv);
+		 * ~25 ns of the ~97 the key's finding cost). ne is 0 where
+		 * the two are equal and below 256 else: (ne - 1) >> 31 is the
+		 * test. */
+		ne = (__u8)(s ^ IG_HS_KEY_VAL);
+		IG_HTTP_OPAQUE_REG(ne);
 		fast = (((__u32)(__u8)(s - IG_HS_LINE) - (IG_HS_TR_LINE - IG_HS_LINE + 1)) >> 31) |
-		       ((kv - 1) >> 31);
+		       ((ne - 1) >> 31);
 		name = (((__u32)(__u8)(s - IG_HS_CN) - (IG_HS_PRE - IG_HS_CN)) >> 31) |
 		       (((__u32)(__u8)(s - IG_HS_KA) - (IG_HS_KEY_OWS - IG_HS_KA)) >> 31);
 		IG_HTTP_OPAQUE_REG(fast);
@@ -523,9 +525,9 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 				/* KA, a "p" next: api-key's row (a block
 				 * after an "A" that ended the last one was
 				 * stepped whole, and every SDK sends Accept) */
-				kv = (__u32)(__u8)(s ^ IG_HS_KA) | (__u32)(((w & 0xff) | 0x20) ^ 'p');
-				IG_HTTP_OPAQUE_REG(kv);
-				ap = (kv - 1) >> 31;
+				ne = (__u32)(__u8)(s ^ IG_HS_KA) | (__u32)(((w & 0xff) | 0x20) ^ 'p');
+				IG_HTTP_OPAQUE_REG(ne);
+				ap = (ne - 1) >> 31;
 				IG_HTTP_OPAQUE_REG(ap);
 				b = &blk[(s + ap * (IG_HS_BLK_AP - s)) & (IG_HS_ROWS - 1)];
 				/* the name's bytes that differ (its letters
