@@ -547,11 +547,15 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 					keys->start += (keys->base + i + b->len - keys->start) & (0 - m);
 					keys->found &= (__u32)(1 - m);
 				} else {
-					/* from the first byte that differs,
-					 * the rest of some other line */
-					x = (x | ((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7f7f7f7f7f7f7f7fULL)) &
-					    0x8080808080808080ULL;
-					from_lf = 0 - ((x & (0 - x)) >> 7);
+					/* the rest of some other line from the
+					 * first byte that differs: the block's
+					 * first LF is at or after it, as the
+					 * bytes before it are the name's (no
+					 * name holds an LF), so it is looked
+					 * for in the whole block (0.14.4 found
+					 * that byte first, on the critical
+					 * path of 6 blocks of 1 KB of an SDK's
+					 * headers: ~10 ns of finding a key) */
 					s = b->miss;
 				}
 			}

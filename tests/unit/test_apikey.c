@@ -137,12 +137,13 @@ IG_TEST(apikey_lines_that_are_not_keys)
 
 /* Header names cut by the scanner's 8-byte blocks (pure/http.h), where a
  * scanner that judged a name a word at a time could go wrong: names that
- * miss by one letter (or by a CR, which is '-' lower-cased), and the real
- * ones, start at every offset of a block. */
+ * miss by one letter (or by a CR, which is '-' lower-cased, or by a bare LF:
+ * a miss looks for the LF in the whole block), and the real ones, start at
+ * every offset of a block. */
 IG_TEST(apikey_names_at_every_offset_of_a_block)
 {
 	static const char tail[] = "\r\nX-Api-Kez: no\r\nx\r-api-key: no\r\nContent-Typ: x\r\n"
-				   "Content-Lengthy: 9\r\nAuthorizatio: no\r\nApi-Ke: no\r\n"
+				   "Content-Lengthy: 9\r\nAuthorizatio: no\r\nApi-Ke: no\r\nX-Api-\nAuthoriz\n"
 				   "TRANSFER-ENCODINg-x: y\r\nUpgradE-x: h2c\r\n%s\r\nAccept: x\r\n"
 				   "Authorization\r\nCONTENT-LENGTH: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n";
 	/* each name's first letter the last byte of a block, for some pad:

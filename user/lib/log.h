@@ -4,7 +4,7 @@
 
 #include <stdarg.h>
 
-#define IG_VERSION "0.14.4"
+#define IG_VERSION "0.14.5"
 
 enum ig_log_level {
 	IG_LOG_ERROR = 0,
