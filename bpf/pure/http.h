@@ -502,12 +502,11 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 		 * no setcc), this one in every block; on an api-key port the
 		 * CPU mispredicted it around a key's value (1 KB of headers:
 		 * ~25 ns of the ~97 the key's finding cost). ne is 0 where
-		 * the two are equal and below 256 else: (ne - 1) >> 31 is the
-		 * test. */
+		 * the two are equal and below 256 else (IG_HTTP_IS0). */
 		ne = (__u8)(s ^ IG_HS_KEY_VAL);
 		IG_HTTP_OPAQUE_REG(ne);
 		fast = (((__u32)(__u8)(s - IG_HS_LINE) - (IG_HS_TR_LINE - IG_HS_LINE + 1)) >> 31) |
-		       ((ne - 1) >> 31);
+		       IG_HTTP_IS0(ne);
 		name = (((__u32)(__u8)(s - IG_HS_CN) - (IG_HS_PRE - IG_HS_CN)) >> 31) |
 		       (((__u32)(__u8)(s - IG_HS_KA) - (IG_HS_KEY_OWS - IG_HS_KA)) >> 31);
 		IG_HTTP_OPAQUE_REG(fast);
@@ -527,7 +526,7 @@ static __always_inline __u32 ig_http_feed(struct ig_http_state *st, const __u8 *
 				 * stepped whole, and every SDK sends Accept) */
 				ne = (__u32)(__u8)(s ^ IG_HS_KA) | (__u32)(((w & 0xff) | 0x20) ^ 'p');
 				IG_HTTP_OPAQUE_REG(ne);
-				ap = (ne - 1) >> 31;
+				ap = IG_HTTP_IS0(ne);
 				IG_HTTP_OPAQUE_REG(ap);
 				b = &blk[(s + ap * (IG_HS_BLK_AP - s)) & (IG_HS_ROWS - 1)];
 				/* the name's bytes that differ (its letters

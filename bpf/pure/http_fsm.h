@@ -240,6 +240,10 @@ extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __attribute__((section
 
 /* 1 if x is not 0, without a branch */
 #define IG_HTTP_NZ(x) (((__u64)(x) | (0 - (__u64)(x))) >> 63)
+/* 1 if the u32 ne (below 2^31) is 0: clang keeps it arithmetic only when ne
+ * went through IG_HTTP_OPAQUE_REG first (else it makes a compare and a
+ * branch of the equality, BPF having no setcc) */
+#define IG_HTTP_IS0(ne) (((__u32)(ne) - 1) >> 31)
 
 static __always_inline int ig_http_opaque(const struct ig_http_state *st)
 {
